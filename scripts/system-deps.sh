@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Debian packages the network-namespace and interop suites use. Needs root; installs only what is missing.
+# Services are kept from starting during install (policy-rc.d), so keepalived never runs in the root namespace.
+set -euo pipefail
+want=(iproute2 tcpdump tshark keepalived nftables)
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+missing=()
+have_cmd ip || missing+=(iproute2)
+have_cmd tcpdump || missing+=(tcpdump)
+have_cmd tshark || missing+=(tshark)
+have_cmd keepalived || [ -x /usr/sbin/keepalived ] || missing+=(keepalived)
+have_cmd nft || [ -x /usr/sbin/nft ] || missing+=(nftables)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then
+  echo "lbkit: missing system packages (${missing[*]}); install them as root: apt-get install ${want[*]}" >&2
+  exit 1
+fi
+echo "lbkit: installing ${missing[*]}" >&2
+created_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
+fi
+trap '[ $created_policy = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get update -qq >/dev/null
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
