@@ -1,0 +1,39 @@
+/** The Internet checksum (RFC 1071) and the pseudo-headers VRRPv3 sums over (RFC 5798 §5.2.8). */
+import { addressToBytes, familyOf } from "./address.js";
+
+/** One's-complement sum of 16-bit big-endian words, folded, not inverted. */
+export function onesComplementSum(data: Uint8Array, initial = 0): number {
+  let sum = initial;
+  const n = data.length;
+  for (let i = 0; i + 1 < n; i += 2) sum += (data[i]! << 8) | data[i + 1]!;
+  if (n % 2 === 1) sum += data[n - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+export function internetChecksum(...parts: Uint8Array[]): number {
+  let sum = 0;
+  for (const p of parts) sum = onesComplementSum(p, sum);
+  return ~sum & 0xffff;
+}
+
+/** The IPv4 (src, dst, 0, proto, length) or IPv6 (src, dst, length32, 0,0,0, next header) pseudo-header. */
+export function pseudoHeader(src: string, dst: string, protocol: number, length: number): Uint8Array {
+  const s = addressToBytes(src);
+  const d = addressToBytes(dst);
+  if (familyOf(src) === 4) {
+    const h = new Uint8Array(12);
+    h.set(s, 0);
+    h.set(d, 4);
+    h[9] = protocol;
+    h[10] = length >> 8;
+    h[11] = length & 0xff;
+    return h;
+  }
+  const h = new Uint8Array(40);
+  h.set(s, 0);
+  h.set(d, 16);
+  new DataView(h.buffer).setUint32(32, length);
+  h[39] = protocol;
+  return h;
+}

@@ -1,0 +1,43 @@
+export { canonicalAddress, compareAddresses, type Family } from "./address.js";
+export { internetChecksum } from "./checksum.js";
+export {
+  type AddressPair,
+  type Advert,
+  AuthType,
+  type DiscardReason,
+  decodeAdvert,
+  encodeAdvert,
+  passwordAuthData,
+  type ReceivedPacket,
+  type ValidateOptions,
+  type ValidateResult,
+  VRRP_GROUP_V4,
+  VRRP_GROUP_V6,
+  VRRP_PROTOCOL,
+  VRRP_TTL,
+  type VrrpVersion,
+  validateAdvert,
+} from "./codec.js";
+export {
+  parseVirtualAddress,
+  type VirtualAddress,
+  type VrrpConfig,
+  type VrrpConfigInput,
+  validateConfig,
+} from "./config.js";
+export { VrrpConfigError, VrrpError } from "./errors.js";
+export { decodeIpv4Packet, encodeIpv4Packet, type Ipv4Options, type Ipv4Packet } from "./ipv4.js";
+export {
+  effectivePriority,
+  initialState,
+  type MachineAction,
+  type MachineConfig,
+  type MachineEvent,
+  type MachineState,
+  masterDownInterval,
+  type Step,
+  skewTime,
+  step,
+  type TransitionReason,
+  type VrrpState,
+} from "./machine.js";
