@@ -1,0 +1,367 @@
+import {
+  type AlgorithmEnv,
+  type AlgorithmFactory,
+  type Clock,
+  type Outcome,
+  systemClock,
+} from "./algorithm.js";
+import { first as firstAlgorithm } from "./algorithms/first.js";
+import { roundRobin } from "./algorithms/roundrobin.js";
+import { fallbackCandidates } from "./candidates.js";
+import { EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context.js";
+import { configError, show } from "./errors.js";
+import { parseAlgorithm } from "./parse.js";
+import {
+  checkState,
+  checkWeight,
+  type ServerEntry as Entry,
+  type Server,
+  ServerEntry,
+  type ServerSpec,
+  type ServerState,
+} from "./server.js";
+import { rampStep, rampWeight } from "./slow-start.js";
+import { Tier } from "./tier.js";
+
+export interface PoolOptions<M = unknown> {
+  servers?: readonly ServerSpec<M>[];
+  /** An algorithm factory (`leastConn()`, `maglev({ key })`, your own) or HAProxy's `balance` words ("leastconn", "uri depth 2", "hdr(host)"). Default roundrobin. */
+  algorithm?: string | AlgorithmFactory;
+  /** HAProxy `slowstart` in ms for every server (a server's own `slowStart` wins). Default 0: off. */
+  slowStart?: number;
+  /** HAProxy `option allbackups`: balance over every backup instead of using the first one only. */
+  allBackups?: boolean;
+  /** Cookie persistence (HAProxy `cookie <name>`): a request carrying this cookie goes to the server whose `cookie` value it names, while that server is up or draining. */
+  cookie?: string;
+  clock?: Clock;
+  random?: () => number;
+}
+
+/** Returned instead of throwing when nothing can take the request. */
+export interface NoServerAvailable {
+  ok: false;
+  reason: "no-server-available";
+  message: string;
+}
+
+export type PickResult<M = unknown> = { ok: true; server: Server<M> } | NoServerAvailable;
+
+/** One request in flight on a server; `release` ends it (once; later calls do nothing). */
+export interface Lease<M = unknown> {
+  readonly server: Server<M>;
+  readonly startedAt: number;
+  release(outcome?: Outcome): void;
+}
+
+export interface PoolStats {
+  algorithm: string;
+  servers: number;
+  usable: number;
+  usableBackups: number;
+  inFlight: number;
+}
+
+const POOL_OPTIONS = new Set([
+  "servers",
+  "algorithm",
+  "slowStart",
+  "allBackups",
+  "cookie",
+  "clock",
+  "random",
+]);
+
+/**
+ * A backend: servers with weights and states, balanced by one algorithm. Pure bookkeeping, no I/O and no timers:
+ * time comes from the injected clock, and every change updates the algorithm incrementally.
+ */
+export class Pool<M = unknown> {
+  readonly algorithmName: string;
+  private readonly entries = new Map<string, ServerEntry<M>>();
+  private readonly cookies = new Map<string, ServerEntry<M>>();
+  private readonly primary: Tier;
+  private readonly backup: Tier;
+  private readonly clock: Clock;
+  private readonly slowStart: number;
+  private readonly cookieName: string | undefined;
+  private readonly ramping = new Set<ServerEntry<M>>();
+  private nextRampAt = Number.POSITIVE_INFINITY;
+  private order = 0;
+  private inFlightTotal = 0;
+
+  constructor(options: PoolOptions<M> = {}) {
+    for (const key of Object.keys(options))
+      if (!POOL_OPTIONS.has(key))
+        throw configError(`unknown pool option ${show(key)} (known: ${[...POOL_OPTIONS].join(", ")})`);
+    const factory =
+      typeof options.algorithm === "string"
+        ? parseAlgorithm(options.algorithm)
+        : (options.algorithm ?? roundRobin());
+    if (typeof factory?.create !== "function")
+      throw configError(`algorithm ${show(options.algorithm)} is neither a name nor an algorithm factory`);
+    this.clock = options.clock ?? systemClock;
+    if (options.slowStart !== undefined && !(Number.isFinite(options.slowStart) && options.slowStart >= 0))
+      throw configError(`slowStart ${show(options.slowStart)} must be a duration in ms >= 0`);
+    this.slowStart = options.slowStart ?? 0;
+    this.cookieName = options.cookie;
+    const env: AlgorithmEnv = {
+      clock: this.clock,
+      random: options.random ?? Math.random,
+      lookup: (id) => this.entries.get(id),
+      byCookie: (value) => this.cookies.get(value),
+    };
+    this.algorithmName = factory.name;
+    this.primary = new Tier(factory.create(env));
+    this.backup = new Tier(options.allBackups ? factory.create(env) : firstAlgorithm().create(env));
+    for (const spec of options.servers ?? []) this.add(spec);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get servers(): Server<M>[] {
+    return [...this.entries.values()];
+  }
+
+  get(id: string): Server<M> | undefined {
+    return this.entries.get(id);
+  }
+
+  add(spec: ServerSpec<M>): Server<M> {
+    const entry = new ServerEntry(spec, this.order++);
+    if (this.entries.has(entry.id)) throw configError(`duplicate server id ${show(entry.id)}`);
+    if (this.cookies.has(entry.cookie))
+      throw configError(`duplicate cookie ${show(entry.cookie)} on server ${show(entry.id)}`);
+    this.entries.set(entry.id, entry);
+    this.cookies.set(entry.cookie, entry);
+    if (entry.usable) this.tierOf(entry).add(entry);
+    return entry;
+  }
+
+  remove(id: string): void {
+    const entry = this.entry(id);
+    this.tierOf(entry).remove(entry);
+    this.ramping.delete(entry);
+    this.entries.delete(id);
+    this.cookies.delete(entry.cookie);
+  }
+
+  setWeight(id: string, weight: number): void {
+    const entry = this.entry(id);
+    checkWeight(weight, id);
+    this.change(entry, () => {
+      entry.weight = weight;
+      entry.effectiveWeight = this.rampedWeight(entry, this.clock.now());
+    });
+  }
+
+  setState(id: string, state: ServerState): void {
+    const entry = this.entry(id);
+    checkState(state, id);
+    const previous = entry.state;
+    if (previous === state) return;
+    this.change(entry, () => {
+      entry.state = state;
+      const duration = entry.slowStart ?? this.slowStart;
+      if (
+        state === "up" &&
+        (previous === "down" || previous === "maint") &&
+        duration > 0 &&
+        entry.weight > 0
+      ) {
+        const now = this.clock.now();
+        entry.rampStart = now;
+        this.ramping.add(entry);
+        this.nextRampAt = Math.min(this.nextRampAt, now + rampStep(entry.weight, duration));
+      } else if (state !== "up") {
+        entry.rampStart = undefined;
+        this.ramping.delete(entry);
+      }
+      entry.effectiveWeight = this.rampedWeight(entry, this.clock.now());
+    });
+  }
+
+  /** The first choice for a request, preferring a server below its maxConn; never throws. */
+  pick(ctx: PickContext = EMPTY_CONTEXT): PickResult<M> {
+    this.advanceRamps();
+    const persisted = this.persisted(ctx);
+    if (persisted) return this.chosen(persisted);
+    const tier = this.activeTier();
+    const first = tier?.algorithm.pick(ctx) as ServerEntry<M> | undefined;
+    if (!tier || !first) return this.none();
+    if (first.usable && !first.full) return this.chosen(first);
+    const seen = new Set<Entry>([first]);
+    const deferred: Entry[] = first.usable ? [first] : [];
+    for (const s of fallbackCandidates(tier, ctx, first, seen, deferred))
+      return this.chosen(s as ServerEntry<M>);
+    return this.none();
+  }
+
+  /**
+   * Every server that may take this request, best first: the persisted server, the algorithm's choice, its own
+   * fallbacks, then the rest of the tier; servers at maxConn last. Backups only while no primary is usable.
+   * Lazy: the algorithm's state advances once, when the first candidate is taken.
+   */
+  *candidates(ctx: PickContext = EMPTY_CONTEXT): Generator<Server<M>, void, undefined> {
+    this.advanceRamps();
+    const seen = new Set<Entry>();
+    const persisted = this.persisted(ctx);
+    if (persisted) {
+      seen.add(persisted);
+      yield this.counted(persisted);
+    }
+    const tier = this.activeTier();
+    const first = tier?.algorithm.pick(ctx) as ServerEntry<M> | undefined;
+    if (!tier || !first) return;
+    const deferred: Entry[] = [];
+    if (!seen.has(first) && first.usable) {
+      seen.add(first);
+      if (first.full) deferred.push(first);
+      else yield this.counted(first);
+    }
+    for (const s of fallbackCandidates(tier, ctx, first, seen, deferred))
+      yield this.counted(s as ServerEntry<M>);
+  }
+
+  /** Start a request on `server` (counts toward leastconn, P2C, bounded load and stats). */
+  acquire(server: Server<M> | string): Lease<M> {
+    const entry = typeof server === "string" ? this.entry(server) : this.entry(server.id);
+    const stats = entry.stats;
+    stats.inFlight++;
+    if (stats.inFlight > stats.peakInFlight) stats.peakInFlight = stats.inFlight;
+    this.inFlightTotal++;
+    const tier = this.tierOf(entry);
+    if (tier.has(entry)) tier.algorithm.loadChanged?.(entry);
+    const startedAt = this.clock.now();
+    let released = false;
+    return {
+      server: entry,
+      startedAt,
+      release: (outcome: Outcome = {}) => {
+        if (released) return;
+        released = true;
+        stats.inFlight--;
+        this.inFlightTotal--;
+        const ok = outcome.ok ?? true;
+        const latencyMs = outcome.latencyMs ?? this.clock.now() - startedAt;
+        if (ok) stats.completed++;
+        else stats.failed++;
+        stats.totalLatencyMs += latencyMs;
+        if (this.entries.get(entry.id) !== entry) return; // removed meanwhile
+        const t = this.tierOf(entry);
+        if (t.has(entry)) {
+          t.algorithm.loadChanged?.(entry);
+          t.algorithm.observe?.(entry, { ok, latencyMs });
+        }
+      },
+    };
+  }
+
+  stats(): PoolStats {
+    return {
+      algorithm: this.algorithmName,
+      servers: this.entries.size,
+      usable: this.primary.size,
+      usableBackups: this.backup.size,
+      inFlight: this.inFlightTotal,
+    };
+  }
+
+  /** Re-evaluates slow-start ramps now (pick and candidates do this on their own). */
+  refresh(): void {
+    this.nextRampAt = Number.NEGATIVE_INFINITY;
+    this.advanceRamps();
+  }
+
+  private entry(id: string): ServerEntry<M> {
+    const entry = this.entries.get(id);
+    if (!entry) {
+      const known = [...this.entries.keys()].slice(0, 10).join(", ");
+      throw configError(`no server ${show(id)} in the pool (known: ${known || "none"})`);
+    }
+    return entry;
+  }
+
+  private tierOf(entry: Entry): Tier {
+    return entry.backup ? this.backup : this.primary;
+  }
+
+  private activeTier(): Tier | undefined {
+    if (this.primary.size > 0) return this.primary;
+    if (this.backup.size > 0) return this.backup;
+    return undefined;
+  }
+
+  private persisted(ctx: PickContext): ServerEntry<M> | undefined {
+    if (this.cookieName === undefined) return undefined;
+    const value = readCookie(ctx, this.cookieName);
+    if (value === undefined) return undefined;
+    const entry = this.cookies.get(value);
+    if (!entry || (entry.state !== "up" && entry.state !== "drain")) return undefined;
+    return entry;
+  }
+
+  private chosen(entry: ServerEntry<M>): PickResult<M> {
+    return { ok: true, server: this.counted(entry) };
+  }
+
+  private counted(entry: ServerEntry<M>): ServerEntry<M> {
+    entry.stats.selected++;
+    return entry;
+  }
+
+  private none(): NoServerAvailable {
+    const states: Record<string, number> = {};
+    for (const e of this.entries.values()) {
+      const k = e.state === "up" && e.effectiveWeight === 0 ? "weight 0" : e.state;
+      states[k] = (states[k] ?? 0) + 1;
+    }
+    const summary = Object.entries(states)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(", ");
+    return {
+      ok: false,
+      reason: "no-server-available",
+      message: `balancer: no server available (${summary || "pool is empty"})`,
+    };
+  }
+
+  /** Apply a mutation and move the server between tier/algorithm accordingly. */
+  private change(entry: ServerEntry<M>, mutate: () => void): void {
+    const wasUsable = entry.usable;
+    const previous = entry.effectiveWeight;
+    mutate();
+    const tier = this.tierOf(entry);
+    const usable = entry.usable;
+    if (wasUsable && !usable) tier.remove(entry);
+    else if (!wasUsable && usable) tier.add(entry);
+    else if (usable && previous !== entry.effectiveWeight) tier.reweight(entry, previous);
+  }
+
+  private rampedWeight(entry: ServerEntry<M>, now: number): number {
+    if (entry.rampStart === undefined) return entry.weight;
+    const duration = entry.slowStart ?? this.slowStart;
+    const weight = rampWeight(entry.weight, now - entry.rampStart, duration);
+    if (weight === entry.weight) {
+      entry.rampStart = undefined;
+      this.ramping.delete(entry);
+    }
+    return weight;
+  }
+
+  private advanceRamps(): void {
+    if (this.ramping.size === 0) return;
+    const now = this.clock.now();
+    if (now < this.nextRampAt) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of [...this.ramping]) {
+      this.change(entry, () => {
+        entry.effectiveWeight = this.rampedWeight(entry, now);
+      });
+      if (entry.rampStart !== undefined)
+        next = Math.min(next, now + rampStep(entry.weight, entry.slowStart ?? this.slowStart));
+    }
+    this.nextRampAt = next;
+  }
+}
