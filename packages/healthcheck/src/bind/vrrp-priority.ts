@@ -1,0 +1,124 @@
+/**
+ * Turns health-check results into VRRP priority deltas with keepalived `track_script` weight semantics:
+ * weight > 0 is added while the check is up, weight < 0 is subtracted while it is down, and weight 0 puts
+ * the instance into FAULT while the check is down. `reverse` inverts the sense (keepalived `weight N reverse`).
+ * The tracker is a structural object (`delta`, `fault`, `on("change")`) for @lbkit/vrrp to consume.
+ */
+import { EventEmitter } from "eventemitter3";
+import type { ServerState } from "../effective.js";
+import { HealthCheckConfigError, requireInt } from "../errors.js";
+import type { ChangeEvent, TargetStatus } from "../health-checker.js";
+
+export interface TrackScript {
+  /** The health-check target id. */
+  id: string;
+  /** -253..253, as keepalived. */
+  weight: number;
+  reverse?: boolean;
+}
+
+export interface PriorityState {
+  /** Sum to add to the configured priority (the VRRP side clamps the result to 1..254). */
+  delta: number;
+  /** A weight-0 track is down: the instance must go to FAULT. */
+  fault: boolean;
+}
+
+/** What @lbkit/vrrp consumes. */
+export interface PriorityTrackerLike {
+  readonly delta: number;
+  readonly fault: boolean;
+  on(event: "change", fn: (s: PriorityState & { previous: PriorityState }) => void): unknown;
+  off(event: "change", fn: (s: PriorityState & { previous: PriorityState }) => void): unknown;
+}
+
+/** Where the tracker reads states from (HealthChecker fits). */
+export interface StateSource {
+  on(event: "change", fn: (e: ChangeEvent) => void): unknown;
+  off(event: "change", fn: (e: ChangeEvent) => void): unknown;
+  status(id: string): Pick<TargetStatus, "state"> | undefined;
+}
+
+/** A check counts as up while its target is up or draining. */
+const isUp = (s: ServerState | undefined) => s === "up" || s === "drain";
+
+/** Pure: the priority delta and fault for the given track states. Unknown ids count as down. */
+export function priorityDelta(
+  tracks: readonly TrackScript[],
+  stateOf: (id: string) => ServerState | undefined,
+): PriorityState {
+  let delta = 0;
+  let fault = false;
+  for (const t of tracks) {
+    const upNow = isUp(stateOf(t.id)) !== (t.reverse ?? false);
+    if (t.weight === 0) {
+      if (!upNow) fault = true;
+    } else if (t.weight > 0) {
+      if (upNow) delta += t.weight;
+    } else if (!upNow) delta += t.weight;
+  }
+  return { delta, fault };
+}
+
+interface Events {
+  change: (s: PriorityState & { previous: PriorityState }) => void;
+}
+
+export class PriorityTracker extends EventEmitter<Events> implements PriorityTrackerLike {
+  private current: PriorityState;
+  private readonly tracks: readonly TrackScript[];
+  private readonly onChange: (e: ChangeEvent) => void;
+
+  constructor(
+    private readonly source: StateSource,
+    tracks: readonly TrackScript[],
+  ) {
+    super();
+    if (!Array.isArray(tracks) || tracks.length === 0) {
+      throw new HealthCheckConfigError("tracks", tracks, "must list at least one { id, weight }");
+    }
+    for (const [i, t] of tracks.entries()) {
+      if (typeof t?.id !== "string" || t.id === "") {
+        throw new HealthCheckConfigError(`tracks[${i}].id`, t?.id, "must be a health-check target id");
+      }
+      requireInt(`tracks[${i}].weight`, t.weight, -253, 253, "keepalived track_script weight");
+    }
+    this.tracks = tracks.map((t) => ({ ...t }));
+    this.current = this.compute();
+    this.onChange = (e) => {
+      if (this.tracks.some((t) => t.id === e.id)) this.refresh();
+    };
+    source.on("change", this.onChange);
+  }
+
+  get delta(): number {
+    return this.current.delta;
+  }
+
+  get fault(): boolean {
+    return this.current.fault;
+  }
+
+  /** Recompute (also called on every tracked change); emits `change` when delta or fault moved. */
+  refresh(): void {
+    const next = this.compute();
+    if (next.delta === this.current.delta && next.fault === this.current.fault) return;
+    const previous = this.current;
+    this.current = next;
+    this.emit("change", { ...next, previous });
+  }
+
+  close(): void {
+    this.source.off("change", this.onChange);
+    this.removeAllListeners();
+  }
+
+  private compute(): PriorityState {
+    return priorityDelta(this.tracks, (id) => this.source.status(id)?.state);
+  }
+}
+
+/** `trackPriority(checker, [{ id: "chk_nginx", weight: -20 }])` — keepalived `track_script`. */
+export function trackPriority(source: StateSource, tracks: readonly TrackScript[]): PriorityTracker {
+  return new PriorityTracker(source, tracks);
+}

@@ -1,0 +1,108 @@
+/**
+ * HAProxy agent-check: connect, optionally send `agent-send`, read one line (up to the first CR or LF, or
+ * the connection close) and parse its words. Words are separated by spaces, tabs or commas, in any order:
+ * `NN%` (weight relative to the initial weight), `maxconn:NN`, `ready`/`drain`/`maint` (administrative
+ * state), `up`, and `down`/`fail`/`stopped` optionally followed by `#description`. Unknown words are
+ * ignored; words not said leave that setting unchanged.
+ */
+import net from "node:net";
+import { HealthCheckConfigError, requireInt } from "../errors.js";
+import { type AgentReply, type Checker, type CheckResult, down, excerpt, up } from "../result.js";
+import { checkHost } from "./tcp.js";
+
+export interface AgentCheckOptions {
+  host: string;
+  port: number;
+  /** HAProxy `agent-send`: a string sent after connecting, e.g. `"be_web/srv1\n"`. */
+  send?: string;
+  /** Most bytes read for the line. Default 1024. */
+  maxLine?: number;
+}
+
+export function agentCheck(opts: AgentCheckOptions): Checker {
+  const host = checkHost(opts.host);
+  const port = requireInt("port", opts.port, 1, 65535);
+  if (opts.send !== undefined && typeof opts.send !== "string") {
+    throw new HealthCheckConfigError("send", opts.send, "must be a string (HAProxy agent-send)");
+  }
+  const maxLine = requireInt("maxLine", opts.maxLine ?? 1024, 1, 65536);
+
+  return ({ signal }) =>
+    new Promise<CheckResult>((resolve) => {
+      let buf = Buffer.alloc(0);
+      let connected = false;
+      let done = false;
+      const socket = net.connect({ host, port });
+      const finish = (r: CheckResult) => {
+        if (done) return;
+        done = true;
+        signal.removeEventListener("abort", onAbort);
+        socket.destroy();
+        resolve(r);
+      };
+      const conclude = () => {
+        const text = buf.toString("latin1");
+        const end = text.search(/[\r\n]/);
+        const line = end >= 0 ? text.slice(0, end) : text;
+        if (line.trim() === "") return finish(down("L7RSP", "agent sent an empty reply"));
+        const reply = parseAgentReply(line);
+        const r =
+          reply.op !== undefined && reply.op !== "up" ? down("L7OK", line, line) : up("L7OK", line, line);
+        r.agent = reply;
+        if (reply.weightPercent !== undefined) r.weightPercent = reply.weightPercent;
+        finish(r);
+      };
+      const onAbort = () =>
+        finish(
+          connected
+            ? down("L7TOUT", "timeout waiting for the agent's reply", buf)
+            : down("L4TOUT", "timeout connecting to the agent"),
+        );
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      socket.once("connect", () => {
+        connected = true;
+        if (opts.send) socket.write(opts.send);
+      });
+      socket.on("data", (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        if (/[\r\n]/.test(buf.toString("latin1")) || buf.length >= maxLine) conclude();
+      });
+      socket.on("end", conclude);
+      socket.on("error", (err: NodeJS.ErrnoException) => {
+        if (!connected)
+          return finish(down("L4CON", `${err.code ?? err.message} connecting to the agent ${host}:${port}`));
+        if (buf.length > 0) return conclude();
+        finish(down("L7RSP", `${err.code ?? err.message} before the agent replied`, excerpt(buf)));
+      });
+    });
+}
+
+/** Parse one agent line. Pure. */
+export function parseAgentReply(line: string): AgentReply {
+  const out: AgentReply = {};
+  // A `#` starts the free-text description (it follows down/fail/stopped); it is not parsed as words.
+  const hash = line.indexOf("#");
+  const words = (hash >= 0 ? line.slice(0, hash) : line).split(/[ \t,]+/).filter(Boolean);
+  if (hash >= 0) {
+    const d = line.slice(hash + 1).trim();
+    if (d) out.description = d;
+  }
+  for (const raw of words) {
+    const w = raw.toLowerCase();
+    const pct = /^(\d+)%$/.exec(w);
+    if (pct) {
+      out.weightPercent = Number(pct[1]);
+      continue;
+    }
+    const mc = /^maxconn:(\d+)$/.exec(w);
+    if (mc) {
+      out.maxconn = Number(mc[1]);
+      continue;
+    }
+    if (w === "ready" || w === "drain" || w === "maint") out.admin = w;
+    else if (w === "up" || w === "down" || w === "fail" || w === "stopped") out.op = w;
+    // anything else: ignored, as HAProxy does
+  }
+  return out;
+}

@@ -1,0 +1,148 @@
+/**
+ * TCP check: connect, then an optional send/expect sequence like HAProxy `tcp-check send` /
+ * `tcp-check expect string|rstring|binary`. Data received is matched cumulatively; a match consumes the
+ * received data up to its end, so the next expect sees only what follows.
+ */
+import net from "node:net";
+import tls from "node:tls";
+import { HealthCheckConfigError, requireInt } from "../errors.js";
+import { type Checker, type CheckResult, down, up } from "../result.js";
+
+export type TcpStep = { send: string | Uint8Array } | { expect: string | RegExp | Uint8Array };
+
+export interface TcpCheckOptions {
+  host: string;
+  port: number;
+  /** Steps run in order after the connection is established. None: a plain connect check (L4OK). */
+  sequence?: readonly TcpStep[];
+  /** Wrap in TLS (HAProxy `check-ssl`); `servername` sets SNI. */
+  tls?: boolean | { servername?: string; ca?: string | Buffer; rejectUnauthorized?: boolean };
+  /** Most bytes buffered while waiting for an expect. Default 16384. */
+  maxBuffer?: number;
+}
+
+type Step = { send: Buffer } | { expect: string | RegExp | Buffer; label: string };
+
+export function tcpCheck(opts: TcpCheckOptions): Checker {
+  const host = checkHost(opts.host);
+  const port = requireInt("port", opts.port, 1, 65535);
+  const maxBuffer = requireInt("maxBuffer", opts.maxBuffer ?? 16384, 1, 16 * 1024 * 1024);
+  const steps = (opts.sequence ?? []).map(compileStep);
+  const tlsOpts = opts.tls === true ? {} : opts.tls || undefined;
+
+  return ({ signal }) =>
+    new Promise<CheckResult>((resolve) => {
+      let connected = false;
+      let done = false;
+      let buf = Buffer.alloc(0);
+      let i = 0;
+      const socket: net.Socket = tlsOpts
+        ? tls.connect({
+            host,
+            port,
+            ...(tlsOpts.servername !== undefined || !net.isIP(host)
+              ? { servername: tlsOpts.servername ?? host }
+              : {}),
+            ...(tlsOpts.ca !== undefined ? { ca: tlsOpts.ca } : {}),
+            rejectUnauthorized: tlsOpts.rejectUnauthorized ?? true,
+          })
+        : net.connect({ host, port });
+      const finish = (r: CheckResult) => {
+        if (done) return;
+        done = true;
+        signal.removeEventListener("abort", onAbort);
+        socket.destroy();
+        resolve(r);
+      };
+      const onAbort = () =>
+        finish(
+          connected
+            ? down(steps.length ? "L7TOUT" : "L4TOUT", `timeout waiting for ${label(steps[i])}`, buf)
+            : down("L4TOUT", `timeout connecting to ${host}:${port}`),
+        );
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      const advance = () => {
+        while (!done && i < steps.length) {
+          const step = steps[i]!;
+          if ("send" in step) {
+            socket.write(step.send);
+            i++;
+            continue;
+          }
+          const end = matchEnd(buf, step.expect);
+          if (end < 0) return; // wait for more data
+          buf = buf.subarray(end);
+          i++;
+        }
+        if (!done)
+          finish(up(steps.length ? "L7OK" : "L4OK", steps.length ? "sequence passed" : "connected", buf));
+      };
+      socket.once(tlsOpts ? "secureConnect" : "connect", () => {
+        connected = true;
+        advance();
+      });
+      socket.on("data", (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        if (buf.length > maxBuffer) {
+          return finish(down("L7RSP", `no match for ${label(steps[i])} in ${maxBuffer} bytes`, buf));
+        }
+        advance();
+      });
+      socket.on("end", () => {
+        finish(down("L7RSP", `connection closed while waiting for ${label(steps[i])}`, buf));
+      });
+      socket.on("error", (err: NodeJS.ErrnoException) => {
+        if (!connected)
+          return finish(down("L4CON", `${err.code ?? err.message} connecting to ${host}:${port}`));
+        finish(down("L7RSP", `${err.code ?? err.message} while waiting for ${label(steps[i])}`, buf));
+      });
+    });
+}
+
+function compileStep(s: TcpStep, n: number): Step {
+  if (s !== null && typeof s === "object" && "send" in s) {
+    if (typeof s.send === "string") return { send: Buffer.from(s.send, "latin1") };
+    if (s.send instanceof Uint8Array) return { send: Buffer.from(s.send) };
+    throw new HealthCheckConfigError(`sequence[${n}].send`, s.send, "must be a string or bytes");
+  }
+  if (s !== null && typeof s === "object" && "expect" in s) {
+    const e = s.expect;
+    if (typeof e === "string" && e.length > 0) return { expect: e, label: `string ${JSON.stringify(e)}` };
+    if (e instanceof RegExp) return { expect: e, label: `rstring ${e}` };
+    if (e instanceof Uint8Array && e.length > 0) {
+      return { expect: Buffer.from(e), label: `binary ${Buffer.from(e).toString("hex")}` };
+    }
+    throw new HealthCheckConfigError(
+      `sequence[${n}].expect`,
+      e,
+      "is not a known expect: use a non-empty string, a RegExp or non-empty bytes",
+    );
+  }
+  throw new HealthCheckConfigError(`sequence[${n}]`, s, "must be { send } or { expect }");
+}
+
+function matchEnd(buf: Buffer, e: string | RegExp | Buffer): number {
+  if (typeof e === "string") {
+    const at = buf.indexOf(e, 0, "latin1");
+    return at < 0 ? -1 : at + Buffer.byteLength(e, "latin1");
+  }
+  if (e instanceof RegExp) {
+    const m = new RegExp(e.source, e.flags.replace("g", "")).exec(buf.toString("latin1"));
+    return m ? m.index + m[0].length : -1;
+  }
+  const at = buf.indexOf(e);
+  return at < 0 ? -1 : at + e.length;
+}
+
+function label(s: Step | undefined): string {
+  if (!s) return "the connection";
+  return "send" in s ? "send" : s.label;
+}
+
+export function checkHost(host: unknown): string {
+  if (typeof host !== "string" || host.length === 0) {
+    throw new HealthCheckConfigError("host", host, "must be a host name or IP address");
+  }
+  return host;
+}

@@ -1,0 +1,20 @@
+/** The one state a pool sees, combining the health verdict, the agent's word and the admin state. */
+
+export type ServerState = "up" | "down" | "drain" | "maint";
+
+export interface StateInputs {
+  /** The rise/fall verdict of the health check. */
+  healthUp: boolean;
+  /** The agent said down/fail/stopped (until it says up). */
+  agentDown: boolean;
+  /** The agent's administrative word; `ready` clears drain and maint. */
+  admin: "ready" | "drain" | "maint" | undefined;
+}
+
+/** MAINT beats DOWN beats DRAIN beats UP, as on HAProxy's stats page. */
+export function effectiveState(i: StateInputs): ServerState {
+  if (i.admin === "maint") return "maint";
+  if (!i.healthUp || i.agentDown) return "down";
+  if (i.admin === "drain") return "drain";
+  return "up";
+}

@@ -1,0 +1,127 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CheckScheduler } from "./scheduler.js";
+
+/** Deterministic pseudo-random in [0, 1). */
+function lcg(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe("CheckScheduler", () => {
+  it("spreads the first checks of many keys across one interval", () => {
+    const s = new CheckScheduler({ random: lcg(1) });
+    for (let i = 0; i < 10_000; i++) s.add(`t${i}`, 0, 1000);
+    const perBucket = new Array(10).fill(0);
+    for (let t = 0; t < 1000; t++) {
+      for (const _ of s.take(t)) perBucket[Math.floor(t / 100)]++;
+    }
+    // each 100 ms slice gets ~1000 ± 15%, never the whole lot at once
+    for (const n of perBucket) expect(n).toBeGreaterThan(850);
+    for (const n of perBucket) expect(n).toBeLessThan(1150);
+    expect(perBucket.reduce((a, b) => a + b, 0)).toBe(10_000);
+  });
+
+  it("runs at a fixed rate from each check's start, and never two in flight per key", () => {
+    const s = new CheckScheduler({ random: () => 0 });
+    s.add("a", 0, 0);
+    expect(s.take(0)).toEqual(["a"]);
+    expect(s.take(5000)).toEqual([]); // still in flight
+    s.finish("a", 300, 1000); // took 300 ms
+    expect(s.dueAt("a")).toBe(1000);
+    expect(s.take(999)).toEqual([]);
+    expect(s.take(1000)).toEqual(["a"]);
+    s.finish("a", 2500, 1000); // overran: due immediately
+    expect(s.dueAt("a")).toBe(2500);
+  });
+
+  it("holds the global concurrency limit and starts the earliest due first", () => {
+    const s = new CheckScheduler({ concurrency: 2, random: () => 0 });
+    s.add("a", 0, 0);
+    s.add("b", 1, 0);
+    s.add("c", 2, 0);
+    expect(s.take(10)).toEqual(["a", "b"]);
+    expect(s.nextDue()).toBeUndefined();
+    s.finish("b", 20, 100);
+    expect(s.take(20)).toEqual(["c"]);
+    expect(s.inFlight).toBe(2);
+  });
+
+  it("applies spread-checks jitter within ±spread%", () => {
+    const s = new CheckScheduler({ spread: 50, random: lcg(7) });
+    for (let i = 0; i < 1000; i++) {
+      const j = s.jitter(1000);
+      expect(j).toBeGreaterThanOrEqual(500);
+      expect(j).toBeLessThanOrEqual(1500);
+    }
+  });
+
+  it("expedite brings a waiting check forward, never back", () => {
+    const s = new CheckScheduler({ random: () => 0 });
+    s.add("a", 0, 0);
+    s.take(0);
+    s.finish("a", 10, 1000);
+    s.expedite("a", 100, 50);
+    expect(s.dueAt("a")).toBe(150);
+    s.expedite("a", 120, 5000);
+    expect(s.dueAt("a")).toBe(150);
+  });
+
+  it("removed keys never come back, re-added keys start fresh", () => {
+    const s = new CheckScheduler({ random: () => 0 });
+    s.add("a", 0, 0);
+    s.remove("a");
+    s.add("a", 100, 0);
+    expect(s.take(50)).toEqual([]);
+    expect(s.take(100)).toEqual(["a"]);
+    expect(s.take(100)).toEqual([]);
+  });
+
+  it("property: limits hold and every key keeps being checked under random timing", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 50, max: 1000 })), {
+          minLength: 30,
+          maxLength: 30,
+        }),
+        fc.integer(),
+        (keys, concurrency, spread, durations, seed) => {
+          const rnd = lcg(seed);
+          const s = new CheckScheduler({ concurrency, spread, random: rnd });
+          for (let k = 0; k < keys; k++) s.add(`k${k}`, 0, 1000);
+          const running = new Map<string, number>(); // key → finish time
+          const started = new Map<string, number[]>();
+          for (let now = 0; now <= 20_000; now += 10) {
+            for (const [key, end] of running) {
+              if (end <= now) {
+                running.delete(key);
+                const [, iv] = durations[Number(key.slice(1)) % durations.length]!;
+                s.finish(key, now, iv);
+              }
+            }
+            for (const key of s.take(now)) {
+              expect(running.has(key)).toBe(false); // never two in flight for one key
+              const [dur] = durations[Number(key.slice(1)) % durations.length]!;
+              running.set(key, now + dur);
+              started.set(key, [...(started.get(key) ?? []), now]);
+            }
+            expect(running.size).toBeLessThanOrEqual(concurrency);
+            expect(s.inFlight).toBe(running.size);
+          }
+          // no starvation: with enough capacity every key ran; with any capacity the first N keys ran
+          const capacity = (concurrency * 20_000) / 500;
+          if (capacity >= keys * 2)
+            for (let k = 0; k < keys; k++) expect(started.get(`k${k}`)?.length).toBeGreaterThan(1);
+          expect(started.size).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * Pure check scheduling over caller-supplied time: start spread, per-check jitter (HAProxy `spread-checks`),
+ * fixed-rate intervals measured from each check's start, never two checks in flight for one key, and a
+ * global limit on checks in flight. The shell asks `take(now)` what to start and reports `finish`.
+ */
+import { MinHeap } from "./heap.js";
+
+export interface SchedulerOptions {
+  /** Most checks in flight at once across all keys. Default: unlimited. */
+  concurrency?: number;
+  /** HAProxy `spread-checks`: each interval is randomised by ±spread percent (0..50). Default 0. */
+  spread?: number;
+  /** Uniform random in [0, 1); injected so tests are deterministic. Default Math.random. */
+  random?: () => number;
+}
+
+interface Job {
+  due: number;
+  gen: number;
+  inFlight: boolean;
+  startedAt: number;
+}
+
+interface Entry {
+  key: string;
+  gen: number;
+}
+
+export class CheckScheduler {
+  readonly concurrency: number;
+  readonly spread: number;
+  private readonly random: () => number;
+  private readonly jobs = new Map<string, Job>();
+  private readonly queue = new MinHeap<Entry>();
+  private running = 0;
+  private seq = 0;
+
+  constructor(opts: SchedulerOptions = {}) {
+    this.concurrency = opts.concurrency ?? Number.POSITIVE_INFINITY;
+    this.spread = opts.spread ?? 0;
+    this.random = opts.random ?? Math.random;
+  }
+
+  /** Checks in flight now. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  has(key: string): boolean {
+    return this.jobs.has(key);
+  }
+
+  isInFlight(key: string): boolean {
+    return this.jobs.get(key)?.inFlight ?? false;
+  }
+
+  /** When `key` is next due (undefined while in flight or unknown). */
+  dueAt(key: string): number | undefined {
+    const job = this.jobs.get(key);
+    return job && !job.inFlight ? job.due : undefined;
+  }
+
+  /**
+   * Add a key. Its first check is due at a uniformly random point within `firstWithin` ms (pass the
+   * interval so that N keys added together spread over one interval instead of firing at once).
+   */
+  add(key: string, now: number, firstWithin: number): void {
+    if (this.jobs.has(key))
+      throw new Error(`healthcheck: scheduler key ${JSON.stringify(key)} already added`);
+    const due = now + Math.floor(this.random() * Math.max(0, firstWithin));
+    const gen = ++this.seq;
+    const job: Job = { due, gen, inFlight: false, startedAt: 0 };
+    this.jobs.set(key, job);
+    this.queue.push(due, { key, gen });
+  }
+
+  remove(key: string): void {
+    const job = this.jobs.get(key);
+    if (!job) return;
+    if (job.inFlight) this.running--;
+    this.jobs.delete(key);
+  }
+
+  /** Start every due key the concurrency limit allows, earliest due first; they are now in flight. */
+  take(now: number): string[] {
+    const out: string[] = [];
+    while (this.running < this.concurrency) {
+      const top = this.queue.peekKey();
+      if (top === undefined || top > now) break;
+      const entry = this.queue.pop()!;
+      const job = this.jobs.get(entry.key);
+      if (!job || job.gen !== entry.gen || job.inFlight) continue;
+      job.inFlight = true;
+      job.startedAt = now;
+      this.running++;
+      out.push(entry.key);
+    }
+    return out;
+  }
+
+  /**
+   * A check finished. The next one is due `interval` (jittered) after this one *started*, so a slow check
+   * does not stretch the period; if that moment has passed, it is due now.
+   */
+  finish(key: string, now: number, interval: number): void {
+    const job = this.jobs.get(key);
+    if (!job?.inFlight) return;
+    job.inFlight = false;
+    this.running--;
+    this.schedule(key, job, Math.max(now, job.startedAt + this.jitter(interval)));
+  }
+
+  /** Bring a waiting key's next check forward to at most `interval` from now (on-error fastinter). */
+  expedite(key: string, now: number, interval: number): void {
+    const job = this.jobs.get(key);
+    if (!job || job.inFlight) return;
+    const due = now + interval;
+    if (due < job.due) this.schedule(key, job, due);
+  }
+
+  /** The earliest moment `take` could return something, or undefined if nothing can start until a finish. */
+  nextDue(): number | undefined {
+    if (this.running >= this.concurrency) return undefined;
+    for (;;) {
+      const entry = this.queue.peek();
+      if (!entry) return undefined;
+      const job = this.jobs.get(entry.key);
+      if (job && job.gen === entry.gen && !job.inFlight) return this.queue.peekKey();
+      this.queue.pop(); // stale entry: removed, rescheduled or started
+    }
+  }
+
+  jitter(interval: number): number {
+    if (this.spread <= 0) return interval;
+    const f = 1 + (this.spread / 100) * (2 * this.random() - 1);
+    return Math.max(0, Math.round(interval * f));
+  }
+
+  private schedule(key: string, job: Job, due: number): void {
+    job.gen = ++this.seq;
+    job.due = due;
+    this.queue.push(due, { key, gen: job.gen });
+  }
+}

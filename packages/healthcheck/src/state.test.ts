@@ -1,0 +1,115 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { initialState, interval, markDown, phase, type RiseFall, record, suddenDeath } from "./state.js";
+
+const rf: RiseFall = { rise: 2, fall: 3 };
+
+function run(cfg: RiseFall, init: Parameters<typeof initialState>[1], results: boolean[]) {
+  let s = initialState(cfg, init);
+  const transitions: { at: number; to: string }[] = [];
+  results.forEach((ok, i) => {
+    const step = record(cfg, s, ok);
+    s = step.state;
+    if (step.transition) transitions.push({ at: i + 1, to: step.transition });
+  });
+  return { s, transitions };
+}
+
+describe("rise/fall (HAProxy health counter)", () => {
+  it("fully up goes down after exactly `fall` failures", () => {
+    const r = run(rf, "fully-up", [false, false, false]);
+    expect(r.transitions).toEqual([{ at: 3, to: "down" }]);
+    expect(run(rf, "fully-up", [false, false]).s.up).toBe(true);
+  });
+
+  it("fully down comes up after exactly `rise` successes", () => {
+    expect(run(rf, "fully-down", [true, true]).transitions).toEqual([{ at: 2, to: "up" }]);
+    expect(run(rf, "fully-down", [true]).s.up).toBe(false);
+  });
+
+  it("init-state up goes down at the first failure, down comes up at the first success", () => {
+    expect(run(rf, "up", [false]).transitions).toEqual([{ at: 1, to: "down" }]);
+    expect(run(rf, "down", [true]).transitions).toEqual([{ at: 1, to: "up" }]);
+  });
+
+  it("a success while going down moves the counter back (no bounce)", () => {
+    // fail, fail, ok, fail: health 4→3→2→3→2, still up
+    expect(run(rf, "fully-up", [false, false, true, false]).s.up).toBe(true);
+    // one more failure takes it down
+    expect(run(rf, "fully-up", [false, false, true, false, false]).transitions).toEqual([
+      { at: 5, to: "down" },
+    ]);
+  });
+
+  it("phase and interval follow srv_getinter: inter up, fastinter transitioning, downinter down", () => {
+    const iv = { inter: 1000, fastinter: 100, downinter: 5000 };
+    let s = initialState(rf, "fully-up");
+    expect([phase(rf, s), interval(rf, iv, s)]).toEqual(["up", 1000]);
+    s = record(rf, s, false).state;
+    expect([phase(rf, s), interval(rf, iv, s)]).toEqual(["going-down", 100]);
+    s = record(rf, record(rf, s, false).state, false).state;
+    expect([phase(rf, s), interval(rf, iv, s)]).toEqual(["down", 5000]);
+    s = record(rf, s, true).state;
+    expect([phase(rf, s), interval(rf, iv, s)]).toEqual(["going-up", 100]);
+  });
+
+  it("sudden-death leaves one failure to go, mark-down goes down now", () => {
+    const s = initialState(rf, "fully-up");
+    const sd = suddenDeath(rf, s);
+    expect(sd.state.up).toBe(true);
+    expect(record(rf, sd.state, false).transition).toBe("down");
+    expect(markDown(rf, s)).toEqual({ state: { up: false, health: 0 }, transition: "down" });
+    expect(markDown(rf, { up: false, health: 1 }).transition).toBeUndefined();
+  });
+
+  it("property: health stays in range, and transitions need fall failures / rise successes", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.constantFrom("fully-up", "up", "down", "fully-down" as const),
+        fc.array(fc.boolean(), { maxLength: 200 }),
+        (rise, fall, init, results) => {
+          const cfg = { rise, fall };
+          let s = initialState(cfg, init);
+          let fails = 0;
+          let oks = 0;
+          let sawTransition = false;
+          for (const ok of results) {
+            if (ok) oks++;
+            else fails++;
+            const step = record(cfg, s, ok);
+            expect(step.state.health).toBeGreaterThanOrEqual(0);
+            expect(step.state.health).toBeLessThanOrEqual(rise + fall - 1);
+            expect(step.state.up).toBe(step.state.health >= rise);
+            if (step.transition) {
+              expect(step.transition).toBe(step.state.up ? "up" : "down");
+              expect(step.transition === "up").toBe(!s.up);
+              // after a previous transition the counter starts from the far end
+              if (sawTransition)
+                expect(step.transition === "down" ? fails : oks).toBeGreaterThanOrEqual(
+                  step.transition === "down" ? fall : rise,
+                );
+              sawTransition = true;
+              fails = 0;
+              oks = 0;
+            }
+            s = step.state;
+          }
+        },
+      ),
+    );
+  });
+
+  it("property: from fully up, `fall` consecutive failures always take it down, fewer never do", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 10 }), (rise, fall) => {
+        const cfg = { rise, fall };
+        const r = run(cfg, "fully-up", Array(fall).fill(false));
+        expect(r.transitions).toEqual([{ at: fall, to: "down" }]);
+        const back = run(cfg, "fully-down", Array(rise).fill(true));
+        expect(back.transitions).toEqual([{ at: rise, to: "up" }]);
+      }),
+    );
+  });
+});
