@@ -62,12 +62,14 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
   const servername = net.isIP(sniName.replace(/^\[|\]$/g, "")) ? undefined : sniName;
   const want = ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(",");
   const headers = { ...opts.headers, host: hostHeader, connection: "close" };
+  const sniNote = servername !== undefined ? ` (SNI ${servername})` : "";
 
   return ({ signal }) =>
     new Promise<CheckResult>((resolve) => {
       let done = false;
       let responded = false;
-      let connected = false;
+      let connected = false; // TCP (and TLS) up
+      let tcpUp = false;
       const finish = (r: CheckResult) => {
         if (done) return;
         done = true;
@@ -81,7 +83,9 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
             ? down("L7TOUT", "timeout reading the response body")
             : connected
               ? down("L7TOUT", `timeout waiting for the response to ${method} ${path}`)
-              : down("L4TOUT", `timeout connecting to ${host}:${port}`),
+              : tcpUp
+                ? down("L6TOUT", "timeout in the TLS handshake")
+                : down("L4TOUT", `timeout connecting to ${host}:${port}`),
         );
       const common = { host, port, method, path, headers, agent: false } as const;
       const req = secure
@@ -95,13 +99,20 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
       if (signal.aborted) return onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
       req.on("socket", (s) => {
-        s.once(secure ? "secureConnect" : "connect", () => {
-          connected = true;
+        s.once("connect", () => {
+          tcpUp = true;
+          if (!secure) connected = true;
         });
+        if (secure) {
+          s.once("secureConnect", () => {
+            connected = true;
+          });
+        }
       });
       req.on("error", (err: NodeJS.ErrnoException) => {
         const what = err.code ?? err.message;
-        if (!connected) finish(down("L4CON", `${what} connecting to ${host}:${port}${tlsHint(err)}`));
+        if (!tcpUp) finish(down("L4CON", `${what} connecting to ${host}:${port}`));
+        else if (!connected) finish(down("L6RSP", `TLS handshake failed: ${what}${sniNote}`));
         else finish(down("L7RSP", `${what} before a complete response`));
       });
       req.on("response", (res) => {
@@ -130,10 +141,6 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
       });
       req.end();
     });
-}
-
-function tlsHint(err: NodeJS.ErrnoException): string {
-  return err.code?.startsWith("ERR_TLS") || err.code?.includes("CERT") ? " (TLS)" : "";
 }
 
 function bracket(host: string): string {

@@ -1,0 +1,76 @@
+import { EventEmitter } from "eventemitter3";
+import { describe, expect, it } from "vitest";
+import type { ServerState } from "../effective.js";
+import type { ChangeEvent } from "../health-checker.js";
+import { priorityDelta, type StateSource, trackPriority } from "./vrrp-priority.js";
+
+class Source extends EventEmitter<{ change: (e: ChangeEvent) => void }> implements StateSource {
+  states = new Map<string, ServerState>();
+  status(id: string) {
+    const state = this.states.get(id);
+    return state ? { state } : undefined;
+  }
+  set(id: string, to: ServerState) {
+    const from = this.states.get(id) ?? "up";
+    this.states.set(id, to);
+    this.emit("change", { id, from, to, reason: "test", code: "CUSTOM", duration: 0, since: 0 });
+  }
+}
+
+describe("VRRP priority from checks (keepalived track_script weights)", () => {
+  it("positive weight added while up, negative subtracted while down, 0 = FAULT while down", () => {
+    const st = new Map<string, ServerState>([
+      ["a", "up"],
+      ["b", "down"],
+      ["c", "up"],
+    ]);
+    const tracks = [
+      { id: "a", weight: 10 },
+      { id: "b", weight: -20 },
+      { id: "c", weight: 0 },
+    ];
+    expect(priorityDelta(tracks, (id) => st.get(id))).toEqual({ delta: -10, fault: false });
+    st.set("a", "down");
+    st.set("b", "up");
+    st.set("c", "down");
+    expect(priorityDelta(tracks, (id) => st.get(id))).toEqual({ delta: 0, fault: true });
+    // reverse inverts the sense; drain counts as up
+    st.set("a", "drain");
+    expect(priorityDelta([{ id: "a", weight: 5, reverse: true }], (id) => st.get(id))).toEqual({
+      delta: 0,
+      fault: false,
+    });
+  });
+
+  it("the tracker follows changes and emits only when delta or fault moves", () => {
+    const src = new Source();
+    src.states.set("nginx", "up");
+    src.states.set("disk", "up");
+    const t = trackPriority(src, [
+      { id: "nginx", weight: -30 },
+      { id: "disk", weight: 0 },
+    ]);
+    const seen: unknown[] = [];
+    t.on("change", (s) => seen.push(s));
+    expect([t.delta, t.fault]).toEqual([0, false]);
+    src.set("nginx", "down");
+    expect(t.delta).toBe(-30);
+    src.set("other", "down"); // untracked
+    src.set("disk", "maint");
+    expect(t.fault).toBe(true);
+    expect(seen).toEqual([
+      { delta: -30, fault: false, previous: { delta: 0, fault: false } },
+      { delta: -30, fault: true, previous: { delta: -30, fault: false } },
+    ]);
+    t.close();
+    src.set("nginx", "up");
+    expect(seen).toHaveLength(2);
+  });
+
+  it("rejects weights outside keepalived's -253..253", () => {
+    expect(() => trackPriority(new Source(), [{ id: "a", weight: 300 }])).toThrow(
+      "healthcheck: tracks[0].weight 300 must be an integer -253..253 (keepalived track_script weight)",
+    );
+    expect(() => trackPriority(new Source(), [])).toThrow(/tracks \[\] must list at least one/);
+  });
+});

@@ -1,0 +1,198 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TLSSocket } from "node:tls";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { HealthCheckConfigError } from "../errors.js";
+import type { CheckResult } from "../result.js";
+import { httpCheck, parseStatus } from "./http.js";
+
+const servers: net.Server[] = [];
+afterEach(async () => {
+  for (const s of servers) (s as http.Server).closeAllConnections?.();
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function serve(server: http.Server | https.Server): Promise<number> {
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+const run = (c: ReturnType<typeof httpCheck>, timeout = 1000): Promise<CheckResult> =>
+  c({ signal: AbortSignal.timeout(timeout), timeout });
+
+describe("httpCheck on loopback", () => {
+  it("sends method, path, Host and headers; 2xx/3xx is up by default", async () => {
+    let seen: http.IncomingMessage | undefined;
+    const port = await serve(
+      http.createServer((req, res) => {
+        seen = req;
+        res.end("healthy");
+      }),
+    );
+    const r = await run(
+      httpCheck({
+        host: "127.0.0.1",
+        port,
+        method: "HEAD",
+        path: "/healthz?full=1",
+        hostHeader: "app.example",
+        headers: { "x-check": "lbkit" },
+      }),
+    );
+    expect(r).toMatchObject({ status: "up", code: "L7OK", reason: "HTTP status 200" });
+    expect(seen?.method).toBe("HEAD");
+    expect(seen?.url).toBe("/healthz?full=1");
+    expect(seen?.headers.host).toBe("app.example");
+    expect(seen?.headers["x-check"]).toBe("lbkit");
+  });
+
+  it("expect status list/range and body string/regex", async () => {
+    const port = await serve(
+      http.createServer((req, res) => {
+        if (req.url === "/500") {
+          res.statusCode = 500;
+          return res.end("database unreachable");
+        }
+        if (req.url === "/204") {
+          res.statusCode = 204;
+          return res.end();
+        }
+        return res.end('{"status":"ok","role":"primary"}');
+      }),
+    );
+    const h = (o: Partial<Parameters<typeof httpCheck>[0]>) =>
+      run(httpCheck({ host: "127.0.0.1", port, ...o }));
+    expect(await h({ path: "/500" })).toMatchObject({
+      status: "down",
+      code: "L7STS",
+      reason: "HTTP status 500 not in 200-399",
+      excerpt: "database unreachable",
+    });
+    expect(await h({ path: "/500", expect: { status: "200-299,500" } })).toMatchObject({ status: "up" });
+    expect(await h({ path: "/204", expect: { status: [200] } })).toMatchObject({
+      status: "down",
+      code: "L7STS",
+    });
+    expect(await h({ path: "/204", expect: { status: [200, [204, 206]] } })).toMatchObject({ status: "up" });
+    expect(await h({ expect: { body: '"role":"primary"' } })).toMatchObject({ status: "up" });
+    expect(await h({ expect: { body: /"role":"replica"/ } })).toMatchObject({
+      status: "down",
+      code: "L7RSP",
+      reason: 'HTTP body does not match /"role":"replica"/',
+    });
+  });
+
+  it("hang → L7TOUT, reset → L7RSP, closed port → L4CON", async () => {
+    const port = await serve(
+      http.createServer((req, res) => {
+        if (req.url === "/reset") return req.socket.resetAndDestroy();
+        if (req.url === "/hang") return; // never answers
+        return res.end();
+      }),
+    );
+    expect(await run(httpCheck({ host: "127.0.0.1", port, path: "/hang" }), 200)).toMatchObject({
+      status: "down",
+      code: "L7TOUT",
+    });
+    const reset = await run(httpCheck({ host: "127.0.0.1", port, path: "/reset" }));
+    expect(reset).toMatchObject({ status: "down", code: "L7RSP" });
+    expect(reset.reason).toContain("ECONNRESET");
+    const closed = await serve(http.createServer());
+    await new Promise((r) => servers.pop()!.close(r));
+    expect(await run(httpCheck({ host: "127.0.0.1", port: closed }))).toMatchObject({
+      status: "down",
+      code: "L4CON",
+    });
+  });
+
+  it("rejects unknown expects at construction", () => {
+    expect(() => parseStatus("2xx")).toThrow(HealthCheckConfigError);
+    expect(() => httpCheck({ host: "h", expect: { status: 700 } })).toThrow(
+      /healthcheck: expect\.status 700 is not a known expect/,
+    );
+    expect(() => httpCheck({ host: "h", expect: { body: 5 as unknown as string } })).toThrow(
+      /expect\.body 5/,
+    );
+    expect(() => httpCheck({ host: "h", path: "health" })).toThrow(
+      'healthcheck: path "health" must start with /',
+    );
+    expect(parseStatus("200-299, 304")).toEqual([
+      [200, 299],
+      [304, 304],
+    ]);
+  });
+});
+
+describe("httpCheck over HTTPS with SNI (self-signed cert made at test time)", () => {
+  let dir = "";
+  let cert = "";
+  let key = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "lbkit-hc-tls-"));
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=health.test",
+        "-addext",
+        "subjectAltName=DNS:health.test",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "pipe" },
+    );
+    cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    key = readFileSync(join(dir, "key.pem"), "utf8");
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("sends SNI from the Host header and verifies the certificate against the given CA", async () => {
+    let sni: string | false | null | undefined;
+    const port = await serve(
+      https.createServer({ cert, key }, (req, res) => {
+        sni = (req.socket as TLSSocket).servername;
+        res.end("tls ok");
+      }),
+    );
+    const r = await run(
+      httpCheck({ host: "127.0.0.1", port, https: true, hostHeader: "health.test", ca: cert }),
+    );
+    expect(r).toMatchObject({ status: "up", code: "L7OK", excerpt: "tls ok" });
+    expect(sni).toBe("health.test");
+    // a name the certificate does not cover fails verification: L6RSP
+    const wrong = await run(
+      httpCheck({ host: "127.0.0.1", port, https: true, servername: "other.test", ca: cert }),
+    );
+    expect(wrong).toMatchObject({ status: "down", code: "L6RSP" });
+    expect(wrong.reason).toContain("SNI other.test");
+    // without the CA the self-signed cert is refused unless verification is off
+    expect(
+      await run(httpCheck({ host: "127.0.0.1", port, https: true, hostHeader: "health.test" })),
+    ).toMatchObject({
+      status: "down",
+    });
+    expect(
+      await run(
+        httpCheck({ host: "127.0.0.1", port, https: true, servername: "x.test", rejectUnauthorized: false }),
+      ),
+    ).toMatchObject({ status: "up" });
+    expect(sni).toBe("x.test");
+  });
+});
