@@ -252,7 +252,8 @@ export class Announcer {
   #sent = 0;
 
   constructor(opts: AnnouncerOptions, deps: AnnounceDeps = {}) {
-    this.#cfg = normalizeAnnounceOptions({ ...opts, count: opts.repeat ?? 5, delay: opts.delay ?? 5000 });
+    const repeat = checkInt("repeat", opts.repeat ?? 5, 1, MAX_COUNT);
+    this.#cfg = normalizeAnnounceOptions({ ...opts, count: repeat, delay: opts.delay ?? 5000 });
     const refresh = checkMs("refresh", opts.refresh ?? 0);
     const refreshRepeat = checkInt("refreshRepeat", opts.refreshRepeat ?? 1, 1, MAX_COUNT);
     if (refresh > 0 && refresh < 100) {
