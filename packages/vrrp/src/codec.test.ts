@@ -2,16 +2,22 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { readPcap } from "../../../test/lab/pcap.js";
 import { canonicalAddress } from "./address.js";
 import { type Advert, decodeAdvert, encodeAdvert, passwordAuthData, validateAdvert } from "./codec.js";
 import { decodeIpv4Packet, encodeIpv4Packet } from "./ipv4.js";
-import { ipv4OfFrame, readPcap } from "./pcap.test-helper.js";
 
 const VECTORS = "/work/shared/vectors/vrrp";
 
+/** The IPv4 packet inside an Ethernet II frame of type 0x0800, else undefined. */
+function ipv4OfFrame(frame: Uint8Array): Uint8Array | undefined {
+  if (frame.length < 34 || frame[12] !== 0x08 || frame[13] !== 0x00) return undefined;
+  return frame.subarray(14);
+}
+
 function vrrpPackets(file: string) {
   return readPcap(join(VECTORS, file))
-    .map((r) => ipv4OfFrame(r.frame))
+    .records.map((r) => ipv4OfFrame(r.data))
     .filter((p): p is Uint8Array => p !== undefined)
     .map((p) => decodeIpv4Packet(p)!)
     .filter((p) => p.protocol === 112);
@@ -90,7 +96,7 @@ describe("keepalived 2.2.7 reference frames", () => {
   });
 
   it("rebuilds keepalived's whole IPv4 packet (header checksum included)", () => {
-    const raw = readPcap(join(VECTORS, "ref_vrrpv3_prio0.pcap"))[0]!.frame.subarray(14);
+    const raw = readPcap(join(VECTORS, "ref_vrrpv3_prio0.pcap")).records[0]!.data.subarray(14);
     const p = decodeIpv4Packet(raw)!;
     const r = decodeAdvert(received(p));
     if (!r.ok) throw new Error(r.detail);

@@ -26,6 +26,19 @@ export {
   validateConfig,
 } from "./config.js";
 export { VrrpConfigError, VrrpError } from "./errors.js";
+export {
+  type Clock,
+  createInstance,
+  type GarpOptions,
+  type HandoverOptions,
+  type Tracker,
+  type TransitionInfo,
+  type VrrpEvents,
+  VrrpInstance,
+  type VrrpInstanceOptions,
+  type VrrpStats,
+  type Witness,
+} from "./instance.js";
 export { decodeIpv4Packet, encodeIpv4Packet, type Ipv4Options, type Ipv4Packet } from "./ipv4.js";
 export {
   effectivePriority,
@@ -41,3 +54,18 @@ export {
   type TransitionReason,
   type VrrpState,
 } from "./machine.js";
+export { createSyncGroup, type SyncGroup } from "./sync-group.js";
+export { createRawTransport, type RawTransportOptions } from "./transports/raw.js";
+export type { Transport } from "./transports/transport.js";
+export { createUdpTransport, type UdpTransportOptions } from "./transports/udp.js";
+export {
+  type Announcer,
+  createMemoryVipMover,
+  createNetlinkVipMover,
+  createVmac,
+  type NetlinkVipMoverOptions,
+  type VipContext,
+  type VipMover,
+  type VmacOptions,
+  virtualMac,
+} from "./vip.js";

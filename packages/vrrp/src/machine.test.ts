@@ -71,7 +71,7 @@ describe("RFC 5798 §6.4 transitions", () => {
       [down - 1, { type: "timer" }],
       [down, { type: "timer" }],
     ]);
-    expect(r.log[1]!.actions).toEqual([]);
+    expect(r.log[1]!.actions).toEqual([{ type: "setTimer", at: down }]);
     expect(r.s.state).toBe("master");
     expect(r.last.map((a) => a.type)).toEqual(["sendAdvert", "addVips", "announce", "setTimer", "emit"]);
     expect(r.last.at(-1)).toMatchObject({ event: "master", reason: "master-down-timer", from: "backup" });
@@ -210,11 +210,13 @@ interface Node {
 }
 
 type Ev = { at: number; seq: number; node: number; e: MachineEvent };
+// timer events carry their deadline; one that is no longer the node's pending deadline is stale
 
 class Segment {
   queue: Ev[] = [];
   seq = 0;
   now = 0;
+  deadline: number | undefined;
   constructor(
     public nodes: Node[],
     readonly latency = 1,
@@ -225,6 +227,7 @@ class Segment {
   apply(i: number, e: MachineEvent) {
     const n = this.nodes[i]!;
     if (!n.alive && e.type !== "startup") return;
+    if (e.type === "timer" && this.deadline !== undefined && n.s.timerAt !== this.deadline) return;
     const r = step(n.c, n.s, e, this.now);
     n.s = r.state;
     for (const a of r.actions) {
@@ -249,7 +252,9 @@ class Segment {
       if (!ev || ev.at > t) break;
       this.queue.shift();
       this.now = ev.at;
+      this.deadline = ev.e.type === "timer" ? ev.at : undefined;
       this.apply(ev.node, ev.e);
+      this.deadline = undefined;
     }
     this.now = t;
   }

@@ -229,7 +229,9 @@ export function step(c: MachineConfig, s: MachineState, e: MachineEvent, now: nu
       return { state: b.state, actions: [...actions, ...b.actions] };
     }
     case "timer": {
-      if (s.timerAt === undefined || now < s.timerAt) return { state: s, actions: [] };
+      if (s.timerAt === undefined) return { state: s, actions: [] };
+      // a host timer that fires a little early is re-armed for the same deadline
+      if (now < s.timerAt) return { state: s, actions: [{ type: "setTimer", at: s.timerAt }] };
       if (s.state === "master") {
         const at = now + c.advertInterval;
         return {

@@ -1,0 +1,198 @@
+import { EventEmitter } from "node:events";
+import { afterEach, describe, expect, it } from "vitest";
+import { VrrpConfigError } from "./errors.js";
+import { createInstance, type Tracker, type VrrpInstance } from "./instance.js";
+import { createSyncGroup } from "./sync-group.js";
+import { createUdpTransport } from "./transports/udp.js";
+import { createMemoryVipMover } from "./vip.js";
+
+// Real sockets on loopback (the UDP transport), real timers, 100 ms adverts (VRRPv3).
+const running: VrrpInstance[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((i) => i.stop()));
+});
+
+let portSeq = 20000 + (process.pid % 20000);
+
+class FakeTracker extends EventEmitter implements Tracker {
+  delta = 0;
+  fault = false;
+  set(p: { delta?: number; fault?: boolean }) {
+    Object.assign(this, p);
+    this.emit("change");
+  }
+}
+
+async function pair(
+  prios: [number, number],
+  extra: { tracks?: Tracker[][]; vrid?: number; port?: number } = {},
+) {
+  const port = extra.port ?? portSeq++;
+  const addrs = ["127.0.0.11", "127.0.0.12"];
+  const nodes = await Promise.all(
+    prios.map(async (priority, i) => {
+      const mover = createMemoryVipMover();
+      const inst = createInstance({
+        name: `n${i}`,
+        vrid: extra.vrid ?? 42,
+        version: 3,
+        advertInterval: 100,
+        priority,
+        virtualAddresses: ["198.18.0.100/24"],
+        transport: await createUdpTransport({ address: addrs[i]!, peers: addrs, port }),
+        vipMover: mover,
+        announcer: { announce: async () => {} },
+        tracks: extra.tracks?.[i],
+      });
+      running.push(inst);
+      return { inst, mover, port };
+    }),
+  );
+  return nodes;
+}
+
+const once = <T>(inst: VrrpInstance, event: "master" | "backup" | "fault", ms = 3000) =>
+  new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${inst.name}: no ${event} within ${ms} ms`)), ms);
+    inst.once(event, (i) => {
+      clearTimeout(t);
+      resolve(i as T);
+    });
+  });
+
+describe("VrrpInstance over the UDP loopback transport", () => {
+  it("fails at construction on bad config", () => {
+    expect(() =>
+      createInstance({ vrid: 1, priority: 300, virtualAddresses: ["198.18.0.1"], interface: "eth0" }),
+    ).toThrow(
+      new VrrpConfigError(
+        "vrrp: priority 300 out of range 1..254 (255 is reserved for the address owner)",
+        "priority",
+      ),
+    );
+    expect(() => createInstance({ vrid: 1, virtualAddresses: ["198.18.0.1"] })).toThrow(
+      /interface is required/,
+    );
+  });
+
+  it("elects the higher priority; the VIP moves on stop within Skew_Time; it fails back on restart", async () => {
+    const [a, b] = await pair([150, 100]);
+    const aMaster = once(a!.inst, "master");
+    await Promise.all([a!.inst.start(), b!.inst.start()]);
+    await aMaster;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a!.inst.state).toBe("master");
+    expect(b!.inst.state).toBe("backup");
+    expect(b!.inst.master).toBe("127.0.0.11");
+    expect([...a!.mover.held]).toEqual(["198.18.0.100/24"]);
+    expect([...b!.mover.held]).toEqual([]);
+
+    const bMaster = once<{ reason: string }>(b!.inst, "master");
+    const t0 = performance.now();
+    await a!.inst.stop();
+    expect([...a!.mover.held]).toEqual([]);
+    expect((await bMaster).reason).toBe("peer-resigned");
+    // priority 0 → the backup waits Skew_Time ((256-100)/256 × 100 ms ≈ 61 ms), not Master_Down_Interval
+    expect(performance.now() - t0).toBeLessThan(300);
+    expect([...b!.mover.held]).toEqual(["198.18.0.100/24"]);
+
+    // a fresh node with the higher priority comes back (a stopped instance's injected transport is closed)
+    const back = once<{ reason: string }>(b!.inst, "backup");
+    const again = createInstance({
+      name: "n0-again",
+      vrid: 42,
+      version: 3,
+      advertInterval: 100,
+      priority: 150,
+      virtualAddresses: ["198.18.0.100/24"],
+      transport: await createUdpTransport({ address: "127.0.0.11", peers: ["127.0.0.12"], port: b!.port }),
+      vipMover: a!.mover,
+      announcer: { announce: async () => {} },
+    });
+    running.push(again);
+    await again.start();
+    expect((await back).reason).toBe("higher-priority");
+    expect(again.state).toBe("master");
+  });
+
+  it("a tracked delta below the peer's priority moves the VIP (preempt); recovery moves it back", async () => {
+    const track = new FakeTracker();
+    const [a, b] = await pair([150, 100], { tracks: [[track], []] });
+    const aMaster = once(a!.inst, "master");
+    await Promise.all([a!.inst.start(), b!.inst.start()]);
+    await aMaster;
+    const bMaster = once(b!.inst, "master");
+    const aBackup = once<{ reason: string }>(a!.inst, "backup");
+    track.set({ delta: -60 });
+    expect(a!.inst.priority).toBe(90);
+    await bMaster;
+    expect((await aBackup).reason).toBe("higher-priority");
+    const aBack = once(a!.inst, "master", 5000);
+    const bBack = once(b!.inst, "backup", 5000);
+    track.set({ delta: 0 });
+    await aBack;
+    await bBack;
+  });
+
+  it("a tracked fault puts the node in FAULT and releases the VIP", async () => {
+    const track = new FakeTracker();
+    const [a, b] = await pair([150, 100], { tracks: [[track], []] });
+    const aMaster = once(a!.inst, "master");
+    await Promise.all([a!.inst.start(), b!.inst.start()]);
+    await aMaster;
+    const fault = once(a!.inst, "fault");
+    const bMaster = once(b!.inst, "master");
+    track.set({ fault: true });
+    await fault;
+    await bMaster;
+    expect([...a!.mover.held]).toEqual([]);
+    expect(a!.inst.state).toBe("fault");
+  });
+
+  it("handover() resolves once the peer is master, so the caller can drain", async () => {
+    const [a, b] = await pair([150, 100]);
+    const aMaster = once(a!.inst, "master");
+    await Promise.all([a!.inst.start(), b!.inst.start()]);
+    await aMaster;
+    const r = await a!.inst.handover();
+    expect(r.master).toBe("127.0.0.12");
+    expect(b!.inst.state).toBe("master");
+    expect(a!.inst.state).toBe("backup");
+    expect([...a!.mover.held]).toEqual([]);
+    // resume: the better priority preempts back
+    const back = once(a!.inst, "master", 5000);
+    a!.inst.resume();
+    await back;
+  });
+
+  it("a sync group puts every member in fault when one faults", async () => {
+    const track = new FakeTracker();
+    const port = portSeq++;
+    const [a1, b1] = await pair([150, 100], { tracks: [[track], []], vrid: 1, port });
+    const mover = createMemoryVipMover();
+    const a2 = createInstance({
+      name: "a2",
+      vrid: 2,
+      version: 3,
+      advertInterval: 100,
+      priority: 150,
+      virtualAddresses: ["198.18.0.101/24"],
+      transport: await createUdpTransport({ address: "127.0.0.21", peers: ["127.0.0.22"], port: portSeq++ }),
+      vipMover: mover,
+      announcer: { announce: async () => {} },
+    });
+    running.push(a2);
+    const group = createSyncGroup("front-back", [a1!.inst, a2]);
+    await Promise.all([a1!.inst.start(), b1!.inst.start(), a2.start()]);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(a2.state).toBe("master");
+    const f = once(a2, "fault");
+    track.set({ fault: true });
+    await f;
+    expect([...mover.held]).toEqual([]);
+    const m = once(a2, "master", 3000);
+    track.set({ fault: false });
+    await m;
+    group.close();
+  });
+});

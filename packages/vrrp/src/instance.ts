@@ -1,0 +1,546 @@
+/**
+ * The imperative shell of one virtual router (keepalived's vrrp_instance): feeds packets, timers, tracker
+ * changes and operator calls into the pure machine and performs its actions through the transport, the VIP
+ * mover and the announcer.
+ */
+import { EventEmitter } from "eventemitter3";
+import {
+  type Advert,
+  AuthType,
+  type DiscardReason,
+  encodeAdvert,
+  passwordAuthData,
+  validateAdvert,
+} from "./codec.js";
+import { type VrrpConfig, type VrrpConfigInput, validateConfig } from "./config.js";
+import { VrrpConfigError, VrrpError } from "./errors.js";
+import {
+  effectivePriority,
+  initialState,
+  type MachineAction,
+  type MachineConfig,
+  type MachineEvent,
+  type MachineState,
+  masterDownInterval,
+  step,
+  type TransitionReason,
+  type VrrpState,
+} from "./machine.js";
+import { createRawTransport } from "./transports/raw.js";
+import type { Transport } from "./transports/transport.js";
+import { type Announcer, createNetlinkVipMover, type VipContext, type VipMover } from "./vip.js";
+
+/**
+ * Anything that moves this router's priority or puts it in fault: a health check, an interface watcher, a
+ * custom function. @lbkit/healthcheck produces these; any object of this shape works (no dependency).
+ */
+export interface Tracker {
+  /** added to the base priority while it applies (keepalived `weight`), 0 when it does not */
+  readonly delta: number;
+  /** true puts the instance in FAULT (keepalived: a tracked interface down, a weight-0 script failing) */
+  readonly fault: boolean;
+  on(event: "change", fn: () => void): unknown;
+  off?(event: "change", fn: () => void): unknown;
+}
+
+/** A check that must pass for this node to hold the VIP (e.g. the gateway answers); failing means FAULT. */
+export interface Witness {
+  check(): Promise<boolean>;
+  /** how often to run it, ms (default 1000) */
+  interval?: number;
+}
+
+export interface GarpOptions {
+  /** keepalived garp_master_repeat: announcements per VIP in each burst (default 5) */
+  repeat?: number;
+  /** keepalived garp_master_delay: a second burst this long after becoming master, ms (default 5000; 0 = none) */
+  delay?: number;
+  /** keepalived garp_master_refresh: a periodic burst while master, ms (default 0 = off) */
+  refresh?: number;
+  /** keepalived garp_master_refresh_repeat (default 1) */
+  refreshRepeat?: number;
+}
+
+export interface Clock {
+  /** monotonic ms */
+  now(): number;
+}
+
+export interface VrrpInstanceOptions extends VrrpConfigInput {
+  /** a name for logs and events (keepalived's instance name) */
+  name?: string;
+  /** the interface VRRP runs on; required unless both `transport` and `vipMover` are given */
+  interface?: string;
+  /** default: raw IP protocol 112 on `interface` (multicast, or `unicastPeers`) */
+  transport?: Transport;
+  /** default: netlink address add/remove on `interface` */
+  vipMover?: VipMover;
+  /** gratuitous ARP / unsolicited NA; default @lbkit/arp's `announce` when that package is available */
+  announcer?: Announcer;
+  garp?: GarpOptions;
+  tracks?: readonly Tracker[];
+  witness?: Witness;
+  /** keepalived lower_prio_no_advert */
+  lowerPrioNoAdvert?: boolean;
+  /** RFC 5798 Accept_Mode; passed to the VIP mover (see README: not enforced by the netlink mover) */
+  acceptMode?: boolean;
+  clock?: Clock;
+}
+
+export interface TransitionInfo {
+  name: string;
+  state: VrrpState;
+  from: VrrpState;
+  reason: TransitionReason;
+  priority: number;
+  /** the master's address as far as this node knows (itself when master) */
+  master: string | undefined;
+  at: number;
+}
+
+export interface VrrpEvents {
+  master: (info: TransitionInfo) => void;
+  backup: (info: TransitionInfo) => void;
+  fault: (info: TransitionInfo) => void;
+  stop: (info: TransitionInfo) => void;
+  priority: (change: { name: string; from: number; to: number }) => void;
+  /** a packet for this router failed validation (other VRIDs are ignored silently) */
+  discard: (why: { reason: DiscardReason; detail: string; src: string }) => void;
+  /** a failed send, VIP change or announcement; the instance keeps running */
+  error: (error: Error) => void;
+}
+
+export interface VrrpStats {
+  advertsSent: number;
+  advertsReceived: number;
+  discarded: Partial<Record<DiscardReason, number>>;
+  becameMaster: number;
+}
+
+export interface HandoverOptions {
+  /** the priority to drop to (default 1) */
+  priority?: number;
+  /** give up after this many ms (default 2 × Master_Down_Interval + 1 s) */
+  timeout?: number;
+}
+
+const performanceClock: Clock = { now: () => performance.now() };
+
+export class VrrpInstance extends EventEmitter<VrrpEvents> {
+  readonly config: VrrpConfig;
+  readonly name: string;
+  readonly stats: VrrpStats = { advertsSent: 0, advertsReceived: 0, discarded: {}, becameMaster: 0 };
+  private readonly opts: VrrpInstanceOptions;
+  private readonly clock: Clock;
+  private transport: Transport | undefined;
+  private mover: VipMover;
+  private announcer: Announcer | undefined;
+  private machineConfig: MachineConfig | undefined;
+  private s: MachineState;
+  private timer: NodeJS.Timeout | undefined;
+  private garpTimers: NodeJS.Timeout[] = [];
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private witnessTimer: NodeJS.Timeout | undefined;
+  private witnessFailed = false;
+  private externalFaults = new Set<string>();
+  private handoverPriority: number | undefined;
+  private work: Promise<void> = Promise.resolve();
+  private sends: Promise<void> = Promise.resolve();
+  private readonly onTrackChange = () => this.reevaluate();
+  private started = false;
+  private advertWaiters: ((src: string, a: Advert) => void)[] = [];
+
+  constructor(options: VrrpInstanceOptions) {
+    super();
+    this.config = validateConfig(options);
+    this.opts = options;
+    this.name = options.name ?? `VI_${this.config.vrid}`;
+    if (!options.interface && (!options.transport || !options.vipMover))
+      throw new VrrpConfigError(
+        "vrrp: interface is required unless both transport and vipMover are given (e.g. the UDP loopback transport and createMemoryVipMover())",
+        "interface",
+      );
+    this.clock = options.clock ?? performanceClock;
+    this.transport = options.transport;
+    this.mover = options.vipMover ?? createNetlinkVipMover();
+    this.announcer = options.announcer;
+    this.s = initialState(this.placeholderMachineConfig(), this.config.priority);
+  }
+
+  private placeholderMachineConfig(): MachineConfig {
+    return {
+      version: this.config.version,
+      vrid: this.config.vrid,
+      advertInterval: this.config.advertInterval,
+      primaryAddress: "0.0.0.0",
+    };
+  }
+
+  get state(): VrrpState {
+    return this.s.state;
+  }
+  /** the priority in use (base + tracked deltas, or the handover priority) */
+  get priority(): number {
+    return this.s.priority;
+  }
+  /** the current master's address as far as this node knows */
+  get master(): string | undefined {
+    return this.s.masterAddress;
+  }
+  /** this node's primary address (the advert source) once started */
+  get address(): string | undefined {
+    return this.transport?.sourceAddress;
+  }
+  /** the Master_Down_Interval in force, ms */
+  get masterDownInterval(): number {
+    return masterDownInterval(this.config.version, this.s.priority, this.s.masterAdverInterval);
+  }
+  /** the VIPs as "address/prefix" */
+  get virtualAddresses(): string[] {
+    return this.config.virtualAddresses.map((v) => `${v.address}/${v.prefixLength}`);
+  }
+
+  private vipContext(): VipContext {
+    return { interface: this.opts.interface ?? "", vrid: this.config.vrid };
+  }
+
+  /** Opens the transport, removes stale VIPs, and starts as backup (or master, for the address owner). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if (!this.transport)
+      this.transport = await createRawTransport({
+        interface: this.opts.interface!,
+        family: this.config.family,
+        unicastPeers: this.config.unicastPeers,
+        exclude: this.config.virtualAddresses.map((v) => v.address),
+      });
+    const t = this.transport;
+    if (t.family !== this.config.family)
+      throw new VrrpConfigError(
+        `vrrp: transport is IPv${t.family} but the virtual addresses are IPv${this.config.family}`,
+        "transport",
+      );
+    this.machineConfig = {
+      version: this.config.version,
+      vrid: this.config.vrid,
+      advertInterval: this.config.advertInterval,
+      primaryAddress: t.sourceAddress,
+      preempt: this.config.preempt,
+      preemptDelay: this.config.preemptDelay,
+      lowerPrioNoAdvert: this.opts.lowerPrioNoAdvert,
+      acceptMode: this.opts.acceptMode,
+    };
+    this.announcer ??= await defaultAnnouncer((e) => this.emit("error", e));
+    // a crashed earlier run may have left the VIPs behind: a backup must not hold them
+    await this.mover
+      .remove(this.config.virtualAddresses, this.vipContext())
+      .catch((e: unknown) => this.fail(e));
+    t.onMessage((p) => {
+      const r = validateAdvert(p, {
+        version: this.config.version,
+        vrid: this.config.vrid,
+        advertInterval: this.config.version === 2 ? this.config.advertInterval : undefined,
+        authPassword: this.config.authPassword,
+        ignoreTtl: !t.checksTtl,
+      });
+      if (!r.ok) {
+        if (r.reason === "vrid") return;
+        this.stats.discarded[r.reason] = (this.stats.discarded[r.reason] ?? 0) + 1;
+        this.emit("discard", { reason: r.reason, detail: r.detail, src: p.src });
+        return;
+      }
+      this.stats.advertsReceived++;
+      for (const w of this.advertWaiters.slice()) w(p.src, r.advert);
+      this.apply({ type: "advert", src: p.src, advert: r.advert });
+    });
+    for (const tr of this.opts.tracks ?? []) tr.on("change", this.onTrackChange);
+    this.s = { ...initialState(this.machineConfig, this.computePriority()), fault: this.computeFault() };
+    this.startWitness();
+    this.apply({ type: "startup" });
+    await this.work;
+  }
+
+  /** Leaves cleanly: a priority-0 advert if master, every VIP removed, transport closed. Emits `stop`. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    for (const tr of this.opts.tracks ?? []) tr.off?.("change", this.onTrackChange);
+    if (this.witnessTimer) clearInterval(this.witnessTimer);
+    this.apply({ type: "shutdown" });
+    this.clearTimers();
+    await this.sends;
+    await this.work;
+    await this.mover
+      .remove(this.config.virtualAddresses, this.vipContext())
+      .catch((e: unknown) => this.fail(e));
+    await this.mover.close?.();
+    await this.transport?.close();
+    if (!this.opts.transport) this.transport = undefined;
+  }
+
+  /**
+   * Planned handover: drop to a low priority and resign (a priority-0 advert, VIPs removed), then resolve once
+   * another router advertises as master, so the caller can drain. Stays at the low priority until `resume()`.
+   * Rejects (and resumes) when no peer takes over within the timeout.
+   */
+  async handover(o: HandoverOptions = {}): Promise<{ master: string }> {
+    if (!this.started) throw new VrrpError(`vrrp: ${this.name} is not running`);
+    const priority = o.priority ?? 1;
+    if (!Number.isInteger(priority) || priority < 1 || priority > 254)
+      throw new VrrpConfigError(`vrrp: handover priority ${priority} out of range 1..254`, "priority");
+    const timeout = o.timeout ?? 2 * this.masterDownInterval + 1000;
+    const peer = new Promise<{ master: string }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.advertWaiters = this.advertWaiters.filter((w) => w !== waiter);
+        this.resume();
+        reject(new VrrpError(`vrrp: handover of ${this.name}: no peer became master within ${timeout} ms`));
+      }, timeout);
+      const waiter = (src: string, a: Advert) => {
+        if (a.priority === 0) return;
+        clearTimeout(timer);
+        this.advertWaiters = this.advertWaiters.filter((w) => w !== waiter);
+        resolve({ master: src });
+      };
+      this.advertWaiters.push(waiter);
+    });
+    this.handoverPriority = priority;
+    this.apply({ type: "handover", priority });
+    await this.work;
+    return peer;
+  }
+
+  /** Ends a handover: back to the tracked priority (a better priority preempts again). */
+  resume(): void {
+    if (this.handoverPriority === undefined) return;
+    this.handoverPriority = undefined;
+    this.reevaluate();
+  }
+
+  /** Puts the instance in (or out of) fault for `source` (sync groups and shells use this). */
+  setFault(source: string, fault: boolean): void {
+    if (fault) this.externalFaults.add(source);
+    else this.externalFaults.delete(source);
+    this.reevaluate();
+  }
+
+  /** what holds this instance in fault: "witness", "track", or `setFault` sources */
+  faultSources(): string[] {
+    const out = [...this.externalFaults];
+    if (this.witnessFailed) out.push("witness");
+    if ((this.opts.tracks ?? []).some((t) => t.fault)) out.push("track");
+    return out;
+  }
+
+  private computePriority(): number {
+    if (this.handoverPriority !== undefined) return this.handoverPriority;
+    return effectivePriority(
+      this.config.priority,
+      (this.opts.tracks ?? []).map((t) => t.delta),
+    );
+  }
+
+  private computeFault(): boolean {
+    return (
+      this.witnessFailed || this.externalFaults.size > 0 || (this.opts.tracks ?? []).some((t) => t.fault)
+    );
+  }
+
+  private reevaluate(): void {
+    if (!this.started) return;
+    const fault = this.computeFault();
+    if (fault !== this.s.fault) this.apply({ type: "fault", fault });
+    const p = this.computePriority();
+    if (p !== this.s.priority) this.apply({ type: "priority", priority: p });
+  }
+
+  private startWitness(): void {
+    const w = this.opts.witness;
+    if (!w) return;
+    let running = false;
+    const run = async () => {
+      if (running) return;
+      running = true;
+      const ok = await w.check().catch(() => false);
+      running = false;
+      if (ok === !this.witnessFailed) return;
+      this.witnessFailed = !ok;
+      this.reevaluate();
+    };
+    this.witnessTimer = setInterval(run, w.interval ?? 1000);
+    this.witnessTimer.unref?.();
+    void run();
+  }
+
+  private apply(e: MachineEvent): void {
+    if (!this.machineConfig) return;
+    const r = step(this.machineConfig, this.s, e, this.clock.now());
+    this.s = r.state;
+    for (const a of r.actions) this.perform(a);
+  }
+
+  private fail(e: unknown): void {
+    const err = e instanceof Error ? e : new VrrpError(String(e));
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+  }
+
+  private info(state: VrrpState, from: VrrpState, reason: TransitionReason): TransitionInfo {
+    return {
+      name: this.name,
+      state,
+      from,
+      reason,
+      priority: this.s.priority,
+      master: this.s.masterAddress,
+      at: Date.now(),
+    };
+  }
+
+  private perform(a: MachineAction): void {
+    switch (a.type) {
+      case "setTimer": {
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
+        if (a.at !== undefined) {
+          const delay = Math.max(0, a.at - this.clock.now());
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.apply({ type: "timer" });
+          }, delay);
+        }
+        return;
+      }
+      case "sendAdvert": {
+        // adverts go out now, not behind a slow VIP change (their own queue keeps them in order)
+        this.sends = this.sends.then(() => this.sendAdvert(a.priority));
+        return;
+      }
+      case "addVips":
+        this.enqueue(() => this.mover.add(this.config.virtualAddresses, this.vipContext()));
+        return;
+      case "removeVips":
+        this.stopGarps();
+        this.enqueue(() => this.mover.remove(this.config.virtualAddresses, this.vipContext()));
+        return;
+      case "announce":
+        this.scheduleGarps();
+        return;
+      case "emit": {
+        if (a.event === "priority") {
+          this.emit("priority", { name: this.name, from: a.from, to: a.to });
+          return;
+        }
+        if (a.event === "master") this.stats.becameMaster++;
+        const info = this.info(a.event === "stop" ? "initialize" : a.event, a.from, a.reason);
+        // state events fire once the VIP work queued before them is done (notify after the IPs are up)
+        this.enqueue(async () => {
+          this.emit(a.event as "master", info);
+        });
+        return;
+      }
+    }
+  }
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.work = this.work.then(fn).catch((e: unknown) => this.fail(e));
+  }
+
+  private async sendAdvert(priority: number): Promise<void> {
+    const t = this.transport;
+    if (!t) return;
+    const advert: Advert = {
+      version: this.config.version,
+      vrid: this.config.vrid,
+      priority,
+      advertInterval: this.config.advertInterval,
+      addresses: this.config.virtualAddresses.map((v) => v.address),
+      ...(this.config.version === 2
+        ? this.config.authPassword === undefined
+          ? { authType: AuthType.none }
+          : { authType: AuthType.simple, authData: passwordAuthData(this.config.authPassword) }
+        : {}),
+    };
+    for (const dst of t.destinations) {
+      try {
+        await t.send(dst, encodeAdvert(advert, { src: t.sourceAddress, dst }));
+        this.stats.advertsSent++;
+      } catch (e) {
+        this.fail(e);
+      }
+    }
+  }
+
+  private announceBurst(repeat: number): void {
+    const a = this.announcer;
+    if (!a) return;
+    const vips = this.config.virtualAddresses;
+    this.enqueue(async () => {
+      for (let i = 0; i < repeat; i++) await a.announce(vips, this.vipContext());
+    });
+  }
+
+  private scheduleGarps(): void {
+    const g = this.opts.garp ?? {};
+    const repeat = g.repeat ?? 5;
+    this.announceBurst(repeat);
+    if (this.s.state !== "master") return;
+    const delay = g.delay ?? 5000;
+    if (delay > 0 && this.garpTimers.length === 0) {
+      const t = setTimeout(() => {
+        this.garpTimers = this.garpTimers.filter((x) => x !== t);
+        if (this.s.state === "master") this.announceBurst(repeat);
+      }, delay);
+      t.unref?.();
+      this.garpTimers.push(t);
+    }
+    if ((g.refresh ?? 0) > 0 && !this.refreshTimer) {
+      this.refreshTimer = setInterval(() => {
+        if (this.s.state === "master") this.announceBurst(g.refreshRepeat ?? 1);
+      }, g.refresh);
+      this.refreshTimer.unref?.();
+    }
+  }
+
+  private stopGarps(): void {
+    for (const t of this.garpTimers) clearTimeout(t);
+    this.garpTimers = [];
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stopGarps();
+  }
+}
+
+/** Builds and validates an instance (throws `VrrpConfigError` on bad config); call `start()` to run it. */
+export function createInstance(options: VrrpInstanceOptions): VrrpInstance {
+  return new VrrpInstance(options);
+}
+
+/** @lbkit/arp's `announce`, loaded when the package is present; otherwise no announcer (reported once). */
+async function defaultAnnouncer(report: (e: Error) => void): Promise<Announcer | undefined> {
+  const name = "@lbkit/arp";
+  try {
+    const arp = (await import(/* @vite-ignore */ name)) as {
+      announce?: (o: { interface: string; addresses: string[] }) => Promise<unknown>;
+    };
+    const announce = arp.announce;
+    if (typeof announce !== "function") throw new Error("@lbkit/arp has no announce()");
+    return {
+      async announce(vips, ctx) {
+        await announce({ interface: ctx.interface, addresses: vips.map((v) => v.address) });
+      },
+    };
+  } catch (e) {
+    report(
+      new VrrpError(
+        `vrrp: no gratuitous ARP/NA announcer (${(e as Error).message}); pass options.announcer, VIPs move without GARP`,
+        { cause: e },
+      ),
+    );
+    return undefined;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * VRRP over raw IP protocol 112 (raw-socket), bound to one interface: multicast to 224.0.0.18 / ff02::12, or
+ * unicast to keepalived-style `unicast_peer`s. IPv4 builds its own header like keepalived (IP_HDRINCL, TOS 0xc0,
+ * TTL 255, source = the interface's primary address); IPv6 lets the kernel fill the header and the checksum
+ * (IPV6_CHECKSUM at offset 6) with hop limit 255. Receive: IP_MINTTL / IPV6_MINHOPCOUNT 255 make the kernel
+ * drop anything that crossed a router; the codec checks the TTL again.
+ */
+import { networkInterfaces } from "node:os";
+import { canonicalAddress, type Family, ipv4ToBytes, ipv6ToBytes } from "../address.js";
+import { type ReceivedPacket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, VRRP_TTL } from "../codec.js";
+import { VrrpError } from "../errors.js";
+import { decodeIpv4Packet, encodeIpv4Packet } from "../ipv4.js";
+import type { Transport } from "./transport.js";
+
+// Linux socket option numbers raw-socket does not export
+const SOL_SOCKET = 1;
+const SO_BINDTODEVICE = 25;
+const IPPROTO_IP = 0;
+const IP_HDRINCL = 3;
+const IP_MINTTL = 21;
+const IP_MULTICAST_IF = 32;
+const IP_MULTICAST_TTL = 33;
+const IP_MULTICAST_LOOP = 34;
+const IP_ADD_MEMBERSHIP = 35;
+const IPPROTO_IPV6 = 41;
+const IPV6_CHECKSUM = 7;
+const IPV6_UNICAST_HOPS = 16;
+const IPV6_MULTICAST_IF = 17;
+const IPV6_MULTICAST_HOPS = 18;
+const IPV6_MULTICAST_LOOP = 19;
+const IPV6_ADD_MEMBERSHIP = 20;
+const IPV6_MINHOPCOUNT = 73;
+
+export interface RawTransportOptions {
+  /** the interface VRRP runs on, e.g. "eth0" */
+  interface: string;
+  family?: Family;
+  /** keepalived `unicast_src_ip`: default the interface's primary IPv4 address / its IPv6 link-local address */
+  sourceAddress?: string;
+  /** keepalived `unicast_peer`: send to these instead of the multicast group; accept adverts only from them */
+  unicastPeers?: readonly string[];
+  /** addresses never to pick as the source (the VIPs, which may already sit on the interface) */
+  exclude?: readonly string[];
+}
+
+interface InterfaceInfo {
+  ifindex: number;
+  primary: string;
+}
+
+function interfaceInfo(ifname: string, family: Family, exclude: readonly string[]): InterfaceInfo {
+  const addrs = networkInterfaces()[ifname];
+  if (!addrs)
+    throw new VrrpError(`vrrp: interface ${ifname} not found (or has no address) in this network namespace`);
+  const skip = new Set(exclude.map(canonicalAddress));
+  const v6 = addrs.filter((a) => a.family === "IPv6");
+  const ifindex = v6.find((a) => a.scopeid)?.scopeid ?? 0;
+  const pick =
+    family === 4
+      ? addrs.find((a) => a.family === "IPv4" && !skip.has(a.address))
+      : v6.find((a) => a.address.startsWith("fe80:"));
+  if (!pick)
+    throw new VrrpError(
+      `vrrp: interface ${ifname} has no ${family === 4 ? "IPv4 address" : "IPv6 link-local address"} to send VRRP from`,
+    );
+  return { ifindex, primary: canonicalAddress(pick.address) };
+}
+
+export async function createRawTransport(o: RawTransportOptions): Promise<Transport> {
+  const raw = await import("raw-socket");
+  const lib = ("default" in raw ? raw.default : raw) as typeof import("raw-socket");
+  const family: Family = o.family ?? 4;
+  const info = interfaceInfo(o.interface, family, o.exclude ?? []);
+  const src = o.sourceAddress ? canonicalAddress(o.sourceAddress) : info.primary;
+  const peers = (o.unicastPeers ?? []).map(canonicalAddress);
+  const group = family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6;
+  const socket = lib.createSocket({
+    protocol: VRRP_PROTOCOL,
+    addressFamily: family === 4 ? lib.AddressFamily.IPv4 : lib.AddressFamily.IPv6,
+  });
+  const receivers: ((p: ReceivedPacket) => void)[] = [];
+  const fail = (what: string, e: unknown): never => {
+    socket.close();
+    throw new VrrpError(`vrrp: raw socket on ${o.interface}: ${what} failed: ${(e as Error).message}`, {
+      cause: e,
+    });
+  };
+  const opt = (what: string, level: number, name: number, value: number | Buffer) => {
+    try {
+      if (typeof value === "number") socket.setOption(level, name, value);
+      else socket.setOption(level, name, value, value.length);
+    } catch (e) {
+      fail(what, e);
+    }
+  };
+  const ifname = Buffer.from(`${o.interface}\0`);
+  opt("SO_BINDTODEVICE", SOL_SOCKET, SO_BINDTODEVICE, ifname);
+  if (family === 4) {
+    const local = Buffer.from(ipv4ToBytes(src));
+    opt("IP_HDRINCL", IPPROTO_IP, IP_HDRINCL, 1);
+    opt("IP_MINTTL 255", IPPROTO_IP, IP_MINTTL, VRRP_TTL);
+    opt("IP_MULTICAST_IF", IPPROTO_IP, IP_MULTICAST_IF, local);
+    opt("IP_MULTICAST_TTL 255", IPPROTO_IP, IP_MULTICAST_TTL, VRRP_TTL);
+    opt("IP_MULTICAST_LOOP 0", IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+    // ip_mreq { group, interface address }: INADDR_ANY fails without a multicast route
+    if (peers.length === 0)
+      opt(
+        "joining 224.0.0.18",
+        IPPROTO_IP,
+        IP_ADD_MEMBERSHIP,
+        Buffer.concat([Buffer.from(ipv4ToBytes(group)), local]),
+      );
+  } else {
+    const index = Buffer.alloc(4);
+    index.writeUInt32LE(info.ifindex);
+    opt("IPV6_CHECKSUM 6", IPPROTO_IPV6, IPV6_CHECKSUM, 6);
+    opt("IPV6_MINHOPCOUNT 255", IPPROTO_IPV6, IPV6_MINHOPCOUNT, VRRP_TTL);
+    opt("IPV6_MULTICAST_IF", IPPROTO_IPV6, IPV6_MULTICAST_IF, info.ifindex);
+    opt("IPV6_MULTICAST_HOPS 255", IPPROTO_IPV6, IPV6_MULTICAST_HOPS, VRRP_TTL);
+    opt("IPV6_UNICAST_HOPS 255", IPPROTO_IPV6, IPV6_UNICAST_HOPS, VRRP_TTL);
+    opt("IPV6_MULTICAST_LOOP 0", IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+    if (peers.length === 0)
+      opt(
+        "joining ff02::12",
+        IPPROTO_IPV6,
+        IPV6_ADD_MEMBERSHIP,
+        Buffer.concat([Buffer.from(ipv6ToBytes(group)), index]),
+      );
+  }
+  const peerSet = new Set(peers);
+  socket.on("message", (buffer: Buffer, source: string) => {
+    let packet: ReceivedPacket;
+    if (family === 4) {
+      const ip = decodeIpv4Packet(new Uint8Array(buffer));
+      if (!ip || ip.protocol !== VRRP_PROTOCOL) return;
+      packet = { family, src: ip.src, dst: ip.dst, ttl: ip.ttl, message: ip.payload.slice() };
+    } else {
+      // IPv6 raw sockets deliver the payload only; the kernel enforced the hop limit (IPV6_MINHOPCOUNT)
+      const from = canonicalAddress(source);
+      packet = { family, src: from, dst: peers.length ? src : group, message: new Uint8Array(buffer) };
+    }
+    if (packet.src === src) return;
+    if (peerSet.size && !peerSet.has(packet.src)) return;
+    for (const r of receivers) r(packet);
+  });
+  socket.on("error", () => {});
+  let id = Math.floor(Math.random() * 0xffff);
+  return {
+    family,
+    sourceAddress: src,
+    destinations: peers.length ? peers : [group],
+    checksTtl: true,
+    send(dst, message) {
+      id = (id + 1) & 0xffff;
+      const bytes =
+        family === 4 ? Buffer.from(encodeIpv4Packet(message, { src, dst, id })) : Buffer.from(message);
+      return new Promise((resolve, reject) => {
+        socket.send(bytes, 0, bytes.length, dst, (error) =>
+          error
+            ? reject(
+                new VrrpError(`vrrp: send to ${dst} on ${o.interface} failed: ${error.message}`, {
+                  cause: error,
+                }),
+              )
+            : resolve(),
+        );
+      });
+    },
+    onMessage(fn) {
+      receivers.push(fn);
+    },
+    close() {
+      socket.close();
+      return Promise.resolve();
+    },
+  };
+}

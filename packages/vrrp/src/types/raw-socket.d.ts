@@ -1,0 +1,25 @@
+// Minimal typings for the parts of raw-socket (CommonJS, no bundled types) that the raw transport uses.
+declare module "raw-socket" {
+  import type { EventEmitter } from "node:events";
+  export interface RawSocket extends EventEmitter {
+    send(
+      buffer: Buffer,
+      offset: number,
+      length: number,
+      address: string,
+      callback: (error: Error | null, bytes: number) => void,
+    ): RawSocket;
+    setOption(level: number, option: number, value: number): void;
+    setOption(level: number, option: number, value: Buffer, length: number): void;
+    close(): RawSocket;
+    on(event: "message", fn: (buffer: Buffer, source: string) => void): this;
+    on(event: "error", fn: (error: Error) => void): this;
+    on(event: "close", fn: () => void): this;
+  }
+  export const AddressFamily: { IPv4: number; IPv6: number };
+  export function createSocket(options: {
+    protocol?: number;
+    addressFamily?: number;
+    bufferSize?: number;
+  }): RawSocket;
+}
