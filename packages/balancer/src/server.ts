@@ -133,7 +133,7 @@ export class ServerEntry<M = unknown> implements Server<M> {
 export function checkWeight(weight: unknown, id: string): number {
   if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT)
     throw configError(
-      `weight ${show(weight)} of server ${show(id)} out of range 0..${MAX_WEIGHT} (an integer; 0 stops new traffic)`,
+      `weight ${show(weight)} of server ${show(id)} out of range 0..${MAX_WEIGHT} (must be an integer; 0 stops new traffic)`,
     );
   return weight;
 }

@@ -37,7 +37,7 @@ export interface HashOptions {
   hashType?: HashType;
   /** HAProxy `hash-balance-factor` in percent (> 100): bounded loads. Off by default. */
   balanceFactor?: number;
-  /** Ketama points per unit of weight (default 100). */
+  /** Ketama points per unit of weight (default: at least 100, more for small pools so the ring has ≥ 16384 points). */
   points?: number;
   /** Maglev table size as a multiple of the server count, rounded up to a prime (default 100, at least 100). */
   tableFactor?: number;
@@ -113,7 +113,8 @@ function mappingFor(
     throw configError(
       `${algorithm}: balanceFactor needs a consistent hashType (consistent, maglev or jump), not map-based`,
     );
-  const points = checkInt(algorithm, "points", options.points ?? 100, 1, 10_000);
+  const points =
+    options.points === undefined ? undefined : checkInt(algorithm, "points", options.points, 1, 10_000);
   const tableFactor = checkInt(algorithm, "tableFactor", options.tableFactor ?? 100, 100, 10_000);
   if (options.points !== undefined && type !== "consistent")
     throw configError(`${algorithm}: points applies to hashType consistent only, not ${type}`);

@@ -9,6 +9,9 @@ import type { HashMapping } from "./mapping.js";
  * Weighted: a server claims slots in proportion to its weight. The table is rebuilt lazily on the first lookup
  * after a change (Maglev has no incremental update), so a burst of changes costs one rebuild.
  */
+/** The smallest table: 65537 entries (a prime), enough for 655 servers at 100 entries each. */
+export const MIN_TABLE = 65_537;
+
 export class MaglevTable implements HashMapping {
   private readonly members = new Set<Server>();
   private table = new Int32Array(0);
@@ -69,10 +72,14 @@ export class MaglevTable implements HashMapping {
     this.order = order;
     const n = order.length;
     if (n === 0) {
-      this.table = new Int32Array(0);
+      this.table = this.table.fill(-1);
       return;
     }
-    const m = nextPrime(Math.max(this.factor * n, 7));
+    // The table size stays put while it is at least factor × servers: a new size would remap every key.
+    // When the pool outgrows it, it grows to at least double (one remap), so growth costs are amortised.
+    let m = this.table.length;
+    if (m === 0 || m < this.factor * n)
+      m = nextPrime(Math.max(MIN_TABLE, Math.ceil(1.25 * this.factor * n), m * 2));
     const offset = new Float64Array(n);
     const skip = new Float64Array(n);
     const next = new Float64Array(n);

@@ -46,18 +46,21 @@ export class PeakEwma implements Algorithm {
     if (!l) return;
     const now = this.env.clock.now();
     const rtt = Math.max(0, outcome.latencyMs);
-    if (rtt > l.ewma) l.ewma = rtt;
-    else {
-      const w = Math.exp(-Math.max(0, now - l.stamp) / this.decay);
-      l.ewma = l.ewma * w + rtt * (1 - w);
-    }
+    const w = Math.exp(-Math.max(0, now - l.stamp) / this.decay);
+    l.ewma = rtt > l.ewma ? rtt : l.ewma * w + rtt * (1 - w);
     l.stamp = now;
   }
 
-  /** The current cost of a server (lower is better). */
+  /**
+   * The current cost of a server (lower is better). As in Finagle, reading the estimate decays it toward 0
+   * with time (an observation of 0): a server that was slow and then left alone is tried again, and the
+   * first slow answer puts its peak right back.
+   */
   cost(server: Server): number {
     const l = this.latency.get(server);
-    const ewma = l ? l.ewma : this.initial;
+    const ewma = l
+      ? l.ewma * Math.exp(-Math.max(0, this.env.clock.now() - l.stamp) / this.decay)
+      : this.initial;
     return (ewma * (server.inFlight + 1)) / Math.max(server.effectiveWeight, 1e-9);
   }
 

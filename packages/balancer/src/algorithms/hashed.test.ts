@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { Pool } from "../pool.js";
+import { idOf } from "../test-support.js";
+import { MaglevTable } from "./maglev.js";
+
+const servers = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `s${i}` }));
+
+describe("hash algorithms", () => {
+  it("send the same key to the same server", () => {
+    for (const alg of [
+      "source",
+      "uri",
+      "url_param(u)",
+      "hdr(x-k)",
+      "rdp-cookie",
+      "hash",
+      "consistent",
+      "maglev",
+      "jump",
+    ]) {
+      const pool = new Pool({ algorithm: alg, servers: servers(7) });
+      const ctx = {
+        key: "k1",
+        source: "198.18.0.9:1234",
+        uri: "/a/b?u=9",
+        headers: { "x-k": "v" },
+        rdp: "alice",
+      };
+      const first = idOf(pool.pick(ctx));
+      for (let i = 0; i < 20; i++) expect(idOf(pool.pick(ctx)), alg).toBe(first);
+    }
+  });
+
+  it("fall back to round-robin when the request has no key, as HAProxy does", () => {
+    for (const alg of ["url_param(u)", "hdr(x-k)", "rdp-cookie", "source", "maglev"]) {
+      const pool = new Pool({ algorithm: alg, servers: servers(3) });
+      expect(
+        Array.from({ length: 6 }, () => idOf(pool.pick({ uri: "/no-param" }))),
+        alg,
+      ).toEqual(["s0", "s1", "s2", "s0", "s1", "s2"]);
+    }
+  });
+
+  it("map-based remaps most keys on a change; consistent types do not", () => {
+    const moved = (alg: string) => {
+      const pool = new Pool({ algorithm: alg, servers: servers(10) });
+      const keys = Array.from({ length: 5_000 }, (_, i) => `k${i}`);
+      const before = keys.map((key) => idOf(pool.pick({ key })));
+      pool.setState("s3", "down");
+      return keys.filter((key, i) => idOf(pool.pick({ key })) !== before[i]).length / keys.length;
+    };
+    expect(moved("hash")).toBeGreaterThan(0.5);
+    for (const alg of ["consistent", "maglev", "jump"]) expect(moved(alg), alg).toBeLessThan(0.12);
+  });
+
+  it("maglev uses a prime table of at least 100 entries per server", () => {
+    for (const n of [1, 3, 700, 2_000]) {
+      const table = new MaglevTable(100);
+      for (let i = 0; i < n; i++) table.add({ id: `s${i}`, effectiveWeight: 1 } as never);
+      const m = table.tableSize;
+      expect(m).toBeGreaterThanOrEqual(100 * n);
+      for (let d = 2; d * d <= m; d++) expect(m % d).not.toBe(0);
+    }
+  });
+
+  it("bounded load moves a hot key's overflow to the next servers on its ring", () => {
+    const pool = new Pool({ algorithm: "consistent hash-balance-factor 150", servers: servers(4) });
+    const owners = new Map<string, number>();
+    for (let i = 0; i < 40; i++) {
+      const r = pool.pick({ key: "hot" });
+      if (!r.ok) throw new Error();
+      pool.acquire(r.server);
+      owners.set(r.server.id, (owners.get(r.server.id) ?? 0) + 1);
+    }
+    // 40 in flight over 4 servers: average 10, cap ceil(40 × 1.5 / 4) = 15
+    expect(Math.max(...owners.values())).toBeLessThanOrEqual(15);
+    expect(owners.size).toBeGreaterThan(1);
+  });
+
+  it("reject options that do not fit the hash type", () => {
+    expect(() => new Pool({ algorithm: "source hash-balance-factor 150" })).toThrow(
+      /balanceFactor needs a consistent hashType/,
+    );
+    expect(() => new Pool({ algorithm: "maglev hash-balance-factor 90" })).toThrow(
+      /balanceFactor 90 out of range 101/,
+    );
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { Pool } from "../pool.js";
+import { FakeClock, idOf, seeded } from "../test-support.js";
+import { peakEwma } from "./peak-ewma.js";
+
+describe("peak-ewma", () => {
+  const setup = () => {
+    const clock = new FakeClock();
+    const pool = new Pool({
+      clock,
+      random: seeded(7),
+      algorithm: peakEwma({ decay: 1_000, initialLatency: 10 }),
+      servers: [{ id: "fast" }, { id: "slow" }, { id: "ok" }],
+    });
+    /** Run n requests, each taking the server's latency, and count where they went. */
+    const run = (n: number, latency: Record<string, number>) => {
+      const counts: Record<string, number> = { fast: 0, slow: 0, ok: 0 };
+      for (let i = 0; i < n; i++) {
+        const r = pool.pick();
+        if (!r.ok) throw new Error();
+        counts[r.server.id]!++;
+        const lease = pool.acquire(r.server);
+        clock.advance(1);
+        lease.release({ latencyMs: latency[r.server.id]! });
+      }
+      return counts;
+    };
+    return { clock, pool, run };
+  };
+
+  it("sheds load from a server that slows down, at once", () => {
+    const { run } = setup();
+    run(300, { fast: 10, slow: 10, ok: 10 });
+    const counts = run(600, { fast: 5, slow: 400, ok: 20 });
+    expect(counts.slow).toBeLessThan(20);
+    expect(counts.fast).toBeGreaterThan(counts.ok!);
+  });
+
+  it("lets a recovered server win traffic back as its peak decays", () => {
+    const { clock, pool, run } = setup();
+    run(100, { fast: 10, slow: 1_000, ok: 10 });
+    clock.advance(10_000); // ten time constants
+    const counts = run(900, { fast: 10, slow: 10, ok: 10 });
+    expect(counts.slow).toBeGreaterThan(150);
+    expect(pool.get("slow")!.stats.completed).toBeGreaterThan(150);
+  });
+
+  it("counts work in flight: a server with a queue is avoided", () => {
+    const { pool } = setup();
+    for (let i = 0; i < 20; i++) pool.acquire("fast");
+    let fast = 0;
+    for (let i = 0; i < 300; i++) if (idOf(pool.pick()) === "fast") fast++;
+    expect(fast).toBe(0);
+  });
+});
