@@ -1,0 +1,141 @@
+// Two lbkit VRRP nodes in network namespaces on a real bridge: election, VIP on the kernel interface, failover
+// on a crash, graceful handover, tshark-clean adverts.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BRIDGE, createLab, type Lab, requireRoot } from "./lab/netns.js";
+import { readPcap } from "./lab/pcap.js";
+import { decodeProblems, decodeVerbose } from "./lab/tshark.js";
+import { buildVrrp, events, startLbkit, vipsOn, waitEvent, waitVip } from "./vrrp/helpers.js";
+
+const pre = requireRoot(["ip", "tcpdump", "tshark"]);
+const VIP = "198.18.0.200";
+
+describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["a", "b", "c"] });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+
+  it("v3 at 100 ms: elects a master, the VIP moves on a crash, and on a graceful stop; adverts decode cleanly", async () => {
+    const cap = await lab.capture(BRIDGE, { filter: "vrrp or arp" });
+    const base = { vrid: 51, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`] };
+    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    await waitEvent(a, "master");
+    await waitEvent(b, "backup");
+    await waitVip(lab, "a", VIP, true);
+    const line = (await vipsOn(lab, "a", VIP))[0]!;
+    expect(line).toContain(`${VIP}/24`);
+    expect(line).toContain("eth0:vrrp51"); // the label
+    expect(await vipsOn(lab, "b", VIP)).toEqual([]);
+
+    // a crashes (SIGKILL: no priority-0 advert): b takes over after Master_Down_Interval
+    await new Promise((r) => setTimeout(r, 500));
+    const killed = Date.now();
+    a.kill("SIGKILL");
+    await a.exited;
+    const bm = await waitEvent(b, "master", killed);
+    expect(bm.reason).toBe("master-down-timer");
+    const mdi = 3 * 100 + ((256 - 100) * 100) / 256;
+    expect(bm.t - killed).toBeGreaterThanOrEqual(mdi - 120); // it waited (the last advert may be ~100 ms old)
+    expect(bm.t - killed).toBeLessThan(mdi + 400);
+    await waitVip(lab, "b", VIP, true);
+    // the crashed node's namespace still has the VIP (nothing removed it): delete it like a reboot would
+    await lab.exec("a", ["ip", "addr", "del", `${VIP}/24`, "dev", "eth0"]);
+
+    // a comes back with the higher priority: preempts b
+    const back = Date.now();
+    const a2 = startLbkit(lab, "a", { ...base, priority: 150, name: "a2" });
+    await waitEvent(a2, "master", back);
+    const bb = await waitEvent(b, "backup", back);
+    expect(bb.reason).toBe("higher-priority");
+    await waitVip(lab, "b", VIP, false);
+    await waitVip(lab, "a", VIP, true);
+
+    // graceful stop of a2: priority 0, b takes over after Skew_Time only
+    const stopAt = Date.now();
+    a2.kill("SIGTERM");
+    await a2.exited;
+    const bm2 = await waitEvent(b, "master", stopAt);
+    expect(bm2.reason).toBe("peer-resigned");
+    expect(bm2.t - stopAt).toBeLessThan(300);
+    expect(await vipsOn(lab, "a", VIP)).toEqual([]); // no VIP left behind on a clean stop
+    await waitVip(lab, "b", VIP, true);
+    b.kill("SIGTERM");
+    await b.exited;
+    expect(await vipsOn(lab, "b", VIP)).toEqual([]);
+    expect(events(b).find((e) => e.event === "exit")).toBeTruthy();
+
+    const file = await cap.stop();
+    const verbose = await decodeVerbose(file, "vrrp");
+    expect(decodeProblems(verbose)).toEqual([]);
+    const adverts = (verbose.match(/^Virtual Router Redundancy Protocol/gm) ?? []).length;
+    expect(adverts).toBeGreaterThan(10);
+    expect(verbose).toContain("Time to Live: 255");
+    expect(verbose).toContain("Differentiated Services Field: 0xc0"); // TOS 0xc0, as keepalived
+    expect(verbose).toContain("Version 3, Packet type 1 (Advertisement)");
+    expect(verbose).toMatch(/Checksum Status: Good/);
+    expect(readPcap(file).records.length).toBeGreaterThan(10);
+  }, 60_000);
+
+  it("v2 with PASS auth and 1 s adverts: a wrong password is discarded and does not stop a takeover", async () => {
+    const base = { vrid: 52, version: 2, advertInterval: 1000, virtualAddresses: [`${VIP}/24`] };
+    const a = startLbkit(lab, "a", { ...base, priority: 150, authPassword: "s3cr3t", name: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, authPassword: "s3cr3t", name: "b" });
+    const c = startLbkit(lab, "c", { ...base, priority: 200, authPassword: "wrong", name: "c" });
+    await waitEvent(a, "master", 0, 10_000);
+    await waitEvent(b, "backup");
+    const d = await waitEvent(a, "discard");
+    expect(d.reason).toBe("auth");
+    expect(d.src).toBe(lab.node("c").ipv4);
+    await waitVip(lab, "a", VIP, true);
+    for (const p of [a, b, c]) p.kill("SIGTERM");
+    await Promise.all([a.exited, b.exited, c.exited]);
+    for (const n of ["a", "b", "c"]) expect(await vipsOn(lab, n, VIP)).toEqual([]);
+  }, 60_000);
+
+  it("unicast peers (no multicast): election and failover", async () => {
+    const A = lab.node("a").ipv4;
+    const B = lab.node("b").ipv4;
+    const base = { vrid: 53, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`] };
+    const cap = await lab.capture(BRIDGE, { filter: "vrrp" });
+    const a = startLbkit(lab, "a", { ...base, priority: 150, unicastPeers: [B], name: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, unicastPeers: [A], name: "b" });
+    await waitEvent(a, "master");
+    await waitEvent(b, "backup");
+    await new Promise((r) => setTimeout(r, 300));
+    const t = Date.now();
+    a.kill("SIGTERM");
+    await waitEvent(b, "master", t);
+    await waitVip(lab, "b", VIP, true);
+    b.kill("SIGTERM");
+    await b.exited;
+    const verbose = await decodeVerbose(await cap.stop(), "vrrp");
+    expect(decodeProblems(verbose)).toEqual([]);
+    expect(verbose).not.toContain("224.0.0.18");
+    expect(verbose).toContain(`Dst: ${B}`);
+  }, 60_000);
+
+  it("handover (SIGUSR1 → handover()) moves the VIP and resolves with the new master", async () => {
+    const base = { vrid: 54, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`] };
+    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    await waitEvent(a, "master");
+    await waitEvent(b, "backup");
+    const t = Date.now();
+    a.kill("SIGUSR1");
+    const done = await waitEvent(a, "handover-done", t);
+    expect(done.master).toBe(lab.node("b").ipv4);
+    await waitVip(lab, "b", VIP, true);
+    expect(await vipsOn(lab, "a", VIP)).toEqual([]);
+    // a tracked fault on b (SIGUSR2) sends b to FAULT; a (still at handover priority 1) takes the VIP
+    const f = Date.now();
+    b.kill("SIGUSR2");
+    await waitEvent(b, "fault", f);
+    await waitEvent(a, "master", f);
+    await waitVip(lab, "a", VIP, true);
+    for (const p of [a, b]) p.kill("SIGTERM");
+    await Promise.all([a.exited, b.exited]);
+  }, 60_000);
+});

@@ -1,0 +1,128 @@
+// Shared helpers for the VRRP network-namespace suites: lbkit nodes and keepalived in lab namespaces.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Lab, LabProcess } from "../lab/netns.js";
+
+export const NODE_SCRIPT = fileURLToPath(new URL("./node.mjs", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Child processes run the built dist: build it once per suite. */
+export function buildVrrp(): void {
+  execFileSync("pnpm", ["--filter", "@lbkit/vrrp", "build"], { cwd: ROOT, stdio: "ignore" });
+}
+
+export interface NodeEvent {
+  t: number;
+  event: string;
+  reason?: string;
+  from?: string;
+  master?: string;
+  [k: string]: unknown;
+}
+
+export function events(p: LabProcess): NodeEvent[] {
+  return p
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as NodeEvent);
+}
+
+export async function waitEvent(
+  p: LabProcess,
+  event: string,
+  after = 0,
+  timeoutMs = 15_000,
+): Promise<NodeEvent> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const e = events(p).find((x) => x.event === event && x.t >= after);
+    if (e) return e;
+    if (Date.now() > end)
+      throw new Error(`no "${event}" after ${after} within ${timeoutMs} ms; output:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function startLbkit(lab: Lab, node: string, opts: Record<string, unknown>): LabProcess {
+  return lab.spawnNode(node, NODE_SCRIPT, [JSON.stringify(opts)]);
+}
+
+/** `ip -o addr show dev eth0` in a node: the VIP lines. */
+export async function vipsOn(lab: Lab, node: string, vip: string): Promise<string[]> {
+  const { stdout } = await lab.exec(node, ["ip", "-o", "addr", "show", "dev", "eth0"]);
+  return stdout.split("\n").filter((l) => l.includes(` ${vip}/`));
+}
+
+export async function waitVip(lab: Lab, node: string, vip: string, present: boolean, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await vipsOn(lab, node, vip)).length > 0 === present) return;
+    if (Date.now() > end)
+      throw new Error(`VIP ${vip} ${present ? "never appeared on" : "never left"} ${node}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface KeepalivedOptions {
+  name: string;
+  vrid: number;
+  priority: number;
+  version: 2 | 3;
+  /** seconds (keepalived advert_int) */
+  advertInt: number;
+  vip: string;
+  authPass?: string;
+  nopreempt?: boolean;
+  unicastSrc?: string;
+  unicastPeers?: string[];
+}
+
+/** Writes a keepalived.conf into the lab dir and runs keepalived in the node's namespace, in the foreground. */
+export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): LabProcess {
+  const conf = join(lab.dir, `keepalived-${o.name}.conf`);
+  const lines = [
+    "global_defs {",
+    `  router_id ${o.name}`,
+    `  vrrp_version ${o.version}`,
+    "  vrrp_garp_master_delay 5",
+    "  enable_script_security",
+    "  script_user root",
+    "}",
+    `vrrp_instance VI_${o.vrid} {`,
+    "  state BACKUP",
+    "  interface eth0",
+    `  virtual_router_id ${o.vrid}`,
+    `  priority ${o.priority}`,
+    `  advert_int ${o.advertInt}`,
+    o.nopreempt ? "  nopreempt" : "",
+    o.authPass ? `  authentication {\n    auth_type PASS\n    auth_pass ${o.authPass}\n  }` : "",
+    o.unicastSrc ? `  unicast_src_ip ${o.unicastSrc}` : "",
+    o.unicastPeers ? `  unicast_peer {\n${o.unicastPeers.map((p) => `    ${p}`).join("\n")}\n  }` : "",
+    "  virtual_ipaddress {",
+    `    ${o.vip} dev eth0`,
+    "  }",
+    "}",
+  ];
+  writeFileSync(conf, `${lines.filter((l) => l !== "").join("\n")}\n`);
+  const pid = join(lab.dir, `keepalived-${o.name}`);
+  return lab.spawn(node, [
+    "keepalived",
+    "-n",
+    "-l",
+    "-D",
+    "-P",
+    "-f",
+    conf,
+    "-p",
+    `${pid}.pid`,
+    "-r",
+    `${pid}-vrrp.pid`,
+    "-c",
+    `${pid}-check.pid`,
+    "-i",
+    o.name,
+  ]);
+}
