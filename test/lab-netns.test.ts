@@ -1,7 +1,12 @@
 // Self-test of the network lab: namespaces, bridge, addresses, processes, capture, and teardown.
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BRIDGE, createLab, type Lab, requireRoot } from "./lab/netns.js";
+import { BRIDGE, createLab, type Lab, reapStaleLabs, requireRoot } from "./lab/netns.js";
 import { readPcap } from "./lab/pcap.js";
 
 const pre = requireRoot(["ip", "tcpdump", "ping"]);
@@ -56,5 +61,73 @@ describe.skipIf(pre.skip)("test/lab network namespaces", () => {
     await expect(createLab({ nodes: [{ name: "z", ipv4: "10.0.0.1/24" }] })).rejects.toThrow(
       /198\.18\.0\.0\/15/,
     );
+  });
+});
+
+// A child Node process that holds a lab (netns.ts bundled with tsup's esbuild, since the child cannot load .ts).
+describe.skipIf(pre.skip)("test/lab teardown when the process is interrupted or killed", () => {
+  let dir: string;
+  let bundle: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "lbk-labtest-"));
+    bundle = join(dir, "netns.mjs");
+    const esbuild = createRequire(createRequire(import.meta.url).resolve("tsup"))("esbuild") as {
+      build(o: object): Promise<unknown>;
+    };
+    await esbuild.build({
+      entryPoints: [fileURLToPath(new URL("./lab/netns.ts", import.meta.url))],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile: bundle,
+      logLevel: "silent",
+    });
+    writeFileSync(
+      join(dir, "hold.mjs"),
+      `import { createLab } from "./netns.mjs";
+const lab = await createLab({ nodes: ["x"] });
+lab.spawn("x", ["sleep", "60"]);
+console.log(JSON.stringify([lab.bridgeNs, lab.node("x").ns]));
+setInterval(() => {}, 1000);
+`,
+    );
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const hold = async () => {
+    const child = spawn(process.execPath, [join(dir, "hold.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+    const names = await new Promise<string[]>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]!) as string[]);
+      });
+      child.on("exit", (code) => reject(new Error(`hold.mjs exited early (${code})`)));
+    });
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on("exit", (_c, sig) => r(sig)));
+    for (const n of names) expect(existsSync(`/run/netns/${n}`)).toBe(true);
+    return { child, names, exited };
+  };
+
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "%s: deletes the namespaces, then dies of the signal",
+    async (sig) => {
+      const { child, names, exited } = await hold();
+      child.kill(sig);
+      expect(await exited).toBe(sig);
+      for (const n of names) expect(existsSync(`/run/netns/${n}`)).toBe(false);
+    },
+  );
+
+  it("SIGKILL: the next run reaps the dead run's namespaces (and their processes)", async () => {
+    const { child, names, exited } = await hold();
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+    for (const n of names) expect(existsSync(`/run/netns/${n}`)).toBe(true);
+    const reaped = reapStaleLabs();
+    expect(reaped.sort()).toEqual([...names].sort());
+    for (const n of names) expect(existsSync(`/run/netns/${n}`)).toBe(false);
   });
 });
