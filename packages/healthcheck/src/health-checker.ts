@@ -29,6 +29,11 @@ export interface HealthCheckerOptions {
   spread?: number;
   /** After aborting a check at its timeout, how long the checker gets to settle before it is abandoned. */
   abortGrace?: number;
+  /**
+   * Most checks started in one event-loop turn; the rest start on the next turn, so that a burst of due
+   * checks does not block the loop (connect() on loopback is synchronous work). Default 256.
+   */
+  batch?: number;
   clock?: Clock;
   timers?: Timers;
   random?: () => number;
@@ -124,6 +129,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private readonly timers: Timers;
   private readonly scheduler: CheckScheduler;
   private readonly abortGrace: number;
+  private readonly batch: number;
   private readonly targets = new Map<string, Target>();
   private readonly flights = new Map<string, Flight>();
   private wake: { at: number; handle: unknown } | undefined;
@@ -141,6 +147,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       );
     }
     this.abortGrace = requireMs("abortGrace", opts.abortGrace ?? 1000, 0, 60_000);
+    this.batch = requireInt("batch", opts.batch ?? 256, 1, 1_000_000);
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? systemTimers;
     this.scheduler = new CheckScheduler({
@@ -191,7 +198,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
         f.abort.abort(new Error("healthcheck: target removed"));
       }
     }
-    if (this.running) this.pump();
+    if (this.running) this.arm();
     return true;
   }
 
@@ -292,7 +299,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private pump(): void {
     if (!this.running) return;
     const now = this.clock.now();
-    for (const key of this.scheduler.take(now)) this.launch(key, now);
+    for (const key of this.scheduler.take(now, this.batch)) this.launch(key, now);
     this.arm();
   }
 
@@ -399,7 +406,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
         : { reason: `${result.code}: ${result.reason}`, code: result.code, duration };
     if (result.excerpt !== undefined) change.excerpt = result.excerpt;
     this.update(t, change);
-    this.pump();
+    this.arm(); // new checks start from the wake timer, at most `batch` per turn
   }
 
   private applyAgent(t: Target, reply: AgentReply): void {

@@ -85,10 +85,13 @@ export class CheckScheduler {
     this.jobs.delete(key);
   }
 
-  /** Start every due key the concurrency limit allows, earliest due first; they are now in flight. */
-  take(now: number): string[] {
+  /**
+   * Start every due key the concurrency limit allows (at most `max`), earliest due first; they are now in
+   * flight.
+   */
+  take(now: number, max = Number.POSITIVE_INFINITY): string[] {
     const out: string[] = [];
-    while (this.running < this.concurrency) {
+    while (this.running < this.concurrency && out.length < max) {
       const top = this.queue.peekKey();
       if (top === undefined || top > now) break;
       const entry = this.queue.pop()!;

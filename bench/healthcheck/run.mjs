@@ -1,0 +1,92 @@
+// 10,000 health-check targets on loopback listeners, each checked every second, for a bounded time.
+// Reports the checker's CPU share (process.cpuUsage) and event-loop delay (monitorEventLoopDelay).
+// Usage: node healthcheck/run.mjs [--targets 10000] [--inter 1000] [--seconds 20] [--check http|tcp] [--ports 100]
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { HealthChecker, httpCheck, tcpCheck } from "@lbkit/healthcheck";
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const TARGETS = Number(arg("targets", 10_000));
+const INTER = Number(arg("inter", 1000));
+const SECONDS = Number(arg("seconds", 20));
+const CHECK = arg("check", "http");
+const PORTS = Number(arg("ports", 100));
+const CONCURRENCY = Number(arg("concurrency", 1000));
+
+const backends = spawn(
+  process.execPath,
+  [fileURLToPath(new URL("./servers.mjs", import.meta.url)), String(PORTS)],
+  {
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  },
+);
+const [line] = await once(backends.stdout, "data");
+const { ports } = JSON.parse(String(line));
+
+const hc = new HealthChecker({ concurrency: CONCURRENCY });
+let checks = 0;
+let failed = 0;
+let changes = 0;
+const durations = [];
+let measuring = false;
+hc.on("check", (e) => {
+  if (!measuring) return;
+  checks++;
+  if (e.result.status === "down") failed++;
+  durations.push(e.duration);
+});
+hc.on("change", () => {
+  changes++;
+});
+for (let i = 0; i < TARGETS; i++) {
+  const port = ports[i % ports.length];
+  const check =
+    CHECK === "tcp"
+      ? tcpCheck({ host: "127.0.0.1", port })
+      : httpCheck({ host: "127.0.0.1", port, path: `/health/${i}` });
+  hc.add({ id: `t${i}`, check, inter: INTER, timeout: INTER, rise: 2, fall: 3, initState: "fully-up" });
+}
+hc.start();
+
+// warm up over one interval (the first checks spread across it), then measure
+await new Promise((r) => setTimeout(r, INTER * 2));
+const eld = monitorEventLoopDelay({ resolution: 10 });
+eld.enable();
+measuring = true;
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+await new Promise((r) => setTimeout(r, SECONDS * 1000));
+const wall = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+measuring = false;
+eld.disable();
+await hc.stop();
+backends.kill("SIGTERM");
+
+durations.sort((a, b) => a - b);
+const q = (p) => durations[Math.min(durations.length - 1, Math.floor(p * durations.length))] ?? 0;
+const ms = (ns) => (ns / 1e6).toFixed(1);
+const result = {
+  check: CHECK,
+  targets: TARGETS,
+  inter: INTER,
+  seconds: SECONDS,
+  listeners: ports.length,
+  checksPerSecond: Math.round(checks / (wall / 1000)),
+  expectedPerSecond: Math.round((TARGETS * 1000) / INTER),
+  failed,
+  stateChanges: changes,
+  cpuPercentOfOneCore: Number((((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1)),
+  cpuUserPercent: Number(((cpu.user / 1000 / wall) * 100).toFixed(1)),
+  cpuSystemPercent: Number(((cpu.system / 1000 / wall) * 100).toFixed(1)),
+  eventLoopDelayMs: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) },
+  checkDurationMs: { p50: q(0.5).toFixed(1), p99: q(0.99).toFixed(1) },
+  rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+  node: process.version,
+};
+console.log(JSON.stringify(result, null, 2));
