@@ -5,7 +5,7 @@ import http from "node:http";
 const count = Number(process.argv[2] ?? 100);
 const ports = [];
 for (let i = 0; i < count; i++) {
-  const srv = http.createServer((req, res) => {
+  const srv = http.createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/plain", connection: "close" });
     res.end("ok");
   });
