@@ -77,6 +77,14 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
     expect(verbose).toContain("Version 3, Packet type 1 (Advertisement)");
     expect(verbose).toMatch(/Checksum Status: Good/);
     expect(readPcap(file).records.length).toBeGreaterThan(10);
+    // every takeover announced the VIP: gratuitous ARPs (sender IP = target IP = VIP) from b's and a's MACs
+    const garps = await decodeVerbose(file, `arp.src.proto_ipv4 == ${VIP} && arp.dst.proto_ipv4 == ${VIP}`);
+    expect(decodeProblems(garps)).toEqual([]);
+    const senders = garps.split("\n").filter((l) => l.includes("Sender MAC address:"));
+    for (const n of ["a", "b"]) expect(senders.some((l) => l.includes(lab.node(n).mac))).toBe(true);
+    expect(
+      (garps.match(/^Address Resolution Protocol \(request\/gratuitous ARP\)/gm) ?? []).length,
+    ).toBeGreaterThanOrEqual(15);
   }, 60_000);
 
   it("v2 with PASS auth and 1 s adverts: a wrong password is discarded and does not stop a takeover", async () => {

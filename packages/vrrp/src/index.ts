@@ -60,6 +60,7 @@ export type { Transport } from "./transports/transport.js";
 export { createUdpTransport, type UdpTransportOptions } from "./transports/udp.js";
 export {
   type Announcer,
+  createArpAnnouncer,
   createMemoryVipMover,
   createNetlinkVipMover,
   createVmac,

@@ -28,7 +28,13 @@ import {
 } from "./machine.js";
 import { createRawTransport } from "./transports/raw.js";
 import type { Transport } from "./transports/transport.js";
-import { type Announcer, createNetlinkVipMover, type VipContext, type VipMover } from "./vip.js";
+import {
+  type Announcer,
+  createArpAnnouncer,
+  createNetlinkVipMover,
+  type VipContext,
+  type VipMover,
+} from "./vip.js";
 
 /**
  * Anything that moves this router's priority or puts it in fault: a health check, an interface watcher, a
@@ -75,7 +81,7 @@ export interface VrrpInstanceOptions extends VrrpConfigInput {
   transport?: Transport;
   /** default: netlink address add/remove on `interface` */
   vipMover?: VipMover;
-  /** gratuitous ARP / unsolicited NA; default @lbkit/arp's `announce` when that package is available */
+  /** gratuitous ARP / unsolicited NA; default @lbkit/arp's `announce` on `interface` */
   announcer?: Announcer;
   garp?: GarpOptions;
   tracks?: readonly Tracker[];
@@ -134,7 +140,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   private readonly clock: Clock;
   private transport: Transport | undefined;
   private mover: VipMover;
-  private announcer: Announcer | undefined;
+  private announcer: Announcer;
   private machineConfig: MachineConfig | undefined;
   private s: MachineState;
   private timer: NodeJS.Timeout | undefined;
@@ -163,7 +169,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     this.clock = options.clock ?? performanceClock;
     this.transport = options.transport;
     this.mover = options.vipMover ?? createNetlinkVipMover();
-    this.announcer = options.announcer;
+    this.announcer = options.announcer ?? createArpAnnouncer();
     this.s = initialState(this.placeholderMachineConfig(), this.config.priority);
   }
 
@@ -231,7 +237,6 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       lowerPrioNoAdvert: this.opts.lowerPrioNoAdvert,
       acceptMode: this.opts.acceptMode,
     };
-    this.announcer ??= await defaultAnnouncer((e) => this.emit("error", e));
     // a crashed earlier run may have left the VIPs behind: a backup must not hold them
     await this.mover
       .remove(this.config.virtualAddresses, this.vipContext())
@@ -471,12 +476,8 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   }
 
   private announceBurst(repeat: number): void {
-    const a = this.announcer;
-    if (!a) return;
     const vips = this.config.virtualAddresses;
-    this.enqueue(async () => {
-      for (let i = 0; i < repeat; i++) await a.announce(vips, this.vipContext());
-    });
+    this.enqueue(() => this.announcer.announce(vips, this.vipContext(), repeat));
   }
 
   private scheduleGarps(): void {
@@ -518,29 +519,4 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
 /** Builds and validates an instance (throws `VrrpConfigError` on bad config); call `start()` to run it. */
 export function createInstance(options: VrrpInstanceOptions): VrrpInstance {
   return new VrrpInstance(options);
-}
-
-/** @lbkit/arp's `announce`, loaded when the package is present; otherwise no announcer (reported once). */
-async function defaultAnnouncer(report: (e: Error) => void): Promise<Announcer | undefined> {
-  const name = "@lbkit/arp";
-  try {
-    const arp = (await import(/* @vite-ignore */ name)) as {
-      announce?: (o: { interface: string; addresses: string[] }) => Promise<unknown>;
-    };
-    const announce = arp.announce;
-    if (typeof announce !== "function") throw new Error("@lbkit/arp has no announce()");
-    return {
-      async announce(vips, ctx) {
-        await announce({ interface: ctx.interface, addresses: vips.map((v) => v.address) });
-      },
-    };
-  } catch (e) {
-    report(
-      new VrrpError(
-        `vrrp: no gratuitous ARP/NA announcer (${(e as Error).message}); pass options.announcer, VIPs move without GARP`,
-        { cause: e },
-      ),
-    );
-    return undefined;
-  }
 }

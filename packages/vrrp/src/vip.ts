@@ -4,6 +4,7 @@
  * optional VMAC (macvlan 00:00:5e:00:01:VRID) through a thin `ip link` adapter.
  */
 import { execFile } from "node:child_process";
+import { announce } from "@lbkit/arp";
 import { addressToBytes } from "./address.js";
 import type { VirtualAddress } from "./config.js";
 import { VrrpError } from "./errors.js";
@@ -21,9 +22,18 @@ export interface VipMover {
   close?(): Promise<void>;
 }
 
-/** Tells the segment who holds the VIPs now (one burst; the instance handles delay/repeat/refresh). */
+/** Tells the segment who holds the VIPs now: one burst of `count` per VIP (the instance schedules delay/refresh). */
 export interface Announcer {
-  announce(vips: readonly VirtualAddress[], ctx: VipContext): Promise<void>;
+  announce(vips: readonly VirtualAddress[], ctx: VipContext, count: number): Promise<void>;
+}
+
+/** The default announcer: gratuitous ARP (IPv4) / unsolicited NA (IPv6) through @lbkit/arp's `announce`. */
+export function createArpAnnouncer(o: { mac?: string } = {}): Announcer {
+  return {
+    async announce(vips, ctx, count) {
+      await announce({ interface: ctx.interface, addresses: vips.map((v) => v.address), count, mac: o.mac });
+    },
+  };
 }
 
 export interface NetlinkVipMoverOptions {
