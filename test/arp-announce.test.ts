@@ -267,4 +267,15 @@ describe.skipIf(pre.skip)("@lbkit/arp in network namespaces", () => {
     expect(err?.message).toContain("needs CAP_NET_RAW");
     expect(err?.message).toContain("setcap cap_net_raw+ep $(command -v node)");
   });
+
+  it("on a down interface, says so and how to bring it up", async () => {
+    await lab.exec("a", ["ip", "link", "set", "eth0", "down"]);
+    try {
+      await expect(lab.runNode("a", EXAMPLE, ["-i", "eth0", "-a", "198.18.0.100"])).rejects.toThrow(
+        /arp: cannot send a frame: interface "eth0" \(index \d+\) is down; bring it up with `ip link set eth0 up`/,
+      );
+    } finally {
+      await lab.exec("a", ["ip", "link", "set", "eth0", "up"]);
+    }
+  });
 });

@@ -260,6 +260,7 @@ export function requireRoot(tools: string[] = ["ip"]): Prerequisites {
 }
 
 const NAME_RE = /^[a-z0-9]{1,8}$/;
+const words = (s: string) => s.split(" ");
 
 function randomMac(): string {
   const b = randomBytes(6);
@@ -333,17 +334,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       IP,
       "-n",
       bridgeNs,
-      "link",
-      "add",
-      "br0",
-      "type",
-      "bridge",
-      "stp_state",
-      "0",
-      "forward_delay",
-      "0",
-      "mcast_snooping",
-      "0",
+      ...words("link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0"),
     ]);
     await run([IP, "-n", bridgeNs, "link", "set", "br0", "up"]);
 
@@ -364,21 +355,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       for (const [k, v] of Object.entries(opts.sysctls ?? {})) await sysctl(ns, k, v);
       const port = `p${i}`;
       const mac = spec.mac ?? randomMac();
-      await run([
-        IP,
-        "-n",
-        bridgeNs,
-        "link",
-        "add",
-        port,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        ns,
-      ]);
+      await run([IP, "-n", bridgeNs, ...words(`link add ${port} type veth peer name eth0 netns ${ns}`)]);
       await run([IP, "-n", bridgeNs, "link", "set", port, "master", "br0", "up"]);
       await run([IP, "-n", ns, "link", "set", "eth0", "address", mac]);
       const [ipv4, ipv4Prefix] = splitPrefix(spec.ipv4 ?? `198.18.0.${10 + i}/24`, "ipv4");
