@@ -37,7 +37,7 @@ export interface HashOptions {
   hashType?: HashType;
   /** HAProxy `hash-balance-factor` in percent (> 100): bounded loads. Off by default. */
   balanceFactor?: number;
-  /** Ketama points per unit of weight (default: at least 100, more for small pools so the ring has ≥ 16384 points). */
+  /** Ketama points per unit of weight (default: at least 40, more for small pools so the ring has ≥ 16384 points). */
   points?: number;
   /** Maglev table size as a multiple of the server count, rounded up to a prime (default 100, at least 100). */
   tableFactor?: number;

@@ -1,4 +1,4 @@
-import { hash32 } from "../hash.js";
+import { fmix32, hash32 } from "../hash.js";
 import type { Server } from "../server.js";
 import type { HashMapping } from "./mapping.js";
 
@@ -7,8 +7,13 @@ import type { HashMapping } from "./mapping.js";
  * point at or after its hash. Adding a server, removing one or changing a weight only merges or filters that
  * server's points (no re-hashing of the others), and only the keys on those points move.
  */
-/** A ring sized at its first lookup holds at least this many points. */
+/** A ring sized at its first lookup holds at least this many points... */
 export const MIN_RING_POINTS = 16_384;
+/** ...and at least this many per unit of weight (ketama's 160 per server is 40 hashes × 4). */
+export const MIN_POINTS_PER_WEIGHT = 40;
+
+/** Servers a ring can be first built with at once (2^21), from the float64 packing below. */
+const SERVER_SLOTS = 2 ** 21;
 
 export class KetamaRing implements HashMapping {
   private hashes = new Uint32Array(0);
@@ -20,8 +25,8 @@ export class KetamaRing implements HashMapping {
 
   /**
    * `pointsPerWeight` fixed, or undefined: then it is chosen at the first lookup so the ring holds at least
-   * {@link MIN_RING_POINTS} points (at least 100 per unit of weight) and stays fixed after that, so small
-   * pools balance well and large ones stay small.
+   * {@link MIN_RING_POINTS} points (at least {@link MIN_POINTS_PER_WEIGHT} per unit of weight) and stays fixed
+   * after that, so small pools balance well and large ones stay small.
    */
   constructor(pointsPerWeight: number | undefined) {
     this.pointsPerWeight = pointsPerWeight ?? 0;
@@ -94,16 +99,26 @@ export class KetamaRing implements HashMapping {
     const servers = this.pending!;
     this.pending = undefined;
     const total = servers.reduce((sum, s) => sum + s.effectiveWeight, 0);
-    this.pointsPerWeight = Math.max(100, Math.ceil(MIN_RING_POINTS / Math.max(total, 1)));
-    const all: [number, Server][] = [];
-    for (const s of servers) {
+    this.pointsPerWeight = Math.max(MIN_POINTS_PER_WEIGHT, Math.ceil(MIN_RING_POINTS / Math.max(total, 1)));
+    // pack (hash, server index) into one float64 (32 + 21 bits) so a native typed-array sort does the work
+    let count = 0;
+    for (const s of servers) count += s.effectiveWeight * this.pointsPerWeight;
+    const packed = new Float64Array(count);
+    let k = 0;
+    servers.forEach((s, index) => {
       const want = s.effectiveWeight * this.pointsPerWeight;
       this.points.set(s, want);
-      for (let i = 0; i < want; i++) all.push([pointHash(s, i), s]);
+      for (let i = 0; i < want; i++) packed[k++] = pointHash(s, i) * SERVER_SLOTS + index;
+    });
+    packed.sort();
+    this.hashes = new Uint32Array(count);
+    this.owners = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = packed[i]!;
+      const index = v % SERVER_SLOTS;
+      this.hashes[i] = (v - index) / SERVER_SLOTS;
+      this.owners[i] = servers[index]!;
     }
-    all.sort((a, b) => a[0] - b[0]);
-    this.hashes = Uint32Array.from(all, (p) => p[0]);
-    this.owners = all.map((p) => p[1]);
   }
 
   private lowerBound(hash: number): number {
@@ -161,6 +176,17 @@ export class KetamaRing implements HashMapping {
   }
 }
 
+/** Point i of a server: the id hashed once, then mixed with i (no string per point). */
 function pointHash(server: Server, i: number): number {
-  return hash32(`${server.id}#${i}`, 0x6b657461);
+  return fmix32(idHash(server) + Math.imul(i + 1, 0x9e3779b9));
+}
+
+const idHashes = new WeakMap<Server, number>();
+function idHash(server: Server): number {
+  let h = idHashes.get(server);
+  if (h === undefined) {
+    h = hash32(server.id, 0x6b657461);
+    idHashes.set(server, h);
+  }
+  return h;
 }
