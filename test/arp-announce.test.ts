@@ -11,11 +11,11 @@
 //   (the kernel announcing its own addresses) and stays 0 on "a", so every NA on the wire is ours.
 // Fresh namespaces have the defaults, so "b" (pre-seeded entries) needs no sysctl; "c" gets arp_accept=1,
 // accept_untracked_na=1 and IPv6 forwarding for the entry-creation case, and "b" (defaults) is the control that creates nothing.
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseFrame } from "@lbkit/arp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "./lab/build.js";
 import { BRIDGE, createLab, type Lab, requireRoot } from "./lab/netns.js";
 import { readPcap } from "./lab/pcap.js";
 import { decodeProblems, decodeVerbose, frameProtocols } from "./lab/tshark.js";
@@ -38,7 +38,7 @@ describe.skipIf(pre.skip)("@lbkit/arp in network namespaces", () => {
 
   beforeAll(async () => {
     // the announcer runs in a child process, from the built dist
-    execFileSync("pnpm", ["--filter", "@lbkit/arp", "build"], { cwd: root, stdio: "pipe" });
+    ensureBuilt("arp");
     expect(existsSync(`${root}packages/arp/dist/index.js`)).toBe(true);
     lab = await createLab({ nodes: ["a", "b", "c"], ipv6: true });
     // "a" owns the VIPs; the kernel must not announce them itself (defaults, made explicit)

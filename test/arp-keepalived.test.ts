@@ -3,12 +3,12 @@
 // @lbkit/arp builds for the same MAC and address — and what announce() sends from the same node, in the same
 // order (one frame per VIP per round).
 
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildGratuitousArp, buildUnsolicitedNa, parseAddress, planBurst } from "@lbkit/arp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "./lab/build.js";
 import { BRIDGE, createLab, type Lab, requireRoot } from "./lab/netns.js";
 import { readPcap } from "./lab/pcap.js";
 import { decodeProblems, decodeVerbose } from "./lab/tshark.js";
@@ -23,7 +23,7 @@ const FILTER = (mac: string) => `ether src ${mac} and (arp or (icmp6 and ip6[40]
 describe.skipIf(pre.skip)("@lbkit/arp against keepalived 2.2", () => {
   let lab: Lab;
   beforeAll(async () => {
-    execFileSync("pnpm", ["--filter", "@lbkit/arp", "build"], { cwd: root, stdio: "pipe" });
+    ensureBuilt("arp");
     lab = await createLab({ nodes: ["a", "b"], ipv6: true });
   });
   afterAll(async () => {
