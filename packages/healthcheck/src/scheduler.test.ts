@@ -97,6 +97,11 @@ describe("CheckScheduler", () => {
           for (let k = 0; k < keys; k++) s.add(`k${k}`, 0, 1000);
           const running = new Map<string, number>(); // key → finish time
           const started = new Map<string, number[]>();
+          // fairness: earliest-due-first means a due key waits behind at most keys/concurrency rounds of
+          // the longest check, so the gap between two starts of one key is bounded
+          const maxDur = Math.max(...durations.map(([d]) => d));
+          const bound = (iv: number, dur: number) =>
+            Math.max(Math.ceil(iv * (1 + spread / 100)), dur) + Math.ceil(keys / concurrency) * maxDur + 20;
           for (let now = 0; now <= 20_000; now += 10) {
             for (const [key, end] of running) {
               if (end <= now) {
@@ -109,7 +114,12 @@ describe("CheckScheduler", () => {
               expect(running.has(key)).toBe(false); // never two in flight for one key
               const [dur] = durations[Number(key.slice(1)) % durations.length]!;
               running.set(key, now + dur);
-              started.set(key, [...(started.get(key) ?? []), now]);
+              const prev = started.get(key) ?? [];
+              const [d, iv] = durations[Number(key.slice(1)) % durations.length]!;
+              const last = prev.at(-1);
+              if (last !== undefined) expect(now - last).toBeLessThanOrEqual(bound(iv, d));
+              else expect(now).toBeLessThanOrEqual(1000 + Math.ceil(keys / concurrency) * maxDur + 20);
+              started.set(key, [...prev, now]);
             }
             expect(running.size).toBeLessThanOrEqual(concurrency);
             expect(s.inFlight).toBe(running.size);

@@ -1,15 +1,12 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HealthCheckConfigError } from "../errors.js";
 import type { CheckResult } from "../result.js";
 import { httpCheck, parseStatus } from "./http.js";
+import { selfSigned } from "./self-signed.fixture.js";
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -41,8 +38,7 @@ describe("httpCheck on loopback", () => {
         port,
         method: "HEAD",
         path: "/healthz?full=1",
-        hostHeader: "app.example",
-        headers: { "x-check": "lbkit" },
+        headers: { Host: "app.example", "x-check": "lbkit" },
       }),
     );
     expect(r).toMatchObject({ status: "up", code: "L7OK", reason: "HTTP status 200" });
@@ -130,38 +126,11 @@ describe("httpCheck on loopback", () => {
 });
 
 describe("httpCheck over HTTPS with SNI (self-signed cert made at test time)", () => {
-  let dir = "";
   let cert = "";
   let key = "";
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "lbkit-hc-tls-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=health.test",
-        "-addext",
-        "subjectAltName=DNS:health.test",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "pipe" },
-    );
-    cert = readFileSync(join(dir, "cert.pem"), "utf8");
-    key = readFileSync(join(dir, "key.pem"), "utf8");
+    ({ cert, key } = selfSigned("health.test"));
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("sends SNI from the Host header and verifies the certificate against the given CA", async () => {
     let sni: string | false | null | undefined;

@@ -57,11 +57,18 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
     throw new HealthCheckConfigError("expect.body", body, "is not a known expect: use a string or a RegExp");
   }
   const maxBody = requireInt("maxBody", opts.maxBody ?? 16384, 1, 16 * 1024 * 1024);
-  const hostHeader = opts.hostHeader ?? (port === (secure ? 443 : 80) ? host : `${bracket(host)}:${port}`);
+  const userHeaders = { ...opts.headers };
+  let givenHost = opts.hostHeader;
+  for (const k of Object.keys(userHeaders)) {
+    if (k.toLowerCase() !== "host") continue;
+    givenHost ??= userHeaders[k];
+    delete userHeaders[k];
+  }
+  const hostHeader = givenHost ?? (port === (secure ? 443 : 80) ? host : `${bracket(host)}:${port}`);
   const sniName = opts.servername ?? hostHeader.replace(/:\d+$/, "");
   const servername = net.isIP(sniName.replace(/^\[|\]$/g, "")) ? undefined : sniName;
   const want = ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(",");
-  const headers = { ...opts.headers, host: hostHeader, connection: "close" };
+  const headers = { ...userHeaders, host: hostHeader, connection: "close" };
   const sniNote = servername !== undefined ? ` (SNI ${servername})` : "";
 
   return ({ signal }) =>

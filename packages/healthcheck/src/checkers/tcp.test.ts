@@ -1,7 +1,9 @@
 import net from "node:net";
+import tls from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { HealthCheckConfigError } from "../errors.js";
 import type { CheckResult } from "../result.js";
+import { selfSigned } from "./self-signed.fixture.js";
 import { tcpCheck } from "./tcp.js";
 
 const servers: net.Server[] = [];
@@ -75,6 +77,30 @@ describe("tcpCheck on loopback", () => {
     const closePort = await listen((s) => s.end("bye"));
     const r2 = await run(tcpCheck({ host: "127.0.0.1", port: closePort, sequence: [{ expect: "hello" }] }));
     expect(r2).toMatchObject({ status: "down", code: "L7RSP", excerpt: "bye" });
+  });
+
+  it("check-ssl with SNI: sequence over TLS; a certificate for another name fails the handshake (L6RSP)", async () => {
+    const { cert, key } = selfSigned("smtp.test");
+    let sni: string | false | null | undefined;
+    const srv = tls.createServer({ cert, key }, (s) => {
+      sni = s.servername;
+      s.end("220 smtp.test ESMTP ready\r\n");
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = (srv.address() as net.AddressInfo).port;
+    const ok = await run(
+      tcpCheck({
+        host: "127.0.0.1",
+        port,
+        tls: { servername: "smtp.test", ca: cert },
+        sequence: [{ expect: /^220 / }],
+      }),
+    );
+    expect(ok).toMatchObject({ status: "up", code: "L7OK" });
+    expect(sni).toBe("smtp.test");
+    const bad = await run(tcpCheck({ host: "127.0.0.1", port, tls: { servername: "other.test", ca: cert } }));
+    expect(bad, bad.reason).toMatchObject({ status: "down", code: "L6RSP" });
   });
 
   it("rejects unknown expects and bad ports at construction", () => {

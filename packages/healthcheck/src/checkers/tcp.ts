@@ -32,33 +32,39 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
 
   return ({ signal }) =>
     new Promise<CheckResult>((resolve) => {
-      let connected = false;
+      let connected = false; // TCP (and TLS, with `tls`) established
+      let tcpUp = false;
       let done = false;
       let buf = Buffer.alloc(0);
       let i = 0;
+      // TLS runs over a plain socket we open ourselves, so a refused connect (L4CON) and a failed
+      // handshake (L6RSP) can be told apart
+      const raw = net.connect({ host, port });
       const socket: net.Socket = tlsOpts
         ? tls.connect({
-            host,
-            port,
+            socket: raw,
             ...(tlsOpts.servername !== undefined || !net.isIP(host)
               ? { servername: tlsOpts.servername ?? host }
               : {}),
             ...(tlsOpts.ca !== undefined ? { ca: tlsOpts.ca } : {}),
             rejectUnauthorized: tlsOpts.rejectUnauthorized ?? true,
           })
-        : net.connect({ host, port });
+        : raw;
       const finish = (r: CheckResult) => {
         if (done) return;
         done = true;
         signal.removeEventListener("abort", onAbort);
         socket.destroy();
+        raw.destroy();
         resolve(r);
       };
       const onAbort = () =>
         finish(
           connected
             ? down(steps.length ? "L7TOUT" : "L4TOUT", `timeout waiting for ${label(steps[i])}`, buf)
-            : down("L4TOUT", `timeout connecting to ${host}:${port}`),
+            : tcpUp
+              ? down("L6TOUT", "timeout in the TLS handshake")
+              : down("L4TOUT", `timeout connecting to ${host}:${port}`),
         );
       if (signal.aborted) return onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
@@ -78,6 +84,16 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
         if (!done)
           finish(up(steps.length ? "L7OK" : "L4OK", steps.length ? "sequence passed" : "connected", buf));
       };
+      const onTcp = () => {
+        tcpUp = true;
+      };
+      raw.once("connect", onTcp);
+      if (socket !== raw) socket.once("connect", onTcp);
+      if (socket !== raw) {
+        raw.on("error", (err: NodeJS.ErrnoException) => {
+          if (!tcpUp) finish(down("L4CON", `${err.code ?? err.message} connecting to ${host}:${port}`));
+        });
+      }
       socket.once(tlsOpts ? "secureConnect" : "connect", () => {
         connected = true;
         advance();
@@ -93,8 +109,8 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
         finish(down("L7RSP", `connection closed while waiting for ${label(steps[i])}`, buf));
       });
       socket.on("error", (err: NodeJS.ErrnoException) => {
-        if (!connected)
-          return finish(down("L4CON", `${err.code ?? err.message} connecting to ${host}:${port}`));
+        if (!tcpUp) return finish(down("L4CON", `${err.code ?? err.message} connecting to ${host}:${port}`));
+        if (!connected) return finish(down("L6RSP", `TLS handshake failed: ${err.code ?? err.message}`));
         finish(down("L7RSP", `${err.code ?? err.message} while waiting for ${label(steps[i])}`, buf));
       });
     });
