@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ArpError } from "./errors.js";
-import { type NativePacket, PacketSocket } from "./socket.js";
+import { loadNative, type NativePacket, PacketSocket } from "./socket.js";
 
 const errno = (code: string, syscall: string) =>
   Object.assign(new Error(`${syscall}: ${code}`), { code, syscall });
@@ -76,5 +76,30 @@ describe("PacketSocket error mapping", () => {
     expect(native.sent.length).toBe(1);
     expect(native.closed).toEqual([42]);
     expect(() => s.send(new Uint8Array(42))).toThrow(/closed/);
+  });
+});
+
+describe("loadNative", () => {
+  it("loads the addon built by pnpm install (open/send/close)", () => {
+    const native = loadNative();
+    expect(typeof native.open).toBe("function");
+    expect(typeof native.send).toBe("function");
+    expect(typeof native.close).toBe("function");
+    // argument checks happen before any syscall
+    expect(() => native.open(0)).toThrow(/ifindex must be > 0/);
+    expect(() => native.send(-1, 1, new Uint8Array(4))).toThrow(/shorter than an Ethernet header/);
+  });
+
+  it("says how to build it when it is missing", () => {
+    let err: unknown;
+    try {
+      loadNative("/nonexistent/lbkit-arp");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ArpError);
+    expect((err as ArpError).code).toBe("ENATIVE");
+    expect((err as Error).message).toContain("pnpm install");
+    expect((err as Error).message).toContain("/nonexistent/lbkit-arp");
   });
 });

@@ -24,19 +24,23 @@ export interface LinkRef {
 
 let cached: NativePacket | undefined;
 
-/** Loads the addon (build/Release or prebuilds/<platform>-<arch>) through node-gyp-build, once. */
-export function loadNative(): NativePacket {
-  if (cached) return cached;
-  const root = fileURLToPath(new URL("..", import.meta.url));
+/**
+ * Loads the addon (build/Release or prebuilds/<platform>-<arch>) through node-gyp-build, once.
+ * `root` (the package directory by default) is for tests.
+ */
+export function loadNative(root?: string): NativePacket {
+  if (cached && root === undefined) return cached;
+  const dir = root ?? fileURLToPath(new URL("..", import.meta.url));
   try {
     const require = createRequire(import.meta.url);
     const load = require("node-gyp-build") as (dir: string) => NativePacket;
-    cached = load(root);
-    return cached;
+    const native = load(dir);
+    if (root === undefined) cached = native;
+    return native;
   } catch (err) {
     throw new ArpError(
       "ENATIVE",
-      `arp: the AF_PACKET addon could not be loaded from ${root} (${(err as Error).message}); ` +
+      `arp: the AF_PACKET addon could not be loaded from ${dir} (${(err as Error).message}); ` +
         "build it with `pnpm install` (or `npx node-gyp rebuild` in the package), which needs python3, make and g++",
       { cause: err },
     );
