@@ -192,10 +192,11 @@ describe.skipIf(pre.skip)("@lbkit/arp in network namespaces", () => {
     expect(t.length).toBe(6);
     expect(result.frames.length).toBe(6);
     const gaps = t.slice(1).map((x, i) => x - t[i]!);
-    // 100, 100, 500 + 0 (the second burst starts `delay` after the first ends), 100, 100 ms
+    // 100, 100, 500 + 0 (the second burst starts `delay` after the first ends), 100, 100 ms; capture timestamps
+    // jitter by a few ms either way, hence the tolerance
     const want = [100, 100, 500, 100, 100];
     for (const [i, g] of gaps.entries()) {
-      expect(g).toBeGreaterThanOrEqual(want[i]! - 1);
+      expect(g).toBeGreaterThanOrEqual(want[i]! - 5);
       expect(g).toBeLessThan(want[i]! + 50);
     }
     console.log(`arp pacing on the wire (ms): gaps ${gaps.map((g) => g.toFixed(2)).join(", ")}`);
@@ -225,7 +226,7 @@ describe.skipIf(pre.skip)("@lbkit/arp in network namespaces", () => {
     expect(t.length).toBe(5);
     const rel = t.map((x) => x - t[0]!);
     for (const [i, want] of [0, 0, 300, 600, 900].entries()) {
-      expect(rel[i]!).toBeGreaterThanOrEqual(want - 1);
+      expect(rel[i]!).toBeGreaterThanOrEqual(want - 5);
       expect(rel[i]!).toBeLessThan(want + 60);
     }
     console.log(`arp refresh on the wire (ms since first): ${rel.map((x) => x.toFixed(2)).join(", ")}`);
