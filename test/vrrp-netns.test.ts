@@ -1,10 +1,10 @@
 // Two lbkit VRRP nodes in network namespaces on a real bridge: election, VIP on the kernel interface, failover
 // on a crash, graceful handover, tshark-clean adverts.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BRIDGE, createLab, type Lab, requireRoot } from "./lab/netns.js";
 import { readPcap } from "./lab/pcap.js";
 import { decodeProblems, decodeVerbose } from "./lab/tshark.js";
-import { buildVrrp, events, startLbkit, vipsOn, waitEvent, waitVip } from "./vrrp/helpers.js";
+import { buildVrrp, events, killAll, startLbkit, vipsOn, waitEvent, waitVip } from "./vrrp/helpers.js";
 
 const pre = requireRoot(["ip", "tcpdump", "tshark"]);
 const VIP = "198.18.0.200";
@@ -16,6 +16,11 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
     lab = await createLab({ nodes: ["a", "b", "c"] });
   }, 120_000);
   afterAll(() => lab?.destroy());
+  afterEach(async () => {
+    await killAll();
+    for (const n of ["a", "b", "c"])
+      await lab.exec(n, ["ip", "addr", "del", `${VIP}/24`, "dev", "eth0"]).catch(() => undefined);
+  });
 
   it("v3 at 100 ms: elects a master, the VIP moves on a crash, and on a graceful stop; adverts decode cleanly", async () => {
     const cap = await lab.capture(BRIDGE, { filter: "vrrp or arp" });

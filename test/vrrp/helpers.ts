@@ -1,6 +1,6 @@
 // Shared helpers for the VRRP network-namespace suites: lbkit nodes and keepalived in lab namespaces.
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Lab, LabProcess } from "../lab/netns.js";
@@ -46,8 +46,20 @@ export async function waitEvent(
   }
 }
 
+/** Every process the suites start, so a failed test does not leave a speaker running into the next one. */
+export const started: LabProcess[] = [];
+
+export async function killAll(): Promise<void> {
+  for (const p of started.splice(0)) {
+    p.kill("SIGKILL");
+    await p.exited;
+  }
+}
+
 export function startLbkit(lab: Lab, node: string, opts: Record<string, unknown>): LabProcess {
-  return lab.spawnNode(node, NODE_SCRIPT, [JSON.stringify(opts)]);
+  const p = lab.spawnNode(node, NODE_SCRIPT, [JSON.stringify(opts)]);
+  started.push(p);
+  return p;
 }
 
 /** `ip -o addr show dev eth0` in a node: the VIP lines. */
@@ -108,7 +120,7 @@ export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): L
   ];
   writeFileSync(conf, `${lines.filter((l) => l !== "").join("\n")}\n`);
   const pid = join(lab.dir, `keepalived-${o.name}`);
-  return lab.spawn(node, [
+  const proc = lab.spawn(node, [
     "keepalived",
     "-n",
     "-l",
@@ -125,4 +137,18 @@ export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): L
     "-i",
     o.name,
   ]);
+  started.push(proc);
+  return Object.assign(proc, { vrrpPidFile: `${pid}-vrrp.pid` });
+}
+
+/**
+ * Crashes keepalived the way a power cut would: no priority-0 advert. Killing only the parent makes the VRRP
+ * child shut down cleanly (it watches its parent), so stop the parent, SIGKILL the VRRP child, then the parent.
+ */
+export async function crashKeepalived(p: LabProcess & { vrrpPidFile: string }): Promise<void> {
+  const child = Number(readFileSync(p.vrrpPidFile, "utf8").trim());
+  p.kill("SIGSTOP");
+  if (Number.isInteger(child) && child > 0) process.kill(child, "SIGKILL");
+  p.kill("SIGKILL");
+  await p.exited;
 }

@@ -1,0 +1,253 @@
+// Interop with keepalived 2.2 (Debian) in network namespaces, VRRPv2 and VRRPv3: crash and graceful failover
+// both ways, preemption back, an equal-priority tie after a split brain, unicast peers, v2 PASS auth; every
+// lbkit advert must decode in tshark as valid VRRP with no warning.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BRIDGE, createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
+import { decodeProblems, decodeVerbose } from "./lab/tshark.js";
+import {
+  buildVrrp,
+  crashKeepalived,
+  type KeepalivedOptions,
+  killAll,
+  startKeepalived,
+  startLbkit,
+  vipsOn,
+  waitEvent,
+  waitVip,
+} from "./vrrp/helpers.js";
+
+const pre = requireRoot(["ip", "tcpdump", "tshark", "keepalived", "nft"]);
+const VIP = "198.18.0.200";
+
+/** Waits for a keepalived log line after `from` chars of output. */
+async function waitLog(p: LabProcess, re: RegExp, from = 0, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!re.test(p.output().slice(from))) {
+    if (Date.now() > end)
+      throw new Error(`keepalived: no ${re} within ${timeoutMs} ms; output:\n${p.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function stopped(p: LabProcess, signal: NodeJS.Signals): Promise<void> {
+  p.kill(signal);
+  await p.exited;
+}
+
+/** Every advert lbkit sent decodes as valid VRRP of `version`, with no tshark warning. */
+async function checkLbkitAdverts(file: string, src: string, version: 2 | 3): Promise<number> {
+  const verbose = await decodeVerbose(file, `vrrp && ip.src == ${src}`);
+  expect(decodeProblems(verbose)).toEqual([]);
+  const n = (verbose.match(/^Virtual Router Redundancy Protocol/gm) ?? []).length;
+  expect((verbose.match(/Checksum Status: Good/g) ?? []).length).toBe(n);
+  expect(
+    (verbose.match(new RegExp(`Version ${version}, Packet type 1 \\(Advertisement\\)`, "g")) ?? []).length,
+  ).toBe(n);
+  return n;
+}
+
+describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["k", "l"] });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(async () => {
+    await killAll();
+    for (const n of ["k", "l"])
+      await lab.exec(n, ["ip", "addr", "del", `${VIP}/24`, "dev", "eth0"]).catch(() => undefined);
+    for (const n of ["k", "l"])
+      await lab.exec(n, ["nft", "delete", "table", "inet", "vrrpcut"]).catch(() => undefined);
+  });
+
+  for (const version of [2, 3] as const) {
+    const advertInterval = version === 2 ? 1000 : 100;
+    const vrid = 60 + version;
+    const ka = (
+      name: string,
+      priority: number,
+      extra: Partial<KeepalivedOptions> = {},
+    ): KeepalivedOptions => ({
+      name,
+      vrid,
+      priority,
+      version,
+      advertInt: advertInterval / 1000,
+      vip: `${VIP}/24`,
+      ...extra,
+    });
+    const lb = (name: string, priority: number, extra: Record<string, unknown> = {}) => ({
+      name,
+      vrid,
+      version,
+      advertInterval,
+      priority,
+      virtualAddresses: [`${VIP}/24`],
+      ...extra,
+    });
+    const mdi = (p: number) =>
+      3 * advertInterval + ((256 - p) * (version === 3 ? advertInterval : 1000)) / 256;
+
+    it(`v${version}: keepalived ⇄ lbkit — crash and graceful failover both ways, preemption back`, async () => {
+      const cap = await lab.capture(BRIDGE, { filter: "vrrp" });
+      const L = lab.node("l").ipv4;
+      // 1. keepalived (150) master, lbkit (100) backup
+      let k = startKeepalived(lab, "k", ka("k1", 150));
+      await waitLog(k, /Entering MASTER STATE/);
+      let l = startLbkit(lab, "l", lb("l1", 100));
+      await waitEvent(l, "backup");
+      await waitVip(lab, "k", VIP, true);
+      await new Promise((r) => setTimeout(r, 3 * advertInterval));
+      expect(await vipsOn(lab, "l", VIP)).toEqual([]);
+
+      // 2. keepalived crashes → lbkit takes over after Master_Down_Interval
+      let t = Date.now();
+      await crashKeepalived(k);
+      let m = await waitEvent(l, "master", t);
+      expect(m.reason).toBe("master-down-timer");
+      expect(m.t - t).toBeLessThan(mdi(100) + 500);
+      await waitVip(lab, "l", VIP, true);
+      await lab.exec("k", ["ip", "addr", "del", `${VIP}/24`, "dev", "eth0"]).catch(() => undefined);
+
+      // 3. keepalived (150) comes back → preempts lbkit
+      t = Date.now();
+      let out = 0;
+      k = startKeepalived(lab, "k", ka("k2", 150));
+      const back = await waitEvent(l, "backup", t);
+      expect(back.reason).toBe("higher-priority");
+      await waitLog(k, /Entering MASTER STATE/);
+      await waitVip(lab, "k", VIP, true);
+      await waitVip(lab, "l", VIP, false);
+
+      // 4. keepalived stops gracefully (priority 0) → lbkit takes over after Skew_Time only
+      t = Date.now();
+      await stopped(k, "SIGTERM");
+      m = await waitEvent(l, "master", t);
+      expect(m.reason).toBe("peer-resigned");
+      expect(m.t - t).toBeLessThan(mdi(100) - 2 * advertInterval);
+      await waitVip(lab, "l", VIP, true);
+
+      // 5. keepalived (100) joins as backup; lbkit stops gracefully → keepalived takes over at once
+      k = startKeepalived(lab, "k", ka("k3", 100));
+      await waitLog(k, /Entering BACKUP STATE/);
+      await new Promise((r) => setTimeout(r, 3 * advertInterval));
+      expect(await vipsOn(lab, "k", VIP)).toEqual([]);
+      out = k.output().length;
+      t = Date.now();
+      await stopped(l, "SIGTERM");
+      expect(await vipsOn(lab, "l", VIP)).toEqual([]);
+      await waitLog(k, /Entering MASTER STATE/, out, mdi(100));
+      await waitVip(lab, "k", VIP, true);
+      const gracefulMs = Date.now() - t;
+      expect(gracefulMs).toBeLessThan(mdi(100));
+
+      // 6. lbkit (150) comes back → preempts keepalived; then lbkit crashes → keepalived takes over
+      t = Date.now();
+      out = k.output().length;
+      l = startLbkit(lab, "l", lb("l2", 150));
+      await waitEvent(l, "master", t);
+      await waitLog(k, /Entering BACKUP STATE/, out);
+      await waitVip(lab, "k", VIP, false);
+      await waitVip(lab, "l", VIP, true);
+      out = k.output().length;
+      t = Date.now();
+      await stopped(l, "SIGKILL");
+      await waitLog(k, /Entering MASTER STATE/, out, mdi(100) + 2000);
+      await waitVip(lab, "k", VIP, true);
+      await lab.exec("l", ["ip", "addr", "del", `${VIP}/24`, "dev", "eth0"]).catch(() => undefined);
+      await stopped(k, "SIGTERM");
+
+      const n = await checkLbkitAdverts(await cap.stop(), L, version);
+      expect(n).toBeGreaterThan(3);
+    }, 90_000);
+
+    it(`v${version}: equal priority after a split brain — the higher address stays master, the other yields`, async () => {
+      // lbkit on l (198.18.0.11) has the higher address than keepalived on k (198.18.0.10)
+      const drop = async (node: string, on: boolean) => {
+        if (on) {
+          await lab.exec(node, ["nft", "add", "table", "inet", "vrrpcut"]);
+          for (const hook of ["input", "output"]) {
+            await lab.exec(node, [
+              "nft",
+              "add",
+              "chain",
+              "inet",
+              "vrrpcut",
+              hook,
+              `{ type filter hook ${hook} priority 0 ; }`,
+            ]);
+            await lab.exec(node, [
+              "nft",
+              "add",
+              "rule",
+              "inet",
+              "vrrpcut",
+              hook,
+              "ip",
+              "protocol",
+              "vrrp",
+              "drop",
+            ]);
+          }
+        } else await lab.exec(node, ["nft", "delete", "table", "inet", "vrrpcut"]);
+      };
+      await drop("l", true);
+      const k = startKeepalived(lab, "k", ka("ktie", 100));
+      const l = startLbkit(lab, "l", lb("ltie", 100));
+      await waitLog(k, /Entering MASTER STATE/);
+      await waitEvent(l, "master");
+      // split brain: both hold the VIP
+      await waitVip(lab, "k", VIP, true);
+      await waitVip(lab, "l", VIP, true);
+      const out = k.output().length;
+      await drop("l", false);
+      await waitLog(k, /Entering BACKUP STATE/, out);
+      await waitVip(lab, "k", VIP, false);
+      expect(await vipsOn(lab, "l", VIP)).not.toEqual([]);
+      await new Promise((r) => setTimeout(r, 4 * advertInterval));
+      expect(await vipsOn(lab, "l", VIP)).not.toEqual([]);
+      await stopped(l, "SIGTERM");
+      await stopped(k, "SIGTERM");
+    }, 60_000);
+
+    it(`v${version}: unicast peers${version === 2 ? " with PASS authentication" : ""}`, async () => {
+      const K = lab.node("k").ipv4;
+      const L = lab.node("l").ipv4;
+      const auth = version === 2 ? "s3cr3t" : undefined;
+      const cap = await lab.capture(BRIDGE, { filter: "vrrp" });
+      const k = startKeepalived(
+        lab,
+        "k",
+        ka("kuni", 150, { unicastSrc: K, unicastPeers: [L], authPass: auth }),
+      );
+      await waitLog(k, /Entering MASTER STATE/);
+      const l = startLbkit(lab, "l", lb("luni", 100, { unicastPeers: [K], authPassword: auth }));
+      await waitEvent(l, "backup");
+      await new Promise((r) => setTimeout(r, 4 * advertInterval));
+      expect(await vipsOn(lab, "l", VIP)).toEqual([]);
+      const t = Date.now();
+      await stopped(k, "SIGTERM");
+      const m = await waitEvent(l, "master", t);
+      expect(m.reason).toBe("peer-resigned");
+      await waitVip(lab, "l", VIP, true);
+      // and back: keepalived (150) preempts lbkit over unicast
+      const k2 = startKeepalived(
+        lab,
+        "k",
+        ka("kuni2", 150, { unicastSrc: K, unicastPeers: [L], authPass: auth }),
+      );
+      const b = await waitEvent(l, "backup", Date.now() - 50);
+      expect(b.reason).toBe("higher-priority");
+      await waitVip(lab, "k", VIP, true);
+      await stopped(l, "SIGTERM");
+      await stopped(k2, "SIGTERM");
+      const file = await cap.stop();
+      await checkLbkitAdverts(file, L, version);
+      const verbose = await decodeVerbose(file, `vrrp && ip.src == ${L}`);
+      expect(verbose).toContain(`Dst: ${K}`);
+      expect(verbose).not.toContain("224.0.0.18");
+      if (auth) expect(verbose).toMatch(/Authentication Type: Simple Text Authentication|Auth Type: Simple/);
+    }, 60_000);
+  }
+});
