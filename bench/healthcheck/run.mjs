@@ -3,6 +3,7 @@
 // Usage: node healthcheck/run.mjs [--targets 10000] [--inter 1000] [--seconds 20] [--check http|tcp] [--ports 100]
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { HealthChecker, httpCheck, tcpCheck } from "@lbkit/healthcheck";
@@ -16,11 +17,25 @@ const INTER = Number(arg("inter", 1000));
 const SECONDS = Number(arg("seconds", 20));
 const CHECK = arg("check", "http");
 const PORTS = Number(arg("ports", 100));
-const CONCURRENCY = Number(arg("concurrency", 1000));
+const CONCURRENCY = Number(arg("concurrency", 2000));
+
+/** CPU seconds used so far by process `pid` (utime + stime from /proc, in clock ticks of 10 ms). */
+const procCpu = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+/** Whole-machine busy and total jiffies from /proc/stat. */
+const machine = () => {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + f[4];
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+};
 
 const backends = spawn(
   process.execPath,
-  [fileURLToPath(new URL("./servers.mjs", import.meta.url)), String(PORTS)],
+  [fileURLToPath(new URL("./servers.mjs", import.meta.url)), String(PORTS), CHECK],
   {
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   },
@@ -59,10 +74,15 @@ const eld = monitorEventLoopDelay({ resolution: 10 });
 eld.enable();
 measuring = true;
 const cpu0 = process.cpuUsage();
+const backend0 = procCpu(backends.pid);
+const machine0 = machine();
 const t0 = performance.now();
 await new Promise((r) => setTimeout(r, SECONDS * 1000));
 const wall = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+const backendCpu = procCpu(backends.pid) - backend0;
+const machine1 = machine();
+const loadavg = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 measuring = false;
 eld.disable();
 await hc.stop();
@@ -87,6 +107,12 @@ const result = {
   eventLoopDelayMs: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) },
   checkDurationMs: { p50: q(0.5).toFixed(1), p99: q(0.99).toFixed(1) },
   rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+  concurrency: CONCURRENCY,
+  backendCpuPercentOfOneCore: Number(((backendCpu / (wall / 1000)) * 100).toFixed(1)),
+  machineBusyPercent: Number(
+    (((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * 100).toFixed(1),
+  ),
+  loadavg,
   node: process.version,
 };
 console.log(JSON.stringify(result, null, 2));

@@ -1,15 +1,20 @@
 // Loopback backends for the health-check bench, run in their own process so the checker's CPU share is
-// measured alone. Listens on PORTS consecutive ephemeral ports on 127.0.0.1 and prints them as JSON.
+// measured alone. Listens on COUNT ephemeral ports on 127.0.0.1 and prints them as JSON.
+// MODE http: answers every request with 200 "ok" and closes; MODE tcp: accepts and closes.
 import http from "node:http";
+import net from "node:net";
 
 const count = Number(process.argv[2] ?? 100);
+const mode = process.argv[3] ?? "http";
 const ports = [];
 for (let i = 0; i < count; i++) {
-  const srv = http.createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "text/plain", connection: "close" });
-    res.end("ok");
-  });
-  srv.keepAliveTimeout = 0;
+  const srv =
+    mode === "tcp"
+      ? net.createServer((s) => s.destroy())
+      : http.createServer((_req, res) => {
+          res.writeHead(200, { "content-type": "text/plain", connection: "close" });
+          res.end("ok");
+        });
   await new Promise((r) => srv.listen(0, "127.0.0.1", 4096, r));
   ports.push(srv.address().port);
 }
