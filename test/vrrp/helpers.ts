@@ -93,7 +93,9 @@ export interface KeepalivedOptions {
 }
 
 /** Writes a keepalived.conf into the lab dir and runs keepalived in the node's namespace, in the foreground. */
-export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): LabProcess {
+export type KeepalivedProcess = LabProcess & { vrrpPidFile: string };
+
+export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): KeepalivedProcess {
   const conf = join(lab.dir, `keepalived-${o.name}.conf`);
   const lines = [
     "global_defs {",
@@ -145,7 +147,7 @@ export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): L
  * Crashes keepalived the way a power cut would: no priority-0 advert. Killing only the parent makes the VRRP
  * child shut down cleanly (it watches its parent), so stop the parent, SIGKILL the VRRP child, then the parent.
  */
-export async function crashKeepalived(p: LabProcess & { vrrpPidFile: string }): Promise<void> {
+export async function crashKeepalived(p: KeepalivedProcess): Promise<void> {
   const child = Number(readFileSync(p.vrrpPidFile, "utf8").trim());
   p.kill("SIGSTOP");
   if (Number.isInteger(child) && child > 0) process.kill(child, "SIGKILL");
