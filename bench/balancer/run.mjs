@@ -25,7 +25,13 @@ const ALGORITHMS = [
   "consistent hash-balance-factor 125",
   "peak-ewma",
 ];
-const LOAD_AWARE = new Set(["leastconn", "random(2)", "consistent hash-balance-factor 125", "peak-ewma", "first"]);
+const LOAD_AWARE = new Set([
+  "leastconn",
+  "random(2)",
+  "consistent hash-balance-factor 125",
+  "peak-ewma",
+  "first",
+]);
 
 const contexts = Array.from({ length: 4096 }, (_, i) => ({
   key: `user-${i}`,

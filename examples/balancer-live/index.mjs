@@ -15,7 +15,14 @@ const SERVERS = [
   { id: "web-d", weight: 1, latency: 30 },
   { id: "web-e", weight: 1, latency: 9, backup: true },
 ];
-const ALGORITHMS = ["roundrobin", "leastconn", "random(2)", "source hash-type consistent", "maglev", "peak-ewma"];
+const ALGORITHMS = [
+  "roundrobin",
+  "leastconn",
+  "random(2)",
+  "source hash-type consistent",
+  "maglev",
+  "peak-ewma",
+];
 
 const clock = { t: 0, now: () => clock.t };
 const sims = ALGORITHMS.map((algorithm) => ({
@@ -47,7 +54,11 @@ function step(sim, requests) {
     sim.inFlight.push({ lease, done: clock.t + latency, latency });
     sim.owner.set(source, id);
   }
-  sim.inFlight = sim.inFlight.filter((f) => (f.done <= clock.t ? (f.lease.release({ latencyMs: f.latency }), false) : true));
+  sim.inFlight = sim.inFlight.filter((f) => {
+    if (f.done > clock.t) return true;
+    f.lease.release({ latencyMs: f.latency });
+    return false;
+  });
 }
 
 const tty = process.stdout.isTTY;
@@ -61,7 +72,9 @@ const bar = (share, width = 22) => {
 
 function render(title, note) {
   const lines = [`${bold(`lbkit balancer — ${title}`)}  t=${(clock.t / 1000).toFixed(1)}s   ${note}`, ""];
-  lines.push(`${"".padEnd(30)}${SERVERS.map((s) => `${s.id}${s.backup ? "*" : ""} w${s.weight}`.padEnd(12)).join("")}`);
+  lines.push(
+    `${"".padEnd(30)}${SERVERS.map((s) => `${s.id}${s.backup ? "*" : ""} w${s.weight}`.padEnd(12)).join("")}`,
+  );
   for (const sim of sims) {
     const total = [...sim.window.values()].reduce((a, b) => a + b, 0) || 1;
     const cells = SERVERS.map((s) => {
@@ -73,7 +86,10 @@ function render(title, note) {
     const moved = sim.moved === undefined ? "" : `  keys moved ${(sim.moved * 100).toFixed(1)}%`;
     lines.push(`${sim.algorithm.padEnd(30)}${cells.join("")}${moved}`);
   }
-  lines.push("", "* backup: used only when no primary is usable.  web-d is slow (30 ms): watch leastconn and peak-ewma.");
+  lines.push(
+    "",
+    "* backup: used only when no primary is usable.  web-d is slow (30 ms): watch leastconn and peak-ewma.",
+  );
   if (fast) console.log(lines.join("\n"), "\n");
   else process.stdout.write(`\x1b[H\x1b[J${lines.join("\n")}\n`);
 }
@@ -91,13 +107,17 @@ async function phase(title, note, seconds, before) {
 }
 
 function snapshotOwners() {
-  for (const sim of sims) sim.before = new Map(clients.map((c) => [c, sim.pool.candidates({ source: c, key: c }).next().value?.id]));
+  for (const sim of sims)
+    sim.before = new Map(
+      clients.map((c) => [c, sim.pool.candidates({ source: c, key: c }).next().value?.id]),
+    );
 }
 function measureMoved() {
   for (const sim of sims) {
     if (!/source|maglev/.test(sim.algorithm)) continue;
     let moved = 0;
-    for (const c of clients) if (sim.pool.candidates({ source: c, key: c }).next().value?.id !== sim.before.get(c)) moved++;
+    for (const c of clients)
+      if (sim.pool.candidates({ source: c, key: c }).next().value?.id !== sim.before.get(c)) moved++;
     sim.moved = moved / clients.length;
   }
 }
@@ -105,11 +125,16 @@ function measureMoved() {
 if (!fast) process.stdout.write("\x1b[?25l");
 try {
   await phase("steady state", "traffic spreads by weight", 3);
-  await phase("web-b fails", "its share moves to the others; consistent hashes move only web-b's clients", 3, () => {
-    snapshotOwners();
-    for (const sim of sims) sim.pool.setState("web-b", "down");
-    measureMoved();
-  });
+  await phase(
+    "web-b fails",
+    "its share moves to the others; consistent hashes move only web-b's clients",
+    3,
+    () => {
+      snapshotOwners();
+      for (const sim of sims) sim.pool.setState("web-b", "down");
+      measureMoved();
+    },
+  );
   await phase("web-b recovers", "slow start ramps it back over 3 s", 4, () => {
     for (const sim of sims) {
       sim.pool.setState("web-b", "up");
