@@ -1,0 +1,163 @@
+/**
+ * An incremental HTTP/1.x response reader for health checks, as HAProxy's checks read responses: status
+ * line, headers, then as much body as a check needs (Content-Length, chunked, or up to the close). Pure:
+ * bytes in, state out. It reads at most `maxHead` bytes of head and keeps at most `maxBody` bytes of body.
+ */
+
+export interface ResponseHead {
+  status: number;
+  /** Header names lower-cased; repeated headers joined with ", ". */
+  headers: Map<string, string>;
+}
+
+export type ReadState = { kind: "more" } | { kind: "done" } | { kind: "error"; message: string };
+
+type Body =
+  | { mode: "none" }
+  | { mode: "length"; remaining: number }
+  | { mode: "chunked"; remaining: number; phase: "size" | "data" | "crlf" }
+  | { mode: "close" };
+
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+
+export class ResponseReader {
+  head: ResponseHead | undefined;
+  /** The body read so far (at most maxBody bytes, de-chunked). */
+  body: Buffer = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
+  private bodyMode: Body = { mode: "close" };
+  private finished = false;
+
+  constructor(
+    private readonly method: string,
+    private readonly maxHead = 16384,
+    private readonly maxBody = 16384,
+  ) {}
+
+  /** Feed received bytes. `done` once the head and enough body are in. */
+  push(chunk: Buffer): ReadState {
+    if (this.finished) return { kind: "done" };
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    return this.step();
+  }
+
+  /** The connection closed. */
+  end(): ReadState {
+    if (this.finished) return { kind: "done" };
+    if (!this.head) {
+      return {
+        kind: "error",
+        message: this.buf.length ? "connection closed inside the response head" : "empty response",
+      };
+    }
+    // a close ends a close-delimited body; for the others a truncated body is still enough to judge
+    this.finished = true;
+    return { kind: "done" };
+  }
+
+  private step(): ReadState {
+    while (!this.head) {
+      const at = this.buf.indexOf(CRLFCRLF);
+      if (at < 0) {
+        if (this.buf.length > this.maxHead)
+          return { kind: "error", message: `response head over ${this.maxHead} bytes` };
+        return { kind: "more" };
+      }
+      const parsed = parseHead(this.buf.subarray(0, at).toString("latin1"));
+      if ("error" in parsed) return { kind: "error", message: parsed.error };
+      const head = parsed.head;
+      this.buf = this.buf.subarray(at + 4);
+      if (head.status >= 100 && head.status < 200 && head.status !== 101) continue; // interim: skip
+      this.head = head;
+      this.bodyMode = bodyMode(this.method, head);
+    }
+    return this.readBody();
+  }
+
+  private readBody(): ReadState {
+    const room = () => this.maxBody - this.body.length;
+    const take = (n: number) => {
+      const part = this.buf.subarray(0, n);
+      this.buf = this.buf.subarray(n);
+      const keep = part.subarray(0, Math.max(0, room()));
+      if (keep.length) this.body = Buffer.concat([this.body, keep]);
+    };
+    const m = this.bodyMode;
+    for (;;) {
+      if (room() <= 0) return this.done();
+      if (m.mode === "none") return this.done();
+      if (m.mode === "close") {
+        take(this.buf.length);
+        return room() <= 0 ? this.done() : { kind: "more" };
+      }
+      if (m.mode === "length") {
+        const n = Math.min(m.remaining, this.buf.length);
+        take(n);
+        m.remaining -= n;
+        if (m.remaining === 0 || room() <= 0) return this.done();
+        return { kind: "more" };
+      }
+      // chunked
+      if (m.phase === "size") {
+        const eol = this.buf.indexOf("\r\n");
+        if (eol < 0) {
+          if (this.buf.length > 1024) return { kind: "error", message: "chunk size line too long" };
+          return { kind: "more" };
+        }
+        const line = this.buf.subarray(0, eol).toString("latin1");
+        const size = Number.parseInt(line.split(";")[0]!.trim(), 16);
+        if (!/^[0-9a-fA-F]+/.test(line.trim()) || !Number.isFinite(size) || size < 0) {
+          return { kind: "error", message: `bad chunk size ${JSON.stringify(line.slice(0, 20))}` };
+        }
+        this.buf = this.buf.subarray(eol + 2);
+        if (size === 0) return this.done(); // trailers are not needed
+        m.remaining = size;
+        m.phase = "data";
+      }
+      if (m.phase === "data") {
+        const n = Math.min(m.remaining, this.buf.length);
+        take(n);
+        m.remaining -= n;
+        if (room() <= 0) return this.done();
+        if (m.remaining > 0) return { kind: "more" };
+        m.phase = "crlf";
+      }
+      if (m.phase === "crlf") {
+        if (this.buf.length < 2) return { kind: "more" };
+        this.buf = this.buf.subarray(2);
+        m.phase = "size";
+      }
+    }
+  }
+
+  private done(): ReadState {
+    this.finished = true;
+    return { kind: "done" };
+  }
+}
+
+function parseHead(text: string): { head: ResponseHead } | { error: string } {
+  const lines = text.split("\r\n");
+  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
+  if (!m) return { error: `not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? "").slice(0, 40))}` };
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) return { error: `malformed header line ${JSON.stringify(line.slice(0, 40))}` };
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const prev = headers.get(name);
+    headers.set(name, prev === undefined ? value : `${prev}, ${value}`);
+  }
+  return { head: { status: Number(m[1]), headers } };
+}
+
+function bodyMode(method: string, head: ResponseHead): Body {
+  if (method === "HEAD" || head.status === 204 || head.status === 304 || head.status < 200)
+    return { mode: "none" };
+  const te = head.headers.get("transfer-encoding");
+  if (te && /(^|,)\s*chunked\s*$/i.test(te)) return { mode: "chunked", remaining: 0, phase: "size" };
+  const cl = head.headers.get("content-length");
+  if (cl !== undefined && /^\d+$/.test(cl)) return { mode: "length", remaining: Number(cl) };
+  return { mode: "close" };
+}
