@@ -118,3 +118,5 @@ const result = {
   node: process.version,
 };
 console.log(JSON.stringify(result, null, 2));
+const out = arg("json", undefined);
+if (out) (await import("node:fs")).writeFileSync(out, JSON.stringify(result));
