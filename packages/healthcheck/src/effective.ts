@@ -9,12 +9,14 @@ export interface StateInputs {
   agentDown: boolean;
   /** The agent's administrative word; `ready` clears drain and maint. */
   admin: "ready" | "drain" | "maint" | undefined;
+  /** Ejected by outlier detection. */
+  ejected?: boolean;
 }
 
 /** MAINT beats DOWN beats DRAIN beats UP, as on HAProxy's stats page. */
 export function effectiveState(i: StateInputs): ServerState {
   if (i.admin === "maint") return "maint";
-  if (!i.healthUp || i.agentDown) return "down";
+  if (!i.healthUp || i.agentDown || i.ejected) return "down";
   if (i.admin === "drain") return "drain";
   return "up";
 }

@@ -217,3 +217,45 @@ describe("HealthChecker on fake time", () => {
     );
   });
 });
+
+describe("HealthChecker outlier detection", () => {
+  it("ejects a target after consecutive 5xx, for base × times ejected, then brings it back", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({
+      clock: time,
+      timers: time,
+      random: () => 0,
+      outlier: { consecutive5xx: 3, baseEjectionTime: 1000, maxEjectionPercent: 50, interval: 10_000 },
+    });
+    const changes: ChangeEvent[] = [];
+    hc.on("change", (e) => changes.push(e));
+    for (const id of ["a", "b", "c", "d"]) {
+      hc.add({ id, check: async () => up("L4OK", "ok"), inter: 500, initState: "fully-up" });
+    }
+    hc.start();
+    await time.advance(10);
+    const burst = (id: string) => {
+      for (let i = 0; i < 3; i++) hc.observe(id, { kind: "response", status: 500 });
+    };
+    burst("a");
+    expect(hc.status("a")).toMatchObject({ state: "down", ejected: true, healthUp: true });
+    expect(changes.at(-1)).toMatchObject({
+      id: "a",
+      to: "down",
+      code: "OUTLIER",
+      reason: "outlier consecutive-5xx: ejected for 1000 ms (ejection 1)",
+    });
+    burst("b"); // 2 of 4 = 50%: allowed
+    burst("c"); // 3 of 4 = 75%: refused
+    expect(hc.list().map((s) => s.ejected)).toEqual([true, true, false, false]);
+    await time.advance(1000);
+    expect(hc.status("a")).toMatchObject({ state: "up", ejected: false });
+    burst("a");
+    expect(changes.at(-1)?.reason).toBe("outlier consecutive-5xx: ejected for 2000 ms (ejection 2)");
+    await time.advance(1999);
+    expect(hc.status("a")?.ejected).toBe(true);
+    await time.advance(1);
+    expect(hc.status("a")?.ejected).toBe(false);
+    await hc.stop();
+  });
+});

@@ -7,6 +7,7 @@ import { type Clock, systemClock, systemTimers, type Timers } from "./clock.js";
 import { type TargetConfig, type TargetOptions, targetConfig } from "./config.js";
 import { effectiveState, type ServerState } from "./effective.js";
 import { HealthCheckConfigError, requireInt, requireMs } from "./errors.js";
+import { type OutlierAction, OutlierDetector, type OutlierOptions } from "./outlier.js";
 import { observe as observeOutcome, type TrafficOutcome } from "./passive.js";
 import { type AgentReply, type CheckCode, type CheckResult, down } from "./result.js";
 import { CheckScheduler } from "./scheduler.js";
@@ -34,6 +35,11 @@ export interface HealthCheckerOptions {
    * checks does not block the loop (connect() on loopback is synchronous work). Default 256.
    */
   batch?: number;
+  /**
+   * Envoy-style outlier detection over the outcomes reported with `observe()`: an ejected target is `down`
+   * until its ejection time is over. Off unless given.
+   */
+  outlier?: OutlierOptions;
   clock?: Clock;
   timers?: Timers;
   random?: () => number;
@@ -59,7 +65,7 @@ export interface ChangeEvent {
   to: ServerState;
   /** Why, e.g. `L7STS: HTTP status 500 not in 200-399`. */
   reason: string;
-  code: CheckCode | "AGENT" | "PASSIVE";
+  code: CheckCode | "AGENT" | "PASSIVE" | "OUTLIER";
   /** Duration of the check that caused the change, ms (0 for passive changes). */
   duration: number;
   /** A short excerpt of the response that caused the change. */
@@ -91,6 +97,8 @@ export interface TargetStatus {
   health: number;
   phase: Phase;
   agentDown: boolean;
+  /** Ejected by outlier detection. */
+  ejected: boolean;
   admin?: "ready" | "drain" | "maint";
   weightPercent?: number;
   weight?: number;
@@ -103,6 +111,7 @@ interface Target {
   cfg: TargetConfig;
   health: HealthState;
   agentDown: boolean;
+  ejected: boolean;
   admin: "ready" | "drain" | "maint" | undefined;
   state: ServerState;
   since: number;
@@ -134,6 +143,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private readonly flights = new Map<string, Flight>();
   private wake: { at: number; handle: unknown } | undefined;
   private running = false;
+  private readonly outlier: OutlierDetector | undefined;
+  private outlierWake: { at: number; handle: unknown } | undefined;
 
   constructor(opts: HealthCheckerOptions = {}) {
     super();
@@ -150,6 +161,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.batch = requireInt("batch", opts.batch ?? 256, 1, 1_000_000);
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? systemTimers;
+    if (opts.outlier !== undefined) this.outlier = new OutlierDetector(opts.outlier, this.clock.now());
     this.scheduler = new CheckScheduler({
       concurrency,
       spread,
@@ -168,6 +180,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       cfg,
       health,
       agentDown: false,
+      ejected: false,
       admin: undefined,
       state: health.up ? "up" : "down",
       since: this.clock.now(),
@@ -181,6 +194,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const now = this.clock.now();
     this.scheduler.add(cfg.id, now, interval(cfg, cfg, health));
     if (cfg.agent) this.scheduler.add(cfg.id + AGENT_SUFFIX, now, cfg.agent.inter);
+    this.outlier?.addHost(cfg.id);
     if (this.running) this.arm();
   }
 
@@ -189,6 +203,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const t = this.targets.get(id);
     if (!t) return false;
     this.targets.delete(id);
+    this.outlier?.removeHost(id);
     for (const key of [id, id + AGENT_SUFFIX]) {
       this.scheduler.remove(key);
       const f = this.flights.get(key);
@@ -228,6 +243,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     if (this.running) return this;
     this.running = true;
     this.pump();
+    this.armOutlier();
     return this;
   }
 
@@ -237,6 +253,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.running = false;
     if (this.wake) this.timers.clearTimeout(this.wake.handle);
     this.wake = undefined;
+    if (this.outlierWake) this.timers.clearTimeout(this.outlierWake.handle);
+    this.outlierWake = undefined;
     const pending: Promise<void>[] = [];
     const now = this.clock.now();
     for (const [key, f] of this.flights) {
@@ -257,10 +275,15 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.timers.clearTimeout(handle);
   }
 
-  /** Report the outcome of a real request to `id` (passive checking; needs the target's `passive` option). */
+  /**
+   * Report the outcome of a real request to `id`: feeds the target's `passive` (HAProxy observe/error-limit/
+   * on-error) and, when enabled, outlier detection.
+   */
   observe(id: string, outcome: TrafficOutcome): void {
     const t = this.targets.get(id);
-    if (!t?.cfg.passive) return;
+    if (!t) return;
+    if (this.outlier) this.applyOutlier(this.outlier.report(id, outcome, this.clock.now()));
+    if (!t.cfg.passive) return;
     const step = observeOutcome(t.cfg.passive, t.passiveErrors, outcome);
     t.passiveErrors = step.errors;
     if (!step.action) return;
@@ -279,6 +302,41 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     if (this.running) this.arm();
   }
 
+  private applyOutlier(actions: OutlierAction[]): void {
+    const now = this.clock.now();
+    for (const a of actions) {
+      const t = this.targets.get(a.id);
+      if (!t) continue;
+      if (a.type === "eject") {
+        t.ejected = true;
+        this.update(t, {
+          reason: `outlier ${a.reason}: ejected for ${Math.round(a.until - now)} ms (ejection ${a.ejections})`,
+          code: "OUTLIER",
+          duration: 0,
+        });
+      } else {
+        t.ejected = false;
+        this.update(t, { reason: "outlier: ejection time over", code: "OUTLIER", duration: 0 });
+      }
+    }
+    this.armOutlier();
+  }
+
+  private armOutlier(): void {
+    if (!this.outlier || !this.running) return;
+    const at = this.outlier.nextTick();
+    if (this.outlierWake && this.outlierWake.at <= at) return;
+    if (this.outlierWake) this.timers.clearTimeout(this.outlierWake.handle);
+    const handle = this.timers.setTimeout(
+      () => {
+        this.outlierWake = undefined;
+        if (this.outlier) this.applyOutlier(this.outlier.tick(this.clock.now()));
+      },
+      Math.max(0, Math.ceil(at - this.clock.now())),
+    );
+    this.outlierWake = { at, handle };
+  }
+
   private snapshot(t: Target): TargetStatus {
     const s: TargetStatus = {
       id: t.cfg.id,
@@ -287,6 +345,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       health: t.health.health,
       phase: phase(t.cfg, t.health),
       agentDown: t.agentDown,
+      ejected: t.ejected,
       checks: t.checks,
     };
     if (t.admin !== undefined) s.admin = t.admin;
@@ -427,7 +486,12 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   }
 
   private update(t: Target, why: Omit<ChangeEvent, "id" | "from" | "to" | "since">): void {
-    const to = effectiveState({ healthUp: t.health.up, agentDown: t.agentDown, admin: t.admin });
+    const to = effectiveState({
+      healthUp: t.health.up,
+      agentDown: t.agentDown,
+      admin: t.admin,
+      ejected: t.ejected,
+    });
     if (to === t.state) return;
     const now = this.clock.now();
     const e: ChangeEvent = { id: t.cfg.id, from: t.state, to, ...why, since: now - t.since };
