@@ -164,4 +164,26 @@ describe("httpCheck over HTTPS with SNI (self-signed cert made at test time)", (
     ).toMatchObject({ status: "up" });
     expect(sni).toBe("x.test");
   });
+
+  it("an IP target without SNI is verified against the certificate's IP address", async () => {
+    const ipCert = selfSigned("127.0.0.1", "IP:127.0.0.1");
+    let sni: string | false | null | undefined = "unset";
+    const port = await serve(
+      https.createServer(ipCert, (req, res) => {
+        sni = (req.socket as TLSSocket).servername;
+        res.end("ip ok");
+      }),
+    );
+    expect(await run(httpCheck({ host: "127.0.0.1", port, https: true, ca: ipCert.cert }))).toMatchObject({
+      status: "up",
+      excerpt: "ip ok",
+    });
+    expect(sni).toBe(false); // no SNI for an IP address
+    // the DNS-only certificate does not cover 127.0.0.1
+    const dnsPort = await serve(https.createServer({ cert, key }, (_req, res) => res.end()));
+    expect(await run(httpCheck({ host: "127.0.0.1", port: dnsPort, https: true, ca: cert }))).toMatchObject({
+      status: "down",
+      code: "L6RSP",
+    });
+  });
 });

@@ -106,6 +106,7 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
       const socket: net.Socket = secure
         ? tls.connect({
             socket: raw,
+            host, // the name or address the certificate is checked against when there is no SNI
             ...(servername !== undefined ? { servername } : {}),
             ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
             rejectUnauthorized: opts.rejectUnauthorized ?? true,

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export function selfSigned(name: string): { cert: string; key: string } {
+export function selfSigned(name: string, san = `DNS:${name}`): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), "lbkit-hc-tls-"));
   try {
     execFileSync(
@@ -22,7 +22,7 @@ export function selfSigned(name: string): { cert: string; key: string } {
         "-subj",
         `/CN=${name}`,
         "-addext",
-        `subjectAltName=DNS:${name}`,
+        `subjectAltName=${san}`,
         "-keyout",
         join(dir, "key.pem"),
         "-out",

@@ -43,6 +43,7 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
       const socket: net.Socket = tlsOpts
         ? tls.connect({
             socket: raw,
+            host, // the name or address the certificate is checked against when there is no SNI
             ...(tlsOpts.servername !== undefined || !net.isIP(host)
               ? { servername: tlsOpts.servername ?? host }
               : {}),
