@@ -251,3 +251,63 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
     }, 60_000);
   }
 });
+
+describe.skipIf(pre.skip)("vrrp: IPv6 interop with keepalived 2.2 (v3 to ff02::12)", () => {
+  let lab: Lab;
+  const VIP6 = "2001:db8::200";
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["k", "l"], ipv6: true });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(() => killAll());
+
+  it("keepalived master stops → lbkit takes over; lbkit stops → keepalived takes over", async () => {
+    const cap = await lab.capture(BRIDGE, { filter: "ip6" });
+    const ka = (name: string, priority: number): KeepalivedOptions => ({
+      name,
+      vrid: 71,
+      priority,
+      version: 3,
+      advertInt: 0.1,
+      vip: `${VIP6}/64`,
+    });
+    const k = startKeepalived(lab, "k", ka("k6", 150));
+    await waitLog(k, /Entering MASTER STATE/);
+    const l = startLbkit(lab, "l", {
+      name: "l6",
+      vrid: 71,
+      version: 3,
+      advertInterval: 100,
+      priority: 100,
+      virtualAddresses: [`${VIP6}/64`],
+    });
+    await waitEvent(l, "backup");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await vipsOn(lab, "l", VIP6)).toEqual([]);
+    let t = Date.now();
+    await stopped(k, "SIGTERM");
+    const m = await waitEvent(l, "master", t);
+    expect(m.reason).toBe("peer-resigned");
+    await waitVip(lab, "l", VIP6, true);
+    const k2 = startKeepalived(lab, "k", ka("k6b", 100));
+    await waitLog(k2, /Entering BACKUP STATE/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await vipsOn(lab, "k", VIP6)).toEqual([]);
+    const out = k2.output().length;
+    t = Date.now();
+    await stopped(l, "SIGTERM");
+    await waitLog(k2, /Entering MASTER STATE/, out, 1000);
+    await waitVip(lab, "k", VIP6, true);
+    await stopped(k2, "SIGTERM");
+    const file = await cap.stop();
+    const src = (
+      await lab.exec("l", ["ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"])
+    ).stdout.match(/fe80::[0-9a-f:]+/)![0];
+    const verbose = await decodeVerbose(file, `vrrp && ipv6.src == ${src}`);
+    expect(decodeProblems(verbose)).toEqual([]);
+    const n = (verbose.match(/^Virtual Router Redundancy Protocol/gm) ?? []).length;
+    expect(n).toBeGreaterThan(3);
+    expect((verbose.match(/Checksum Status: Good/g) ?? []).length).toBe(n);
+  }, 60_000);
+});

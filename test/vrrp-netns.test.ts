@@ -152,3 +152,44 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
     await Promise.all([a.exited, b.exited]);
   }, 60_000);
 });
+
+describe.skipIf(pre.skip)("vrrp: IPv6 (v3 to ff02::12) between two lbkit nodes", () => {
+  let lab: Lab;
+  const VIP6 = "2001:db8::200";
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["a", "b"], ipv6: true });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(() => killAll());
+
+  it("elects, moves the IPv6 VIP on a crash, sends unsolicited NAs; adverts decode cleanly", async () => {
+    const cap = await lab.capture(BRIDGE, { filter: "ip6" });
+    const base = { vrid: 61, version: 3, advertInterval: 100, virtualAddresses: [`${VIP6}/64`] };
+    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    await waitEvent(a, "master");
+    await waitEvent(b, "backup");
+    await waitVip(lab, "a", VIP6, true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await vipsOn(lab, "b", VIP6)).toEqual([]);
+    const t = Date.now();
+    a.kill("SIGKILL");
+    const m = await waitEvent(b, "master", t);
+    expect(m.reason).toBe("master-down-timer");
+    await waitVip(lab, "b", VIP6, true);
+    b.kill("SIGTERM");
+    await b.exited;
+    expect(await vipsOn(lab, "b", VIP6)).toEqual([]);
+    const file = await cap.stop();
+    const verbose = await decodeVerbose(file, "vrrp");
+    expect(decodeProblems(verbose)).toEqual([]);
+    expect(verbose).toContain("Dst: ff02::12");
+    expect(verbose).toContain("Hop Limit: 255");
+    expect(verbose).toMatch(/Src: fe80::/);
+    expect(verbose).toContain(`IPv6 Address: ${VIP6}`);
+    const na = await decodeVerbose(file, `icmpv6.type == 136 && icmpv6.nd.na.target_address == ${VIP6}`);
+    expect(decodeProblems(na)).toEqual([]);
+    expect((na.match(/^Internet Control Message Protocol v6/gm) ?? []).length).toBeGreaterThanOrEqual(5);
+  }, 60_000);
+});
