@@ -69,6 +69,12 @@ describe("ResponseReader", () => {
     expect(r.body.length).toBe(128);
   });
 
+  it("tolerates bare-LF line endings", () => {
+    const { r, st } = feed("GET", ["HTTP/1.0 200 OK\nContent-Length: 2\n\nok"]);
+    expect(st.kind).toBe("done");
+    expect(r.body.toString()).toBe("ok");
+  });
+
   it("rejects what is not HTTP and a head that never ends", () => {
     expect(feed("GET", ["SSH-2.0-OpenSSH_9.6\r\n\r\n"]).st).toMatchObject({ kind: "error" });
     expect(feed("GET", ["HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"]).st).toMatchObject({ kind: "error" });

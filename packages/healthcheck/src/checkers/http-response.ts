@@ -19,6 +19,7 @@ type Body =
   | { mode: "close" };
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
+const LFLF = Buffer.from("\n\n");
 
 export class ResponseReader {
   head: ResponseHead | undefined;
@@ -57,7 +58,14 @@ export class ResponseReader {
 
   private step(): ReadState {
     while (!this.head) {
-      const at = this.buf.indexOf(CRLFCRLF);
+      // the head ends at an empty line; bare-LF line endings are tolerated, as most servers' clients do
+      let at = this.buf.indexOf(CRLFCRLF);
+      let sep = 4;
+      const lf = this.buf.indexOf(LFLF);
+      if (lf >= 0 && (at < 0 || lf < at)) {
+        at = lf;
+        sep = 2;
+      }
       if (at < 0) {
         if (this.buf.length > this.maxHead)
           return { kind: "error", message: `response head over ${this.maxHead} bytes` };
@@ -66,7 +74,7 @@ export class ResponseReader {
       const parsed = parseHead(this.buf.subarray(0, at).toString("latin1"));
       if ("error" in parsed) return { kind: "error", message: parsed.error };
       const head = parsed.head;
-      this.buf = this.buf.subarray(at + 4);
+      this.buf = this.buf.subarray(at + sep);
       if (head.status >= 100 && head.status < 200 && head.status !== 101) continue; // interim: skip
       this.head = head;
       this.bodyMode = bodyMode(this.method, head);
@@ -137,7 +145,7 @@ export class ResponseReader {
 }
 
 function parseHead(text: string): { head: ResponseHead } | { error: string } {
-  const lines = text.split("\r\n");
+  const lines = text.split(/\r?\n/);
   const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
   if (!m) return { error: `not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? "").slice(0, 40))}` };
   const headers = new Map<string, string>();
