@@ -259,3 +259,41 @@ describe("HealthChecker outlier detection", () => {
     await hc.stop();
   });
 });
+
+describe("HealthChecker start spread", () => {
+  it("spreads first checks over one interval from start(), however long after add()", async () => {
+    const time = new FakeTime();
+    let seed = 1;
+    const random = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const hc = new HealthChecker({ clock: time, timers: time, random });
+    const starts: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      hc.add({
+        id: `t${i}`,
+        check: async () => {
+          starts.push(time.now());
+          return up("L4OK", "ok");
+        },
+        inter: 1000,
+      });
+    }
+    await time.advance(60_000); // not started yet: nothing runs
+    expect(starts).toEqual([]);
+    hc.start();
+    await time.advance(999);
+    expect(starts).toHaveLength(1000);
+    const perTenth = new Array(10).fill(0);
+    for (const t of starts) perTenth[Math.floor((t - 60_000) / 100)]++;
+    for (const n of perTenth) expect(n).toBeGreaterThan(60);
+    await hc.stop();
+    // a restart spreads again instead of firing everything at once
+    starts.length = 0;
+    hc.start();
+    await time.advance(100);
+    expect(starts.length).toBeLessThan(200);
+    await hc.stop();
+  });
+});

@@ -169,7 +169,10 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     });
   }
 
-  /** Add a target. Its first check runs within one `inter` (spread at random so targets do not align). */
+  /**
+   * Add a target. Its first check runs within one interval of `start()` (or of now, when already started),
+   * at a random point so that targets do not align.
+   */
   add(options: TargetOptions): void {
     const cfg = targetConfig(options);
     if (this.targets.has(cfg.id)) {
@@ -191,11 +194,18 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       passiveErrors: 0,
     };
     this.targets.set(cfg.id, t);
-    const now = this.clock.now();
-    this.scheduler.add(cfg.id, now, interval(cfg, cfg, health));
-    if (cfg.agent) this.scheduler.add(cfg.id + AGENT_SUFFIX, now, cfg.agent.inter);
     this.outlier?.addHost(cfg.id);
-    if (this.running) this.arm();
+    if (this.running) {
+      this.schedule(t, this.clock.now());
+      this.arm();
+    }
+  }
+
+  /** First checks are spread over one interval from now (at start, or when added while running). */
+  private schedule(t: Target, now: number): void {
+    const cfg = t.cfg;
+    this.scheduler.add(cfg.id, now, interval(cfg, cfg, t.health));
+    if (cfg.agent) this.scheduler.add(cfg.id + AGENT_SUFFIX, now, cfg.agent.inter);
   }
 
   /** Remove a target; a check in flight is aborted and its result ignored. */
@@ -242,6 +252,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   start(): this {
     if (this.running) return this;
     this.running = true;
+    const now = this.clock.now();
+    for (const t of this.targets.values()) this.schedule(t, now);
     this.pump();
     this.armOutlier();
     return this;
@@ -256,13 +268,15 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     if (this.outlierWake) this.timers.clearTimeout(this.outlierWake.handle);
     this.outlierWake = undefined;
     const pending: Promise<void>[] = [];
-    const now = this.clock.now();
     for (const [key, f] of this.flights) {
       this.flights.delete(key);
       this.release(f);
       f.abort.abort(new Error("healthcheck: checker stopped"));
-      this.scheduler.finish(key, now, 0);
       pending.push(f.settled);
+    }
+    for (const id of this.targets.keys()) {
+      this.scheduler.remove(id);
+      this.scheduler.remove(id + AGENT_SUFFIX);
     }
     if (pending.length === 0) return;
     let handle: unknown;
