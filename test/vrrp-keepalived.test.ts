@@ -162,22 +162,18 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
       expect(n).toBeGreaterThan(3);
     }, 90_000);
 
-    it(`v${version}: equal priority after a split brain — the higher address stays master, the other yields`, async () => {
-      // lbkit on l (198.18.0.11) has the higher address than keepalived on k (198.18.0.10)
-      const drop = async (node: string, on: boolean) => {
-        if (on) {
-          await lab.exec(node, ["nft", "add", "table", "inet", "vrrpcut"]);
+    for (const higher of ["lbkit", "keepalived"] as const)
+      it(`v${version}: equal priority after a split brain — ${higher} has the higher address and stays master`, async () => {
+        // node l (198.18.0.11) has the higher address than node k (198.18.0.10)
+        const kaNode = higher === "lbkit" ? "k" : "l";
+        const lbNode = higher === "lbkit" ? "l" : "k";
+        const drop = async (on: boolean) => {
+          if (!on) return void (await lab.exec(lbNode, ["nft", "delete", "table", "inet", "vrrpcut"]));
+          await lab.exec(lbNode, ["nft", "add", "table", "inet", "vrrpcut"]);
           for (const hook of ["input", "output"]) {
-            await lab.exec(node, [
-              "nft",
-              "add",
-              "chain",
-              "inet",
-              "vrrpcut",
-              hook,
-              `{ type filter hook ${hook} priority 0 ; }`,
-            ]);
-            await lab.exec(node, [
+            const chain = `{ type filter hook ${hook} priority 0 ; }`;
+            await lab.exec(lbNode, ["nft", "add", "chain", "inet", "vrrpcut", hook, chain]);
+            await lab.exec(lbNode, [
               "nft",
               "add",
               "rule",
@@ -190,26 +186,34 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
               "drop",
             ]);
           }
-        } else await lab.exec(node, ["nft", "delete", "table", "inet", "vrrpcut"]);
-      };
-      await drop("l", true);
-      const k = startKeepalived(lab, "k", ka("ktie", 100));
-      const l = startLbkit(lab, "l", lb("ltie", 100));
-      await waitLog(k, /Entering MASTER STATE/);
-      await waitEvent(l, "master");
-      // split brain: both hold the VIP
-      await waitVip(lab, "k", VIP, true);
-      await waitVip(lab, "l", VIP, true);
-      const out = k.output().length;
-      await drop("l", false);
-      await waitLog(k, /Entering BACKUP STATE/, out);
-      await waitVip(lab, "k", VIP, false);
-      expect(await vipsOn(lab, "l", VIP)).not.toEqual([]);
-      await new Promise((r) => setTimeout(r, 4 * advertInterval));
-      expect(await vipsOn(lab, "l", VIP)).not.toEqual([]);
-      await stopped(l, "SIGTERM");
-      await stopped(k, "SIGTERM");
-    }, 60_000);
+        };
+        await drop(true);
+        const k = startKeepalived(lab, kaNode, ka(`tie${higher}`, 100));
+        const l = startLbkit(lab, lbNode, lb(`tie${higher}`, 100));
+        await waitLog(k, /Entering MASTER STATE/);
+        await waitEvent(l, "master");
+        // split brain: both hold the VIP
+        await waitVip(lab, kaNode, VIP, true);
+        await waitVip(lab, lbNode, VIP, true);
+        const out = k.output().length;
+        const healed = Date.now();
+        await drop(false);
+        if (higher === "lbkit") {
+          await waitLog(k, /Entering BACKUP STATE/, out);
+          await waitVip(lab, kaNode, VIP, false);
+        } else {
+          const b = await waitEvent(l, "backup", healed);
+          expect(b.reason).toBe("equal-priority-higher-address");
+          await waitVip(lab, lbNode, VIP, false);
+        }
+        await new Promise((r) => setTimeout(r, 4 * advertInterval));
+        const winner = higher === "lbkit" ? lbNode : kaNode;
+        const loser = higher === "lbkit" ? kaNode : lbNode;
+        expect(await vipsOn(lab, winner, VIP)).not.toEqual([]);
+        expect(await vipsOn(lab, loser, VIP)).toEqual([]);
+        await stopped(l, "SIGTERM");
+        await stopped(k, "SIGTERM");
+      }, 60_000);
 
     it(`v${version}: unicast peers${version === 2 ? " with PASS authentication" : ""}`, async () => {
       const K = lab.node("k").ipv4;

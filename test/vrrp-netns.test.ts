@@ -153,6 +153,45 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
   }, 60_000);
 });
 
+describe.skipIf(pre.skip)("vrrp: track_interface", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["a", "b"] });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(() => killAll());
+
+  it("eth0 down → FAULT and the VIP leaves; eth0 up → back to backup, then preempts", async () => {
+    const base = {
+      vrid: 55,
+      version: 3,
+      advertInterval: 100,
+      virtualAddresses: [`${VIP}/24`],
+      trackEth0: true,
+    };
+    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    await waitEvent(a, "master");
+    await waitEvent(b, "backup");
+    await waitVip(lab, "a", VIP, true);
+    const t = Date.now();
+    await lab.exec("a", ["ip", "link", "set", "eth0", "down"]);
+    const f = await waitEvent(a, "fault", t);
+    expect(f.from).toBe("master");
+    await waitEvent(b, "master", t);
+    await waitVip(lab, "a", VIP, false);
+    await waitVip(lab, "b", VIP, true);
+    const u = Date.now();
+    await lab.exec("a", ["ip", "link", "set", "eth0", "up"]);
+    const back = await waitEvent(a, "backup", u);
+    expect(back.reason).toBe("fault-cleared");
+    await waitEvent(a, "master", u);
+    await waitVip(lab, "a", VIP, true);
+    await waitVip(lab, "b", VIP, false);
+  }, 60_000);
+});
+
 describe.skipIf(pre.skip)("vrrp: IPv6 (v3 to ff02::12) between two lbkit nodes", () => {
   let lab: Lab;
   const VIP6 = "2001:db8::200";

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { BRIDGE, createLab, type Lab, requireRoot } from "../../test/lab/netns.js";
 import { readPcap } from "../../test/lab/pcap.js";
 import {
+  buildVrrp,
   crashKeepalived,
   killAll,
   startKeepalived,
@@ -36,6 +37,7 @@ const results = new Map<string, Sample[]>();
 
 let lab: Lab;
 beforeAll(async () => {
+  buildVrrp();
   lab = await createLab({ nodes: ["m", "b"] });
 }, 120_000);
 afterAll(() => lab?.destroy());

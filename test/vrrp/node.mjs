@@ -1,8 +1,9 @@
 // An lbkit VRRP node for the network-namespace suites: runs one instance from the built dist on eth0 and prints
 // one JSON line per event. Usage: node node.mjs '<json options>'. SIGTERM = clean stop (priority 0, VIPs
 // removed), SIGKILL = crash, SIGUSR1 = handover(), SIGUSR2 = a tracked fault toggles.
+// Option trackEth0: true adds trackInterface("eth0") (keepalived track_interface).
 import { EventEmitter } from "node:events";
-import { createInstance } from "../../packages/vrrp/dist/index.js";
+import { createInstance, trackInterface } from "../../packages/vrrp/dist/index.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 const t0 = Date.now();
@@ -12,7 +13,10 @@ const track = new EventEmitter();
 track.delta = 0;
 track.fault = false;
 
-const inst = createInstance({ interface: "eth0", ...opts, tracks: [track] });
+const { trackEth0, ...rest } = opts;
+const tracks = [track];
+if (trackEth0) tracks.push(await trackInterface("eth0", { interval: 50 }));
+const inst = createInstance({ interface: "eth0", ...rest, tracks });
 for (const event of ["master", "backup", "fault", "stop"])
   inst.on(event, (i) =>
     log({ event, reason: i.reason, from: i.from, master: i.master, priority: i.priority }),
@@ -23,6 +27,7 @@ inst.on("error", (e) => log({ event: "error", message: e.message }));
 
 process.on("SIGTERM", async () => {
   await inst.stop();
+  for (const t of tracks) t.close?.();
   log({ event: "exit", stats: inst.stats });
   process.exit(0);
 });

@@ -55,6 +55,7 @@ export {
   type VrrpState,
 } from "./machine.js";
 export { createSyncGroup, type SyncGroup } from "./sync-group.js";
+export { type InterfaceTracker, type TrackInterfaceOptions, trackInterface } from "./track-interface.js";
 export { createRawTransport, type RawTransportOptions } from "./transports/raw.js";
 export type { Transport } from "./transports/transport.js";
 export { createUdpTransport, type UdpTransportOptions } from "./transports/udp.js";

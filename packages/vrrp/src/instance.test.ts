@@ -195,4 +195,32 @@ describe("VrrpInstance over the UDP loopback transport", () => {
     await m;
     group.close();
   });
+
+  it("a failing witness keeps an isolated node from claiming the VIP (FAULT until it passes)", async () => {
+    let reachable = false;
+    const mover = createMemoryVipMover();
+    const inst = createInstance({
+      name: "isolated",
+      vrid: 9,
+      version: 3,
+      advertInterval: 100,
+      virtualAddresses: ["198.18.0.100/24"],
+      transport: await createUdpTransport({ address: "127.0.0.31", peers: ["127.0.0.32"], port: portSeq++ }),
+      vipMover: mover,
+      announcer: { announce: async () => {} },
+      witness: { check: async () => reachable, interval: 50 },
+    });
+    running.push(inst);
+    const fault = once<{ reason: string }>(inst, "fault");
+    await inst.start();
+    expect((await fault).reason).toBe("fault");
+    await new Promise((r) => setTimeout(r, 600)); // longer than Master_Down_Interval: still no VIP
+    expect(inst.state).toBe("fault");
+    expect([...mover.held]).toEqual([]);
+    expect(inst.faultSources()).toEqual(["witness"]);
+    const m = once(inst, "master", 3000);
+    reachable = true;
+    await m;
+    expect([...mover.held]).toEqual(["198.18.0.100/24"]);
+  });
 });

@@ -144,6 +144,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   private machineConfig: MachineConfig | undefined;
   private s: MachineState;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private garpTimers: NodeJS.Timeout[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
   private witnessTimer: NodeJS.Timeout | undefined;
@@ -152,6 +153,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   private handoverPriority: number | undefined;
   private work: Promise<void> = Promise.resolve();
   private sends: Promise<void> = Promise.resolve();
+  private garps: Promise<void> = Promise.resolve();
   private readonly onTrackChange = () => this.reevaluate();
   private started = false;
   private advertWaiters: ((src: string, a: Advert) => void)[] = [];
@@ -276,6 +278,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     this.clearTimers();
     await this.sends;
     await this.work;
+    await this.garps;
     await this.mover
       .remove(this.config.virtualAddresses, this.vipContext())
       .catch((e: unknown) => this.fail(e));
@@ -404,15 +407,18 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   private perform(a: MachineAction): void {
     switch (a.type) {
       case "setTimer": {
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = undefined;
-        if (a.at !== undefined) {
-          const delay = Math.max(0, a.at - this.clock.now());
-          this.timer = setTimeout(() => {
-            this.timer = undefined;
-            this.apply({ type: "timer" });
-          }, delay);
-        }
+        this.cancelTimer();
+        if (a.at === undefined) return;
+        const fire = () => {
+          this.timer = undefined;
+          this.immediate = undefined;
+          this.apply({ type: "timer" });
+        };
+        // Node timers have 1 ms granularity and fire late: wake up to 1 ms early, then the machine re-arms
+        // for the same deadline and the last stretch runs on setImmediate (yielding to I/O each turn)
+        const delay = a.at - this.clock.now();
+        if (delay <= 1) this.immediate = setImmediate(fire);
+        else this.timer = setTimeout(fire, delay - 1);
         return;
       }
       case "sendAdvert": {
@@ -477,7 +483,10 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
 
   private announceBurst(repeat: number): void {
     const vips = this.config.virtualAddresses;
-    this.enqueue(() => this.announcer.announce(vips, this.vipContext(), repeat));
+    // announcements run beside the VIP work (like keepalived, right after the first advert), in their own order
+    this.garps = this.garps
+      .then(() => this.announcer.announce(vips, this.vipContext(), repeat))
+      .catch((e: unknown) => this.fail(e));
   }
 
   private scheduleGarps(): void {
@@ -509,9 +518,15 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     this.refreshTimer = undefined;
   }
 
-  private clearTimers(): void {
+  private cancelTimer(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  private clearTimers(): void {
+    this.cancelTimer();
     this.stopGarps();
   }
 }
