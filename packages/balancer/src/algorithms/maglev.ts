@@ -1,6 +1,6 @@
 import { hash32 } from "../hash.js";
 import type { Server } from "../server.js";
-import type { HashMapping } from "./mapping.js";
+import { LookupTable } from "./mapping.js";
 
 /**
  * Maglev hashing (Eisenbud et al., NSDI 2016): a lookup table of prime size M ≥ 100 × servers, filled by each
@@ -12,61 +12,28 @@ import type { HashMapping } from "./mapping.js";
 /** The smallest table: 65537 entries (a prime), enough for 655 servers at 100 entries each. */
 export const MIN_TABLE = 65_537;
 
-export class MaglevTable implements HashMapping {
-  private readonly members = new Set<Server>();
+export class MaglevTable extends LookupTable {
   private table = new Int32Array(0);
   private order: Server[] = [];
-  private dirty = false;
 
-  constructor(private readonly factor: number) {}
-
-  get size(): number {
-    return this.members.size;
+  constructor(private readonly factor: number) {
+    super();
   }
 
   /** The table size in use (a prime), for inspection and tests. */
   get tableSize(): number {
-    this.build();
+    return this.fresh();
+  }
+
+  protected get length(): number {
     return this.table.length;
   }
 
-  add(server: Server): void {
-    this.members.add(server);
-    this.dirty = true;
+  protected slot(i: number): Server | undefined {
+    return this.order[this.table[i]!];
   }
 
-  remove(server: Server): void {
-    if (this.members.delete(server)) this.dirty = true;
-  }
-
-  reweight(): void {
-    this.dirty = true;
-  }
-
-  owner(hash: number): Server | undefined {
-    this.build();
-    const m = this.table.length;
-    return m === 0 ? undefined : this.order[this.table[hash % m]!];
-  }
-
-  *walk(hash: number): Generator<Server> {
-    this.build();
-    const m = this.table.length;
-    if (m === 0) return;
-    const seen = new Set<Server>();
-    const n = this.order.length;
-    for (let k = 0, i = hash % m; k < m && seen.size < n; k++, i = i + 1 === m ? 0 : i + 1) {
-      const s = this.order[this.table[i]!]!;
-      if (!seen.has(s)) {
-        seen.add(s);
-        yield s;
-      }
-    }
-  }
-
-  private build(): void {
-    if (!this.dirty) return;
-    this.dirty = false;
+  protected rebuild(): void {
     // a deterministic order, whatever the order of joins: the table depends on the set only
     const order = [...this.members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.order = order;

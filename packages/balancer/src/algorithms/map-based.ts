@@ -1,5 +1,5 @@
 import type { Server } from "../server.js";
-import type { HashMapping } from "./mapping.js";
+import { LookupTable } from "./mapping.js";
 import { SmoothRoundRobin } from "./roundrobin.js";
 
 /**
@@ -7,49 +7,18 @@ import { SmoothRoundRobin } from "./roundrobin.js";
  * goes to entry `hash mod total weight`. Perfectly weighted and cheap, but not consistent: any change in
  * membership or weight remaps most keys. The table is rebuilt lazily on the first lookup after changes.
  */
-export class MapBased implements HashMapping {
-  private readonly members = new Set<Server>();
+export class MapBased extends LookupTable {
   private table: Server[] = [];
-  private dirty = false;
 
-  get size(): number {
-    return this.members.size;
+  protected get length(): number {
+    return this.table.length;
   }
 
-  add(server: Server): void {
-    this.members.add(server);
-    this.dirty = true;
+  protected slot(i: number): Server | undefined {
+    return this.table[i];
   }
 
-  remove(server: Server): void {
-    if (this.members.delete(server)) this.dirty = true;
-  }
-
-  reweight(): void {
-    this.dirty = true;
-  }
-
-  owner(hash: number): Server | undefined {
-    this.build();
-    return this.table[hash % this.table.length];
-  }
-
-  *walk(hash: number): Generator<Server> {
-    this.build();
-    const n = this.table.length;
-    const seen = new Set<Server>();
-    for (let k = 0, i = hash % n; k < n && seen.size < this.members.size; k++, i = (i + 1) % n) {
-      const s = this.table[i]!;
-      if (!seen.has(s)) {
-        seen.add(s);
-        yield s;
-      }
-    }
-  }
-
-  private build(): void {
-    if (!this.dirty) return;
-    this.dirty = false;
+  protected rebuild(): void {
     // one period of smooth weighted round-robin: each server `weight` times, neighbours mostly distinct
     const rotation = new SmoothRoundRobin();
     let total = 0;
