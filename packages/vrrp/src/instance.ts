@@ -239,6 +239,9 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       lowerPrioNoAdvert: this.opts.lowerPrioNoAdvert,
       acceptMode: this.opts.acceptMode,
     };
+    // resolve the interface and open sockets now, so the first takeover does not wait for them
+    await this.mover.prepare?.(this.vipContext()).catch((e: unknown) => this.fail(e));
+    await this.announcer.prepare?.(this.vipContext()).catch((e: unknown) => this.fail(e));
     // a crashed earlier run may have left the VIPs behind: a backup must not hold them
     await this.mover
       .remove(this.config.virtualAddresses, this.vipContext())
@@ -263,6 +266,8 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     });
     for (const tr of this.opts.tracks ?? []) tr.on("change", this.onTrackChange);
     this.s = { ...initialState(this.machineConfig, this.computePriority()), fault: this.computeFault() };
+    // warm the advert path (JIT) so a backup's first advert as master is not the slow cold one
+    for (let i = 0; i < 50; i++) this.buildAdvert(this.config.priority, t.destinations[0] ?? t.sourceAddress);
     this.startWitness();
     this.apply({ type: "startup" });
     await this.work;
@@ -452,13 +457,17 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     }
   }
 
+  /** VIP work runs after the adverts already queued have left (keepalived's order: advert, VIPs, GARP). */
   private enqueue(fn: () => Promise<void>): void {
-    this.work = this.work.then(fn).catch((e: unknown) => this.fail(e));
+    const sent = this.sends;
+    this.work = this.work
+      .then(() => sent)
+      .then(fn)
+      .catch((e: unknown) => this.fail(e));
   }
 
-  private async sendAdvert(priority: number): Promise<void> {
-    const t = this.transport;
-    if (!t) return;
+  private buildAdvert(priority: number, dst: string): Uint8Array {
+    const t = this.transport!;
     const advert: Advert = {
       version: this.config.version,
       vrid: this.config.vrid,
@@ -471,9 +480,15 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
           : { authType: AuthType.simple, authData: passwordAuthData(this.config.authPassword) }
         : {}),
     };
+    return encodeAdvert(advert, { src: t.sourceAddress, dst });
+  }
+
+  private async sendAdvert(priority: number): Promise<void> {
+    const t = this.transport;
+    if (!t) return;
     for (const dst of t.destinations) {
       try {
-        await t.send(dst, encodeAdvert(advert, { src: t.sourceAddress, dst }));
+        await t.send(dst, this.buildAdvert(priority, dst));
         this.stats.advertsSent++;
       } catch (e) {
         this.fail(e);
@@ -484,7 +499,9 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   private announceBurst(repeat: number): void {
     const vips = this.config.virtualAddresses;
     // announcements run beside the VIP work (like keepalived, right after the first advert), in their own order
+    const sent = this.sends;
     this.garps = this.garps
+      .then(() => sent)
       .then(() => this.announcer.announce(vips, this.vipContext(), repeat))
       .catch((e: unknown) => this.fail(e));
   }

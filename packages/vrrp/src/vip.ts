@@ -4,7 +4,7 @@
  * optional VMAC (macvlan 00:00:5e:00:01:VRID) through a thin `ip link` adapter.
  */
 import { execFile } from "node:child_process";
-import { announce } from "@lbkit/arp";
+import { announce, getInterface, type InterfaceInfo, loadNative, PacketSocket } from "@lbkit/arp";
 import { addressToBytes } from "./address.js";
 import type { VirtualAddress } from "./config.js";
 import { VrrpError } from "./errors.js";
@@ -17,6 +17,8 @@ export interface VipContext {
 
 /** Puts the VIPs on this node and takes them off. `add`/`remove` must be idempotent. */
 export interface VipMover {
+  /** optional: open sockets / resolve the interface at start, so the first takeover is not slowed by it */
+  prepare?(ctx: VipContext): Promise<void>;
   add(vips: readonly VirtualAddress[], ctx: VipContext): Promise<void>;
   remove(vips: readonly VirtualAddress[], ctx: VipContext): Promise<void>;
   close?(): Promise<void>;
@@ -24,14 +26,41 @@ export interface VipMover {
 
 /** Tells the segment who holds the VIPs now: one burst of `count` per VIP (the instance schedules delay/refresh). */
 export interface Announcer {
+  /** optional: load and resolve what the first announcement needs, at start */
+  prepare?(ctx: VipContext): Promise<void>;
   announce(vips: readonly VirtualAddress[], ctx: VipContext, count: number): Promise<void>;
 }
 
 /** The default announcer: gratuitous ARP (IPv4) / unsolicited NA (IPv6) through @lbkit/arp's `announce`. */
 export function createArpAnnouncer(o: { mac?: string } = {}): Announcer {
+  // the interface lookup is cached between bursts (a takeover should not wait for netlink); dropped on error
+  const infos = new Map<string, InterfaceInfo>();
+  const info = async (name: string) => {
+    const known = infos.get(name);
+    if (known) return known;
+    const found = await getInterface(name);
+    infos.set(name, found);
+    return found;
+  };
+  const open = async (name: string) => {
+    const i = await info(name);
+    return { info: i, sender: PacketSocket.open({ name, ifindex: i.ifindex }) };
+  };
   return {
+    async prepare(ctx) {
+      loadNative();
+      await info(ctx.interface);
+    },
     async announce(vips, ctx, count) {
-      await announce({ interface: ctx.interface, addresses: vips.map((v) => v.address), count, mac: o.mac });
+      try {
+        await announce(
+          { interface: ctx.interface, addresses: vips.map((v) => v.address), count, mac: o.mac },
+          { open },
+        );
+      } catch (e) {
+        infos.delete(ctx.interface);
+        throw e;
+      }
     },
   };
 }
@@ -94,6 +123,9 @@ export function createNetlinkVipMover(o: NetlinkVipMoverOptions = {}): VipMover 
     }
   };
   return {
+    async prepare(ctx) {
+      await ifindex(await socket(), ctx.interface);
+    },
     async add(vips, ctx) {
       for (const v of vips) await request("add", v, ctx);
     },

@@ -145,6 +145,9 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
   });
   socket.on("error", () => {});
   let id = Math.floor(Math.random() * 0xffff);
+  // warm the IPv4 header path (JIT) before the first real send
+  if (family === 4)
+    for (let i = 0; i < 50; i++) encodeIpv4Packet(new Uint8Array(20), { src, dst: group, id: i });
   return {
     family,
     sourceAddress: src,
