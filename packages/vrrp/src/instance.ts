@@ -419,11 +419,13 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
           this.immediate = undefined;
           this.apply({ type: "timer" });
         };
-        // Node timers have 1 ms granularity and fire late: wake up to 1 ms early, then the machine re-arms
-        // for the same deadline and the last stretch runs on setImmediate (yielding to I/O each turn)
+        // Node timers have 1 ms granularity and fire up to ~1 ms late: wake up early, then the machine re-arms
+        // for the same deadline and the last stretch runs on setImmediate (yielding to I/O each turn). The
+        // backup's Master_Down_Timer (the takeover) gets 2 ms of margin, the master's advert timer 1 ms.
+        const margin = this.s.state === "backup" ? 2 : 1;
         const delay = a.at - this.clock.now();
-        if (delay <= 1) this.immediate = setImmediate(fire);
-        else this.timer = setTimeout(fire, delay - 1);
+        if (delay <= margin) this.immediate = setImmediate(fire);
+        else this.timer = setTimeout(fire, delay - margin);
         return;
       }
       case "sendAdvert": {
