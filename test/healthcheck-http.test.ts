@@ -163,7 +163,7 @@ describe("HTTP backend faults on loopback (inter 150 ms, timeout 100 ms, rise 2,
     measured.hang = r.detection;
   });
 
-  it("backend resets connections → L7RSP ECONNRESET", async () => {
+  it("backend resets connections → SOCKERR ECONNRESET", async () => {
     const r = await scenario(
       () => {
         mode = "reset";
@@ -171,7 +171,7 @@ describe("HTTP backend faults on loopback (inter 150 ms, timeout 100 ms, rise 2,
       () => {
         mode = "ok";
       },
-      "L7RSP",
+      "SOCKERR",
     );
     expect(r.down.reason).toContain("ECONNRESET");
     measured.reset = r.detection;

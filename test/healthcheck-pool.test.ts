@@ -63,7 +63,7 @@ describe("healthcheck → @lbkit/balancer Pool", () => {
         true,
       );
 
-      agentReply = "down#backend crashed\n";
+      agentReply = "down #backend crashed\n";
       expect(await until(() => pool.get("web1")?.state === "down")).toBe(true);
       // while down the pool never picks web1
       for (let i = 0; i < 20; i++) {

@@ -158,7 +158,7 @@ describe("HealthChecker on fake time", () => {
     reply = down("L4CON", "ECONNREFUSED"); // agent gone: not an error (HAProxy)
     await time.advance(500);
     expect(hc.status("s1")?.state).toBe("drain");
-    reply = { ...down("L7OK", "down#disk full"), agent: { op: "down", description: "disk full" } };
+    reply = { ...down("L7OK", "down #disk full"), agent: { op: "down", description: "disk full" } };
     await time.advance(500);
     expect(hc.status("s1")?.state).toBe("down");
     reply = { ...up("L7OK", "up ready"), agent: { op: "up", admin: "ready" } };

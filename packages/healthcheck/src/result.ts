@@ -2,7 +2,8 @@
 
 /**
  * Result codes in HAProxy's own words (the `check_status` column of `show stat`):
- * L4OK/L4TOUT/L4CON, L6OK/L6TOUT/L6RSP, L7OK/L7OKC/L7TOUT/L7RSP/L7STS, plus PROCOK/PROCERR/PROCTOUT for exec.
+ * L4OK/L4TOUT/L4CON, L6OK/L6TOUT/L6RSP, L7OK/L7TOUT/L7RSP/L7STS, SOCKERR (connection reset or broken after
+ * connect), plus PROCOK/PROCERR/PROCTOUT for exec.
  */
 export type CheckCode =
   | "L4OK"
@@ -15,6 +16,7 @@ export type CheckCode =
   | "L7TOUT"
   | "L7RSP"
   | "L7STS"
+  | "SOCKERR"
   | "PROCOK"
   | "PROCERR"
   | "PROCTOUT"

@@ -9,7 +9,9 @@ describe("parseAgentReply (HAProxy agent-check words)", () => {
     ["ready,100%", { admin: "ready", weightPercent: 100 }],
     ["drain", { admin: "drain" }],
     ["MAINT", { admin: "maint" }],
-    ["down#disk full", { op: "down", description: "disk full" }],
+    ["down #disk full", { op: "down", description: "disk full" }],
+    ["down#disk full", {}], // HAProxy: "down#disk" is an unknown word, not "down"
+    ["#only a comment", { description: "only a comment" }],
     ["stopped # shutting down", { op: "stopped", description: "shutting down" }],
     ["fail", { op: "fail" }],
     ["75%,maxconn:30,maint,down", { weightPercent: 75, maxconn: 30, admin: "maint", op: "down" }],
@@ -58,7 +60,7 @@ describe("agentCheck on loopback", () => {
   });
 
   it("a reply of down is a down result; no reply before the timeout is L7TOUT", async () => {
-    const port = await agent(() => "down#maintenance window\n");
+    const port = await agent(() => "down #maintenance window\n");
     const r = await agentCheck({ host: "127.0.0.1", port })({
       signal: AbortSignal.timeout(500),
       timeout: 500,
@@ -71,5 +73,15 @@ describe("agentCheck on loopback", () => {
     });
     expect(t).toMatchObject({ status: "down", code: "L7TOUT" });
     expect(t.agent).toBeUndefined();
+  });
+
+  it("a reply cut by the close without CR/LF is ignored, as HAProxy does", async () => {
+    const port = await agent(() => "50%");
+    const r = await agentCheck({ host: "127.0.0.1", port })({
+      signal: AbortSignal.timeout(500),
+      timeout: 500,
+    });
+    expect(r).toMatchObject({ status: "down", code: "L7RSP" });
+    expect(r.agent).toBeUndefined();
   });
 });

@@ -1,8 +1,10 @@
 /**
- * HAProxy agent-check: connect, optionally send `agent-send`, read one line (up to the first CR or LF, or
- * the connection close) and parse its words. Words are separated by spaces, tabs or commas, in any order:
- * `NN%` (weight relative to the initial weight), `maxconn:NN`, `ready`/`drain`/`maint` (administrative
- * state), `up`, and `down`/`fail`/`stopped` optionally followed by `#description`. Unknown words are
+ * HAProxy agent-check: connect, optionally send `agent-send`, read one line and parse its words. As in
+ * HAProxy (checked against 2.6 in test/healthcheck-haproxy.test.ts): the line must end with CR or LF — a
+ * reply cut by the connection close is ignored; words are separated by spaces, tabs or commas, in any order:
+ * `NN%` (weight relative to the initial weight, capped at 256 by the pool binding), `maxconn:NN`,
+ * `ready`/`drain`/`maint` (administrative state), `up`, and `down`/`fail`/`stopped`; a word starting with
+ * `#` starts a free-text description that runs to the end of the line. Unknown words (`down#x` is one) are
  * ignored; words not said leave that setting unchanged.
  */
 import net from "node:net";
@@ -43,7 +45,10 @@ export function agentCheck(opts: AgentCheckOptions): Checker {
       const conclude = () => {
         const text = buf.toString("latin1");
         const end = text.search(/[\r\n]/);
-        const line = end >= 0 ? text.slice(0, end) : text;
+        if (end < 0) {
+          return finish(down("L7RSP", "ignoring an incomplete line from the agent (no CR or LF)", text));
+        }
+        const line = text.slice(0, end);
         if (line.trim() === "") return finish(down("L7RSP", "agent sent an empty reply"));
         const reply = parseAgentReply(line);
         const r =
@@ -81,11 +86,12 @@ export function agentCheck(opts: AgentCheckOptions): Checker {
 /** Parse one agent line. Pure. */
 export function parseAgentReply(line: string): AgentReply {
   const out: AgentReply = {};
-  // A `#` starts the free-text description (it follows down/fail/stopped); it is not parsed as words.
-  const hash = line.indexOf("#");
-  const words = (hash >= 0 ? line.slice(0, hash) : line).split(/[ \t,]+/).filter(Boolean);
+  // A word starting with `#` starts the free-text description, up to the end of the line.
+  const hash = line.search(/(^|[ \t,])#/);
+  const head = hash >= 0 ? line.slice(0, hash) : line;
+  const words = head.split(/[ \t,]+/).filter(Boolean);
   if (hash >= 0) {
-    const d = line.slice(hash + 1).trim();
+    const d = line.slice(line.indexOf("#", hash) + 1).trim();
     if (d) out.description = d;
   }
   for (const raw of words) {

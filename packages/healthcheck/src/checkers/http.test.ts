@@ -84,7 +84,7 @@ describe("httpCheck on loopback", () => {
     });
   });
 
-  it("hang → L7TOUT, reset → L7RSP, closed port → L4CON", async () => {
+  it("hang → L7TOUT, reset → SOCKERR, closed port → L4CON", async () => {
     const port = await serve(
       http.createServer((req, res) => {
         if (req.url === "/reset") return req.socket.resetAndDestroy();
@@ -97,7 +97,7 @@ describe("httpCheck on loopback", () => {
       code: "L7TOUT",
     });
     const reset = await run(httpCheck({ host: "127.0.0.1", port, path: "/reset" }));
-    expect(reset).toMatchObject({ status: "down", code: "L7RSP" });
+    expect(reset).toMatchObject({ status: "down", code: "SOCKERR" });
     expect(reset.reason).toContain("ECONNRESET");
     const closed = await serve(http.createServer());
     await new Promise((r) => servers.pop()!.close(r));

@@ -165,7 +165,7 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
         else if (!connected) finish(down("L6RSP", `TLS handshake failed: ${what}${sniNote}`));
         else if (reader.head)
           conclude(); // the response is in; a reset while closing does not matter
-        else finish(down("L7RSP", `${what} before a complete response`));
+        else finish(down("SOCKERR", `${what} before a complete response`));
       };
       socket.on("error", onError);
       if (socket !== raw) raw.on("error", onError);

@@ -69,11 +69,11 @@ describe("tcpCheck on loopback", () => {
     expect(bad.excerpt).toContain("role:master");
   });
 
-  it("reports a reset and a close before the expected data as L7RSP", async () => {
+  it("reports a reset as SOCKERR and a close before the expected data as L7RSP", async () => {
     const resetPort = await listen((s) => s.resetAndDestroy());
     const r1 = await run(tcpCheck({ host: "127.0.0.1", port: resetPort, sequence: [{ expect: "hello" }] }));
     expect(r1).toMatchObject({ status: "down" });
-    expect(["L7RSP", "L4CON"]).toContain(r1.code);
+    expect(["SOCKERR", "L4CON"]).toContain(r1.code);
     const closePort = await listen((s) => s.end("bye"));
     const r2 = await run(tcpCheck({ host: "127.0.0.1", port: closePort, sequence: [{ expect: "hello" }] }));
     expect(r2).toMatchObject({ status: "down", code: "L7RSP", excerpt: "bye" });

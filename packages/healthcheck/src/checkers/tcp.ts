@@ -112,7 +112,7 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
       socket.on("error", (err: NodeJS.ErrnoException) => {
         if (!tcpUp) return finish(down("L4CON", `${err.code ?? err.message} connecting to ${host}:${port}`));
         if (!connected) return finish(down("L6RSP", `TLS handshake failed: ${err.code ?? err.message}`));
-        finish(down("L7RSP", `${err.code ?? err.message} while waiting for ${label(steps[i])}`, buf));
+        finish(down("SOCKERR", `${err.code ?? err.message} while waiting for ${label(steps[i])}`, buf));
       });
     });
 }
