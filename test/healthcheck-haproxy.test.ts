@@ -1,0 +1,269 @@
+/**
+ * Interop: the same loopback backends and agents checked by a real HAProxy (Debian's 2.6, run in the
+ * foreground on 127.0.0.1 with a stats socket) and by @lbkit/healthcheck. For every server the state
+ * (UP/DOWN/DRAIN/MAINT), the check status code (L7OK, L7STS, L7TOUT, SOCKERR, L4CON) and the weight set by
+ * the agent must be what HAProxy reports. HAProxy comes from scripts/system-deps.sh; under CI=true a missing
+ * haproxy fails the suite, elsewhere the suite is skipped with the reason printed.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { agentCheck, bindPool, HealthChecker, httpCheck, type PoolLike } from "@lbkit/healthcheck";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+function findHaproxy(): string | undefined {
+  for (const p of ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy"]) if (existsSync(p)) return p;
+  try {
+    return execFileSync("sh", ["-c", "command -v haproxy"], { encoding: "utf8" }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const haproxy = findHaproxy();
+const ci = process.env.CI === "true";
+if (!haproxy && !ci)
+  console.log("healthcheck-haproxy: skipped — haproxy not installed (scripts/system-deps.sh installs it)");
+
+type State = "up" | "down" | "drain" | "maint";
+interface View {
+  state: State;
+  code: string;
+  weight: number;
+}
+
+const INTER = 300;
+const TIMEOUT = 200;
+const servers: net.Server[] = [];
+const dir = mkdtempSync(join(tmpdir(), "lbkit-hc-haproxy-"));
+let hp: ChildProcess | undefined;
+let hc: HealthChecker | undefined;
+let backends: Record<string, number> = {};
+let agents: Record<string, { port: number; reply: string }> = {};
+
+async function listen(srv: net.Server): Promise<number> {
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  return (srv.address() as net.AddressInfo).port;
+}
+
+function httpServer(handler: http.RequestListener): http.Server {
+  const s = http.createServer(handler);
+  s.on("clientError", (_e, sock) => sock.destroy());
+  return s;
+}
+
+function agentServer(reply: string): net.Server {
+  return net.createServer((s) => {
+    s.on("error", () => {});
+    s.end(reply);
+  });
+}
+
+/** HAProxy's view from `show stat` on the stats socket. */
+async function haproxyView(): Promise<Record<string, View & { raw: string }>> {
+  const csv = await new Promise<string>((resolve, reject) => {
+    let data = "";
+    const c = net.connect(join(dir, "stats.sock"), () => c.write("show stat\n"));
+    c.on("data", (d) => {
+      data += d;
+    });
+    c.on("end", () => resolve(data));
+    c.on("error", reject);
+  });
+  const lines = csv.trim().split("\n");
+  const head = (lines[0] ?? "").replace(/^# /, "").split(",");
+  const out: Record<string, View & { raw: string }> = {};
+  for (const line of lines.slice(1)) {
+    const f = Object.fromEntries(head.map((h, i) => [h, line.split(",")[i] ?? ""]));
+    const name = f.svname ?? "";
+    if (f.pxname !== "be" || name === "BACKEND" || name === "FRONTEND") continue;
+    const status = f.status ?? "";
+    const state: State = status.startsWith("MAINT")
+      ? "maint"
+      : status.startsWith("DRAIN")
+        ? "drain"
+        : status.startsWith("DOWN")
+          ? "down"
+          : "up";
+    out[name] = {
+      state,
+      code: (f.check_status ?? "").replace(/^\* /, ""),
+      weight: Number(f.weight),
+      raw: status,
+    };
+  }
+  return out;
+}
+
+class Weights implements PoolLike {
+  readonly servers = new Map<string, { initialWeight: number; weight: number; state: State }>();
+  get(id: string) {
+    return this.servers.get(id);
+  }
+  setState(id: string, state: State) {
+    this.servers.get(id)!.state = state;
+  }
+  setWeight(id: string, weight: number) {
+    this.servers.get(id)!.weight = weight;
+  }
+}
+
+describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopback backends", () => {
+  const pool = new Weights();
+
+  beforeAll(async () => {
+    if (!haproxy)
+      throw new Error("haproxy is not installed; under CI=true run scripts/system-deps.sh as root");
+    const closed = net.createServer();
+    const closedPort = await listen(closed);
+    await new Promise((r) => closed.close(r));
+    servers.pop();
+    backends = {
+      ok: await listen(httpServer((_q, s) => s.end("ok"))),
+      e500: await listen(
+        httpServer((_q, s) => {
+          s.statusCode = 500;
+          s.end("db down");
+        }),
+      ),
+      hang: await listen(httpServer(() => {})),
+      reset: await listen(httpServer((q) => q.socket.resetAndDestroy())),
+      closed: closedPort,
+    };
+    const replies: Record<string, string> = {
+      a50: "50%\n",
+      a0: "0%\n",
+      a300: "300%\n",
+      adrain: "drain\n",
+      amaint: "maint\n",
+      adown: "down #disk full\n",
+      afail: "fail\n",
+      aup75: "up 75%\n",
+      aready25: "ready,25%\n",
+      aunknown: "bogus 40%\n",
+      ahash: "down#x\n", // not "down": an unknown word
+      anoeol: "75%", // no CR/LF before the close: ignored
+    };
+    agents = {};
+    for (const [name, reply] of Object.entries(replies))
+      agents[name] = { port: await listen(agentServer(reply)), reply };
+
+    const lines = [
+      "global",
+      `  stats socket ${join(dir, "stats.sock")} mode 600 level admin`,
+      "defaults",
+      "  mode http",
+      `  timeout connect ${TIMEOUT}ms`,
+      "  timeout client 1s",
+      "  timeout server 1s",
+      `  timeout check ${TIMEOUT}ms`,
+      "backend be",
+      "  option httpchk GET /health",
+      `  default-server inter ${INTER} rise 1 fall 1 weight 100`,
+      ...Object.entries(backends).map(([n, p]) => `  server ${n} 127.0.0.1:${p} check`),
+      ...Object.entries(agents).map(
+        ([n, a]) =>
+          `  server ${n} 127.0.0.1:${backends.ok} check agent-check agent-port ${a.port} agent-inter ${INTER}`,
+      ),
+    ];
+    writeFileSync(join(dir, "haproxy.cfg"), `${lines.join("\n")}\n`);
+    hp = spawn(haproxy, ["-f", join(dir, "haproxy.cfg"), "-db"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    hp.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    // wait for the stats socket
+    const end = performance.now() + 5000;
+    while (!existsSync(join(dir, "stats.sock"))) {
+      if (hp.exitCode !== null || performance.now() > end)
+        throw new Error(`haproxy did not start:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+
+    hc = new HealthChecker();
+    const common = { inter: INTER, timeout: TIMEOUT, rise: 1, fall: 1, initState: "up" as const };
+    for (const [n, p] of Object.entries(backends)) {
+      hc.add({ id: n, check: httpCheck({ host: "127.0.0.1", port: p, path: "/health" }), ...common });
+      pool.servers.set(n, { initialWeight: 100, weight: 100, state: "up" });
+    }
+    for (const [n, a] of Object.entries(agents)) {
+      hc.add({
+        id: n,
+        check: httpCheck({ host: "127.0.0.1", port: backends.ok!, path: "/health" }),
+        agent: { check: agentCheck({ host: "127.0.0.1", port: a.port }), inter: INTER, timeout: TIMEOUT },
+        ...common,
+      });
+      pool.servers.set(n, { initialWeight: 100, weight: 100, state: "up" });
+    }
+    bindPool(hc, pool);
+    hc.start();
+  });
+
+  afterAll(async () => {
+    await hc?.stop();
+    if (hp && hp.exitCode === null) {
+      const exited = new Promise((r) => hp?.once("exit", r));
+      hp.kill("SIGTERM");
+      await exited;
+    }
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reports the same state, check status and agent weight for every server", async () => {
+    const ours = (): Record<string, View> => {
+      const out: Record<string, View> = {};
+      for (const s of hc!.list()) {
+        out[s.id] = { state: s.state, code: s.lastResult?.code ?? "", weight: pool.get(s.id)!.weight };
+      }
+      return out;
+    };
+    const comparable = (theirs: Record<string, View & { raw: string }>) => {
+      const out: Record<string, View> = {};
+      for (const [id, v] of Object.entries(theirs)) {
+        // HAProxy suspends health checks of a server in MAINT and shows no check status for it
+        out[id] = {
+          state: v.state,
+          code: v.state === "maint" ? (ours()[id]?.code ?? "") : v.code,
+          weight: v.weight,
+        };
+      }
+      return out;
+    };
+    let theirs: Record<string, View> = {};
+    let mine: Record<string, View> = {};
+    const deadline = performance.now() + 8000;
+    await new Promise((r) => setTimeout(r, 4 * INTER));
+    for (;;) {
+      theirs = comparable(await haproxyView());
+      mine = ours();
+      if (JSON.stringify(theirs) === JSON.stringify(mine) || performance.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, INTER));
+    }
+    expect(mine).toEqual(theirs);
+    // and the expectations themselves, so a change on both sides does not pass unnoticed
+    expect(mine).toMatchObject({
+      ok: { state: "up", code: "L7OK" },
+      e500: { state: "down", code: "L7STS" },
+      hang: { state: "down", code: "L7TOUT" },
+      reset: { state: "down", code: "SOCKERR" },
+      closed: { state: "down", code: "L4CON" },
+      a50: { state: "up", weight: 50 },
+      a0: { state: "up", weight: 0 },
+      a300: { state: "up", weight: 256 },
+      adrain: { state: "drain", weight: 100 },
+      amaint: { state: "maint" },
+      adown: { state: "down" },
+      afail: { state: "down" },
+      aup75: { state: "up", weight: 75 },
+      aready25: { state: "up", weight: 25 },
+      aunknown: { state: "up", weight: 40 },
+      ahash: { state: "up", weight: 100 },
+      anoeol: { state: "up", weight: 100 },
+    });
+  });
+});
