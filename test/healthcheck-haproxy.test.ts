@@ -43,6 +43,25 @@ let hp: ChildProcess | undefined;
 let hc: HealthChecker | undefined;
 let backends: Record<string, number> = {};
 let agents: Record<string, { port: number; reply: string }> = {};
+let haproxyLog = "";
+
+/**
+ * A backend that answers its n-th request with FLAP[n] (then 200 for ever) and records, for each line
+ * the caller logs, how many requests it had served — so "DOWN after check 8" can be compared.
+ */
+const FLAP = [200, 200, 200, 500, 500, 200, 500, 500, 500, 200, 500, 200, 200, 200];
+function flapServer() {
+  const state = { served: 0 };
+  const server = httpServer((_q, s) => {
+    s.statusCode = FLAP[state.served] ?? 200;
+    state.served++;
+    s.end(String(s.statusCode));
+  });
+  return { state, server };
+}
+const flapHaproxy = flapServer();
+const flapOurs = flapServer();
+const transitions = { haproxy: [] as string[], ours: [] as string[] };
 
 async function listen(srv: net.Server): Promise<number> {
   servers.push(srv);
@@ -134,6 +153,8 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
       reset: await listen(httpServer((q) => q.socket.resetAndDestroy())),
       closed: closedPort,
     };
+    const flapHaproxyPort = await listen(flapHaproxy.server);
+    const flapOursPort = await listen(flapOurs.server);
     const replies: Record<string, string> = {
       a50: "50%\n",
       a0: "0%\n",
@@ -164,6 +185,7 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
       "backend be",
       "  option httpchk GET /health",
       `  default-server inter ${INTER} rise 1 fall 1 weight 100`,
+      `  server flap 127.0.0.1:${flapHaproxyPort} check rise 2 fall 3`,
       ...Object.entries(backends).map(([n, p]) => `  server ${n} 127.0.0.1:${p} check`),
       ...Object.entries(agents).map(
         ([n, a]) =>
@@ -175,6 +197,10 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
     let stderr = "";
     hp.stderr?.on("data", (d) => {
       stderr += d;
+      haproxyLog += d;
+      for (const m of String(d).matchAll(/Server be\/flap is (UP|DOWN)/g)) {
+        transitions.haproxy.push(`${m[1]?.toLowerCase()} after check ${flapHaproxy.state.served}`);
+      }
     });
     // wait for the stats socket
     const end = performance.now() + 5000;
@@ -199,6 +225,16 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
       });
       pool.servers.set(n, { initialWeight: 100, weight: 100, state: "up" });
     }
+    hc.add({
+      id: "flap",
+      check: httpCheck({ host: "127.0.0.1", port: flapOursPort, path: "/health" }),
+      ...common,
+      rise: 2,
+      fall: 3,
+    });
+    hc.on("change", (e) => {
+      if (e.id === "flap") transitions.ours.push(`${e.to} after check ${flapOurs.state.served}`);
+    });
     bindPool(hc, pool);
     hc.start();
   });
@@ -218,6 +254,7 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
     const ours = (): Record<string, View> => {
       const out: Record<string, View> = {};
       for (const s of hc!.list()) {
+        if (s.id === "flap") continue;
         out[s.id] = { state: s.state, code: s.lastResult?.code ?? "", weight: pool.get(s.id)!.weight };
       }
       return out;
@@ -225,6 +262,7 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
     const comparable = (theirs: Record<string, View & { raw: string }>) => {
       const out: Record<string, View> = {};
       for (const [id, v] of Object.entries(theirs)) {
+        if (id === "flap") continue;
         // HAProxy suspends health checks of a server in MAINT and shows no check status for it
         out[id] = {
           state: v.state,
@@ -265,5 +303,17 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
       ahash: { state: "up", weight: 100 },
       anoeol: { state: "up", weight: 100 },
     });
+  });
+
+  it("rise/fall count like HAProxy's health counter on a flapping backend (rise 2, fall 3)", async () => {
+    // checks 1-3 200 | 4-5 500, 6 200 (restores the counter: no three in a row) | 7-9 500 → down after 9 |
+    // 10 200, 11 500 (empties the counter again), 12-13 200 → up after 13
+    const deadline = performance.now() + 10_000;
+    while ((transitions.haproxy.length < 2 || transitions.ours.length < 2) && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(transitions.ours).toEqual(transitions.haproxy);
+    expect(transitions.ours).toEqual(["down after check 9", "up after check 13"]);
+    expect(haproxyLog).toContain("Server be/flap is DOWN");
   });
 });

@@ -32,13 +32,15 @@ describe("rise/fall (HAProxy health counter)", () => {
     expect(run(rf, "down", [true]).transitions).toEqual([{ at: 1, to: "up" }]);
   });
 
-  it("a success while going down moves the counter back (no bounce)", () => {
-    // fail, fail, ok, fail: health 4→3→2→3→2, still up
-    expect(run(rf, "fully-up", [false, false, true, false]).s.up).toBe(true);
-    // one more failure takes it down
-    expect(run(rf, "fully-up", [false, false, true, false, false]).transitions).toEqual([
-      { at: 5, to: "down" },
+  it("a success while going down restores the counter; a failure while going up empties it", () => {
+    // fail, fail, ok, fail, fail: never three in a row, still up
+    expect(run(rf, "fully-up", [false, false, true, false, false]).s.up).toBe(true);
+    // ... and the third consecutive failure takes it down
+    expect(run(rf, "fully-up", [false, false, true, false, false, false]).transitions).toEqual([
+      { at: 6, to: "down" },
     ]);
+    expect(run(rf, "fully-down", [true, false, true]).s.up).toBe(false);
+    expect(run(rf, "fully-down", [true, false, true, true]).transitions).toEqual([{ at: 4, to: "up" }]);
   });
 
   it("phase and interval follow srv_getinter: inter up, fastinter transitioning, downinter down", () => {
@@ -62,7 +64,7 @@ describe("rise/fall (HAProxy health counter)", () => {
     expect(markDown(rf, { up: false, health: 1 }).transition).toBeUndefined();
   });
 
-  it("property: health stays in range, and transitions need fall failures / rise successes", () => {
+  it("property: the same transitions as counting consecutive failures / successes", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 6 }),
@@ -72,28 +74,33 @@ describe("rise/fall (HAProxy health counter)", () => {
         (rise, fall, init, results) => {
           const cfg = { rise, fall };
           let s = initialState(cfg, init);
-          let fails = 0;
-          let oks = 0;
-          let sawTransition = false;
+          // reference model: consecutive counts, starting as far from a transition as the init state says
+          let up = init === "fully-up" || init === "up";
+          let fails = init === "up" ? fall - 1 : 0;
+          let oks = init === "down" ? rise - 1 : 0;
           for (const ok of results) {
-            if (ok) oks++;
-            else fails++;
             const step = record(cfg, s, ok);
+            let want: "up" | "down" | undefined;
+            if (ok) {
+              fails = 0;
+              if (!up && ++oks >= rise) {
+                up = true;
+                oks = 0;
+                want = "up";
+              }
+            } else {
+              oks = 0;
+              if (up && ++fails >= fall) {
+                up = false;
+                fails = 0;
+                want = "down";
+              }
+            }
+            expect(step.transition).toBe(want);
+            expect(step.state.up).toBe(up);
             expect(step.state.health).toBeGreaterThanOrEqual(0);
             expect(step.state.health).toBeLessThanOrEqual(rise + fall - 1);
             expect(step.state.up).toBe(step.state.health >= rise);
-            if (step.transition) {
-              expect(step.transition).toBe(step.state.up ? "up" : "down");
-              expect(step.transition === "up").toBe(!s.up);
-              // after a previous transition the counter starts from the far end
-              if (sawTransition)
-                expect(step.transition === "down" ? fails : oks).toBeGreaterThanOrEqual(
-                  step.transition === "down" ? fall : rise,
-                );
-              sawTransition = true;
-              fails = 0;
-              oks = 0;
-            }
             s = step.state;
           }
         },

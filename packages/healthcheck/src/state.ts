@@ -1,8 +1,10 @@
 /**
- * Pure rise/fall logic, HAProxy's health counter: `health` runs 0..rise+fall-1. A server is UP while
- * health >= rise. From fully up, `fall` consecutive failures take it down; from fully down, `rise`
- * consecutive successes bring it up. A success while going down (or a failure while going up) moves the
- * counter back one step, exactly as HAProxy does, so a flapping server does not bounce.
+ * Pure rise/fall logic, HAProxy's health counter (checked against HAProxy 2.6 in
+ * test/healthcheck-haproxy.test.ts): `health` runs 0..rise+fall-1 and the server is UP while health >= rise.
+ * While up, a success restores the counter to the top and a failure steps it down; the failure taken at
+ * `rise` marks the server down and empties the counter. While down, a failure empties the counter and a
+ * success steps it up; reaching `rise` marks the server up and fills the counter. So from fully up it takes
+ * `fall` consecutive failures to go down, and from fully down `rise` consecutive successes to come up.
  */
 
 export interface RiseFall {
@@ -71,20 +73,24 @@ export function interval(rf: RiseFall, iv: Intervals, s: HealthState): number {
 /** Apply one check result. */
 export function record(rf: RiseFall, s: HealthState, ok: boolean): Step {
   if (ok) {
-    const health = Math.min(s.health + 1, max(rf));
-    if (!s.up && health >= rf.rise) return { state: { up: true, health: max(rf) }, transition: "up" };
-    return { state: { up: s.up, health } };
+    if (s.up) return { state: { up: true, health: max(rf) } };
+    const health = s.health + 1;
+    if (health >= rf.rise) return { state: { up: true, health: max(rf) }, transition: "up" };
+    return { state: { up: false, health } };
   }
-  const health = Math.max(s.health - 1, 0);
-  if (s.up && health < rf.rise) return { state: { up: false, health: 0 }, transition: "down" };
-  return { state: { up: s.up, health } };
+  if (!s.up) return { state: { up: false, health: 0 } };
+  if (s.health > rf.rise) return { state: { up: true, health: s.health - 1 } };
+  return { state: { up: false, health: 0 }, transition: "down" };
 }
 
-/** HAProxy `on-error sudden-death`: a pre-fatal failure; the next failed check takes the server down. */
+/**
+ * HAProxy `on-error sudden-death`: "a pre-fatal failed check": the counter drops to just above `rise`, then
+ * counts one failure, so the next failed check takes the server down (with `fall 1`, this one does).
+ */
 export function suddenDeath(rf: RiseFall, s: HealthState): Step {
   if (!s.up) return { state: { up: false, health: 0 } };
-  if (rf.fall <= 1) return record(rf, s, false);
-  return { state: { up: true, health: Math.min(s.health, rf.rise) } };
+  const health = s.health > rf.rise ? rf.rise + 1 : s.health;
+  return record(rf, { up: true, health }, false);
 }
 
 /** HAProxy `on-error mark-down`: down now, rise successes needed to come back. */
