@@ -171,7 +171,8 @@ crashes (SIGKILL; for keepalived its VRRP child too, so no priority-0 advert is 
 capture on the bridge, against the kill instant (wall clock) and against the old master's last advert.
 Median (min–max) over the runs. The RFC's Master_Down_Interval for the backup (priority 100) is
 3 × interval + Skew_Time (v3: (256 − 100) / 256 × interval; v2 as keepalived: (256 − 100) / 256 s).
-"kill →" is shorter than Master_Down_Interval because the last advert was already up to one interval old.
+"kill →" is shorter than Master_Down_Interval because the last advert was already up to one interval old; the
+crash lands at a random phase of the advert timer, so compare speakers on "last advert →" (phase-independent).
 
 | setting | speaker (both nodes) | Master_Down_Interval | last advert → new master's first advert | kill → first advert | kill → first GARP | runs |
 |---|---|---|---|---|---|---|
