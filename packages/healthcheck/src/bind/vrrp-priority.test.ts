@@ -34,12 +34,15 @@ describe("VRRP priority from checks (keepalived track_script weights)", () => {
     st.set("b", "up");
     st.set("c", "down");
     expect(priorityDelta(tracks, (id) => st.get(id))).toEqual({ delta: 0, fault: true });
-    // reverse inverts the sense; drain counts as up
-    st.set("a", "drain");
-    expect(priorityDelta([{ id: "a", weight: 5, reverse: true }], (id) => st.get(id))).toEqual({
-      delta: 0,
-      fault: false,
-    });
+    // reverse negates the adjustment (keepalived); drain counts as up
+    const one = (weight: number, state: ServerState) =>
+      priorityDelta([{ id: "x", weight, reverse: true }], () => state);
+    expect(one(5, "drain")).toEqual({ delta: -5, fault: false });
+    expect(one(5, "down")).toEqual({ delta: 0, fault: false });
+    expect(one(-20, "down")).toEqual({ delta: 20, fault: false });
+    expect(one(-20, "up")).toEqual({ delta: 0, fault: false });
+    expect(one(0, "up")).toEqual({ delta: 0, fault: true });
+    expect(one(0, "down")).toEqual({ delta: 0, fault: false });
   });
 
   it("the tracker follows changes and emits only when delta or fault moves", () => {

@@ -1,7 +1,10 @@
 /**
  * Turns health-check results into VRRP priority deltas with keepalived `track_script` weight semantics:
  * weight > 0 is added while the check is up, weight < 0 is subtracted while it is down, and weight 0 puts
- * the instance into FAULT while the check is down. `reverse` inverts the sense (keepalived `weight N reverse`).
+ * the instance into FAULT while the check is down. `reverse` (keepalived `weight N reverse`) negates the
+ * adjustment: weight 10 reverse subtracts 10 while up, weight -20 reverse adds 20 while down, and weight 0
+ * reverse is FAULT while the check is up. Checked against
+ * keepalived 2.2 in test/healthcheck-keepalived.test.ts.
  * The tracker is a structural object (`delta`, `fault`, `on("change")`) for @lbkit/vrrp to consume.
  */
 import { EventEmitter } from "eventemitter3";
@@ -50,12 +53,15 @@ export function priorityDelta(
   let delta = 0;
   let fault = false;
   for (const t of tracks) {
-    const upNow = isUp(stateOf(t.id)) !== (t.reverse ?? false);
+    const upNow = isUp(stateOf(t.id));
     if (t.weight === 0) {
-      if (!upNow) fault = true;
-    } else if (t.weight > 0) {
-      if (upNow) delta += t.weight;
-    } else if (!upNow) delta += t.weight;
+      if (upNow === (t.reverse ?? false)) fault = true; // reverse: FAULT while the check is up
+      continue;
+    }
+    // keepalived: a positive weight applies while the check is up, a negative one while it is down;
+    // `reverse` negates the adjustment (it does not change when it applies)
+    const applies = t.weight > 0 ? upNow : !upNow;
+    if (applies) delta += t.reverse ? -t.weight : t.weight;
   }
   return { delta, fault };
 }

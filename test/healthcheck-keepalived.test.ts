@@ -1,0 +1,173 @@
+/**
+ * Interop: keepalived 2.2 `vrrp_script` + `track_script` weights against @lbkit/healthcheck's trackPriority.
+ * One keepalived (in a network namespace of its own lab, never the root namespace) runs several VRRP
+ * instances, each tracking a different mix of scripts that succeed (/bin/true) or fail (/bin/false) with
+ * positive, negative, zero and `reverse` weights. The priority keepalived advertises on the wire (tshark) —
+ * or FAULT, when it stops advertising — must be what lbkit computes for the same tracks from execCheck
+ * results. Needs root, ip, tcpdump, tshark and keepalived (skips outside CI without them, fails under CI).
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execCheck, HealthChecker, type TrackScript, trackPriority } from "@lbkit/healthcheck";
+import { effectivePriority } from "@lbkit/vrrp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BRIDGE, createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
+
+const pre = requireRoot(["ip", "tcpdump", "tshark", "keepalived"]);
+
+const BASE = 150;
+/** The scripts: name → succeeds? */
+const SCRIPTS = { ok: true, ko: false } as const;
+type Script = keyof typeof SCRIPTS;
+/** One VRRP instance per case: its tracks as keepalived `track_script` entries. */
+const CASES: { vrid: number; tracks: { script: Script; weight: number; reverse?: boolean }[] }[] = [
+  { vrid: 81, tracks: [{ script: "ok", weight: 10 }] },
+  { vrid: 82, tracks: [{ script: "ko", weight: -20 }] },
+  { vrid: 83, tracks: [{ script: "ok", weight: -30 }] },
+  { vrid: 84, tracks: [{ script: "ko", weight: 40 }] },
+  {
+    vrid: 85,
+    tracks: [
+      { script: "ok", weight: 10 },
+      { script: "ko", weight: -20 },
+      { script: "ok", weight: -5 },
+      { script: "ko", weight: 7 },
+    ],
+  },
+  { vrid: 86, tracks: [{ script: "ok", weight: 10, reverse: true }] },
+  { vrid: 87, tracks: [{ script: "ko", weight: -20, reverse: true }] },
+  { vrid: 88, tracks: [{ script: "ok", weight: -20, reverse: true }] },
+  { vrid: 89, tracks: [{ script: "ko", weight: 10, reverse: true }] },
+  { vrid: 90, tracks: [{ script: "ko", weight: -200 }] }, // clamped to 1
+  { vrid: 91, tracks: [{ script: "ok", weight: 200 }] }, // clamped to 254
+  { vrid: 92, tracks: [{ script: "ko", weight: 0 }] }, // FAULT
+  { vrid: 93, tracks: [{ script: "ok", weight: 0 }] },
+  { vrid: 94, tracks: [{ script: "ok", weight: 0, reverse: true }] },
+  { vrid: 95, tracks: [{ script: "ko", weight: 0, reverse: true }] },
+];
+
+describe.skipIf(pre.skip)("healthcheck track weights vs keepalived 2.2 vrrp_script/track_script", () => {
+  let lab: Lab;
+  let ka: LabProcess | undefined;
+  const wire = new Map<number, number>(); // vrid → last advertised priority
+  let kaLog = "";
+
+  beforeAll(async () => {
+    lab = await createLab({ nodes: ["k"] });
+    const scripts = Object.entries(SCRIPTS).map(
+      ([name, ok]) =>
+        `vrrp_script chk_${name} {\n  script "${ok ? "/bin/true" : "/bin/false"}"\n  interval 1\n  rise 1\n  fall 1\n}`,
+    );
+    const instances = CASES.map(
+      (c) => `vrrp_instance VI_${c.vrid} {
+  state BACKUP
+  interface eth0
+  virtual_router_id ${c.vrid}
+  priority ${BASE}
+  advert_int 1
+  track_script {
+${c.tracks.map((t) => `    chk_${t.script} weight ${t.weight}${t.reverse ? " reverse" : ""}`).join("\n")}
+  }
+  virtual_ipaddress {
+    198.18.1.${c.vrid}/24 dev eth0
+  }
+}`,
+    );
+    const conf = join(lab.dir, "keepalived-hc.conf");
+    writeFileSync(
+      conf,
+      `${[
+        "global_defs {\n  router_id hc\n  vrrp_version 2\n  enable_script_security\n  script_user root\n}",
+        ...scripts,
+        ...instances,
+      ].join("\n")}\n`,
+    );
+    const pid = join(lab.dir, "keepalived-hc");
+    const cap = await lab.capture(BRIDGE, { filter: "vrrp" });
+    ka = lab.spawn("k", [
+      "keepalived",
+      "-n",
+      "-l",
+      "-D",
+      "-P",
+      "-f",
+      conf,
+      "-p",
+      `${pid}.pid`,
+      "-r",
+      `${pid}-vrrp.pid`,
+      "-c",
+      `${pid}-check.pid`,
+      "-i",
+      "hc",
+    ]);
+    // masters after 3 × advert_int + skew; then let every script run and a few adverts go out
+    await ka.waitFor(/Entering MASTER STATE/, 15_000);
+    await new Promise((r) => setTimeout(r, 5000));
+    const file = await cap.stop();
+    kaLog = ka.output();
+    const fields = execFileSync(
+      "tshark",
+      ["-r", file, "-Y", "vrrp", "-T", "fields", "-e", "vrrp.virt_rtr_id", "-e", "vrrp.prio"],
+      {
+        encoding: "utf8",
+      },
+    );
+    for (const line of fields.trim().split("\n")) {
+      const [vrid, prio] = line.split("\t").map(Number);
+      if (vrid !== undefined && prio !== undefined && Number.isFinite(vrid)) wire.set(vrid, prio);
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    ka?.kill("SIGTERM");
+    await ka?.exited;
+    await lab?.destroy();
+  });
+
+  it("advertises the priority lbkit computes; weight 0 on a failing script is FAULT on both sides", async () => {
+    const hc = new HealthChecker();
+    for (const [name, ok] of Object.entries(SCRIPTS)) {
+      hc.add({
+        id: `chk_${name}`,
+        check: execCheck({ command: ok ? "/bin/true" : "/bin/false" }),
+        inter: 1000,
+        rise: 1,
+        fall: 1,
+      });
+    }
+    hc.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    const ours = new Map<number, number | "FAULT">();
+    const theirs = new Map<number, number | "FAULT">();
+    for (const c of CASES) {
+      const tracks: TrackScript[] = c.tracks.map((t) => ({
+        id: `chk_${t.script}`,
+        weight: t.weight,
+        ...(t.reverse ? { reverse: true } : {}),
+      }));
+      const tracker = trackPriority(hc, tracks);
+      ours.set(c.vrid, tracker.fault ? "FAULT" : effectivePriority(BASE, [tracker.delta]));
+      tracker.close();
+      // an instance that starts in FAULT never becomes BACKUP or MASTER and never advertises
+      const faulted =
+        !wire.has(c.vrid) && !new RegExp(`\\(VI_${c.vrid}\\) Entering (MASTER|BACKUP) STATE`).test(kaLog);
+      theirs.set(c.vrid, faulted ? "FAULT" : (wire.get(c.vrid) ?? -1));
+    }
+    await hc.stop();
+    expect(Object.fromEntries(ours)).toEqual(Object.fromEntries(theirs));
+    // and what that means, spelled out
+    expect(Object.fromEntries(ours)).toMatchObject({
+      81: 160,
+      82: 130,
+      83: 150,
+      84: 150,
+      85: 140,
+      90: 1,
+      91: 254,
+      92: "FAULT",
+      93: 150,
+    });
+  });
+});
