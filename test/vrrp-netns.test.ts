@@ -192,6 +192,49 @@ describe.skipIf(pre.skip)("vrrp: track_interface", () => {
   }, 60_000);
 });
 
+describe.skipIf(pre.skip)("vrrp: VMAC (use_vmac)", () => {
+  let lab: Lab;
+  const VMAC = "00:00:5e:00:01:39"; // VRID 57
+  const vipOnVmac = async (n: string) =>
+    (
+      await lab.exec(n, ["ip", "-o", "addr", "show", "dev", "vrrp.57"]).catch(() => ({ stdout: "" }))
+    ).stdout.includes(` ${VIP}/24`);
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["a", "b", "c"] });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(() => killAll());
+
+  it("the VIP lives on a 00:00:5e:00:01:VRID macvlan; a client's ARP entry survives failover", async () => {
+    const base = { vrid: 57, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`], vmac: true };
+    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    await waitEvent(a, "master");
+    await waitEvent(b, "backup");
+    const link = (await lab.exec("a", ["ip", "-d", "link", "show", "vrrp.57"])).stdout;
+    expect(link).toContain(`link/ether ${VMAC}`);
+    expect(link).toContain("macvlan mode private");
+    expect(await vipOnVmac("a")).toBe(true);
+    expect(await vipsOn(lab, "a", VIP)).toEqual([]); // not on eth0
+    await lab.exec("c", ["ping", "-c", "1", "-W", "2", VIP]);
+    expect((await lab.exec("c", ["ip", "neigh", "show", VIP])).stdout).toContain(`lladdr ${VMAC}`);
+
+    const t = Date.now();
+    a.kill("SIGKILL");
+    await a.exited;
+    await lab.exec("a", ["ip", "link", "del", "vrrp.57"]); // the crashed node is gone (as after a reboot)
+    await waitEvent(b, "master", t);
+    expect(await vipOnVmac("b")).toBe(true);
+    await lab.exec("c", ["ping", "-c", "1", "-W", "2", VIP]);
+    expect((await lab.exec("c", ["ip", "neigh", "show", VIP])).stdout).toContain(`lladdr ${VMAC}`);
+
+    b.kill("SIGTERM");
+    await b.exited;
+    await expect(lab.exec("b", ["ip", "link", "show", "vrrp.57"])).rejects.toThrow(); // removed on a clean stop
+  }, 60_000);
+});
+
 describe.skipIf(pre.skip)("vrrp: IPv6 (v3 to ff02::12) between two lbkit nodes", () => {
   let lab: Lab;
   const VIP6 = "2001:db8::200";

@@ -73,6 +73,15 @@ describe("VrrpInstance over the UDP loopback transport", () => {
     expect(() => createInstance({ vrid: 1, virtualAddresses: ["198.18.0.1"] })).toThrow(
       /interface is required/,
     );
+    expect(() =>
+      createInstance({
+        vrid: 1,
+        version: 3,
+        virtualAddresses: ["2001:db8::1"],
+        interface: "eth0",
+        vmac: true,
+      }),
+    ).toThrow("vrrp: vmac needs `interface` and IPv4 virtual addresses");
   });
 
   it("elects the higher priority; the VIP moves on stop within Skew_Time; it fails back on restart", async () => {

@@ -3,6 +3,7 @@
  * changes and operator calls into the pure machine and performs its actions through the transport, the VIP
  * mover and the announcer.
  */
+import { writeFileSync } from "node:fs";
 import { EventEmitter } from "eventemitter3";
 import {
   type Advert,
@@ -32,6 +33,7 @@ import {
   type Announcer,
   createArpAnnouncer,
   createNetlinkVipMover,
+  createVmac,
   type VipContext,
   type VipMover,
 } from "./vip.js";
@@ -90,6 +92,14 @@ export interface VrrpInstanceOptions extends VrrpConfigInput {
   lowerPrioNoAdvert?: boolean;
   /** RFC 5798 Accept_Mode; passed to the VIP mover (see README: not enforced by the netlink mover) */
   acceptMode?: boolean;
+  /**
+   * keepalived `use_vmac`: put the VIPs on a macvlan with the virtual router MAC 00:00:5e:00:01:VRID (created at
+   * start on `interface`, removed at stop), so the segment's ARP entry for the VIP never changes on failover.
+   * Adverts still leave from `interface` (keepalived `vmac_xmit_base`). Sets arp_ignore=1 on both interfaces so
+   * only the VMAC interface answers ARP for the VIP, and arp_announce=2 so this node's own ARP requests carry
+   * the interface address, not the VIP (which would re-point neighbours at the parent's MAC). IPv4 only.
+   */
+  vmac?: boolean | { name?: string };
   clock?: Clock;
 }
 
@@ -137,6 +147,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   readonly name: string;
   readonly stats: VrrpStats = { advertsSent: 0, advertsReceived: 0, discarded: {}, becameMaster: 0 };
   private readonly opts: VrrpInstanceOptions;
+  private vmac: { name: string; mac: string; remove(): Promise<void> } | undefined;
   private readonly clock: Clock;
   private transport: Transport | undefined;
   private mover: VipMover;
@@ -167,6 +178,11 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       throw new VrrpConfigError(
         "vrrp: interface is required unless both transport and vipMover are given (e.g. the UDP loopback transport and createMemoryVipMover())",
         "interface",
+      );
+    if (options.vmac && (!options.interface || this.config.family !== 4))
+      throw new VrrpConfigError(
+        "vrrp: vmac needs `interface` and IPv4 virtual addresses (IPv6 VMAC is not supported)",
+        "vmac",
       );
     this.clock = options.clock ?? performanceClock;
     this.transport = options.transport;
@@ -209,7 +225,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   }
 
   private vipContext(): VipContext {
-    return { interface: this.opts.interface ?? "", vrid: this.config.vrid };
+    return { interface: this.vmac?.name ?? this.opts.interface ?? "", vrid: this.config.vrid };
   }
 
   /** Opens the transport, removes stale VIPs, and starts as backup (or master, for the address owner). */
@@ -239,6 +255,15 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       lowerPrioNoAdvert: this.opts.lowerPrioNoAdvert,
       acceptMode: this.opts.acceptMode,
     };
+    if (this.opts.vmac) {
+      const name = typeof this.opts.vmac === "object" ? this.opts.vmac.name : undefined;
+      const vmac = await createVmac({ parent: this.opts.interface!, vrid: this.config.vrid, name });
+      this.vmac = vmac;
+      for (const ifname of [this.opts.interface!, vmac.name]) {
+        writeFileSync(`/proc/sys/net/ipv4/conf/${ifname}/arp_ignore`, "1");
+        writeFileSync(`/proc/sys/net/ipv4/conf/${ifname}/arp_announce`, "2");
+      }
+    }
     // resolve the interface and open sockets now, so the first takeover does not wait for them
     await this.mover.prepare?.(this.vipContext()).catch((e: unknown) => this.fail(e));
     await this.announcer.prepare?.(this.vipContext()).catch((e: unknown) => this.fail(e));
@@ -288,6 +313,8 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       .remove(this.config.virtualAddresses, this.vipContext())
       .catch((e: unknown) => this.fail(e));
     await this.mover.close?.();
+    await this.vmac?.remove();
+    this.vmac = undefined;
     await this.transport?.close();
     if (!this.opts.transport) this.transport = undefined;
   }

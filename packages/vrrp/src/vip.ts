@@ -192,6 +192,8 @@ export async function createVmac(
 ): Promise<{ name: string; mac: string; remove(): Promise<void> }> {
   const name = o.name ?? `vrrp.${o.vrid}`;
   const mac = virtualMac(o.vrid, o.family ?? 4);
+  // a crashed earlier run may have left it behind
+  await ip(["link", "del", name]).catch(() => undefined);
   await ip([
     "link",
     "add",
