@@ -7,6 +7,7 @@ import { decodeProblems, decodeVerbose } from "./lab/tshark.js";
 import {
   buildVrrp,
   crashKeepalived,
+  events,
   type KeepalivedOptions,
   killAll,
   startKeepalived,
@@ -254,6 +255,47 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
       if (auth) expect(verbose).toMatch(/Authentication Type: Simple Text Authentication|Auth Type: Simple/);
     }, 60_000);
   }
+});
+
+describe.skipIf(pre.skip)("vrrp: v3 interval learning against keepalived", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["k", "l"] });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(() => killAll());
+
+  it("lbkit configured for 50 ms learns keepalived's 300 ms and stays backup; takes over after 3 × 300 ms + skew", async () => {
+    const k = startKeepalived(lab, "k", {
+      name: "klearn",
+      vrid: 81,
+      priority: 150,
+      version: 3,
+      advertInt: 0.3,
+      vip: `${VIP}/24`,
+    });
+    await waitLog(k, /Entering MASTER STATE/);
+    const l = startLbkit(lab, "l", {
+      name: "llearn",
+      vrid: 81,
+      version: 3,
+      advertInterval: 50,
+      priority: 100,
+      virtualAddresses: [`${VIP}/24`],
+    });
+    await waitEvent(l, "backup");
+    // with its own 50 ms it would declare the master down after ~180 ms; it must not
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(events(l).some((e) => e.event === "master")).toBe(false);
+    expect(await vipsOn(lab, "l", VIP)).toEqual([]);
+    const t = Date.now();
+    await crashKeepalived(k);
+    const m = await waitEvent(l, "master", t);
+    const learned = 3 * 300 + ((256 - 100) * 300) / 256;
+    expect(m.t - t).toBeGreaterThan(learned - 300 - 50);
+    expect(m.t - t).toBeLessThan(learned + 300);
+  }, 60_000);
 });
 
 describe.skipIf(pre.skip)("vrrp: IPv6 interop with keepalived 2.2 (v3 to ff02::12)", () => {
