@@ -82,8 +82,8 @@ function agentServer(reply: string): net.Server {
   });
 }
 
-/** HAProxy's view from `show stat` on the stats socket. */
-async function haproxyView(): Promise<Record<string, View & { raw: string }>> {
+/** `show stat` rows as objects. */
+async function statRows(): Promise<Record<string, string>[]> {
   const csv = await new Promise<string>((resolve, reject) => {
     let data = "";
     const c = net.connect(join(dir, "stats.sock"), () => c.write("show stat\n"));
@@ -95,9 +95,13 @@ async function haproxyView(): Promise<Record<string, View & { raw: string }>> {
   });
   const lines = csv.trim().split("\n");
   const head = (lines[0] ?? "").replace(/^# /, "").split(",");
+  return lines.slice(1).map((line) => Object.fromEntries(head.map((h, i) => [h, line.split(",")[i] ?? ""])));
+}
+
+/** HAProxy's view of backend `be`. */
+async function haproxyView(): Promise<Record<string, View & { raw: string }>> {
   const out: Record<string, View & { raw: string }> = {};
-  for (const line of lines.slice(1)) {
-    const f = Object.fromEntries(head.map((h, i) => [h, line.split(",")[i] ?? ""]));
+  for (const f of await statRows()) {
     const name = f.svname ?? "";
     if (f.pxname !== "be" || name === "BACKEND" || name === "FRONTEND") continue;
     const status = f.status ?? "";
@@ -281,6 +285,14 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
       mine = ours();
       if (JSON.stringify(theirs) === JSON.stringify(mine) || performance.now() > deadline) break;
       await new Promise((r) => setTimeout(r, INTER));
+    }
+    if (JSON.stringify(theirs) !== JSON.stringify(mine)) {
+      const rows = (await statRows()).filter((f) => f.pxname === "be");
+      for (const id of Object.keys(mine)) {
+        if (JSON.stringify(mine[id]) !== JSON.stringify(theirs[id])) {
+          console.log(id, JSON.stringify(rows.find((f) => f.svname === id)));
+        }
+      }
     }
     expect(mine).toEqual(theirs);
     // and the expectations themselves, so a change on both sides does not pass unnoticed

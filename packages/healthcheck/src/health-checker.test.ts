@@ -201,6 +201,29 @@ describe("HealthChecker on fake time", () => {
     expect(s.state.starts.at(-1)).toBe(210); // fastinter, not 10 s
   });
 
+  it("a passing active check clears the passive error count (as HAProxy does)", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    hc.add({
+      id: "s1",
+      check: async () => up("L7OK", "ok"),
+      inter: 300,
+      initState: "fully-up",
+      passive: { observe: "layer7", errorLimit: 3, onError: "mark-down" },
+    });
+    hc.start();
+    await time.advance(10);
+    hc.observe("s1", { kind: "response", status: 503 });
+    hc.observe("s1", { kind: "response", status: 503 });
+    await time.advance(300); // a check passes in between
+    hc.observe("s1", { kind: "response", status: 503 });
+    expect(hc.status("s1")?.state).toBe("up");
+    hc.observe("s1", { kind: "response", status: 503 });
+    hc.observe("s1", { kind: "response", status: 503 });
+    expect(hc.status("s1")?.state).toBe("down");
+    await hc.stop();
+  });
+
   it("rejects bad config at construction with a typed error", () => {
     const hc = new HealthChecker();
     const check = async () => up("L4OK", "ok");

@@ -458,6 +458,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       t.checks++;
       t.lastResult = result;
       t.health = record(cfg, t.health, result.status === "up").state;
+      if (result.status === "up") t.passiveErrors = 0; // HAProxy: a passing check clears observed errors
       this.scheduler.finish(key, now, interval(cfg, cfg, t.health));
       if (result.status === "up") this.setWeight(t, result.weightPercent, result.weight);
     } else {
