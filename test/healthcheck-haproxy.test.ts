@@ -1,8 +1,9 @@
 /**
  * Interop: the same loopback backends and agents checked by a real HAProxy (Debian's 2.6, run in the
  * foreground on 127.0.0.1 with a stats socket) and by @lbkit/healthcheck. For every server the state
- * (UP/DOWN/DRAIN/MAINT), the check status code (L7OK, L7STS, L7TOUT, SOCKERR, L4CON) and the weight set by
- * the agent must be what HAProxy reports. HAProxy comes from scripts/system-deps.sh; under CI=true a missing
+ * (UP/DOWN/DRAIN/MAINT), the check status code (L7OK, L7STS, L7TOUT, L7RSP, SOCKERR, L4OK, L4CON) and the
+ * weight set by the agent must be what HAProxy reports — for HTTP checks, agent checks and tcp-check
+ * send/expect sequences. HAProxy comes from scripts/system-deps.sh; under CI=true a missing
  * haproxy fails the suite, elsewhere the suite is skipped with the reason printed.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -11,7 +12,15 @@ import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentCheck, bindPool, HealthChecker, httpCheck, type PoolLike } from "@lbkit/healthcheck";
+import {
+  agentCheck,
+  bindPool,
+  HealthChecker,
+  httpCheck,
+  type PoolLike,
+  type TcpStep,
+  tcpCheck,
+} from "@lbkit/healthcheck";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 function findHaproxy(): string | undefined {
@@ -59,6 +68,59 @@ function flapServer() {
   });
   return { state, server };
 }
+/**
+ * `option tcp-check` scenarios, one backend each (HAProxy's tcp-check rules are per backend): the rules as
+ * HAProxy config lines and as lbkit's sequence, against a small TCP server.
+ */
+interface TcpScenario {
+  server: "redis" | "redis-err" | "silent" | "role" | "banner" | "none";
+  haproxy: string[];
+  sequence: TcpStep[];
+}
+const TCP: Record<string, TcpScenario> = {
+  t_ping: {
+    server: "redis",
+    haproxy: ["tcp-check send PING\\r\\n", "tcp-check expect string +PONG"],
+    sequence: [{ send: "PING\r\n" }, { expect: "+PONG" }],
+  },
+  t_err: {
+    server: "redis-err",
+    haproxy: ["tcp-check send PING\\r\\n", "tcp-check expect string +PONG"],
+    sequence: [{ send: "PING\r\n" }, { expect: "+PONG" }],
+  },
+  t_silent: {
+    server: "silent",
+    haproxy: ["tcp-check send PING\\r\\n", "tcp-check expect string +PONG"],
+    sequence: [{ send: "PING\r\n" }, { expect: "+PONG" }],
+  },
+  t_rstring: {
+    server: "role",
+    haproxy: ["tcp-check send INFO\\r\\n", "tcp-check expect rstring role:(master|slave)"],
+    sequence: [{ send: "INFO\r\n" }, { expect: /role:(master|slave)/ }],
+  },
+  t_binary: {
+    server: "banner",
+    haproxy: ["tcp-check expect binary 2b4f4b"],
+    sequence: [{ expect: new Uint8Array([0x2b, 0x4f, 0x4b]) }],
+  },
+  t_connect: { server: "silent", haproxy: [], sequence: [] },
+  t_refused: { server: "none", haproxy: [], sequence: [] },
+};
+const tcpPorts: Record<string, number> = {};
+
+function tcpServer(kind: TcpScenario["server"]): net.Server {
+  return net.createServer((s) => {
+    s.on("error", () => {});
+    if (kind === "banner") return void s.end(Buffer.from([0x2b, 0x4f, 0x4b, 0x0d, 0x0a]));
+    s.on("data", (d) => {
+      const text = d.toString();
+      if (kind === "redis" && text.includes("PING")) s.write("+PONG\r\n");
+      if (kind === "redis-err") s.end("-ERR unknown\r\n");
+      if (kind === "role" && text.includes("INFO")) s.write("# Replication\r\nrole:master\r\n");
+    });
+  });
+}
+
 const flapHaproxy = flapServer();
 const flapOurs = flapServer();
 const transitions = { haproxy: [] as string[], ours: [] as string[] };
@@ -102,8 +164,10 @@ async function statRows(): Promise<Record<string, string>[]> {
 async function haproxyView(): Promise<Record<string, View & { raw: string }>> {
   const out: Record<string, View & { raw: string }> = {};
   for (const f of await statRows()) {
-    const name = f.svname ?? "";
-    if (f.pxname !== "be" || name === "BACKEND" || name === "FRONTEND") continue;
+    const px = f.pxname ?? "";
+    const name = px.startsWith("t_") ? px : (f.svname ?? "");
+    if (f.svname === "BACKEND" || f.svname === "FRONTEND") continue;
+    if (px !== "be" && !(px.startsWith("t_") && f.svname === "s")) continue;
     const status = f.status ?? "";
     const state: State = status.startsWith("MAINT")
       ? "maint"
@@ -159,6 +223,10 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
     };
     const flapHaproxyPort = await listen(flapHaproxy.server);
     const flapOursPort = await listen(flapOurs.server);
+    for (const kind of ["redis", "redis-err", "silent", "role", "banner"] as const) {
+      tcpPorts[kind] = await listen(tcpServer(kind));
+    }
+    tcpPorts.none = closedPort;
     const replies: Record<string, string> = {
       a50: "50%\n",
       a0: "0%\n",
@@ -195,6 +263,12 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
         ([n, a]) =>
           `  server ${n} 127.0.0.1:${backends.ok} check agent-check agent-port ${a.port} agent-inter ${INTER}`,
       ),
+      ...Object.entries(TCP).flatMap(([n, t]) => [
+        `backend ${n}`,
+        "  mode tcp",
+        ...(t.haproxy.length ? ["  option tcp-check", ...t.haproxy.map((l) => `  ${l}`)] : []),
+        `  server s 127.0.0.1:${tcpPorts[t.server]} check inter ${INTER} rise 1 fall 1 weight 100`,
+      ]),
     ];
     writeFileSync(join(dir, "haproxy.cfg"), `${lines.join("\n")}\n`);
     hp = spawn(haproxy, ["-f", join(dir, "haproxy.cfg"), "-db"], { stdio: ["ignore", "ignore", "pipe"] });
@@ -225,6 +299,14 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
         id: n,
         check: httpCheck({ host: "127.0.0.1", port: backends.ok!, path: "/health" }),
         agent: { check: agentCheck({ host: "127.0.0.1", port: a.port }), inter: INTER, timeout: TIMEOUT },
+        ...common,
+      });
+      pool.servers.set(n, { initialWeight: 100, weight: 100, state: "up" });
+    }
+    for (const [n, t] of Object.entries(TCP)) {
+      hc.add({
+        id: n,
+        check: tcpCheck({ host: "127.0.0.1", port: tcpPorts[t.server]!, sequence: t.sequence }),
         ...common,
       });
       pool.servers.set(n, { initialWeight: 100, weight: 100, state: "up" });
@@ -314,6 +396,13 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
       aunknown: { state: "up", weight: 40 },
       ahash: { state: "up", weight: 100 },
       anoeol: { state: "up", weight: 100 },
+      t_ping: { state: "up", code: "L7OK" },
+      t_err: { state: "down", code: "L7RSP" },
+      t_silent: { state: "down", code: "L7TOUT" },
+      t_rstring: { state: "up", code: "L7OK" },
+      t_binary: { state: "up", code: "L7OK" },
+      t_connect: { state: "up", code: "L4OK" },
+      t_refused: { state: "down", code: "L4CON" },
     });
   });
 
