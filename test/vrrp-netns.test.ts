@@ -192,6 +192,39 @@ describe.skipIf(pre.skip)("vrrp: track_interface", () => {
   }, 60_000);
 });
 
+describe.skipIf(pre.skip)("vrrp: accept_mode", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["a", "c"] });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(() => killAll());
+
+  it("acceptMode false: a non-owner master holds the VIP but drops traffic to it (nftables); nothing left at stop", async () => {
+    const a = startLbkit(lab, "a", {
+      name: "a",
+      vrid: 58,
+      version: 3,
+      advertInterval: 100,
+      priority: 150,
+      acceptMode: false,
+      virtualAddresses: [`${VIP}/24`],
+    });
+    await waitEvent(a, "master");
+    await waitVip(lab, "a", VIP, true);
+    expect((await lab.exec("a", ["nft", "list", "table", "inet", "lbkit_vrrp_58"])).stdout).toContain(
+      `ip daddr ${VIP} drop`,
+    );
+    await expect(lab.exec("c", ["ping", "-c", "1", "-W", "1", VIP])).rejects.toThrow();
+    await lab.exec("c", ["ping", "-c", "1", "-W", "2", lab.node("a").ipv4]); // the node itself still answers
+    a.kill("SIGTERM");
+    await a.exited;
+    expect(await vipsOn(lab, "a", VIP)).toEqual([]);
+    await expect(lab.exec("a", ["nft", "list", "table", "inet", "lbkit_vrrp_58"])).rejects.toThrow();
+  }, 60_000);
+});
+
 describe.skipIf(pre.skip)("vrrp: VMAC (use_vmac)", () => {
   let lab: Lab;
   const VMAC = "00:00:5e:00:01:39"; // VRID 57

@@ -90,7 +90,10 @@ export interface VrrpInstanceOptions extends VrrpConfigInput {
   witness?: Witness;
   /** keepalived lower_prio_no_advert */
   lowerPrioNoAdvert?: boolean;
-  /** RFC 5798 Accept_Mode; passed to the VIP mover (see README: not enforced by the netlink mover) */
+  /**
+   * RFC 5798 Accept_Mode. Default true (keepalived without `vrrp_strict`). false: as a non-owner master, the
+   * netlink mover drops traffic to the VIPs with an nftables table `lbkit_vrrp_<vrid>` (needs `nft`).
+   */
   acceptMode?: boolean;
   /**
    * keepalived `use_vmac`: put the VIPs on a macvlan with the virtual router MAC 00:00:5e:00:01:VRID (created at
@@ -461,7 +464,9 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
         return;
       }
       case "addVips":
-        this.enqueue(() => this.mover.add(this.config.virtualAddresses, this.vipContext()));
+        this.enqueue(() =>
+          this.mover.add(this.config.virtualAddresses, { ...this.vipContext(), acceptMode: a.acceptMode }),
+        );
         return;
       case "removeVips":
         this.stopGarps();

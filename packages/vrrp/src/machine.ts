@@ -20,7 +20,10 @@ export interface MachineConfig {
   preemptDelay?: number;
   /** keepalived `lower_prio_no_advert`: a master stays silent when it hears a lower priority (default false) */
   lowerPrioNoAdvert?: boolean;
-  /** RFC 5798 Accept_Mode, carried to the `addVips` action for the VIP mover. */
+  /**
+   * RFC 5798 Accept_Mode, carried to the `addVips` action for the VIP mover. Default true, keepalived's behaviour
+   * without `vrrp_strict` (the RFC's default is false); the address owner always accepts.
+   */
   acceptMode?: boolean;
 }
 
@@ -142,7 +145,7 @@ function becomeMaster(c: MachineConfig, s: MachineState, now: number, reason: Tr
     },
     actions: [
       { type: "sendAdvert", priority: s.priority },
-      { type: "addVips", acceptMode: c.acceptMode ?? s.priority === 255 },
+      { type: "addVips", acceptMode: s.priority === 255 || (c.acceptMode ?? true) },
       { type: "announce" },
       { type: "setTimer", at },
       emit("master", reason, s.state),

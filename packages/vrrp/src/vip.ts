@@ -5,6 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { announce, getInterface, type InterfaceInfo, loadNative, PacketSocket } from "@lbkit/arp";
+import { installAcceptFilter, removeAcceptFilter } from "./accept-filter.js";
 import { addressToBytes } from "./address.js";
 import type { VirtualAddress } from "./config.js";
 import { VrrpError } from "./errors.js";
@@ -13,6 +14,8 @@ export interface VipContext {
   /** the interface the VIPs live on (the VMAC interface when VMAC is on) */
   interface: string;
   vrid: number;
+  /** on `add`: false = RFC 5798 Accept_Mode off (a non-owner master must drop traffic to the VIPs) */
+  acceptMode?: boolean;
 }
 
 /** Puts the VIPs on this node and takes them off. `add`/`remove` must be idempotent. */
@@ -127,12 +130,14 @@ export function createNetlinkVipMover(o: NetlinkVipMoverOptions = {}): VipMover 
       await ifindex(await socket(), ctx.interface);
     },
     async add(vips, ctx) {
+      if (ctx.acceptMode === false) await installAcceptFilter(ctx.vrid, vips);
       for (const v of vips) await request("add", v, ctx);
     },
     async remove(vips, ctx) {
       const errors: unknown[] = [];
       // remove every VIP even when one fails, then report
       for (const v of vips) await request("remove", v, ctx).catch((e: unknown) => errors.push(e));
+      await removeAcceptFilter(ctx.vrid);
       if (errors.length) throw errors[0];
     },
     async close() {
