@@ -5,26 +5,16 @@
  * and, as in HAProxy, a passing active check in between clears the error count. Skips outside CI when
  * haproxy is missing (scripts/system-deps.sh installs it); fails under CI=true.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HealthChecker, httpCheck } from "@lbkit/healthcheck";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haproxyPrerequisite, type RunningHaproxy, startHaproxy } from "./healthcheck/haproxy.js";
 
-function findHaproxy(): string | undefined {
-  for (const p of ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy"]) if (existsSync(p)) return p;
-  try {
-    return execFileSync("sh", ["-c", "command -v haproxy"], { encoding: "utf8" }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-const haproxy = findHaproxy();
-const ci = process.env.CI === "true";
-if (!haproxy && !ci) console.log("healthcheck-haproxy-observe: skipped — haproxy not installed");
+const { haproxy, skip } = haproxyPrerequisite("healthcheck-haproxy-observe");
 
 /** Status sequences per backend; a `0` is a 1 s pause (during which `oe`'s 300 ms active checks pass). */
 const SEQUENCES: Record<string, { inter: string; statuses: number[] }> = {
@@ -37,9 +27,9 @@ const SEQUENCES: Record<string, { inter: string; statuses: number[] }> = {
 
 const dir = mkdtempSync(join(tmpdir(), "lbkit-hc-observe-"));
 const servers: net.Server[] = [];
-const procs: ChildProcess[] = [];
-/** backend name → the HAProxy (stats socket, frontend port) that serves it */
-const where: Record<string, { sock: string; port: number }> = {};
+const procs: RunningHaproxy[] = [];
+/** backend name → the HAProxy that serves it and its frontend port */
+const where: Record<string, { hp: RunningHaproxy; port: number }> = {};
 let statusPort = 0;
 
 async function listen(srv: net.Server): Promise<number> {
@@ -49,25 +39,13 @@ async function listen(srv: net.Server): Promise<number> {
 }
 
 async function serverStatus(backend: string): Promise<string> {
-  const csv = await new Promise<string>((resolve, reject) => {
-    let data = "";
-    const c = net.connect(where[backend]!.sock, () => c.write("show stat\n"));
-    c.on("data", (d) => {
-      data += d;
-    });
-    c.on("end", () => resolve(data));
-    c.on("error", reject);
-  });
-  const lines = csv.trim().split("\n");
-  const head = (lines[0] ?? "").replace(/^# /, "").split(",");
-  const at = head.indexOf("status");
-  const row = lines.find((l) => l.startsWith(`${backend},s,`));
-  return row?.split(",")[at] ?? "";
+  const row = (await where[backend]!.hp.stat()).find((f) => f.pxname === backend && f.svname === "s");
+  return row?.status ?? "";
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!haproxy && !ci)("observe/error-limit/on-error vs HAProxy 2.6 on real traffic", () => {
+describe.skipIf(skip)("observe/error-limit/on-error vs HAProxy 2.6 on real traffic", () => {
   beforeAll(async () => {
     if (!haproxy)
       throw new Error("haproxy is not installed; under CI=true run scripts/system-deps.sh as root");
@@ -89,10 +67,7 @@ describe.skipIf(!haproxy && !ci)("observe/error-limit/on-error vs HAProxy 2.6 on
       const port = await listen(probe);
       await new Promise((r) => probe.close(r));
       servers.pop();
-      const sock = join(dir, `stats${g}.sock`);
       const cfg = [
-        "global",
-        `  stats socket ${sock} mode 600 level admin`,
         "defaults",
         "  mode http",
         "  timeout connect 200ms",
@@ -107,32 +82,15 @@ describe.skipIf(!haproxy && !ci)("observe/error-limit/on-error vs HAProxy 2.6 on
           `  server s 127.0.0.1:${statusPort} check inter ${SEQUENCES[n]!.inter} observe layer7 error-limit 3 on-error mark-down`,
         ]),
       ];
-      const file = join(dir, `haproxy${g}.cfg`);
-      writeFileSync(file, `${cfg.join("\n")}\n`);
-      const hp = spawn(haproxy, ["-f", file, "-db"], { stdio: ["ignore", "ignore", "pipe"] });
+      const hp = await startHaproxy(haproxy, dir, `haproxy${g}`, cfg);
       procs.push(hp);
-      let stderr = "";
-      hp.stderr?.on("data", (d) => {
-        stderr += d;
-      });
-      const end = performance.now() + 5000;
-      while (!existsSync(sock)) {
-        if (hp.exitCode !== null || performance.now() > end)
-          throw new Error(`haproxy did not start:\n${stderr}`);
-        await pause(20);
-      }
-      for (const n of names) where[n] = { sock, port };
+      for (const n of names) where[n] = { hp, port };
     }
     await pause(500); // first active checks (the 300 ms backend) have run
   });
 
   afterAll(async () => {
-    for (const hp of procs) {
-      if (hp.exitCode !== null) continue;
-      const exited = new Promise((r) => hp.once("exit", r));
-      hp.kill("SIGTERM");
-      await exited;
-    }
+    for (const hp of procs) await hp.stop();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     rmSync(dir, { recursive: true, force: true });
   });

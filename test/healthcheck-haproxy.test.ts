@@ -6,8 +6,7 @@
  * send/expect sequences. HAProxy comes from scripts/system-deps.sh; under CI=true a missing
  * haproxy fails the suite, elsewhere the suite is skipped with the reason printed.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -22,20 +21,9 @@ import {
   tcpCheck,
 } from "@lbkit/healthcheck";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haproxyPrerequisite, type RunningHaproxy, startHaproxy } from "./healthcheck/haproxy.js";
 
-function findHaproxy(): string | undefined {
-  for (const p of ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy"]) if (existsSync(p)) return p;
-  try {
-    return execFileSync("sh", ["-c", "command -v haproxy"], { encoding: "utf8" }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const haproxy = findHaproxy();
-const ci = process.env.CI === "true";
-if (!haproxy && !ci)
-  console.log("healthcheck-haproxy: skipped — haproxy not installed (scripts/system-deps.sh installs it)");
+const { haproxy, skip } = haproxyPrerequisite("healthcheck-haproxy");
 
 type State = "up" | "down" | "drain" | "maint";
 interface View {
@@ -48,7 +36,7 @@ const INTER = 300;
 const TIMEOUT = 200;
 const servers: net.Server[] = [];
 const dir = mkdtempSync(join(tmpdir(), "lbkit-hc-haproxy-"));
-let hp: ChildProcess | undefined;
+let hp: RunningHaproxy | undefined;
 let hc: HealthChecker | undefined;
 let backends: Record<string, number> = {};
 let agents: Record<string, { port: number; reply: string }> = {};
@@ -144,26 +132,10 @@ function agentServer(reply: string): net.Server {
   });
 }
 
-/** `show stat` rows as objects. */
-async function statRows(): Promise<Record<string, string>[]> {
-  const csv = await new Promise<string>((resolve, reject) => {
-    let data = "";
-    const c = net.connect(join(dir, "stats.sock"), () => c.write("show stat\n"));
-    c.on("data", (d) => {
-      data += d;
-    });
-    c.on("end", () => resolve(data));
-    c.on("error", reject);
-  });
-  const lines = csv.trim().split("\n");
-  const head = (lines[0] ?? "").replace(/^# /, "").split(",");
-  return lines.slice(1).map((line) => Object.fromEntries(head.map((h, i) => [h, line.split(",")[i] ?? ""])));
-}
-
 /** HAProxy's view of backend `be`. */
 async function haproxyView(): Promise<Record<string, View & { raw: string }>> {
   const out: Record<string, View & { raw: string }> = {};
-  for (const f of await statRows()) {
+  for (const f of await hp!.stat()) {
     const px = f.pxname ?? "";
     const name = px.startsWith("t_") ? px : (f.svname ?? "");
     if (f.svname === "BACKEND" || f.svname === "FRONTEND") continue;
@@ -199,7 +171,7 @@ class Weights implements PoolLike {
   }
 }
 
-describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopback backends", () => {
+describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends", () => {
   const pool = new Weights();
 
   beforeAll(async () => {
@@ -246,8 +218,6 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
       agents[name] = { port: await listen(agentServer(reply)), reply };
 
     const lines = [
-      "global",
-      `  stats socket ${join(dir, "stats.sock")} mode 600 level admin`,
       "defaults",
       "  mode http",
       `  timeout connect ${TIMEOUT}ms`,
@@ -270,23 +240,12 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
         `  server s 127.0.0.1:${tcpPorts[t.server]} check inter ${INTER} rise 1 fall 1 weight 100`,
       ]),
     ];
-    writeFileSync(join(dir, "haproxy.cfg"), `${lines.join("\n")}\n`);
-    hp = spawn(haproxy, ["-f", join(dir, "haproxy.cfg"), "-db"], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    hp.stderr?.on("data", (d) => {
-      stderr += d;
-      haproxyLog += d;
-      for (const m of String(d).matchAll(/Server be\/flap is (UP|DOWN)/g)) {
+    hp = await startHaproxy(haproxy, dir, "haproxy", lines, (chunk) => {
+      haproxyLog += chunk;
+      for (const m of chunk.matchAll(/Server be\/flap is (UP|DOWN)/g)) {
         transitions.haproxy.push(`${m[1]?.toLowerCase()} after check ${flapHaproxy.state.served}`);
       }
     });
-    // wait for the stats socket
-    const end = performance.now() + 5000;
-    while (!existsSync(join(dir, "stats.sock"))) {
-      if (hp.exitCode !== null || performance.now() > end)
-        throw new Error(`haproxy did not start:\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
 
     hc = new HealthChecker();
     const common = { inter: INTER, timeout: TIMEOUT, rise: 1, fall: 1, initState: "up" as const };
@@ -327,11 +286,7 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
 
   afterAll(async () => {
     await hc?.stop();
-    if (hp && hp.exitCode === null) {
-      const exited = new Promise((r) => hp?.once("exit", r));
-      hp.kill("SIGTERM");
-      await exited;
-    }
+    await hp?.stop();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     rmSync(dir, { recursive: true, force: true });
   });
@@ -369,7 +324,7 @@ describe.skipIf(!haproxy && !ci)("healthcheck vs HAProxy 2.6 on the same loopbac
       await new Promise((r) => setTimeout(r, INTER));
     }
     if (JSON.stringify(theirs) !== JSON.stringify(mine)) {
-      const rows = (await statRows()).filter((f) => f.pxname === "be");
+      const rows = (await hp!.stat()).filter((f) => f.pxname === "be");
       for (const id of Object.keys(mine)) {
         if (JSON.stringify(mine[id]) !== JSON.stringify(theirs[id])) {
           console.log(id, JSON.stringify(rows.find((f) => f.svname === id)));

@@ -6,9 +6,9 @@
  * thousands of targets are checked every second.
  */
 import net from "node:net";
-import tls from "node:tls";
 import { HealthCheckConfigError, requireInt } from "../errors.js";
 import { type Checker, type CheckResult, down, up } from "../result.js";
+import { openConnection, type TlsOptions } from "./connection.js";
 import { ResponseReader } from "./http-response.js";
 import { checkHost } from "./tcp.js";
 
@@ -74,6 +74,13 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
   const servername = net.isIP(sniName.replace(/^\[|\]$/g, "")) ? undefined : sniName;
   const want = ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(",");
   const sniNote = servername !== undefined ? ` (SNI ${servername})` : "";
+  const tlsOpts: TlsOptions | undefined = secure
+    ? {
+        ...(servername !== undefined ? { servername } : {}),
+        ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+        ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+      }
+    : undefined;
 
   for (const [k, v] of Object.entries(userHeaders)) {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) {
@@ -99,39 +106,24 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
   return ({ signal }) =>
     new Promise<CheckResult>((resolve) => {
       let done = false;
-      let tcpUp = false;
-      let connected = false; // TCP (and TLS) up, request written
       const reader = new ResponseReader(method, 16384, keepBody);
-      const raw = net.connect({ host, port });
-      const socket: net.Socket = secure
-        ? tls.connect({
-            socket: raw,
-            host, // the name or address the certificate is checked against when there is no SNI
-            ...(servername !== undefined ? { servername } : {}),
-            ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
-            rejectUnauthorized: opts.rejectUnauthorized ?? true,
-          })
-        : raw;
       const finish = (r: CheckResult) => {
         if (done) return;
         done = true;
         signal.removeEventListener("abort", onAbort);
-        socket.destroy();
-        raw.destroy();
+        conn.destroy();
         resolve(r);
       };
       const onAbort = () =>
         finish(
           reader.head
             ? down("L7TOUT", "timeout reading the response body", reader.body)
-            : connected
+            : conn.phase === "ready"
               ? down("L7TOUT", `timeout waiting for the response to ${method} ${path}`)
-              : tcpUp && secure
+              : conn.phase === "handshaking"
                 ? down("L6TOUT", "timeout in the TLS handshake")
                 : down("L4TOUT", `timeout connecting to ${host}:${port}`),
         );
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
       const conclude = () => {
         const head = reader.head;
         const text = reader.body.toString("utf8");
@@ -150,25 +142,21 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
         if (st.kind === "done") conclude();
         else if (st.kind === "error") finish(down("L7RSP", `bad HTTP response: ${st.message}`));
       };
-      raw.once("connect", () => {
-        tcpUp = true;
+      const conn = openConnection(host, port, tlsOpts, {
+        ready: () => conn.socket.write(request),
+        data: (chunk) => onState(reader.push(chunk)),
+        end: () => onState(reader.end()),
+        error: (err, phase) => {
+          const what = err.code ?? err.message;
+          if (phase === "connecting") finish(down("L4CON", `${what} connecting to ${host}:${port}`));
+          else if (phase === "handshaking") finish(down("L6RSP", `TLS handshake failed: ${what}${sniNote}`));
+          else if (reader.head)
+            conclude(); // the response is in; a reset while closing does not matter
+          else finish(down("SOCKERR", `${what} before a complete response`));
+        },
       });
-      socket.once(secure ? "secureConnect" : "connect", () => {
-        connected = true;
-        socket.write(request);
-      });
-      socket.on("data", (chunk: Buffer) => onState(reader.push(chunk)));
-      socket.on("end", () => onState(reader.end()));
-      const onError = (err: NodeJS.ErrnoException) => {
-        const what = err.code ?? err.message;
-        if (!tcpUp) finish(down("L4CON", `${what} connecting to ${host}:${port}`));
-        else if (!connected) finish(down("L6RSP", `TLS handshake failed: ${what}${sniNote}`));
-        else if (reader.head)
-          conclude(); // the response is in; a reset while closing does not matter
-        else finish(down("SOCKERR", `${what} before a complete response`));
-      };
-      socket.on("error", onError);
-      if (socket !== raw) raw.on("error", onError);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
     });
 }
 

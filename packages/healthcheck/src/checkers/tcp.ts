@@ -3,10 +3,9 @@
  * `tcp-check expect string|rstring|binary`. Data received is matched cumulatively; a match consumes the
  * received data up to its end, so the next expect sees only what follows.
  */
-import net from "node:net";
-import tls from "node:tls";
 import { HealthCheckConfigError, requireInt } from "../errors.js";
 import { type Checker, type CheckResult, down, up } from "../result.js";
+import { openConnection, type TlsOptions } from "./connection.js";
 
 export type TcpStep = { send: string | Uint8Array } | { expect: string | RegExp | Uint8Array };
 
@@ -16,7 +15,7 @@ export interface TcpCheckOptions {
   /** Steps run in order after the connection is established. None: a plain connect check (L4OK). */
   sequence?: readonly TcpStep[];
   /** Wrap in TLS (HAProxy `check-ssl`); `servername` sets SNI. */
-  tls?: boolean | { servername?: string; ca?: string | Buffer; rejectUnauthorized?: boolean };
+  tls?: boolean | TlsOptions;
   /** Most bytes buffered while waiting for an expect. Default 16384. */
   maxBuffer?: number;
 }
@@ -28,52 +27,33 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
   const port = requireInt("port", opts.port, 1, 65535);
   const maxBuffer = requireInt("maxBuffer", opts.maxBuffer ?? 16384, 1, 16 * 1024 * 1024);
   const steps = (opts.sequence ?? []).map(compileStep);
-  const tlsOpts = opts.tls === true ? {} : opts.tls || undefined;
+  const tlsOpts: TlsOptions | undefined = opts.tls === true ? {} : opts.tls || undefined;
 
   return ({ signal }) =>
     new Promise<CheckResult>((resolve) => {
-      let connected = false; // TCP (and TLS, with `tls`) established
-      let tcpUp = false;
       let done = false;
       let buf = Buffer.alloc(0);
       let i = 0;
-      // TLS runs over a plain socket we open ourselves, so a refused connect (L4CON) and a failed
-      // handshake (L6RSP) can be told apart
-      const raw = net.connect({ host, port });
-      const socket: net.Socket = tlsOpts
-        ? tls.connect({
-            socket: raw,
-            host, // the name or address the certificate is checked against when there is no SNI
-            ...(tlsOpts.servername !== undefined || !net.isIP(host)
-              ? { servername: tlsOpts.servername ?? host }
-              : {}),
-            ...(tlsOpts.ca !== undefined ? { ca: tlsOpts.ca } : {}),
-            rejectUnauthorized: tlsOpts.rejectUnauthorized ?? true,
-          })
-        : raw;
       const finish = (r: CheckResult) => {
         if (done) return;
         done = true;
         signal.removeEventListener("abort", onAbort);
-        socket.destroy();
-        raw.destroy();
+        conn.destroy();
         resolve(r);
       };
       const onAbort = () =>
         finish(
-          connected
+          conn.phase === "ready"
             ? down(steps.length ? "L7TOUT" : "L4TOUT", `timeout waiting for ${label(steps[i])}`, buf)
-            : tcpUp
+            : conn.phase === "handshaking"
               ? down("L6TOUT", "timeout in the TLS handshake")
               : down("L4TOUT", `timeout connecting to ${host}:${port}`),
         );
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
       const advance = () => {
         while (!done && i < steps.length) {
           const step = steps[i]!;
           if ("send" in step) {
-            socket.write(step.send);
+            conn.socket.write(step.send);
             i++;
             continue;
           }
@@ -85,35 +65,25 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
         if (!done)
           finish(up(steps.length ? "L7OK" : "L4OK", steps.length ? "sequence passed" : "connected", buf));
       };
-      const onTcp = () => {
-        tcpUp = true;
-      };
-      raw.once("connect", onTcp);
-      if (socket !== raw) socket.once("connect", onTcp);
-      if (socket !== raw) {
-        raw.on("error", (err: NodeJS.ErrnoException) => {
-          if (!tcpUp) finish(down("L4CON", `${err.code ?? err.message} connecting to ${host}:${port}`));
-        });
-      }
-      socket.once(tlsOpts ? "secureConnect" : "connect", () => {
-        connected = true;
-        advance();
+      const conn = openConnection(host, port, tlsOpts, {
+        ready: advance,
+        data: (chunk) => {
+          buf = Buffer.concat([buf, chunk]);
+          if (buf.length > maxBuffer) {
+            return finish(down("L7RSP", `no match for ${label(steps[i])} in ${maxBuffer} bytes`, buf));
+          }
+          advance();
+        },
+        end: () => finish(down("L7RSP", `connection closed while waiting for ${label(steps[i])}`, buf)),
+        error: (err, phase) => {
+          const what = err.code ?? err.message;
+          if (phase === "connecting") return finish(down("L4CON", `${what} connecting to ${host}:${port}`));
+          if (phase === "handshaking") return finish(down("L6RSP", `TLS handshake failed: ${what}`));
+          finish(down("SOCKERR", `${what} while waiting for ${label(steps[i])}`, buf));
+        },
       });
-      socket.on("data", (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk]);
-        if (buf.length > maxBuffer) {
-          return finish(down("L7RSP", `no match for ${label(steps[i])} in ${maxBuffer} bytes`, buf));
-        }
-        advance();
-      });
-      socket.on("end", () => {
-        finish(down("L7RSP", `connection closed while waiting for ${label(steps[i])}`, buf));
-      });
-      socket.on("error", (err: NodeJS.ErrnoException) => {
-        if (!tcpUp) return finish(down("L4CON", `${err.code ?? err.message} connecting to ${host}:${port}`));
-        if (!connected) return finish(down("L6RSP", `TLS handshake failed: ${err.code ?? err.message}`));
-        finish(down("SOCKERR", `${err.code ?? err.message} while waiting for ${label(steps[i])}`, buf));
-      });
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
     });
 }
 

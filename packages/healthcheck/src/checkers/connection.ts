@@ -1,0 +1,88 @@
+/**
+ * A check's connection: plain TCP, optionally with TLS on top, that knows how far it got — so a refused
+ * connect (L4), a failed handshake (L6) and a failure after that (L7) can be told apart, as HAProxy does.
+ */
+import net from "node:net";
+import tls from "node:tls";
+
+export interface TlsOptions {
+  /** SNI. Default: `host` when it is a name; none for an IP address. */
+  servername?: string;
+  ca?: string | Buffer;
+  /** Verify the certificate (against `servername`, else `host`). Default true. */
+  rejectUnauthorized?: boolean;
+}
+
+export type ConnectionPhase = "connecting" | "handshaking" | "ready";
+
+export interface CheckConnection {
+  /** Read and write here (the TLS socket with TLS). */
+  readonly socket: net.Socket;
+  readonly phase: ConnectionPhase;
+  /** TCP is up (whatever TLS is doing). */
+  readonly tcpUp: boolean;
+  destroy(): void;
+}
+
+export interface ConnectionEvents {
+  ready(): void;
+  data(chunk: Buffer): void;
+  end(): void;
+  /** `phase` is where the connection was when it failed. */
+  error(err: NodeJS.ErrnoException, phase: ConnectionPhase): void;
+}
+
+export function openConnection(
+  host: string,
+  port: number,
+  tlsOpts: TlsOptions | undefined,
+  on: ConnectionEvents,
+): CheckConnection {
+  let phase: ConnectionPhase = "connecting";
+  let failed = false;
+  const raw = net.connect({ host, port });
+  const sni = tlsOpts?.servername ?? (net.isIP(host) ? undefined : host);
+  const socket: net.Socket = tlsOpts
+    ? tls.connect({
+        socket: raw,
+        host, // what the certificate is checked against when there is no SNI
+        ...(sni !== undefined ? { servername: sni } : {}),
+        ...(tlsOpts.ca !== undefined ? { ca: tlsOpts.ca } : {}),
+        rejectUnauthorized: tlsOpts.rejectUnauthorized ?? true,
+      })
+    : raw;
+  const fail = (err: NodeJS.ErrnoException) => {
+    if (failed) return;
+    failed = true;
+    on.error(err, phase);
+  };
+  raw.once("connect", () => {
+    if (!tlsOpts) {
+      phase = "ready";
+      on.ready();
+    } else phase = "handshaking";
+  });
+  if (tlsOpts) {
+    socket.once("secureConnect", () => {
+      phase = "ready";
+      on.ready();
+    });
+    raw.on("error", fail);
+  }
+  socket.on("error", fail);
+  socket.on("data", (chunk: Buffer) => on.data(chunk));
+  socket.on("end", () => on.end());
+  return {
+    socket,
+    get phase() {
+      return phase;
+    },
+    get tcpUp() {
+      return phase !== "connecting";
+    },
+    destroy() {
+      socket.destroy();
+      raw.destroy();
+    },
+  };
+}
