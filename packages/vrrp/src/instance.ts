@@ -532,10 +532,11 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
 
   private announceBurst(repeat: number): void {
     const vips = this.config.virtualAddresses;
-    // announcements run beside the VIP work (like keepalived, right after the first advert), in their own order
-    const sent = this.sends;
+    // keepalived's order: the advert, then the VIPs, then the announcements (a neighbour that learns the VIP's
+    // new MAC must find the address there); announcements queue apart from later VIP work
+    const ready = this.work;
     this.garps = this.garps
-      .then(() => sent)
+      .then(() => ready)
       .then(() => this.announcer.announce(vips, this.vipContext(), repeat))
       .catch((e: unknown) => this.fail(e));
   }
