@@ -3,11 +3,15 @@
  * foreground on 127.0.0.1 with a stats socket) and by @lbkit/healthcheck. For every server the state
  * (UP/DOWN/DRAIN/MAINT), the check status code (L7OK, L7STS, L7TOUT, L7RSP, SOCKERR, L4OK, L4CON) and the
  * weight set by the agent must be what HAProxy reports — for HTTP checks, agent checks and tcp-check
- * send/expect sequences. HAProxy comes from scripts/system-deps.sh; under CI=true a missing
+ * send/expect sequences and HTTPS checks with SNI and certificate verification (check-ssl verify required
+ * check-sni). HAProxy comes from scripts/system-deps.sh; under CI=true a missing
  * haproxy fails the suite, elsewhere the suite is skipped with the reason printed.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,6 +99,8 @@ const TCP: Record<string, TcpScenario> = {
   t_refused: { server: "none", haproxy: [], sequence: [] },
 };
 const tcpPorts: Record<string, number> = {};
+/** HTTPS servers checked with SNI and certificate verification (HAProxy check-ssl verify required). */
+const TLS: Record<string, { port: number; sni: string; ca: string; caFile: string }> = {};
 
 function tcpServer(kind: TcpScenario["server"]): net.Server {
   return net.createServer((s) => {
@@ -193,6 +199,38 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
       reset: await listen(httpServer((q) => q.socket.resetAndDestroy())),
       closed: closedPort,
     };
+    // HTTPS with SNI: a self-signed certificate for health.test, made here with openssl
+    const certFile = join(dir, "cert.pem");
+    const keyFile = join(dir, "key.pem");
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=health.test",
+        "-addext",
+        "subjectAltName=DNS:health.test",
+        "-keyout",
+        keyFile,
+        "-out",
+        certFile,
+      ],
+      { stdio: "pipe" },
+    );
+    const cert = readFileSync(certFile, "utf8");
+    const tlsPort = await listen(
+      https.createServer({ cert, key: readFileSync(keyFile, "utf8") }, (_q, s) => s.end("tls ok")),
+    );
+    TLS.tls_ok = { port: tlsPort, sni: "health.test", ca: cert, caFile: certFile };
+    TLS.tls_wrong_sni = { port: tlsPort, sni: "other.test", ca: cert, caFile: certFile };
     const flapHaproxyPort = await listen(flapHaproxy.server);
     const flapOursPort = await listen(flapOurs.server);
     for (const kind of ["redis", "redis-err", "silent", "role", "banner"] as const) {
@@ -233,6 +271,10 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
         ([n, a]) =>
           `  server ${n} 127.0.0.1:${backends.ok} check agent-check agent-port ${a.port} agent-inter ${INTER}`,
       ),
+      ...Object.entries(TLS).map(
+        ([n, t]) =>
+          `  server ${n} 127.0.0.1:${t.port} check check-ssl verify required ca-file ${t.caFile} check-sni ${t.sni}`,
+      ),
       ...Object.entries(TCP).flatMap(([n, t]) => [
         `backend ${n}`,
         "  mode tcp",
@@ -251,6 +293,21 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
     const common = { inter: INTER, timeout: TIMEOUT, rise: 1, fall: 1, initState: "up" as const };
     for (const [n, p] of Object.entries(backends)) {
       hc.add({ id: n, check: httpCheck({ host: "127.0.0.1", port: p, path: "/health" }), ...common });
+      pool.servers.set(n, { initialWeight: 100, weight: 100, state: "up" });
+    }
+    for (const [n, t] of Object.entries(TLS)) {
+      hc.add({
+        id: n,
+        check: httpCheck({
+          host: "127.0.0.1",
+          port: t.port,
+          path: "/health",
+          https: true,
+          servername: t.sni,
+          ca: t.ca,
+        }),
+        ...common,
+      });
       pool.servers.set(n, { initialWeight: 100, weight: 100, state: "up" });
     }
     for (const [n, a] of Object.entries(agents)) {
@@ -339,6 +396,8 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
       hang: { state: "down", code: "L7TOUT" },
       reset: { state: "down", code: "SOCKERR" },
       closed: { state: "down", code: "L4CON" },
+      tls_ok: { state: "up", code: "L7OK" },
+      tls_wrong_sni: { state: "down", code: "L6RSP" },
       a50: { state: "up", weight: 50 },
       a0: { state: "up", weight: 0 },
       a300: { state: "up", weight: 256 },
