@@ -16,6 +16,7 @@ export {
   trackPriority,
 } from "./bind/vrrp-priority.js";
 export { type AgentCheckOptions, agentCheck, parseAgentReply } from "./checkers/agent.js";
+export type { ConnectionPhase, TlsOptions } from "./checkers/connection.js";
 export { type CustomOutcome, customCheck } from "./checkers/custom.js";
 export { type ExecCheckOptions, execCheck } from "./checkers/exec.js";
 export { type HttpCheckOptions, httpCheck, parseStatus } from "./checkers/http.js";
