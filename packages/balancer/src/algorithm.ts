@@ -34,6 +34,11 @@ export interface AlgorithmEnv {
  */
 export interface Algorithm {
   readonly name: string;
+  /**
+   * Weights are taken as they are when a server joins (HAProxy's static algorithms: static-rr, map-based
+   * hashing; also Maglev here, whose table is rebuilt on every change): the pool then skips slow start.
+   */
+  readonly staticWeights?: boolean;
   add(server: Server): void;
   remove(server: Server): void;
   /** The server's effective weight changed (it stays usable). Default: remove + add. */

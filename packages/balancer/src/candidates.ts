@@ -15,8 +15,10 @@ export function* fallbackCandidates(
   seen: Set<ServerEntry>,
   deferred: ServerEntry[],
 ): Generator<ServerEntry, void, undefined> {
-  const offer = (s: ServerEntry): boolean => {
-    if (seen.has(s) || !s.usable) return false;
+  // the caller may await between candidates, and the pool may change meanwhile: offer only servers the tier
+  // still holds (a removed server keeps its last state, so `usable` alone is not enough)
+  const offer = (s: ServerEntry | undefined): s is ServerEntry => {
+    if (!s || seen.has(s) || !live(tier, s)) return false;
     seen.add(s);
     if (s.full) {
       deferred.push(s);
@@ -31,7 +33,12 @@ export function* fallbackCandidates(
   const start = first.tierPos >= 0 ? first.tierPos + 1 : 0;
   for (let i = 0; i < list.length; i++) {
     const s = list[(start + i) % list.length];
-    if (s && offer(s)) yield s;
+    if (offer(s)) yield s;
   }
-  yield* deferred;
+  for (const s of deferred) if (live(tier, s)) yield s;
+}
+
+/** In the tier and usable now. */
+export function live(tier: Tier, s: ServerEntry): boolean {
+  return tier.has(s) && s.usable;
 }

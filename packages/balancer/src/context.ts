@@ -29,7 +29,8 @@ export function header(ctx: PickContext, name: string): string | undefined {
   }
   const v = (h as Record<string, string | readonly string[] | undefined>)[lower];
   if (v === undefined) return undefined;
-  return typeof v === "string" ? v : v.join(", ");
+  // repeated headers fold with ", ", except Cookie, whose pairs are separated by "; "
+  return typeof v === "string" ? v : v.join(lower === "cookie" ? "; " : ", ");
 }
 
 export function cookie(ctx: PickContext, name: string): string | undefined {

@@ -14,13 +14,13 @@ describe("parseAlgorithm reads HAProxy's balance line", () => {
     ["uri depth 2 whole", "uri"],
     ["uri len 10 path-only hash-type maglev", "uri (maglev)"],
     ["url_param userid", "url_param(userid)"],
-    ["url_param(userid) check_post", "url_param(userid)"],
     ["hdr(host) use_domain_only", "hdr(host)"],
     ["rdp-cookie", "rdp-cookie(mstshash)"],
     ["rdp-cookie(user)", "rdp-cookie(user)"],
     ["hash hash-type jump", "hash (jump)"],
     ["consistent hash-balance-factor 125", "hash (consistent)"],
     ["maglev", "hash (maglev)"],
+    ["ketama", "hash (consistent)"],
     ["jump", "hash (jump)"],
     ["peak-ewma", "peak-ewma"],
   ])("%s", (spec, name) => {
@@ -35,6 +35,7 @@ describe("parseAlgorithm reads HAProxy's balance line", () => {
     ["roundrobin hash-type consistent", /hash-type does not apply to roundrobin/],
     ["uri depth", /depth needs an integer/],
     ["first extra", /unexpected "extra"/],
+    ["url_param userid check_post", /check_post .* is not supported/],
   ])("rejects %s", (spec, message) => {
     expect(() => parseAlgorithm(spec)).toThrow(message);
   });

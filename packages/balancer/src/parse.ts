@@ -35,6 +35,7 @@ export const ALGORITHM_NAMES = [
   "rdp-cookie(<name>)",
   "hash",
   "consistent",
+  "ketama",
   "maglev",
   "jump",
   "peak-ewma",
@@ -60,8 +61,11 @@ export function parseAlgorithm(spec: string): AlgorithmFactory {
     if (w === "hash-type") hashOptions.hashType = oneOf(spec, words[++i]);
     else if (w === "hash-balance-factor") hashOptions.balanceFactor = num(spec, w, words[++i]);
     else if (w === "len" || w === "depth") numbers.set(w, num(spec, w, words[++i]));
-    else if (w === "whole" || w === "path-only" || w === "use_domain_only" || w === "check_post")
-      flags.add(w);
+    else if (w === "check_post")
+      throw configError(
+        `check_post in ${show(spec)} is not supported: lbkit hashes what the request line and headers carry, not bodies`,
+      );
+    else if (w === "whole" || w === "path-only" || w === "use_domain_only") flags.add(w);
     else if (positional === undefined && !w.includes("(")) positional = w;
     else throw configError(`unexpected ${show(w)} in algorithm ${show(spec)}`);
   }
@@ -112,7 +116,7 @@ export function parseAlgorithm(spec: string): AlgorithmFactory {
         len: numbers.get("len") ?? 0,
       });
     case "url_param":
-      allow("<name>", "check_post");
+      allow("<name>");
       return urlParam(required(spec, arg ?? positional), hashOptions);
     case "hdr":
       allow("use_domain_only");

@@ -317,3 +317,129 @@ describe("a user-written algorithm", () => {
     expect(pool.stats().algorithm).toBe("shortest-id");
   });
 });
+
+describe("the pool changing while a caller walks the candidates (it may await between them)", () => {
+  it("never yields a removed or down server, deferred ones included", () => {
+    const pool = new Pool({ servers: [{ id: "a", maxConn: 1 }, { id: "b" }, { id: "c" }] });
+    pool.acquire("a");
+    const it = pool.candidates();
+    const first = it.next().value!;
+    expect(first.id).not.toBe("a");
+    pool.remove("a"); // deferred (full) — now gone
+    pool.setState(first.id === "b" ? "c" : "b", "down");
+    expect([...it].map((s) => s.id)).toEqual([]);
+  });
+
+  it("survives a ring rebuilt under a walking iterator", () => {
+    const pool = new Pool({
+      algorithm: "consistent",
+      servers: Array.from({ length: 20 }, (_, i) => ({ id: `s${i}` })),
+    });
+    for (let k = 0; k < 50; k++) {
+      const it = pool.candidates({ key: `k${k}` });
+      it.next();
+      it.next();
+      for (let i = 0; i < 20; i++) if (pool.get(`s${i}`) && i % 3 !== 0) pool.remove(`s${i}`);
+      const rest = [...it];
+      for (const s of rest) expect(pool.get(s.id)).toBeDefined();
+      for (let i = 0; i < 20; i++) if (!pool.get(`s${i}`)) pool.add({ id: `s${i}` });
+    }
+  });
+});
+
+describe("slow start edge cases", () => {
+  const ramping = (options: ConstructorParameters<typeof Pool>[0] = {}) => {
+    const clock = new FakeClock();
+    const pool = new Pool({
+      clock,
+      slowStart: 10_000,
+      servers: [
+        { id: "a", weight: 2 },
+        { id: "b", weight: 2 },
+      ],
+      ...options,
+    });
+    pool.setState("b", "down");
+    pool.setState("b", "up");
+    return { clock, pool };
+  };
+
+  it("takes a weight change during the ramp on the ramp's own schedule", () => {
+    const { clock, pool } = ramping();
+    clock.advance(1_000);
+    pool.setWeight("b", 200);
+    const seen: number[] = [];
+    for (let t = 0; t <= 10; t++) {
+      pool.pick();
+      seen.push(pool.get("b")!.effectiveWeight);
+      clock.advance(1_000);
+    }
+    // 5% steps of the linear ramp to 200, from where the ramp is (10% in), never stuck at the old schedule
+    expect(seen).toEqual([20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 200]);
+  });
+
+  it("keeps warming up through a drain, and ends the ramp on down or maint", () => {
+    const { clock, pool } = ramping({
+      servers: [
+        { id: "a", weight: 100 },
+        { id: "b", weight: 100 },
+      ],
+    });
+    clock.advance(1_000);
+    pool.setState("b", "drain");
+    pool.setState("b", "up");
+    expect(pool.get("b")!.effectiveWeight).toBe(10);
+    clock.advance(4_000);
+    pool.refresh();
+    expect(pool.get("b")!.effectiveWeight).toBe(50);
+    pool.setState("b", "maint");
+    pool.setState("b", "up");
+    expect(pool.get("b")!.effectiveWeight).toBe(1);
+  });
+
+  it("changes an algorithm's weight at most 20 times per ramp", () => {
+    const { clock, pool } = ramping({
+      servers: [
+        { id: "a", weight: 256 },
+        { id: "b", weight: 256 },
+      ],
+    });
+    const weights = new Set<number>();
+    for (let t = 0; t < 10_000; t += 7) {
+      clock.t = t;
+      pool.pick();
+      weights.add(pool.get("b")!.effectiveWeight);
+    }
+    expect(weights.size).toBeLessThanOrEqual(20);
+  });
+
+  it("does not apply to static algorithms (static-rr, map-based, Maglev), as in HAProxy", () => {
+    for (const algorithm of ["static-rr", "source", "maglev"]) {
+      const { pool } = ramping({
+        algorithm,
+        servers: [
+          { id: "a", weight: 10 },
+          { id: "b", weight: 10 },
+        ],
+      });
+      expect(pool.get("b")!.effectiveWeight, algorithm).toBe(10);
+      let b = 0;
+      for (let i = 0; i < 2_000; i++)
+        if (idOf(pool.pick({ source: `198.18.0.${i % 250}:${i}`, key: `k${i}` })) === "b") b++;
+      expect(b / 2_000, algorithm).toBeGreaterThan(0.4);
+    }
+  });
+});
+
+describe("latencies", () => {
+  it("ignores a missing, negative or non-finite latency and measures instead", () => {
+    const clock = new FakeClock();
+    const pool = new Pool({ clock, algorithm: "peak-ewma", servers: [{ id: "a" }] });
+    for (const latencyMs of [Number.NaN, Number.POSITIVE_INFINITY, -5]) {
+      const lease = pool.acquire("a");
+      clock.advance(10);
+      lease.release({ latencyMs });
+    }
+    expect(pool.get("a")!.stats.totalLatencyMs).toBe(30);
+  });
+});

@@ -7,7 +7,7 @@ import {
 } from "./algorithm.js";
 import { first as firstAlgorithm } from "./algorithms/first.js";
 import { roundRobin } from "./algorithms/roundrobin.js";
-import { fallbackCandidates } from "./candidates.js";
+import { fallbackCandidates, live } from "./candidates.js";
 import { EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context.js";
 import { configError, show } from "./errors.js";
 import { parseAlgorithm } from "./parse.js";
@@ -20,7 +20,7 @@ import {
   type ServerSpec,
   type ServerState,
 } from "./server.js";
-import { rampStep, rampWeight } from "./slow-start.js";
+import { ramp } from "./slow-start.js";
 import { Tier } from "./tier.js";
 
 export interface PoolOptions<M = unknown> {
@@ -163,18 +163,17 @@ export class Pool<M = unknown> {
     if (previous === state) return;
     this.change(entry, () => {
       entry.state = state;
-      const duration = entry.slowStart ?? this.slowStart;
+      const duration = this.slowStartOf(entry);
       if (
         state === "up" &&
         (previous === "down" || previous === "maint") &&
         duration > 0 &&
         entry.weight > 0
       ) {
-        const now = this.clock.now();
-        entry.rampStart = now;
+        entry.rampStart = this.clock.now();
         this.ramping.add(entry);
-        this.nextRampAt = Math.min(this.nextRampAt, now + rampStep(entry.weight, duration));
-      } else if (state !== "up") {
+      } else if (state === "down" || state === "maint") {
+        // a drain keeps the warm-up going: only failing or leaving ends it
         entry.rampStart = undefined;
         this.ramping.delete(entry);
       }
@@ -190,9 +189,10 @@ export class Pool<M = unknown> {
     const tier = this.activeTier();
     const first = tier?.algorithm.pick(ctx) as ServerEntry<M> | undefined;
     if (!tier || !first) return this.none();
-    if (first.usable && !first.full) return this.chosen(first);
+    const firstLive = live(tier, first);
+    if (firstLive && !first.full) return this.chosen(first);
     const seen = new Set<Entry>([first]);
-    const deferred: Entry[] = first.usable ? [first] : [];
+    const deferred: Entry[] = firstLive ? [first] : [];
     for (const s of fallbackCandidates(tier, ctx, first, seen, deferred))
       return this.chosen(s as ServerEntry<M>);
     return this.none();
@@ -211,11 +211,12 @@ export class Pool<M = unknown> {
       seen.add(persisted);
       yield this.counted(persisted);
     }
+    // the caller may have awaited: the tier is chosen after the persisted server was tried
     const tier = this.activeTier();
     const first = tier?.algorithm.pick(ctx) as ServerEntry<M> | undefined;
     if (!tier || !first) return;
     const deferred: Entry[] = [];
-    if (!seen.has(first) && first.usable) {
+    if (!seen.has(first) && live(tier, first)) {
       seen.add(first);
       if (first.full) deferred.push(first);
       else yield this.counted(first);
@@ -244,7 +245,10 @@ export class Pool<M = unknown> {
         stats.inFlight--;
         this.inFlightTotal--;
         const ok = outcome.ok ?? true;
-        const latencyMs = outcome.latencyMs ?? this.clock.now() - startedAt;
+        const given = outcome.latencyMs;
+        // a missing, negative or non-finite latency is replaced by the measured one
+        const latencyMs =
+          given !== undefined && Number.isFinite(given) && given >= 0 ? given : this.clock.now() - startedAt;
         if (ok) stats.completed++;
         else stats.failed++;
         stats.totalLatencyMs += latencyMs;
@@ -339,29 +343,32 @@ export class Pool<M = unknown> {
     else if (usable && previous !== entry.effectiveWeight) tier.reweight(entry, previous);
   }
 
+  /** Slow start applies to dynamic algorithms only, as in HAProxy (static-rr, map-based and Maglev take weights as they are). */
+  private slowStartOf(entry: ServerEntry<M>): number {
+    if (this.tierOf(entry).algorithm.staticWeights) return 0;
+    return entry.slowStart ?? this.slowStart;
+  }
+
+  /** The server's effective weight at `now`; schedules the next ramp step, or ends the ramp. */
   private rampedWeight(entry: ServerEntry<M>, now: number): number {
     if (entry.rampStart === undefined) return entry.weight;
-    const duration = entry.slowStart ?? this.slowStart;
-    const weight = rampWeight(entry.weight, now - entry.rampStart, duration);
-    if (weight === entry.weight) {
+    const r = ramp(entry.weight, now - entry.rampStart, this.slowStartOf(entry));
+    if (r.next === undefined) {
       entry.rampStart = undefined;
       this.ramping.delete(entry);
-    }
-    return weight;
+    } else this.nextRampAt = Math.min(this.nextRampAt, entry.rampStart + r.next);
+    return r.weight;
   }
 
   private advanceRamps(): void {
     if (this.ramping.size === 0) return;
     const now = this.clock.now();
     if (now < this.nextRampAt) return;
-    let next = Number.POSITIVE_INFINITY;
+    this.nextRampAt = Number.POSITIVE_INFINITY;
     for (const entry of [...this.ramping]) {
       this.change(entry, () => {
         entry.effectiveWeight = this.rampedWeight(entry, now);
       });
-      if (entry.rampStart !== undefined)
-        next = Math.min(next, now + rampStep(entry.weight, entry.slowStart ?? this.slowStart));
     }
-    this.nextRampAt = next;
   }
 }

@@ -86,3 +86,20 @@ describe("hash algorithms", () => {
     );
   });
 });
+
+describe("ketama ring size", () => {
+  it("re-sizes once when a pool that started small grows, instead of keeping thousands of points per weight", () => {
+    const pool = new Pool({ algorithm: "consistent", servers: [{ id: "seed" }] });
+    pool.pick({ key: "x" });
+    for (let i = 0; i < 30; i++) pool.add({ id: `s${i}`, weight: 100 });
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 30_000; i++) {
+      const id = idOf(pool.pick({ key: `k${i}` }));
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    // 3001 units of weight: at least 40 points each, not the 16384 a one-server ring was sized with
+    const share = (counts.get("s0") ?? 0) / 30_000;
+    expect(share).toBeGreaterThan(0.02);
+    expect(share).toBeLessThan(0.05);
+  });
+});

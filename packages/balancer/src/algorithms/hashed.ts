@@ -58,6 +58,8 @@ export class Hashed implements Algorithm {
     private readonly key: KeyFn,
     private readonly mapping: HashMapping,
     balanceFactor: number | undefined,
+    /** map-based and Maglev rebuild their table on any weight change: no slow start for them */
+    readonly staticWeights: boolean,
   ) {
     this.bound = balanceFactor === undefined ? undefined : new LoadBound(balanceFactor);
   }
@@ -101,7 +103,7 @@ export class Hashed implements Algorithm {
 function mappingFor(
   algorithm: string,
   options: HashOptions,
-): { mapping: () => HashMapping; factor?: number } {
+): { mapping: () => HashMapping; factor?: number; staticWeights: boolean } {
   const type = options.hashType ?? "map-based";
   if (!HASH_TYPES.includes(type))
     throw configError(`${algorithm}: hashType ${show(type)} is not one of ${HASH_TYPES.join(", ")}`);
@@ -132,7 +134,8 @@ function mappingFor(
         return new JumpHash();
     }
   };
-  return factor === undefined ? { mapping } : { mapping, factor };
+  const staticWeights = type === "map-based" || type === "maglev";
+  return factor === undefined ? { mapping, staticWeights } : { mapping, factor, staticWeights };
 }
 
 function hashFactory(
@@ -142,9 +145,9 @@ function hashFactory(
   extraKeys: readonly string[] = [],
 ): AlgorithmFactory {
   checkOptions(name, options, [...HASH_OPTION_KEYS, ...extraKeys]);
-  const { mapping, factor } = mappingFor(name, options);
+  const { mapping, factor, staticWeights } = mappingFor(name, options);
   const label = options.hashType && options.hashType !== "map-based" ? `${name} (${options.hashType})` : name;
-  return { name: label, create: () => new Hashed(label, key, mapping(), factor) };
+  return { name: label, create: () => new Hashed(label, key, mapping(), factor, staticWeights) };
 }
 
 export interface HashKeyOptions extends HashOptions {

@@ -2,77 +2,64 @@ import { fmix32, hash32 } from "../hash.js";
 import type { Server } from "../server.js";
 import type { HashMapping } from "./mapping.js";
 
-/**
- * Ketama consistent-hash ring: each server owns `pointsPerWeight × weight` points (ketama's 'points per server'); a key goes to the first
- * point at or after its hash. Adding a server, removing one or changing a weight only merges or filters that
- * server's points (no re-hashing of the others), and only the keys on those points move.
- */
-/** A ring sized at its first lookup holds at least this many points... */
+/** A ring whose points per weight are chosen from the pool holds at least this many points... */
 export const MIN_RING_POINTS = 16_384;
 /** ...and at least this many per unit of weight (ketama's 160 per server is 40 hashes × 4). */
 export const MIN_POINTS_PER_WEIGHT = 40;
-
-/** Servers a ring can be first built with at once (2^21), from the float64 packing below. */
+/** Servers a ring can be rebuilt with at once (2^21), from the float64 packing in `rebuild`. */
 const SERVER_SLOTS = 2 ** 21;
 
+/**
+ * Ketama consistent-hash ring: each server owns `pointsPerWeight × weight` points (ketama's "points per
+ * server"); a key goes to the first point at or after its hash. Adding a server, removing one or changing a
+ * weight merges or filters only that server's points (no re-hashing of the others), so only the keys on those
+ * points move.
+ *
+ * Points per weight are fixed by the `points` option, or chosen from the pool: enough for a ring of
+ * {@link MIN_RING_POINTS} (at least {@link MIN_POINTS_PER_WEIGHT}), so a small pool balances well and a large one
+ * stays small. When the total weight later moves 4× away from what the ring was sized for, the ring is
+ * re-sized once at the next lookup (keys on the dropped or added points move; the rest stay).
+ */
 export class KetamaRing implements HashMapping {
   private hashes = new Uint32Array(0);
   private owners: Server[] = [];
-  private readonly points = new Map<Server, number>();
-
+  /** Members and the weight their points were built for. */
+  private readonly weights = new Map<Server, number>();
+  private total = 0;
   private pointsPerWeight: number;
-  private pending: Server[] | undefined = [];
+  private readonly auto: boolean;
+  /** The ring must be rebuilt (from `weights`) before the next lookup. */
+  private stale = true;
 
-  /**
-   * `pointsPerWeight` fixed, or undefined: then it is chosen at the first lookup so the ring holds at least
-   * {@link MIN_RING_POINTS} points (at least {@link MIN_POINTS_PER_WEIGHT} per unit of weight) and stays fixed
-   * after that, so small pools balance well and large ones stay small.
-   */
   constructor(pointsPerWeight: number | undefined) {
+    this.auto = pointsPerWeight === undefined;
     this.pointsPerWeight = pointsPerWeight ?? 0;
-    if (pointsPerWeight !== undefined) this.pending = undefined;
   }
 
   get size(): number {
-    return this.points.size;
+    return this.weights.size;
+  }
+
+  /** Points on the ring now, for inspection and tests. */
+  get ringSize(): number {
+    this.fresh();
+    return this.hashes.length;
   }
 
   add(server: Server): void {
-    if (this.pending) {
-      this.pending.push(server);
-      return;
-    }
-    this.points.set(server, 0);
-    this.grow(server, server.effectiveWeight * this.pointsPerWeight);
+    this.setWeight(server, server.effectiveWeight);
   }
 
   remove(server: Server): void {
-    if (this.pending) {
-      this.pending = this.pending.filter((s) => s !== server);
-      return;
-    }
-    if (!this.points.has(server)) return;
-    this.points.delete(server);
-    this.filter((s) => s !== server);
+    if (this.weights.has(server)) this.setWeight(server, undefined);
   }
 
   reweight(server: Server): void {
-    if (this.pending) return; // sized and built at the first lookup, from the weights then
-    const have = this.points.get(server);
-    if (have === undefined) return;
-    const want = server.effectiveWeight * this.pointsPerWeight;
-    if (want > have) this.grow(server, want);
-    else if (want < have) {
-      // drop the highest-numbered points, so growing back later restores exactly the same ring
-      const drop = new Set<number>();
-      for (let i = want; i < have; i++) drop.add(pointHash(server, i));
-      this.points.set(server, want);
-      this.filter((s, h) => s !== server || !drop.has(h));
-    }
+    if (this.weights.has(server)) this.setWeight(server, server.effectiveWeight);
   }
 
   owner(hash: number): Server | undefined {
-    if (this.pending) this.size_();
+    this.fresh();
     const n = this.hashes.length;
     if (n === 0) return undefined;
     const i = this.lowerBound(hash);
@@ -80,13 +67,16 @@ export class KetamaRing implements HashMapping {
   }
 
   *walk(hash: number): Generator<Server> {
-    if (this.pending) this.size_();
-    const n = this.hashes.length;
+    this.fresh();
+    // the ring may be rebuilt while a caller holds this iterator: walk the arrays as they were
+    const owners = this.owners;
+    const n = owners.length;
     if (n === 0) return;
+    const members = this.weights.size;
     const seen = new Set<Server>();
     const start = this.lowerBound(hash);
-    for (let k = 0; k < n && seen.size < this.points.size; k++) {
-      const s = this.owners[(start + k) % n]!;
+    for (let k = 0; k < n && seen.size < members; k++) {
+      const s = owners[(start + k) % n]!;
       if (!seen.has(s)) {
         seen.add(s);
         yield s;
@@ -94,20 +84,49 @@ export class KetamaRing implements HashMapping {
     }
   }
 
-  /** Choose points per weight from the pool as it is at the first lookup, then build the ring once. */
-  private size_(): void {
-    const servers = this.pending!;
-    this.pending = undefined;
-    const total = servers.reduce((sum, s) => sum + s.effectiveWeight, 0);
-    this.pointsPerWeight = Math.max(MIN_POINTS_PER_WEIGHT, Math.ceil(MIN_RING_POINTS / Math.max(total, 1)));
+  private setWeight(server: Server, weight: number | undefined): void {
+    const old = this.weights.get(server) ?? 0;
+    if (weight === undefined) this.weights.delete(server);
+    else this.weights.set(server, weight);
+    this.total += (weight ?? 0) - old;
+    if (this.stale) return;
+    if (this.auto && this.resizeDue()) {
+      this.stale = true;
+      return;
+    }
+    const have = old * this.pointsPerWeight;
+    const want = (weight ?? 0) * this.pointsPerWeight;
+    if (weight === undefined) this.filter((s) => s !== server);
+    else if (want > have) this.grow(server, have, want);
+    else if (want < have) {
+      // drop the highest-numbered points, so growing back later restores exactly the same ring
+      const drop = new Set<number>();
+      for (let i = want; i < have; i++) drop.add(pointHash(server, i));
+      this.filter((s, h) => s !== server || !drop.has(h));
+    }
+  }
+
+  private wantedPointsPerWeight(): number {
+    return Math.max(MIN_POINTS_PER_WEIGHT, Math.ceil(MIN_RING_POINTS / Math.max(this.total, 1)));
+  }
+
+  private resizeDue(): boolean {
+    const want = this.wantedPointsPerWeight();
+    return want > 4 * this.pointsPerWeight || 4 * want < this.pointsPerWeight;
+  }
+
+  private fresh(): void {
+    if (!this.stale) return;
+    this.stale = false;
+    if (this.auto) this.pointsPerWeight = this.wantedPointsPerWeight();
+    const servers = [...this.weights.keys()];
     // pack (hash, server index) into one float64 (32 + 21 bits) so a native typed-array sort does the work
     let count = 0;
-    for (const s of servers) count += s.effectiveWeight * this.pointsPerWeight;
+    for (const w of this.weights.values()) count += w * this.pointsPerWeight;
     const packed = new Float64Array(count);
     let k = 0;
     servers.forEach((s, index) => {
-      const want = s.effectiveWeight * this.pointsPerWeight;
-      this.points.set(s, want);
+      const want = this.weights.get(s)! * this.pointsPerWeight;
       for (let i = 0; i < want; i++) packed[k++] = pointHash(s, i) * SERVER_SLOTS + index;
     });
     packed.sort();
@@ -134,9 +153,7 @@ export class KetamaRing implements HashMapping {
   }
 
   /** Merge points have..want-1 of `server` into the ring. */
-  private grow(server: Server, want: number): void {
-    const have = this.points.get(server)!;
-    this.points.set(server, want);
+  private grow(server: Server, have: number, want: number): void {
     const added = new Uint32Array(want - have);
     for (let i = have; i < want; i++) added[i - have] = pointHash(server, i);
     added.sort();

@@ -53,3 +53,18 @@ describe("peak-ewma", () => {
     expect(fast).toBe(0);
   });
 });
+
+describe("peak-ewma with no latency estimate", () => {
+  it("does not treat a zero estimate with work in flight as free (Finagle's penalty)", () => {
+    const pool = new Pool({
+      random: seeded(3),
+      algorithm: peakEwma({ initialLatency: 0 }),
+      servers: [{ id: "a" }, { id: "b" }],
+    });
+    for (let i = 0; i < 5; i++) pool.acquire("a");
+    let a = 0;
+    for (let i = 0; i < 200; i++) if (idOf(pool.pick()) === "a") a++;
+    // a is chosen only when both draws land on it
+    expect(a).toBeLessThan(80);
+  });
+});

@@ -3,6 +3,9 @@ import { WeightedSampler } from "../fenwick.js";
 import type { Server } from "../server.js";
 import { checkInt, checkNumber, checkOptions } from "./options.js";
 
+/** The cost of a server with no latency estimate but requests in flight (Finagle's penalty). */
+const PENALTY = 1e9;
+
 interface Latency {
   ewma: number;
   stamp: number;
@@ -61,7 +64,10 @@ export class PeakEwma implements Algorithm {
     const ewma = l
       ? l.ewma * Math.exp(-Math.max(0, this.env.clock.now() - l.stamp) / this.decay)
       : this.initial;
-    return (ewma * (server.inFlight + 1)) / Math.max(server.effectiveWeight, 1e-9);
+    // Finagle: a zero estimate with work in flight must not look free, or a server with no samples yet would
+    // take everything
+    const cost = ewma === 0 && server.inFlight > 0 ? PENALTY + server.inFlight : ewma * (server.inFlight + 1);
+    return cost / Math.max(server.effectiveWeight, 1e-9);
   }
 
   pick(): Server | undefined {

@@ -27,6 +27,7 @@ const before = (x: Member, y: Member) => x.a > y.a || (x.a === y.a && x.server.o
 
 export class SmoothRoundRobin implements Algorithm {
   readonly name: string;
+  readonly staticWeights: boolean;
   private readonly members = new Map<Server, Member>();
   private readonly classes = new Map<number, IndexedHeap<Member>>();
   private heads: IndexedHeap<Member>[] = [];
@@ -35,6 +36,7 @@ export class SmoothRoundRobin implements Algorithm {
 
   constructor(private readonly dynamic = true) {
     this.name = dynamic ? "roundrobin" : "static-rr";
+    this.staticWeights = !dynamic;
   }
 
   get size(): number {
