@@ -107,6 +107,19 @@ describe("httpCheck on loopback", () => {
     });
   });
 
+  it("checks an IPv6 target ([::1]:port in the Host header)", async () => {
+    let host: string | undefined;
+    const srv = http.createServer((req, res) => {
+      host = req.headers.host;
+      res.end("v6");
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, "::1", r));
+    const port = (srv.address() as net.AddressInfo).port;
+    expect(await run(httpCheck({ host: "::1", port }))).toMatchObject({ status: "up", excerpt: "v6" });
+    expect(host).toBe(`[::1]:${port}`);
+  });
+
   it("rejects unknown expects at construction", () => {
     expect(() => parseStatus("2xx")).toThrow(HealthCheckConfigError);
     expect(() => httpCheck({ host: "h", expect: { status: 700 } })).toThrow(
