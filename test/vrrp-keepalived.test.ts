@@ -298,6 +298,50 @@ describe.skipIf(pre.skip)("vrrp: v3 interval learning against keepalived", () =>
   }, 60_000);
 });
 
+describe.skipIf(pre.skip)("vrrp: planned handover to keepalived", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["k", "l"] });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(() => killAll());
+
+  it("handover() on the lbkit master: keepalived takes over after Skew_Time and the promise names it", async () => {
+    const k = startKeepalived(lab, "k", {
+      name: "khand",
+      vrid: 82,
+      priority: 100,
+      version: 3,
+      advertInt: 0.1,
+      vip: `${VIP}/24`,
+    });
+    await waitLog(k, /Entering BACKUP STATE/);
+    const l = startLbkit(lab, "l", {
+      name: "lhand",
+      vrid: 82,
+      version: 3,
+      advertInterval: 100,
+      priority: 150,
+      virtualAddresses: [`${VIP}/24`],
+    });
+    await waitEvent(l, "master");
+    await waitVip(lab, "l", VIP, true);
+    const out = k.output().length;
+    const t = Date.now();
+    l.kill("SIGUSR1");
+    const done = await waitEvent(l, "handover-done", t);
+    expect(done.master).toBe(lab.node("k").ipv4);
+    expect(done.t - t).toBeLessThan(500);
+    await waitLog(k, /Entering MASTER STATE/, out);
+    await waitVip(lab, "k", VIP, true);
+    expect(await vipsOn(lab, "l", VIP)).toEqual([]);
+    // lbkit stays backup at the handover priority while keepalived is master
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(events(l).filter((e) => e.event === "master" && e.t > t)).toEqual([]);
+  }, 60_000);
+});
+
 describe.skipIf(pre.skip)("vrrp: IPv6 interop with keepalived 2.2 (v3 to ff02::12)", () => {
   let lab: Lab;
   const VIP6 = "2001:db8::200";
