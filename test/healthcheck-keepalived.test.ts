@@ -7,7 +7,7 @@
  * results. Needs root, ip, tcpdump, tshark and keepalived (skips outside CI without them, fails under CI).
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execCheck, HealthChecker, type TrackScript, trackPriority } from "@lbkit/healthcheck";
 import { effectivePriority } from "@lbkit/vrrp";
@@ -170,4 +170,121 @@ ${c.tracks.map((t) => `    chk_${t.script} weight ${t.weight}${t.reverse ? " rev
       93: 150,
     });
   });
+});
+
+/**
+ * vrrp_script rise/fall: keepalived and lbkit run the same script, which answers its n-th run with SEQ[n]
+ * (then 0), and must turn failed/succeeded after the same run. rise 2, fall 3.
+ */
+const SEQ = [0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 0];
+
+function sequenceScript(dir: string, name: string): { path: string; counter: string } {
+  const counter = join(dir, `${name}.count`);
+  const path = join(dir, `${name}.sh`);
+  writeFileSync(counter, "0\n");
+  writeFileSync(
+    path,
+    `#!/bin/sh\nn=$(cat ${counter})\necho $((n + 1)) > ${counter}\n[ "$n" -ge ${SEQ.length} ] && exit 0\nset -- ${SEQ.join(" ")}\nshift "$n"\nexit "$1"\n`,
+    { mode: 0o755 },
+  );
+  return { path, counter };
+}
+
+describe.skipIf(pre.skip)("healthcheck rise/fall vs keepalived 2.2 vrrp_script", () => {
+  let lab: Lab;
+  let ka: LabProcess | undefined;
+  afterAll(async () => {
+    ka?.kill("SIGTERM");
+    await ka?.exited;
+    await lab?.destroy();
+  });
+
+  it("turns failed and succeeded after the same script run", async () => {
+    lab = await createLab({ nodes: ["k"] });
+    const theirsScript = sequenceScript(lab.dir, "ka");
+    const oursScript = sequenceScript(lab.dir, "lb");
+    const runs = (counter: string) => Number(readFileSync(counter, "utf8").trim());
+
+    const conf = join(lab.dir, "keepalived-seq.conf");
+    writeFileSync(
+      conf,
+      `global_defs {
+  router_id seq
+  enable_script_security
+  script_user root
+}
+vrrp_script chk_seq {
+  script "${theirsScript.path}"
+  interval 1
+  rise 2
+  fall 3
+}
+vrrp_instance VI_96 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 96
+  priority 150
+  advert_int 1
+  track_script {
+    chk_seq weight -20
+  }
+  virtual_ipaddress {
+    198.18.1.96/24 dev eth0
+  }
+}
+`,
+    );
+    const pid = join(lab.dir, "keepalived-seq");
+    ka = lab.spawn("k", [
+      "keepalived",
+      "-n",
+      "-l",
+      "-D",
+      "-P",
+      "-f",
+      conf,
+      "-p",
+      `${pid}.pid`,
+      "-r",
+      `${pid}-vrrp.pid`,
+      "-c",
+      `${pid}-check.pid`,
+      "-i",
+      "seq",
+    ]);
+    // lbkit runs the same kind of script, faster (the interval does not change the counting)
+    const hc = new HealthChecker();
+    hc.add({
+      id: "chk_seq",
+      check: execCheck({ command: oursScript.path }),
+      inter: 150,
+      timeout: 140,
+      rise: 2,
+      fall: 3,
+      initState: "fully-up",
+    });
+    const ours: string[] = [];
+    hc.on("change", (e) =>
+      ours.push(`${e.to === "up" ? "succeeded" : "failed"} after run ${runs(oursScript.counter)}`),
+    );
+    hc.start();
+
+    // keepalived logs "VRRP_Script(chk_seq) failed/succeeded"; note the run count when each line appears
+    const theirs: string[] = [];
+    let seen = 0;
+    const end = performance.now() + 25_000;
+    const transitions = () => theirs.filter((t, i) => !(i === 0 && t.startsWith("succeeded")));
+    while (transitions().length < 2 && performance.now() < end) {
+      const log = ka.output();
+      const lines = [...log.matchAll(/VRRP_Script\(chk_seq\) (failed|succeeded)/g)];
+      for (const m of lines.slice(seen)) theirs.push(`${m[1]} after run ${runs(theirsScript.counter)}`);
+      seen = lines.length;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await hc.stop();
+    // 0 0 0 | 1 1 0 (no three failures in a row) | 1 1 1 → failed after run 9 | 0 1 (a failure resets) 0 0 →
+    // succeeded after run 13; keepalived logs the initial success first
+    expect(ours).toEqual(["failed after run 9", "succeeded after run 13"]);
+    expect(transitions()).toEqual(ours);
+  }, 40_000);
 });
