@@ -99,6 +99,9 @@ const TCP: Record<string, TcpScenario> = {
   t_refused: { server: "none", haproxy: [], sequence: [] },
 };
 const tcpPorts: Record<string, number> = {};
+/** Arrival times of checks at two hanging servers: one checked by HAProxy, one by lbkit. */
+const hangTimes = { haproxy: [] as number[], ours: [] as number[] };
+let hangTimedPort = 0;
 /** HTTPS servers checked with SNI and certificate verification (HAProxy check-ssl verify required). */
 const TLS: Record<string, { port: number; sni: string; ca: string; caFile: string }> = {};
 
@@ -231,6 +234,11 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
     );
     TLS.tls_ok = { port: tlsPort, sni: "health.test", ca: cert, caFile: certFile };
     TLS.tls_wrong_sni = { port: tlsPort, sni: "other.test", ca: cert, caFile: certFile };
+    hangTimedPort = await listen(
+      httpServer(() => {
+        hangTimes.haproxy.push(performance.now());
+      }),
+    );
     const flapHaproxyPort = await listen(flapHaproxy.server);
     const flapOursPort = await listen(flapOurs.server);
     for (const kind of ["redis", "redis-err", "silent", "role", "banner"] as const) {
@@ -275,6 +283,9 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
         ([n, t]) =>
           `  server ${n} 127.0.0.1:${t.port} check check-ssl verify required ca-file ${t.caFile} check-sni ${t.sni}`,
       ),
+      "backend timing",
+      "  option httpchk GET /health",
+      `  server hang 127.0.0.1:${hangTimedPort} check inter ${INTER} fall 1000`,
       ...Object.entries(TCP).flatMap(([n, t]) => [
         `backend ${n}`,
         "  mode tcp",
@@ -430,5 +441,29 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
     expect(transitions.ours).toEqual(transitions.haproxy);
     expect(transitions.ours).toEqual(["down after check 9", "up after check 13"]);
     expect(haproxyLog).toContain("Server be/flap is DOWN");
+  });
+
+  it("intervalFrom end spaces checks of a hanging server as HAProxy does (inter + timeout)", async () => {
+    const hang = http.createServer(() => {
+      hangTimes.ours.push(performance.now());
+    });
+    const port = await listen(hang);
+    const hc2 = new HealthChecker({ intervalFrom: "end" });
+    hc2.add({
+      id: "hang",
+      check: httpCheck({ host: "127.0.0.1", port }),
+      inter: INTER,
+      timeout: TIMEOUT,
+      fall: 1000,
+    });
+    hc2.start();
+    await new Promise((r) => setTimeout(r, 8 * (INTER + TIMEOUT)));
+    await hc2.stop();
+    const gaps = (t: number[]) => t.slice(1).map((x, i) => x - t[i]!);
+    const median = (g: number[]) => [...g].sort((a, b) => a - b)[Math.floor(g.length / 2)]!;
+    const theirs = median(gaps(hangTimes.haproxy));
+    const ours = median(gaps(hangTimes.ours));
+    expect(Math.abs(theirs - (INTER + TIMEOUT))).toBeLessThan(30);
+    expect(Math.abs(ours - theirs)).toBeLessThan(30);
   });
 });

@@ -36,6 +36,11 @@ export interface HealthCheckerOptions {
    */
   batch?: number;
   /**
+   * Measure each interval from the previous check's `start` (default: a fixed rate, so detection takes
+   * about fall × inter even when checks time out) or its `end` (HAProxy's behaviour).
+   */
+  intervalFrom?: "start" | "end";
+  /**
    * Envoy-style outlier detection over the outcomes reported with `observe()`: an ejected target is `down`
    * until its ejection time is over. Off unless given.
    */
@@ -162,9 +167,14 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? systemTimers;
     if (opts.outlier !== undefined) this.outlier = new OutlierDetector(opts.outlier, this.clock.now());
+    const intervalFrom = opts.intervalFrom ?? "start";
+    if (intervalFrom !== "start" && intervalFrom !== "end") {
+      throw new HealthCheckConfigError("intervalFrom", intervalFrom, "must be start or end");
+    }
     this.scheduler = new CheckScheduler({
       concurrency,
       spread,
+      intervalFrom,
       ...(opts.random ? { random: opts.random } : {}),
     });
   }

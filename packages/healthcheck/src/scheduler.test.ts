@@ -38,6 +38,14 @@ describe("CheckScheduler", () => {
     expect(s.dueAt("a")).toBe(2500);
   });
 
+  it("intervalFrom end measures from the check's end, as HAProxy does", () => {
+    const s = new CheckScheduler({ random: () => 0, intervalFrom: "end" });
+    s.add("a", 0, 0);
+    s.take(0);
+    s.finish("a", 200, 300); // a check that timed out after 200 ms
+    expect(s.dueAt("a")).toBe(500);
+  });
+
   it("holds the global concurrency limit and starts the earliest due first", () => {
     const s = new CheckScheduler({ concurrency: 2, random: () => 0 });
     s.add("a", 0, 0);

@@ -12,6 +12,12 @@ export interface SchedulerOptions {
   spread?: number;
   /** Uniform random in [0, 1); injected so tests are deterministic. Default Math.random. */
   random?: () => number;
+  /**
+   * Where each interval is measured from: `start` (default) — the previous check's start, a fixed rate, so
+   * a slow or timed-out check does not stretch the period; `end` — the previous check's end, as HAProxy 2.6
+   * does (measured: inter 300 ms + timeout 200 ms on a hanging server gives 500 ms between checks).
+   */
+  intervalFrom?: "start" | "end";
 }
 
 interface Job {
@@ -29,6 +35,7 @@ interface Entry {
 export class CheckScheduler {
   readonly concurrency: number;
   readonly spread: number;
+  readonly intervalFrom: "start" | "end";
   private readonly random: () => number;
   private readonly jobs = new Map<string, Job>();
   private readonly queue = new MinHeap<Entry>();
@@ -39,6 +46,7 @@ export class CheckScheduler {
     this.concurrency = opts.concurrency ?? Number.POSITIVE_INFINITY;
     this.spread = opts.spread ?? 0;
     this.random = opts.random ?? Math.random;
+    this.intervalFrom = opts.intervalFrom ?? "start";
   }
 
   /** Checks in flight now. */
@@ -106,15 +114,16 @@ export class CheckScheduler {
   }
 
   /**
-   * A check finished. The next one is due `interval` (jittered) after this one *started*, so a slow check
-   * does not stretch the period; if that moment has passed, it is due now.
+   * A check finished. The next one is due `interval` (jittered) after this one started (`intervalFrom`
+   * `start`: if that moment has passed, it is due now) or after now (`end`).
    */
   finish(key: string, now: number, interval: number): void {
     const job = this.jobs.get(key);
     if (!job?.inFlight) return;
     job.inFlight = false;
     this.running--;
-    this.schedule(key, job, Math.max(now, job.startedAt + this.jitter(interval)));
+    const from = this.intervalFrom === "end" ? now : job.startedAt;
+    this.schedule(key, job, Math.max(now, from + this.jitter(interval)));
   }
 
   /** Bring a waiting key's next check forward to at most `interval` from now (on-error fastinter). */
