@@ -38,6 +38,8 @@ interface View {
 
 const INTER = 300;
 const TIMEOUT = 200;
+const FASTINTER = 100;
+const DOWNINTER = 600;
 const servers: net.Server[] = [];
 const dir = mkdtempSync(join(tmpdir(), "lbkit-hc-haproxy-"));
 let hp: RunningHaproxy | undefined;
@@ -52,10 +54,11 @@ let haproxyLog = "";
  */
 const FLAP = [200, 200, 200, 500, 500, 200, 500, 500, 500, 200, 500, 200, 200, 200];
 function flapServer() {
-  const state = { served: 0 };
+  const state = { served: 0, times: [] as number[] };
   const server = httpServer((_q, s) => {
     s.statusCode = FLAP[state.served] ?? 200;
     state.served++;
+    state.times.push(performance.now());
     s.end(String(s.statusCode));
   });
   return { state, server };
@@ -273,7 +276,7 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
       "backend be",
       "  option httpchk GET /health",
       `  default-server inter ${INTER} rise 1 fall 1 weight 100`,
-      `  server flap 127.0.0.1:${flapHaproxyPort} check rise 2 fall 3`,
+      `  server flap 127.0.0.1:${flapHaproxyPort} check rise 2 fall 3 fastinter ${FASTINTER} downinter ${DOWNINTER}`,
       ...Object.entries(backends).map(([n, p]) => `  server ${n} 127.0.0.1:${p} check`),
       ...Object.entries(agents).map(
         ([n, a]) =>
@@ -344,6 +347,8 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
       ...common,
       rise: 2,
       fall: 3,
+      fastinter: FASTINTER,
+      downinter: DOWNINTER,
     });
     hc.on("change", (e) => {
       if (e.id === "flap") transitions.ours.push(`${e.to} after check ${flapOurs.state.served}`);
@@ -441,6 +446,16 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
     expect(transitions.ours).toEqual(transitions.haproxy);
     expect(transitions.ours).toEqual(["down after check 9", "up after check 13"]);
     expect(haproxyLog).toContain("Server be/flap is DOWN");
+    // and the same interval after each check: inter while fully up, fastinter while going up or down,
+    // downinter while fully down
+    const classes = (times: number[]) =>
+      times
+        .slice(1, 13) // checks 1..13: both sides have made them once "up after check 13" is seen
+        .map((t, i) => t - times[i]!)
+        .map((g) =>
+          [FASTINTER, INTER, DOWNINTER].reduce((a, b) => (Math.abs(g - b) < Math.abs(g - a) ? b : a)),
+        );
+    expect(classes(flapOurs.state.times)).toEqual(classes(flapHaproxy.state.times));
   });
 
   it("intervalFrom end spaces checks of a hanging server as HAProxy does (inter + timeout)", async () => {
