@@ -342,6 +342,47 @@ describe.skipIf(pre.skip)("vrrp: planned handover to keepalived", () => {
   }, 60_000);
 });
 
+describe.skipIf(pre.skip)("vrrp: address owner (priority 255)", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    buildVrrp();
+    lab = await createLab({ nodes: ["k", "l"] });
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(() => killAll());
+
+  it("lbkit owning the VIP is master at once, keepalived backs it up, and stopping never removes the owner's address", async () => {
+    const OWN = lab.node("l").ipv4;
+    const k = startKeepalived(lab, "k", {
+      name: "kown",
+      vrid: 83,
+      priority: 100,
+      version: 3,
+      advertInt: 0.1,
+      vip: `${OWN}/24`,
+    });
+    await waitLog(k, /Entering BACKUP STATE/);
+    const t = Date.now();
+    const l = startLbkit(lab, "l", {
+      name: "lown",
+      vrid: 83,
+      version: 3,
+      advertInterval: 100,
+      priority: 255,
+      virtualAddresses: [`${OWN}/24`],
+    });
+    const m = await waitEvent(l, "master", t);
+    expect(m.reason).toBe("address-owner");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await vipsOn(lab, "k", OWN)).toEqual([]);
+    const out = k.output().length;
+    await stopped(l, "SIGTERM");
+    await waitLog(k, /Entering MASTER STATE/, out);
+    expect(await vipsOn(lab, "l", OWN)).not.toEqual([]); // the owner's own address stays
+    await waitVip(lab, "k", OWN, true);
+  }, 60_000);
+});
+
 describe.skipIf(pre.skip)("vrrp: IPv6 interop with keepalived 2.2 (v3 to ff02::12)", () => {
   let lab: Lab;
   const VIP6 = "2001:db8::200";

@@ -4,7 +4,9 @@
  * mover and the announcer.
  */
 import { writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { EventEmitter } from "eventemitter3";
+import { canonicalAddress } from "./address.js";
 import {
   type Advert,
   AuthType,
@@ -13,7 +15,7 @@ import {
   passwordAuthData,
   validateAdvert,
 } from "./codec.js";
-import { type VrrpConfig, type VrrpConfigInput, validateConfig } from "./config.js";
+import { type VirtualAddress, type VrrpConfig, type VrrpConfigInput, validateConfig } from "./config.js";
 import { VrrpConfigError, VrrpError } from "./errors.js";
 import {
   effectivePriority,
@@ -151,6 +153,8 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   readonly stats: VrrpStats = { advertsSent: 0, advertsReceived: 0, discarded: {}, becameMaster: 0 };
   private readonly opts: VrrpInstanceOptions;
   private vmac: { name: string; mac: string; remove(): Promise<void> } | undefined;
+  /** the VIPs this instance adds and removes (all, except an address owner's own addresses) */
+  private managed: VirtualAddress[];
   private readonly clock: Clock;
   private transport: Transport | undefined;
   private mover: VipMover;
@@ -188,6 +192,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
         "vmac",
       );
     this.clock = options.clock ?? performanceClock;
+    this.managed = this.config.virtualAddresses;
     this.transport = options.transport;
     this.mover = options.vipMover ?? createNetlinkVipMover();
     this.announcer = options.announcer ?? createArpAnnouncer();
@@ -235,12 +240,19 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    // the address owner (priority 255) owns VIPs that are its interface's own addresses: never add or remove those
+    if (this.config.priority === 255 && this.opts.interface) {
+      const present = new Set(
+        (networkInterfaces()[this.opts.interface] ?? []).map((a) => canonicalAddress(a.address)),
+      );
+      this.managed = this.config.virtualAddresses.filter((v) => !present.has(v.address));
+    }
     if (!this.transport)
       this.transport = await createRawTransport({
         interface: this.opts.interface!,
         family: this.config.family,
         unicastPeers: this.config.unicastPeers,
-        exclude: this.config.virtualAddresses.map((v) => v.address),
+        exclude: this.managed.map((v) => v.address),
       });
     const t = this.transport;
     if (t.family !== this.config.family)
@@ -271,9 +283,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     await this.mover.prepare?.(this.vipContext()).catch((e: unknown) => this.fail(e));
     await this.announcer.prepare?.(this.vipContext()).catch((e: unknown) => this.fail(e));
     // a crashed earlier run may have left the VIPs behind: a backup must not hold them
-    await this.mover
-      .remove(this.config.virtualAddresses, this.vipContext())
-      .catch((e: unknown) => this.fail(e));
+    await this.mover.remove(this.managed, this.vipContext()).catch((e: unknown) => this.fail(e));
     t.onMessage((p) => {
       const r = validateAdvert(p, {
         version: this.config.version,
@@ -312,9 +322,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     await this.sends;
     await this.work;
     await this.garps;
-    await this.mover
-      .remove(this.config.virtualAddresses, this.vipContext())
-      .catch((e: unknown) => this.fail(e));
+    await this.mover.remove(this.managed, this.vipContext()).catch((e: unknown) => this.fail(e));
     await this.mover.close?.();
     await this.vmac?.remove();
     this.vmac = undefined;
@@ -464,13 +472,11 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
         return;
       }
       case "addVips":
-        this.enqueue(() =>
-          this.mover.add(this.config.virtualAddresses, { ...this.vipContext(), acceptMode: a.acceptMode }),
-        );
+        this.enqueue(() => this.mover.add(this.managed, { ...this.vipContext(), acceptMode: a.acceptMode }));
         return;
       case "removeVips":
         this.stopGarps();
-        this.enqueue(() => this.mover.remove(this.config.virtualAddresses, this.vipContext()));
+        this.enqueue(() => this.mover.remove(this.managed, this.vipContext()));
         return;
       case "announce":
         this.scheduleGarps();
