@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OutlierDetector } from "./outlier.js";
 
@@ -84,5 +85,52 @@ describe("OutlierDetector (Envoy semantics)", () => {
       "healthcheck: maxEjectionTime 10 is below baseEjectionTime 1000 (raise maxEjectionTime)",
     );
     expect(() => new OutlierDetector({ maxEjectionPercent: 150 })).toThrow(/maxEjectionPercent 150/);
+  });
+});
+
+describe("OutlierDetector properties", () => {
+  it("never exceeds max ejection percent (beyond the one always allowed), ejection time = base × n capped", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 19 }),
+            fc.constantFrom(200, 500, 502, 503, 404),
+            fc.integer({ min: 0, max: 400 }),
+          ),
+          { maxLength: 300 },
+        ),
+        (hosts, maxPct, events) => {
+          const base = 100;
+          const max = 1000;
+          const d = new OutlierDetector(
+            {
+              consecutive5xx: 2,
+              consecutiveGatewayFailure: 2,
+              baseEjectionTime: base,
+              maxEjectionTime: max,
+              maxEjectionPercent: maxPct,
+              interval: 1000,
+            },
+            0,
+          );
+          for (let h = 0; h < hosts; h++) d.addHost(`h${h}`);
+          let now = 0;
+          for (const [h, status, dt] of events) {
+            now += dt;
+            const actions = [...d.tick(now), ...d.report(`h${h % hosts}`, { kind: "response", status }, now)];
+            for (const a of actions) {
+              if (a.type !== "eject") continue;
+              expect(a.until - now).toBe(Math.min(base * a.ejections, max));
+            }
+            const ejected = d.ejectedCount();
+            expect(ejected <= 1 || (ejected * 100) / hosts <= maxPct).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
