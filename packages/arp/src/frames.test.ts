@@ -1,8 +1,7 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readPcap } from "../../../test/lab/pcap.js";
+import { vrrpVector } from "../../../test/lab/vectors.js";
 import { formatIPv4, formatIPv6 } from "./address.js";
 import { ArpError } from "./errors.js";
 import {
@@ -15,18 +14,14 @@ import {
 } from "./frames.js";
 import { formatMac } from "./mac.js";
 
-// keepalived 2.2.7's GARPs on becoming master (see the vectors' README); shared/ sits beside the repo
-const VECTOR = [
-  fileURLToPath(new URL("../../../../shared/vectors/vrrp/ref_garp_become_master.pcap", import.meta.url)),
-  "/work/shared/vectors/vrrp/ref_garp_become_master.pcap",
-].find((p) => existsSync(p));
+// keepalived 2.2.7's GARPs on becoming master (see the vectors' README)
+const VECTOR = vrrpVector("ref_garp_become_master.pcap");
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 describe("gratuitous ARP", () => {
   it("request form is byte for byte what keepalived 2.2.7 sends", () => {
-    expect(VECTOR, "shared/vectors/vrrp/ref_garp_become_master.pcap not found").toBeDefined();
-    const pcap = readPcap(VECTOR!);
+    const pcap = readPcap(VECTOR);
     expect(pcap.linkType).toBe(1);
     const garps = pcap.records.filter((r) => {
       const p = parseFrame(r.data);

@@ -3,11 +3,12 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readPcap } from "../../../test/lab/pcap.js";
+import { vrrpVectorsDir } from "../../../test/lab/vectors.js";
 import { canonicalAddress } from "./address.js";
 import { type Advert, decodeAdvert, encodeAdvert, passwordAuthData, validateAdvert } from "./codec.js";
 import { decodeIpv4Packet, encodeIpv4Packet } from "./ipv4.js";
 
-const VECTORS = "/work/shared/vectors/vrrp";
+const VECTORS = vrrpVectorsDir();
 
 /** The IPv4 packet inside an Ethernet II frame of type 0x0800, else undefined. */
 function ipv4OfFrame(frame: Uint8Array): Uint8Array | undefined {
