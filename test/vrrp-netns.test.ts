@@ -286,6 +286,8 @@ describe.skipIf(pre.skip)("vrrp: IPv6 (v3 to ff02::12) between two lbkit nodes",
     await waitEvent(a, "master");
     await waitEvent(b, "backup");
     await waitVip(lab, "a", VIP6, true);
+    // deprecated (preferred lifetime 0): never chosen as this node's source address
+    expect((await vipsOn(lab, "a", VIP6))[0]).toMatch(/deprecated/);
     await new Promise((r) => setTimeout(r, 500));
     expect(await vipsOn(lab, "b", VIP6)).toEqual([]);
     const t = Date.now();
@@ -306,5 +308,29 @@ describe.skipIf(pre.skip)("vrrp: IPv6 (v3 to ff02::12) between two lbkit nodes",
     const na = await decodeVerbose(file, `icmpv6.type == 136 && icmpv6.nd.na.target_address == ${VIP6}`);
     expect(decodeProblems(na)).toEqual([]);
     expect((na.match(/^Internet Control Message Protocol v6/gm) ?? []).length).toBeGreaterThanOrEqual(5);
+  }, 60_000);
+
+  it("IPv6 unicast peers: adverts between global addresses, failover", async () => {
+    const A = lab.node("a").ipv6!;
+    const B = lab.node("b").ipv6!;
+    const cap = await lab.capture(BRIDGE, { filter: "ip6 proto 112" });
+    const base = { vrid: 62, version: 3, advertInterval: 100, virtualAddresses: [`${VIP6}/64`] };
+    const a = startLbkit(lab, "a", { ...base, priority: 150, unicastPeers: [B], name: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, unicastPeers: [A], name: "b" });
+    await waitEvent(a, "master");
+    await waitEvent(b, "backup");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await vipsOn(lab, "b", VIP6)).toEqual([]);
+    const t = Date.now();
+    a.kill("SIGTERM");
+    const m = await waitEvent(b, "master", t);
+    expect(m.reason).toBe("peer-resigned");
+    await waitVip(lab, "b", VIP6, true);
+    b.kill("SIGTERM");
+    await b.exited;
+    const verbose = await decodeVerbose(await cap.stop(), "vrrp");
+    expect(decodeProblems(verbose)).toEqual([]);
+    expect(verbose).toContain(`Src: ${A}, Dst: ${B}`);
+    expect(verbose).not.toContain("ff02::12");
   }, 60_000);
 });

@@ -108,7 +108,12 @@ export function createNetlinkVipMover(o: NetlinkVipMoverOptions = {}): VipMover 
     const data = { family: v.family === 4 ? 2 : 10, prefixlen: v.prefixLength, index, scope: 0 };
     const attrs: Record<string, unknown> = { local: bytes, address: bytes };
     if (v.family === 4 && Buffer.byteLength(label) <= 15) attrs.label = label;
-    if (v.family === 6) attrs.flags = { nodad: true };
+    if (v.family === 6) {
+      attrs.flags = { nodad: true };
+      // preferred lifetime 0 (deprecated): the kernel never picks an IPv6 VIP as the source of this node's own
+      // packets, VRRP adverts to unicast peers included; the VIP still receives traffic
+      attrs.cacheInfo = { ifaPrefered: 0, ifaValid: 0xffffffff, cstamp: 0, tstamp: 0 };
+    }
     try {
       if (op === "add") await s.newAddress(data, attrs, { flags: { create: true, replace: true } });
       else await s.delAddress(data, { local: bytes, address: bytes });

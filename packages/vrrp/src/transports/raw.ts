@@ -48,7 +48,12 @@ interface InterfaceInfo {
   primary: string;
 }
 
-function interfaceInfo(ifname: string, family: Family, exclude: readonly string[]): InterfaceInfo {
+function interfaceInfo(
+  ifname: string,
+  family: Family,
+  exclude: readonly string[],
+  unicast: boolean,
+): InterfaceInfo {
   const addrs = networkInterfaces()[ifname];
   if (!addrs)
     throw new VrrpError(`vrrp: interface ${ifname} not found (or has no address) in this network namespace`);
@@ -58,10 +63,13 @@ function interfaceInfo(ifname: string, family: Family, exclude: readonly string[
   const pick =
     family === 4
       ? addrs.find((a) => a.family === "IPv4" && !skip.has(a.address))
-      : v6.find((a) => a.address.startsWith("fe80:"));
+      : unicast
+        ? // unicast peers are reached from a global address (the kernel would pick one anyway)
+          v6.find((a) => !a.address.startsWith("fe80:") && !skip.has(canonicalAddress(a.address)))
+        : v6.find((a) => a.address.startsWith("fe80:"));
   if (!pick)
     throw new VrrpError(
-      `vrrp: interface ${ifname} has no ${family === 4 ? "IPv4 address" : "IPv6 link-local address"} to send VRRP from`,
+      `vrrp: interface ${ifname} has no ${family === 4 ? "IPv4 address" : unicast ? "global IPv6 address" : "IPv6 link-local address"} to send VRRP from`,
     );
   return { ifindex, primary: canonicalAddress(pick.address) };
 }
@@ -70,7 +78,7 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
   const raw = await import("raw-socket");
   const lib = ("default" in raw ? raw.default : raw) as typeof import("raw-socket");
   const family: Family = o.family ?? 4;
-  const info = interfaceInfo(o.interface, family, o.exclude ?? []);
+  const info = interfaceInfo(o.interface, family, o.exclude ?? [], (o.unicastPeers ?? []).length > 0);
   const src = o.sourceAddress ? canonicalAddress(o.sourceAddress) : info.primary;
   const peers = (o.unicastPeers ?? []).map(canonicalAddress);
   const group = family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6;
