@@ -232,4 +232,59 @@ describe("VrrpInstance over the UDP loopback transport", () => {
     await m;
     expect([...mover.held]).toEqual(["198.18.0.100/24"]);
   });
+
+  it("sync groups move together: a group-wide priority change takes both VIPs; a lone member's does not", async () => {
+    const ports = [portSeq++, portSeq++];
+    const front = new FakeTracker();
+    const back = new FakeTracker();
+    const make = async (node: "a" | "b", vrid: number, priority: number, tracks: Tracker[]) => {
+      const inst = createInstance({
+        name: `${node}${vrid}`,
+        vrid,
+        version: 3,
+        advertInterval: 100,
+        priority,
+        virtualAddresses: [`198.18.0.${100 + vrid}/24`],
+        transport: await createUdpTransport({
+          address: node === "a" ? "127.0.0.41" : "127.0.0.42",
+          peers: ["127.0.0.41", "127.0.0.42"],
+          port: ports[vrid - 1]!,
+        }),
+        vipMover: createMemoryVipMover(),
+        announcer: { announce: async () => {} },
+        tracks,
+      });
+      running.push(inst);
+      return inst;
+    };
+    const a1 = await make("a", 1, 150, []);
+    const a2 = await make("a", 2, 150, []);
+    const b1 = await make("b", 1, 100, [front, back]);
+    const b2 = await make("b", 2, 100, [back]);
+    const ga = createSyncGroup("a", [a1, a2]);
+    const gb = createSyncGroup("b", [b1, b2]);
+    await Promise.all([a1, a2, b1, b2].map((i) => i.start()));
+    await new Promise((r) => setTimeout(r, 800));
+    expect([a1.state, a2.state, b1.state, b2.state]).toEqual(["master", "master", "backup", "backup"]);
+
+    // only b1 outranks a1: b1 is ready but held (b2 still hears a better a2), so nothing moves
+    front.set({ delta: 100 });
+    await new Promise((r) => setTimeout(r, 800));
+    expect(b1.ready).toBe(true);
+    expect([a1.state, a2.state, b1.state, b2.state]).toEqual(["master", "master", "backup", "backup"]);
+
+    // a group-wide tracker outranks both: b takes both VIPs together
+    const both = Promise.all([
+      once(b1, "master"),
+      once(b2, "master"),
+      once(a1, "backup"),
+      once(a2, "backup"),
+    ]);
+    front.set({ delta: 0 });
+    back.set({ delta: 100 });
+    await both;
+    expect([a1.state, a2.state, b1.state, b2.state]).toEqual(["backup", "backup", "master", "master"]);
+    ga.close();
+    gb.close();
+  });
 });

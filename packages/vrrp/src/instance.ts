@@ -125,6 +125,8 @@ export interface VrrpEvents {
   fault: (info: TransitionInfo) => void;
   stop: (info: TransitionInfo) => void;
   priority: (change: { name: string; from: number; to: number }) => void;
+  /** sync group member: the Master_Down_Timer fired while held; it waits for its group (see createSyncGroup) */
+  ready: (name: string) => void;
   /** a packet for this router failed validation (other VRIDs are ignored silently) */
   discard: (why: { reason: DiscardReason; detail: string; src: string }) => void;
   /** a failed send, VIP change or announcement; the instance keeps running */
@@ -169,6 +171,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   private witnessFailed = false;
   private externalFaults = new Set<string>();
   private handoverPriority: number | undefined;
+  private syncHold = false;
   private work: Promise<void> = Promise.resolve();
   private sends: Promise<void> = Promise.resolve();
   private garps: Promise<void> = Promise.resolve();
@@ -303,7 +306,11 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       this.apply({ type: "advert", src: p.src, advert: r.advert });
     });
     for (const tr of this.opts.tracks ?? []) tr.on("change", this.onTrackChange);
-    this.s = { ...initialState(this.machineConfig, this.computePriority()), fault: this.computeFault() };
+    this.s = {
+      ...initialState(this.machineConfig, this.computePriority()),
+      fault: this.computeFault(),
+      hold: this.syncHold,
+    };
     // warm the advert path (JIT) so a backup's first advert as master is not the slow cold one
     for (let i = 0; i < 50; i++) this.buildAdvert(this.config.priority, t.destinations[0] ?? t.sourceAddress);
     this.startWitness();
@@ -359,6 +366,22 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     this.apply({ type: "handover", priority });
     await this.work;
     return peer;
+  }
+
+  /** Sync groups: a held backup does not take over alone; it emits `ready` and waits for `syncTo("master")`. */
+  setSyncHold(hold: boolean): void {
+    this.syncHold = hold;
+    if (this.started) this.apply({ type: "hold", hold });
+  }
+
+  /** Sync groups: follow a member's transition (backup → master, or master → backup) now. */
+  syncTo(state: "master" | "backup"): void {
+    if (this.started) this.apply({ type: "sync", to: state });
+  }
+
+  /** held by a sync group with its Master_Down_Timer expired */
+  get ready(): boolean {
+    return this.s.ready;
   }
 
   /** Ends a handover: back to the tracked priority (a better priority preempts again). */
@@ -480,6 +503,9 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
         return;
       case "announce":
         this.scheduleGarps();
+        return;
+      case "ready":
+        this.emit("ready", this.name);
         return;
       case "emit": {
         if (a.event === "priority") {

@@ -200,6 +200,37 @@ describe("RFC 5798 §6.4 transitions", () => {
   });
 });
 
+describe("sync-group hold", () => {
+  it("a held backup whose timer fires becomes ready instead of master; sync makes it master", () => {
+    const down = masterDownInterval(3, 100, 1000);
+    const r = run(v3, 100, [
+      [0, { type: "hold", hold: true }],
+      [0, { type: "startup" }],
+      [down, { type: "timer" }],
+    ]);
+    expect(r.s).toMatchObject({ state: "backup", ready: true, timerAt: undefined });
+    expect(r.last).toEqual([{ type: "ready" }]);
+    const m = step(v3, r.s, { type: "sync", to: "master" }, down + 5);
+    expect(m.state.state).toBe("master");
+    expect(m.actions.at(-1)).toMatchObject({ event: "master", reason: "sync-group" });
+    const b = step(v3, m.state, { type: "sync", to: "backup" }, down + 10);
+    expect(b.state.state).toBe("backup");
+    expect(b.actions[0]).toEqual({ type: "removeVips" });
+  });
+  it("an advert clears ready; releasing the hold while ready takes over at once", () => {
+    const down = masterDownInterval(3, 100, 1000);
+    const r = run(v3, 100, [
+      [0, { type: "hold", hold: true }],
+      [0, { type: "startup" }],
+      [down, { type: "timer" }],
+    ]);
+    const a = step(v3, r.s, { type: "advert", src: "198.18.0.1", advert: advert(120) }, down + 1);
+    expect(a.state.ready).toBe(false);
+    const rel = step(v3, r.s, { type: "hold", hold: false }, down + 1);
+    expect(rel.state.state).toBe("master");
+  });
+});
+
 // ---- a simulated segment: N machines, fake time, adverts delivered to everyone else after `latency` ms ----
 
 interface Node {

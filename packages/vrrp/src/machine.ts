@@ -38,7 +38,8 @@ export type TransitionReason =
   | "handover"
   | "fault"
   | "fault-cleared"
-  | "shutdown";
+  | "shutdown"
+  | "sync-group";
 
 export type MachineEvent =
   | { type: "startup" }
@@ -52,7 +53,11 @@ export type MachineEvent =
   /** a tracked interface/track entered or left fault */
   | { type: "fault"; fault: boolean }
   /** planned handover: resign mastership now (priority-0 advert) and stay backup at `priority` */
-  | { type: "handover"; priority: number };
+  | { type: "handover"; priority: number }
+  /** sync group: hold = a backup whose Master_Down_Timer fires waits (`ready`) instead of taking over */
+  | { type: "hold"; hold: boolean }
+  /** sync group: follow a member's transition now */
+  | { type: "sync"; to: "master" | "backup" };
 
 export type MachineAction =
   | { type: "sendAdvert"; priority: number }
@@ -63,7 +68,9 @@ export type MachineAction =
   /** the single pending deadline (ms, same clock as `now`); undefined cancels it */
   | { type: "setTimer"; at: number | undefined }
   | { type: "emit"; event: "master" | "backup" | "fault" | "stop"; reason: TransitionReason; from: VrrpState }
-  | { type: "emit"; event: "priority"; from: number; to: number };
+  | { type: "emit"; event: "priority"; from: number; to: number }
+  /** a held backup's Master_Down_Timer fired: it is ready to become master with its sync group */
+  | { type: "ready" };
 
 export interface MachineState {
   state: VrrpState;
@@ -81,6 +88,10 @@ export interface MachineState {
   masterAddress: string | undefined;
   /** the master we heard last sent priority 0 */
   peerResigned: boolean;
+  /** in a sync group: do not take over alone (keepalived prefers backup to thrashing) */
+  hold: boolean;
+  /** held, and the Master_Down_Timer has fired */
+  ready: boolean;
 }
 
 export interface Step {
@@ -120,6 +131,8 @@ export function initialState(config: MachineConfig, priority: number): MachineSt
     fault: false,
     masterAddress: undefined,
     peerResigned: false,
+    hold: false,
+    ready: false,
   };
 }
 
@@ -142,6 +155,7 @@ function becomeMaster(c: MachineConfig, s: MachineState, now: number, reason: Tr
       masterAddress: c.primaryAddress,
       preemptAt: undefined,
       peerResigned: false,
+      ready: false,
     },
     actions: [
       { type: "sendAdvert", priority: s.priority },
@@ -166,7 +180,15 @@ function becomeBackup(
   if (s.state === "master") actions.push({ type: "removeVips" });
   actions.push({ type: "setTimer", at }, emit("backup", reason, s.state));
   return {
-    state: { ...s, state: "backup", timerAt: at, masterAdverInterval, masterAddress, peerResigned: false },
+    state: {
+      ...s,
+      state: "backup",
+      timerAt: at,
+      masterAdverInterval,
+      masterAddress,
+      peerResigned: false,
+      ready: false,
+    },
     actions,
   };
 }
@@ -220,6 +242,16 @@ export function step(c: MachineConfig, s: MachineState, e: MachineEvent, now: nu
       if (s.state === "master") actions.push({ type: "sendAdvert", priority: e.priority });
       return { state: next, actions };
     }
+    case "hold":
+      // released while ready: nothing else will fire, take over now
+      if (!e.hold && s.ready && s.state === "backup")
+        return becomeMaster(c, { ...s, hold: false }, now, "master-down-timer");
+      return { state: { ...s, hold: e.hold, ready: e.hold && s.ready }, actions: [] };
+    case "sync": {
+      if (e.to === "master" && s.state === "backup") return becomeMaster(c, s, now, "sync-group");
+      if (e.to === "backup" && s.state === "master") return becomeBackup(c, s, now, "sync-group");
+      return { state: s, actions: [] };
+    }
     case "handover": {
       const next = { ...s, priority: e.priority };
       const actions: MachineAction[] = [];
@@ -245,8 +277,10 @@ export function step(c: MachineConfig, s: MachineState, e: MachineEvent, now: nu
           ],
         };
       }
-      if (s.state === "backup")
+      if (s.state === "backup") {
+        if (s.hold) return { state: { ...s, timerAt: undefined, ready: true }, actions: [{ type: "ready" }] };
         return becomeMaster(c, s, now, s.peerResigned ? "peer-resigned" : "master-down-timer");
+      }
       return { state: { ...s, timerAt: undefined }, actions: [] };
     }
     case "advert":
@@ -267,7 +301,7 @@ function onAdvert(
       // the master is leaving: take over after Skew_Time only
       const at = now + skewTime(c.version, s.priority, s.masterAdverInterval);
       return {
-        state: { ...s, timerAt: at, peerResigned: true, masterAddress: undefined },
+        state: { ...s, timerAt: at, peerResigned: true, masterAddress: undefined, ready: false },
         actions: [{ type: "setTimer", at }],
       };
     }
@@ -284,7 +318,15 @@ function onAdvert(
       c.version === 3 ? a.advertInterval || c.advertInterval : s.masterAdverInterval;
     const at = now + masterDownInterval(c.version, s.priority, masterAdverInterval);
     return {
-      state: { ...s, timerAt: at, masterAdverInterval, preemptAt, masterAddress: src, peerResigned: false },
+      state: {
+        ...s,
+        timerAt: at,
+        masterAdverInterval,
+        preemptAt,
+        masterAddress: src,
+        peerResigned: false,
+        ready: false,
+      },
       actions: [{ type: "setTimer", at }],
     };
   }
