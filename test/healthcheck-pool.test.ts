@@ -56,6 +56,17 @@ describe("healthcheck → @lbkit/balancer Pool", () => {
       expect(pool.get("web1")?.initialWeight).toBe(100);
       expect(pool.get("web2")?.weight).toBe(100);
 
+      // HAProxy agent maxconn:N sets the server's connection limit in the pool
+      agentReply = "up 50% maxconn:1\n";
+      expect(await until(() => pool.get("web1")?.maxConn === 1)).toBe(true);
+      pool.acquire("web1");
+      for (let i = 0; i < 5; i++) {
+        const r = pool.pick();
+        expect(r.ok && r.server.id).toBe("web2"); // web1 is full
+      }
+      agentReply = "up 50% maxconn:0\n";
+      expect(await until(() => pool.get("web1")?.maxConn === 0)).toBe(true);
+
       agentReply = "drain\n";
       expect(await until(() => pool.get("web1")?.state === "drain")).toBe(true);
       agentReply = "ready 100%\n";

@@ -155,6 +155,19 @@ describe("candidates", () => {
   });
 });
 
+describe("maxConn at run time", () => {
+  it("takes a new limit (an agent's maxconn:N) and 0 lifts it", () => {
+    const pool = new Pool({ algorithm: "first", servers: [{ id: "a" }, { id: "b" }] });
+    pool.acquire("a");
+    expect(idOf(pool.pick())).toBe("a");
+    pool.setMaxConn("a", 1);
+    expect(idOf(pool.pick())).toBe("b");
+    pool.setMaxConn("a", 0);
+    expect(idOf(pool.pick())).toBe("a");
+    expect(() => pool.setMaxConn("a", -1)).toThrow(/maxConn -1 of server "a" must be an integer >= 0/);
+  });
+});
+
 describe("first", () => {
   it("fills servers in declaration order up to their maxConn", () => {
     const pool = new Pool({

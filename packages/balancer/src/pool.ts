@@ -12,6 +12,7 @@ import { EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context
 import { configError, show } from "./errors.js";
 import { parseAlgorithm } from "./parse.js";
 import {
+  checkMaxConn,
   checkState,
   checkWeight,
   type ServerEntry as Entry,
@@ -179,6 +180,11 @@ export class Pool<M = unknown> {
       }
       entry.effectiveWeight = this.rampedWeight(entry, this.clock.now());
     });
+  }
+
+  /** HAProxy `maxconn` at run time (an agent's `maxconn:N`); 0 = no limit. */
+  setMaxConn(id: string, maxConn: number): void {
+    this.entry(id).maxConn = checkMaxConn(maxConn, id);
   }
 
   /** The first choice for a request, preferring a server below its maxConn; never throws. */

@@ -73,7 +73,7 @@ export class ServerEntry<M = unknown> implements Server<M> {
   readonly port: number | undefined;
   readonly meta: M | undefined;
   readonly backup: boolean;
-  readonly maxConn: number;
+  maxConn: number;
   readonly cookie: string;
   readonly slowStart: number | undefined;
   readonly initialWeight: number;
@@ -108,7 +108,7 @@ export class ServerEntry<M = unknown> implements Server<M> {
     this.weight = this.initialWeight = checkWeight(spec.weight ?? 1, spec.id);
     this.effectiveWeight = this.weight;
     this.state = checkState(spec.state ?? "up", spec.id);
-    this.maxConn = checkCount(spec.maxConn ?? 0, "maxConn", spec.id);
+    this.maxConn = checkMaxConn(spec.maxConn ?? 0, spec.id);
     this.slowStart =
       spec.slowStart === undefined ? undefined : checkCount(spec.slowStart, "slowStart", spec.id);
     this.cookie = spec.cookie ?? spec.id;
@@ -142,6 +142,10 @@ export function checkState(state: unknown, id: string): ServerState {
   if (!SERVER_STATES.includes(state as ServerState))
     throw configError(`state ${show(state)} of server ${show(id)} is not one of ${SERVER_STATES.join(", ")}`);
   return state as ServerState;
+}
+
+export function checkMaxConn(value: unknown, id: string): number {
+  return checkCount(value, "maxConn", id);
 }
 
 function checkCount(value: unknown, what: string, id: string): number {

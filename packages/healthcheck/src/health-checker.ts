@@ -87,12 +87,19 @@ export interface WeightEvent {
   weight?: number;
 }
 
+/** An agent's `maxconn:N` (HAProxy agent-check): the server's connection limit, 0 = none. */
+export interface MaxConnEvent {
+  id: string;
+  maxconn: number;
+}
+
 export interface HealthCheckerEvents {
   check: (e: CheckEvent) => void;
   change: (e: ChangeEvent) => void;
   up: (e: ChangeEvent) => void;
   down: (e: ChangeEvent) => void;
   weight: (e: WeightEvent) => void;
+  maxconn: (e: MaxConnEvent) => void;
 }
 
 export interface TargetStatus {
@@ -107,6 +114,8 @@ export interface TargetStatus {
   admin?: "ready" | "drain" | "maint";
   weightPercent?: number;
   weight?: number;
+  /** The last `maxconn:N` an agent sent. */
+  maxconn?: number;
   lastResult?: CheckResult;
   /** Checks run (not counting agent checks). */
   checks: number;
@@ -122,6 +131,7 @@ interface Target {
   since: number;
   weightPercent: number | undefined;
   weight: number | undefined;
+  maxconn: number | undefined;
   lastResult: CheckResult | undefined;
   checks: number;
   passiveErrors: number;
@@ -198,6 +208,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       state: health.up ? "up" : "down",
       since: this.clock.now(),
       weightPercent: undefined,
+      maxconn: undefined,
       weight: undefined,
       lastResult: undefined,
       checks: 0,
@@ -375,6 +386,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     if (t.admin !== undefined) s.admin = t.admin;
     if (t.weightPercent !== undefined) s.weightPercent = t.weightPercent;
     if (t.weight !== undefined) s.weight = t.weight;
+    if (t.maxconn !== undefined) s.maxconn = t.maxconn;
     if (t.lastResult !== undefined) s.lastResult = t.lastResult;
     return s;
   }
@@ -497,6 +509,10 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     if (reply.op !== undefined) t.agentDown = reply.op !== "up";
     if (reply.admin !== undefined) t.admin = reply.admin === "ready" ? undefined : reply.admin;
     if (reply.weightPercent !== undefined) this.setWeight(t, reply.weightPercent, undefined);
+    if (reply.maxconn !== undefined && reply.maxconn !== t.maxconn) {
+      t.maxconn = reply.maxconn;
+      this.emit("maxconn", { id: t.cfg.id, maxconn: reply.maxconn });
+    }
   }
 
   private setWeight(t: Target, percent: number | undefined, weight: number | undefined): void {

@@ -33,6 +33,7 @@ export {
   HealthChecker,
   type HealthCheckerEvents,
   type HealthCheckerOptions,
+  type MaxConnEvent,
   type TargetStatus,
   type WeightEvent,
 } from "./health-checker.js";

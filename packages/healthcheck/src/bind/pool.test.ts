@@ -23,6 +23,9 @@ class FakePool implements PoolLike {
     this.servers.get(id)!.weight = weight;
     this.calls.push(`${id}:w${weight}`);
   }
+  setMaxConn(id: string, maxConn: number) {
+    this.calls.push(`${id}:maxconn${maxConn}`);
+  }
 }
 
 describe("bindPool", () => {
@@ -63,6 +66,30 @@ describe("bindPool", () => {
     reply = { ...up("L7OK", "maint"), agent: { admin: "maint" } };
     await time.advance(1000);
     expect(pool.get("web1")?.state).toBe("up");
+    await hc.stop();
+  });
+
+  it("an agent's maxconn:N reaches a pool that has setMaxConn, once per change", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const pool = new FakePool();
+    pool.add("web1", 100);
+    let reply: CheckResult = { ...up("L7OK", "maxconn:30"), agent: { maxconn: 30 } };
+    hc.add({
+      id: "web1",
+      check: async () => up("L4OK", "connected"),
+      inter: 1000,
+      initState: "fully-up",
+      agent: { check: async () => reply, inter: 1000 },
+    });
+    bindPool(hc, pool);
+    hc.start();
+    await time.advance(10);
+    await time.advance(1000);
+    reply = { ...up("L7OK", "maxconn:0"), agent: { maxconn: 0 } };
+    await time.advance(1000);
+    expect(pool.calls.filter((c) => c.includes("maxconn"))).toEqual(["web1:maxconn30", "web1:maxconn0"]);
+    expect(hc.list()[0]?.maxconn).toBe(0);
     await hc.stop();
   });
 });

@@ -4,21 +4,25 @@
  * The binding only sets states and weights: slow start on recovery is the pool's own business.
  */
 import type { ServerState } from "../effective.js";
-import type { ChangeEvent, TargetStatus, WeightEvent } from "../health-checker.js";
+import type { ChangeEvent, MaxConnEvent, TargetStatus, WeightEvent } from "../health-checker.js";
 
 /** What the binding needs from a pool. Weights are integers 0..256, as in HAProxy. */
 export interface PoolLike {
   setState(id: string, state: ServerState): void;
   setWeight(id: string, weight: number): void;
   get(id: string): { readonly initialWeight: number } | undefined;
+  /** Optional: applies an agent's `maxconn:N` (`@lbkit/balancer`'s Pool has it). */
+  setMaxConn?(id: string, maxConn: number): void;
 }
 
 /** What the binding needs from a health checker (HealthChecker fits). */
 export interface HealthSource {
   on(event: "change", fn: (e: ChangeEvent) => void): unknown;
   on(event: "weight", fn: (e: WeightEvent) => void): unknown;
+  on(event: "maxconn", fn: (e: MaxConnEvent) => void): unknown;
   off(event: "change", fn: (e: ChangeEvent) => void): unknown;
   off(event: "weight", fn: (e: WeightEvent) => void): unknown;
+  off(event: "maxconn", fn: (e: MaxConnEvent) => void): unknown;
   list(): TargetStatus[];
 }
 
@@ -42,7 +46,8 @@ export interface BindPoolOptions {
 }
 
 /**
- * Keep `pool` in step with `checker`: state changes → `setState`, agent/dynamic weights → `setWeight`.
+ * Keep `pool` in step with `checker`: state changes → `setState`, agent/dynamic weights → `setWeight`, an
+ * agent's `maxconn:N` → `setMaxConn` (when the pool has it).
  * Ids the pool does not know are skipped. Returns a function that unbinds.
  */
 export function bindPool(checker: HealthSource, pool: PoolLike, opts: BindPoolOptions = {}): () => void {
@@ -55,8 +60,12 @@ export function bindPool(checker: HealthSource, pool: PoolLike, opts: BindPoolOp
     const w = weightFor(server.initialWeight, e);
     if (w !== undefined) pool.setWeight(e.id, w);
   };
+  const onMaxConn = (e: MaxConnEvent) => {
+    if (pool.get(e.id)) pool.setMaxConn?.(e.id, e.maxconn);
+  };
   checker.on("change", onChange);
   checker.on("weight", onWeight);
+  checker.on("maxconn", onMaxConn);
   if (opts.sync ?? true) {
     for (const s of checker.list()) {
       const server = pool.get(s.id);
@@ -67,10 +76,12 @@ export function bindPool(checker: HealthSource, pool: PoolLike, opts: BindPoolOp
         ...(s.weight !== undefined ? { weight: s.weight } : {}),
       });
       if (w !== undefined) pool.setWeight(s.id, w);
+      if (s.maxconn !== undefined) pool.setMaxConn?.(s.id, s.maxconn);
     }
   }
   return () => {
     checker.off("change", onChange);
     checker.off("weight", onWeight);
+    checker.off("maxconn", onMaxConn);
   };
 }
