@@ -1,0 +1,388 @@
+// keepalived's vrrp_sync_group on a real kernel: two lab nodes, each ONE lbkit process (test/vrrp/sync-node.mjs,
+// built dist) with two VRRP instances in a sync group — VRID 51 "front" with 198.18.0.200/24 on eth0 (the lab
+// network) and VRID 52 "back" with 198.18.1.200/24 on eth1 (a second network this suite adds: bridge br1 in the
+// lab's bridge namespace). What the kernel (`ip addr`) and the wire (tcpdump on br0 and br1) must show: both VIPs
+// always on the same node, moving together on a tracked fault of ONE member, back together on recovery, and
+// handed over together on a graceful stop, with nothing left behind.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "./lab/build.js";
+import { BRIDGE, createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
+import { decodeProblems, decodeVerbose } from "./lab/tshark.js";
+import { killAll, started } from "./vrrp/helpers.js";
+
+const pre = requireRoot(["ip", "tcpdump", "tshark"]);
+const SYNC_NODE = fileURLToPath(new URL("./vrrp/sync-node.mjs", import.meta.url));
+const FRONT = "198.18.0.200"; // VRID 51 on eth0
+const BACK = "198.18.1.200"; // VRID 52 on eth1
+const NODES = ["a", "b"] as const;
+type NodeName = (typeof NODES)[number];
+
+interface Ev {
+  t: number;
+  event: string;
+  instance?: string;
+  vrid?: number;
+  reason?: string;
+  from?: string;
+  [k: string]: unknown;
+}
+
+const evs = (p: LabProcess): Ev[] =>
+  p
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Ev);
+
+/** Waits (polling the node's JSON lines, bounded) for an event matching `pred` at or after `after`. */
+async function waitEv(
+  p: LabProcess,
+  what: string,
+  pred: (e: Ev) => boolean,
+  after = 0,
+  timeoutMs = 10_000,
+): Promise<Ev> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const e = evs(p).find((x) => x.t >= after && pred(x));
+    if (e) return e;
+    if (Date.now() > end)
+      throw new Error(`no ${what} after ${after} within ${timeoutMs} ms; output:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Both members of the node's group reached `state` (at or after `after`): the two events. */
+const both = (p: LabProcess, state: string, after: number) =>
+  Promise.all(
+    [51, 52].map((vrid) =>
+      waitEv(p, `${state} of VRID ${vrid}`, (e) => e.event === state && e.vrid === vrid, after),
+    ),
+  );
+
+function groupOptions(node: NodeName, priority: number, extra: Record<string, unknown> = {}) {
+  return {
+    group: "front-back",
+    priority,
+    version: 3,
+    advertInterval: 100,
+    instances: [
+      { name: `${node}-front`, vrid: 51, interface: "eth0", vip: `${FRONT}/24` },
+      // keepalived: track_interface { eth1 } in the back instance only; the sync group carries its fault
+      { name: `${node}-back`, vrid: 52, interface: "eth1", vip: `${BACK}/24`, trackInterface: "eth1" },
+    ],
+    ...extra,
+  };
+}
+
+function startGroup(lab: Lab, node: NodeName, opts: Record<string, unknown>): LabProcess {
+  const p = lab.spawnNode(node, SYNC_NODE, [JSON.stringify(opts)]);
+  started.push(p);
+  return p;
+}
+
+/** `ip -o addr show` (every interface) in each node: which nodes hold each VIP, and the lines. */
+async function placement(lab: Lab) {
+  const where = { front: [] as string[], back: [] as string[], lines: [] as string[] };
+  for (const n of NODES) {
+    const { stdout } = await lab.exec(n, ["ip", "-o", "addr", "show"]);
+    for (const l of stdout.split("\n")) {
+      if (l.includes(` ${FRONT}/`)) where.front.push(n);
+      if (l.includes(` ${BACK}/`)) where.back.push(n);
+      if (l.includes(` ${FRONT}/`) || l.includes(` ${BACK}/`))
+        where.lines.push(`${n}: ${l.replace(/\s+/g, " ").trim()}`);
+    }
+  }
+  return where;
+}
+
+/** Polls `ip addr` until both VIPs sit exactly on `holder` (none elsewhere), or nowhere when holder is null. */
+async function waitPlacement(lab: Lab, holder: NodeName | null, timeoutMs = 5000) {
+  const want = holder ? [holder] : [];
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const w = await placement(lab);
+    if (JSON.stringify(w.front) === JSON.stringify(want) && JSON.stringify(w.back) === JSON.stringify(want))
+      return w;
+    if (Date.now() > end)
+      throw new Error(
+        `VIPs not (only) on ${holder ?? "no node"} within ${timeoutMs} ms: front on [${w.front}], back on [${w.back}]`,
+      );
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Advert {
+  t: number;
+  src: string;
+  vrid: number;
+  prio: number;
+}
+
+function tsharkFields(file: string, filter: string, fields: string[]): Promise<string[][]> {
+  const args = ["-r", file, "-Y", filter, "-T", "fields", "-E", "separator=,"];
+  for (const f of fields) args.push("-e", f);
+  return new Promise((resolve, reject) =>
+    execFile("tshark", args, { maxBuffer: 64 * 1024 * 1024, encoding: "utf8" }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`tshark ${args.join(" ")}: ${stderr || err.message}`));
+      else
+        resolve(
+          stdout
+            .split("\n")
+            .filter((l) => l.length > 0)
+            .map((l) => l.split(",")),
+        );
+    }),
+  );
+}
+
+async function adverts(file: string): Promise<Advert[]> {
+  const rows = await tsharkFields(file, "vrrp", [
+    "frame.time_epoch",
+    "ip.src",
+    "vrrp.virt_rtr_id",
+    "vrrp.prio",
+  ]);
+  return rows.map(([t, src, vrid, prio]) => ({
+    t: Number(t) * 1000,
+    src: src!,
+    vrid: Number(vrid),
+    prio: Number(prio),
+  }));
+}
+
+/**
+ * The masters one VRID had on the wire, in order: runs of ≥ 3 consecutive non-zero-priority adverts from one
+ * source (a stray advert crossing a preemption does not count), with the time of the run's first advert.
+ */
+function masterRuns(all: Advert[], vrid: number): { src: string; t: number }[] {
+  const runs: { src: string; t: number; n: number }[] = [];
+  for (const a of all) {
+    if (a.vrid !== vrid || a.prio === 0) continue;
+    const last = runs.at(-1);
+    if (last?.src === a.src) last.n++;
+    else runs.push({ src: a.src, t: a.t, n: 1 });
+  }
+  const stable: { src: string; t: number }[] = [];
+  for (const r of runs.filter((x) => x.n >= 3))
+    if (stable.at(-1)?.src !== r.src) stable.push({ src: r.src, t: r.t });
+  return stable;
+}
+
+/** The node names behind a run list (the nodes' eth0 / eth1 addresses). */
+function whoOf(lab: Lab, runs: { src: string }[]): string[] {
+  return runs.map(({ src }) => {
+    for (const [i, n] of NODES.entries())
+      if (src === lab.node(n).ipv4 || src === `198.18.1.${10 + i}`) return n;
+    return src;
+  });
+}
+
+/** Gratuitous ARPs for `vip` (sender IP = target IP = VIP): the sender MACs. */
+async function garpSenders(file: string, vip: string): Promise<string[]> {
+  const rows = await tsharkFields(file, `arp.src.proto_ipv4 == ${vip} && arp.dst.proto_ipv4 == ${vip}`, [
+    "arp.src.hw_mac",
+  ]);
+  return [...new Set(rows.map((r) => r[0]!))];
+}
+
+describe.skipIf(pre.skip)(
+  "vrrp: a sync group (two instances, one process per node) in network namespaces",
+  () => {
+    let lab: Lab;
+    const eth1Mac: Record<string, string> = {};
+    beforeAll(async () => {
+      ensureBuilt("arp");
+      ensureBuilt("vrrp");
+      lab = await createLab({ nodes: [...NODES] });
+      // a second network for the back VIP: bridge br1 next to br0, a veth from each node (eth1, 198.18.1.1x/24)
+      const x = (argv: string) => lab.exec(BRIDGE, argv.split(" "));
+      await x("ip link add br1 type bridge stp_state 0 forward_delay 0 mcast_snooping 0");
+      await x("ip link set br1 up");
+      for (const [i, n] of NODES.entries()) {
+        await x(`ip link add q${i} type veth peer name eth1 netns ${lab.node(n).ns}`);
+        await x(`ip link set q${i} master br1 up`);
+        await lab.exec(n, ["ip", "addr", "add", `198.18.1.${10 + i}/24`, "dev", "eth1"]);
+        await lab.exec(n, ["ip", "link", "set", "eth1", "up"]);
+        const link = JSON.parse((await lab.exec(n, ["ip", "-j", "link", "show", "eth1"])).stdout) as {
+          address: string;
+        }[];
+        eth1Mac[n] = link[0]!.address;
+      }
+      // the second network works before any VRRP runs on it
+      await lab.exec("a", ["ping", "-c", "1", "-W", "2", "198.18.1.11"]);
+    }, 120_000);
+    afterAll(() => lab?.destroy());
+    afterEach(async () => {
+      await killAll();
+      for (const n of NODES) {
+        await lab.exec(n, ["ip", "link", "set", "eth1", "up"]).catch(() => undefined);
+        await lab.exec(n, ["ip", "addr", "del", `${FRONT}/24`, "dev", "eth0"]).catch(() => undefined);
+        await lab.exec(n, ["ip", "addr", "del", `${BACK}/24`, "dev", "eth1"]).catch(() => undefined);
+      }
+    });
+
+    /** Starts a (priority 150) then b (100); both VIPs end on a, both of b's members backup. */
+    async function electA(extra: Record<string, unknown> = {}) {
+      const t0 = Date.now();
+      const a = startGroup(lab, "a", groupOptions("a", 150, extra));
+      await waitEv(a, "started", (e) => e.event === "started");
+      const b = startGroup(lab, "b", groupOptions("b", 100, extra));
+      const am = await both(a, "master", t0);
+      await both(b, "backup", t0);
+      // together: the second member followed the first at once
+      expect(Math.abs(am[0]!.t - am[1]!.t)).toBeLessThan(50);
+      const w = await waitPlacement(lab, "a");
+      // the kernel's view: each VIP on its own interface with the instance's label
+      expect(w.lines.some((l) => l.includes(`inet ${FRONT}/24`) && l.includes("eth0:vrrp51"))).toBe(true);
+      expect(w.lines.some((l) => l.includes(`inet ${BACK}/24`) && l.includes("eth1:vrrp52"))).toBe(true);
+      console.log(`ip addr after the election:\n  ${w.lines.join("\n  ")}`);
+      return { a, b };
+    }
+
+    /** Runs of masters per VRID from the two captures must agree: same order, each move within `skewMs`. */
+    async function expectMovedTogether(front: string, back: string, expected: string[], skewMs = 150) {
+      const f = await adverts(front);
+      const k = await adverts(back);
+      expect(f.every((x) => x.vrid === 51)).toBe(true);
+      expect(k.every((x) => x.vrid === 52)).toBe(true);
+      const r51 = masterRuns(f, 51);
+      const r52 = masterRuns(k, 52);
+      const w51 = whoOf(lab, r51);
+      const w52 = whoOf(lab, r52);
+      console.log(
+        `masters on the wire: VRID 51 ${w51.join(" → ")} at +${r51.map((r) => Math.round(r.t - r51[0]!.t)).join(", +")} ms; ` +
+          `VRID 52 ${w52.join(" → ")} at +${r52.map((r) => Math.round(r.t - r51[0]!.t)).join(", +")} ms`,
+      );
+      expect(w51).toEqual(expected);
+      expect(w52).toEqual(expected);
+      for (const [i, r] of r51.entries()) expect(Math.abs(r.t - r52[i]!.t)).toBeLessThan(skewMs);
+      // every advert on both wires decodes cleanly (checksums on)
+      for (const file of [front, back]) expect(decodeProblems(await decodeVerbose(file, "vrrp"))).toEqual([]);
+    }
+
+    it("a tracked interface (eth1) going down on the master moves BOTH VIPs to the backup; up moves both back", async () => {
+      const capFront = await lab.capture(BRIDGE, { filter: "vrrp or arp", name: "if-front" });
+      const capBack = await lab.capture(BRIDGE, { filter: "vrrp or arp", iface: "br1", name: "if-back" });
+      const { a, b } = await electA();
+      await new Promise((r) => setTimeout(r, 300)); // a few adverts from a on both wires
+
+      // eth1 down on a: the back instance faults (track_interface), the group takes the front with it
+      const down = Date.now();
+      await lab.exec("a", ["ip", "link", "set", "eth1", "down"]);
+      const af = await both(a, "fault", down);
+      expect(af.map((e) => e.from)).toEqual(["master", "master"]);
+      expect(af.map((e) => e.reason)).toEqual(["fault", "fault"]);
+      const bm = await both(b, "master", down);
+      expect(Math.abs(bm[0]!.t - bm[1]!.t)).toBeLessThan(50);
+      // b moved only once the faulted back instance's Master_Down_Interval (≈ 361 ms at priority 100) had passed:
+      // the front alone (priority-0 advert, Skew_Time) did not take over early
+      expect(bm[0]!.t - down).toBeGreaterThan(200);
+      const wb = await waitPlacement(lab, "b");
+      console.log(`ip addr with a's eth1 down:\n  ${wb.lines.join("\n  ")}`);
+      // no member of a left holding anything, and a's front is in fault because of the group, not its own
+      expect(evs(a).filter((e) => e.t >= down && e.event === "master")).toEqual([]);
+
+      // eth1 up: a's back leaves fault, the group fault on its front clears, a preempts with both
+      await new Promise((r) => setTimeout(r, 300));
+      const up = Date.now();
+      await lab.exec("a", ["ip", "link", "set", "eth1", "up"]);
+      const ab = await both(a, "backup", up);
+      expect(ab.map((e) => e.reason)).toEqual(["fault-cleared", "fault-cleared"]);
+      const am = await both(a, "master", up);
+      expect(Math.abs(am[0]!.t - am[1]!.t)).toBeLessThan(50);
+      await both(b, "backup", up);
+      const wa = await waitPlacement(lab, "a");
+      console.log(`ip addr after eth1 up:\n  ${wa.lines.join("\n  ")}`);
+      await new Promise((r) => setTimeout(r, 300));
+
+      for (const p of [a, b]) p.kill("SIGTERM");
+      await Promise.all([a.exited, b.exited]);
+      await waitPlacement(lab, null);
+      const front = await capFront.stop();
+      const back = await capBack.stop();
+      await expectMovedTogether(front, back, ["a", "b", "a"]);
+      // each takeover announced the VIP on its own network, from the new holder's MAC
+      expect(await garpSenders(front, FRONT)).toEqual(
+        expect.arrayContaining([lab.node("a").mac, lab.node("b").mac]),
+      );
+      expect(await garpSenders(back, BACK)).toEqual(expect.arrayContaining([eth1Mac.a, eth1Mac.b]));
+    }, 60_000);
+
+    it("a tracker flipped by a signal moves the group and back; a graceful stop hands over both VIPs; nothing is left behind", async () => {
+      const capFront = await lab.capture(BRIDGE, { filter: "vrrp or arp", name: "sig-front" });
+      const capBack = await lab.capture(BRIDGE, { filter: "vrrp or arp", iface: "br1", name: "sig-back" });
+      // SIGUSR2 flips a fault tracker on the FRONT member only (e.g. a failing health check)
+      const { a, b } = await electA({ signalFault: "a-front" });
+      await new Promise((r) => setTimeout(r, 300));
+
+      const f = Date.now();
+      a.kill("SIGUSR2");
+      await waitEv(a, "flip", (e) => e.event === "flip" && e.fault === true, f);
+      await both(a, "fault", f);
+      const bm = await both(b, "master", f);
+      expect(Math.abs(bm[0]!.t - bm[1]!.t)).toBeLessThan(50);
+      // both of a's members resigned with priority 0: b takes over after Skew_Time, not Master_Down_Interval
+      expect(bm[0]!.t - f).toBeLessThan(300);
+      await waitPlacement(lab, "b");
+
+      await new Promise((r) => setTimeout(r, 300));
+      const r = Date.now();
+      a.kill("SIGUSR2");
+      await waitEv(a, "flip", (e) => e.event === "flip" && e.fault === false, r);
+      await both(a, "master", r);
+      await both(b, "backup", r);
+      await waitPlacement(lab, "a");
+      await new Promise((r2) => setTimeout(r2, 300));
+
+      // graceful stop of the master: every member sends priority 0 and removes its VIP; b takes both
+      const s = Date.now();
+      a.kill("SIGTERM");
+      expect((await a.exited).code).toBe(0);
+      expect(evs(a).find((e) => e.event === "exit")).toBeTruthy();
+      expect(
+        evs(a)
+          .filter((e) => e.event === "stop" && e.t >= s)
+          .map((e) => e.from),
+      ).toEqual(["master", "master"]);
+      const bs = await both(b, "master", s);
+      expect(Math.abs(bs[0]!.t - bs[1]!.t)).toBeLessThan(50);
+      expect(Math.max(bs[0]!.t, bs[1]!.t) - s).toBeLessThan(500);
+      const ws = await waitPlacement(lab, "b"); // and nothing on a
+      console.log(`ip addr after a's graceful stop:\n  ${ws.lines.join("\n  ")}`);
+      await new Promise((r2) => setTimeout(r2, 300));
+
+      const e = Date.now();
+      b.kill("SIGTERM");
+      expect((await b.exited).code).toBe(0);
+      expect(
+        evs(b)
+          .filter((x) => x.event === "stop" && x.t >= e)
+          .map((x) => x.from),
+      ).toEqual(["master", "master"]);
+      const none = await placement(lab);
+      expect(none).toEqual({ front: [], back: [], lines: [] }); // no VIP left on either node
+      expect(evs(b).filter((x) => x.event === "error")).toEqual([]);
+      expect(evs(a).filter((x) => x.event === "error")).toEqual([]);
+
+      const front = await capFront.stop();
+      const back = await capBack.stop();
+      await expectMovedTogether(front, back, ["a", "b", "a", "b"]);
+      // the graceful stops are on the wire: priority-0 adverts from a and then b for both VRIDs
+      for (const [file, vrid] of [
+        [front, 51],
+        [back, 52],
+      ] as const) {
+        const zero = (await adverts(file)).filter((x) => x.prio === 0 && x.vrid === vrid).map((x) => x.src);
+        expect(
+          whoOf(
+            lab,
+            zero.map((src) => ({ src })),
+          ),
+        ).toEqual(expect.arrayContaining(["a", "b"]));
+      }
+    }, 60_000);
+  },
+);

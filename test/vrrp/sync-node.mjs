@@ -1,0 +1,78 @@
+// An lbkit node with a VRRP sync group (keepalived vrrp_sync_group) for the network-namespace suites: ONE process
+// runs several instances from the built dist, joined by createSyncGroup, and prints one JSON line per event
+// (each with the instance name and VRID). Usage: node sync-node.mjs '<json options>':
+//   { group, priority, version, advertInterval, instances: [{ name, vrid, interface, vip, trackInterface? }] }
+// trackInterface: "eth1" adds trackInterface("eth1") to that instance (keepalived track_interface → FAULT).
+// Every instance also has a tracker the test flips: SIGUSR2 toggles the fault of the instance named by option
+// `signalFault` (default the first). SIGTERM = clean stop of every member at once (priority-0 adverts, VIPs
+// removed), then the group is closed; SIGKILL = crash.
+import { EventEmitter } from "node:events";
+import { createInstance, createSyncGroup, trackInterface } from "../../packages/vrrp/dist/index.js";
+
+const opts = JSON.parse(process.argv[2] ?? "{}");
+const log = (o) => process.stdout.write(`${JSON.stringify({ t: Date.now(), ...o })}\n`);
+
+const instances = [];
+const flips = new Map();
+const closers = [];
+for (const spec of opts.instances) {
+  const flip = new EventEmitter();
+  flip.delta = 0;
+  flip.fault = false;
+  flips.set(spec.name, flip);
+  const tracks = [flip];
+  if (spec.trackInterface) {
+    const t = await trackInterface(spec.trackInterface, { interval: 50 });
+    tracks.push(t);
+    closers.push(() => t.close());
+  }
+  const inst = createInstance({
+    name: spec.name,
+    interface: spec.interface,
+    vrid: spec.vrid,
+    version: opts.version ?? 3,
+    advertInterval: opts.advertInterval ?? 100,
+    priority: opts.priority,
+    virtualAddresses: [spec.vip],
+    tracks,
+  });
+  const vrid = spec.vrid;
+  for (const event of ["master", "backup", "fault", "stop"])
+    inst.on(event, (i) =>
+      log({
+        event,
+        instance: i.name,
+        vrid,
+        reason: i.reason,
+        from: i.from,
+        master: i.master,
+        priority: i.priority,
+      }),
+    );
+  inst.on("ready", (name) => log({ event: "ready", instance: name, vrid }));
+  inst.on("error", (e) => log({ event: "error", instance: spec.name, vrid, message: e.message }));
+  instances.push(inst);
+}
+const group = createSyncGroup(opts.group ?? "group", instances);
+
+let stopping = false;
+process.on("SIGTERM", async () => {
+  if (stopping) return;
+  stopping = true;
+  // every member resigns in the same tick: each stop() queues its priority-0 advert before its first await
+  await Promise.all(instances.map((i) => i.stop()));
+  group.close();
+  for (const c of closers) c();
+  log({ event: "exit", stats: Object.fromEntries(instances.map((i) => [i.name, i.stats])) });
+  process.exit(0);
+});
+process.on("SIGUSR2", () => {
+  const name = opts.signalFault ?? opts.instances[0].name;
+  const flip = flips.get(name);
+  flip.fault = !flip.fault;
+  log({ event: "flip", instance: name, fault: flip.fault });
+  flip.emit("change");
+});
+
+await Promise.all(instances.map((i) => i.start()));
+log({ event: "started", states: instances.map((i) => `${i.name}:${i.state}`) });
