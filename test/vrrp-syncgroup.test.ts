@@ -311,6 +311,52 @@ describe.skipIf(pre.skip)(
       expect(await garpSenders(back, BACK)).toEqual(expect.arrayContaining([eth1Mac.a, eth1Mac.b]));
     }, 60_000);
 
+    it("overlapping faults: the group stays on the backup until the last member's own fault clears", async () => {
+      const capFront = await lab.capture(BRIDGE, { filter: "vrrp", name: "ov-front" });
+      const capBack = await lab.capture(BRIDGE, { filter: "vrrp", iface: "br1", name: "ov-back" });
+      const { a, b } = await electA({ signalFault: "a-front" });
+      await new Promise((r) => setTimeout(r, 300));
+      const down = Date.now();
+      await lab.exec("a", ["ip", "link", "set", "eth1", "down"]);
+      await both(a, "fault", down);
+      await both(b, "master", down);
+      await waitPlacement(lab, "b");
+
+      // a's front fails on its own too while the group already holds it in fault (no transition on a)
+      const f = Date.now();
+      a.kill("SIGUSR2");
+      await waitEv(a, "the flip", (e) => e.event === "flip" && e.fault === true, f);
+      // eth1 up: a's back clears its own fault but its front still has one, so the back returns to fault
+      const up = Date.now();
+      await lab.exec("a", ["ip", "link", "set", "eth1", "up"]);
+      const cleared = await waitEv(a, "back fault-cleared", (e) => e.vrid === 52 && e.event === "backup", up);
+      expect(cleared.reason).toBe("fault-cleared");
+      const again = await waitEv(a, "back fault again", (e) => e.vrid === 52 && e.event === "fault", up);
+      expect(again.from).toBe("backup");
+      // nothing moves for longer than a's Master_Down_Interval (≈ 341 ms): b keeps both, a takes neither
+      await new Promise((r) => setTimeout(r, 800));
+      expect(evs(a).filter((e) => e.t >= up && e.event === "master")).toEqual([]);
+      expect(evs(b).filter((e) => e.t >= up && e.event !== "master" && e.vrid !== undefined)).toEqual([]);
+      const still = await waitPlacement(lab, "b", 0);
+      console.log(
+        `ip addr with a's eth1 up again but its front still failing:\n  ${still.lines.join("\n  ")}`,
+      );
+
+      // the front's own fault clears: the group leaves fault and a preempts with both VIPs
+      const r = Date.now();
+      a.kill("SIGUSR2");
+      const ab = await both(a, "backup", r);
+      expect(ab.map((e) => e.reason)).toEqual(["fault-cleared", "fault-cleared"]);
+      await both(a, "master", r);
+      await both(b, "backup", r);
+      await waitPlacement(lab, "a");
+      await new Promise((r2) => setTimeout(r2, 300));
+      for (const p of [a, b]) p.kill("SIGTERM");
+      await Promise.all([a.exited, b.exited]);
+      await waitPlacement(lab, null);
+      await expectMovedTogether(await capFront.stop(), await capBack.stop(), ["a", "b", "a"]);
+    }, 60_000);
+
     it("a tracker flipped by a signal moves the group and back; a graceful stop hands over both VIPs; nothing is left behind", async () => {
       const capFront = await lab.capture(BRIDGE, { filter: "vrrp or arp", name: "sig-front" });
       const capBack = await lab.capture(BRIDGE, { filter: "vrrp or arp", iface: "br1", name: "sig-back" });

@@ -287,4 +287,56 @@ describe("VrrpInstance over the UDP loopback transport", () => {
     ga.close();
     gb.close();
   });
+
+  it("a sync group stays in fault while any member has a fault of its own, also one that began during a group fault", async () => {
+    const front = new FakeTracker();
+    const back = new FakeTracker();
+    const make = async (vrid: number, tracks: Tracker[]) => {
+      const inst = createInstance({
+        name: `m${vrid}`,
+        vrid,
+        version: 3,
+        advertInterval: 100,
+        priority: 150,
+        virtualAddresses: [`198.18.0.${110 + vrid}/24`],
+        transport: await createUdpTransport({
+          address: "127.0.0.51",
+          peers: ["127.0.0.52"],
+          port: portSeq++,
+        }),
+        vipMover: createMemoryVipMover(),
+        announcer: { announce: async () => {} },
+        tracks,
+      });
+      running.push(inst);
+      return inst;
+    };
+    const f = await make(1, [front]);
+    const b = await make(2, [back]);
+    const g = createSyncGroup("fb", [f, b]);
+    const masters = Promise.all([once(f, "master"), once(b, "master")]);
+    await Promise.all([f.start(), b.start()]);
+    await masters;
+
+    const faults = Promise.all([once(f, "fault"), once(b, "fault")]);
+    back.set({ fault: true });
+    await faults;
+    expect(f.faultSources()).toEqual(["sync-group:fb"]);
+    // the front's own check fails while the group already holds it in fault: no transition, no event
+    front.set({ fault: true });
+    // the back recovers, but the front still has a fault of its own: the back must go (back) to fault
+    const backAgain = once<{ from: string }>(b, "fault");
+    back.set({ fault: false });
+    expect((await backAgain).from).toBe("backup");
+    expect([f.state, b.state]).toEqual(["fault", "fault"]);
+    expect(b.faultSources()).toEqual(["sync-group:fb"]);
+
+    // the front recovers: no member has a fault left, both take over together
+    const back2 = Promise.all([once(f, "master"), once(b, "master")]);
+    front.set({ fault: false });
+    await back2;
+    expect(f.faultSources()).toEqual([]);
+    expect(b.faultSources()).toEqual([]);
+    g.close();
+  });
 });

@@ -1,7 +1,9 @@
 /**
  * keepalived's vrrp_sync_group: instances (say a front and a back VIP) that change state together, so the
  * group's VIPs always sit on one node.
- * - A fault in one member puts every other member in fault (cleared when no member has a fault of its own).
+ * - A fault in one member puts every other member in fault (cleared when no member has a fault of its own). Who
+ *   has a fault of its own is read from the members (`faultSources()`) at every transition, not remembered from
+ *   fault events: a member whose own check fails while the group already holds it in fault makes no transition.
  * - A member never takes over alone: when its Master_Down_Timer fires it becomes `ready` and waits; once every
  *   member is master or ready, all become master together (keepalived prefers backup to thrashing, so a group
  *   whose members disagree stays where it is — track the group's health with one tracker on every member).
@@ -21,32 +23,33 @@ const LOST: ReadonlySet<string> = new Set(["higher-priority", "equal-priority-hi
 
 export function createSyncGroup(name: string, members: readonly VrrpInstance[]): SyncGroup {
   const source = `sync-group:${name}`;
-  const own = new Set<VrrpInstance>();
   const off: (() => void)[] = [];
+  /** a fault not set by this group: a tracker, the witness, another setFault source */
+  const hasOwnFault = (m: VrrpInstance) => m.faultSources().some((s) => s !== source);
   const updateFaults = () => {
+    const own = members.filter(hasOwnFault);
     for (const m of members)
       m.setFault(
         source,
-        [...own].some((x) => x !== m),
+        own.some((x) => x !== m),
       );
   };
   const allReady = () => members.every((x) => x.state === "master" || x.ready);
   for (const m of members) {
     m.setSyncHold(true);
     const others = members.filter((x) => x !== m);
-    const onFault = (i: TransitionInfo) => {
+    const onFault = () => {
       // only a member's own fault propagates (not one the group itself caused)
-      if (!m.faultSources().some((s) => s !== source)) return;
-      own.add(m);
-      if (i.state === "fault") updateFaults();
+      if (hasOwnFault(m)) updateFaults();
     };
     const onMaster = (i: TransitionInfo) => {
-      if (own.delete(m)) updateFaults();
+      updateFaults();
       if (i.reason === "sync-group") return;
       for (const o of others) if (o.state === "backup") o.syncTo("master");
     };
     const onBackup = (i: TransitionInfo) => {
-      if (own.delete(m)) updateFaults();
+      // e.g. a member's fault cleared: release the others, or hold this one if another member still has its own
+      updateFaults();
       if (i.from === "master" && LOST.has(i.reason))
         for (const o of others) if (o.state === "master") o.syncTo("backup");
     };
