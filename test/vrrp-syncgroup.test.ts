@@ -357,6 +357,38 @@ describe.skipIf(pre.skip)(
       await expectMovedTogether(await capFront.stop(), await capBack.stop(), ["a", "b", "a"]);
     }, 60_000);
 
+    it("a crash of the master (SIGKILL, no priority-0 advert) moves both VIPs; the restarted node clears its stale VIPs and takes both back", async () => {
+      const capFront = await lab.capture(BRIDGE, { filter: "vrrp", name: "crash-front" });
+      const capBack = await lab.capture(BRIDGE, { filter: "vrrp", iface: "br1", name: "crash-back" });
+      const { a, b } = await electA();
+      await new Promise((r) => setTimeout(r, 300));
+      const k = Date.now();
+      a.kill("SIGKILL");
+      await a.exited;
+      const bm = await both(b, "master", k);
+      expect(Math.abs(bm[0]!.t - bm[1]!.t)).toBeLessThan(50);
+      // Master_Down_Interval at priority 100 is 300 + 60.9 ms from a's last adverts (≤ 100 ms before the kill)
+      expect(bm[0]!.t - k).toBeGreaterThan(200);
+      expect(bm[0]!.t - k).toBeLessThan(1000);
+      // nothing removed the crashed node's VIPs: both nodes hold them until a comes back
+      const crashed = await placement(lab);
+      expect(crashed.front.sort()).toEqual(["a", "b"]);
+      expect(crashed.back.sort()).toEqual(["a", "b"]);
+
+      // a restarts: start() removes the stale VIPs before anything else, then a preempts with both
+      const r = Date.now();
+      const a2 = startGroup(lab, "a", groupOptions("a", 150));
+      await both(a2, "master", r);
+      await both(b, "backup", r);
+      const w = await waitPlacement(lab, "a");
+      console.log(`ip addr after a's restart:\n  ${w.lines.join("\n  ")}`);
+      await new Promise((r2) => setTimeout(r2, 300));
+      for (const p of [a2, b]) p.kill("SIGTERM");
+      await Promise.all([a2.exited, b.exited]);
+      await waitPlacement(lab, null);
+      await expectMovedTogether(await capFront.stop(), await capBack.stop(), ["a", "b", "a"]);
+    }, 60_000);
+
     it("a tracker flipped by a signal moves the group and back; a graceful stop hands over both VIPs; nothing is left behind", async () => {
       const capFront = await lab.capture(BRIDGE, { filter: "vrrp or arp", name: "sig-front" });
       const capBack = await lab.capture(BRIDGE, { filter: "vrrp or arp", iface: "br1", name: "sig-back" });
