@@ -288,6 +288,61 @@ describe("VrrpInstance over the UDP loopback transport", () => {
     gb.close();
   });
 
+  it("handover() of one sync group member hands over the whole group within Skew_Time (every member resigns with priority 0)", async () => {
+    const ports = [portSeq++, portSeq++];
+    const make = async (node: "a" | "b", vrid: number, priority: number) => {
+      const inst = createInstance({
+        name: `${node}${vrid}`,
+        vrid,
+        version: 3,
+        advertInterval: 100,
+        priority,
+        virtualAddresses: [`198.18.0.${120 + vrid}/24`],
+        transport: await createUdpTransport({
+          address: node === "a" ? "127.0.0.61" : "127.0.0.62",
+          peers: ["127.0.0.61", "127.0.0.62"],
+          port: ports[vrid - 1]!,
+        }),
+        vipMover: createMemoryVipMover(),
+        announcer: { announce: async () => {} },
+      });
+      running.push(inst);
+      return inst;
+    };
+    const a1 = await make("a", 1, 150);
+    const a2 = await make("a", 2, 150);
+    const b1 = await make("b", 1, 100);
+    const b2 = await make("b", 2, 100);
+    const ga = createSyncGroup("a", [a1, a2]);
+    const gb = createSyncGroup("b", [b1, b2]);
+    const elected = Promise.all([once(a1, "master"), once(a2, "master")]);
+    await Promise.all([a1, a2, b1, b2].map((i) => i.start()));
+    await elected;
+    await new Promise((r) => setTimeout(r, 300));
+
+    const t = performance.now();
+    const took = Promise.all([once(b1, "master"), once(b2, "master")]).then(() => performance.now() - t);
+    const done = await a1.handover();
+    // Skew_Time at priority 100 is 61 ms; a follower that left master silently would make b wait for its
+    // Master_Down_Interval (361 ms) with neither VIP held anywhere meanwhile
+    expect(await took).toBeLessThan(250);
+    expect(done.master).toBe("127.0.0.62");
+    expect([a1.state, a2.state, b1.state, b2.state]).toEqual(["backup", "backup", "master", "master"]);
+    expect(a2.priority).toBe(150); // the follower resigned but keeps its priority
+
+    // resume(): a1 is back at 150 and preempts; the group follows
+    const back = Promise.all([
+      once(a1, "master"),
+      once(a2, "master"),
+      once(b1, "backup"),
+      once(b2, "backup"),
+    ]);
+    a1.resume();
+    await back;
+    ga.close();
+    gb.close();
+  });
+
   it("a sync group stays in fault while any member has a fault of its own, also one that began during a group fault", async () => {
     const front = new FakeTracker();
     const back = new FakeTracker();

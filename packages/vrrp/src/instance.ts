@@ -374,9 +374,12 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     if (this.started) this.apply({ type: "hold", hold });
   }
 
-  /** Sync groups: follow a member's transition (backup → master, or master → backup) now. */
-  syncTo(state: "master" | "backup"): void {
-    if (this.started) this.apply({ type: "sync", to: state });
+  /**
+   * Sync groups: follow a member's transition (backup → master, or master → backup) now; `resign` leaves master
+   * with a priority-0 advert (following a member's handover).
+   */
+  syncTo(state: "master" | "backup", o: { resign?: boolean } = {}): void {
+    if (this.started) this.apply({ type: "sync", to: state, resign: o.resign });
   }
 
   /** held by a sync group with its Master_Down_Timer expired */

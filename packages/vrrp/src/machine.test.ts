@@ -216,6 +216,13 @@ describe("sync-group hold", () => {
     const b = step(v3, m.state, { type: "sync", to: "backup" }, down + 10);
     expect(b.state.state).toBe("backup");
     expect(b.actions[0]).toEqual({ type: "removeVips" });
+    // following a member's handover: resign with a priority-0 advert first, keep the priority
+    const h = step(v3, m.state, { type: "sync", to: "backup", resign: true }, down + 10);
+    expect(h.state).toMatchObject({ state: "backup", priority: 100 });
+    expect(h.actions.slice(0, 2)).toEqual([{ type: "sendAdvert", priority: 0 }, { type: "removeVips" }]);
+    expect(h.actions.at(-1)).toMatchObject({ event: "backup", reason: "sync-group", from: "master" });
+    // resign means nothing to a member that is not master
+    expect(step(v3, r.s, { type: "sync", to: "backup", resign: true }, down + 10).actions).toEqual([]);
   });
   it("an advert clears ready; releasing the hold while ready takes over at once", () => {
     const down = masterDownInterval(3, 100, 1000);

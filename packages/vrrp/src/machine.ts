@@ -56,8 +56,11 @@ export type MachineEvent =
   | { type: "handover"; priority: number }
   /** sync group: hold = a backup whose Master_Down_Timer fires waits (`ready`) instead of taking over */
   | { type: "hold"; hold: boolean }
-  /** sync group: follow a member's transition now */
-  | { type: "sync"; to: "master" | "backup" };
+  /**
+   * sync group: follow a member's transition now. `resign`: leaving master, send a priority-0 advert first (the
+   * member handed over, so peers take this VRID after Skew_Time too; keepalived's forced backup)
+   */
+  | { type: "sync"; to: "master" | "backup"; resign?: boolean };
 
 export type MachineAction =
   | { type: "sendAdvert"; priority: number }
@@ -249,7 +252,11 @@ export function step(c: MachineConfig, s: MachineState, e: MachineEvent, now: nu
       return { state: { ...s, hold: e.hold, ready: e.hold && s.ready }, actions: [] };
     case "sync": {
       if (e.to === "master" && s.state === "backup") return becomeMaster(c, s, now, "sync-group");
-      if (e.to === "backup" && s.state === "master") return becomeBackup(c, s, now, "sync-group");
+      if (e.to === "backup" && s.state === "master") {
+        const b = becomeBackup(c, s, now, "sync-group");
+        if (!e.resign) return b;
+        return { state: b.state, actions: [{ type: "sendAdvert", priority: 0 }, ...b.actions] };
+      }
       return { state: s, actions: [] };
     }
     case "handover": {

@@ -8,7 +8,8 @@
  *   member is master or ready, all become master together (keepalived prefers backup to thrashing, so a group
  *   whose members disagree stays where it is — track the group's health with one tracker on every member).
  * - A member that becomes master forces the others to master; a master that loses to a peer (higher priority,
- *   tie, handover) forces the other masters back to backup.
+ *   tie, handover) forces the other masters back to backup — after a handover with priority-0 adverts, so the
+ *   peers take the whole group after Skew_Time.
  */
 import type { TransitionInfo, VrrpInstance } from "./instance.js";
 
@@ -50,8 +51,11 @@ export function createSyncGroup(name: string, members: readonly VrrpInstance[]):
     const onBackup = (i: TransitionInfo) => {
       // e.g. a member's fault cleared: release the others, or hold this one if another member still has its own
       updateFaults();
+      // a member that handed over resigned with priority 0: the others resign too, so the peer group takes every
+      // VRID after Skew_Time (leaving silently would make it wait a Master_Down_Interval with no VIP held)
       if (i.from === "master" && LOST.has(i.reason))
-        for (const o of others) if (o.state === "master") o.syncTo("backup");
+        for (const o of others)
+          if (o.state === "master") o.syncTo("backup", { resign: i.reason === "handover" });
     };
     const onReady = () => {
       if (!allReady()) return;
