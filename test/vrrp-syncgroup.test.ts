@@ -389,6 +389,48 @@ describe.skipIf(pre.skip)(
       await expectMovedTogether(await capFront.stop(), await capBack.stop(), ["a", "b", "a"]);
     }, 60_000);
 
+    it("a planned handover() of ONE member hands over both VIPs within Skew_Time; resume() takes both back", async () => {
+      const capFront = await lab.capture(BRIDGE, { filter: "vrrp", name: "ho-front" });
+      const capBack = await lab.capture(BRIDGE, { filter: "vrrp", iface: "br1", name: "ho-back" });
+      const { a, b } = await electA();
+      await new Promise((r) => setTimeout(r, 300));
+      const h = Date.now();
+      a.kill("SIGUSR1"); // a-front.handover()
+      const bm = await both(b, "master", h);
+      expect(Math.abs(bm[0]!.t - bm[1]!.t)).toBeLessThan(50);
+      // both of a's members resigned with priority 0: Skew_Time (61 ms), not Master_Down_Interval (361 ms)
+      expect(Math.max(bm[0]!.t, bm[1]!.t) - h).toBeLessThan(300);
+      const ab = await both(a, "backup", h);
+      expect(ab.map((e) => e.reason)).toEqual(["handover", "sync-group"]);
+      const done = await waitEv(a, "handover-done", (e) => e.event === "handover-done", h);
+      expect(done.master).toBe(lab.node("b").ipv4);
+      const w = await waitPlacement(lab, "b");
+      console.log(`ip addr after a-front.handover():\n  ${w.lines.join("\n  ")}`);
+      // a stays handed over (front at priority 1): nothing moves back by itself
+      await new Promise((r) => setTimeout(r, 800));
+      expect(evs(a).filter((e) => e.t >= h && e.event === "master")).toEqual([]);
+      await waitPlacement(lab, "b", 0);
+
+      const r = Date.now();
+      a.kill("SIGUSR1"); // resume()
+      await both(a, "master", r);
+      await both(b, "backup", r);
+      await waitPlacement(lab, "a");
+      await new Promise((r2) => setTimeout(r2, 300));
+      for (const p of [a, b]) p.kill("SIGTERM");
+      await Promise.all([a.exited, b.exited]);
+      await waitPlacement(lab, null);
+      const front = await capFront.stop();
+      const back = await capBack.stop();
+      await expectMovedTogether(front, back, ["a", "b", "a"]);
+      // on the wire: the follower (VRID 52) resigned with a priority-0 advert right before b took it
+      const k = await adverts(back);
+      const takeover = masterRuns(k, 52)[1]!.t;
+      const resigned = k.filter((x) => x.prio === 0 && x.src === "198.18.1.10" && x.t <= takeover);
+      expect(resigned.length).toBe(1);
+      expect(takeover - resigned[0]!.t).toBeLessThan(200);
+    }, 60_000);
+
     it("a tracker flipped by a signal moves the group and back; a graceful stop hands over both VIPs; nothing is left behind", async () => {
       const capFront = await lab.capture(BRIDGE, { filter: "vrrp or arp", name: "sig-front" });
       const capBack = await lab.capture(BRIDGE, { filter: "vrrp or arp", iface: "br1", name: "sig-back" });

@@ -4,7 +4,8 @@
 //   { group, priority, version, advertInterval, instances: [{ name, vrid, interface, vip, trackInterface? }] }
 // trackInterface: "eth1" adds trackInterface("eth1") to that instance (keepalived track_interface → FAULT).
 // Every instance also has a tracker the test flips: SIGUSR2 toggles the fault of the instance named by option
-// `signalFault` (default the first). SIGTERM = clean stop of every member at once (priority-0 adverts, VIPs
+// `signalFault` (default the first). SIGUSR1 = handover() of one member (option `handover`, default the first),
+// again = resume(). SIGTERM = clean stop of every member at once (priority-0 adverts, VIPs
 // removed), then the group is closed; SIGKILL = crash.
 import { EventEmitter } from "node:events";
 import { createInstance, createSyncGroup, trackInterface } from "../../packages/vrrp/dist/index.js";
@@ -65,6 +66,26 @@ process.on("SIGTERM", async () => {
   for (const c of closers) c();
   log({ event: "exit", stats: Object.fromEntries(instances.map((i) => [i.name, i.stats])) });
   process.exit(0);
+});
+let handedOver = false;
+process.on("SIGUSR1", async () => {
+  // planned handover of ONE member (option `handover`, default the first); the group takes the others along.
+  // A second SIGUSR1 resumes it.
+  const name = opts.handover ?? opts.instances[0].name;
+  const inst = instances.find((i) => i.name === name);
+  if (handedOver) {
+    handedOver = false;
+    inst.resume();
+    log({ event: "resumed", instance: name });
+    return;
+  }
+  handedOver = true;
+  try {
+    const r = await inst.handover();
+    log({ event: "handover-done", instance: name, master: r.master });
+  } catch (e) {
+    log({ event: "handover-failed", instance: name, message: e.message });
+  }
 });
 process.on("SIGUSR2", () => {
   const name = opts.signalFault ?? opts.instances[0].name;
