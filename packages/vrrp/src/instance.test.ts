@@ -343,6 +343,57 @@ describe("VrrpInstance over the UDP loopback transport", () => {
     gb.close();
   });
 
+  it("stop() of one sync group member as master hands the whole group over (no VIP left unowned)", async () => {
+    const ports = [portSeq++, portSeq++];
+    const make = async (node: "a" | "b", vrid: number, priority: number) => {
+      const mover = createMemoryVipMover();
+      const inst = createInstance({
+        name: `${node}${vrid}`,
+        vrid,
+        version: 3,
+        advertInterval: 100,
+        priority,
+        virtualAddresses: [`198.18.0.${130 + vrid}/24`],
+        transport: await createUdpTransport({
+          address: node === "a" ? "127.0.0.71" : "127.0.0.72",
+          peers: ["127.0.0.71", "127.0.0.72"],
+          port: ports[vrid - 1]!,
+        }),
+        vipMover: mover,
+        announcer: { announce: async () => {} },
+      });
+      running.push(inst);
+      return { inst, mover };
+    };
+    const a1 = await make("a", 1, 150);
+    const a2 = await make("a", 2, 150);
+    const b1 = await make("b", 1, 100);
+    const b2 = await make("b", 2, 100);
+    const ga = createSyncGroup("a", [a1.inst, a2.inst]);
+    const gb = createSyncGroup("b", [b1.inst, b2.inst]);
+    const elected = Promise.all([once(a1.inst, "master"), once(a2.inst, "master")]);
+    await Promise.all([a1, a2, b1, b2].map((n) => n.inst.start()));
+    await elected;
+
+    // only a1 stops (say, to be reconfigured): b1 alone cannot take over (held), so a2 must resign too
+    const t = performance.now();
+    const took = Promise.all([once(b1.inst, "master"), once(b2.inst, "master")]).then(
+      () => performance.now() - t,
+    );
+    const follower = once<{ reason: string }>(a2.inst, "backup");
+    await a1.inst.stop();
+    expect((await follower).reason).toBe("sync-group");
+    expect(await took).toBeLessThan(250); // Skew_Time: a2 resigned with priority 0
+    expect([...a1.mover.held, ...a2.mover.held]).toEqual([]);
+    expect([...b1.mover.held, ...b2.mover.held]).toEqual(["198.18.0.131/24", "198.18.0.132/24"]);
+    // a2 keeps its priority but cannot take the group back while a1 is stopped
+    await new Promise((r) => setTimeout(r, 600));
+    expect([a2.inst.state, b1.inst.state, b2.inst.state]).toEqual(["backup", "master", "master"]);
+    expect(a2.inst.priority).toBe(150);
+    ga.close();
+    gb.close();
+  });
+
   it("a sync group stays in fault while any member has a fault of its own, also one that began during a group fault", async () => {
     const front = new FakeTracker();
     const back = new FakeTracker();

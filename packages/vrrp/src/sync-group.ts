@@ -9,7 +9,8 @@
  *   whose members disagree stays where it is — track the group's health with one tracker on every member).
  * - A member that becomes master forces the others to master; a master that loses to a peer (higher priority,
  *   tie, handover) forces the other masters back to backup — after a handover with priority-0 adverts, so the
- *   peers take the whole group after Skew_Time.
+ *   peers take the whole group after Skew_Time. A master member that is stopped alone does the same; the
+ *   group cannot take over again on this node until that member runs again.
  */
 import type { TransitionInfo, VrrpInstance } from "./instance.js";
 
@@ -57,6 +58,12 @@ export function createSyncGroup(name: string, members: readonly VrrpInstance[]):
         for (const o of others)
           if (o.state === "master") o.syncTo("backup", { resign: i.reason === "handover" });
     };
+    const onStop = (i: TransitionInfo) => {
+      // a master member stopped alone (priority 0 sent, VIP removed): its peer is held until the peer group is
+      // whole, so the others resign too and the peer group takes every VIP (none left unowned)
+      if (i.from === "master")
+        for (const o of others) if (o.state === "master") o.syncTo("backup", { resign: true });
+    };
     const onReady = () => {
       if (!allReady()) return;
       for (const x of members) if (x.state === "backup") x.syncTo("master");
@@ -65,11 +72,13 @@ export function createSyncGroup(name: string, members: readonly VrrpInstance[]):
     m.on("master", onMaster);
     m.on("backup", onBackup);
     m.on("ready", onReady);
+    m.on("stop", onStop);
     off.push(() => {
       m.off("fault", onFault);
       m.off("master", onMaster);
       m.off("backup", onBackup);
       m.off("ready", onReady);
+      m.off("stop", onStop);
     });
   }
   return {
