@@ -5,6 +5,8 @@
 // always on the same node, moving together on a tracked fault of ONE member, back together on recovery, and
 // handed over together on a graceful stop, with nothing left behind.
 import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "./lab/build.js";
@@ -188,6 +190,60 @@ async function garpSenders(file: string, vip: string): Promise<string[]> {
   return [...new Set(rows.map((r) => r[0]!))];
 }
 
+/** Runs of masters per VRID from the two captures must agree: same order, each move within `skewMs`. */
+async function expectMovedTogether(lab: Lab, front: string, back: string, expected: string[], skewMs = 150) {
+  const f = await adverts(front);
+  const k = await adverts(back);
+  expect(f.every((x) => x.vrid === 51)).toBe(true);
+  expect(k.every((x) => x.vrid === 52)).toBe(true);
+  const r51 = masterRuns(f, 51);
+  const r52 = masterRuns(k, 52);
+  const w51 = whoOf(lab, r51);
+  const w52 = whoOf(lab, r52);
+  console.log(
+    `masters on the wire: VRID 51 ${w51.join(" → ")} at +${r51.map((r) => Math.round(r.t - r51[0]!.t)).join(", +")} ms; ` +
+      `VRID 52 ${w52.join(" → ")} at +${r52.map((r) => Math.round(r.t - r51[0]!.t)).join(", +")} ms`,
+  );
+  expect(w51).toEqual(expected);
+  expect(w52).toEqual(expected);
+  for (const [i, r] of r51.entries()) expect(Math.abs(r.t - r52[i]!.t)).toBeLessThan(skewMs);
+  // every advert on both wires decodes cleanly (checksums on)
+  for (const file of [front, back]) expect(decodeProblems(await decodeVerbose(file, "vrrp"))).toEqual([]);
+}
+
+/**
+ * A second network for the back VIP: bridge br1 in the lab's bridge namespace, a veth from each node (eth1,
+ * 198.18.1.<10+i>/24). Everything lives in the lab's namespaces, so destroy() removes it. Returns eth1's MACs.
+ */
+async function addBackNetwork(lab: Lab): Promise<Record<string, string>> {
+  const macs: Record<string, string> = {};
+  const x = (argv: string) => lab.exec(BRIDGE, argv.split(" "));
+  await x("ip link add br1 type bridge stp_state 0 forward_delay 0 mcast_snooping 0");
+  await x("ip link set br1 up");
+  for (const [i, n] of NODES.entries()) {
+    await x(`ip link add q${i} type veth peer name eth1 netns ${lab.node(n).ns}`);
+    await x(`ip link set q${i} master br1 up`);
+    await lab.exec(n, ["ip", "addr", "add", `198.18.1.${10 + i}/24`, "dev", "eth1"]);
+    await lab.exec(n, ["ip", "link", "set", "eth1", "up"]);
+    const link = JSON.parse((await lab.exec(n, ["ip", "-j", "link", "show", "eth1"])).stdout) as {
+      address: string;
+    }[];
+    macs[n] = link[0]!.address;
+  }
+  // the second network works before any VRRP runs on it
+  await lab.exec("a", ["ping", "-c", "1", "-W", "2", "198.18.1.11"]);
+  return macs;
+}
+
+/** After each test: links up, and no VIP left by a crashed process. */
+async function resetNodes(lab: Lab) {
+  for (const n of NODES) {
+    await lab.exec(n, ["ip", "link", "set", "eth1", "up"]).catch(() => undefined);
+    await lab.exec(n, ["ip", "addr", "del", `${FRONT}/24`, "dev", "eth0"]).catch(() => undefined);
+    await lab.exec(n, ["ip", "addr", "del", `${BACK}/24`, "dev", "eth1"]).catch(() => undefined);
+  }
+}
+
 describe.skipIf(pre.skip)(
   "vrrp: a sync group (two instances, one process per node) in network namespaces",
   () => {
@@ -197,31 +253,12 @@ describe.skipIf(pre.skip)(
       ensureBuilt("arp");
       ensureBuilt("vrrp");
       lab = await createLab({ nodes: [...NODES] });
-      // a second network for the back VIP: bridge br1 next to br0, a veth from each node (eth1, 198.18.1.1x/24)
-      const x = (argv: string) => lab.exec(BRIDGE, argv.split(" "));
-      await x("ip link add br1 type bridge stp_state 0 forward_delay 0 mcast_snooping 0");
-      await x("ip link set br1 up");
-      for (const [i, n] of NODES.entries()) {
-        await x(`ip link add q${i} type veth peer name eth1 netns ${lab.node(n).ns}`);
-        await x(`ip link set q${i} master br1 up`);
-        await lab.exec(n, ["ip", "addr", "add", `198.18.1.${10 + i}/24`, "dev", "eth1"]);
-        await lab.exec(n, ["ip", "link", "set", "eth1", "up"]);
-        const link = JSON.parse((await lab.exec(n, ["ip", "-j", "link", "show", "eth1"])).stdout) as {
-          address: string;
-        }[];
-        eth1Mac[n] = link[0]!.address;
-      }
-      // the second network works before any VRRP runs on it
-      await lab.exec("a", ["ping", "-c", "1", "-W", "2", "198.18.1.11"]);
+      Object.assign(eth1Mac, await addBackNetwork(lab));
     }, 120_000);
     afterAll(() => lab?.destroy());
     afterEach(async () => {
       await killAll();
-      for (const n of NODES) {
-        await lab.exec(n, ["ip", "link", "set", "eth1", "up"]).catch(() => undefined);
-        await lab.exec(n, ["ip", "addr", "del", `${FRONT}/24`, "dev", "eth0"]).catch(() => undefined);
-        await lab.exec(n, ["ip", "addr", "del", `${BACK}/24`, "dev", "eth1"]).catch(() => undefined);
-      }
+      await resetNodes(lab);
     });
 
     /** Starts a (priority 150) then b (100); both VIPs end on a, both of b's members backup. */
@@ -240,27 +277,6 @@ describe.skipIf(pre.skip)(
       expect(w.lines.some((l) => l.includes(`inet ${BACK}/24`) && l.includes("eth1:vrrp52"))).toBe(true);
       console.log(`ip addr after the election:\n  ${w.lines.join("\n  ")}`);
       return { a, b };
-    }
-
-    /** Runs of masters per VRID from the two captures must agree: same order, each move within `skewMs`. */
-    async function expectMovedTogether(front: string, back: string, expected: string[], skewMs = 150) {
-      const f = await adverts(front);
-      const k = await adverts(back);
-      expect(f.every((x) => x.vrid === 51)).toBe(true);
-      expect(k.every((x) => x.vrid === 52)).toBe(true);
-      const r51 = masterRuns(f, 51);
-      const r52 = masterRuns(k, 52);
-      const w51 = whoOf(lab, r51);
-      const w52 = whoOf(lab, r52);
-      console.log(
-        `masters on the wire: VRID 51 ${w51.join(" → ")} at +${r51.map((r) => Math.round(r.t - r51[0]!.t)).join(", +")} ms; ` +
-          `VRID 52 ${w52.join(" → ")} at +${r52.map((r) => Math.round(r.t - r51[0]!.t)).join(", +")} ms`,
-      );
-      expect(w51).toEqual(expected);
-      expect(w52).toEqual(expected);
-      for (const [i, r] of r51.entries()) expect(Math.abs(r.t - r52[i]!.t)).toBeLessThan(skewMs);
-      // every advert on both wires decodes cleanly (checksums on)
-      for (const file of [front, back]) expect(decodeProblems(await decodeVerbose(file, "vrrp"))).toEqual([]);
     }
 
     it("a tracked interface (eth1) going down on the master moves BOTH VIPs to the backup; up moves both back", async () => {
@@ -303,7 +319,7 @@ describe.skipIf(pre.skip)(
       await waitPlacement(lab, null);
       const front = await capFront.stop();
       const back = await capBack.stop();
-      await expectMovedTogether(front, back, ["a", "b", "a"]);
+      await expectMovedTogether(lab, front, back, ["a", "b", "a"]);
       // each takeover announced the VIP on its own network, from the new holder's MAC
       expect(await garpSenders(front, FRONT)).toEqual(
         expect.arrayContaining([lab.node("a").mac, lab.node("b").mac]),
@@ -354,7 +370,7 @@ describe.skipIf(pre.skip)(
       for (const p of [a, b]) p.kill("SIGTERM");
       await Promise.all([a.exited, b.exited]);
       await waitPlacement(lab, null);
-      await expectMovedTogether(await capFront.stop(), await capBack.stop(), ["a", "b", "a"]);
+      await expectMovedTogether(lab, await capFront.stop(), await capBack.stop(), ["a", "b", "a"]);
     }, 60_000);
 
     it("a crash of the master (SIGKILL, no priority-0 advert) moves both VIPs; the restarted node clears its stale VIPs and takes both back", async () => {
@@ -386,7 +402,7 @@ describe.skipIf(pre.skip)(
       for (const p of [a2, b]) p.kill("SIGTERM");
       await Promise.all([a2.exited, b.exited]);
       await waitPlacement(lab, null);
-      await expectMovedTogether(await capFront.stop(), await capBack.stop(), ["a", "b", "a"]);
+      await expectMovedTogether(lab, await capFront.stop(), await capBack.stop(), ["a", "b", "a"]);
     }, 60_000);
 
     it("a planned handover() of ONE member hands over both VIPs within Skew_Time; resume() takes both back", async () => {
@@ -422,7 +438,7 @@ describe.skipIf(pre.skip)(
       await waitPlacement(lab, null);
       const front = await capFront.stop();
       const back = await capBack.stop();
-      await expectMovedTogether(front, back, ["a", "b", "a"]);
+      await expectMovedTogether(lab, front, back, ["a", "b", "a"]);
       // on the wire: the follower (VRID 52) resigned with a priority-0 advert right before b took it
       const k = await adverts(back);
       const takeover = masterRuns(k, 52)[1]!.t;
@@ -489,7 +505,7 @@ describe.skipIf(pre.skip)(
 
       const front = await capFront.stop();
       const back = await capBack.stop();
-      await expectMovedTogether(front, back, ["a", "b", "a", "b"]);
+      await expectMovedTogether(lab, front, back, ["a", "b", "a", "b"]);
       // the graceful stops are on the wire: priority-0 adverts from a and then b for both VRIDs
       for (const [file, vrid] of [
         [front, 51],
@@ -506,3 +522,122 @@ describe.skipIf(pre.skip)(
     }, 60_000);
   },
 );
+
+const preKa = requireRoot(["ip", "tcpdump", "tshark", "keepalived"]);
+
+/** keepalived 2.2 on node b with the same two instances in a vrrp_sync_group (track_interface eth1 on VI_52). */
+function startKeepalivedGroup(lab: Lab, name: string): LabProcess {
+  const conf = join(lab.dir, `keepalived-${name}.conf`);
+  const instance = (vrid: number, ifname: string, vip: string, track: boolean) => [
+    `vrrp_instance VI_${vrid} {`,
+    "  state BACKUP",
+    `  interface ${ifname}`,
+    `  virtual_router_id ${vrid}`,
+    "  priority 100",
+    "  advert_int 0.1",
+    ...(track ? ["  track_interface {", `    ${ifname}`, "  }"] : []),
+    "  virtual_ipaddress {",
+    `    ${vip}/24 dev ${ifname}`,
+    "  }",
+    "}",
+  ];
+  const lines = [
+    "global_defs {",
+    `  router_id ${name}`,
+    "  vrrp_version 3",
+    "  vrrp_garp_master_delay 5",
+    "  enable_script_security",
+    "  script_user root",
+    "}",
+    "vrrp_sync_group G_front_back {",
+    "  group {",
+    "    VI_51",
+    "    VI_52",
+    "  }",
+    "}",
+    ...instance(51, "eth0", FRONT, false),
+    ...instance(52, "eth1", BACK, true),
+  ];
+  writeFileSync(conf, `${lines.join("\n")}\n`);
+  const pid = join(lab.dir, `keepalived-${name}`);
+  const p = lab.spawn("b", [
+    "keepalived",
+    "-n",
+    "-l",
+    "-D",
+    "-P",
+    "-f",
+    conf,
+    "-p",
+    `${pid}.pid`,
+    "-r",
+    `${pid}-vrrp.pid`,
+    "-c",
+    `${pid}-check.pid`,
+    "-i",
+    name,
+  ]);
+  started.push(p);
+  return p;
+}
+
+describe.skipIf(preKa.skip)("vrrp: an lbkit sync group against a keepalived 2.2 vrrp_sync_group", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    ensureBuilt("arp");
+    ensureBuilt("vrrp");
+    lab = await createLab({ nodes: [...NODES] });
+    await addBackNetwork(lab);
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+  afterEach(async () => {
+    await killAll();
+    await resetNodes(lab);
+  });
+
+  it("both VIPs move between the lbkit group (a, 150) and keepalived's group (b, 100) together, both ways", async () => {
+    const capFront = await lab.capture(BRIDGE, { filter: "vrrp", name: "ka-front" });
+    const capBack = await lab.capture(BRIDGE, { filter: "vrrp", iface: "br1", name: "ka-back" });
+    const t0 = Date.now();
+    const a = startGroup(lab, "a", groupOptions("a", 150));
+    await both(a, "master", t0);
+    const k = startKeepalivedGroup(lab, "kgroup");
+    await k.waitFor(/VI_52.*Entering BACKUP STATE/, 10_000);
+    await new Promise((r) => setTimeout(r, 500)); // keepalived stays backup with lbkit as master
+    await waitPlacement(lab, "a", 0);
+
+    // eth1 down on a: lbkit's whole group faults, keepalived's group takes both VIPs
+    const down = Date.now();
+    await lab.exec("a", ["ip", "link", "set", "eth1", "down"]);
+    await both(a, "fault", down);
+    const wk = await waitPlacement(lab, "b");
+    console.log(`ip addr, keepalived holding both:\n  ${wk.lines.join("\n  ")}`);
+
+    // eth1 up: lbkit's group preempts keepalived's with both VIPs
+    const up = Date.now();
+    await lab.exec("a", ["ip", "link", "set", "eth1", "up"]);
+    await both(a, "master", up);
+    await waitPlacement(lab, "a");
+    await new Promise((r) => setTimeout(r, 300));
+
+    // graceful stop of the lbkit group: keepalived takes both after Skew_Time
+    a.kill("SIGTERM");
+    expect((await a.exited).code).toBe(0);
+    await waitPlacement(lab, "b", 2000);
+
+    // lbkit comes back and preempts both; keepalived stops cleanly; nothing is left anywhere
+    const r = Date.now();
+    const a2 = startGroup(lab, "a", groupOptions("a", 150));
+    await both(a2, "master", r);
+    await waitPlacement(lab, "a");
+    await new Promise((r2) => setTimeout(r2, 300));
+    k.kill("SIGTERM");
+    await k.exited;
+    await waitPlacement(lab, "a", 0);
+    a2.kill("SIGTERM");
+    await a2.exited;
+    await waitPlacement(lab, null, 0);
+    expect(k.output()).toMatch(/VRRP_Group\(G_front_back\)|G_front_back/);
+    await expectMovedTogether(lab, await capFront.stop(), await capBack.stop(), ["a", "b", "a", "b", "a"]);
+  }, 60_000);
+});
