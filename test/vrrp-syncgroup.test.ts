@@ -5,14 +5,12 @@
 // always on the same node, moving together on a tracked fault of ONE member, back together on recovery, and
 // handed over together on a graceful stop, with nothing left behind.
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "./lab/build.js";
 import { BRIDGE, createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
 import { decodeProblems, decodeVerbose } from "./lab/tshark.js";
-import { killAll, started } from "./vrrp/helpers.js";
+import { killAll, runKeepalived, started } from "./vrrp/helpers.js";
 
 const pre = requireRoot(["ip", "tcpdump", "tshark"]);
 const SYNC_NODE = fileURLToPath(new URL("./vrrp/sync-node.mjs", import.meta.url));
@@ -527,7 +525,6 @@ const preKa = requireRoot(["ip", "tcpdump", "tshark", "keepalived"]);
 
 /** keepalived 2.2 on node b with the same two instances in a vrrp_sync_group (track_interface eth1 on VI_52). */
 function startKeepalivedGroup(lab: Lab, name: string): LabProcess {
-  const conf = join(lab.dir, `keepalived-${name}.conf`);
   const instance = (vrid: number, ifname: string, vip: string, track: boolean) => [
     `vrrp_instance VI_${vrid} {`,
     "  state BACKUP",
@@ -558,27 +555,7 @@ function startKeepalivedGroup(lab: Lab, name: string): LabProcess {
     ...instance(51, "eth0", FRONT, false),
     ...instance(52, "eth1", BACK, true),
   ];
-  writeFileSync(conf, `${lines.join("\n")}\n`);
-  const pid = join(lab.dir, `keepalived-${name}`);
-  const p = lab.spawn("b", [
-    "keepalived",
-    "-n",
-    "-l",
-    "-D",
-    "-P",
-    "-f",
-    conf,
-    "-p",
-    `${pid}.pid`,
-    "-r",
-    `${pid}-vrrp.pid`,
-    "-c",
-    `${pid}-check.pid`,
-    "-i",
-    name,
-  ]);
-  started.push(p);
-  return p;
+  return runKeepalived(lab, "b", name, lines);
 }
 
 describe.skipIf(preKa.skip)("vrrp: an lbkit sync group against a keepalived 2.2 vrrp_sync_group", () => {

@@ -96,7 +96,6 @@ export interface KeepalivedOptions {
 export type KeepalivedProcess = LabProcess & { vrrpPidFile: string };
 
 export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): KeepalivedProcess {
-  const conf = join(lab.dir, `keepalived-${o.name}.conf`);
   const lines = [
     "global_defs {",
     `  router_id ${o.name}`,
@@ -120,8 +119,14 @@ export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): K
     "  }",
     "}",
   ];
+  return runKeepalived(lab, node, o.name, lines);
+}
+
+/** Writes `lines` as keepalived-<name>.conf into the lab dir and runs keepalived on it in the node, in the foreground. */
+export function runKeepalived(lab: Lab, node: string, name: string, lines: string[]): KeepalivedProcess {
+  const conf = join(lab.dir, `keepalived-${name}.conf`);
   writeFileSync(conf, `${lines.filter((l) => l !== "").join("\n")}\n`);
-  const pid = join(lab.dir, `keepalived-${o.name}`);
+  const pid = join(lab.dir, `keepalived-${name}`);
   const proc = lab.spawn(node, [
     "keepalived",
     "-n",
@@ -137,7 +142,7 @@ export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): K
     "-c",
     `${pid}-check.pid`,
     "-i",
-    o.name,
+    name,
   ]);
   started.push(proc);
   return Object.assign(proc, { vrrpPidFile: `${pid}-vrrp.pid` });
