@@ -108,6 +108,11 @@ export interface ReceivedPacket {
   ttl?: number;
   /** the VRRP message (IP payload) */
   message: Uint8Array;
+  /**
+   * performance.now() when the packet reached this process (before decoding); the raw and UDP transports set it.
+   * The instance anchors its Master_Down_Timer here rather than after decoding and validation.
+   */
+  receivedAt?: number;
 }
 
 export interface ValidateOptions {

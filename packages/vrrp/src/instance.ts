@@ -148,6 +148,10 @@ export interface HandoverOptions {
 }
 
 const performanceClock: Clock = { now: () => performance.now() };
+/** a cell nobody notifies: Atomics.wait on it is a sub-millisecond sleep (see the setTimer action) */
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+const NAP_MS = 0.25;
+const NAP_GUARD_MS = 0.15;
 
 export class VrrpInstance extends EventEmitter<VrrpEvents> {
   readonly config: VrrpConfig;
@@ -174,6 +178,10 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   private syncHold = false;
   private work: Promise<void> = Promise.resolve();
   private sends: Promise<void> = Promise.resolve();
+  /** adverts queued or being sent */
+  private sending = 0;
+  /** encoded adverts by "priority dst" (see buildAdvert) */
+  private readonly adverts = new Map<string, Uint8Array>();
   private garps: Promise<void> = Promise.resolve();
   private readonly onTrackChange = () => this.reevaluate();
   private started = false;
@@ -288,6 +296,13 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     // a crashed earlier run may have left the VIPs behind: a backup must not hold them
     await this.mover.remove(this.managed, this.vipContext()).catch((e: unknown) => this.fail(e));
     t.onMessage((p) => {
+      // the Master_Down_Timer runs from the advert's arrival, not from the end of decoding and validation; a
+      // transport's stamp is performance.now(), so it is used only with the default clock (never later than now)
+      const now = this.clock.now();
+      const at =
+        this.clock === performanceClock && p.receivedAt !== undefined && p.receivedAt <= now
+          ? p.receivedAt
+          : now;
       const r = validateAdvert(p, {
         version: this.config.version,
         vrid: this.config.vrid,
@@ -303,7 +318,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       }
       this.stats.advertsReceived++;
       for (const w of this.advertWaiters.slice()) w(p.src, r.advert);
-      this.apply({ type: "advert", src: p.src, advert: r.advert });
+      this.apply({ type: "advert", src: p.src, advert: r.advert }, at);
     });
     for (const tr of this.opts.tracks ?? []) tr.on("change", this.onTrackChange);
     this.s = {
@@ -311,8 +326,24 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       fault: this.computeFault(),
       hold: this.syncHold,
     };
-    // warm the advert path (JIT) so a backup's first advert as master is not the slow cold one
-    for (let i = 0; i < 50; i++) this.buildAdvert(this.config.priority, t.destinations[0] ?? t.sourceAddress);
+    // a backup's takeover must not run cold code (first calls cost 50–100 µs each here): encode its adverts now
+    // and warm (JIT) the machine's step into master (pure; the result is dropped)
+    this.adverts.clear();
+    for (const dst of t.destinations) this.buildAdvert(this.s.priority, dst);
+    const warm: MachineState = { ...this.s, state: "backup", timerAt: 0, hold: false };
+    for (let i = 0; i < 50; i++) step(this.machineConfig, warm, { type: "timer" }, 1);
+    // and the advert queue, into a sink in place of the transport (nothing is sent)
+    const sink: Transport = {
+      family: t.family,
+      sourceAddress: t.sourceAddress,
+      destinations: t.destinations,
+      checksTtl: t.checksTtl,
+      send: () => Promise.resolve(),
+      onMessage: () => {},
+      close: () => Promise.resolve(),
+    };
+    for (let i = 0; i < 20; i++) this.queueAdvert(this.s.priority, sink);
+    await this.sends;
     this.startWitness();
     this.apply({ type: "startup" });
     await this.work;
@@ -449,9 +480,9 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     void run();
   }
 
-  private apply(e: MachineEvent): void {
+  private apply(e: MachineEvent, now = this.clock.now()): void {
     if (!this.machineConfig) return;
-    const r = step(this.machineConfig, this.s, e, this.clock.now());
+    const r = step(this.machineConfig, this.s, e, now);
     this.s = r.state;
     for (const a of r.actions) this.perform(a);
   }
@@ -478,6 +509,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       case "setTimer": {
         this.cancelTimer();
         if (a.at === undefined) return;
+        const at = a.at;
         const fire = () => {
           this.timer = undefined;
           this.immediate = undefined;
@@ -487,14 +519,25 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
         // for the same deadline and the last stretch runs on setImmediate (yielding to I/O each turn). The
         // backup's Master_Down_Timer (the takeover) gets 2 ms of margin, the master's advert timer 1 ms.
         const margin = this.s.state === "backup" ? 2 : 1;
-        const delay = a.at - this.clock.now();
-        if (delay <= margin) this.immediate = setImmediate(fire);
-        else this.timer = setTimeout(fire, delay - margin);
+        const delay = at - this.clock.now();
+        if (delay > margin) this.timer = setTimeout(fire, delay - margin);
+        else
+          this.immediate = setImmediate(() => {
+            // A busy last stretch runs for a whole scheduler slice, and on a loaded host the kernel preempts it
+            // right before the deadline (0.3–1.3 ms late, measured): sleep most of each turn instead, in slices
+            // of at most NAP_MS so I/O (a late advert) is still handled, and spin only the last NAP_GUARD_MS.
+            if (this.clock === performanceClock) {
+              const left = at - performance.now() - NAP_GUARD_MS;
+              if (left > 0) Atomics.wait(napCell, 0, 0, Math.min(left, NAP_MS));
+            }
+            fire();
+          });
         return;
       }
       case "sendAdvert": {
-        // adverts go out now, not behind a slow VIP change (their own queue keeps them in order)
-        this.sends = this.sends.then(() => this.sendAdvert(a.priority));
+        // adverts go out now, not behind a slow VIP change: with no send in flight, synchronously (before the
+        // VIP, GARP and event work of the same step); otherwise behind the earlier ones (their own queue)
+        this.queueAdvert(a.priority);
         return;
       }
       case "addVips":
@@ -535,9 +578,19 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       .catch((e: unknown) => this.fail(e));
   }
 
+  /** The encoded advert for `priority` to `dst`, built once (the fields other than the priority never change). */
   private buildAdvert(priority: number, dst: string): Uint8Array {
-    const t = this.transport!;
-    const advert: Advert = {
+    const key = `${priority} ${dst}`;
+    let bytes = this.adverts.get(key);
+    if (!bytes) {
+      bytes = encodeAdvert(this.advertFields(priority), { src: this.transport!.sourceAddress, dst });
+      this.adverts.set(key, bytes);
+    }
+    return bytes;
+  }
+
+  private advertFields(priority: number): Advert {
+    return {
       version: this.config.version,
       vrid: this.config.vrid,
       priority,
@@ -549,16 +602,20 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
           : { authType: AuthType.simple, authData: passwordAuthData(this.config.authPassword) }
         : {}),
     };
-    return encodeAdvert(advert, { src: t.sourceAddress, dst });
   }
 
-  private async sendAdvert(priority: number): Promise<void> {
-    const t = this.transport;
+  /** Sends at once when no advert is queued or in flight, otherwise behind the earlier ones. */
+  private queueAdvert(priority: number, t = this.transport): void {
+    const send = () => this.sendAdvert(priority, t).finally(() => this.sending--);
+    this.sends = this.sending++ === 0 ? send() : this.sends.then(send);
+  }
+
+  private async sendAdvert(priority: number, t = this.transport): Promise<void> {
     if (!t) return;
     for (const dst of t.destinations) {
       try {
         await t.send(dst, this.buildAdvert(priority, dst));
-        this.stats.advertsSent++;
+        if (t === this.transport) this.stats.advertsSent++;
       } catch (e) {
         this.fail(e);
       }

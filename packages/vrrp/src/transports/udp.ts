@@ -22,12 +22,14 @@ export async function createUdpTransport(o: UdpTransportOptions): Promise<Transp
   const socket = createSocket({ type: "udp4", reuseAddr: false });
   const receivers: ((p: ReceivedPacket) => void)[] = [];
   socket.on("message", (msg, rinfo) => {
+    const receivedAt = performance.now();
     if (rinfo.address === o.address) return;
     const packet: ReceivedPacket = {
       family: 4,
       src: rinfo.address,
       dst: o.address,
       message: new Uint8Array(msg),
+      receivedAt,
     };
     for (const r of receivers) r(packet);
   });

@@ -12,6 +12,20 @@ declare module "raw-socket" {
     setOption(level: number, option: number, value: number): void;
     setOption(level: number, option: number, value: Buffer, length: number): void;
     close(): RawSocket;
+    /**
+     * Not in raw-socket's README: the native SocketWrap behind the socket. Its `send` is a synchronous sendto on
+     * the (non-blocking) descriptor that throws on failure; `RawSocket.send` queues a request and calls it once
+     * the poll handle reports the socket writable. Present in 1.x; the raw transport checks before using it.
+     */
+    wrap?: {
+      send(
+        buffer: Buffer,
+        offset: number,
+        length: number,
+        address: string,
+        callback: (bytes: number) => void,
+      ): unknown;
+    };
     on(event: "message", fn: (buffer: Buffer, source: string) => void): this;
     on(event: "error", fn: (error: Error) => void): this;
     on(event: "close", fn: () => void): this;
