@@ -8,8 +8,7 @@
  * haproxy fails the suite, elsewhere the suite is skipped with the reason printed.
  */
 
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
@@ -25,6 +24,7 @@ import {
   tcpCheck,
 } from "@lbkit/healthcheck";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { selfSigned } from "../packages/healthcheck/src/checkers/self-signed.fixture.js";
 import { haproxyPrerequisite, type RunningHaproxy, startHaproxy } from "./healthcheck/haproxy.js";
 
 const { haproxy, skip } = haproxyPrerequisite("healthcheck-haproxy");
@@ -206,35 +206,10 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
       closed: closedPort,
     };
     // HTTPS with SNI: a self-signed certificate for health.test, made here with openssl
+    const { cert, key } = selfSigned("health.test");
     const certFile = join(dir, "cert.pem");
-    const keyFile = join(dir, "key.pem");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=health.test",
-        "-addext",
-        "subjectAltName=DNS:health.test",
-        "-keyout",
-        keyFile,
-        "-out",
-        certFile,
-      ],
-      { stdio: "pipe" },
-    );
-    const cert = readFileSync(certFile, "utf8");
-    const tlsPort = await listen(
-      https.createServer({ cert, key: readFileSync(keyFile, "utf8") }, (_q, s) => s.end("tls ok")),
-    );
+    writeFileSync(certFile, cert); // haproxy reads the CA from a file
+    const tlsPort = await listen(https.createServer({ cert, key }, (_q, s) => s.end("tls ok")));
     TLS.tls_ok = { port: tlsPort, sni: "health.test", ca: cert, caFile: certFile };
     TLS.tls_wrong_sni = { port: tlsPort, sni: "other.test", ca: cert, caFile: certFile };
     hangTimedPort = await listen(
