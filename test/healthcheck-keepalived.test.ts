@@ -13,6 +13,7 @@ import { execCheck, HealthChecker, type TrackScript, trackPriority } from "@lbki
 import { effectivePriority } from "@lbkit/vrrp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BRIDGE, createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
+import { spawnKeepalived } from "./vrrp/helpers.js";
 
 const pre = requireRoot(["ip", "tcpdump", "tshark", "keepalived"]);
 
@@ -83,25 +84,8 @@ ${c.tracks.map((t) => `    chk_${t.script} weight ${t.weight}${t.reverse ? " rev
         ...instances,
       ].join("\n")}\n`,
     );
-    const pid = join(lab.dir, "keepalived-hc");
     const cap = await lab.capture(BRIDGE, { filter: "vrrp" });
-    ka = lab.spawn("k", [
-      "keepalived",
-      "-n",
-      "-l",
-      "-D",
-      "-P",
-      "-f",
-      conf,
-      "-p",
-      `${pid}.pid`,
-      "-r",
-      `${pid}-vrrp.pid`,
-      "-c",
-      `${pid}-check.pid`,
-      "-i",
-      "hc",
-    ]);
+    ka = spawnKeepalived(lab, "k", "hc", conf);
     // masters after 3 × advert_int + skew; then let every script run and a few adverts go out
     await ka.waitFor(/Entering MASTER STATE/, 15_000);
     await new Promise((r) => setTimeout(r, 5000));
@@ -234,24 +218,7 @@ vrrp_instance VI_96 {
 }
 `,
     );
-    const pid = join(lab.dir, "keepalived-seq");
-    ka = lab.spawn("k", [
-      "keepalived",
-      "-n",
-      "-l",
-      "-D",
-      "-P",
-      "-f",
-      conf,
-      "-p",
-      `${pid}.pid`,
-      "-r",
-      `${pid}-vrrp.pid`,
-      "-c",
-      `${pid}-check.pid`,
-      "-i",
-      "seq",
-    ]);
+    ka = spawnKeepalived(lab, "k", "seq", conf);
     // lbkit runs the same kind of script, faster (the interval does not change the counting)
     const hc = new HealthChecker();
     hc.add({

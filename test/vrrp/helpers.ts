@@ -126,6 +126,11 @@ export function startKeepalived(lab: Lab, node: string, o: KeepalivedOptions): K
 export function runKeepalived(lab: Lab, node: string, name: string, lines: string[]): KeepalivedProcess {
   const conf = join(lab.dir, `keepalived-${name}.conf`);
   writeFileSync(conf, `${lines.filter((l) => l !== "").join("\n")}\n`);
+  return spawnKeepalived(lab, node, name, conf);
+}
+
+/** Runs keepalived on an existing config file in the node: foreground, logging to the console, own pid files. */
+export function spawnKeepalived(lab: Lab, node: string, name: string, conf: string): KeepalivedProcess {
   const pid = join(lab.dir, `keepalived-${name}`);
   const proc = lab.spawn(node, [
     "keepalived",
