@@ -32,6 +32,7 @@ export {
   unmapIPv4,
 } from "./ip.js";
 export type { RequestOutcome } from "./outcome.js";
+export { MAX_WEIGHT, SERVER_STATES, type ServerState } from "./server.js";
 export {
   type Clock,
   sleep,
