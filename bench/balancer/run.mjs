@@ -60,7 +60,7 @@ for (const algorithm of ALGORITHMS) {
     bench.add("pick", () => {
       const r = pool.pick(contexts[i++ & 4095]);
       // load-aware algorithms see realistic load: each pick is a request that starts and ends
-      if (LOAD_AWARE.has(algorithm) && r.ok) pool.acquire(r.server).release({ latencyMs: 5 });
+      if (LOAD_AWARE.has(algorithm) && r.ok) pool.acquire(r.server).release({ ok: true, latencyMs: 5 });
     });
     let w = 0;
     changes.add("weight change", () => {

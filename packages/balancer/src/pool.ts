@@ -1,15 +1,10 @@
-import {
-  type AlgorithmEnv,
-  type AlgorithmFactory,
-  type Clock,
-  type Outcome,
-  systemClock,
-} from "./algorithm.js";
+import { type Clock, type RequestOutcome, type ServerState, showValue, systemClock } from "@lbkit/core";
+import { type AlgorithmEnv, type AlgorithmFactory, checkAlgorithm } from "./algorithm.js";
 import { first as firstAlgorithm } from "./algorithms/first.js";
 import { roundRobin } from "./algorithms/roundrobin.js";
 import { fallbackCandidates, live } from "./candidates.js";
 import { EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context.js";
-import { configError, show } from "./errors.js";
+import { BalancerError, check, configError } from "./errors.js";
 import { parseAlgorithm } from "./parse.js";
 import {
   checkMaxConn,
@@ -19,7 +14,6 @@ import {
   type Server,
   ServerEntry,
   type ServerSpec,
-  type ServerState,
 } from "./server.js";
 import { ramp } from "./slow-start.js";
 import { Tier } from "./tier.js";
@@ -34,7 +28,9 @@ export interface PoolOptions<M = unknown> {
   allBackups?: boolean;
   /** Cookie persistence (HAProxy `cookie <name>`): a request carrying this cookie goes to the server whose `cookie` value it names, while that server is up or draining. */
   cookie?: string;
+  /** Where time comes from (slow start, latency decay): only `now()` is read; the pool arms no timers. Default core's `systemClock`. */
   clock?: Clock;
+  /** Uniform in [0, 1), for the random algorithms. Default `Math.random`. */
   random?: () => number;
 }
 
@@ -47,11 +43,16 @@ export interface NoServerAvailable {
 
 export type PickResult<M = unknown> = { ok: true; server: Server<M> } | NoServerAvailable;
 
-/** One request in flight on a server; `release` ends it (once; later calls do nothing). */
+/**
+ * One request in flight on a server; `release` ends it (once; later calls do nothing). The outcome is core's
+ * `RequestOutcome` (the same value passive health takes): `ok: false` counts as failed in the server's stats;
+ * `latencyMs`, when absent or not a finite number >= 0, is measured from `acquire`. Without an outcome the
+ * request counts as ok.
+ */
 export interface Lease<M = unknown> {
   readonly server: Server<M>;
   readonly startedAt: number;
-  release(outcome?: Outcome): void;
+  release(outcome?: RequestOutcome): void;
 }
 
 export interface PoolStats {
@@ -62,15 +63,7 @@ export interface PoolStats {
   inFlight: number;
 }
 
-const POOL_OPTIONS = new Set([
-  "servers",
-  "algorithm",
-  "slowStart",
-  "allBackups",
-  "cookie",
-  "clock",
-  "random",
-]);
+const POOL_OPTIONS = ["servers", "algorithm", "slowStart", "allBackups", "cookie", "clock", "random"];
 
 /**
  * A backend: servers with weights and states, balanced by one algorithm. Pure bookkeeping, no I/O and no timers:
@@ -91,29 +84,42 @@ export class Pool<M = unknown> {
   private inFlightTotal = 0;
 
   constructor(options: PoolOptions<M> = {}) {
-    for (const key of Object.keys(options))
-      if (!POOL_OPTIONS.has(key))
-        throw configError(`unknown pool option ${show(key)} (known: ${[...POOL_OPTIONS].join(", ")})`);
+    check.object("", options, POOL_OPTIONS);
     const factory =
       typeof options.algorithm === "string"
         ? parseAlgorithm(options.algorithm)
         : (options.algorithm ?? roundRobin());
-    if (typeof factory?.create !== "function")
-      throw configError(`algorithm ${show(options.algorithm)} is neither a name nor an algorithm factory`);
+    if (typeof factory !== "object" || factory === null || typeof factory.create !== "function")
+      throw configError(
+        "algorithm",
+        options.algorithm,
+        'must be an algorithm name ("leastconn", "uri depth 2") or a factory { name, create(env) }',
+      );
+    if (options.clock !== undefined && typeof options.clock?.now !== "function")
+      throw configError("clock", options.clock, "must have a now() method returning milliseconds");
+    if (options.random !== undefined && typeof options.random !== "function")
+      throw configError("random", options.random, "must be a function returning a number in [0, 1)");
     this.clock = options.clock ?? systemClock;
-    if (options.slowStart !== undefined && !(Number.isFinite(options.slowStart) && options.slowStart >= 0))
-      throw configError(`slowStart ${show(options.slowStart)} must be a duration in ms >= 0`);
-    this.slowStart = options.slowStart ?? 0;
-    this.cookieName = options.cookie;
+    this.slowStart =
+      options.slowStart === undefined ? 0 : check.ms("slowStart", options.slowStart, 0, undefined, "0 = off");
+    if (options.allBackups !== undefined) check.bool("allBackups", options.allBackups);
+    this.cookieName =
+      options.cookie === undefined ? undefined : check.string("cookie", options.cookie, "a cookie name");
     const env: AlgorithmEnv = {
       clock: this.clock,
       random: options.random ?? Math.random,
       lookup: (id) => this.entries.get(id),
       byCookie: (value) => this.cookies.get(value),
     };
-    this.algorithmName = factory.name;
-    this.primary = new Tier(factory.create(env));
-    this.backup = new Tier(options.allBackups ? factory.create(env) : firstAlgorithm().create(env));
+    this.algorithmName = String(factory.name);
+    this.primary = new Tier(checkAlgorithm(factory.create(env), this.algorithmName));
+    this.backup = new Tier(
+      options.allBackups
+        ? checkAlgorithm(factory.create(env), this.algorithmName)
+        : firstAlgorithm().create(env),
+    );
+    if (options.servers !== undefined && !Array.isArray(options.servers))
+      throw configError("servers", options.servers, "must be an array of { id, weight?, … }");
     for (const spec of options.servers ?? []) this.add(spec);
   }
 
@@ -131,9 +137,14 @@ export class Pool<M = unknown> {
 
   add(spec: ServerSpec<M>): Server<M> {
     const entry = new ServerEntry(spec, this.order++);
-    if (this.entries.has(entry.id)) throw configError(`duplicate server id ${show(entry.id)}`);
+    if (this.entries.has(entry.id))
+      throw configError("server id", entry.id, "is already in the pool (ids are unique)");
     if (this.cookies.has(entry.cookie))
-      throw configError(`duplicate cookie ${show(entry.cookie)} on server ${show(entry.id)}`);
+      throw configError(
+        `servers[${JSON.stringify(entry.id)}].cookie`,
+        entry.cookie,
+        `is already used by server ${JSON.stringify(this.cookies.get(entry.cookie)!.id)} (cookies are unique)`,
+      );
     this.entries.set(entry.id, entry);
     this.cookies.set(entry.cookie, entry);
     if (entry.usable) this.tierOf(entry).add(entry);
@@ -233,7 +244,13 @@ export class Pool<M = unknown> {
 
   /** Start a request on `server` (counts toward leastconn, P2C, bounded load and stats). */
   acquire(server: Server<M> | string): Lease<M> {
-    const entry = typeof server === "string" ? this.entry(server) : this.entry(server.id);
+    const id = typeof server === "string" ? server : (server as { id?: unknown } | null | undefined)?.id;
+    if (typeof id !== "string")
+      throw new BalancerError(
+        "ERR_INVALID_ARGUMENT",
+        `balancer: acquire() needs a server or a server id, got ${showValue(server)}`,
+      );
+    const entry = this.entry(id);
     const stats = entry.stats;
     stats.inFlight++;
     if (stats.inFlight > stats.peakInFlight) stats.peakInFlight = stats.inFlight;
@@ -245,16 +262,19 @@ export class Pool<M = unknown> {
     return {
       server: entry,
       startedAt,
-      release: (outcome: Outcome = {}) => {
+      release: (outcome?: RequestOutcome) => {
         if (released) return;
         released = true;
         stats.inFlight--;
         this.inFlightTotal--;
-        const ok = outcome.ok ?? true;
-        const given = outcome.latencyMs;
+        const o: Partial<RequestOutcome> = typeof outcome === "object" && outcome !== null ? outcome : {};
+        const ok = o.ok !== false;
+        const given = o.latencyMs;
         // a missing, negative or non-finite latency is replaced by the measured one
         const latencyMs =
-          given !== undefined && Number.isFinite(given) && given >= 0 ? given : this.clock.now() - startedAt;
+          typeof given === "number" && Number.isFinite(given) && given >= 0
+            ? given
+            : this.clock.now() - startedAt;
         if (ok) stats.completed++;
         else stats.failed++;
         stats.totalLatencyMs += latencyMs;
@@ -262,7 +282,7 @@ export class Pool<M = unknown> {
         const t = this.tierOf(entry);
         if (t.has(entry)) {
           t.algorithm.loadChanged?.(entry);
-          t.algorithm.observe?.(entry, { ok, latencyMs });
+          t.algorithm.observe?.(entry, { ...o, ok, latencyMs });
         }
       },
     };
@@ -288,7 +308,10 @@ export class Pool<M = unknown> {
     const entry = this.entries.get(id);
     if (!entry) {
       const known = [...this.entries.keys()].slice(0, 10).join(", ");
-      throw configError(`no server ${show(id)} in the pool (known: ${known || "none"})`);
+      throw new BalancerError(
+        "ERR_UNKNOWN_SERVER",
+        `balancer: no server ${showValue(id)} in the pool (known: ${known || "none"})`,
+      );
     }
     return entry;
   }

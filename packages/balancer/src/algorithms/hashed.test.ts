@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { idOf } from "../../test/support.js";
 import { Pool } from "../pool.js";
-import { idOf } from "../test-support.js";
 import { MaglevTable } from "./maglev.js";
 
 const servers = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `s${i}` }));
@@ -79,10 +79,10 @@ describe("hash algorithms", () => {
 
   it("reject options that do not fit the hash type", () => {
     expect(() => new Pool({ algorithm: "source hash-balance-factor 150" })).toThrow(
-      /balanceFactor needs a consistent hashType/,
+      /source\.balanceFactor 150 needs a consistent hashType/,
     );
     expect(() => new Pool({ algorithm: "maglev hash-balance-factor 90" })).toThrow(
-      /balanceFactor 90 out of range 101/,
+      /hash\.balanceFactor 90 must be an integer 101\.\.100000/,
     );
   });
 });

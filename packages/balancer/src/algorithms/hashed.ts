@@ -1,6 +1,6 @@
 import type { Algorithm, AlgorithmFactory } from "../algorithm.js";
 import type { PickContext } from "../context.js";
-import { configError, show } from "../errors.js";
+import { check, configError } from "../errors.js";
 import { hash32 } from "../hash.js";
 import type { Server } from "../server.js";
 import { LoadBound } from "./bounded-load.js";
@@ -105,23 +105,32 @@ function mappingFor(
   options: HashOptions,
 ): { mapping: () => HashMapping; factor?: number; staticWeights: boolean } {
   const type = options.hashType ?? "map-based";
-  if (!HASH_TYPES.includes(type))
-    throw configError(`${algorithm}: hashType ${show(type)} is not one of ${HASH_TYPES.join(", ")}`);
+  check.oneOf(`${algorithm}.hashType`, type, HASH_TYPES);
   const factor =
     options.balanceFactor === undefined
       ? undefined
       : checkInt(algorithm, "balanceFactor", options.balanceFactor, 101, 100_000);
   if (factor !== undefined && type === "map-based")
     throw configError(
-      `${algorithm}: balanceFactor needs a consistent hashType (consistent, maglev or jump), not map-based`,
+      `${algorithm}.balanceFactor`,
+      factor,
+      "needs a consistent hashType (consistent, maglev or jump), not map-based",
     );
   const points =
     options.points === undefined ? undefined : checkInt(algorithm, "points", options.points, 1, 10_000);
   const tableFactor = checkInt(algorithm, "tableFactor", options.tableFactor ?? 100, 100, 10_000);
   if (options.points !== undefined && type !== "consistent")
-    throw configError(`${algorithm}: points applies to hashType consistent only, not ${type}`);
+    throw configError(
+      `${algorithm}.points`,
+      options.points,
+      `applies to hashType consistent only, not ${type}`,
+    );
   if (options.tableFactor !== undefined && type !== "maglev")
-    throw configError(`${algorithm}: tableFactor applies to hashType maglev only, not ${type}`);
+    throw configError(
+      `${algorithm}.tableFactor`,
+      options.tableFactor,
+      `applies to hashType maglev only, not ${type}`,
+    );
   const mapping = (): HashMapping => {
     switch (type) {
       case "map-based":
@@ -159,7 +168,7 @@ export interface HashKeyOptions extends HashOptions {
 export function hash(options: HashKeyOptions = {}): AlgorithmFactory {
   const { key = contextKey, ...rest } = options;
   if (typeof key !== "function")
-    throw configError(`hash: key ${show(key)} must be a function (ctx) => string`);
+    throw configError("hash.key", key, "must be a function (ctx) => string | undefined");
   return hashFactory("hash", key, rest);
 }
 
@@ -225,5 +234,5 @@ export function boundedLoad(
 
 function checkName(algorithm: string, name: unknown): void {
   if (typeof name !== "string" || name.length === 0)
-    throw configError(`${algorithm}: name ${show(name)} must be a non-empty string`);
+    throw configError(`${algorithm}.name`, name, "must be a non-empty string");
 }
