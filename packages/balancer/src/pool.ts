@@ -3,7 +3,7 @@ import { type AlgorithmEnv, type AlgorithmFactory, checkAlgorithm } from "./algo
 import { first as firstAlgorithm } from "./algorithms/first.js";
 import { roundRobin } from "./algorithms/roundrobin.js";
 import { fallbackCandidates, live } from "./candidates.js";
-import { EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context.js";
+import { contextOf, EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context.js";
 import { BalancerError, check, configError } from "./errors.js";
 import { parseAlgorithm } from "./parse.js";
 import {
@@ -199,7 +199,8 @@ export class Pool<M = unknown> {
   }
 
   /** The first choice for a request, preferring a server below its maxConn; never throws. */
-  pick(ctx: PickContext = EMPTY_CONTEXT): PickResult<M> {
+  pick(context: PickContext = EMPTY_CONTEXT): PickResult<M> {
+    const ctx = contextOf(context);
     this.advanceRamps();
     const persisted = this.persisted(ctx);
     if (persisted) return this.chosen(persisted);
@@ -220,7 +221,8 @@ export class Pool<M = unknown> {
    * fallbacks, then the rest of the tier; servers at maxConn last. Backups only while no primary is usable.
    * Lazy: the algorithm's state advances once, when the first candidate is taken.
    */
-  *candidates(ctx: PickContext = EMPTY_CONTEXT): Generator<Server<M>, void, undefined> {
+  *candidates(context: PickContext = EMPTY_CONTEXT): Generator<Server<M>, void, undefined> {
+    const ctx = contextOf(context);
     this.advanceRamps();
     const seen = new Set<Entry>();
     const persisted = this.persisted(ctx);

@@ -88,14 +88,15 @@ export class Hashed implements Algorithm {
 
   pick(ctx: PickContext): Server | undefined {
     const key = this.key(ctx);
-    if (key === undefined) return this.rotation.pick();
+    // a custom key function may return anything: only a string is a key
+    if (typeof key !== "string") return this.rotation.pick();
     const h = hash32(key);
     return this.bound ? this.bound.choose(this.mapping.walk(h)) : this.mapping.owner(h);
   }
 
   *fallbacks(ctx: PickContext, first: Server): Generator<Server> {
     const key = this.key(ctx);
-    if (key === undefined) return;
+    if (typeof key !== "string") return;
     for (const s of this.mapping.walk(hash32(key))) if (s !== first) yield s;
   }
 }
