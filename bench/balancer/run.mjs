@@ -5,26 +5,11 @@ import os from "node:os";
 import { Pool } from "@lbkit/balancer";
 import { Bench } from "tinybench";
 import { writeSection } from "../lib/readme-section.mjs";
+import { ALGORITHMS } from "./algorithms.mjs";
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,1000,100000").split(",").map(Number);
 const TIME = Number(process.env.BENCH_TIME_MS ?? 400);
-const ALGORITHMS = [
-  "roundrobin",
-  "static-rr",
-  "leastconn",
-  "first",
-  "random",
-  "random(2)",
-  "source",
-  "uri depth 2",
-  "hdr(host)",
-  "hash",
-  "consistent",
-  "maglev",
-  "jump",
-  "consistent hash-balance-factor 125",
-  "peak-ewma",
-];
+
 const LOAD_AWARE = new Set([
   "leastconn",
   "random(2)",

@@ -41,6 +41,11 @@ export interface Algorithm {
   fallbacks?(ctx: PickContext, first: Server): Iterable<Server>;
   /** In-flight count of a server changed (acquire or release). */
   loadChanged?(server: Server): void;
+  /**
+   * Finish any deferred work now (a lookup table being rebuilt in slices). The pool calls it at the end of its
+   * constructor and in `pool.rebalance()`.
+   */
+  settle?(): void;
   /** A request on the server finished (`ok: false` when it failed). */
   observe?(server: Server, outcome: ObservedOutcome): void;
 }
@@ -52,7 +57,7 @@ export interface AlgorithmFactory {
 }
 
 const REQUIRED = ["add", "remove", "pick"] as const;
-const OPTIONAL = ["reweight", "fallbacks", "loadChanged", "observe"] as const;
+const OPTIONAL = ["reweight", "fallbacks", "loadChanged", "observe", "settle"] as const;
 
 /** A custom algorithm is checked when the pool is built, not at its first pick. */
 export function checkAlgorithm(algorithm: unknown, name: string): Algorithm {

@@ -121,6 +121,7 @@ export class Pool<M = unknown> {
     if (options.servers !== undefined && !Array.isArray(options.servers))
       throw configError("servers", options.servers, "must be an array of { id, weight?, … }");
     for (const spec of options.servers ?? []) this.add(spec);
+    this.rebalance();
   }
 
   get size(): number {
@@ -298,6 +299,18 @@ export class Pool<M = unknown> {
       usableBackups: this.backup.size,
       inFlight: this.inFlightTotal,
     };
+  }
+
+  /**
+   * Finishes deferred table work now: after a change, hash tables that cannot be updated in place (Maglev, and a
+   * Ketama ring or jump table that must be re-sized) are rebuilt a slice per pick while the previous one serves;
+   * this completes them at once (it costs what the rebuild costs: up to about a second at 100,000 servers).
+   * The constructor calls it, so a new pool's tables are complete.
+   */
+  rebalance(): void {
+    this.advanceRamps();
+    this.primary.algorithm.settle?.();
+    this.backup.algorithm.settle?.();
   }
 
   /** Re-evaluates slow-start ramps now (pick and candidates do this on their own). */

@@ -117,7 +117,7 @@ export class ServerEntry<M = unknown> implements Server<M> {
   }
 }
 
-const SERVER_KEYS = [
+const SERVER_KEYS: ReadonlySet<string> = new Set([
   "id",
   "address",
   "port",
@@ -128,7 +128,7 @@ const SERVER_KEYS = [
   "cookie",
   "slowStart",
   "meta",
-];
+]);
 
 /** How a server's field is named in errors: `servers["web-a"].weight`. */
 function option(id: string, field: string): string {

@@ -41,15 +41,17 @@ describe("hash algorithms", () => {
     }
   });
 
-  it("map-based remaps most keys on a change; consistent types do not", () => {
+  it("map-based moves many more keys on a change than the changed server's share; consistent types do not", () => {
     const moved = (alg: string) => {
       const pool = new Pool({ algorithm: alg, servers: servers(10) });
       const keys = Array.from({ length: 5_000 }, (_, i) => `k${i}`);
       const before = keys.map((key) => idOf(pool.pick({ key })));
       pool.setState("s3", "down");
+      pool.rebalance();
       return keys.filter((key, i) => idOf(pool.pick({ key })) !== before[i]).length / keys.length;
     };
-    expect(moved("hash")).toBeGreaterThan(0.5);
+    // s3 held 10%; its range is gone and every range after it shifts down
+    expect(moved("hash")).toBeGreaterThan(0.25);
     for (const alg of ["consistent", "maglev", "jump"]) expect(moved(alg), alg).toBeLessThan(0.12);
   });
 

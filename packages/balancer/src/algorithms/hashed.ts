@@ -46,6 +46,12 @@ export interface HashOptions {
 const HASH_OPTION_KEYS = ["hashType", "balanceFactor", "points", "tableFactor"] as const;
 
 /**
+ * Work a pick may spend on a table or ring replacement: slot claims (Maglev), points (Ketama), slots (jump).
+ * About 0.05–0.2 ms; a 4.2 M-entry Maglev table (100,000 servers) is replaced over some thousands of picks.
+ */
+export const PICK_BUDGET = 8_192;
+
+/**
  * A hash-based algorithm: a key from the request, a mapping from key hash to servers, optionally bounded loads.
  * A request without a key is balanced round-robin, as HAProxy does for a missing header, parameter or cookie.
  */
@@ -82,16 +88,25 @@ export class Hashed implements Algorithm {
     this.bound?.update(server);
   }
 
+  settle(): void {
+    this.mapping.settle?.();
+  }
+
   loadChanged(server: Server): void {
     this.bound?.update(server);
   }
 
   pick(ctx: PickContext): Server | undefined {
+    // a table or ring being replaced advances by a bounded slice per pick (the current one serves meanwhile)
+    this.mapping.work?.(PICK_BUDGET);
     const key = this.key(ctx);
     // a custom key function may return anything: only a string is a key
     if (typeof key !== "string") return this.rotation.pick();
     const h = hash32(key);
-    return this.bound ? this.bound.choose(this.mapping.walk(h)) : this.mapping.owner(h);
+    // a table being replaced may, rarely, have no current server near the key: rotate rather than fail
+    return (
+      (this.bound ? this.bound.choose(this.mapping.walk(h)) : this.mapping.owner(h)) ?? this.rotation.pick()
+    );
   }
 
   *fallbacks(ctx: PickContext, first: Server): Generator<Server> {
