@@ -85,8 +85,9 @@ Regenerate: \`pnpm bench:balancer\` (after \`pnpm build\`). Measured ${new Date(
 ${os.cpus()[0]?.model ?? "unknown CPU"} (${os.cpus().length} cores), Node ${process.version}, tinybench, ${TIME} ms per cell.
 Servers have weights 1..4. Each pick uses a different request context (key, source, URI, Host) from a set of 4096.
 Load-aware algorithms (leastconn, first, random(2), bounded load, peak-ewma) acquire and release a lease per pick,
-so their figure includes that bookkeeping. *Weight change* is one \`setWeight\` plus the next pick — Maglev and
-map-based rebuild their table there (lazily, once per burst of changes). *Build* is construction plus the first pick.
+so their figure includes that bookkeeping. *Weight change* is one \`setWeight\` plus the next pick (a Maglev
+table being replaced advances one bounded slice there; see the scale table below). *Build* is construction
+(which completes every table) plus the first pick.
 
 ${head}
 ${sep}

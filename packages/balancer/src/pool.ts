@@ -1,11 +1,11 @@
-import { type Clock, type RequestOutcome, type ServerState, showValue, systemClock } from "@lbkit/core";
-import { type AlgorithmEnv, type AlgorithmFactory, checkAlgorithm } from "./algorithm.js";
+import { type Clock, type ServerState, showValue } from "@lbkit/core";
+import { type AlgorithmEnv, checkAlgorithm } from "./algorithm.js";
 import { first as firstAlgorithm } from "./algorithms/first.js";
-import { roundRobin } from "./algorithms/roundrobin.js";
 import { fallbackCandidates, live } from "./candidates.js";
 import { contextOf, EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context.js";
-import { BalancerError, check, configError } from "./errors.js";
-import { parseAlgorithm } from "./parse.js";
+import { BalancerError, configError } from "./errors.js";
+import { type Lease, lease } from "./lease.js";
+import { type PoolOptions, readPoolOptions } from "./pool-options.js";
 import {
   checkMaxConn,
   checkState,
@@ -18,21 +18,7 @@ import {
 import { ramp } from "./slow-start.js";
 import { Tier } from "./tier.js";
 
-export interface PoolOptions<M = unknown> {
-  servers?: readonly ServerSpec<M>[];
-  /** An algorithm factory (`leastConn()`, `maglev({ key })`, your own) or HAProxy's `balance` words ("leastconn", "uri depth 2", "hdr(host)"). Default roundrobin. */
-  algorithm?: string | AlgorithmFactory;
-  /** HAProxy `slowstart` in ms for every server (a server's own `slowStart` wins). Default 0: off. */
-  slowStart?: number;
-  /** HAProxy `option allbackups`: balance over every backup instead of using the first one only. */
-  allBackups?: boolean;
-  /** Cookie persistence (HAProxy `cookie <name>`): a request carrying this cookie goes to the server whose `cookie` value it names, while that server is up or draining. */
-  cookie?: string;
-  /** Where time comes from (slow start, latency decay): only `now()` is read; the pool arms no timers. Default core's `systemClock`. */
-  clock?: Clock;
-  /** Uniform in [0, 1), for the random algorithms. Default `Math.random`. */
-  random?: () => number;
-}
+export type { PoolOptions } from "./pool-options.js";
 
 /** Returned instead of throwing when nothing can take the request. */
 export interface NoServerAvailable {
@@ -43,17 +29,7 @@ export interface NoServerAvailable {
 
 export type PickResult<M = unknown> = { ok: true; server: Server<M> } | NoServerAvailable;
 
-/**
- * One request in flight on a server; `release` ends it (once; later calls do nothing). The outcome is core's
- * `RequestOutcome` (the same value passive health takes): `ok: false` counts as failed in the server's stats;
- * `latencyMs`, when absent or not a finite number >= 0, is measured from `acquire`. Without an outcome the
- * request counts as ok.
- */
-export interface Lease<M = unknown> {
-  readonly server: Server<M>;
-  readonly startedAt: number;
-  release(outcome?: RequestOutcome): void;
-}
+export type { Lease } from "./lease.js";
 
 export interface PoolStats {
   algorithm: string;
@@ -62,8 +38,6 @@ export interface PoolStats {
   usableBackups: number;
   inFlight: number;
 }
-
-const POOL_OPTIONS = ["servers", "algorithm", "slowStart", "allBackups", "cookie", "clock", "random"];
 
 /**
  * A backend: servers with weights and states, balanced by one algorithm. Pure bookkeeping, no I/O and no timers:
@@ -84,43 +58,23 @@ export class Pool<M = unknown> {
   private inFlightTotal = 0;
 
   constructor(options: PoolOptions<M> = {}) {
-    check.object("", options, POOL_OPTIONS);
-    const factory =
-      typeof options.algorithm === "string"
-        ? parseAlgorithm(options.algorithm)
-        : (options.algorithm ?? roundRobin());
-    if (typeof factory !== "object" || factory === null || typeof factory.create !== "function")
-      throw configError(
-        "algorithm",
-        options.algorithm,
-        'must be an algorithm name ("leastconn", "uri depth 2") or a factory { name, create(env) }',
-      );
-    if (options.clock !== undefined && typeof options.clock?.now !== "function")
-      throw configError("clock", options.clock, "must have a now() method returning milliseconds");
-    if (options.random !== undefined && typeof options.random !== "function")
-      throw configError("random", options.random, "must be a function returning a number in [0, 1)");
-    this.clock = options.clock ?? systemClock;
-    this.slowStart =
-      options.slowStart === undefined ? 0 : check.ms("slowStart", options.slowStart, 0, undefined, "0 = off");
-    if (options.allBackups !== undefined) check.bool("allBackups", options.allBackups);
-    this.cookieName =
-      options.cookie === undefined ? undefined : check.string("cookie", options.cookie, "a cookie name");
+    const o = readPoolOptions(options);
+    this.clock = o.clock;
+    this.slowStart = o.slowStart;
+    this.cookieName = o.cookie;
+    const factory = o.algorithm;
     const env: AlgorithmEnv = {
       clock: this.clock,
-      random: options.random ?? Math.random,
+      random: o.random,
       lookup: (id) => this.entries.get(id),
       byCookie: (value) => this.cookies.get(value),
     };
     this.algorithmName = String(factory.name);
     this.primary = new Tier(checkAlgorithm(factory.create(env), this.algorithmName));
     this.backup = new Tier(
-      options.allBackups
-        ? checkAlgorithm(factory.create(env), this.algorithmName)
-        : firstAlgorithm().create(env),
+      o.allBackups ? checkAlgorithm(factory.create(env), this.algorithmName) : firstAlgorithm().create(env),
     );
-    if (options.servers !== undefined && !Array.isArray(options.servers))
-      throw configError("servers", options.servers, "must be an array of { id, weight?, … }");
-    for (const spec of options.servers ?? []) this.add(spec);
+    for (const spec of o.servers) this.add(spec);
     this.rebalance();
   }
 
@@ -254,41 +208,19 @@ export class Pool<M = unknown> {
         `balancer: acquire() needs a server or a server id, got ${showValue(server)}`,
       );
     const entry = this.entry(id);
-    const stats = entry.stats;
-    stats.inFlight++;
-    if (stats.inFlight > stats.peakInFlight) stats.peakInFlight = stats.inFlight;
     this.inFlightTotal++;
+    const started = lease<M>(entry, this.clock, (outcome) => {
+      this.inFlightTotal--;
+      if (this.entries.get(entry.id) !== entry) return; // removed meanwhile
+      const t = this.tierOf(entry);
+      if (t.has(entry)) {
+        t.algorithm.loadChanged?.(entry);
+        t.algorithm.observe?.(entry, outcome);
+      }
+    });
     const tier = this.tierOf(entry);
     if (tier.has(entry)) tier.algorithm.loadChanged?.(entry);
-    const startedAt = this.clock.now();
-    let released = false;
-    return {
-      server: entry,
-      startedAt,
-      release: (outcome?: RequestOutcome) => {
-        if (released) return;
-        released = true;
-        stats.inFlight--;
-        this.inFlightTotal--;
-        const o: Partial<RequestOutcome> = typeof outcome === "object" && outcome !== null ? outcome : {};
-        const ok = o.ok !== false;
-        const given = o.latencyMs;
-        // a missing, negative or non-finite latency is replaced by the measured one
-        const latencyMs =
-          typeof given === "number" && Number.isFinite(given) && given >= 0
-            ? given
-            : this.clock.now() - startedAt;
-        if (ok) stats.completed++;
-        else stats.failed++;
-        stats.totalLatencyMs += latencyMs;
-        if (this.entries.get(entry.id) !== entry) return; // removed meanwhile
-        const t = this.tierOf(entry);
-        if (t.has(entry)) {
-          t.algorithm.loadChanged?.(entry);
-          t.algorithm.observe?.(entry, { ...o, ok, latencyMs });
-        }
-      },
-    };
+    return started;
   }
 
   stats(): PoolStats {

@@ -47,7 +47,7 @@ const HASH_OPTION_KEYS = ["hashType", "balanceFactor", "points", "tableFactor"] 
 
 /**
  * Work a pick may spend on a table or ring replacement: slot claims (Maglev), points (Ketama), slots (jump).
- * About 0.05–0.2 ms; a 4.2 M-entry Maglev table (100,000 servers) is replaced over some thousands of picks.
+ * About 0.05–0.4 ms; a 4.2 M-entry Maglev table (100,000 servers) is replaced over some tens of thousands of picks.
  */
 export const PICK_BUDGET = 8_192;
 
