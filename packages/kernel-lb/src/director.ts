@@ -55,6 +55,7 @@ export interface KernelDirectorEvents {
 export class KernelDirector extends EventEmitter<KernelDirectorEvents> {
   readonly table: string;
   private readonly nft: Nft;
+  private readonly ownsNft: boolean;
   private readonly time: Time;
   private readonly configs = new Map<string, ServiceConfig>();
   private readonly applied = new Map<string, ServiceTable>();
@@ -73,6 +74,7 @@ export class KernelDirector extends EventEmitter<KernelDirectorEvents> {
     if (typeof table !== "string" || !/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(table))
       throw new KernelLbConfigError("table", table, "must be a letter then up to 31 of A-Z a-z 0-9 _");
     this.table = table;
+    this.ownsNft = options.nft === undefined;
     this.nft = options.nft ?? new NftRunner();
     this.time = options.time ?? systemTime;
     this.watch = options.watch ?? [];
@@ -95,6 +97,9 @@ export class KernelDirector extends EventEmitter<KernelDirectorEvents> {
       const tables = [...this.configs.values()].map((c) => computeTable(c, undefined));
       try {
         await this.nft.apply(tableCommands(this.table, tables));
+      } catch (err) {
+        if (this.ownsNft) await this.nft.stop?.();
+        throw err;
       } finally {
         this.starting = undefined;
       }
@@ -114,7 +119,11 @@ export class KernelDirector extends EventEmitter<KernelDirectorEvents> {
     for (const w of this.watch) w.off("change", this.onChange);
     await this.syncing?.catch(() => {});
     this.applied.clear();
-    await this.nft.apply(removeCommands(this.table));
+    try {
+      await this.nft.apply(removeCommands(this.table));
+    } finally {
+      if (this.ownsNft) await this.nft.stop?.();
+    }
   }
 
   /**
