@@ -151,6 +151,56 @@ describe.skipIf(pre.skip)("kernel-lb in network namespaces", () => {
     await d.next("stopped");
   });
 
+  it("balances UDP; source hashing (sh) keeps a client on one server", async () => {
+    const d = director("lbk_udp", [
+      {
+        id: "dns",
+        vip: VIP,
+        port: 53,
+        protocol: "udp",
+        masquerade: true,
+        servers: members().map((m) => ({ ...m, port: 80 })),
+      },
+      {
+        id: "sticky",
+        vip: VIP,
+        port: 81,
+        scheduler: "sh",
+        masquerade: true,
+        servers: members().map((m) => ({ ...m, port: 80 })),
+      },
+    ]);
+    await d.next("ready");
+    const udp = await client(["--udp", "--port", "53", "--count", "30", "--concurrency", "1"]);
+    expect(udp).toEqual({ counts: { r1: 10, r2: 10, r3: 10 }, failures: 0, errors: [] });
+    const sticky = await client(["--port", "81", "--count", "40"]);
+    expect(sticky.failures).toBe(0);
+    expect(Object.values(sticky.counts)).toEqual([40]);
+    d.send({ op: "stop" });
+    await d.next("stopped");
+  });
+
+  it("a director killed with SIGKILL leaves its table; the next one replaces it, and stop removes it", async () => {
+    const crashed = director("lbk_adopt", [
+      { id: "web", vip: VIP, port: 80, masquerade: true, servers: members([1, 0, 0]) },
+    ]);
+    await crashed.next("ready");
+    crashed.kill("SIGKILL");
+    await crashed.exited;
+    expect(await nft(["list", "table", "inet", "lbk_adopt"])).toContain("198.18.0.12"); // r1 only, as left
+    const d = director("lbk_adopt", [
+      { id: "web", vip: VIP, port: 80, masquerade: true, servers: members([0, 0, 1]) },
+    ]);
+    await d.next("ready");
+    const listing = await nft(["list", "table", "inet", "lbk_adopt"]);
+    expect(listing).not.toContain("198.18.0.12");
+    expect(listing).toContain("198.18.0.14");
+    expect(await client(["--count", "10"])).toEqual({ counts: { r3: 10 }, failures: 0, errors: [] });
+    d.send({ op: "stop" });
+    await d.next("stopped");
+    expect(await nft(["list", "tables"])).not.toContain("lbk_adopt");
+  });
+
   it("drops no new flow while the map is rewritten thousands of times under load", async () => {
     const d = director("lbk_churn", [
       { id: "web", vip: VIP, port: 80, masquerade: true, servers: members() },
