@@ -201,6 +201,50 @@ describe.skipIf(pre.skip)("kernel-lb in network namespaces", () => {
     expect(await nft(["list", "tables"])).not.toContain("lbk_adopt");
   });
 
+  it("LVS-NAT with a route back: the real servers see the client's own address and reply through the director", async () => {
+    // a second subnet on the same wire: the client lives in 198.18.2.0/24 behind the director (198.18.2.1); the real
+    // servers route that subnet via the director, so no masquerade is needed and they see the real client address
+    await lab.exec("director", ["ip", "addr", "add", "198.18.2.1/24", "dev", "eth0"]);
+    await lab.exec("director", [
+      "sysctl",
+      "-qw",
+      "net.ipv4.conf.all.send_redirects=0",
+      "net.ipv4.conf.eth0.send_redirects=0",
+    ]);
+    await lab.exec("client", ["ip", "addr", "add", "198.18.2.10/24", "dev", "eth0"]);
+    await lab.exec("client", [
+      "ip",
+      "route",
+      "add",
+      "198.18.0.200/32",
+      "via",
+      "198.18.2.1",
+      "src",
+      "198.18.2.10",
+    ]);
+    for (const s of SERVERS)
+      await lab.exec(s, ["ip", "route", "add", "198.18.2.0/24", "via", lab.node("director").ipv4]);
+    await lab.exec("director", ["ip", "addr", "add", "198.18.0.200/24", "dev", "eth0"]);
+    const d = director("lbk_nat", [{ id: "web", vip: "198.18.0.200", port: 80, servers: members() }]);
+    await d.next("ready");
+    const cap = await lab.capture("r1", { filter: "tcp port 80 and tcp[tcpflags] & tcp-syn != 0" });
+    const { stdout } = await lab.runNode("client", script("client.mjs"), [
+      "--host",
+      "198.18.0.200",
+      "--count",
+      "30",
+    ]);
+    expect(JSON.parse(stdout.trim())).toEqual({
+      counts: { r1: 10, r2: 10, r3: 10 },
+      failures: 0,
+      errors: [],
+    });
+    const seen = await lab.exec("r1", ["tcpdump", "-nr", await cap.stop()]);
+    expect(seen.stdout).toContain("198.18.2.10."); // the client's own address reached the real server
+    d.send({ op: "stop" });
+    await d.next("stopped");
+  });
+
   it("drops no new flow while the map is rewritten thousands of times under load", async () => {
     const d = director("lbk_churn", [
       { id: "web", vip: VIP, port: 80, masquerade: true, servers: members() },
