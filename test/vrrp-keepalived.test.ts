@@ -78,8 +78,8 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
       vip: `${VIP}/24`,
       ...extra,
     });
-    const lb = (name: string, priority: number, extra: Record<string, unknown> = {}) => ({
-      name,
+    const lb = (id: string, priority: number, extra: Record<string, unknown> = {}) => ({
+      id,
       vrid,
       version,
       advertInterval,
@@ -227,7 +227,12 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
         ka("kuni", 150, { unicastSrc: K, unicastPeers: [L], authPass: auth }),
       );
       await waitLog(k, /Entering MASTER STATE/);
-      const l = startLbkit(lab, "l", lb("luni", 100, { unicastPeers: [K], authPassword: auth }));
+      // sourceAddress is keepalived's unicast_src_ip: the instance opens its own raw transport with it
+      const l = startLbkit(
+        lab,
+        "l",
+        lb("luni", 100, { unicastPeers: [K], sourceAddress: L, authPassword: auth }),
+      );
       await waitEvent(l, "backup");
       await new Promise((r) => setTimeout(r, 4 * advertInterval));
       expect(await vipsOn(lab, "l", VIP)).toEqual([]);
@@ -277,7 +282,7 @@ describe.skipIf(pre.skip)("vrrp: v3 interval learning against keepalived", () =>
     });
     await waitLog(k, /Entering MASTER STATE/);
     const l = startLbkit(lab, "l", {
-      name: "llearn",
+      id: "llearn",
       vrid: 81,
       version: 3,
       advertInterval: 50,
@@ -318,7 +323,7 @@ describe.skipIf(pre.skip)("vrrp: planned handover to keepalived", () => {
     });
     await waitLog(k, /Entering BACKUP STATE/);
     const l = startLbkit(lab, "l", {
-      name: "lhand",
+      id: "lhand",
       vrid: 82,
       version: 3,
       advertInterval: 100,
@@ -364,7 +369,7 @@ describe.skipIf(pre.skip)("vrrp: address owner (priority 255)", () => {
     await waitLog(k, /Entering BACKUP STATE/);
     const t = Date.now();
     const l = startLbkit(lab, "l", {
-      name: "lown",
+      id: "lown",
       vrid: 83,
       version: 3,
       advertInterval: 100,
@@ -406,7 +411,7 @@ describe.skipIf(pre.skip)("vrrp: IPv6 interop with keepalived 2.2 (v3 to ff02::1
     const k = startKeepalived(lab, "k", ka("k6", 150));
     await waitLog(k, /Entering MASTER STATE/);
     const l = startLbkit(lab, "l", {
-      name: "l6",
+      id: "l6",
       vrid: 71,
       version: 3,
       advertInterval: 100,

@@ -1,9 +1,10 @@
 // An lbkit VRRP node for the network-namespace suites: runs one instance from the built dist on eth0 and prints
 // one JSON line per event. Usage: node node.mjs '<json options>'. SIGTERM = clean stop (priority 0, VIPs
 // removed), SIGKILL = crash, SIGUSR1 = handover(), SIGUSR2 = a tracked fault toggles.
-// Option trackEth0: true adds trackInterface("eth0") (keepalived track_interface).
+// Option trackEth0: true adds an InterfaceTracker on eth0 (keepalived track_interface). Each `change` is logged
+// as an event named after the state entered ("stop" for initialize), as the suites read them.
 import { EventEmitter } from "node:events";
-import { createInstance, trackInterface } from "../../packages/vrrp/dist/index.js";
+import { InterfaceTracker, VrrpInstance } from "../../packages/vrrp/dist/index.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 const t0 = Date.now();
@@ -15,19 +16,30 @@ track.fault = false;
 
 const { trackEth0, ...rest } = opts;
 const tracks = [track];
-if (trackEth0) tracks.push(await trackInterface("eth0", { interval: 50 }));
-const inst = createInstance({ interface: "eth0", ...rest, tracks });
-for (const event of ["master", "backup", "fault", "stop"])
-  inst.on(event, (i) =>
-    log({ event, reason: i.reason, from: i.from, master: i.master, priority: i.priority }),
-  );
+const owned = [];
+if (trackEth0) {
+  const t = new InterfaceTracker({ interface: "eth0", interval: 50 });
+  await t.start();
+  tracks.push(t);
+  owned.push(t);
+}
+const inst = new VrrpInstance({ interface: "eth0", ...rest, tracks });
+inst.on("change", (c) =>
+  log({
+    event: c.to === "initialize" ? "stop" : c.to,
+    reason: c.reason,
+    from: c.from,
+    master: c.master,
+    priority: c.priority,
+  }),
+);
 inst.on("priority", (p) => log({ event: "priority", from: p.from, to: p.to }));
 inst.on("discard", (d) => log({ event: "discard", reason: d.reason, src: d.src }));
 inst.on("error", (e) => log({ event: "error", message: e.message }));
 
 process.on("SIGTERM", async () => {
   await inst.stop();
-  for (const t of tracks) t.close?.();
+  for (const t of owned) await t.stop();
   log({ event: "exit", stats: inst.stats });
   process.exit(0);
 });
