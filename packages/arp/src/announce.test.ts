@@ -1,6 +1,7 @@
 import { FakeTime } from "@lbkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { Announcer, announce, normalizeAnnounceOptions, planBurst } from "./announce.js";
+import { Announcer, announce } from "./announce.js";
+import { normalizeAnnounceOptions, planBurst } from "./burst.js";
 import { ArpError } from "./errors.js";
 import { parseArp, parseNdp } from "./frames.js";
 import type { InterfaceInfo } from "./interfaces.js";

@@ -1,164 +1,26 @@
 // Announcing addresses: what keepalived does on becoming MASTER (garp_master_delay, garp_master_repeat,
 // garp_master_refresh, garp_master_refresh_repeat, garp_interval / gna_interval), over injected time and an
-// injected frame sender. planBurst() is pure; Announcer is the shell; announce() is one burst through it.
-import { emitError, type IpAddress, sleep, systemTime, type Time } from "@lbkit/core";
+// injected frame sender. Announcer is the shell; announce() is one burst through it; the pure half is burst.ts.
+import { emitError, sleep, type Time } from "@lbkit/core";
 import { EventEmitter } from "eventemitter3";
-import { parseAddress } from "./address.js";
+import {
+  type AnnounceOptions,
+  type AnnounceResult,
+  type AnnouncerOptions,
+  MAX_COUNT,
+  type Normalized,
+  normalizeAnnounceOptions,
+  type OpenLink,
+  type PlannedFrame,
+  planBurst,
+  type SentFrame,
+} from "./burst.js";
 import { ArpConfigError, ArpError, check } from "./errors.js";
-import { buildGratuitousArp, buildUnsolicitedNa } from "./frames.js";
 import { ethernetMac, getInterface, type InterfaceInfo } from "./interfaces.js";
-import { formatMac, type MacLike, parseMac } from "./mac.js";
+import { formatMac, parseMac } from "./mac.js";
 import { type FrameSender, PacketSocket } from "./socket.js";
 
-/** Which gratuitous ARP to send for IPv4 addresses; IPv6 addresses always get an unsolicited NA. */
-export type AnnounceForm = "request" | "reply" | "both";
-
-export type FrameKind = "arp-request" | "arp-reply" | "na";
-
-/** Resolves the interface and opens a frame sender on it (default: netlink lookup + AF_PACKET socket). */
-export type OpenLink = (name: string) => Promise<{ info: InterfaceInfo; sender: FrameSender }>;
-
-interface CommonOptions {
-  /** Interface name, e.g. "eth0". */
-  interface: string;
-  /** IPv4 and/or IPv6 addresses (VIPs), without prefix length. */
-  addresses: string[];
-  /** Milliseconds between two frames on the interface — keepalived garp_interval / gna_interval. Default 0. */
-  interval?: number;
-  /** Gratuitous ARP form for IPv4. Default "request" (what keepalived sends). */
-  form?: AnnounceForm;
-  /** The MAC to announce; default the interface's own (pass the VRRP virtual MAC when using one). */
-  mac?: MacLike;
-  /** Router flag in NAs. Default false. */
-  router?: boolean;
-  /** Default systemTime; tests pass a FakeTime. */
-  time?: Time;
-  /** How frames reach the wire; tests and other link layers replace the lookup and the socket. */
-  open?: OpenLink;
-}
-
-export interface AnnounceOptions extends CommonOptions {
-  /** Frames per address (and per form) in one burst — keepalived garp_master_repeat. Default 5. */
-  count?: number;
-  /** A second burst this many ms after the first — keepalived garp_master_delay. Default 0 (none). */
-  delay?: number;
-}
-
-export interface AnnouncerOptions extends CommonOptions {
-  /** Frames per address in each of the two bursts after start — keepalived garp_master_repeat. Default 5. */
-  repeat?: number;
-  /** Delay of the second burst after start, ms — keepalived garp_master_delay. Default 5000; 0 = none. */
-  delay?: number;
-  /** Refresh period while started, ms — keepalived garp_master_refresh. Default 0 (off). */
-  refresh?: number;
-  /** Frames per address at each refresh — keepalived garp_master_refresh_repeat. Default 1. */
-  refreshRepeat?: number;
-}
-
-export interface PlannedFrame {
-  address: string;
-  family: 4 | 6;
-  kind: FrameKind;
-  bytes: Uint8Array;
-}
-
-export interface SentFrame extends PlannedFrame {
-  /** Clock time when it was handed to the kernel. */
-  at: number;
-}
-
-export interface AnnounceResult {
-  interface: string;
-  ifindex: number;
-  mac: string;
-  frames: SentFrame[];
-}
-
-export const MAX_COUNT = 1000;
-export const MAX_ADDRESSES = 1024;
 const MAX_DELAY = 86_400_000;
-
-interface Normalized {
-  interface: string;
-  addresses: IpAddress[];
-  interval: number;
-  form: AnnounceForm;
-  mac?: Uint8Array;
-  router: boolean;
-  time: Time;
-  open: OpenLink;
-}
-
-const FORMS = ["request", "reply", "both"] as const;
-
-/** Validates the options both shapes share (bad config fails here, not at the first frame). */
-export function normalizeAnnounceOptions(opts: CommonOptions): Normalized {
-  if (!opts || typeof opts !== "object") throw new ArpConfigError("options", opts, "must be an object");
-  check.string("interface", opts.interface, "an interface name such as eth0");
-  if (!Array.isArray(opts.addresses) || opts.addresses.length === 0)
-    throw new ArpConfigError("addresses", opts.addresses, "must list at least one IPv4 or IPv6 address");
-  check.int("addresses.length", opts.addresses.length, 1, MAX_ADDRESSES);
-  const seen = new Set<string>();
-  const addresses: IpAddress[] = [];
-  for (const a of opts.addresses) {
-    const parsed = parseAddress(a);
-    if (parsed.family === 6 && parsed.bytes[0] === 0xff) {
-      throw new ArpError(
-        "ERR_ADDRESS",
-        `arp: address ${JSON.stringify(a)} is multicast; only unicast is announced`,
-      );
-    }
-    if (!seen.has(parsed.text)) {
-      seen.add(parsed.text);
-      addresses.push(parsed);
-    }
-  }
-  return {
-    interface: opts.interface,
-    addresses,
-    interval: check.ms("interval", opts.interval ?? 0, 0, 60_000),
-    form: check.oneOf("form", opts.form ?? "request", FORMS),
-    ...(opts.mac !== undefined ? { mac: parseMac(opts.mac) } : {}),
-    router: opts.router === true,
-    time: opts.time ?? systemTime,
-    open: opts.open ?? defaultOpen,
-  };
-}
-
-/**
- * The frames of one burst, in send order: `count` rounds, each announcing every address once (request then
- * reply for form "both"), as keepalived sends one GARP per VIP per round.
- */
-export function planBurst(
-  addresses: IpAddress[],
-  opts: { count: number; form: AnnounceForm; mac: MacLike; router?: boolean },
-): PlannedFrame[] {
-  const mac = parseMac(opts.mac);
-  const once: PlannedFrame[] = [];
-  for (const a of addresses) {
-    if (a.family === 4) {
-      const forms: ("request" | "reply")[] = opts.form === "both" ? ["request", "reply"] : [opts.form];
-      for (const form of forms) {
-        once.push({
-          address: a.text,
-          family: 4,
-          kind: form === "request" ? "arp-request" : "arp-reply",
-          bytes: buildGratuitousArp({ mac, address: a, form }),
-        });
-      }
-    } else {
-      once.push({
-        address: a.text,
-        family: 6,
-        kind: "na",
-        bytes: buildUnsolicitedNa({ mac, address: a, router: opts.router === true }),
-      });
-    }
-  }
-  const out: PlannedFrame[] = [];
-  for (let i = 0; i < opts.count; i++) out.push(...once);
-  return out;
-}
 
 async function defaultOpen(name: string): Promise<{ info: InterfaceInfo; sender: FrameSender }> {
   const info = await getInterface(name);
@@ -210,6 +72,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
   readonly options: Readonly<{ repeat: number; delay: number; refresh: number; refreshRepeat: number }>;
   readonly time: Time;
   readonly #cfg: Normalized;
+  readonly #open: OpenLink;
   #sender: FrameSender | undefined;
   #info: InterfaceInfo | undefined;
   #mac: Uint8Array | undefined;
@@ -223,6 +86,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
   constructor(opts: AnnouncerOptions) {
     super();
     this.#cfg = normalizeAnnounceOptions(opts);
+    this.#open = opts.open ?? defaultOpen;
     const refresh = check.ms("refresh", opts.refresh ?? 0, 0, MAX_DELAY);
     if (refresh > 0 && refresh < 100)
       throw new ArpConfigError("refresh", refresh, "must be 0 (off) or at least 100 ms");
@@ -268,7 +132,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
 
   async #start(): Promise<void> {
     const gen = ++this.#generation;
-    const opened = await this.#cfg.open(this.#cfg.interface);
+    const opened = await this.#open(this.#cfg.interface);
     if (gen !== this.#generation) {
       opened.sender.close(); // stopped while opening
       return;

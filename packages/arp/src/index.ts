@@ -1,12 +1,10 @@
 export { parseAddress } from "./address.js";
+export { Announcer, type AnnouncerEvents, announce } from "./announce.js";
 export {
   type AnnounceForm,
   type AnnounceOptions,
   type AnnounceResult,
-  Announcer,
-  type AnnouncerEvents,
   type AnnouncerOptions,
-  announce,
   type FrameKind,
   MAX_ADDRESSES,
   MAX_COUNT,
@@ -14,7 +12,7 @@ export {
   type PlannedFrame,
   planBurst,
   type SentFrame,
-} from "./announce.js";
+} from "./burst.js";
 export { ArpConfigError, ArpError, type ArpErrorCode } from "./errors.js";
 export {
   ALL_NODES,
