@@ -43,4 +43,4 @@ export {
   type InterfaceInfo,
 } from "./interfaces.js";
 export { BROADCAST_MAC, formatMac, type MacLike, parseMac } from "./mac.js";
-export { type FrameSender, type LinkRef, loadNative, type NativePacket, PacketSocket } from "./socket.js";
+export { type FrameSender, type LinkRef, PacketSocket } from "./socket.js";

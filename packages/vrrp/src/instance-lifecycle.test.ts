@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { VrrpConfigError } from "./errors.js";
 import { VrrpInstance } from "./instance.js";
 import type { VrrpChange, VrrpInstanceOptions } from "./instance-types.js";
+import { InterfaceTracker } from "./track-interface.js";
 import { MemoryNetwork } from "./transports/memory.js";
 import type { Transport } from "./transports/transport.js";
 import { UdpTransport } from "./transports/udp.js";
@@ -238,6 +239,25 @@ describe("gratuitous ARP through @lbkit/arp's Announcer", () => {
     expect([opened, closed]).toEqual([1, 0]);
     await inst.stop();
     expect([opened, closed]).toEqual([1, 1]);
+  });
+});
+
+describe("InterfaceTracker", () => {
+  it("reads the link at start, polls it on the injected time, stops and starts again; a missing one rejects each time", async () => {
+    const t = new InterfaceTracker({ interface: "lo", interval: 50, time });
+    await t.start();
+    expect([t.up, t.fault, t.delta]).toEqual([true, false, 0]);
+    expect(time.pending).toBe(1);
+    await t.stop();
+    expect(time.pending).toBe(0);
+    await t.start();
+    await t.stop();
+    const nope = new InterfaceTracker({ interface: "lbkitnope0", time });
+    await expect(nope.start()).rejects.toMatchObject({ code: "ERR_INTERFACE" });
+    await expect(nope.start()).rejects.toMatchObject({ code: "ERR_INTERFACE" });
+    expect(() => new InterfaceTracker({ interface: "eth1", interval: 0 })).toThrow(
+      "vrrp: interval 0 must be milliseconds >= 10",
+    );
   });
 });
 
