@@ -288,6 +288,9 @@ describe.skipIf(pre.skip)("vrrp: v3 interval learning against keepalived", () =>
       advertInterval: 50,
       priority: 100,
       virtualAddresses: [`${VIP}/24`],
+      // started ~170 ms into keepalived's 300 ms period (after its ~70 ms startup): its next advert is due before
+      // lbkit's own Master_Down_Interval (~180 ms) ends, whatever the process start latency
+      startAfterAdvert: 100,
     });
     await waitEvent(l, "backup");
     // with its own 50 ms it would declare the master down after ~180 ms; it must not
@@ -358,15 +361,9 @@ describe.skipIf(pre.skip)("vrrp: address owner (priority 255)", () => {
 
   it("lbkit owning the VIP is master at once, keepalived backs it up, and stopping never removes the owner's address", async () => {
     const OWN = lab.node("l").ipv4;
-    const k = startKeepalived(lab, "k", {
-      name: "kown",
-      vrid: 83,
-      priority: 100,
-      version: 3,
-      advertInt: 0.1,
-      vip: `${OWN}/24`,
-    });
-    await waitLog(k, /Entering BACKUP STATE/);
+    // the owner runs first: were keepalived's Master_Down_Interval (361 ms) to end before the owner's process is
+    // up (a loaded host), keepalived would add the owner's address and its kernel would then drop the owner's
+    // adverts as coming from a local address
     const t = Date.now();
     const l = startLbkit(lab, "l", {
       id: "lown",
@@ -378,7 +375,17 @@ describe.skipIf(pre.skip)("vrrp: address owner (priority 255)", () => {
     });
     const m = await waitEvent(l, "master", t);
     expect(m.reason).toBe("address-owner");
+    const k = startKeepalived(lab, "k", {
+      name: "kown",
+      vrid: 83,
+      priority: 100,
+      version: 3,
+      advertInt: 0.1,
+      vip: `${OWN}/24`,
+    });
+    await waitLog(k, /Entering BACKUP STATE/);
     await new Promise((r) => setTimeout(r, 500));
+    expect(k.output()).not.toMatch(/Entering MASTER STATE/);
     expect(await vipsOn(lab, "k", OWN)).toEqual([]);
     const out = k.output().length;
     await stopped(l, "SIGTERM");

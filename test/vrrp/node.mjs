@@ -4,7 +4,7 @@
 // Option trackEth0: true adds an InterfaceTracker on eth0 (keepalived track_interface). Each `change` is logged
 // as an event named after the state entered ("stop" for initialize), as the suites read them.
 import { EventEmitter } from "node:events";
-import { InterfaceTracker, VrrpInstance } from "../../packages/vrrp/dist/index.js";
+import { InterfaceTracker, RawTransport, VrrpInstance } from "../../packages/vrrp/dist/index.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 const t0 = Date.now();
@@ -14,7 +14,7 @@ const track = new EventEmitter();
 track.delta = 0;
 track.fault = false;
 
-const { trackEth0, ...rest } = opts;
+const { trackEth0, startAfterAdvert, ...rest } = opts;
 const tracks = [track];
 const owned = [];
 if (trackEth0) {
@@ -56,5 +56,22 @@ process.on("SIGUSR2", () => {
   track.emit("change");
 });
 
+if (startAfterAdvert !== undefined) {
+  // a backup that starts right after hearing nothing learns the master's interval only from its next advert:
+  // start `startAfterAdvert` ms after one, so the next one is due within this node's own Master_Down_Interval
+  const probe = new RawTransport({
+    interface: "eth0",
+    family: opts.version === 3 && `${opts.virtualAddresses}`.includes(":") ? 6 : 4,
+  });
+  await probe.start();
+  await new Promise((resolve) => {
+    const off = probe.onMessage(() => {
+      off();
+      resolve();
+    });
+  });
+  await probe.stop();
+  await new Promise((r) => setTimeout(r, startAfterAdvert));
+}
 await inst.start();
 log({ event: "started", address: inst.address, state: inst.state, startupMs: Date.now() - t0 });

@@ -30,8 +30,11 @@ export interface VrrpGarpOptions {
   open?: OpenLink;
 }
 
-async function packetLink(name: string): Promise<{ info: InterfaceInfo; sender: FrameSender }> {
-  const info = await getInterface(name);
+async function packetLink(
+  name: string,
+  known?: InterfaceInfo,
+): Promise<{ info: InterfaceInfo; sender: FrameSender }> {
+  const info = known ?? (await getInterface(name));
   return { info, sender: PacketSocket.open({ name, ifindex: info.ifindex }) };
 }
 
@@ -48,9 +51,13 @@ export class VipAnnouncer {
     private readonly onError: (e: VrrpError) => void,
   ) {}
 
-  /** Opens the link on the VIP interface and builds the schedule (bad GARP options fail here). */
-  async start(ifname: string): Promise<void> {
-    const link = await (this.o.open ?? packetLink)(ifname).catch((e: unknown) => {
+  /**
+   * Opens the link on the VIP interface (`known`: the interface as read at start, saving a lookup) and builds the
+   * schedule (bad GARP options fail here).
+   */
+  async start(ifname: string, known?: InterfaceInfo): Promise<void> {
+    const open = this.o.open ?? (known ? (name: string) => packetLink(name, known) : packetLink);
+    const link = await open(ifname).catch((e: unknown) => {
       throw asVrrpError("ERR_ANNOUNCE", `gratuitous ARP on ${ifname}`, e);
     });
     const { open: _open, ...schedule } = this.o;

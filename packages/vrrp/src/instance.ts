@@ -19,7 +19,7 @@ import { Lifecycle } from "./lifecycle.js";
 import * as m from "./machine.js";
 import { PriorityInputs } from "./priority-inputs.js";
 import { TransportSlot } from "./transports/slot.js";
-import { VipHost } from "./vip-host.js";
+import { readInterface, VipHost } from "./vip-host.js";
 import { WitnessTracker } from "./witness.js";
 
 export class VrrpInstance extends EventEmitter<VrrpEvents> {
@@ -117,10 +117,12 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
 
   private async open(): Promise<void> {
     const c = this.config;
-    await this.vips.start();
+    // the interface is read once (index, MAC, flags, addresses) for the transport, the VIPs and the announcer
+    const link = await readInterface(this.opts.interface);
+    await this.vips.start(link);
     const exclude = this.vips.managed.map((v) => v.address);
-    const t = await this.slot.open(c, exclude, (p) => this.receive(p));
-    await this.garp?.start(this.vips.interface);
+    const t = await this.slot.open(c, exclude, (p) => this.receive(p), link);
+    await this.garp?.start(this.vips.interface, this.opts.vmac ? undefined : link);
     // resolve the interface and open sockets now, so the first takeover does not wait for them; a crashed
     // earlier run may have left the VIPs behind: a backup must not hold them
     await this.vips.prepare().catch((e: unknown) => this.fail(e, "ERR_VIP"));

@@ -3,7 +3,7 @@
  * interface addresses), the optional VMAC, and the mover that adds and removes them. Started with the instance
  * (stale VIPs of a crashed run removed), stopped with it (VIPs removed, what it created released).
  */
-import { getInterface } from "@lbkit/arp";
+import { getInterface, type InterfaceInfo } from "@lbkit/arp";
 import type { VirtualAddress, VrrpConfig } from "./config.js";
 import { asVrrpError } from "./errors.js";
 import { NetlinkVipMover, type VipContext, type VipMover } from "./vip.js";
@@ -21,6 +21,7 @@ export class VipHost {
   /** the VIPs this instance adds and removes (all, except an address owner's own addresses) */
   managed: VirtualAddress[];
   private vmac: Vmac | undefined;
+  private ifindex: number | undefined;
   readonly mover: VipMover;
   private readonly owned: NetlinkVipMover | undefined;
 
@@ -43,14 +44,15 @@ export class VipHost {
     };
   }
 
-  /** Finds the owner's own addresses and creates the VMAC; a failure here fails the instance's start. */
-  async start(): Promise<void> {
+  /**
+   * Finds the owner's own addresses (in `link`, the interface as read at start) and creates the VMAC; a failure
+   * here fails the instance's start.
+   */
+  async start(link: InterfaceInfo | undefined): Promise<void> {
     const { config } = this.o;
     this.managed = config.virtualAddresses;
-    if (config.priority === 255 && this.o.interface) {
-      const link = await getInterface(this.o.interface, { addresses: true }).catch((e: unknown) => {
-        throw asVrrpError("ERR_INTERFACE", `interface ${this.o.interface}`, e);
-      });
+    this.ifindex = link?.ifindex;
+    if (config.priority === 255 && link) {
       const present = new Set((link.addresses ?? []).map((a) => a.address));
       this.managed = config.virtualAddresses.filter((v) => !present.has(v.address));
     }
@@ -80,4 +82,12 @@ export class VipHost {
     await this.vmac?.remove();
     this.vmac = undefined;
   }
+}
+
+/** The instance's interface read once at start (index, MAC, flags, addresses); undefined without one. */
+export function readInterface(ifname: string | undefined): Promise<InterfaceInfo | undefined> {
+  if (!ifname) return Promise.resolve(undefined);
+  return getInterface(ifname, { addresses: true }).catch((e: unknown) => {
+    throw asVrrpError("ERR_INTERFACE", `interface ${ifname}`, e);
+  });
 }

@@ -13,6 +13,8 @@ export interface VipContext {
   /** the interface the VIPs live on (the VMAC interface when VMAC is on) */
   interface: string;
   vrid: number;
+  /** the interface's index when already known (saves a lookup) */
+  ifindex?: number;
   /** on `add`: false = RFC 5798 Accept_Mode off (a non-owner master must drop traffic to the VIPs) */
   acceptMode?: boolean;
 }
@@ -48,7 +50,7 @@ export class NetlinkVipMover implements VipMover {
 
   async prepare(ctx: VipContext): Promise<void> {
     await this.socket();
-    await this.ifindex(ctx.interface);
+    await this.ifindex(ctx);
   }
 
   async add(vips: readonly VirtualAddress[], ctx: VipContext): Promise<void> {
@@ -79,7 +81,8 @@ export class NetlinkVipMover implements VipMover {
     return this.rt;
   }
 
-  private async ifindex(ifname: string): Promise<number> {
+  private async ifindex({ interface: ifname, ifindex }: VipContext): Promise<number> {
+    if (ifindex !== undefined) return ifindex;
     const known = this.ifindexes.get(ifname);
     if (known) return known;
     const link = await getInterface(ifname).catch((e: unknown) => {
@@ -91,7 +94,7 @@ export class NetlinkVipMover implements VipMover {
 
   private async request(op: "add" | "remove", v: VirtualAddress, ctx: VipContext): Promise<void> {
     const s = await this.socket();
-    const index = await this.ifindex(ctx.interface);
+    const index = await this.ifindex(ctx);
     const bytes = Buffer.from(addressToBytes(v.address));
     const label = this.o.label ?? `${ctx.interface}:vrrp${ctx.vrid}`;
     const data = { family: v.family === 4 ? 2 : 10, prefixlen: v.prefixLength, index, scope: 0 };

@@ -5,7 +5,7 @@
  * (IPV6_CHECKSUM at offset 6) with hop limit 255. Receive: IP_MINTTL / IPV6_MINHOPCOUNT 255 make the kernel
  * drop anything that crossed a router; the codec checks the TTL again.
  */
-import { getInterface } from "@lbkit/arp";
+import { getInterface, type InterfaceInfo as LinkInfo } from "@lbkit/arp";
 import { type Family, moduleExports } from "@lbkit/core";
 import { addressToBytes, canonicalAddress } from "../address.js";
 import { type ReceivedPacket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, VRRP_TTL } from "../codec.js";
@@ -42,6 +42,8 @@ export interface RawTransportOptions {
   unicastPeers?: readonly string[];
   /** addresses never to pick as the source (the VIPs, which may already sit on the interface) */
   exclude?: readonly string[];
+  /** the interface as already read with `getInterface(name, { addresses: true })` (saves a lookup) */
+  link?: LinkInfo;
 }
 
 interface InterfaceInfo {
@@ -54,10 +56,13 @@ async function interfaceInfo(
   family: Family,
   exclude: readonly string[],
   unicast: boolean,
+  known: LinkInfo | undefined,
 ): Promise<InterfaceInfo> {
-  const link = await getInterface(ifname, { addresses: true }).catch((e: unknown) => {
-    throw asVrrpError("ERR_INTERFACE", `interface ${ifname}`, e);
-  });
+  const link =
+    known ??
+    (await getInterface(ifname, { addresses: true }).catch((e: unknown) => {
+      throw asVrrpError("ERR_INTERFACE", `interface ${ifname}`, e);
+    }));
   const skip = new Set(exclude.map(canonicalAddress));
   const addrs = (link.addresses ?? []).filter((a) => a.family === family && !skip.has(a.address));
   const pick =
@@ -81,7 +86,13 @@ export async function createRawTransport(
 ): Promise<Transport & { close(): Promise<void> }> {
   const lib = moduleExports(await import("raw-socket"));
   const family: Family = o.family ?? 4;
-  const info = await interfaceInfo(o.interface, family, o.exclude ?? [], (o.unicastPeers ?? []).length > 0);
+  const info = await interfaceInfo(
+    o.interface,
+    family,
+    o.exclude ?? [],
+    (o.unicastPeers ?? []).length > 0,
+    o.link,
+  );
   const src = o.sourceAddress ? canonicalAddress(o.sourceAddress) : info.primary;
   const peers = (o.unicastPeers ?? []).map(canonicalAddress);
   const group = family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6;

@@ -3,6 +3,7 @@
  * at start, closed at stop). Either way it must fit the configuration, and the instance's receiver is removed
  * at stop, so the instance can start again on the same transport.
  */
+import type { InterfaceInfo } from "@lbkit/arp";
 import type { ReceivedPacket } from "../codec.js";
 import type { VrrpConfig } from "../config.js";
 import { VrrpConfigError } from "../errors.js";
@@ -20,7 +21,12 @@ export class TransportSlot {
   ) {}
 
   /** `exclude`: addresses never to pick as the source (the VIPs, which may already sit on the interface). */
-  async open(c: VrrpConfig, exclude: string[], receive: (p: ReceivedPacket) => void): Promise<Transport> {
+  async open(
+    c: VrrpConfig,
+    exclude: string[],
+    receive: (p: ReceivedPacket) => void,
+    link: InterfaceInfo | undefined,
+  ): Promise<Transport> {
     let t = this.given;
     if (!t) {
       this.own = new RawTransport({
@@ -29,6 +35,7 @@ export class TransportSlot {
         unicastPeers: c.unicastPeers,
         sourceAddress: c.sourceAddress,
         exclude,
+        link,
       });
       await this.own.start();
       t = this.own;
