@@ -108,6 +108,37 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
     for (const n of ["a", "b", "c"]) expect(await vipsOn(lab, n, VIP)).toEqual([]);
   }, 60_000);
 
+  it("restarted on a transport it was given, a backup keeps hearing a priority-250 master and sends once master", async () => {
+    const B = lab.node("b").ipv4;
+    const base = { vrid: 57, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`] };
+    const cap = await lab.capture(BRIDGE, { filter: "vrrp" });
+    const a = startLbkit(lab, "a", { ...base, priority: 250, id: "a" });
+    await waitEvent(a, "master");
+    const b = startLbkit(lab, "b", { ...base, priority: 100, id: "b", callerTransport: true, restarts: 3 });
+    await waitEvent(b, "started");
+    expect(
+      events(b)
+        .filter((e) => e.event === "restarted")
+        .map((e) => e.state),
+    ).toEqual(["backup", "backup", "backup"]);
+    await new Promise((r) => setTimeout(r, 1000));
+    // it hears the master: never master, never an error (before the fix: "transport closed", two masters)
+    expect(events(b).filter((e) => ["master", "error"].includes(e.event))).toEqual([]);
+    expect(await vipsOn(lab, "b", VIP)).toEqual([]);
+    const t = Date.now();
+    a.kill("SIGTERM");
+    const m = await waitEvent(b, "master", t);
+    expect(m.reason).toBe("peer-resigned");
+    await waitVip(lab, "b", VIP, true);
+    await new Promise((r) => setTimeout(r, 300));
+    b.kill("SIGTERM");
+    await b.exited;
+    const exit = events(b).find((e) => e.event === "exit") as { stats?: { advertsSent: number } } | undefined;
+    expect(exit?.stats?.advertsSent).toBeGreaterThan(2);
+    // and its adverts are on the wire
+    expect(await decodeVerbose(await cap.stop(), `vrrp && ip.src == ${B}`)).toContain("Virtual Rtr ID: 57");
+  }, 60_000);
+
   it("unicast peers (no multicast): election and failover", async () => {
     const A = lab.node("a").ipv4;
     const B = lab.node("b").ipv4;
