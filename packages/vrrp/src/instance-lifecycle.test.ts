@@ -8,6 +8,7 @@ import { VrrpConfigError } from "./errors.js";
 import { VrrpInstance } from "./instance.js";
 import type { VrrpChange, VrrpInstanceOptions } from "./instance-types.js";
 import { InterfaceTracker } from "./track-interface.js";
+import type { Tracker } from "./tracker.js";
 import { MemoryNetwork } from "./transports/memory.js";
 import type { Transport } from "./transports/transport.js";
 import { UdpTransport } from "./transports/udp.js";
@@ -245,6 +246,8 @@ describe("gratuitous ARP through @lbkit/arp's Announcer", () => {
 describe("InterfaceTracker", () => {
   it("reads the link at start, polls it on the injected time, stops and starts again; a missing one rejects each time", async () => {
     const t = new InterfaceTracker({ interface: "lo", interval: 50, time });
+    const tracker: Tracker = t; // fits an instance's `tracks`
+    expect(tracker.fault).toBe(false);
     await t.start();
     expect([t.up, t.fault, t.delta]).toEqual([true, false, 0]);
     expect(time.pending).toBe(1);
