@@ -6,6 +6,7 @@
  */
 import {
   Announcer,
+  ArpConfigError,
   type FrameSender,
   getInterface,
   type InterfaceInfo,
@@ -13,7 +14,7 @@ import {
   PacketSocket,
 } from "@lbkit/arp";
 import type { Time } from "@lbkit/core";
-import { asVrrpError, type VrrpError } from "./errors.js";
+import { asVrrpError, VrrpConfigError, type VrrpError } from "./errors.js";
 
 export interface VrrpGarpOptions {
   /** keepalived garp_master_repeat: announcements per VIP in each burst (default 5) */
@@ -49,12 +50,18 @@ export class VipAnnouncer {
     private readonly addresses: readonly string[],
     private readonly time: Time,
     private readonly onError: (e: VrrpError) => void,
-  ) {}
+  ) {
+    // bad GARP options fail at construction: the schedule is checked now, built for the real interface at start
+    const { open: _open, ...schedule } = o;
+    try {
+      new Announcer({ ...schedule, interface: "check", addresses: [...addresses], time });
+    } catch (e) {
+      if (e instanceof ArpConfigError) throw new VrrpConfigError(`garp.${e.option}`, e.value, e.fix);
+      throw e;
+    }
+  }
 
-  /**
-   * Opens the link on the VIP interface (`known`: the interface as read at start, saving a lookup) and builds the
-   * schedule (bad GARP options fail here).
-   */
+  /** Opens the link on the VIP interface (`known`: the interface as read at start, saving a lookup). */
   async start(ifname: string, known?: InterfaceInfo): Promise<void> {
     const open = this.o.open ?? (known ? (name: string) => packetLink(name, known) : packetLink);
     const link = await open(ifname).catch((e: unknown) => {

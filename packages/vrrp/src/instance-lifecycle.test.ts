@@ -264,6 +264,20 @@ describe("InterfaceTracker", () => {
   });
 });
 
+describe("GARP options", () => {
+  it("are checked at construction (keepalived's garp_master_repeat 0 is not a burst)", () => {
+    expect(
+      () =>
+        new VrrpInstance({
+          vrid: 1,
+          virtualAddresses: ["198.18.0.1"],
+          interface: "eth0",
+          garp: { repeat: 0 },
+        }),
+    ).toThrow(new VrrpConfigError("garp.repeat", 0, "must be an integer 1..1000"));
+  });
+});
+
 describe("UdpTransport", () => {
   const port = 21000 + (process.pid % 20000);
 
