@@ -29,13 +29,13 @@ interface Build {
   h2: number[];
   /** servers whose weight, offset and skip are set up so far (the set-up runs in slices too) */
   prepared: number;
-  weight: Float64Array;
+  weight: Int32Array;
   maxWeight: number;
   /** server index + 1; 0 is an empty slot (a fresh Int32Array needs no fill) */
   table: Int32Array;
-  skip: Float64Array;
-  next: Float64Array;
-  credit: Float64Array;
+  skip: Int32Array;
+  next: Int32Array;
+  credit: Int32Array;
   filled: number;
   /** the server whose turn comes next */
   turn: number;
@@ -220,12 +220,12 @@ export class MaglevTable implements HashMapping {
       h1: this.h1.slice(),
       h2: this.h2.slice(),
       prepared: 0,
-      weight: new Float64Array(n),
+      weight: new Int32Array(n),
       maxWeight: 0,
       table: new Int32Array(n === 0 ? 0 : m),
-      skip: new Float64Array(n),
-      next: new Float64Array(n),
-      credit: new Float64Array(n),
+      skip: new Int32Array(n),
+      next: new Int32Array(n),
+      credit: new Int32Array(n),
       filled: 0,
       turn: 0,
       probing: false,
