@@ -1,0 +1,29 @@
+export { CidrMap, parseCidr, parseIp } from "./cidr.js";
+export { ProxyConfigError, ProxyError } from "./errors.js";
+export { type Waiter, WaitQueue } from "./queue.js";
+export {
+  type Attempt,
+  decideRetry,
+  type FailureKind,
+  isIdempotent,
+  RETRY_ON,
+  type RetryDecision,
+  type RetryPolicy,
+} from "./retry.js";
+export {
+  queryParam,
+  type RequestFacts,
+  type RouteMatch,
+  type RouteRule,
+  Router,
+  type ValueMatch,
+} from "./route.js";
+export {
+  type Cause,
+  newTermination,
+  note,
+  type Phase,
+  type Termination,
+  type TxnEvent,
+  terminationState,
+} from "./termination.js";
