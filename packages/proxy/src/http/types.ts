@@ -139,8 +139,10 @@ export interface HeadScan {
   lastLf: number;
   /** Offset of the first LF (end of the start line), -1 when not yet seen. */
   firstLf: number;
-  /** Lines seen so far (start line included). */
+  /** Header lines seen so far. */
   lines: number;
+  /** Offset of the start line (after skipped empty lines). */
+  start: number;
 }
 
 /** Incremental body delimiter: ContentLengthBody and ChunkedBody implement it. */
