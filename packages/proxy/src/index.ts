@@ -1,5 +1,19 @@
+export { Backend, type QueueClient, type ServerMeta } from "./backend.js";
 export { CidrMap, parseCidr, parseIp } from "./cidr.js";
+export type {
+  BackendOptions,
+  BackendTimeouts,
+  BindOption,
+  ForwardForOptions,
+  FrontendOptions,
+  FrontendTimeouts,
+  HealthCheckOptions,
+  HttpRequestRule,
+  KeepAliveOptions,
+  ServerOptions,
+} from "./config.js";
 export { ProxyConfigError, ProxyError } from "./errors.js";
+export { type ProxyChangeEvent, type ProxyEvents, type ProxyOptions, ReverseProxy } from "./proxy.js";
 export { type Waiter, WaitQueue } from "./queue.js";
 export {
   type Attempt,
@@ -18,6 +32,7 @@ export {
   Router,
   type ValueMatch,
 } from "./route.js";
+export type { TransactionLog } from "./shell.js";
 export {
   type Cause,
   newTermination,
@@ -27,3 +42,4 @@ export {
   type TxnEvent,
   terminationState,
 } from "./termination.js";
+export type { Clock, RequestOutcome, Timers } from "./time.js";
