@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseRequestHead } from "./request.js";
-import { DEFAULT_HEAD_LIMITS } from "./scan.js";
+import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./scan.js";
 import type { RequestHead } from "./types.js";
 
 const H = "Host: a.example\r\n";
@@ -333,6 +333,26 @@ describe("parseRequestHead strictness vectors", () => {
       if (r.kind === "head") check?.(r.head);
     } else {
       expect(r.kind === "error" ? r.status : r.kind).toBe(expected);
+    }
+  });
+});
+
+describe("parseRequestHead fed one byte at a time", () => {
+  it.each(vectors)("byte by byte: %s", (_name, raw, _expected, _check) => {
+    const bytes = Buffer.from(raw, "latin1");
+    const whole = parseRequestHead(bytes, DEFAULT_HEAD_LIMITS);
+    const scan = newHeadScan();
+    let last: typeof whole = { kind: "incomplete" };
+    for (let end = 1; end <= bytes.length; end++) {
+      last = parseRequestHead(bytes.subarray(0, end), DEFAULT_HEAD_LIMITS, scan);
+      if (last.kind !== "incomplete") break;
+    }
+    expect(last.kind).toBe(whole.kind);
+    if (last.kind === "error" && whole.kind === "error") expect(last).toEqual(whole);
+    if (last.kind === "head" && whole.kind === "head") {
+      expect(last.length).toBe(whole.length);
+      expect(last.head.headers).toEqual(whole.head.headers);
+      expect(last.head.framing).toEqual(whole.head.framing);
     }
   });
 });
