@@ -1,78 +1,8 @@
 import http from "node:http";
-import type net from "node:net";
-import { type BackendOptions, type FrontendOptions, ReverseProxy, type TransactionLog } from "@lbkit/proxy";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect, deadPort, readAll, until } from "./proxy/helpers.js";
-import { type HttpOrigin, httpOrigin, parseStatus } from "./proxy/origin-http.js";
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function origins(...ids: string[]): Promise<HttpOrigin[]> {
-  const out: HttpOrigin[] = [];
-  for (const id of ids) {
-    const o = await httpOrigin(id);
-    cleanups.push(() => o.close());
-    out.push(o);
-  }
-  return out;
-}
-
-async function l7(
-  backends: BackendOptions[],
-  front: Partial<FrontendOptions> = {},
-): Promise<{ p: ReverseProxy; port: number; logs: TransactionLog[] }> {
-  const p = new ReverseProxy({
-    frontends: [{ id: "fe", bind: "127.0.0.1:0", defaultBackend: backends[0]?.id, ...front }],
-    backends,
-  });
-  const logs: TransactionLog[] = [];
-  p.on("request", (l) => logs.push(l));
-  await p.start();
-  cleanups.push(() => p.stop());
-  return { p, port: (p.addresses()[0] as net.AddressInfo).port, logs };
-}
-
-const server = (o: HttpOrigin, extra: object = {}) => ({
-  id: o.id,
-  address: "127.0.0.1",
-  port: o.port,
-  ...extra,
-});
-
-interface Res {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-function request(
-  port: number,
-  opts: http.RequestOptions & { body?: string | Buffer } = {},
-  agent?: http.Agent,
-): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, agent: agent ?? false, ...opts }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (d: Buffer) => chunks.push(d));
-      res.on("end", () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: String(Buffer.concat(chunks)) }),
-      );
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(opts.body);
-  });
-}
-
-async function raw(port: number, text: string | Buffer): Promise<string> {
-  const c = await connect(port);
-  const all = readAll(c);
-  c.write(text);
-  return String(await all);
-}
+import { cleanups, l7, origins, raw, request, server } from "./proxy/l7-setup.js";
+import { type HttpOrigin, parseStatus } from "./proxy/origin-http.js";
 
 describe("L7 HTTP proxy: forwarding", () => {
   it("forwards a GET with X-Forwarded-For, reuses the upstream connection for keep-alive requests", async () => {
