@@ -4,12 +4,12 @@
  * No sockets here: the L4/L7 shells ask for a lease, and report each request's outcome once to `finish`.
  */
 import { type Lease, type PickContext, Pool, type Server } from "@lbkit/balancer";
+import type { Clock, RequestOutcome, Timers } from "@lbkit/core";
 import { bindPool, HealthChecker, type TrafficOutcome, tcpCheck } from "@lbkit/healthcheck";
 import type { NormalBackend, ServerOptions } from "./config.js";
 import { normaliseServer } from "./config.js";
 import { ProxyConfigError } from "./errors.js";
 import { type Waiter, WaitQueue } from "./queue.js";
-import type { Clock, RequestOutcome, Timers } from "./time.js";
 
 export interface ServerMeta {
   address: string;

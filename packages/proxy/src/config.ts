@@ -4,9 +4,9 @@
  * it is the one place every option is declared, documented and checked; it has no logic beyond that.
  */
 import { type AlgorithmFactory, parseAlgorithm } from "@lbkit/balancer";
+import { parseCidr, showValue as show } from "@lbkit/core";
 import type { Checker, PassiveOptions, TargetOptions } from "@lbkit/healthcheck";
-import { parseCidr } from "./cidr.js";
-import { ProxyConfigError, show } from "./errors.js";
+import { ProxyConfigError } from "./errors.js";
 import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
 import type { RouteRule } from "./route.js";
 

@@ -1,5 +1,5 @@
 export { Backend, type QueueClient, type ServerMeta } from "./backend.js";
-export { CidrMap, parseCidr, parseIp } from "./cidr.js";
+export { CidrMap } from "./cidr.js";
 export type {
   BackendOptions,
   BackendTimeouts,
@@ -64,4 +64,3 @@ export {
   type TxnEvent,
   terminationState,
 } from "./termination.js";
-export type { Clock, RequestOutcome, Timers } from "./time.js";
