@@ -137,7 +137,7 @@ describe("L4 TCP proxy", () => {
     await new Promise((r) => setTimeout(r, 30));
     const third = await connect(port); // queue full → closed at once
     await readAll(third);
-    expect(await until(() => logs.some((l) => l.termination === "RQ"))).toBe(true);
+    expect(await until(() => logs.some((l) => l.termination === "sQ"))).toBe(true);
     // the second expires in the queue after 300 ms
     await secondAll;
     expect(await until(() => logs.some((l) => l.termination === "sQ"))).toBe(true);

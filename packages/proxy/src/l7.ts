@@ -208,7 +208,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       note(this.t, "queued");
       this.waiter = be.enqueue(this);
       if (!this.waiter) {
-        note(this.t, "resource");
+        note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
         this.replyCanned(503, !this.reqDone);
       }
     } else this.connect(got);
