@@ -201,7 +201,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   const minor = buf[p + 7]! - 0x30;
   if (major < 0 || major > 9 || buf[p + 6] !== 0x2e || minor < 0 || minor > 9)
     return fail(400, "bad-version");
-  if (major !== 1) return fail(505, "unsupported-version");
+  if (major !== 1 || minor > 1) return fail(505, "unsupported-version");
   const version: 10 | 11 = minor === 0 ? 10 : 11;
 
   // request-target forms (RFC 9112 §3.2)

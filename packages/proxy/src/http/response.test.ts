@@ -48,6 +48,7 @@ const vectors: Vector[] = [
   ["status 600", "HTTP/1.1 600 X\r\nContent-Length: 0\r\n\r\n", 502],
   ["status 099", "HTTP/1.1 099 X\r\n\r\n", 502],
   ["lowercase http", "http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 502],
+  ["HTTP/1.2 status line", "HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n", 502],
   ["HTTP/2.0 status line", "HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", 502],
   ["double space after version", "HTTP/1.1  200 OK\r\n\r\n", 502],
   ["garbage start line", "hello\r\n\r\n", 502],

@@ -103,7 +103,7 @@ export function parseResponseHead(
   if (major < 0 || major > 9 || buf[6] !== 0x2e || minor < 0 || minor > 9 || buf[8] !== SP) {
     return fail("bad-version");
   }
-  if (major !== 1) return fail("unsupported-version");
+  if (major !== 1 || minor > 1) return fail("unsupported-version");
   const version: 10 | 11 = minor === 0 ? 10 : 11;
   const d0 = buf[9]! - 0x30;
   const d1 = buf[10]! - 0x30;

@@ -67,7 +67,7 @@ export interface MessageHead {
   readonly raw: Buffer;
   /** Bytes of `raw` the head occupies (leading empty lines before a request line included). */
   readonly length: number;
-  /** 10 for HTTP/1.0, 11 for HTTP/1.1 (and for HTTP/1.x, x > 1, as RFC 9110 §2.5 allows). */
+  /** 10 for HTTP/1.0, 11 for HTTP/1.1 (other versions are refused). */
   readonly version: 10 | 11;
   /** Number of header fields. */
   readonly fieldCount: number;
