@@ -158,6 +158,27 @@ function sameBytesIgnoreCase(buf: Buffer, a: number, b: number, n: number): bool
 }
 
 /**
+ * Whether a Host value and a target's authority name the same thing: equal ignoring ASCII case, or equal but for
+ * `:port` on one side when that port is `defaultPort` (`*`: any port, for CONNECT's Host without the port).
+ */
+function sameAuthority(
+  buf: Buffer,
+  hs: number,
+  he: number,
+  as: number,
+  ae: number,
+  defaultPort: string,
+): boolean {
+  const hl = he - hs;
+  const al = ae - as;
+  if (hl === al) return sameBytesIgnoreCase(buf, hs, as, hl);
+  const [short, long, sl, ll] = hl < al ? [hs, as, hl, al] : [as, hs, al, hl];
+  if (buf[long + sl] !== 0x3a || !sameBytesIgnoreCase(buf, short, long, sl)) return false;
+  if (defaultPort === "*") return hl < al;
+  return ll - sl - 1 === defaultPort.length && latin1(buf, long + sl + 1, long + ll) === defaultPort;
+}
+
+/**
  * Parses a request head from the start of `buf`. Returns `incomplete` until the head's CRLFCRLF arrived (call
  * again with more bytes and the same `scan`), an error (400 / 414 / 431 / 501 / 505), or the head.
  */
@@ -209,6 +230,8 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   let pathStart = 0;
   let pathEnd = (query < 0 ? t1 : query) - t0;
   let authStart = -1;
+  /** The port an authority may leave out: 80 / 443 for absolute-form, any for CONNECT (as HAProxy). */
+  let defaultPort = "";
   let authEnd = -1;
   const c0 = buf[t0];
   if (method === "CONNECT") {
@@ -230,7 +253,11 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
       q += 3;
       if ((buf[q]! | 0x20) === 0x70) q++;
       else return fail(400, "bad-target");
-      if ((buf[q]! | 0x20) === 0x73) q++;
+      defaultPort = "80";
+      if ((buf[q]! | 0x20) === 0x73) {
+        q++;
+        defaultPort = "443";
+      }
     } else return fail(400, "bad-target");
     if (buf[q] !== 0x3a || buf[q + 1] !== 0x2f || buf[q + 2] !== 0x2f) return fail(400, "bad-target");
     authStart = q + 3;
@@ -262,7 +289,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
     if (hs !== he && !validHost(buf, hs, he, false)) return fail(400, "bad-host");
     if (
       authStart >= 0 &&
-      (he - hs !== authEnd - authStart || !sameBytesIgnoreCase(buf, hs, authStart, he - hs))
+      !sameAuthority(buf, hs, he, authStart, authEnd, form === "authority" ? "*" : defaultPort)
     ) {
       return fail(400, "host-mismatch");
     }
