@@ -23,10 +23,13 @@ class Client implements QueueClient {
   readonly pickContext = {};
   lease: Lease<ServerMeta> | undefined;
   expiredAt: number | undefined;
+  readonly avoid: string | undefined;
   constructor(
     private readonly time: FakeTime,
-    readonly avoid?: string,
-  ) {}
+    avoid?: string,
+  ) {
+    this.avoid = avoid;
+  }
   granted(lease: Lease<ServerMeta>): void {
     this.lease = lease;
   }

@@ -271,13 +271,14 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     s.cork();
     s.write(head);
     this.reqSent = true;
-    note(this.t, "request-sent");
     if (!this.reqDone && this.buf.length > 0) {
       const pending = this.buf;
       this.buf = EMPTY;
       this.sendBody(pending);
     }
     s.uncork();
+    if (this.state === EXCHANGE && this.res === undefined)
+      note(this.t, this.reqDone ? "request-sent" : "request-body");
     if (this.state === EXCHANGE) this.client.resume();
   }
 
@@ -296,6 +297,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (body.done) {
       this.reqDone = true;
       if (n < d.length) this.buf = d.subarray(n);
+      if (this.res === undefined && this.t.phase === "D") note(this.t, "request-sent");
     }
   }
 

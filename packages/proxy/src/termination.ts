@@ -20,6 +20,7 @@ export interface Termination {
 export type TxnEvent =
   | "queued"
   | "connecting"
+  | "request-body" // the head went out, the request body is on its way (data phase)
   | "request-sent" // the whole request went out: now waiting for the response headers
   | "response-head"
   | "server-done" // the server's response is complete; the proxy is flushing the last data to the client
@@ -47,8 +48,11 @@ export function note(t: Termination, e: TxnEvent): Termination {
     case "connecting":
       t.phase = "C";
       return t;
+    case "request-body":
+      t.phase = "D";
+      return t;
     case "request-sent":
-      if (t.phase === "C" || t.phase === "Q" || t.phase === "R") t.phase = "H";
+      t.phase = "H";
       return t;
     case "response-head":
     case "tunnel":
@@ -64,7 +68,10 @@ export function note(t: Termination, e: TxnEvent): Termination {
 }
 
 const CAUSE: Record<
-  Exclude<TxnEvent, "queued" | "connecting" | "request-sent" | "response-head" | "server-done" | "tunnel">,
+  Exclude<
+    TxnEvent,
+    "queued" | "connecting" | "request-body" | "request-sent" | "response-head" | "server-done" | "tunnel"
+  >,
   Cause
 > = {
   "client-abort": "C",
