@@ -179,6 +179,20 @@ const vectors: Vector[] = [
       method: "CONNECT",
     },
   ],
+  [
+    "chunked response to an HTTP/1.0 request",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+    502,
+    undefined,
+    { method: "GET", version: 10 },
+  ],
+  [
+    "length response to an HTTP/1.0 request",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",
+    "ok",
+    framing("length", 2),
+    { method: "GET", version: 10 },
+  ],
 ];
 
 describe("parseResponseHead strictness vectors", () => {

@@ -136,6 +136,9 @@ export function parseResponseHead(
     if (clAt >= 0) return fail("content-length-with-transfer-encoding");
     if (status < 200 || status === 204) return fail("transfer-encoding-without-body");
     if (classifyTransferEncoding(buf, fields, n) !== TE_CHUNKED) return fail("bad-transfer-encoding");
+    if (request.version === 10 && request.method !== "HEAD" && status >= 200 && status !== 304) {
+      return fail("chunked-to-http10");
+    }
   }
 
   let tokens: readonly string[] = EMPTY;

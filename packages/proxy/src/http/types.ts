@@ -121,6 +121,8 @@ export interface ResponseContext {
   readonly method: string;
   /** The request asked for a protocol upgrade; a 101 without it is an error. */
   readonly upgrade?: string | undefined;
+  /** The request's version: a chunked response to an HTTP/1.0 request is an error (the client cannot read it). */
+  readonly version?: 10 | 11;
 }
 
 export type RequestErrorStatus = 400 | 414 | 431 | 501 | 505;
