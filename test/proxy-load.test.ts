@@ -1,6 +1,7 @@
 import http from "node:http";
+import { ReverseProxy } from "@lbkit/proxy";
 import { describe, expect, it } from "vitest";
-import { connect, openFds, readAll, until } from "./proxy/helpers.js";
+import { connect, openFds, origin, readAll, until } from "./proxy/helpers.js";
 import { l7, origins, server } from "./proxy/l7-setup.js";
 import type { HttpOrigin } from "./proxy/origin-http.js";
 
@@ -119,5 +120,43 @@ describe("L7 under load", () => {
     expect(idle).toBeLessThanOrEqual(64);
     expect(await until(() => openFds() <= before + 2 * idle + 2, 10_000)).toBe(true);
     console.log(`fds before ${before}, after ${openFds()}, idle keep-alive upstream connections ${idle}`);
+  });
+
+  it("L4: leaks no socket or fd after 10,000 TCP sessions (clean ends and client resets)", {
+    timeout: 180_000,
+  }, async () => {
+    const echo = await origin((s) => {
+      s.on("data", (d) => s.write(d));
+      s.on("end", () => s.end());
+    });
+    const p = new ReverseProxy({
+      frontends: [{ id: "fe", mode: "tcp", bind: "127.0.0.1:0", defaultBackend: "be" }],
+      backends: [{ id: "be", mode: "tcp", servers: [{ id: "e", address: "127.0.0.1", port: echo.port }] }],
+    });
+    await p.start();
+    const port = (p.addresses()[0] as { port: number }).port;
+    const before = openFds();
+    let done = 0;
+    const one = async (reset: boolean) => {
+      const c = await connect(port);
+      c.on("error", () => {});
+      const all = readAll(c);
+      if (reset) {
+        c.write("x");
+        c.once("data", () => c.resetAndDestroy());
+      } else c.end("ping");
+      await all;
+      c.destroy();
+    };
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (done < 10_000) await one(done++ % 2 === 0);
+      }),
+    );
+    expect(await until(() => p.connections === 0 && echo.sockets.size === 0, 10_000)).toBe(true);
+    expect(await until(() => openFds() <= before + 1, 10_000)).toBe(true);
+    console.log(`L4 fds before ${before}, after ${openFds()}`);
+    await p.stop();
+    await echo.close();
   });
 });

@@ -123,6 +123,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       case TUNNEL:
         if (this.up && !this.up.socket.write(d)) this.client.pause();
         return;
+      case CLOSED: // answered and closing (e.g. an early response during an upload): the rest is dropped
+        return;
       default:
         this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
     }
