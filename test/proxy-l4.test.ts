@@ -222,4 +222,20 @@ describe("L4 TCP proxy", () => {
     expect(rss).toBeLessThan(1024 * 1024 * 1024);
     c.destroy();
   });
+
+  it("timeout client-fin: a client that never closes after the server's FIN is cut (cD)", async () => {
+    const o = await origin((s) => s.end("bye"));
+    cleanups.push(() => o.close());
+    const { port, logs } = await tcpProxy(
+      { servers: [{ id: "a", address: "127.0.0.1", port: o.port }] },
+      { clientFin: 200 },
+    );
+    const c = await connect(port);
+    const all = readAll(c);
+    expect(String(await all)).toBe("bye");
+    // the client keeps its side open and silent
+    expect(await until(() => logs.length === 1, 3000)).toBe(true);
+    expect(logs[0]?.termination).toBe("cD");
+    c.destroy();
+  });
 });

@@ -150,4 +150,35 @@ describe("L7 HTTP proxy: edges", () => {
     c.resetAndDestroy();
     expect(await until(() => (a as HttpOrigin).sockets.size === 0 && p.connections === 0)).toBe(true);
   });
+
+  it("tunnels CONNECT when the frontend enables it (2xx → raw bytes both ways)", async () => {
+    const o = await origin((s) => {
+      let head = "";
+      const onData = (d: Buffer) => {
+        head += d;
+        if (!head.includes("\r\n\r\n")) return;
+        s.off("data", onData);
+        s.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        s.on("data", (x: Buffer) => s.write(x));
+        s.on("end", () => s.end());
+      };
+      s.on("data", onData);
+    });
+    cleanups.push(() => o.close());
+    const { port, logs } = await l7(
+      [{ id: "be", servers: [{ id: "o", address: "127.0.0.1", port: o.port }] }],
+      {
+        connect: true,
+      },
+    );
+    const c = await connect(port);
+    const all = readAll(c);
+    c.write("CONNECT db.test:5432 HTTP/1.1\r\nHost: db.test:5432\r\n\r\n");
+    await new Promise<void>((r) => c.once("data", () => r()));
+    c.end("raw bytes");
+    const text = String(await all);
+    expect(text).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n(?:[^\r]+\r\n)*\r\nraw bytes$/);
+    expect(await until(() => logs.length === 1)).toBe(true);
+    expect(logs[0]).toMatchObject({ status: 200, termination: "--", method: "CONNECT" });
+  });
 });

@@ -303,8 +303,10 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     this.backends.set(n.id, be);
     if (this.running) be.start();
     if (old) {
+      // its checks stop; idle upstream connections close now, busy ones when their response ends; waiters of
+      // the old queue are still served by the old backend's servers as they free up
       old.stop().catch((e: Error) => this.reportError(e));
-      // waiters of the old queue are served by the old backend's servers as they free up
+      for (const a of old.attachments.values()) a.close();
     }
   }
 }
