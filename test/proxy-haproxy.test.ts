@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { type BackendOptions, ReverseProxy, type TransactionLog } from "@lbkit/proxy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haproxyPrerequisite, type RunningHaproxy, startHaproxy } from "./healthcheck/haproxy.js";
-import { deadPort, origin, until } from "./proxy/helpers.js";
+import { connect, deadPort, origin, readAll, until } from "./proxy/helpers.js";
 import { request } from "./proxy/l7-setup.js";
-import { type HttpOrigin, httpOrigin } from "./proxy/origin-http.js";
+import { type HttpOrigin, httpOrigin, parseStatus } from "./proxy/origin-http.js";
 
 const { haproxy, skip } = haproxyPrerequisite("proxy-haproxy");
 let dir = "";
@@ -238,5 +238,49 @@ describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
       expect(side.terminations()[0]).toBe("SC");
     }
     expect(a.hits).toBe(0);
+  });
+
+  it("a slowloris head: 408 cR from both; a stalled upload: phase H in both, cut by timeout client in lbkit (cH) where HAProxy 2.6 waits for timeout server (sH)", async () => {
+    const [a] = (await httpOrigins("a")) as [HttpOrigin];
+    const h = await haproxySide(
+      "slow",
+      [`server a 127.0.0.1:${a.port}`],
+      ["timeout http-request 300", "timeout client 300"],
+    );
+    const p = new ReverseProxy({
+      frontends: [
+        { id: "fe", bind: "127.0.0.1:0", defaultBackend: "be", timeouts: { httpRequest: 300, client: 300 } },
+      ],
+      backends: [{ id: "be", servers: [{ id: "a", address: "127.0.0.1", port: a.port }] }],
+    });
+    const logs: TransactionLog[] = [];
+    p.on("request", (x) => logs.push(x));
+    await p.start();
+    cleanups.push(() => p.stop());
+    const l: Side = {
+      port: (p.addresses()[0] as net.AddressInfo).port,
+      terminations: () => logs.map((x) => x.termination),
+    };
+    const results: { slow: number; upload: string }[] = [];
+    for (const side of [h, l]) {
+      const c = await connect(side.port);
+      const all = readAll(c);
+      const drip = setInterval(() => c.writable && c.write("a"), 50);
+      c.write("GET / HTTP/1.1\r\nHost: x\r\nX-Drip: ");
+      const slow = parseStatus(String(await all));
+      clearInterval(drip);
+      c.destroy();
+      const u = await connect(side.port);
+      u.on("error", () => {});
+      const uall = readAll(u);
+      u.write("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial");
+      await uall;
+      u.destroy();
+      expect(await until(() => side.terminations().length === 2)).toBe(true);
+      results.push({ slow, upload: side.terminations().join(" ") });
+    }
+    console.log("haproxy", results[0], "lbkit", results[1]);
+    expect(results[0]).toEqual({ slow: 408, upload: "cR sH" });
+    expect(results[1]).toEqual({ slow: 408, upload: "cR cH" });
   });
 });

@@ -27,7 +27,7 @@ describe("L7 HTTP proxy: edges", () => {
     expect(logs[0]).toMatchObject({ termination: "sC", retries: 1 });
   });
 
-  it("timeout client while the request body is due: cD, the server connection closed", async () => {
+  it("timeout client while the request body is due: cH, the server connection closed", async () => {
     const [a] = await origins("a");
     const { port, logs } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {
       timeouts: { client: 200 },
@@ -37,7 +37,7 @@ describe("L7 HTTP proxy: edges", () => {
     c.write("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
     await all;
     expect(await until(() => logs.length === 1)).toBe(true);
-    expect(logs[0]?.termination).toBe("cD");
+    expect(logs[0]?.termination).toBe("cH");
     expect(await until(() => (a as HttpOrigin).sockets.size === 0)).toBe(true);
   });
 

@@ -279,8 +279,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       this.sendBody(pending);
     }
     s.uncork();
-    if (this.state === EXCHANGE && this.res === undefined)
-      note(this.t, this.reqDone ? "request-sent" : "request-body");
+    if (this.state === EXCHANGE && this.res === undefined) note(this.t, "request-sent");
     if (this.state === EXCHANGE) this.client.resume();
   }
 
@@ -299,7 +298,6 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (body.done) {
       this.reqDone = true;
       if (n < d.length) this.buf = d.subarray(n);
-      if (this.res === undefined && this.t.phase === "D") note(this.t, "request-sent");
     }
   }
 

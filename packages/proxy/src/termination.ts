@@ -20,8 +20,8 @@ export interface Termination {
 export type TxnEvent =
   | "queued"
   | "connecting"
-  | "request-body" // the head went out, the request body is on its way (data phase)
-  | "request-sent" // the whole request went out: now waiting for the response headers
+  | "request-sent" // the request head went out: from now on waiting for the response headers (HAProxy counts a
+  //                  request body still being uploaded as this phase too: test/proxy-haproxy)
   | "response-head"
   | "server-done" // the server's response is complete; the proxy is flushing the last data to the client
   | "tunnel"
@@ -48,9 +48,6 @@ export function note(t: Termination, e: TxnEvent): Termination {
     case "connecting":
       t.phase = "C";
       return t;
-    case "request-body":
-      t.phase = "D";
-      return t;
     case "request-sent":
       t.phase = "H";
       return t;
@@ -68,10 +65,7 @@ export function note(t: Termination, e: TxnEvent): Termination {
 }
 
 const CAUSE: Record<
-  Exclude<
-    TxnEvent,
-    "queued" | "connecting" | "request-body" | "request-sent" | "response-head" | "server-done" | "tunnel"
-  >,
+  Exclude<TxnEvent, "queued" | "connecting" | "request-sent" | "response-head" | "server-done" | "tunnel">,
   Cause
 > = {
   "client-abort": "C",
