@@ -9,6 +9,7 @@ export type {
   FrontendTimeouts,
   HealthCheckOptions,
   HttpRequestRule,
+  HttpResponseRule,
   KeepAliveOptions,
   ServerOptions,
 } from "./config.js";

@@ -17,7 +17,7 @@ import { parseResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
 import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
-import { frontendHeaderRules, localAnswer, routingHost } from "./l7-local.js";
+import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
@@ -379,7 +379,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.resBody =
       f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
     this.client.setTimeout(this.fe.cfg.timeouts.client);
-    const out = serialiseResponse(head, { connection: this.clientKeepAlive ? "keep-alive" : "close" });
+    const out = serialiseResponse(
+      head,
+      { connection: this.clientKeepAlive ? "keep-alive" : "close" },
+      frontendResponseRules(this.fe.cfg),
+    );
     if (rest.length === 0 || (this.resBody === undefined && !this.untilClose)) {
       this.client.write(out);
       if (this.resBody === undefined && !this.untilClose) {
