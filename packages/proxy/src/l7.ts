@@ -91,8 +91,19 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     client.on("close", () => this.onClientClose());
     client.on("drain", () => this.onClientDrain());
     client.on("timeout", () => this.onClientTimeout());
-    client.setTimeout(fe.cfg.timeouts.httpRequest);
+    this.idle(fe.cfg.timeouts.httpRequest);
     this.headDeadline = core.clock.now() + fe.cfg.timeouts.httpRequest;
+  }
+
+  /**
+   * Arms the client socket's inactivity timeout. Node allocates a new timer on every `setTimeout` call, while
+   * activity only refreshes the existing one: an unchanged value is not set again.
+   */
+  private clientIdle = -1;
+  private idle(ms: number): void {
+    if (ms === this.clientIdle) return;
+    this.clientIdle = ms;
+    this.client.setTimeout(ms);
   }
 
   // ================= client side =================
@@ -134,7 +145,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     const r = parseRequestHead(this.buf, this.limits, this.scan);
     if (r.kind === "incomplete") {
       // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris)
-      this.client.setTimeout(Math.max(1, this.headDeadline - this.core.clock.now()));
+      this.idle(Math.max(1, this.headDeadline - this.core.clock.now()));
       return;
     }
     if (r.kind === "error") {
@@ -166,7 +177,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.reqBody =
       f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
     this.reqDone = this.reqBody === undefined;
-    this.client.setTimeout(this.fe.cfg.timeouts.client);
+    this.idle(this.fe.cfg.timeouts.client);
     if (req.method === "CONNECT" && !this.fe.cfg.connect) {
       note(this.t, "proxy");
       this.replyCanned(405, true);
@@ -258,7 +269,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     const up = this.up as UpstreamConn;
     const req = this.req as RequestHead;
     const be = this.backend as Backend;
-    up.socket.setTimeout(be.cfg.timeouts.server);
+    up.idle(be.cfg.timeouts.server);
     this.state = EXCHANGE;
     const head = serialiseRequest(
       req,
@@ -363,8 +374,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       if (rest.length > 0) this.client.write(rest);
       const to = (this.backend as Backend).cfg.timeouts;
       const tunnel = to.tunnel ?? Math.max(to.server, this.fe.cfg.timeouts.client);
-      this.client.setTimeout(tunnel);
-      up.socket.setTimeout(tunnel);
+      this.idle(tunnel);
+      up.idle(tunnel);
       if (this.buf.length > 0) {
         up.socket.write(this.buf);
         this.buf = EMPTY;
@@ -378,7 +389,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (f.kind === "until-close" || !this.reqDone) this.clientKeepAlive = false;
     this.resBody =
       f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
-    this.client.setTimeout(this.fe.cfg.timeouts.client);
+    this.idle(this.fe.cfg.timeouts.client);
     const out = serialiseResponse(
       head,
       { connection: this.clientKeepAlive ? "keep-alive" : "close" },
@@ -423,7 +434,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.serverEnded = true;
     if (this.state === TUNNEL) {
       this.client.end();
-      this.client.setTimeout(this.fe.cfg.timeouts.clientFin);
+      this.idle(this.fe.cfg.timeouts.clientFin);
       if (this.clientEnded) this.finish();
       return;
     }
@@ -574,11 +585,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (close || this.draining || this.clientEnded) {
       this.state = CLOSED;
       this.client.end();
-      this.client.setTimeout(this.fe.cfg.timeouts.clientFin);
+      this.idle(this.fe.cfg.timeouts.clientFin);
       return;
     }
     this.state = IDLE;
-    this.client.setTimeout(this.fe.cfg.timeouts.httpKeepAlive);
+    this.idle(this.fe.cfg.timeouts.httpKeepAlive);
     this.client.resume();
     if (this.buf.length > 0) {
       const d = this.buf;
@@ -635,7 +646,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         return;
       case TUNNEL:
         this.up?.socket.end();
-        this.up?.socket.setTimeout((this.backend as Backend).cfg.timeouts.serverFin);
+        this.up?.idle((this.backend as Backend).cfg.timeouts.serverFin);
         if (this.serverEnded) this.finish();
         return;
       default:
