@@ -170,9 +170,19 @@ export const CONN_MANY = 32;
 const CLOSE_ONLY: readonly string[] = Object.freeze(["close"]);
 const KEEP_ALIVE_ONLY: readonly string[] = Object.freeze(["keep-alive"]);
 const UPGRADE_ONLY: readonly string[] = Object.freeze(["upgrade"]);
+const KEEP_ALIVE_RESULT: [number, readonly string[]] = [CONN_KEEP_ALIVE, KEEP_ALIVE_ONLY];
+const CLOSE_RESULT: [number, readonly string[]] = [CONN_CLOSE, CLOSE_ONLY];
 
 /** The Connection option bits and the lower-case option list (shared frozen arrays for a lone usual option). */
 export function connectionOptions(buf: Buffer, fields: number[], count: number): [number, readonly string[]] {
+  if (countOf[F_CONNECTION] === 1) {
+    // the usual case: one Connection field holding exactly one well-known option
+    const o = firstOf[F_CONNECTION]! * STRIDE;
+    const s = fields[o + VALUE]!;
+    const e = fields[o + VALUE_END]!;
+    if (equalsLower(buf, s, e, "keep-alive")) return KEEP_ALIVE_RESULT;
+    if (equalsLower(buf, s, e, "close")) return CLOSE_RESULT;
+  }
   const bits = parseConnection(buf, fields, count, undefined);
   if (bits & (CONN_OTHER | CONN_MANY | CONN_INVALID)) {
     const out: string[] = [];
