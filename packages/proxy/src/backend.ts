@@ -149,6 +149,11 @@ export class Backend {
 
   /** A server below its maxconn for this request, or "full" (queue it) or "none" (503). */
   acquire(ctx: PickContext, avoid?: string): Acquire {
+    // the common case without the candidate generator: the algorithm's first choice has room
+    const first = this.pool.pick(ctx);
+    if (!first.ok) return "none";
+    const s0 = first.server;
+    if (s0.id !== avoid && (s0.maxConn === 0 || s0.inFlight < s0.maxConn)) return this.pool.acquire(s0);
     let any = false;
     let fallback: Server<ServerMeta> | undefined;
     for (const s of this.pool.candidates(ctx)) {

@@ -33,12 +33,42 @@ const TUNNEL = 4; // after 101 / 2xx to CONNECT: raw bytes both ways
 const CLOSED = 5;
 
 const EMPTY = Buffer.alloc(0);
+
+/** What routing and http-request rules see, read from the current request only when a rule asks. */
+class LazyFacts implements RequestFacts {
+  private r: RequestHead | undefined;
+  private h: string | undefined | null = null;
+  constructor(readonly source: string) {}
+  get req(): RequestHead | undefined {
+    return this.r;
+  }
+  set req(r: RequestHead | undefined) {
+    this.r = r;
+    this.h = null;
+  }
+  get method(): string | undefined {
+    return this.r?.method;
+  }
+  get host(): string | undefined {
+    if (this.h === null) this.h = this.r ? routingHost(this.r) : undefined;
+    return this.h;
+  }
+  get path(): string | undefined {
+    return this.r?.path;
+  }
+  get query(): string {
+    return this.r?.query ?? "";
+  }
+  header(name: string): string | undefined {
+    return this.r?.get(name);
+  }
+}
 const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
 
 export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   readonly pickContext: PickContext & { uri?: string };
   avoid: string | undefined;
-  private readonly facts: RequestFacts & { method?: string; host?: string; path?: string; query?: string };
+  private readonly facts: LazyFacts;
   private readonly source: string;
   private readonly limits: HeadLimits;
   private readonly scan = newHeadScan();
@@ -82,7 +112,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
     const current = () => this.req;
     this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };
-    this.facts = { source: this.source, header: (n: string) => current()?.get(n) };
+    this.facts = new LazyFacts(this.source);
     core.track(this);
     client.setNoDelay(true);
     client.on("data", (d: Buffer) => this.onClientData(d));
@@ -184,10 +214,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       return;
     }
     const facts = this.facts;
-    facts.method = req.method;
-    facts.host = routingHost(req);
-    facts.path = req.path;
-    facts.query = req.query ?? "";
+    facts.req = req;
     const rules = this.fe.cfg.httpRequest;
     if (rules.length > 0) {
       const local = localAnswer(rules, facts, !this.clientKeepAlive || !this.reqDone);
