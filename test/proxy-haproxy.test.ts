@@ -25,6 +25,8 @@ afterAll(async () => {
 
 interface Side {
   port: number;
+  /** requests waiting in the backend queue now */
+  queued(): Promise<number>;
   /** termination states logged so far, in order */
   terminations(): string[];
 }
@@ -64,6 +66,8 @@ async function haproxySide(name: string, backend: string[], timeouts: string[] =
     },
   );
   cleanups.push(() => h.stop());
+  const queued = async () =>
+    (await h.stat()).filter((r) => r.pxname === "be").reduce((n, r) => n + Number(r.qcur || 0), 0);
   // httplog: ... <status> <bytes> - - <termination state (4 chars)> ...
   const terminations = () => {
     const out: string[] = [];
@@ -73,7 +77,7 @@ async function haproxySide(name: string, backend: string[], timeouts: string[] =
     }
     return out;
   };
-  return { port, terminations };
+  return { port, terminations, queued };
 }
 
 async function lbkitSide(backend: BackendOptions): Promise<Side> {
@@ -88,6 +92,7 @@ async function lbkitSide(backend: BackendOptions): Promise<Side> {
   return {
     port: (p.addresses()[0] as net.AddressInfo).port,
     terminations: () => logs.map((l) => l.termination),
+    queued: async () => p.backend("be").queue.length,
   };
 }
 
@@ -210,7 +215,9 @@ describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
       const slow = request(side.port, { path: "/slow?ms=700" });
       await until(() => a.hits === hits + 1);
       const queued = request(side.port, { path: "/q" });
-      await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 500 && (await side.queued()) !== 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(await side.queued()).toBe(1);
       const refused = await request(side.port, { path: "/refused" });
       const q = await queued;
       await slow;
@@ -260,6 +267,7 @@ describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
     const l: Side = {
       port: (p.addresses()[0] as net.AddressInfo).port,
       terminations: () => logs.map((x) => x.termination),
+      queued: async () => p.backend("be").queue.length,
     };
     const results: { slow: number; upload: string }[] = [];
     for (const side of [h, l]) {

@@ -124,7 +124,7 @@ describe("L4 TCP proxy", () => {
 
   it("queues at maxconn, serves the queue in order, refuses beyond maxqueue and expires after timeout queue (sQ)", async () => {
     const o = await echo();
-    const { port, logs } = await tcpProxy({
+    const { p, port, logs } = await tcpProxy({
       maxqueue: 1,
       timeouts: { queue: 300 },
       servers: [{ id: "a", address: "127.0.0.1", port: o.port, maxconn: 1 }],
@@ -134,7 +134,7 @@ describe("L4 TCP proxy", () => {
     const second = await connect(port); // queued
     const secondAll = readAll(second);
     second.write("two");
-    await new Promise((r) => setTimeout(r, 30));
+    expect(await until(() => p.backend("be").queue.length === 1)).toBe(true);
     const third = await connect(port); // queue full → closed at once
     await readAll(third);
     expect(await until(() => logs.some((l) => l.termination === "sQ"))).toBe(true);
@@ -145,7 +145,7 @@ describe("L4 TCP proxy", () => {
     const fourth = await connect(port);
     const fourthAll = readAll(fourth);
     fourth.end("four");
-    await new Promise((r) => setTimeout(r, 50));
+    expect(await until(() => p.backend("be").queue.length === 1)).toBe(true);
     first.end();
     expect(String(await fourthAll)).toBe("four");
   });
