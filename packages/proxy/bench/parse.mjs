@@ -90,7 +90,7 @@ for (let r = 0; r < rounds; r++)
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const base = median(results["llhttp (node:http's parser)"] ?? [Number.NaN]);
 console.log(
-  `request head ${request.length} bytes, response head ${response.length} bytes; median of ${rounds} rounds`,
+  `request head ${request.length} bytes, response head ${response.length} bytes; ops per CPU-second of this process, median of ${rounds} interleaved rounds`,
 );
 console.log("| case | ops/s | × llhttp |\n|---|---:|---:|");
 for (const [name, xs] of Object.entries(results)) {
