@@ -176,7 +176,11 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
     await expect(connect(port)).rejects.toThrow(/ECONNREFUSED/);
     // and it starts again
     await p.start();
-    expect((await request((p.addresses()[0] as net.AddressInfo).port, { path: "/" })).status).toBe(200);
+    const port2 = (p.addresses()[0] as net.AddressInfo).port;
+    expect((await request(port2, { path: "/" })).status).toBe(200);
+    expect((await request(port2, { path: "/" })).status).toBe(200);
+    const upstream = p.backend("be").attachments.get("a") as unknown as { opened: number; reused: number };
+    expect([upstream.opened, upstream.reused]).toEqual([1, 1]); // keep-alive works again after a restart
     await p.stop();
   });
 

@@ -236,6 +236,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       for (const be of this.backends.values()) {
         await be.stop();
         for (const a of be.attachments.values()) a.close();
+        be.attachments.clear(); // a later start() opens fresh upstream pools
       }
       this.running = false;
     })().finally(() => {
