@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ChunkedBody } from "./body.js";
 import { parseRequestHead } from "./request.js";
+import { parseResponseHead } from "./response.js";
 import { DEFAULT_HEAD_LIMITS } from "./scan.js";
 
 interface LlhttpParser {
@@ -19,6 +20,7 @@ interface LlhttpBinding {
   HTTPParser: {
     new (): LlhttpParser;
     REQUEST: number;
+    RESPONSE: number;
     kOnHeadersComplete: number;
     kOnMessageComplete: number;
     kOnBody: number;
@@ -35,21 +37,21 @@ function llhttp(): LlhttpBinding {
   }
 }
 
-/** The URLs of the requests llhttp completes in `bytes`, or "rejected". */
-function llhttpRequests(bytes: Buffer): string[] | "rejected" {
+/** The URLs of the requests (the statuses of the responses) llhttp completes in `bytes`, or "rejected". */
+function llhttpRequests(bytes: Buffer, response = false): string[] | "rejected" {
   const { HTTPParser } = llhttp();
   const parser = new HTTPParser();
-  parser.initialize(HTTPParser.REQUEST, {});
-  const urls: string[] = [];
-  let url = "";
+  parser.initialize(response ? HTTPParser.RESPONSE : HTTPParser.REQUEST, {});
+  const seen: string[] = [];
+  let what = "";
   parser[HTTPParser.kOnHeadersComplete] = (...args: unknown[]) => {
-    url = args[4] as string;
+    what = response ? String(args[5]) : (args[4] as string);
   };
   parser[HTTPParser.kOnBody] = () => {};
   parser[HTTPParser.kOnMessageComplete] = () => {
-    urls.push(url);
+    seen.push(what);
   };
-  return parser.execute(bytes) instanceof Error ? "rejected" : urls;
+  return parser.execute(bytes) instanceof Error ? "rejected" : seen;
 }
 
 const NEXT = "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -110,6 +112,22 @@ const request = fc
       r.fields.map(([n, v]) => `${n}${r.separator}${v}${r.ending}`).join("") +
       "\r\n",
   );
+
+const response = fc
+  .record({
+    status: mostly(
+      ["200 OK", "404 Not Found", "500 Oops"],
+      ["204 No Content", "304 Not Modified", "200", "201 "],
+    ),
+    fields: fc.array(fc.tuple(framingName, framingValue), { minLength: 1, maxLength: 2 }),
+    separator: mostly([": ", ":"], [" : ", ":\t", " :"]),
+    ending: mostly(["\r\n"], ["\n", "\r", "\r\r\n"]),
+  })
+  .map(
+    (r) =>
+      `HTTP/1.1 ${r.status}\r\n${r.fields.map(([n, v]) => `${n}${r.separator}${v}${r.ending}`).join("")}\r\n`,
+  );
+const NEXT_RESPONSE = "HTTP/1.1 299 Next\r\nContent-Length: 0\r\n\r\n";
 
 /** The body this layer's framing expects, so that NEXT follows it. */
 function bodyFor(framing: { kind: string; n?: number }): string {
@@ -175,6 +193,27 @@ describe("differential with llhttp", () => {
         if (theirs === "rejected") return;
         compared++;
         expect(theirs).toEqual(["/first", "/next"]);
+      }),
+      { numRuns: 400 },
+    );
+    expect(accepted).toBeGreaterThan(20);
+    expect(compared).toBeGreaterThan(20);
+  }, 30_000);
+
+  it("whatever response head this layer accepts, llhttp rejects or frames the same way", () => {
+    let accepted = 0;
+    let compared = 0;
+    fc.assert(
+      fc.property(response, (head) => {
+        const r = parseResponseHead(Buffer.from(head, "latin1"), DEFAULT_HEAD_LIMITS, { method: "GET" });
+        if (r.kind !== "head") return;
+        const framing = r.head.framing as { kind: string; n?: number };
+        if (framing.kind === "until-close" || (framing.kind === "length" && (framing.n ?? 0) > 1000)) return;
+        accepted++;
+        const theirs = llhttpRequests(Buffer.from(head + bodyFor(framing) + NEXT_RESPONSE, "latin1"), true);
+        if (theirs === "rejected") return;
+        compared++;
+        expect(theirs).toEqual([String(r.head.status), "299"]);
       }),
       { numRuns: 400 },
     );
