@@ -3,14 +3,7 @@
  * configuration, started and stopped as a unit, and changed at run time without dropping connections.
  */
 import net from "node:net";
-import {
-  type Clock,
-  emitError,
-  showValue as show,
-  systemClock,
-  systemTimers,
-  type Timers,
-} from "@lbkit/core";
+import { emitError, showValue as show, systemTime, type Time } from "@lbkit/core";
 import type { ChangeEvent } from "@lbkit/healthcheck";
 import { EventEmitter } from "eventemitter3";
 import { Backend } from "./backend.js";
@@ -28,7 +21,7 @@ import {
 import { ProxyConfigError, ProxyError } from "./errors.js";
 import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
-import { type RouteRule, Router } from "./route.js";
+import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
 
 export interface ProxyOptions {
@@ -36,8 +29,8 @@ export interface ProxyOptions {
   backends: readonly BackendOptions[];
   /** Graceful stop: how long in-flight requests get to finish before they are cut (termination K). Default 10000. */
   grace?: number;
-  clock?: Clock;
-  timers?: Timers;
+  /** Injected clock and timers (default `systemTime`; tests pass core's `FakeTime`). */
+  time?: Time;
 }
 
 export interface ProxyChangeEvent extends ChangeEvent {
@@ -54,14 +47,14 @@ export interface ProxyEvents {
   error: (err: Error) => void;
 }
 
-const OPTION_KEYS = ["frontends", "backends", "grace", "clock", "timers"];
+const OPTION_KEYS = ["frontends", "backends", "grace", "time"];
 
 class Frontend implements FrontendRuntime {
   router: Router;
   servers: net.Server[] = [];
   constructor(public cfg: NormalFrontend) {
     try {
-      this.router = new Router(cfg.rules, cfg.defaultBackend);
+      this.router = routes(cfg.rules, cfg.defaultBackend);
     } catch (e) {
       if (e instanceof ProxyConfigError)
         throw new ProxyConfigError(`frontend ${show(cfg.id)} ${e.option}`, e.value, e.fix);
@@ -91,8 +84,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       throw new ProxyConfigError("frontends", options.frontends, "must be an array of frontends");
     if (!Array.isArray(options.backends))
       throw new ProxyConfigError("backends", options.backends, "must be an array of backends");
-    const clock = options.clock ?? systemClock;
-    const timers = options.timers ?? systemTimers;
+    const time = options.time ?? systemTime;
     this.grace = int("grace", options.grace, 10_000, 0, 86_400_000);
     const normalBackends = new Map<string, NormalBackend>();
     options.backends.forEach((b, i) => {
@@ -114,8 +106,8 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       this.frontends.set(fe.cfg.id, fe);
     }
     this.core = {
-      clock,
-      timers,
+      clock: time,
+      timers: time,
       backend: (id) => this.backends.get(id),
       track: (t) => this.tracked.add(t),
       untrack: (t) => this.tracked.delete(t),
@@ -284,7 +276,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
         frontend,
         `does not exist (frontends: ${[...this.frontends.keys()].join(", ")})`,
       );
-    const router = new Router(rules, defaultBackend ?? fe.cfg.defaultBackend);
+    const router = routes(rules, defaultBackend ?? fe.cfg.defaultBackend);
     const normal = new Map([...this.backends].map(([id, be]) => [id, be.cfg]));
     checkReferences([fe.cfg], normal, () => router.backends);
     fe.router = router;
