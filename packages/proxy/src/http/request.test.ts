@@ -1,3 +1,4 @@
+// The request strictness vectors: one table, long by nature (one line per vector).
 import { describe, expect, it } from "vitest";
 import { parseRequestHead } from "./request.js";
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./scan.js";
