@@ -33,6 +33,8 @@ const TUNNEL = 4; // after 101 / 2xx to CONNECT: raw bytes both ways
 const CLOSED = 5;
 
 const EMPTY = Buffer.alloc(0);
+/** Up to this many first body bytes are copied behind the response head to leave in a single write. */
+const SMALL_BODY = 16_384;
 
 /** What routing and http-request rules see, read from the current request only when a rule asks. */
 class LazyFacts implements RequestFacts {
@@ -97,6 +99,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private resBuf: Buffer = EMPTY;
   private res: ResponseHead | undefined;
   private resBody: BodyDecoder | undefined;
+  private pendingHead: Buffer | undefined;
   private untilClose = false;
   private status: number | undefined;
   private bytesIn = 0;
@@ -430,21 +433,35 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       }
       return;
     }
-    this.client.cork();
-    this.client.write(out);
+    // the head goes out with the first body bytes in one write
+    this.pendingHead = out;
     this.forwardResponseBody(rest);
+    if (this.pendingHead !== undefined) this.writeClient(EMPTY);
+  }
+
+  /** Writes to the client, prefixed by a response head still waiting to go: one buffer for small bodies, else corked. */
+  private writeClient(d: Buffer): boolean {
+    const head = this.pendingHead;
+    if (head === undefined) return this.client.write(d);
+    this.pendingHead = undefined;
+    if (d.length === 0) return this.client.write(head);
+    if (d.length <= SMALL_BODY) return this.client.write(Buffer.concat([head, d], head.length + d.length));
+    this.client.cork();
+    this.client.write(head);
+    const ok = this.client.write(d);
     this.client.uncork();
+    return ok;
   }
 
   private forwardResponseBody(d: Buffer): void {
     const up = this.up as UpstreamConn;
     if (this.untilClose) {
-      if (!this.client.write(d)) up.socket.pause();
+      if (!this.writeClient(d)) up.socket.pause();
       return;
     }
     const body = this.resBody as BodyDecoder;
     const n = body.feed(d, 0);
-    if (n > 0 && !this.client.write(n === d.length ? d : d.subarray(0, n))) up.socket.pause();
+    if (n > 0 && !this.writeClient(n === d.length ? d : d.subarray(0, n))) up.socket.pause();
     if (body.error !== undefined) {
       note(this.t, "server-abort");
       this.truncateResponse();
@@ -603,6 +620,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   /** Log, then either close the connection or wait for the next request (already buffered ones first). */
   private endTransaction(close: boolean): void {
+    if (this.pendingHead !== undefined) this.writeClient(EMPTY);
     this.log();
     this.req = undefined;
     this.reqBody = undefined;
