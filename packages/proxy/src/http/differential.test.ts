@@ -7,10 +7,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ChunkedBody, ContentLengthBody } from "./body.js";
-import { serialiseRequest } from "./forward.js";
+import { serialiseRequest, serialiseResponse } from "./forward.js";
 import { parseRequestHead } from "./request.js";
 import { parseResponseHead } from "./response.js";
 import { DEFAULT_HEAD_LIMITS } from "./scan.js";
+import type { MessageHead } from "./types.js";
 
 interface LlhttpParser {
   initialize(type: number, resource: object): void;
@@ -130,11 +131,58 @@ const response = fc
   );
 const NEXT_RESPONSE = "HTTP/1.1 299 Next\r\nContent-Length: 0\r\n\r\n";
 
+/** A chunk with an optional extension, size in either case. */
+const chunk = fc
+  .tuple(fc.integer({ min: 1, max: 20 }), mostly([""], [";a", ";a=b", ';q="x y"', ";a=1;b"]), fc.boolean())
+  .map(([n, ext, upper]) => {
+    const size = n.toString(16);
+    return `${upper ? size.toUpperCase() : size}${ext}\r\n${"z".repeat(n)}\r\n`;
+  });
+/** No body, a Content-Length body, or a chunked body with optional trailers: its framing field and bytes. */
+const body = fc.oneof(
+  fc.constant({ head: "", body: "" }),
+  fc.nat({ max: 40 }).map((n) => ({ head: `Content-Length: ${n}\r\n`, body: "y".repeat(n) })),
+  fc
+    .tuple(fc.array(chunk, { maxLength: 4 }), mostly([""], ["X-Sum: 1\r\n", "X-A: b\r\nX-C: d\r\n"]))
+    .map(([chunks, trailer]) => ({
+      head: "Transfer-Encoding: chunked\r\n",
+      body: `${chunks.join("")}0\r\n${trailer}\r\n`,
+    })),
+);
+
 /** The body this layer's framing expects, so that NEXT follows it. */
 function bodyFor(framing: { kind: string; n?: number }): string {
   if (framing.kind === "length") return "x".repeat(framing.n ?? 0);
   if (framing.kind === "chunked") return "5\r\nhello\r\n0\r\n\r\n";
   return "";
+}
+
+/**
+ * What a proxy built on this layer sends on: for each message of `input`, `next` parses and re-serialises the
+ * head, then the body's bytes follow verbatim as its decoder delimits them.
+ */
+function forwardStream(
+  input: Buffer,
+  next: (buf: Buffer) => { head: MessageHead; length: number; bytes: Buffer },
+): Buffer {
+  const out: Buffer[] = [];
+  let off = 0;
+  while (off < input.length) {
+    const { head, length, bytes } = next(input.subarray(off));
+    out.push(bytes);
+    off += length;
+    const f = head.framing;
+    const decoder =
+      f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
+    if (decoder) {
+      const n = decoder.feed(input, off);
+      expect(decoder.error).toBeUndefined();
+      expect(decoder.done).toBe(true);
+      out.push(input.subarray(off, off + n));
+      off += n;
+    }
+  }
+  return Buffer.concat(out);
 }
 
 describe("differential with llhttp", () => {
@@ -223,26 +271,6 @@ describe("differential with llhttp", () => {
   }, 30_000);
 
   it("a pipelined stream forwarded by this layer reaches llhttp as the same requests", () => {
-    const chunk = fc
-      .tuple(
-        fc.integer({ min: 1, max: 20 }),
-        mostly([""], [";a", ";a=b", ';q="x y"', ";a=1;b"]),
-        fc.boolean(),
-      )
-      .map(([n, ext, upper]) => {
-        const size = n.toString(16);
-        return `${upper ? size.toUpperCase() : size}${ext}\r\n${"z".repeat(n)}\r\n`;
-      });
-    const body = fc.oneof(
-      fc.constant({ head: "", body: "" }),
-      fc.nat({ max: 40 }).map((n) => ({ head: `Content-Length: ${n}\r\n`, body: "y".repeat(n) })),
-      fc
-        .tuple(fc.array(chunk, { maxLength: 4 }), mostly([""], ["X-Sum: 1\r\n", "X-A: b\r\nX-C: d\r\n"]))
-        .map(([chunks, trailer]) => ({
-          head: "Transfer-Encoding: chunked\r\n",
-          body: `${chunks.join("")}0\r\n${trailer}\r\n`,
-        })),
-    );
     const one = fc
       .record({
         method: fc.constantFrom("GET", "POST", "PUT", "DELETE", "OPTIONS"),
@@ -261,29 +289,51 @@ describe("differential with llhttp", () => {
       fc.property(fc.array(one, { minLength: 1, maxLength: 4 }), (requests) => {
         const input = Buffer.from(requests.map((r) => r.bytes).join(""), "latin1");
         // what a proxy built on this layer sends upstream: each head re-serialised, each body verbatim
-        const out: Buffer[] = [];
-        let off = 0;
-        while (off < input.length) {
-          const r = parseRequestHead(input.subarray(off), DEFAULT_HEAD_LIMITS);
+        const out = forwardStream(input, (buf) => {
+          const r = parseRequestHead(buf, DEFAULT_HEAD_LIMITS);
           if (r.kind !== "head") throw new Error(JSON.stringify(r));
-          out.push(serialiseRequest(r.head, { connection: "keep-alive", clientAddress: "192.0.2.1" }));
-          off += r.length;
-          const f = r.head.framing;
-          const decoder =
-            f.kind === "length"
-              ? new ContentLengthBody(f.n)
-              : f.kind === "chunked"
-                ? new ChunkedBody()
-                : undefined;
-          if (decoder) {
-            const n = decoder.feed(input, off);
-            expect(decoder.error).toBeUndefined();
-            expect(decoder.done).toBe(true);
-            out.push(input.subarray(off, off + n));
-            off += n;
-          }
-        }
-        expect(llhttpRequests(Buffer.concat(out))).toEqual(requests.map((r) => r.url));
+          return {
+            head: r.head,
+            length: r.length,
+            bytes: serialiseRequest(r.head, { connection: "keep-alive" }),
+          };
+        });
+        expect(llhttpRequests(out)).toEqual(requests.map((r) => r.url));
+      }),
+      { numRuns: 200 },
+    );
+  }, 30_000);
+
+  it("a stream of responses forwarded by this layer reaches llhttp as the same responses", () => {
+    const one = fc
+      .record({
+        status: fc.integer({ min: 200, max: 599 }).filter((n) => n !== 204 && n !== 304),
+        extra: mostly(
+          [""],
+          ["Connection: X-Hop\r\nX-Hop: 1\r\n", "Keep-Alive: timeout=5\r\n", "Trailer: X-Sum\r\n"],
+        ),
+        body: body.filter((b) => b.head !== ""),
+      })
+      .map((r) => ({
+        status: String(r.status),
+        bytes: `HTTP/1.1 ${r.status} X\r\n${r.extra}${r.body.head}\r\n${r.body.body}`,
+      }));
+    const bodiless = fc
+      .constantFrom("204", "304")
+      .map((status) => ({ status, bytes: `HTTP/1.1 ${status} X\r\n\r\n` }));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(one, bodiless), { minLength: 1, maxLength: 4 }), (responses) => {
+        const input = Buffer.from(responses.map((r) => r.bytes).join(""), "latin1");
+        const out = forwardStream(input, (buf) => {
+          const r = parseResponseHead(buf, DEFAULT_HEAD_LIMITS, { method: "GET" });
+          if (r.kind !== "head") throw new Error(JSON.stringify(r));
+          return {
+            head: r.head,
+            length: r.length,
+            bytes: serialiseResponse(r.head, { connection: "keep-alive" }),
+          };
+        });
+        expect(llhttpRequests(out, true)).toEqual(responses.map((r) => r.status));
       }),
       { numRuns: 200 },
     );
