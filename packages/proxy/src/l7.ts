@@ -89,6 +89,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private reqSent = false;
   private clientKeepAlive = true;
   private startedAt = 0;
+  // stage times (clock ms, -1 = not reached) for the log's HAProxy timers
+  private tHead = -1;
+  private tQueued = -1;
+  private tDequeued = -1;
+  private tConnect = -1;
+  private tSent = -1;
+  private tResponse = -1;
   private t: Termination = newTermination();
   private backend: Backend | undefined;
   private lease: Lease<ServerMeta> | undefined;
@@ -188,6 +195,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       return;
     }
     this.buf = this.buf.subarray(r.length);
+    this.tQueued = this.tDequeued = this.tConnect = this.tSent = this.tResponse = -1;
+    this.tHead = this.core.clock.now();
     this.begin(r.head);
   }
 
@@ -249,6 +258,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       this.replyCanned(503, !this.reqDone);
     } else if (got === "full") {
       note(this.t, "queued");
+      this.tQueued = this.core.clock.now();
       this.waiter = be.enqueue(this);
       if (!this.waiter) {
         note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
@@ -259,6 +269,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   granted(lease: Lease<ServerMeta>): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     if (this.state !== DISPATCH) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -268,6 +279,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   expired(): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     note(this.t, "server-timeout");
     this.replyCanned(503, !this.reqDone);
   }
@@ -276,6 +288,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.lease = lease;
     this.serverId = lease.server.id;
     note(this.t, "connecting");
+    this.tConnect = this.core.clock.now();
+    this.tSent = -1;
     const be = this.backend as Backend;
     let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
     if (!pool) {
@@ -296,6 +310,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   }
 
   private sendHead(): void {
+    this.tSent = this.core.clock.now();
     const up = this.up as UpstreamConn;
     const req = this.req as RequestHead;
     const be = this.backend as Backend;
@@ -392,6 +407,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   }
 
   private startResponse(head: ResponseHead, rest: Buffer): void {
+    this.tResponse = this.core.clock.now();
     this.res = head;
     this.status = head.status;
     note(this.t, "response-head");
@@ -656,6 +672,19 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       termination: terminationState(this.t),
       retries: this.retries,
       duration: now - this.startedAt,
+      at: Date.now() - (now - this.startedAt),
+      timers: {
+        request: this.tHead >= 0 ? this.tHead - this.startedAt : -1,
+        queue:
+          this.tQueued >= 0
+            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
+            : this.tConnect >= 0
+              ? 0
+              : -1,
+        connect: this.tSent >= 0 ? this.tSent - this.tConnect : -1,
+        response: this.tResponse >= 0 ? this.tResponse - this.tSent : -1,
+        total: now - this.startedAt,
+      },
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       ...(this.req ? { method: this.req.method, path: this.req.path } : {}),
