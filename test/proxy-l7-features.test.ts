@@ -162,11 +162,21 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
     });
     await p.start();
     const port = (p.addresses()[0] as net.AddressInfo).port;
+    // a kept-alive connection idle after one response: closed by the stop
     const idle = await connect(port);
     const idleClosed = readAll(idle);
+    idle.write("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise<void>((r) => idle.once("data", () => r()));
+    // a connection accepted before the stop whose request comes after it: still answered
+    const fresh = await connect(port);
+    const freshAll = readAll(fresh);
     const inflight = request(port, { path: "/slow?ms=300" });
-    await until(() => (a as HttpOrigin).hits === 1);
+    await until(() => (a as HttpOrigin).hits === 2);
     const stopped = p.stop();
+    fresh.write("GET /late HTTP/1.1\r\nHost: x\r\n\r\n");
+    const late = String(await freshAll);
+    expect(late).toMatch(/^HTTP\/1\.1 200/);
+    expect(late.toLowerCase()).toContain("connection: close");
     const r = await inflight;
     expect(r.status).toBe(200);
     expect(r.headers.connection).toBe("close");

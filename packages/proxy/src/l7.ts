@@ -80,6 +80,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private buf: Buffer = EMPTY;
   private headDeadline = 0;
   private draining = false;
+  /** Transactions ended on this connection. */
+  private served = 0;
   private clientEnded = false;
 
   // ---- the current transaction ----
@@ -636,6 +638,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   /** Log, then either close the connection or wait for the next request (already buffered ones first). */
   private endTransaction(close: boolean): void {
+    this.served++;
     if (this.pendingHead !== undefined) this.writeClient(EMPTY);
     this.log();
     this.req = undefined;
@@ -645,6 +648,10 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.backend = undefined;
     if (close || this.draining || this.clientEnded) {
       this.state = CLOSED;
+      if (this.draining) {
+        this.client.destroySoon(); // stopping: flush and close without waiting for the client's FIN
+        return;
+      }
       this.client.end();
       this.idle(this.fe.cfg.timeouts.clientFin);
       return;
@@ -804,12 +811,15 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   drain(): void {
     this.draining = true;
     this.clientKeepAlive = false;
-    if (this.state === IDLE && this.buf.length === 0) this.state = CLOSED;
+    // an idle kept-alive connection closes now; a fresh one (accepted, no request yet) still gets its first
+    // request answered (with Connection: close), within http-request or the stop's grace
+    if (this.state === IDLE && this.buf.length === 0 && this.served > 0) this.state = CLOSED;
     // closed on our side: flush what is written, then close without waiting for the client's FIN
     if (this.state === CLOSED) this.client.destroySoon();
   }
 
   kill(): void {
+    this.core.untrack(this);
     if (this.state === CLOSED) {
       this.client.destroy();
       return;
