@@ -10,6 +10,7 @@
 import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
 import { serialiseRequest, serialiseResponse } from "./http/forward.js";
 import { parseRequestHead } from "./http/request.js";
@@ -127,7 +128,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.facts = new LazyFacts(this.source);
     core.track(this);
     client.setNoDelay(true);
-    client.on("data", (d: Buffer) => this.onClientData(d));
+    client.on("data", (d: Buffer) => {
+      try {
+        this.onClientData(d);
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
     client.on("end", () => this.onClientEnd());
     client.on("error", () => {});
     client.on("close", () => this.onClientClose());
@@ -371,6 +378,38 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   onUpstreamData(c: UpstreamConn, d: Buffer): void {
     if (c !== this.up) return;
+    try {
+      this.upstreamData(c, d);
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  /**
+   * A bug must not take the whole proxy down: the connection is cut (termination I) and the error reported
+   * (`error` event, or a process warning when nobody listens).
+   */
+  private internalError(e: unknown): void {
+    this.core.error(
+      new ProxyError(
+        `proxy: internal error on a connection from ${this.source}: ${(e as Error)?.message ?? e}`,
+        "ERR_INTERNAL",
+        {
+          cause: e,
+        },
+      ),
+    );
+    note(this.t, "internal");
+    try {
+      if (this.res === undefined && this.state !== TUNNEL && this.state !== CLOSED) {
+        this.replyCanned(500, true);
+        return;
+      }
+    } catch {}
+    this.abort();
+  }
+
+  private upstreamData(c: UpstreamConn, d: Buffer): void {
     this.bytesOut += d.length;
     if (this.state === TUNNEL) {
       if (!this.client.write(d)) c.socket.pause();

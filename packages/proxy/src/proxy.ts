@@ -205,8 +205,22 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   }
 
   private accept(fe: Frontend, socket: net.Socket): void {
-    if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
-    else new HttpConnection(this.core, fe, socket);
+    try {
+      if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
+      else new HttpConnection(this.core, fe, socket);
+    } catch (e) {
+      // a bug or a throwing user predicate must not take the proxy down: this connection goes, the error is told
+      socket.destroy();
+      this.reportError(
+        new ProxyError(
+          `proxy: internal error accepting on ${fe.cfg.id}: ${(e as Error)?.message ?? e}`,
+          "ERR_INTERNAL",
+          {
+            cause: e,
+          },
+        ),
+      );
+    }
   }
 
   /**
