@@ -218,4 +218,20 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
       bad({ frontends: [], backends: [{ id: "b", servers: [{ id: "s", address: "x", port: 70000 }] }] }),
     ).toThrow(/port 70000/);
   });
+
+  it("frontend maxconn: connections beyond it wait unread and are served in turn", async () => {
+    const [a] = await origins("a");
+    const { port, p } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], { maxconn: 1 });
+    const first = await connect(port);
+    first.write("GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until(() => (a as HttpOrigin).hits === 1);
+    const second = await connect(port);
+    const secondAll = readAll(second);
+    second.write("GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    await new Promise<void>((r) => first.once("data", () => r()));
+    expect((a as HttpOrigin).hits).toBe(1); // the second waits while the first holds the only slot
+    expect(p.connections).toBe(1);
+    first.end();
+    expect(String(await secondAll)).toContain('"url":"/second"');
+  });
 });

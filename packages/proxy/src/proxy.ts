@@ -52,6 +52,9 @@ const OPTION_KEYS = ["frontends", "backends", "grace", "time"];
 class Frontend implements FrontendRuntime {
   router: Router;
   servers: net.Server[] = [];
+  /** Connections being served, and those accepted beyond `maxconn` waiting (unread) for a slot. */
+  active = 0;
+  readonly waiting: net.Socket[] = [];
   constructor(public cfg: NormalFrontend) {
     try {
       this.router = routes(cfg.rules, cfg.defaultBackend);
@@ -176,7 +179,6 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
             noDelay: true,
           });
           server.on("connection", (socket: net.Socket) => this.accept(fe, socket));
-          if (fe.cfg.maxconn > 0) server.maxConnections = fe.cfg.maxconn;
           await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
             server.listen({ port: b.port, ...(b.host ? { host: b.host } : {}) }, () => {
@@ -204,10 +206,37 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     this.running = true;
   }
 
+  /** HAProxy frontend `maxconn`: connections beyond it wait, unread, until one ends (first come, first served). */
   private accept(fe: Frontend, socket: net.Socket): void {
+    const max = fe.cfg.maxconn;
+    if (max > 0) {
+      if (fe.active >= max) {
+        socket.pause();
+        socket.on("error", () => {});
+        fe.waiting.push(socket);
+        socket.once("close", () => {
+          const i = fe.waiting.indexOf(socket);
+          if (i >= 0) fe.waiting.splice(i, 1);
+        });
+        return;
+      }
+      fe.active++;
+      socket.once("close", () => {
+        fe.active--;
+        const next = fe.waiting.shift();
+        if (next) this.accept(fe, next);
+      });
+    }
+    this.serve(fe, socket);
+  }
+
+  private serve(fe: Frontend, socket: net.Socket): void {
     try {
       if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
-      else new HttpConnection(this.core, fe, socket);
+      else {
+        new HttpConnection(this.core, fe, socket);
+        socket.resume(); // a connection that waited for a maxconn slot was paused
+      }
     } catch (e) {
       // a bug or a throwing user predicate must not take the proxy down: this connection goes, the error is told
       socket.destroy();
@@ -238,6 +267,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       for (const t of [...this.tracked]) t.drain();
       await this.waitIdle(this.grace);
       for (const t of [...this.tracked]) t.kill();
+      for (const fe of this.frontends.values()) for (const w of fe.waiting.splice(0)) w.destroy();
       await Promise.all(closed);
       for (const be of this.backends.values()) {
         await be.stop();
