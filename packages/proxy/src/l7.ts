@@ -336,15 +336,16 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       frontendHeaderRules(this.fe.cfg),
     );
     const s = up.socket;
-    s.cork();
-    s.write(head);
     this.reqSent = true;
     if (!this.reqDone && this.buf.length > 0) {
+      // the head and the body bytes already received leave together
+      s.cork();
+      s.write(head);
       const pending = this.buf;
       this.buf = EMPTY;
       this.sendBody(pending);
-    }
-    s.uncork();
+      s.uncork();
+    } else s.write(head); // one buffer: no cork bookkeeping
     if (this.state === EXCHANGE && this.res === undefined) note(this.t, "request-sent");
     if (this.state === EXCHANGE) this.client.resume();
   }
