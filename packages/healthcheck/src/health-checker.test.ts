@@ -1,6 +1,8 @@
+import { FakeTime } from "@lbkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { FakeTime } from "./fake-time.js";
-import { type ChangeEvent, HealthChecker, type WeightEvent } from "./health-checker.js";
+import { HealthCheckError } from "./errors.js";
+import type { ChangeEvent, WeightEvent } from "./events.js";
+import { HealthChecker } from "./health-checker.js";
 import { type CheckResult, down, up } from "./result.js";
 
 /** A checker whose answer the test sets; it resolves after `latency` ms of fake time. */
@@ -31,7 +33,7 @@ function setup(
   opts: { rise?: number; fall?: number; inter?: number; fastinter?: number; downinter?: number } = {},
 ) {
   const time = new FakeTime();
-  const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+  const hc = new HealthChecker({ time, random: () => 0 });
   const s = scripted(time);
   const events: ChangeEvent[] = [];
   hc.on("change", (e) => events.push(e));
@@ -88,7 +90,7 @@ describe("HealthChecker on fake time", () => {
     hc.add({ id: "web1", check: s.check, inter: 1000, timeout: 300, fall: 1, initState: "fully-up" });
     s.state.hang = true;
     const downs: ChangeEvent[] = [];
-    hc.on("down", (e) => downs.push(e));
+    hc.on("change", (e) => e.to === "down" && downs.push(e));
     await time.advance(1);
     await time.advance(400);
     expect(downs).toHaveLength(1);
@@ -100,30 +102,43 @@ describe("HealthChecker on fake time", () => {
 
   it("abandons a checker that ignores the abort after abortGrace", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0, abortGrace: 50 });
+    const hc = new HealthChecker({ time, random: () => 0, abortGrace: 50 });
     const downs: ChangeEvent[] = [];
-    hc.on("down", (e) => downs.push(e));
+    hc.on("change", (e) => e.to === "down" && downs.push(e));
+    const errors: HealthCheckError[] = [];
+    hc.on("error", (e) => errors.push(e));
     hc.add({ id: "x", check: () => new Promise(() => {}), inter: 500, timeout: 200, fall: 1 });
     hc.start();
     await time.advance(300);
     expect(downs[0]).toMatchObject({ code: "TIMEOUT", duration: 250 });
     expect(hc.inFlight).toBe(0);
+    expect(errors.map((e) => [e.code, e.message])).toEqual([
+      [
+        "ERR_CHECK_ABANDONED",
+        'healthcheck: the checker of target "x" ignored its abort for 50 ms after its 200 ms timeout and was abandoned (a checker must settle promptly when its signal aborts)',
+      ],
+    ]);
   });
 
   it("a rejecting checker counts as down with the error message", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     const downs: ChangeEvent[] = [];
-    hc.on("down", (e) => downs.push(e));
+    hc.on("change", (e) => e.to === "down" && downs.push(e));
+    const errors: HealthCheckError[] = [];
+    hc.on("error", (e) => errors.push(e));
     hc.add({ id: "x", check: async () => Promise.reject(new Error("nope")), fall: 1 });
     hc.start();
     await time.advance(1);
     expect(downs[0]?.reason).toBe("ERROR: checker failed: nope");
+    expect(errors[0]).toBeInstanceOf(HealthCheckError);
+    expect(errors[0]).toMatchObject({ code: "ERR_CHECKER", package: "healthcheck" });
+    expect(errors[0]?.message).toMatch(/^healthcheck: the checker of target "x" rejected \(nope\)/);
   });
 
   it("holds the global concurrency limit across targets", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, concurrency: 3 });
+    const hc = new HealthChecker({ time, concurrency: 3 });
     const s = scripted(time, 50);
     for (let i = 0; i < 20; i++) hc.add({ id: `t${i}`, check: s.check, inter: 100 });
     hc.start();
@@ -136,7 +151,7 @@ describe("HealthChecker on fake time", () => {
 
   it("agent words set admin state and weight; an unreachable agent changes nothing", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     let reply: CheckResult = { ...up("L7OK", "50%"), agent: { weightPercent: 50 }, weightPercent: 50 };
     const changes: ChangeEvent[] = [];
     const weights: WeightEvent[] = [];
@@ -151,7 +166,7 @@ describe("HealthChecker on fake time", () => {
     });
     hc.start();
     await time.advance(10);
-    expect(weights).toEqual([{ id: "s1", percent: 50 }]);
+    expect(weights).toEqual([{ id: "s1", weightPercent: 50 }]);
     reply = { ...up("L7OK", "drain"), agent: { admin: "drain" } };
     await time.advance(500);
     expect(hc.status("s1")?.state).toBe("drain");
@@ -172,10 +187,10 @@ describe("HealthChecker on fake time", () => {
 
   it("passive errors apply on-error: mark-down takes the server down and forces fastinter", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     const s = scripted(time);
     const downs: ChangeEvent[] = [];
-    hc.on("down", (e) => downs.push(e));
+    hc.on("change", (e) => e.to === "down" && downs.push(e));
     hc.add({
       id: "s1",
       check: s.check,
@@ -186,12 +201,12 @@ describe("HealthChecker on fake time", () => {
     });
     hc.start();
     await time.advance(10);
-    hc.observe("s1", { kind: "response", status: 503 });
-    hc.observe("s1", { kind: "response", status: 501 }); // not an error under layer7: resets
-    hc.observe("s1", { kind: "response", status: 503 });
-    hc.observe("s1", { kind: "connect-error" });
+    hc.observe("s1", { ok: false, status: 503 });
+    hc.observe("s1", { ok: false, status: 501 }); // not an error under layer7: resets
+    hc.observe("s1", { ok: false, status: 503 });
+    hc.observe("s1", { ok: false, code: "ECONNREFUSED" });
     expect(downs).toHaveLength(0);
-    hc.observe("s1", { kind: "timeout" });
+    hc.observe("s1", { ok: false, code: "timeout" });
     expect(downs).toHaveLength(1);
     expect(downs[0]).toMatchObject({
       code: "PASSIVE",
@@ -203,7 +218,7 @@ describe("HealthChecker on fake time", () => {
 
   it("a passing active check clears the passive error count (as HAProxy does)", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     hc.add({
       id: "s1",
       check: async () => up("L7OK", "ok"),
@@ -213,13 +228,13 @@ describe("HealthChecker on fake time", () => {
     });
     hc.start();
     await time.advance(10);
-    hc.observe("s1", { kind: "response", status: 503 });
-    hc.observe("s1", { kind: "response", status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
     await time.advance(300); // a check passes in between
-    hc.observe("s1", { kind: "response", status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
     expect(hc.status("s1")?.state).toBe("up");
-    hc.observe("s1", { kind: "response", status: 503 });
-    hc.observe("s1", { kind: "response", status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
     expect(hc.status("s1")?.state).toBe("down");
     await hc.stop();
   });
@@ -233,7 +248,9 @@ describe("HealthChecker on fake time", () => {
     expect(() => hc.add({ id: "a", check, inter: 1000, timeout: 2000 })).toThrow(
       "healthcheck: timeout 2000 exceeds inter 1000: a check must end before the next one is due (lower timeout or raise inter)",
     );
-    expect(() => new HealthChecker({ spread: 80 })).toThrow(/spread 80 must be a percentage 0\.\.50/);
+    expect(() => new HealthChecker({ spread: 80 })).toThrow(
+      "healthcheck: spread 80 must be a number 0..50 (a percentage, HAProxy spread-checks)",
+    );
     hc.add({ id: "a", check });
     expect(() => hc.add({ id: "a", check })).toThrow(
       'healthcheck: id "a" is already added (remove it first)',
@@ -245,8 +262,7 @@ describe("HealthChecker outlier detection", () => {
   it("ejects a target after consecutive 5xx, for base × times ejected, then brings it back", async () => {
     const time = new FakeTime();
     const hc = new HealthChecker({
-      clock: time,
-      timers: time,
+      time,
       random: () => 0,
       outlier: { consecutive5xx: 3, baseEjectionTime: 1000, maxEjectionPercent: 50, interval: 10_000 },
     });
@@ -258,7 +274,7 @@ describe("HealthChecker outlier detection", () => {
     hc.start();
     await time.advance(10);
     const burst = (id: string) => {
-      for (let i = 0; i < 3; i++) hc.observe(id, { kind: "response", status: 500 });
+      for (let i = 0; i < 3; i++) hc.observe(id, { ok: false, status: 500 });
     };
     burst("a");
     expect(hc.status("a")).toMatchObject({ state: "down", ejected: true, healthUp: true });
@@ -291,7 +307,7 @@ describe("HealthChecker start spread", () => {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
       return seed / 2 ** 32;
     };
-    const hc = new HealthChecker({ clock: time, timers: time, random });
+    const hc = new HealthChecker({ time, random });
     const starts: number[] = [];
     for (let i = 0; i < 1000; i++) {
       hc.add({

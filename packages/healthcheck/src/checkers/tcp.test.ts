@@ -1,9 +1,9 @@
 import net from "node:net";
 import tls from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
+import { selfSigned } from "../../../../test/fixtures/self-signed.js";
 import { HealthCheckConfigError } from "../errors.js";
 import type { CheckResult } from "../result.js";
-import { selfSigned } from "./self-signed.fixture.js";
 import { tcpCheck } from "./tcp.js";
 
 const servers: net.Server[] = [];
