@@ -120,6 +120,18 @@ describe("HealthChecker on fake time", () => {
     ]);
   });
 
+  it("a reason with control characters reaches the change event printable", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({ time, random: () => 0 });
+    const changes: ChangeEvent[] = [];
+    hc.on("change", (e) => changes.push(e));
+    hc.add({ id: "x", check: async () => down("CUSTOM", "bad \u001b[2J\u001b]0;t\u0007 news"), fall: 1 });
+    await hc.start();
+    await time.advance(1);
+    expect(changes[0]?.reason).toBe("CUSTOM: bad .[2J.]0;t. news");
+    await hc.stop();
+  });
+
   it("a rejecting checker counts as down with the error message", async () => {
     const time = new FakeTime();
     const hc = new HealthChecker({ time, random: () => 0 });

@@ -12,15 +12,12 @@ import { Flights } from "./flights.js";
 import { type CheckerSettings, checkerSettings, type HealthCheckerOptions } from "./options.js";
 import type { OutlierAction } from "./outlier.js";
 import { passiveStep } from "./passive.js";
-import { type AgentReply, type CheckResult, printable } from "./result.js";
+import { type AgentReply, type CheckResult, reasonText } from "./result.js";
 import { CheckScheduler } from "./scheduler.js";
 import { checkInterval, type HealthStep, healthPhase, markDown, recordCheck, suddenDeath } from "./state.js";
 import { newTarget, type Slot, snapshot, type Target } from "./target.js";
 
 type Why = Pick<ChangeEvent, "reason" | "code" | "duration" | "excerpt">;
-
-/** The most characters of a reason in a `change` event. */
-const REASON_MAX = 512;
 
 export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private readonly settings: CheckerSettings;
@@ -284,9 +281,9 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     if (reply.op !== undefined) t.agentDown = reply.op !== "up";
     if (reply.admin !== undefined) t.admin = reply.admin === "ready" ? undefined : reply.admin;
     if (reply.weightPercent !== undefined) this.setWeight(t, reply.weightPercent, undefined);
-    if (reply.maxconn !== undefined && reply.maxconn !== t.maxConn) {
-      t.maxConn = reply.maxconn;
-      this.emit("maxConn", { id: t.cfg.id, maxConn: reply.maxconn });
+    if (reply.maxConn !== undefined && reply.maxConn !== t.maxConn) {
+      t.maxConn = reply.maxConn;
+      this.emit("maxConn", { id: t.cfg.id, maxConn: reply.maxConn });
     }
   }
 
@@ -314,7 +311,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       id: t.cfg.id,
       from: t.state,
       to,
-      reason: printable(why.reason, REASON_MAX),
+      reason: reasonText(why.reason),
       at: now,
       code: why.code,
       duration: why.duration,

@@ -51,7 +51,7 @@ export interface AgentReply {
   /** `NN%`: weight relative to the initial weight. */
   weightPercent?: number;
   /** `maxconn:NN`. */
-  maxconn?: number;
+  maxConn?: number;
 }
 
 export interface CheckContext {
@@ -87,12 +87,29 @@ export function excerpt(data: string | Uint8Array | undefined): string | undefin
   return printable(text, EXCERPT_MAX);
 }
 
+/** The most characters of a result's `reason`. */
+export const REASON_MAX = 512;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A reason as results carry it: printable (it may quote what a target sent) and bounded. */
+export function reasonText(reason: string): string {
+  return reason.length > REASON_MAX || CONTROL.test(reason) ? printable(reason, REASON_MAX) : reason;
+}
+
 export function up(code: CheckCode, reason: string, data?: string | Uint8Array): CheckResult {
   const ex = excerpt(data);
-  return ex === undefined ? { status: "up", code, reason } : { status: "up", code, reason, excerpt: ex };
+  const r = reasonText(reason);
+  return ex === undefined
+    ? { status: "up", code, reason: r }
+    : { status: "up", code, reason: r, excerpt: ex };
 }
 
 export function down(code: CheckCode, reason: string, data?: string | Uint8Array): CheckResult {
   const ex = excerpt(data);
-  return ex === undefined ? { status: "down", code, reason } : { status: "down", code, reason, excerpt: ex };
+  const r = reasonText(reason);
+  return ex === undefined
+    ? { status: "down", code, reason: r }
+    : { status: "down", code, reason: r, excerpt: ex };
 }

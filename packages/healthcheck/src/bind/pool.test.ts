@@ -74,7 +74,7 @@ describe("bindPool", () => {
     const hc = new HealthChecker({ time, random: () => 0 });
     const pool = new FakePool();
     pool.add("web1", 100);
-    let reply: CheckResult = { ...up("L7OK", "maxconn:30"), agent: { maxconn: 30 } };
+    let reply: CheckResult = { ...up("L7OK", "maxconn:30"), agent: { maxConn: 30 } };
     hc.add({
       id: "web1",
       check: async () => up("L4OK", "connected"),
@@ -86,7 +86,7 @@ describe("bindPool", () => {
     hc.start();
     await time.advance(10);
     await time.advance(1000);
-    reply = { ...up("L7OK", "maxconn:0"), agent: { maxconn: 0 } };
+    reply = { ...up("L7OK", "maxconn:0"), agent: { maxConn: 0 } };
     await time.advance(1000);
     expect(pool.calls.filter((c) => c.includes("maxconn"))).toEqual(["web1:maxconn30", "web1:maxconn0"]);
     expect(hc.list()[0]?.maxConn).toBe(0);

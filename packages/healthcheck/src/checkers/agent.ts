@@ -44,10 +44,9 @@ export function agentCheck(opts: AgentCheckOptions): Checker {
         const line = text.slice(0, Math.min(end, maxLine));
         if (line.trim() === "") return finish(down("L7RSP", "agent sent an empty reply"));
         const reply = parseAgentReply(line);
-        // the reason is shown in change events and logs: the agent's raw bytes never reach it unsanitised
-        const said = printable(line, REASON_MAX);
+        // up()/down() make the reason printable: the agent's raw bytes never reach change events or logs
         const r =
-          reply.op !== undefined && reply.op !== "up" ? down("L7OK", said, line) : up("L7OK", said, line);
+          reply.op !== undefined && reply.op !== "up" ? down("L7OK", line, line) : up("L7OK", line, line);
         r.agent = reply;
         if (reply.weightPercent !== undefined) r.weightPercent = reply.weightPercent;
         finish(r);
@@ -77,9 +76,6 @@ export function agentCheck(opts: AgentCheckOptions): Checker {
     });
 }
 
-/** The most characters of an agent's line kept in a result's `reason`. */
-const REASON_MAX = 256;
-
 /** Parse one agent line. Pure. */
 export function parseAgentReply(line: string): AgentReply {
   const out: AgentReply = {};
@@ -100,7 +96,7 @@ export function parseAgentReply(line: string): AgentReply {
     }
     const mc = /^maxconn:(\d+)$/.exec(w);
     if (mc) {
-      out.maxconn = Number(mc[1]);
+      out.maxConn = Number(mc[1]);
       continue;
     }
     if (w === "ready" || w === "drain" || w === "maint") out.admin = w;
