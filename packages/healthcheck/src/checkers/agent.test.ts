@@ -96,7 +96,8 @@ describe("agentCheck on loopback", () => {
     expect(r.reason).toBe("down .[31mred.]0;owned. #.[2Jdisk Â.1mfull"); // the agent wrote UTF-8; C1 CSI (0x9b) shown as "."
     expect(r.agent?.description).toBe(".[2Jdisk Â.1mfull");
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the point
+    const control = /[\u0000-\u001f\u007f-\u009f]/;
     for (const text of [r.reason, r.excerpt ?? "", r.agent?.description ?? ""])
-      expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      expect(text).not.toMatch(control);
   });
 });

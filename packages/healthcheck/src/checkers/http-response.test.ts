@@ -98,7 +98,7 @@ describe("ResponseReader", () => {
     }
     // interim heads count toward the limit too
     const interim = `HTTP/1.1 100 Continue\r\nX-A: ${"b".repeat(10_000)}\r\n\r\n`;
-    const twice = feed("GET", [interim + interim + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]);
+    const twice = feed("GET", [`${interim}${interim}HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`]);
     expect(twice.st.kind).toBe("error");
     // just under the limit is fine, in one chunk or byte by byte
     const fits = `HTTP/1.1 200 OK\r\nX-A: ${"c".repeat(16_384 - 50)}\r\nContent-Length: 2\r\n\r\nok`;
