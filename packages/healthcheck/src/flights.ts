@@ -5,18 +5,56 @@
  * A flight cancelled by `stop()`/`remove()` is forgotten at once; `drained()` says when those have settled.
  */
 import { type Clock, IndexedHeap } from "@lbkit/core";
+import { type AbortHook, ON_ABORT } from "./checkers/attempt.js";
 import { HealthCheckError } from "./errors.js";
-import { type Checker, type CheckResult, down } from "./result.js";
+import { type CheckContext, type Checker, type CheckResult, down } from "./result.js";
 
-export interface Flight<S> {
-  readonly slot: S;
-  readonly started: number;
-  readonly timeout: number;
-  readonly abort: AbortController;
+/**
+ * One check in flight, and the `CheckContext` its checker gets. Its `signal` is made only when a checker reads
+ * it; the built-in checkers register through the internal `ON_ABORT` hook instead (no AbortController and no
+ * EventTarget listener per check).
+ */
+export class Flight<S> implements CheckContext, AbortHook {
   /** The timeout, then (once aborted) the end of the grace period. */
   deadline: number;
-  graced: boolean;
-  heapPos: number;
+  graced = false;
+  heapPos = -1;
+  private controller: AbortController | undefined;
+  private onAbort: (() => void) | undefined;
+  private reason: unknown;
+  aborted = false;
+
+  constructor(
+    readonly slot: S,
+    readonly started: number,
+    readonly timeout: number,
+  ) {
+    this.deadline = started + timeout;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  [ON_ABORT](fn: () => void): boolean {
+    if (this.aborted) return false;
+    this.onAbort = fn;
+    return true;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const fn = this.onAbort;
+    this.onAbort = undefined;
+    fn?.();
+  }
 }
 
 export interface FlightEvents<S> {
@@ -44,21 +82,12 @@ export class Flights<S extends { flight: Flight<S> | undefined }> {
 
   /** Start `checker` for `slot` (which must have no flight). */
   launch(slot: S, checker: Checker, timeout: number, now: number): void {
-    const abort = new AbortController();
-    const flight: Flight<S> = {
-      slot,
-      started: now,
-      timeout,
-      abort,
-      deadline: now + timeout,
-      graced: false,
-      heapPos: -1,
-    };
+    const flight = new Flight(slot, now, timeout);
     slot.flight = flight;
     this.deadlines.push(flight);
     let p: Promise<CheckResult>;
     try {
-      p = checker({ signal: abort.signal, timeout });
+      p = checker(flight);
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -75,7 +104,7 @@ export class Flights<S extends { flight: Flight<S> | undefined }> {
     slot.flight = undefined;
     this.deadlines.remove(f);
     this.draining++;
-    f.abort.abort(reason);
+    f.abort(reason);
   }
 
   /** When `expire` next has something to do. */
@@ -92,7 +121,7 @@ export class Flights<S extends { flight: Flight<S> | undefined }> {
         f.graced = true;
         f.deadline = now + this.abortGrace;
         this.deadlines.update(f);
-        f.abort.abort(
+        f.abort(
           new HealthCheckError("ERR_CHECK_TIMEOUT", `healthcheck: check timed out after ${f.timeout} ms`),
         );
         continue;
@@ -139,7 +168,7 @@ export class Flights<S extends { flight: Flight<S> | undefined }> {
     this.deadlines.remove(f);
     if (result === undefined) {
       const msg = err instanceof Error ? err.message : String(err);
-      const aborted = f.abort.signal.aborted;
+      const aborted = f.aborted;
       if (!aborted) {
         this.on.error(
           f.slot,

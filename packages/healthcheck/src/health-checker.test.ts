@@ -100,6 +100,32 @@ describe("HealthChecker on fake time", () => {
     expect(s.state.inFlight).toBe(0);
   });
 
+  it("aborts the signal with ERR_CHECK_TIMEOUT at the timeout, ERR_STOPPED at stop()", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({ time, random: () => 0 });
+    const reasons: unknown[] = [];
+    const hang = ({ signal }: { signal: AbortSignal }) =>
+      new Promise<CheckResult>((resolve) =>
+        signal.addEventListener("abort", () => {
+          reasons.push(signal.reason);
+          resolve(down("L7TOUT", "timeout"));
+        }),
+      );
+    hc.add({ id: "x", check: hang, inter: 1000, timeout: 300 });
+    await hc.start();
+    await time.advance(300);
+    expect(reasons[0]).toBeInstanceOf(HealthCheckError);
+    expect(reasons[0]).toMatchObject({
+      code: "ERR_CHECK_TIMEOUT",
+      message: "healthcheck: check timed out after 300 ms",
+    });
+    await time.advance(800); // the next check is in flight
+    await hc.stop();
+    expect(reasons[1]).toMatchObject({ code: "ERR_STOPPED" });
+    expect(hc.inFlight).toBe(0);
+    expect(time.pending).toBe(0); // no timer left
+  });
+
   it("abandons a checker that ignores the abort after abortGrace", async () => {
     const time = new FakeTime();
     const hc = new HealthChecker({ time, random: () => 0, abortGrace: 50 });

@@ -30,8 +30,8 @@ export function agentCheck(opts: AgentCheckOptions): Checker {
   }
   const maxLine = v.int("maxLine", opts.maxLine ?? 1024, 1, 65536);
 
-  return ({ signal }) =>
-    attempt(signal, (finish) => {
+  return (ctx) =>
+    attempt(ctx, (finish) => {
       let buf: Buffer = Buffer.alloc(0);
       let connected = false;
       const socket = net.connect({ host, port });

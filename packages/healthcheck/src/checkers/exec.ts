@@ -30,9 +30,9 @@ export function execCheck(opts: ExecCheckOptions): Checker {
   }
   const name = [opts.command, ...args].join(" ");
 
-  return ({ signal }) =>
-    attempt(signal, (finish) => {
-      if (signal.aborted) {
+  return (ctx) =>
+    attempt(ctx, (finish) => {
+      if (ctx.signal.aborted) {
         finish(down("PROCTOUT", `${name}: not started, already timed out`));
         return { aborted: () => undefined };
       }

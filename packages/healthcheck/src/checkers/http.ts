@@ -107,8 +107,8 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
   // without a body expectation only an excerpt of the body is needed
   const keepBody = body === undefined ? 128 : maxBody;
 
-  return ({ signal }) =>
-    attempt(signal, (finish) => {
+  return (ctx) =>
+    attempt(ctx, (finish) => {
       const reader = new ResponseReader(method, MAX_HEAD, keepBody);
       const conclude = () => {
         const head = reader.head;

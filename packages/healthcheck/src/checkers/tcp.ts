@@ -31,8 +31,8 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
   const steps = (opts.sequence ?? []).map(compileStep);
   const tlsOpts: TlsOptions | undefined = opts.tls === true ? {} : opts.tls || undefined;
 
-  return ({ signal }) =>
-    attempt(signal, (finish) => {
+  return (ctx) =>
+    attempt(ctx, (finish) => {
       let buf: Buffer = Buffer.alloc(0);
       let i = 0;
       const advance = () => {
