@@ -345,7 +345,7 @@ describe("HealthChecker start spread", () => {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
       return seed / 2 ** 32;
     };
-    const hc = new HealthChecker({ time, random });
+    const hc = new HealthChecker({ time, random, tick: 0 }); // every check at its due time (ticks: below)
     const starts: number[] = [];
     for (let i = 0; i < 1000; i++) {
       hc.add({
@@ -372,5 +372,42 @@ describe("HealthChecker start spread", () => {
     await time.advance(100);
     expect(starts.length).toBeLessThan(200);
     await hc.stop();
+  });
+});
+
+describe("HealthChecker ticks", () => {
+  it("one wake per tick starts every check due in it; a late start does not stretch the interval", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({ time, random: () => 0.003, tick: 10 }); // first checks due at 3 ms
+    const starts: Record<string, number[]> = { a: [], b: [] };
+    for (const id of ["a", "b"]) {
+      hc.add({
+        id,
+        check: async () => {
+          starts[id]?.push(time.now());
+          return up("L4OK", "ok");
+        },
+        inter: 1000,
+      });
+    }
+    let wakes = 0;
+    const setTimeout = time.setTimeout.bind(time);
+    time.setTimeout = (fn, ms) => {
+      wakes++;
+      return setTimeout(fn, ms);
+    };
+    await hc.start();
+    await time.advance(3000);
+    // due at 3, 1003, 2003: started at the tick after, both in one wake, every 1000 ms exactly
+    expect(starts).toEqual({ a: [10, 1010, 2010], b: [10, 1010, 2010] });
+    expect(wakes).toBeLessThanOrEqual(4);
+    await hc.stop();
+    const zero = new HealthChecker({ time, random: () => 0.003, tick: 0 });
+    const at: number[] = [];
+    zero.add({ id: "z", check: async () => (at.push(time.now()), up("L4OK", "ok")), inter: 1000 });
+    await zero.start();
+    await time.advance(1500);
+    expect(at.map((t) => t - 3000)).toEqual([3, 1003]);
+    await zero.stop();
   });
 });

@@ -216,16 +216,24 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
 
   private arm(): void {
     if (!this.running) return;
+    const now = this.time.now();
     let at = this.scheduler.nextDue() ?? Number.POSITIVE_INFINITY;
+    // a check due in the future starts on the tick after, so that one wake serves every check due within it;
+    // timeouts and outlier sweeps keep their exact time
+    const tick = this.settings.tick;
+    if (tick > 0 && at > now && at !== Number.POSITIVE_INFINITY) at = Math.ceil(at / tick) * tick;
     const deadline = this.flights.nextDeadline();
     if (deadline !== undefined && deadline < at) at = deadline;
-    const tick = this.settings.outlier?.nextTick();
-    if (tick !== undefined && tick < at) at = tick;
+    const sweep = this.settings.outlier?.nextTick();
+    if (sweep !== undefined && sweep < at) at = sweep;
+    if (at === Number.POSITIVE_INFINITY) {
+      if (this.wakeAt !== Number.POSITIVE_INFINITY) this.disarm();
+      return;
+    }
     if (at >= this.wakeAt) return;
     this.disarm();
-    if (at === Number.POSITIVE_INFINITY) return;
     this.wakeAt = at;
-    this.wakeHandle = this.time.setTimeout(this.onWake, Math.max(0, Math.ceil(at - this.time.now())));
+    this.wakeHandle = this.time.setTimeout(this.onWake, Math.max(0, Math.ceil(at - now)));
   }
 
   private disarm(): void {

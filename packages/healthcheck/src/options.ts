@@ -16,6 +16,12 @@ export interface HealthCheckerOptions {
    */
   batch?: number;
   /**
+   * Checks start in ticks of this many ms: one wake of the event loop starts every check due within the tick
+   * (and handles every timeout), instead of one wake per check. A check starts at most `tick` ms late, and its
+   * next one is due `inter` after it was due, so the rate is exact. Default 10; 0 wakes for every check.
+   */
+  tick?: number;
+  /**
    * Measure each interval from the previous check's `start` (default: a fixed rate, so detection takes
    * about fall × inter even when checks time out) or its `end` (HAProxy's behaviour).
    */
@@ -36,6 +42,7 @@ export interface CheckerSettings {
   spread: number;
   abortGrace: number;
   batch: number;
+  tick: number;
   intervalFrom: "start" | "end";
   outlier: OutlierDetector | undefined;
   time: Time;
@@ -47,6 +54,7 @@ const KNOWN = [
   "spread",
   "abortGrace",
   "batch",
+  "tick",
   "intervalFrom",
   "outlier",
   "time",
@@ -66,6 +74,7 @@ export function checkerSettings(opts: HealthCheckerOptions): CheckerSettings {
     spread: v.number("spread", opts.spread ?? 0, 0, 50, "a percentage, HAProxy spread-checks"),
     abortGrace: v.ms("abortGrace", opts.abortGrace ?? 1000, 0, 60_000),
     batch: v.int("batch", opts.batch ?? 256, 1, 1_000_000),
+    tick: v.ms("tick", opts.tick ?? 10, 0, 1000),
     intervalFrom: v.oneOf("intervalFrom", opts.intervalFrom ?? "start", ["start", "end"]),
     outlier: opts.outlier === undefined ? undefined : new OutlierDetector(opts.outlier, time.now()),
     time,
