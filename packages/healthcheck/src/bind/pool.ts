@@ -8,7 +8,7 @@ import type { ChangeEvent, MaxConnEvent, TargetStatus, WeightEvent } from "../ev
 
 /**
  * What the binding needs from a pool. Weights are integers 0..256 (`MAX_WEIGHT`), as in HAProxy.
- * `@lbkit/balancer`'s `Pool` satisfies it (checked at the type level in test/healthcheck-pool.test.ts).
+ * `@lbkit/balancer`'s `Pool` satisfies it (checked at the type level in test/pool-seams.test.ts).
  */
 export interface PoolLike {
   setState(id: string, state: ServerState): void;
