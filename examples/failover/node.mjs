@@ -5,7 +5,7 @@
 //   node node.mjs --name lb1 --priority 150 --vip 127.0.0.200/8 --udp 127.0.0.11 --peers 127.0.0.12
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
-import { HealthChecker, httpCheck, trackPriority } from "@lbkit/healthcheck";
+import { HealthChecker, httpCheck, PriorityTracker } from "@lbkit/healthcheck";
 import { MemoryVipMover, UdpTransport, VrrpInstance } from "@lbkit/vrrp";
 
 const { values: o } = parseArgs({
@@ -42,7 +42,7 @@ hc.add({
   fall: 2,
 });
 hc.on("change", (e) => say("check", { to: e.to, reason: e.reason }));
-const tracker = trackPriority(hc, [{ id: "web", weight: -60 }]);
+const tracker = new PriorityTracker(hc, [{ id: "web", weight: -60 }]);
 
 const udp = o.udp !== undefined;
 const transport = udp
@@ -73,7 +73,7 @@ vrrp.on("change", (c) =>
 vrrp.on("priority", (p) => say("priority", { from: p.from, to: p.to }));
 vrrp.on("error", (e) => say("error", { message: e.message }));
 
-hc.start();
+await hc.start();
 await vrrp.start();
 say("started", { priority: vrrp.priority, mode: udp ? "udp-loopback" : "raw" });
 
@@ -92,7 +92,7 @@ async function shutdown() {
   await vrrp.stop(); // priority-0 advert if master, VIP removed
   await transport?.stop();
   await hc.stop();
-  tracker.close();
+  await tracker.stop();
   backend.close();
   say("stopped");
   process.exit(0);
