@@ -1,7 +1,7 @@
 import type { Lease } from "@lbkit/balancer";
 import { FakeTime } from "@lbkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { Backend, type QueueClient, type ServerMeta, trafficOutcome } from "./backend.js";
+import { Backend, type QueueClient, type ServerMeta } from "./backend.js";
 import { normaliseBackend } from "./config.js";
 
 function backend(time: FakeTime, over: object = {}) {
@@ -104,12 +104,17 @@ describe("Backend", () => {
     expect(() => be.removeServer("c")).toThrow(/does not exist/);
   });
 
-  it("maps request outcomes to passive-health traffic outcomes", () => {
-    expect(trafficOutcome({ ok: false, code: "conn-failure" })).toEqual({ kind: "connect-error" });
-    expect(trafficOutcome({ ok: false, code: "timeout" })).toEqual({ kind: "timeout" });
-    expect(trafficOutcome({ ok: false, code: "empty-response" })).toEqual({ kind: "reset" });
-    expect(trafficOutcome({ ok: true, code: "client-abort" })).toBeUndefined();
-    expect(trafficOutcome({ ok: false, status: 503 })).toEqual({ kind: "response", status: 503 });
-    expect(trafficOutcome({ ok: true, status: 200 })).toEqual({ kind: "ok", status: 200 });
+  it("reports each request's outcome once to the lease and to passive health, except a client's abort", () => {
+    const be = backend(new FakeTime());
+    const seen: unknown[] = [];
+    be.checker.observe = (id, outcome) => seen.push([id, outcome]);
+    const server = be.pool.servers[0]!;
+    const failed = { ok: false, code: "conn-failure" };
+    const lease = be.pool.acquire(server);
+    be.finish(lease, failed);
+    expect(seen).toEqual([[server.id, failed]]);
+    expect(be.pool.stats().inFlight).toBe(0);
+    be.finish(be.pool.acquire(server), { ok: true, code: "client-abort" });
+    expect(seen.length).toBe(1);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { type Lease, type PickContext, Pool, type Server } from "@lbkit/balancer";
 import type { Clock, RequestOutcome, Timers } from "@lbkit/core";
-import { bindPool, HealthChecker, type TrafficOutcome, tcpCheck } from "@lbkit/healthcheck";
+import { bindPool, HealthChecker, tcpCheck } from "@lbkit/healthcheck";
 import type { NormalBackend, ServerOptions } from "./config.js";
 import { normaliseServer } from "./config.js";
 import { ProxyConfigError } from "./errors.js";
@@ -46,7 +46,13 @@ export class Backend {
   ) {
     this.id = cfg.id;
     this.pool = new Pool<ServerMeta>({ algorithm: cfg.balance, clock });
-    this.checker = new HealthChecker({ clock, timers });
+    this.checker = new HealthChecker({
+      time: {
+        now: () => clock.now(),
+        setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
+        clearTimeout: (h) => timers.clearTimeout(h),
+      },
+    });
     this.queue = new WaitQueue(cfg.maxqueue, cfg.timeouts.queue);
     for (const s of cfg.servers) this.addServer(s, false);
   }
@@ -186,8 +192,8 @@ export class Backend {
   /** Ends a request on its server: the lease and passive health each hear the outcome once; the queue moves. */
   finish(lease: Lease<ServerMeta>, outcome: RequestOutcome): void {
     lease.release(outcome);
-    const traffic = trafficOutcome(outcome);
-    if (traffic) this.checker.observe(lease.server.id, traffic);
+    // a client that went away says nothing about the server
+    if (outcome.code !== "client-abort") this.checker.observe(lease.server.id, outcome);
     if (this.queue.length > 0) this.serveQueue();
   }
 
@@ -241,15 +247,4 @@ export class Backend {
     for (const w of this.queue.expire(this.clock.now())) w.item.expired();
     this.armQueue();
   }
-}
-
-/** RequestOutcome → healthcheck's TrafficOutcome (until healthcheck takes RequestOutcome from @lbkit/core). */
-export function trafficOutcome(o: RequestOutcome): TrafficOutcome | undefined {
-  if (o.code === "conn-failure") return { kind: "connect-error" };
-  if (o.code === "timeout" || o.code === "response-timeout") return { kind: "timeout" };
-  if (o.code === "reset" || o.code === "empty-response") return { kind: "reset" };
-  if (o.code === "client-abort") return undefined; // says nothing about the server
-  if (o.status !== undefined)
-    return o.ok ? { kind: "ok", status: o.status } : { kind: "response", status: o.status };
-  return o.ok ? { kind: "ok" } : { kind: "reset" };
 }
