@@ -31,6 +31,12 @@ const http = (port: number) => httpCheck({ host: "127.0.0.1", port, path: "/heal
 
 const MATRIX: Hostile[] = [
   {
+    name: "a well-behaved server (the control)",
+    behave: (s) => s.end(ok200),
+    check: http,
+    want: { status: "up", code: "L7OK" },
+  },
+  {
     name: "slowloris headers (a byte every 20 ms, never ending)",
     behave: (s, every) => {
       s.write("HTTP/1.1 200 OK\r\n");
