@@ -22,7 +22,7 @@ export function haproxyConfig(o: HaproxyOptions): string {
   return [
     "global",
     "  nbthread 1",
-    `  maxconn ${o.maxconn ?? 30000}`,
+    `  maxconn ${o.maxconn ?? 4000}`,
     "defaults",
     `  mode ${o.mode}`,
     "  timeout connect 5s",

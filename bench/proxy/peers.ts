@@ -121,7 +121,8 @@ export async function startPeer(id: PeerId, ctx: StartContext): Promise<RunningP
     "--backend",
     ctx.backends.map(hp).join(","),
     ...(mode ? ["--mode", mode] : []),
-    ...(ctx.idleTimeout ? ["--idle-timeout", String(ctx.idleTimeout)] : []),
+    // lbkit's example takes only the flags it documents
+    ...(ctx.idleTimeout && !mode ? ["--idle-timeout", String(ctx.idleTimeout)] : []),
   ];
   let p: Spawned;
   let ready: Promise<void> | undefined;
