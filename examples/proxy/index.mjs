@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// A minimal @lbkit/proxy from the command line, for benchmarks and quick trials:
+//
+//   frontend fe
+//     bind <listen>
+//     mode http|tcp
+//     default_backend be
+//   backend be
+//     balance roundrobin
+//     server s1 <backend1>
+//     server s2 <backend2> ...
+//
+//   pnpm build && node examples/proxy/index.mjs --listen 127.0.0.1:8080 --backend 127.0.0.1:9001,127.0.0.1:9002 --mode http
+//
+// Options: --balance <algorithm> (default roundrobin), --workers <n> (node:cluster, workers share the listener),
+// --check (TCP health checks every 2 s). Prints "listening <host:port>" when ready; SIGINT/SIGTERM stop it
+// gracefully.
+import cluster from "node:cluster";
+import { parseArgs } from "node:util";
+import { ReverseProxy } from "@lbkit/proxy";
+
+const { values } = parseArgs({
+  options: {
+    listen: { type: "string", default: "127.0.0.1:8080" },
+    backend: { type: "string" },
+    mode: { type: "string", default: "http" },
+    balance: { type: "string", default: "roundrobin" },
+    workers: { type: "string", default: "1" },
+    check: { type: "boolean", default: false },
+  },
+});
+if (!values.backend) {
+  console.error("usage: index.mjs --listen host:port --backend host:port[,host:port] [--mode http|tcp]");
+  process.exit(2);
+}
+const workers = Number(values.workers);
+
+if (workers > 1 && cluster.isPrimary) {
+  let ready = 0;
+  for (let i = 0; i < workers; i++) {
+    const w = cluster.fork();
+    w.on("message", (m) => {
+      if (m === "listening" && ++ready === workers) console.log(`listening ${values.listen}`);
+    });
+  }
+  const stop = () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+} else {
+  const servers = values.backend.split(",").map((hp, i) => {
+    const at = hp.lastIndexOf(":");
+    return {
+      id: `s${i + 1}`,
+      address: hp.slice(0, at).replace(/^\[|\]$/g, ""),
+      port: Number(hp.slice(at + 1)),
+      check: values.check,
+    };
+  });
+  const proxy = new ReverseProxy({
+    frontends: [{ id: "fe", mode: values.mode, bind: values.listen, defaultBackend: "be" }],
+    backends: [{ id: "be", mode: values.mode, balance: values.balance, servers }],
+  });
+  proxy.on("error", (e) => console.error(e.message));
+  await proxy.start();
+  if (cluster.isWorker) process.send?.("listening");
+  else console.log(`listening ${values.listen}`);
+  const stop = async () => {
+    await proxy.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

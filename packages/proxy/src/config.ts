@@ -1,0 +1,466 @@
+/**
+ * The configuration model in HAProxy's vocabulary, and its validation (pure): options in, normalised
+ * configuration out, or a ProxyConfigError naming the option, the value and the fix. Over 350 lines because
+ * it is the one place every option is declared, documented and checked; it has no logic beyond that.
+ */
+import { type AlgorithmFactory, parseAlgorithm } from "@lbkit/balancer";
+import type { Checker, PassiveOptions, TargetOptions } from "@lbkit/healthcheck";
+import { parseCidr } from "./cidr.js";
+import { ProxyConfigError, show } from "./errors.js";
+import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
+import type { RouteRule } from "./route.js";
+
+const DAY = 86_400_000;
+
+/** `"127.0.0.1:8080"`, `":8080"` (all IPv4+IPv6 addresses), `"[::1]:8080"`, or `{ host?, port }`. */
+export type BindOption = string | { host?: string; port: number };
+
+export interface Bind {
+  host: string | undefined;
+  port: number;
+}
+
+/** HAProxy `http-request` actions, evaluated in order before routing; the first final action ends the list. */
+export type HttpRequestRule =
+  | { setHeader: string; value: string }
+  | { addHeader: string; value: string }
+  | { delHeader: string }
+  | {
+      redirect: string;
+      code?: 301 | 302 | 303 | 307 | 308;
+      if?: (facts: import("./route.js").RequestFacts) => boolean;
+    }
+  | { deny: true; status?: number; if?: (facts: import("./route.js").RequestFacts) => boolean }
+  | {
+      return: number;
+      body?: string;
+      contentType?: string;
+      if?: (facts: import("./route.js").RequestFacts) => boolean;
+    };
+
+export interface FrontendTimeouts {
+  /** HAProxy `timeout client`: client inactivity. Default 30000. */
+  client?: number;
+  /** HAProxy `timeout http-request`: whole request head must arrive within it (slowloris). Default 10000. */
+  httpRequest?: number;
+  /** HAProxy `timeout http-keep-alive`: wait for the next request on a kept-alive connection. Default httpRequest. */
+  httpKeepAlive?: number;
+  /** HAProxy `timeout client-fin`: inactivity once the client side is half-closed. Default client. */
+  clientFin?: number;
+}
+
+export interface ForwardForOptions {
+  /** HAProxy `option forwardfor except <net>`: no X-Forwarded-For for clients in these CIDRs. */
+  except?: string | readonly string[];
+  /** HAProxy `option forwardfor header <name>`. Default X-Forwarded-For. */
+  header?: string;
+  /** Also X-Forwarded-Proto. */
+  proto?: boolean;
+  /** Also X-Forwarded-Host. */
+  host?: boolean;
+  /** RFC 7239 Forwarded. */
+  forwarded?: boolean;
+}
+
+export interface FrontendOptions {
+  id: string;
+  bind: BindOption | readonly BindOption[];
+  /** Default "http". */
+  mode?: "http" | "tcp";
+  /** `use_backend <id> if <cond>` rules (first match wins) and `geo` maps. */
+  rules?: readonly RouteRule[];
+  /** HAProxy `default_backend`. */
+  defaultBackend?: string;
+  timeouts?: FrontendTimeouts;
+  /** HAProxy `option forwardfor` (http only). */
+  forwardFor?: boolean | ForwardForOptions;
+  /** HAProxy `http-request` rules (http only). */
+  httpRequest?: readonly HttpRequestRule[];
+  /** HAProxy `maxconn` on the frontend: connections beyond it wait in the kernel's backlog. 0 = no limit. */
+  maxconn?: number;
+  /** Accept CONNECT (tunnels to the routed server). Default false: 405. */
+  connect?: boolean;
+  /** Largest request head accepted, bytes (431 beyond). Default 16384. */
+  maxHeadSize?: number;
+}
+
+export interface ServerOptions {
+  id: string;
+  address: string;
+  port: number;
+  /** 0..256, default 1. */
+  weight?: number;
+  /** Concurrent requests (L7) or connections (L4) at most; more wait in the backend queue. 0 = no limit. */
+  maxconn?: number;
+  backup?: boolean;
+  /** Active health checks with the backend's `healthCheck` settings (true), or target options of its own. */
+  check?: boolean | Partial<Omit<TargetOptions, "id">>;
+  /** Initial state. Default up. */
+  state?: "up" | "down" | "drain" | "maint";
+}
+
+export interface BackendTimeouts {
+  /** HAProxy `timeout connect`. Default 5000. */
+  connect?: number;
+  /** HAProxy `timeout server`: server inactivity (and time to the response head). Default 30000. */
+  server?: number;
+  /** HAProxy `timeout queue`: longest wait for a free server slot. Default connect. */
+  queue?: number;
+  /** HAProxy `timeout server-fin`. Default server. */
+  serverFin?: number;
+  /**
+   * HAProxy `timeout tunnel`: inactivity in WebSocket/CONNECT tunnels and L4 sessions, superseding `client`
+   * and `server` there. Default unset: the client and server timeouts apply to their own sides.
+   */
+  tunnel?: number;
+}
+
+export interface HealthCheckOptions extends Partial<Omit<TargetOptions, "id" | "check">> {
+  /** Builds the checker of one server. Default: a TCP connect check (HAProxy `check` without `option httpchk`). */
+  check?: (server: { id: string; address: string; port: number }) => Checker;
+}
+
+export interface KeepAliveOptions {
+  /** Idle connections kept per server. Default 64; 0 disables reuse (HAProxy `http-reuse never`). */
+  maxIdle?: number;
+  /** Idle connection lifetime, ms (HAProxy `pool-purge-delay`-like). Default 5000. */
+  idleTimeout?: number;
+  /** Requests per connection at most (HAProxy `max-reuse`). 0 = no limit. Default 0. */
+  maxRequests?: number;
+}
+
+export interface BackendOptions {
+  id: string;
+  /** Default "http". A tcp frontend needs tcp backends. */
+  mode?: "http" | "tcp";
+  /** HAProxy `balance` (roundrobin, leastconn, source, uri, url_param, hdr(name), random, first, …) or a factory. */
+  balance?: string | AlgorithmFactory;
+  servers?: readonly ServerOptions[];
+  /** Active checks for servers with `check`. */
+  healthCheck?: HealthCheckOptions;
+  /** HAProxy `observe` + `error-limit` + `on-error`: real traffic feeds the servers' health. */
+  passive?: PassiveOptions;
+  /** HAProxy `retries`. Default 3. */
+  retries?: number;
+  /** HAProxy `option redispatch [interval]`: true = -1 (on the last retry), false/0 off. Default true. */
+  redispatch?: boolean | number;
+  /** HAProxy `retry-on`. Default ["conn-failure", "empty-response", "response-timeout"]. */
+  retryOn?: readonly FailureKind[];
+  /** HAProxy `maxqueue` for the backend queue; 0 = unbounded. Default 0. */
+  maxqueue?: number;
+  timeouts?: BackendTimeouts;
+  keepAlive?: KeepAliveOptions;
+}
+
+export interface NormalFrontend {
+  id: string;
+  binds: Bind[];
+  mode: "http" | "tcp";
+  rules: readonly RouteRule[];
+  defaultBackend: string | undefined;
+  timeouts: Required<FrontendTimeouts>;
+  forwardFor: ForwardForOptions | undefined;
+  httpRequest: readonly HttpRequestRule[];
+  maxconn: number;
+  connect: boolean;
+  maxHeadSize: number;
+}
+
+export interface NormalBackend {
+  id: string;
+  mode: "http" | "tcp";
+  balance: string | AlgorithmFactory;
+  servers: ServerOptions[];
+  healthCheck: HealthCheckOptions;
+  passive: PassiveOptions | undefined;
+  policy: RetryPolicy;
+  maxqueue: number;
+  timeouts: Required<Omit<BackendTimeouts, "tunnel">> & { tunnel: number | undefined };
+  keepAlive: Required<KeepAliveOptions>;
+}
+
+function known(option: string, obj: object, keys: readonly string[]): void {
+  for (const k of Object.keys(obj))
+    if (!keys.includes(k))
+      throw new ProxyConfigError(`${option}.${k}`, k, `is not an option (known: ${keys.join(", ")})`);
+}
+
+export function ms(option: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 1 || v > DAY)
+    throw new ProxyConfigError(option, v, `must be milliseconds in 1..${DAY}`);
+  return v;
+}
+
+export function int(option: string, v: unknown, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+    throw new ProxyConfigError(option, v, `must be an integer in ${min}..${max}`);
+  return v;
+}
+
+function id(option: string, v: unknown): string {
+  if (typeof v !== "string" || v.length === 0 || /[\s/;]/.test(v))
+    throw new ProxyConfigError(option, v, "must be a non-empty string without spaces, '/' or ';'");
+  return v;
+}
+
+export function parseBind(option: string, b: BindOption): Bind {
+  if (typeof b === "object" && b !== null) {
+    known(option, b, ["host", "port"]);
+    if (b.host !== undefined && (typeof b.host !== "string" || !b.host))
+      throw new ProxyConfigError(`${option}.host`, b.host, "must be an address or host name");
+    return { host: b.host, port: int(`${option}.port`, b.port, -1, 0, 65535) };
+  }
+  if (typeof b !== "string")
+    throw new ProxyConfigError(option, b, 'must be "host:port", ":port", "[v6]:port" or { host, port }');
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(b);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535)
+    throw new ProxyConfigError(option, b, 'must be "host:port", ":port" or "[v6]:port" with a port 0..65535');
+  const host = m[1] ?? m[2];
+  return { host: host ? host : undefined, port };
+}
+
+const FRONTEND_KEYS = [
+  "id",
+  "bind",
+  "mode",
+  "rules",
+  "defaultBackend",
+  "timeouts",
+  "forwardFor",
+  "httpRequest",
+  "maxconn",
+  "connect",
+  "maxHeadSize",
+];
+const BACKEND_KEYS = [
+  "id",
+  "mode",
+  "balance",
+  "servers",
+  "healthCheck",
+  "passive",
+  "retries",
+  "redispatch",
+  "retryOn",
+  "maxqueue",
+  "timeouts",
+  "keepAlive",
+];
+const SERVER_KEYS = ["id", "address", "port", "weight", "maxconn", "backup", "check", "state"];
+
+function mode(option: string, v: unknown): "http" | "tcp" {
+  if (v === undefined) return "http";
+  if (v !== "http" && v !== "tcp") throw new ProxyConfigError(option, v, 'must be "http" or "tcp"');
+  return v;
+}
+
+function checkHttpRule(option: string, r: HttpRequestRule): void {
+  if (typeof r !== "object" || r === null)
+    throw new ProxyConfigError(option, r, "must be an http-request rule object");
+  const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  if ("setHeader" in r || "addHeader" in r) {
+    const name = "setHeader" in r ? r.setHeader : r.addHeader;
+    if (typeof name !== "string" || !headerName.test(name))
+      throw new ProxyConfigError(option, name, "must be a header field name (token)");
+    if (typeof r.value !== "string" || /[\r\n\0]/.test(r.value))
+      throw new ProxyConfigError(`${option}.value`, r.value, "must be a string without CR, LF or NUL");
+  } else if ("delHeader" in r) {
+    if (typeof r.delHeader !== "string" || !headerName.test(r.delHeader))
+      throw new ProxyConfigError(option, r.delHeader, "must be a header field name (token)");
+  } else if ("redirect" in r) {
+    if (typeof r.redirect !== "string" || /[\r\n\0 ]/.test(r.redirect) || !r.redirect)
+      throw new ProxyConfigError(
+        `${option}.redirect`,
+        r.redirect,
+        "must be a location without spaces, CR, LF or NUL",
+      );
+    if (r.code !== undefined && ![301, 302, 303, 307, 308].includes(r.code))
+      throw new ProxyConfigError(`${option}.code`, r.code, "must be 301, 302, 303, 307 or 308");
+  } else if ("deny" in r) {
+    if (r.status !== undefined) int(`${option}.status`, r.status, 403, 400, 599);
+  } else if ("return" in r) {
+    int(`${option}.return`, r.return, 200, 200, 599);
+    if (r.body !== undefined && typeof r.body !== "string")
+      throw new ProxyConfigError(`${option}.body`, r.body, "must be a string");
+    if (r.contentType !== undefined && (typeof r.contentType !== "string" || /[\r\n\0]/.test(r.contentType)))
+      throw new ProxyConfigError(`${option}.contentType`, r.contentType, "must be a media type");
+  } else
+    throw new ProxyConfigError(
+      option,
+      r,
+      "must be one of setHeader, addHeader, delHeader, redirect, deny, return",
+    );
+  if ("if" in r && r.if !== undefined && typeof r.if !== "function")
+    throw new ProxyConfigError(`${option}.if`, r.if, "must be a function (facts) => boolean");
+}
+
+export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend {
+  const at = `frontends[${i}]`;
+  if (typeof f !== "object" || f === null) throw new ProxyConfigError(at, f, "must be a frontend object");
+  known(at, f, FRONTEND_KEYS);
+  const fid = id(`${at}.id`, f.id);
+  const bindList = Array.isArray(f.bind) ? f.bind : f.bind === undefined ? [] : [f.bind];
+  if (bindList.length === 0)
+    throw new ProxyConfigError(`${at}.bind`, f.bind, 'needs at least one address, e.g. "127.0.0.1:8080"');
+  const binds = bindList.map((b, j) => parseBind(`${at}.bind[${j}]`, b as BindOption));
+  const t = f.timeouts ?? {};
+  known(`${at}.timeouts`, t, ["client", "httpRequest", "httpKeepAlive", "clientFin"]);
+  const client = ms(`${at}.timeouts.client`, t.client, 30_000);
+  const httpRequest = ms(`${at}.timeouts.httpRequest`, t.httpRequest, 10_000);
+  const m = mode(`${at}.mode`, f.mode);
+  let forwardFor: ForwardForOptions | undefined;
+  if (f.forwardFor) {
+    forwardFor = f.forwardFor === true ? {} : f.forwardFor;
+    known(`${at}.forwardFor`, forwardFor, ["except", "header", "proto", "host", "forwarded"]);
+    const except =
+      forwardFor.except === undefined
+        ? []
+        : Array.isArray(forwardFor.except)
+          ? forwardFor.except
+          : [forwardFor.except];
+    for (const c of except as string[])
+      if (typeof c !== "string" || !parseCidr(c))
+        throw new ProxyConfigError(`${at}.forwardFor.except`, c, "is not a CIDR (10.0.0.0/8, ::1/128)");
+  }
+  const httpRequestRules = f.httpRequest ?? [];
+  if (!Array.isArray(httpRequestRules))
+    throw new ProxyConfigError(`${at}.httpRequest`, httpRequestRules, "must be an array of rules");
+  for (const [j, r] of httpRequestRules.entries()) checkHttpRule(`${at}.httpRequest[${j}]`, r);
+  if (m === "tcp" && (forwardFor || httpRequestRules.length > 0))
+    throw new ProxyConfigError(
+      `${at}.mode`,
+      m,
+      "cannot apply forwardFor or httpRequest rules: use mode http",
+    );
+  return {
+    id: fid,
+    binds,
+    mode: m,
+    rules: f.rules ?? [],
+    defaultBackend: f.defaultBackend,
+    timeouts: {
+      client,
+      httpRequest,
+      httpKeepAlive: ms(`${at}.timeouts.httpKeepAlive`, t.httpKeepAlive, httpRequest),
+      clientFin: ms(`${at}.timeouts.clientFin`, t.clientFin, client),
+    },
+    forwardFor,
+    httpRequest: httpRequestRules,
+    maxconn: int(`${at}.maxconn`, f.maxconn, 0, 0, 10_000_000),
+    connect: f.connect === true,
+    maxHeadSize: int(`${at}.maxHeadSize`, f.maxHeadSize, 16_384, 1024, 1_048_576),
+  };
+}
+
+export function normaliseServer(at: string, s: ServerOptions): ServerOptions {
+  if (typeof s !== "object" || s === null)
+    throw new ProxyConfigError(at, s, "must be { id, address, port, ... }");
+  known(at, s, SERVER_KEYS);
+  id(`${at}.id`, s.id);
+  if (typeof s.address !== "string" || s.address.length === 0)
+    throw new ProxyConfigError(`${at}.address`, s.address, "must be an IP address or host name");
+  int(`${at}.port`, s.port, -1, 1, 65535);
+  int(`${at}.weight`, s.weight, 1, 0, 256);
+  int(`${at}.maxconn`, s.maxconn, 0, 0, 10_000_000);
+  if (s.state !== undefined && !["up", "down", "drain", "maint"].includes(s.state))
+    throw new ProxyConfigError(`${at}.state`, s.state, "must be up, down, drain or maint");
+  return s;
+}
+
+export function normaliseBackend(i: number, b: BackendOptions): NormalBackend {
+  const at = `backends[${i}]`;
+  if (typeof b !== "object" || b === null) throw new ProxyConfigError(at, b, "must be a backend object");
+  known(at, b, BACKEND_KEYS);
+  const bid = id(`${at}.id`, b.id);
+  const balance = b.balance ?? "roundrobin";
+  if (typeof balance === "string") {
+    try {
+      parseAlgorithm(balance);
+    } catch (e) {
+      throw new ProxyConfigError(
+        `${at}.balance`,
+        balance,
+        `is not a balance algorithm (${(e as Error).message})`,
+      );
+    }
+  } else if (typeof balance?.create !== "function")
+    throw new ProxyConfigError(`${at}.balance`, balance, "must be an algorithm name or factory");
+  const servers = (b.servers ?? []).map((s, j) => normaliseServer(`${at}.servers[${j}]`, s));
+  const ids = new Set<string>();
+  for (const s of servers) {
+    if (ids.has(s.id)) throw new ProxyConfigError(`${at}.servers`, s.id, "is a duplicate server id");
+    ids.add(s.id);
+  }
+  const t = b.timeouts ?? {};
+  known(`${at}.timeouts`, t, ["connect", "server", "queue", "serverFin", "tunnel"]);
+  const connect = ms(`${at}.timeouts.connect`, t.connect, 5_000);
+  const server = ms(`${at}.timeouts.server`, t.server, 30_000);
+  const retryOn = b.retryOn ?? RETRY_ON;
+  for (const r of retryOn)
+    if (!RETRY_ON.includes(r))
+      throw new ProxyConfigError(`${at}.retryOn`, r, `must be one of ${RETRY_ON.join(", ")}`);
+  const redispatch =
+    b.redispatch === undefined || b.redispatch === true
+      ? -1
+      : b.redispatch === false
+        ? 0
+        : int(`${at}.redispatch`, b.redispatch, -1, -100, 100);
+  const ka = b.keepAlive ?? {};
+  known(`${at}.keepAlive`, ka, ["maxIdle", "idleTimeout", "maxRequests"]);
+  const hc = b.healthCheck ?? {};
+  if (hc.check !== undefined && typeof hc.check !== "function")
+    throw new ProxyConfigError(
+      `${at}.healthCheck.check`,
+      hc.check,
+      "must be a function (server) => Checker, e.g. (s) => httpCheck({ host: s.address, port: s.port, path: '/health' })",
+    );
+  return {
+    id: bid,
+    mode: mode(`${at}.mode`, b.mode),
+    balance,
+    servers,
+    healthCheck: hc,
+    passive: b.passive,
+    policy: { retries: int(`${at}.retries`, b.retries, 3, 0, 100), redispatch, retryOn: new Set(retryOn) },
+    maxqueue: int(`${at}.maxqueue`, b.maxqueue, 0, 0, 10_000_000),
+    timeouts: {
+      connect,
+      server,
+      queue: ms(`${at}.timeouts.queue`, t.queue, connect),
+      serverFin: ms(`${at}.timeouts.serverFin`, t.serverFin, server),
+      tunnel: t.tunnel === undefined ? undefined : ms(`${at}.timeouts.tunnel`, t.tunnel, server),
+    },
+    keepAlive: {
+      maxIdle: int(`${at}.keepAlive.maxIdle`, ka.maxIdle, 64, 0, 100_000),
+      idleTimeout: ms(`${at}.keepAlive.idleTimeout`, ka.idleTimeout, 5_000),
+      maxRequests: int(`${at}.keepAlive.maxRequests`, ka.maxRequests, 0, 0, 1_000_000_000),
+    },
+  };
+}
+
+/** Every frontend's routes must name configured backends of the same mode. */
+export function checkReferences(
+  frontends: readonly NormalFrontend[],
+  backends: ReadonlyMap<string, NormalBackend>,
+  named: (f: NormalFrontend) => Iterable<string>,
+): void {
+  for (const f of frontends)
+    for (const b of named(f)) {
+      const be = backends.get(b);
+      if (!be)
+        throw new ProxyConfigError(
+          `frontend ${show(f.id)} backend`,
+          b,
+          `is not configured (backends: ${[...backends.keys()].join(", ") || "none"})`,
+        );
+      if (be.mode !== f.mode)
+        throw new ProxyConfigError(
+          `frontend ${show(f.id)} backend`,
+          b,
+          `is mode ${be.mode} but the frontend is mode ${f.mode}: modes must match`,
+        );
+    }
+}

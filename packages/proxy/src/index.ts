@@ -1,0 +1,67 @@
+export { Backend, type QueueClient, type ServerMeta } from "./backend.js";
+export { CidrMap, parseCidr, parseIp } from "./cidr.js";
+export type {
+  BackendOptions,
+  BackendTimeouts,
+  BindOption,
+  ForwardForOptions,
+  FrontendOptions,
+  FrontendTimeouts,
+  HealthCheckOptions,
+  HttpRequestRule,
+  KeepAliveOptions,
+  ServerOptions,
+} from "./config.js";
+export { ProxyConfigError, ProxyError } from "./errors.js";
+export { ChunkedBody, ContentLengthBody, DEFAULT_CHUNKED_LIMITS } from "./http/body.js";
+export { type HeaderRules, headerRules, serialiseRequest, serialiseResponse } from "./http/forward.js";
+export { parseRequestHead } from "./http/request.js";
+export { parseResponseHead } from "./http/response.js";
+export { CANNED_STATUSES, type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
+export { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
+export type {
+  BodyDecoder,
+  ChunkedLimits,
+  ForwardContext,
+  Framing,
+  HeaderRulesOptions,
+  HeadLimits,
+  HeadParse,
+  HeadScan,
+  MessageHead,
+  RequestErrorStatus,
+  RequestHead,
+  ResponseContext,
+  ResponseHead,
+  TargetForm,
+} from "./http/types.js";
+export { type ProxyChangeEvent, type ProxyEvents, type ProxyOptions, ReverseProxy } from "./proxy.js";
+export { type Waiter, WaitQueue } from "./queue.js";
+export {
+  type Attempt,
+  decideRetry,
+  type FailureKind,
+  isIdempotent,
+  RETRY_ON,
+  type RetryDecision,
+  type RetryPolicy,
+} from "./retry.js";
+export {
+  queryParam,
+  type RequestFacts,
+  type RouteMatch,
+  type RouteRule,
+  Router,
+  type ValueMatch,
+} from "./route.js";
+export type { TransactionLog } from "./shell.js";
+export {
+  type Cause,
+  newTermination,
+  note,
+  type Phase,
+  type Termination,
+  type TxnEvent,
+  terminationState,
+} from "./termination.js";
+export type { Clock, RequestOutcome, Timers } from "./time.js";

@@ -1,0 +1,257 @@
+/**
+ * The L4 shell: one TCP session per accepted connection. Picks a server (source hashing works through the
+ * pool's PickContext), queues at maxconn, connects with `timeout connect`, retries/redispatches connection
+ * failures, then relays bytes both ways with backpressure (a write() that returns false pauses the other side
+ * until `drain`), propagates half-close (FIN) each way with `timeout client-fin`/`server-fin` from then on,
+ * and tears down the other side on any abort. Client bytes are not read before the server connected
+ * (pauseOnConnect), so a retry never replays anything.
+ */
+import net from "node:net";
+import type { Lease, PickContext } from "@lbkit/balancer";
+import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import type { Waiter } from "./queue.js";
+import { decideRetry } from "./retry.js";
+import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
+import { newTermination, note, type Termination, terminationState } from "./termination.js";
+
+export class TcpSession implements QueueClient, Tracked {
+  readonly pickContext: PickContext;
+  avoid: string | undefined;
+  private backend: Backend | undefined;
+  private lease: Lease<ServerMeta> | undefined;
+  private upstream: net.Socket | undefined;
+  private waiter: Waiter<QueueClient> | undefined;
+  private readonly t: Termination = newTermination();
+  private readonly startedAt: number;
+  private retries = 0;
+  private connected = false;
+  private clientEnded = false;
+  private serverEnded = false;
+  private finished = false;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private readonly source: string;
+  private serverId: string | undefined;
+
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly fe: FrontendRuntime,
+    private readonly client: net.Socket,
+  ) {
+    this.startedAt = core.clock.now();
+    this.source = client.remoteAddress ?? "";
+    this.pickContext = { source: this.source };
+    core.track(this);
+    client.setNoDelay(true);
+    client.on("error", () => {}); // surfaced by 'close'
+    client.on("close", () => this.onClientClose());
+    client.on("end", () => this.onClientEnd());
+    client.on("data", (d: Buffer) => this.onClientData(d));
+    client.on("drain", () => this.upstream?.resume());
+    client.pause(); // nothing is read before a server is connected
+    client.setTimeout(fe.cfg.timeouts.client, () => this.onTimeout("client-timeout"));
+    const id = fe.router.route({ source: this.source });
+    this.backend = id === undefined ? undefined : core.backend(id);
+    if (!this.backend) {
+      note(this.t, "resource");
+      this.end();
+      return;
+    }
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    const be = this.backend as Backend;
+    const got = be.acquire(this.pickContext, this.avoid);
+    if (got === "none") {
+      note(this.t, "resource");
+      this.end();
+    } else if (got === "full") {
+      note(this.t, "queued");
+      this.waiter = be.enqueue(this);
+      if (!this.waiter) {
+        note(this.t, "resource");
+        this.end();
+      }
+    } else this.connect(got);
+  }
+
+  granted(lease: Lease<ServerMeta>): void {
+    this.waiter = undefined;
+    if (this.finished) {
+      (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+      return;
+    }
+    this.connect(lease);
+  }
+
+  expired(): void {
+    this.waiter = undefined;
+    note(this.t, "server-timeout"); // sQ, as HAProxy logs a queue timeout
+    this.end();
+  }
+
+  private connect(lease: Lease<ServerMeta>): void {
+    this.lease = lease;
+    this.serverId = lease.server.id;
+    note(this.t, "connecting");
+    const meta = lease.server.meta as ServerMeta;
+    const be = this.backend as Backend;
+    const up = net.connect({ host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true });
+    this.upstream = up;
+    up.setTimeout(be.cfg.timeouts.connect, () => this.onUpstreamTimeout(up));
+    up.on("connect", () => this.onConnect(up));
+    up.on("error", () => {}); // surfaced by 'close'
+    up.on("close", () => this.onUpstreamClose(up));
+    up.on("end", () => this.onServerEnd(up));
+    up.on("data", (d: Buffer) => this.onServerData(d));
+    up.on("drain", () => this.client.resume());
+  }
+
+  private onConnect(up: net.Socket): void {
+    if (up !== this.upstream) return;
+    this.connected = true;
+    note(this.t, "tunnel");
+    const to = (this.backend as Backend).cfg.timeouts;
+    up.setTimeout(to.tunnel ?? to.server);
+    if (to.tunnel !== undefined) this.client.setTimeout(to.tunnel);
+    this.client.resume();
+  }
+
+  private onClientData(d: Buffer): void {
+    this.bytesIn += d.length;
+    const up = this.upstream;
+    if (up && !up.write(d)) this.client.pause();
+  }
+
+  private onServerData(d: Buffer): void {
+    this.bytesOut += d.length;
+    if (!this.client.write(d)) (this.upstream as net.Socket).pause();
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    const up = this.upstream;
+    if (!up || !this.connected) {
+      // the client gave up before a server took it (it still could read, but nothing was sent): abort
+      note(this.t, "client-abort");
+      this.end();
+      return;
+    }
+    up.end();
+    up.setTimeout((this.backend as Backend).cfg.timeouts.serverFin);
+  }
+
+  private onServerEnd(up: net.Socket): void {
+    if (up !== this.upstream) return;
+    this.serverEnded = true;
+    this.client.end();
+    this.client.setTimeout(this.fe.cfg.timeouts.clientFin);
+  }
+
+  private onClientClose(): void {
+    if (this.finished) return;
+    if (!(this.clientEnded && this.serverEnded)) note(this.t, "client-abort");
+    this.end();
+  }
+
+  private onUpstreamClose(up: net.Socket): void {
+    if (up !== this.upstream || this.finished) return;
+    if (!this.connected) {
+      this.connectFailed("conn-failure");
+      return;
+    }
+    if (this.clientEnded && this.serverEnded) {
+      this.end();
+      return;
+    }
+    note(this.t, "server-abort");
+    this.end();
+  }
+
+  private onUpstreamTimeout(up: net.Socket): void {
+    if (up !== this.upstream) return;
+    if (!this.connected) {
+      this.connectFailed("timeout");
+      return;
+    }
+    this.onTimeout("server-timeout");
+  }
+
+  private connectFailed(code: "conn-failure" | "timeout"): void {
+    const be = this.backend as Backend;
+    const lease = this.lease as Lease<ServerMeta>;
+    const up = this.upstream as net.Socket;
+    this.upstream = undefined;
+    this.lease = undefined;
+    up.destroy();
+    be.finish(lease, { ok: false, code });
+    const d = decideRetry(be.cfg.policy, {
+      retriesDone: this.retries,
+      failure: "conn-failure",
+      requestSent: false,
+      idempotent: true,
+      replayable: true,
+    });
+    if (!d.retry || this.clientEnded) {
+      note(this.t, code === "timeout" ? "server-timeout" : "server-abort");
+      this.end();
+      return;
+    }
+    this.retries++;
+    this.avoid = d.redispatch ? lease.server.id : undefined;
+    this.dispatch();
+  }
+
+  private onTimeout(e: "client-timeout" | "server-timeout"): void {
+    note(this.t, e);
+    this.end();
+  }
+
+  drain(): void {}
+
+  kill(): void {
+    note(this.t, "killed");
+    this.end();
+  }
+
+  /** Ends the session once: both sockets destroyed (or already closed), the lease released, the log emitted. */
+  private end(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.core.untrack(this);
+    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
+    this.waiter = undefined;
+    const cause = this.t.cause;
+    const clean = cause === "-";
+    // a clean end has both FINs through already; otherwise nothing more is owed to either side
+    this.client.destroy();
+    this.upstream?.destroy();
+    if (this.lease) {
+      const serverFault = cause === "S" || cause === "s";
+      (this.backend as Backend).finish(this.lease, {
+        ok: !serverFault,
+        latencyMs: this.core.clock.now() - this.startedAt,
+        ...(serverFault
+          ? { code: cause === "s" ? "timeout" : "reset" }
+          : clean
+            ? {}
+            : { code: "client-abort" }),
+      });
+      this.lease = undefined;
+    }
+    if (this.core.wantsLog("session"))
+      this.core.log("session", {
+        frontend: this.fe.cfg.id,
+        backend: this.backend?.id,
+        server: this.serverId,
+        client: this.source,
+        status: undefined,
+        termination: terminationState(this.t),
+        retries: this.retries,
+        duration: this.core.clock.now() - this.startedAt,
+        bytesIn: this.bytesIn,
+        bytesOut: this.bytesOut,
+      });
+  }
+}

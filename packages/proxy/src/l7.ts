@@ -1,0 +1,729 @@
+/**
+ * The L7 shell: one HttpConnection per client socket, a small state machine per request —
+ * reading head → routing → pick/queue → connect → request head+body → response head → response body →
+ * keep-alive (next pipelined request, in order) or close — plus Upgrade/CONNECT tunnels. Parsing, framing
+ * and header rewriting are the wire layer's (src/http); routing, retry and queue decisions are pure modules;
+ * this file only moves bytes and reacts to socket events. Per-request state lives in fields of the connection
+ * (no per-request closures); bodies stream through with backpressure both ways and are never buffered whole.
+ * Over 350 lines: it is the one state machine, and splitting its transitions across files would hide them.
+ */
+import type net from "node:net";
+import type { Lease, PickContext } from "@lbkit/balancer";
+import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { ChunkedBody, ContentLengthBody } from "./http/body.js";
+import { serialiseRequest, serialiseResponse } from "./http/forward.js";
+import { parseRequestHead } from "./http/request.js";
+import { parseResponseHead } from "./http/response.js";
+import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
+import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
+import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
+import { frontendHeaderRules, localAnswer, routingHost } from "./l7-local.js";
+import type { Waiter } from "./queue.js";
+import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
+import type { RequestFacts } from "./route.js";
+import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
+import { newTermination, note, type Termination, type TxnEvent, terminationState } from "./termination.js";
+import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "./upstream.js";
+
+const IDLE = 0; // waiting for the first byte of a request
+const HEAD = 1; // reading a request head
+const DISPATCH = 2; // routed, waiting for a server (queue, connect); the client is paused
+const EXCHANGE = 3; // request and/or response in flight
+const TUNNEL = 4; // after 101 / 2xx to CONNECT: raw bytes both ways
+const CLOSED = 5;
+
+const EMPTY = Buffer.alloc(0);
+const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
+
+export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
+  readonly pickContext: PickContext & { uri?: string };
+  avoid: string | undefined;
+  private readonly facts: RequestFacts & { method?: string; host?: string; path?: string; query?: string };
+  private readonly source: string;
+  private readonly limits: HeadLimits;
+  private readonly scan = newHeadScan();
+  private readonly resScan = newHeadScan();
+  private state = IDLE;
+  /** Unconsumed client bytes: a head being read, request body bytes not yet sent, or pipelined requests. */
+  private buf: Buffer = EMPTY;
+  private headDeadline = 0;
+  private draining = false;
+  private clientEnded = false;
+
+  // ---- the current transaction ----
+  private req: RequestHead | undefined;
+  private reqBody: BodyDecoder | undefined;
+  private reqDone = false;
+  private reqSent = false;
+  private clientKeepAlive = true;
+  private startedAt = 0;
+  private t: Termination = newTermination();
+  private backend: Backend | undefined;
+  private lease: Lease<ServerMeta> | undefined;
+  private waiter: Waiter<QueueClient> | undefined;
+  private up: UpstreamConn | undefined;
+  private retries = 0;
+  private serverId: string | undefined;
+  private resBuf: Buffer = EMPTY;
+  private res: ResponseHead | undefined;
+  private resBody: BodyDecoder | undefined;
+  private untilClose = false;
+  private status: number | undefined;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private serverEnded = false;
+
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly fe: FrontendRuntime,
+    private readonly client: net.Socket,
+  ) {
+    this.source = client.remoteAddress ?? "";
+    this.limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
+    const current = () => this.req;
+    this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };
+    this.facts = { source: this.source, header: (n: string) => current()?.get(n) };
+    core.track(this);
+    client.setNoDelay(true);
+    client.on("data", (d: Buffer) => this.onClientData(d));
+    client.on("end", () => this.onClientEnd());
+    client.on("error", () => {});
+    client.on("close", () => this.onClientClose());
+    client.on("drain", () => this.onClientDrain());
+    client.on("timeout", () => this.onClientTimeout());
+    client.setTimeout(fe.cfg.timeouts.httpRequest);
+    this.headDeadline = core.clock.now() + fe.cfg.timeouts.httpRequest;
+  }
+
+  // ================= client side =================
+
+  private onClientData(d: Buffer): void {
+    this.bytesIn += d.length;
+    switch (this.state) {
+      case IDLE:
+        this.state = HEAD;
+        this.startedAt = this.core.clock.now();
+        this.headDeadline = this.startedAt + this.fe.cfg.timeouts.httpRequest;
+        this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+        this.readHead();
+        return;
+      case HEAD:
+        this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+        this.readHead();
+        return;
+      case EXCHANGE:
+        if (!this.reqDone && this.reqSent && this.buf.length === 0) {
+          this.sendBody(d);
+          return;
+        }
+        this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+        // pipelined bytes wait for the response; stop reading when they pile up
+        if (this.buf.length > this.limits.maxHeadSize) this.client.pause();
+        return;
+      case TUNNEL:
+        if (this.up && !this.up.socket.write(d)) this.client.pause();
+        return;
+      default:
+        this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    }
+  }
+
+  private readHead(): void {
+    const r = parseRequestHead(this.buf, this.limits, this.scan);
+    if (r.kind === "incomplete") {
+      // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris)
+      this.client.setTimeout(Math.max(1, this.headDeadline - this.core.clock.now()));
+      return;
+    }
+    if (r.kind === "error") {
+      this.t = newTermination();
+      note(this.t, "proxy");
+      this.replyCanned(r.status as CannedStatus, true);
+      return;
+    }
+    this.buf = this.buf.subarray(r.length);
+    this.begin(r.head);
+  }
+
+  private begin(req: RequestHead): void {
+    this.req = req;
+    this.t = newTermination();
+    this.retries = 0;
+    this.avoid = undefined;
+    this.serverId = undefined;
+    this.backend = undefined;
+    this.status = undefined;
+    this.reqSent = false;
+    this.serverEnded = false;
+    this.res = undefined;
+    this.resBody = undefined;
+    this.resBuf = EMPTY;
+    this.untilClose = false;
+    this.clientKeepAlive = req.keepAlive && !this.draining && !this.clientEnded;
+    const f = req.framing;
+    this.reqBody =
+      f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
+    this.reqDone = this.reqBody === undefined;
+    this.client.setTimeout(this.fe.cfg.timeouts.client);
+    if (req.method === "CONNECT" && !this.fe.cfg.connect) {
+      note(this.t, "proxy");
+      this.replyCanned(405, true);
+      return;
+    }
+    const facts = this.facts;
+    facts.method = req.method;
+    facts.host = routingHost(req);
+    facts.path = req.path;
+    facts.query = req.query ?? "";
+    const rules = this.fe.cfg.httpRequest;
+    if (rules.length > 0) {
+      const local = localAnswer(rules, facts, !this.clientKeepAlive || !this.reqDone);
+      if (local) {
+        if (local.termination === "proxy") note(this.t, "proxy");
+        this.replyBytes(local.status, local.bytes, !this.clientKeepAlive || !this.reqDone);
+        return;
+      }
+    }
+    const id = this.fe.router.route(facts);
+    this.backend = id === undefined ? undefined : this.core.backend(id);
+    if (!this.backend) {
+      note(this.t, "resource");
+      this.replyCanned(503, !this.reqDone);
+      return;
+    }
+    this.pickContext.uri = req.target;
+    this.state = DISPATCH;
+    this.client.pause();
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    const be = this.backend as Backend;
+    const got = be.acquire(this.pickContext, this.avoid);
+    if (got === "none") {
+      note(this.t, "connecting");
+      note(this.t, "server-abort"); // HAProxy logs <NOSRV> with SC
+      this.replyCanned(503, !this.reqDone);
+    } else if (got === "full") {
+      note(this.t, "queued");
+      this.waiter = be.enqueue(this);
+      if (!this.waiter) {
+        note(this.t, "resource");
+        this.replyCanned(503, !this.reqDone);
+      }
+    } else this.connect(got);
+  }
+
+  granted(lease: Lease<ServerMeta>): void {
+    this.waiter = undefined;
+    if (this.state !== DISPATCH) {
+      (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+      return;
+    }
+    this.connect(lease);
+  }
+
+  expired(): void {
+    this.waiter = undefined;
+    note(this.t, "server-timeout");
+    this.replyCanned(503, !this.reqDone);
+  }
+
+  private connect(lease: Lease<ServerMeta>): void {
+    this.lease = lease;
+    this.serverId = lease.server.id;
+    note(this.t, "connecting");
+    const be = this.backend as Backend;
+    let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
+    if (!pool) {
+      const meta = lease.server.meta as ServerMeta;
+      pool = new UpstreamPool({ address: meta.address, port: meta.port, ...be.cfg.keepAlive });
+      be.attachments.set(lease.server.id, pool);
+    }
+    const req = this.req as RequestHead;
+    const reuse = isIdempotent(req.method) && req.upgrade === undefined;
+    const up = pool.take(this, reuse, be.cfg.timeouts.connect);
+    this.up = up;
+    if (up.connected) this.sendHead();
+  }
+
+  onUpstreamConnect(c: UpstreamConn): void {
+    if (c !== this.up) return;
+    this.sendHead();
+  }
+
+  private sendHead(): void {
+    const up = this.up as UpstreamConn;
+    const req = this.req as RequestHead;
+    const be = this.backend as Backend;
+    up.socket.setTimeout(be.cfg.timeouts.server);
+    this.state = EXCHANGE;
+    const head = serialiseRequest(
+      req,
+      {
+        connection: req.upgrade !== undefined ? "upgrade" : "keep-alive",
+        clientAddress: this.source,
+        proto: "http",
+      },
+      frontendHeaderRules(this.fe.cfg),
+    );
+    const s = up.socket;
+    s.cork();
+    s.write(head);
+    this.reqSent = true;
+    note(this.t, "request-sent");
+    if (!this.reqDone && this.buf.length > 0) {
+      const pending = this.buf;
+      this.buf = EMPTY;
+      this.sendBody(pending);
+    }
+    s.uncork();
+    if (this.state === EXCHANGE) this.client.resume();
+  }
+
+  /** Request body bytes from the client: forward what belongs to the body, keep the rest (pipelined). */
+  private sendBody(d: Buffer): void {
+    const body = this.reqBody as BodyDecoder;
+    const n = body.feed(d, 0);
+    if (body.error !== undefined) {
+      note(this.t, "proxy");
+      this.abortUpstream();
+      this.replyCanned(400, true);
+      return;
+    }
+    const up = this.up as UpstreamConn;
+    if (n > 0 && !up.socket.write(n === d.length ? d : d.subarray(0, n))) this.client.pause();
+    if (body.done) {
+      this.reqDone = true;
+      if (n < d.length) this.buf = d.subarray(n);
+    }
+  }
+
+  private onClientDrain(): void {
+    if (this.up && (this.state === EXCHANGE || this.state === TUNNEL)) this.up.socket.resume();
+  }
+
+  onUpstreamDrain(c: UpstreamConn): void {
+    if (c === this.up && (this.state === EXCHANGE || this.state === TUNNEL)) this.client.resume();
+  }
+
+  // ================= server side =================
+
+  onUpstreamData(c: UpstreamConn, d: Buffer): void {
+    if (c !== this.up) return;
+    this.bytesOut += d.length;
+    if (this.state === TUNNEL) {
+      if (!this.client.write(d)) c.socket.pause();
+      return;
+    }
+    if (this.res === undefined) {
+      this.resBuf = this.resBuf.length === 0 ? d : Buffer.concat([this.resBuf, d]);
+      this.readResponseHead();
+      return;
+    }
+    this.forwardResponseBody(d);
+  }
+
+  private readResponseHead(): void {
+    for (;;) {
+      const r = parseResponseHead(this.resBuf, RESPONSE_LIMITS, this.req as RequestHead, this.resScan);
+      if (r.kind === "incomplete") return;
+      if (r.kind === "error") {
+        note(this.t, "bad-response");
+        this.failAttempt(502, "bad-response");
+        return;
+      }
+      const head = r.head;
+      const rest = this.resBuf.subarray(r.length);
+      this.resBuf = EMPTY;
+      if (head.informational) {
+        // 1xx (100 Continue, 103 Early Hints): relayed to HTTP/1.1 clients, then the final response follows
+        if ((this.req as RequestHead).version === 11) this.client.write(head.raw.subarray(0, r.length));
+        this.resBuf = rest;
+        if (rest.length === 0) return;
+        continue;
+      }
+      this.startResponse(head, rest);
+      return;
+    }
+  }
+
+  private startResponse(head: ResponseHead, rest: Buffer): void {
+    this.res = head;
+    this.status = head.status;
+    note(this.t, "response-head");
+    const f = head.framing;
+    const up = this.up as UpstreamConn;
+    if (f.kind === "tunnel") {
+      this.state = TUNNEL;
+      note(this.t, "tunnel");
+      this.client.write(serialiseResponse(head, { connection: head.status === 101 ? "upgrade" : "close" }));
+      if (rest.length > 0) this.client.write(rest);
+      const to = (this.backend as Backend).cfg.timeouts;
+      const tunnel = to.tunnel ?? Math.max(to.server, this.fe.cfg.timeouts.client);
+      this.client.setTimeout(tunnel);
+      up.socket.setTimeout(tunnel);
+      if (this.buf.length > 0) {
+        up.socket.write(this.buf);
+        this.buf = EMPTY;
+      }
+      this.reqDone = true;
+      this.client.resume();
+      if (this.clientEnded) up.socket.end();
+      return;
+    }
+    if (f.kind === "until-close") this.untilClose = true;
+    if (f.kind === "until-close" || !this.reqDone) this.clientKeepAlive = false;
+    this.resBody =
+      f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
+    this.client.setTimeout(this.fe.cfg.timeouts.client);
+    const out = serialiseResponse(head, { connection: this.clientKeepAlive ? "keep-alive" : "close" });
+    if (rest.length === 0 || (this.resBody === undefined && !this.untilClose)) {
+      this.client.write(out);
+      if (this.resBody === undefined && !this.untilClose) {
+        if (rest.length > 0) up.spoiled = true; // bytes after a body-less response: out of step
+        this.responseDone();
+      }
+      return;
+    }
+    this.client.cork();
+    this.client.write(out);
+    this.forwardResponseBody(rest);
+    this.client.uncork();
+  }
+
+  private forwardResponseBody(d: Buffer): void {
+    const up = this.up as UpstreamConn;
+    if (this.untilClose) {
+      if (!this.client.write(d)) up.socket.pause();
+      return;
+    }
+    const body = this.resBody as BodyDecoder;
+    const n = body.feed(d, 0);
+    if (n > 0 && !this.client.write(n === d.length ? d : d.subarray(0, n))) up.socket.pause();
+    if (body.error !== undefined) {
+      note(this.t, "server-abort");
+      this.truncateResponse();
+      return;
+    }
+    if (body.done) {
+      if (n < d.length) up.spoiled = true;
+      this.responseDone();
+    }
+  }
+
+  onUpstreamEnd(c: UpstreamConn): void {
+    if (c !== this.up) return;
+    this.serverEnded = true;
+    if (this.state === TUNNEL) {
+      this.client.end();
+      this.client.setTimeout(this.fe.cfg.timeouts.clientFin);
+      if (this.clientEnded) this.finish();
+      return;
+    }
+    if (this.untilClose) {
+      this.responseDone();
+      return;
+    }
+    if (this.res === undefined) {
+      if (this.state === EXCHANGE) this.attemptFailed("empty-response", "server-abort", 502);
+      return;
+    }
+    note(this.t, "server-abort");
+    this.truncateResponse();
+  }
+
+  onUpstreamClose(c: UpstreamConn): void {
+    if (c !== this.up || this.state === CLOSED) return;
+    if (!c.connected || this.state === DISPATCH) {
+      this.attemptFailed("conn-failure", "server-abort", 503);
+      return;
+    }
+    if (this.state === TUNNEL) {
+      if (!this.serverEnded) note(this.t, "server-abort");
+      this.finish();
+      return;
+    }
+    if (this.res === undefined) this.attemptFailed("empty-response", "server-abort", 502);
+    else {
+      note(this.t, "server-abort");
+      this.truncateResponse();
+    }
+  }
+
+  onUpstreamTimeout(c: UpstreamConn): void {
+    if (c !== this.up) return;
+    if (!c.connected) this.attemptFailed("conn-failure", "server-timeout", 503);
+    else if (this.state === TUNNEL || this.res !== undefined) {
+      note(this.t, "server-timeout");
+      if (this.state === TUNNEL) this.finish();
+      else this.truncateResponse();
+    } else this.attemptFailed("response-timeout", "server-timeout", 504);
+  }
+
+  /** This attempt on this server failed before any response byte: retry, redispatch, or answer `status`. */
+  private attemptFailed(kind: FailureKind, cause: TxnEvent, status: CannedStatus): void {
+    const be = this.backend as Backend;
+    const req = this.req as RequestHead;
+    const lease = this.lease as Lease<ServerMeta>;
+    const sent = this.reqSent;
+    this.dropUpstream();
+    this.lease = undefined;
+    be.finish(lease, { ok: false, code: kind === "response-timeout" ? "timeout" : kind });
+    const d = decideRetry(be.cfg.policy, {
+      retriesDone: this.retries,
+      failure: kind,
+      requestSent: sent,
+      idempotent: isIdempotent(req.method),
+      replayable: this.reqBody === undefined && req.upgrade === undefined,
+    });
+    if (d.retry && this.state !== CLOSED) {
+      this.retries++;
+      this.avoid = d.redispatch ? lease.server.id : undefined;
+      this.reqSent = false;
+      this.state = DISPATCH;
+      this.client.pause();
+      this.t.phase = "R";
+      this.dispatch();
+      return;
+    }
+    note(this.t, cause);
+    this.replyCanned(status, true);
+  }
+
+  private failAttempt(status: CannedStatus, _why: string): void {
+    const be = this.backend as Backend;
+    const lease = this.lease as Lease<ServerMeta>;
+    this.dropUpstream();
+    this.lease = undefined;
+    be.finish(lease, { ok: false, status, code: "bad-response" });
+    this.replyCanned(status, true);
+  }
+
+  // ================= endings =================
+
+  /** The response went out completely: keep the upstream connection if it may be reused, then the next request. */
+  private responseDone(): void {
+    note(this.t, "server-done");
+    const up = this.up as UpstreamConn;
+    this.up = undefined;
+    const reusable = this.reqDone && !this.untilClose && this.res?.keepAlive === true && !up.spoiled;
+    if (reusable) up.pool.release(up);
+    else up.drop();
+    const lease = this.lease;
+    this.lease = undefined;
+    const status = this.status ?? 0;
+    if (lease)
+      (this.backend as Backend).finish(lease, {
+        ok: status < 500,
+        status,
+        latencyMs: this.core.clock.now() - this.startedAt,
+      });
+    this.endTransaction(!this.clientKeepAlive);
+  }
+
+  /** The server failed mid-response: the client gets what was sent, then EOF (a truncated body, never a hang). */
+  private truncateResponse(): void {
+    this.clientKeepAlive = false;
+    const lease = this.lease;
+    this.lease = undefined;
+    this.dropUpstream();
+    if (lease)
+      (this.backend as Backend).finish(lease, {
+        ok: false,
+        code: "reset",
+        ...(this.status ? { status: this.status } : {}),
+      });
+    this.endTransaction(true);
+  }
+
+  private replyCanned(status: CannedStatus, close: boolean): void {
+    const bytes = cannedResponse(status, close);
+    const req = this.req;
+    this.replyBytes(
+      status,
+      req?.method === "HEAD" ? bytes.subarray(0, cannedHeadLength(status, close)) : bytes,
+      close,
+    );
+  }
+
+  private replyBytes(status: number, bytes: Buffer, close: boolean): void {
+    if (this.state === CLOSED) return;
+    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
+    this.waiter = undefined;
+    this.abortUpstream();
+    this.status = status;
+    if (this.res === undefined) this.client.write(bytes);
+    this.endTransaction(close || !this.reqDone);
+  }
+
+  /** Log, then either close the connection or wait for the next request (already buffered ones first). */
+  private endTransaction(close: boolean): void {
+    this.log();
+    this.req = undefined;
+    this.reqBody = undefined;
+    this.res = undefined;
+    this.resBody = undefined;
+    this.backend = undefined;
+    if (close || this.draining || this.clientEnded) {
+      this.state = CLOSED;
+      this.client.end();
+      this.client.setTimeout(this.fe.cfg.timeouts.clientFin);
+      return;
+    }
+    this.state = IDLE;
+    this.client.setTimeout(this.fe.cfg.timeouts.httpKeepAlive);
+    this.client.resume();
+    if (this.buf.length > 0) {
+      const d = this.buf;
+      this.buf = EMPTY;
+      this.bytesIn -= d.length;
+      this.onClientData(d);
+    }
+  }
+
+  private log(): void {
+    if (!this.core.wantsLog("request")) return;
+    const now = this.core.clock.now();
+    this.core.log("request", {
+      frontend: this.fe.cfg.id,
+      backend: this.backend?.id,
+      server: this.serverId,
+      client: this.source,
+      status: this.status,
+      termination: terminationState(this.t),
+      retries: this.retries,
+      duration: now - this.startedAt,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      ...(this.req ? { method: this.req.method, path: this.req.path } : {}),
+    });
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+  }
+
+  private dropUpstream(): void {
+    const up = this.up;
+    this.up = undefined;
+    up?.drop();
+  }
+
+  /** Abandon the server side of the transaction (the request will not complete there). */
+  private abortUpstream(): void {
+    const lease = this.lease;
+    this.lease = undefined;
+    this.dropUpstream();
+    if (lease) (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    switch (this.state) {
+      case IDLE:
+        this.state = CLOSED;
+        this.client.end();
+        return;
+      case HEAD:
+        note(this.t, "client-abort");
+        this.abort();
+        return;
+      case TUNNEL:
+        this.up?.socket.end();
+        this.up?.socket.setTimeout((this.backend as Backend).cfg.timeouts.serverFin);
+        if (this.serverEnded) this.finish();
+        return;
+      default:
+        // a request still arriving is cut short; a complete one gets its response, then the connection closes
+        this.clientKeepAlive = false;
+        if (!this.reqDone) {
+          note(this.t, "client-abort");
+          this.abort();
+        }
+    }
+  }
+
+  private onClientClose(): void {
+    this.core.untrack(this);
+    if (this.state === CLOSED) return;
+    if (this.state !== IDLE && !(this.state === TUNNEL && this.clientEnded && this.serverEnded))
+      note(this.t, "client-abort");
+    this.abort();
+  }
+
+  private onClientTimeout(): void {
+    switch (this.state) {
+      case CLOSED: // client-fin expired after we closed our side
+        this.client.destroy();
+        return;
+      case DISPATCH: // queued or connecting: timeout queue / connect decide
+        return;
+      case IDLE:
+        this.state = CLOSED; // http-keep-alive expired: close quietly
+        this.client.destroy();
+        return;
+      case HEAD:
+        note(this.t, "client-timeout");
+        this.replyCanned(408, true);
+        return;
+      case EXCHANGE:
+        // waiting for the server's answer is not the client's fault
+        if (this.reqDone && this.res === undefined) return;
+        note(this.t, "client-timeout");
+        this.abort();
+        return;
+      default:
+        note(this.t, "client-timeout");
+        this.abort();
+    }
+  }
+
+  /** Tunnel ended both ways (or was cut): release everything. */
+  private finish(): void {
+    if (this.state === CLOSED) return;
+    const lease = this.lease;
+    this.lease = undefined;
+    const serverFault = this.t.cause === "S" || this.t.cause === "s";
+    this.dropUpstream();
+    if (lease) (this.backend as Backend).finish(lease, { ok: !serverFault, status: this.status ?? 101 });
+    this.log();
+    this.state = CLOSED;
+    this.client.destroy();
+  }
+
+  /** Cut the connection now (abort, timeout, operator kill): both sockets destroyed, the lease released. */
+  private abort(): void {
+    if (this.state === CLOSED) return;
+    const wasIdle = this.state === IDLE;
+    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
+    this.waiter = undefined;
+    const lease = this.lease;
+    this.lease = undefined;
+    const cause = this.t.cause;
+    this.dropUpstream();
+    if (lease)
+      (this.backend as Backend).finish(lease, {
+        ok: cause !== "S" && cause !== "s",
+        code: cause === "s" ? "timeout" : cause === "S" ? "reset" : "client-abort",
+      });
+    if (!wasIdle) this.log();
+    this.state = CLOSED;
+    this.client.destroy();
+  }
+
+  drain(): void {
+    this.draining = true;
+    this.clientKeepAlive = false;
+    if (this.state === IDLE && this.buf.length === 0) this.state = CLOSED;
+    // closed on our side: flush what is written, then close without waiting for the client's FIN
+    if (this.state === CLOSED) this.client.destroySoon();
+  }
+
+  kill(): void {
+    if (this.state === CLOSED) {
+      this.client.destroy();
+      return;
+    }
+    note(this.t, "killed");
+    this.abort();
+  }
+}

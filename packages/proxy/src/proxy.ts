@@ -1,0 +1,304 @@
+/**
+ * The Proxy: frontends (listeners + rules) and backends (pools + checks + queues) built from one validated
+ * configuration, started and stopped as a unit, and changed at run time without dropping connections.
+ */
+import net from "node:net";
+import type { ChangeEvent } from "@lbkit/healthcheck";
+import { EventEmitter } from "eventemitter3";
+import { Backend } from "./backend.js";
+import {
+  type BackendOptions,
+  checkReferences,
+  type FrontendOptions,
+  int,
+  type NormalBackend,
+  type NormalFrontend,
+  normaliseBackend,
+  normaliseFrontend,
+  type ServerOptions,
+} from "./config.js";
+import { ProxyConfigError, ProxyError, show } from "./errors.js";
+import { TcpSession } from "./l4.js";
+import { HttpConnection } from "./l7.js";
+import { type RouteRule, Router } from "./route.js";
+import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
+import { type Clock, systemClock, systemTimers, type Timers } from "./time.js";
+
+export interface ProxyOptions {
+  frontends: readonly FrontendOptions[];
+  backends: readonly BackendOptions[];
+  /** Graceful stop: how long in-flight requests get to finish before they are cut (termination K). Default 10000. */
+  grace?: number;
+  clock?: Clock;
+  timers?: Timers;
+}
+
+export interface ProxyChangeEvent extends ChangeEvent {
+  backend: string;
+}
+
+export interface ProxyEvents {
+  /** One per HTTP transaction (HAProxy httplog), emitted when it ends. */
+  request: (log: TransactionLog) => void;
+  /** One per TCP session (HAProxy tcplog), emitted when it ends. */
+  session: (log: TransactionLog) => void;
+  /** A server's health state changed (from its active or passive checks). */
+  change: (e: ProxyChangeEvent) => void;
+  error: (err: Error) => void;
+}
+
+const OPTION_KEYS = ["frontends", "backends", "grace", "clock", "timers"];
+
+class Frontend implements FrontendRuntime {
+  router: Router;
+  servers: net.Server[] = [];
+  constructor(public cfg: NormalFrontend) {
+    try {
+      this.router = new Router(cfg.rules, cfg.defaultBackend);
+    } catch (e) {
+      if (e instanceof ProxyConfigError)
+        throw new ProxyConfigError(`frontend ${show(cfg.id)} ${e.option}`, e.value, e.fix);
+      throw e;
+    }
+  }
+}
+
+export class ReverseProxy extends EventEmitter<ProxyEvents> {
+  private readonly frontends = new Map<string, Frontend>();
+  private readonly backends = new Map<string, Backend>();
+  private readonly tracked = new Set<Tracked>();
+  private readonly core: ProxyCore;
+  private readonly grace: number;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private running = false;
+
+  constructor(options: ProxyOptions) {
+    super();
+    if (typeof options !== "object" || options === null)
+      throw new ProxyConfigError("options", options, "must be { frontends, backends }");
+    for (const k of Object.keys(options))
+      if (!OPTION_KEYS.includes(k))
+        throw new ProxyConfigError(k, k, `is not a proxy option (known: ${OPTION_KEYS.join(", ")})`);
+    if (!Array.isArray(options.frontends))
+      throw new ProxyConfigError("frontends", options.frontends, "must be an array of frontends");
+    if (!Array.isArray(options.backends))
+      throw new ProxyConfigError("backends", options.backends, "must be an array of backends");
+    const clock = options.clock ?? systemClock;
+    const timers = options.timers ?? systemTimers;
+    this.grace = int("grace", options.grace, 10_000, 0, 86_400_000);
+    const normalBackends = new Map<string, NormalBackend>();
+    options.backends.forEach((b, i) => {
+      const n = normaliseBackend(i, b);
+      if (normalBackends.has(n.id))
+        throw new ProxyConfigError(`backends[${i}].id`, n.id, "is a duplicate backend id");
+      normalBackends.set(n.id, n);
+    });
+    const normalFrontends = options.frontends.map((f, i) => normaliseFrontend(i, f));
+    const fes = normalFrontends.map((f) => new Frontend(f));
+    checkReferences(
+      normalFrontends,
+      normalBackends,
+      (f) => (fes.find((x) => x.cfg === f) as Frontend).router.backends,
+    );
+    for (const fe of fes) {
+      if (this.frontends.has(fe.cfg.id))
+        throw new ProxyConfigError("frontends.id", fe.cfg.id, "is a duplicate frontend id");
+      this.frontends.set(fe.cfg.id, fe);
+    }
+    this.core = {
+      clock,
+      timers,
+      backend: (id) => this.backends.get(id),
+      track: (t) => this.tracked.add(t),
+      untrack: (t) => this.tracked.delete(t),
+      log: (kind, entry) => this.emit(kind, entry),
+      wantsLog: (kind) => this.listenerCount(kind) > 0,
+      error: (err) => this.reportError(err),
+    };
+    for (const n of normalBackends.values()) this.backends.set(n.id, this.makeBackend(n));
+  }
+
+  private makeBackend(n: NormalBackend): Backend {
+    const be = new Backend(n, this.core.clock, this.core.timers);
+    be.checker.on("change", (e) => this.emit("change", { ...e, backend: n.id }));
+    return be;
+  }
+
+  private reportError(err: Error): void {
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+    else process.emitWarning(err);
+  }
+
+  /** Listening addresses once started, per frontend id (port 0 binds resolve to the real port). */
+  addresses(frontend?: string): net.AddressInfo[] {
+    const out: net.AddressInfo[] = [];
+    for (const fe of this.frontends.values())
+      if (frontend === undefined || fe.cfg.id === frontend)
+        for (const s of fe.servers) {
+          const a = s.address();
+          if (a && typeof a === "object") out.push(a);
+        }
+    return out;
+  }
+
+  /** Connections being served now (L7 connections and L4 sessions). */
+  get connections(): number {
+    return this.tracked.size;
+  }
+
+  backend(id: string): Backend {
+    const be = this.backends.get(id);
+    if (!be)
+      throw new ProxyConfigError(
+        "backend",
+        id,
+        `does not exist (backends: ${[...this.backends.keys()].join(", ")})`,
+      );
+    return be;
+  }
+
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.stopping) await this.stopping;
+    const opened: net.Server[] = [];
+    try {
+      for (const fe of this.frontends.values()) {
+        for (const b of fe.cfg.binds) {
+          const server = net.createServer({
+            allowHalfOpen: true,
+            pauseOnConnect: fe.cfg.mode === "tcp",
+            noDelay: true,
+          });
+          server.on("connection", (socket: net.Socket) => this.accept(fe, socket));
+          if (fe.cfg.maxconn > 0) server.maxConnections = fe.cfg.maxconn;
+          await new Promise<void>((resolve, reject) => {
+            server.once("error", reject);
+            server.listen({ port: b.port, ...(b.host ? { host: b.host } : {}) }, () => {
+              server.off("error", reject);
+              resolve();
+            });
+          });
+          server.on("error", (e) =>
+            this.reportError(new ProxyError(`listener ${fe.cfg.id} failed: ${e.message}`, "ERR_LISTEN")),
+          );
+          opened.push(server);
+          fe.servers.push(server);
+        }
+      }
+    } catch (e) {
+      for (const s of opened) s.close();
+      for (const fe of this.frontends.values()) fe.servers = [];
+      const err = e as NodeJS.ErrnoException;
+      throw new ProxyError(
+        `proxy: cannot listen: ${err.message} (is the address in use or not local?)`,
+        err.code ?? "ERR_LISTEN",
+      );
+    }
+    for (const be of this.backends.values()) be.start();
+    this.running = true;
+  }
+
+  private accept(fe: Frontend, socket: net.Socket): void {
+    if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
+    else new HttpConnection(this.core, fe, socket);
+  }
+
+  /**
+   * Graceful stop: stop accepting, let in-flight requests finish (idle keep-alive connections close at once,
+   * busy ones after their current response) for up to `grace` ms, then cut what remains.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.starting) await this.starting.catch(() => {});
+      const closed: Promise<void>[] = [];
+      for (const fe of this.frontends.values()) {
+        for (const s of fe.servers) closed.push(new Promise<void>((r) => s.close(() => r())));
+        fe.servers = [];
+      }
+      for (const t of [...this.tracked]) t.drain();
+      await this.waitIdle(this.grace);
+      for (const t of [...this.tracked]) t.kill();
+      await Promise.all(closed);
+      for (const be of this.backends.values()) {
+        await be.stop();
+        for (const a of be.attachments.values()) a.close();
+      }
+      this.running = false;
+    })().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  private waitIdle(ms: number): Promise<void> {
+    if (this.tracked.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const deadline = this.core.clock.now() + ms;
+      const poll = () => {
+        if (this.tracked.size === 0 || this.core.clock.now() >= deadline) resolve();
+        else setTimeout(poll, 10);
+      };
+      poll();
+    });
+  }
+
+  // ---- runtime changes (no connection is dropped) ----
+
+  addServer(backend: string, server: ServerOptions): void {
+    this.backend(backend).addServer(server);
+  }
+
+  removeServer(backend: string, id: string): void {
+    this.backend(backend).removeServer(id);
+  }
+
+  setServer(
+    backend: string,
+    id: string,
+    change: { weight?: number; maxconn?: number; state?: "up" | "down" | "drain" | "maint" },
+  ): void {
+    this.backend(backend).setServer(id, change);
+  }
+
+  /** Replace a frontend's rules (and default backend); requests already routed keep their backend. */
+  setRules(frontend: string, rules: readonly RouteRule[], defaultBackend?: string): void {
+    const fe = this.frontends.get(frontend);
+    if (!fe)
+      throw new ProxyConfigError(
+        "frontend",
+        frontend,
+        `does not exist (frontends: ${[...this.frontends.keys()].join(", ")})`,
+      );
+    const router = new Router(rules, defaultBackend ?? fe.cfg.defaultBackend);
+    const normal = new Map([...this.backends].map(([id, be]) => [id, be.cfg]));
+    checkReferences([fe.cfg], normal, () => router.backends);
+    fe.router = router;
+  }
+
+  /** Add a backend, or replace one with the same id: new requests use the new one; requests in flight finish on the old one. */
+  setBackend(options: BackendOptions): void {
+    const n = normaliseBackend(0, options);
+    const old = this.backends.get(n.id);
+    if (old && old.cfg.mode !== n.mode)
+      throw new ProxyConfigError(
+        `backend ${show(n.id)} mode`,
+        n.mode,
+        `differs from the running backend's ${old.cfg.mode}`,
+      );
+    const be = this.makeBackend(n);
+    this.backends.set(n.id, be);
+    if (this.running) be.start();
+    if (old) {
+      old.stop().catch((e: Error) => this.reportError(e));
+      // waiters of the old queue are served by the old backend's servers as they free up
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What the L4 and L7 shells need from the Proxy that owns them (one-way: shells never import proxy.ts).
+ * Socket inactivity timeouts use Node's per-socket idle timers (`socket.setTimeout`, refreshed by every read
+ * and write without a new timer object); absolute deadlines read the injected Clock.
+ */
+
+import type { Backend } from "./backend.js";
+import type { NormalFrontend } from "./config.js";
+import type { Router } from "./route.js";
+import type { Clock, Timers } from "./time.js";
+
+export interface FrontendRuntime {
+  readonly cfg: NormalFrontend;
+  /** Swapped whole at run time (setRules): a request reads it once, when it is routed. */
+  router: Router;
+}
+
+/** One line of HAProxy's `tcplog`/`httplog`, emitted as the `request` (L7) or `session` (L4) event. */
+export interface TransactionLog {
+  frontend: string;
+  backend: string | undefined;
+  server: string | undefined;
+  client: string;
+  /** HTTP status sent to the client (L7), undefined for L4. */
+  status: number | undefined;
+  /** HAProxy's two-letter termination state (`--` when normal). */
+  termination: string;
+  retries: number;
+  /** Ms from accept (L4) / first request byte (L7) to the end. */
+  duration: number;
+  bytesIn: number;
+  bytesOut: number;
+  method?: string;
+  path?: string;
+}
+
+/** A live connection the proxy can wind down (graceful stop) or kill. */
+export interface Tracked {
+  /** Stop after the current request (L7: close when idle; L4: nothing to do until it ends). */
+  drain(): void;
+  /** Destroy now (termination K). */
+  kill(): void;
+}
+
+export interface ProxyCore {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  backend(id: string): Backend | undefined;
+  track(t: Tracked): void;
+  untrack(t: Tracked): void;
+  /** Emits `request`/`session` when someone listens. */
+  log(kind: "request" | "session", entry: TransactionLog): void;
+  wantsLog(kind: "request" | "session"): boolean;
+  error(err: Error): void;
+}
