@@ -167,7 +167,9 @@ export function classifyResponse(
     if (f.length) problems.push(`the client got an ambiguous response (${f.join(", ")})`);
   }
   if (got.error) problems.push(`the client could not frame the proxy's answer: ${got.error}`);
-  else if (got.rest.length > 0 && !(got.pendingBody && !client.closed)) {
+  // a response cut short by the proxy closing (a truncated chunked body) is how a proxy reports a bad upstream
+  // response it had started to forward: not a desync
+  else if (got.rest.length > 0 && !got.pendingBody) {
     problems.push(`${got.rest.length} unframed bytes ${preview(got.rest)} reached the client`);
     desync = true;
   }
@@ -181,7 +183,8 @@ export function classifyResponse(
   }
   if (problems.length > 0) return { verdict: "UNSAFE", detail: `${said}; ${problems.join("; ")}`, desync };
   const first = finals[0];
-  if (!first || (first.status ?? 0) >= 500) return { verdict: "rejected", detail: said };
+  const cut = got.pendingBody && client.closed ? ", a response cut short" : "";
+  if (!first || (first.status ?? 0) >= 500) return { verdict: "rejected", detail: `${said}${cut}` };
   return {
     verdict: "forwarded-safely",
     detail: `${said}; first response ${first.framing} ${first.bodyLength} B${v.close ? " (origin closed)" : ""}`,
