@@ -13,7 +13,7 @@ import { streamOnce, withIdleConnections } from "./load";
 import { PEERS, type PeerDef, type PeerId, type RunningPeer, startPeer } from "./peers";
 import { killAllOnExit, run, type Spawned, start, waitListening } from "./procs";
 import { sampleTree } from "./procstat";
-import { type MemoryRow, renderMemoryTable, renderThroughputTable, type Sample } from "./report";
+import { type MemoryRow, median, renderMemoryTable, renderThroughputTable, type Sample } from "./report";
 import { roundOrders } from "./schedule";
 import { parseWrk, WRK_LUA, wrkArgs } from "./wrk";
 
@@ -95,10 +95,24 @@ async function measure(peer: PeerDef, round: number, c: "small" | "bulk"): Promi
   };
 }
 
+/** Median of five RSS samples over one second (a Node peer's heap moves between single samples). */
+async function steadyRss(pid: number): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    xs.push(sampleTree(pid).rssBytes);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  return median(xs);
+}
+
 async function memoryRow(peer: PeerDef): Promise<MemoryRow> {
   const r = running.get(peer.id)!;
   const rss = () => sampleTree(r.pid).rssBytes;
-  const before = rss();
+  // idle connections first, from a quiet process; then the stream
+  const idleBefore = await steadyRss(r.pid);
+  const open = await withIdleConnections(r.addr, "/small", IDLE, () => steadyRss(r.pid));
+  await new Promise((res) => setTimeout(res, 500));
+  const before = await steadyRss(r.pid);
   let peak = before;
   const timer = setInterval(() => {
     peak = Math.max(peak, rss());
@@ -109,13 +123,13 @@ async function memoryRow(peer: PeerDef): Promise<MemoryRow> {
   } finally {
     clearInterval(timer);
   }
-  await new Promise((res) => setTimeout(res, 500));
-  const stream = { before, peak, after: rss(), bytesPerSec: s.bytes / s.seconds, bytes: s.bytes };
-  const idleBefore = rss();
-  const open = await withIdleConnections(r.addr, "/small", IDLE, async () => {
-    await new Promise((res) => setTimeout(res, 1000));
-    return rss();
-  });
+  const stream = {
+    before,
+    peak,
+    after: await steadyRss(r.pid),
+    bytesPerSec: s.bytes / s.seconds,
+    bytes: s.bytes,
+  };
   return { label: peer.label, stream, idle: { connections: IDLE, before: idleBefore, open } };
 }
 
@@ -213,10 +227,11 @@ async function main() {
         .join(", ") +
       ".",
     "",
-    `Memory: ${(STREAM_BYTES / 2 ** 30).toFixed(2)} GiB streamed through each proxy in one response (a raw client reading as`,
-    `fast as it can), RSS of the proxy tree sampled every 100 ms; then ${IDLE.toLocaleString("en")} idle keep-alive client`,
-    "connections opened on loopback (each after one complete request), RSS measured after 1 s, all closed. For L4",
-    "peers each client connection also holds one origin connection.",
+    `Memory, per proxy after the load rounds: ${IDLE.toLocaleString("en")} idle keep-alive client connections opened on loopback`,
+    "(each after one complete request; for L4 peers each also holds an origin connection), RSS before and with them",
+    "open (median of five samples over 1 s; a Node peer's RSS also moves with its heap), then all closed; then",
+    `${(STREAM_BYTES / 2 ** 30).toFixed(2)} GiB streamed through in one response to a raw client reading as fast as it can, RSS`,
+    "sampled every 100 ms (peak) and after.",
     "",
     renderMemoryTable(memory),
   ].join("\n");
