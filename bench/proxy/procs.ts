@@ -2,6 +2,7 @@
 // limit), waits for them to accept connections, and kills every one it started by PID — also on error/exit.
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
+import { sampleTree } from "./procstat";
 
 const started = new Set<ChildProcess>();
 
@@ -57,9 +58,21 @@ async function stopProc(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-/** SIGKILLs every child still running (synchronous: usable from process 'exit'). */
+/**
+ * SIGKILLs every child still running and its descendants (an nginx master's worker would outlive a killed
+ * master). Synchronous: usable from process 'exit'.
+ */
 export function killAll(): void {
-  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  for (const p of started) {
+    if (p.exitCode !== null || p.signalCode !== null || p.pid === undefined) continue;
+    for (const pid of sampleTree(p.pid).pids.reverse()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
 }
 
 let hooked = false;

@@ -133,6 +133,21 @@ async function memoryRow(peer: PeerDef): Promise<MemoryRow> {
   return { label: peer.label, stream, idle: { connections: IDLE, before: idleBefore, open } };
 }
 
+/** Whether the origin was the bottleneck: direct req/s against the fastest proxy's, same rounds. */
+function originVerdict(
+  samples: readonly Sample[],
+  rows: readonly { id: string; label: string; missing?: string }[],
+) {
+  const med = (id: string) =>
+    median(samples.filter((s) => s.peer === id && s.case === "small").map((s) => s.rps));
+  const direct = med("direct");
+  const proxies = rows.filter((r) => r.id !== "direct" && !r.missing).map((r) => ({ r, rps: med(r.id) }));
+  const top = proxies.sort((a, b) => b.rps - a.rps)[0];
+  if (!top || !Number.isFinite(direct)) return "";
+  const x = direct / top.rps;
+  return `The origin served ${(direct / 1000).toFixed(1)} k req/s directly, ${x.toFixed(2)} × the fastest proxy (${top.r.label}, ${(top.rps / 1000).toFixed(1)} k)${x > 1.2 ? ": it was not the bottleneck." : ": **close to the proxies — treat the small-body ratios with care**."}`;
+}
+
 async function main() {
   log(
     `dir ${dir}; ${ROUNDS} rounds × ${SECONDS} s; stream ${STREAM_BYTES / 2 ** 20} MiB; ${IDLE} idle conns`,
@@ -205,8 +220,9 @@ async function main() {
     `${cpus()[0]?.model.trim() ?? "?"} (${cpus().length} cores, shared with other work), Node ${process.version}, ${QUICK ? "**quick mode**, " : ""}${ROUNDS} interleaved rounds of ${SECONDS} s per case (${loadSeconds.toFixed(0)} s of load).`,
     "",
     "Layout: each proxy is pinned to CPU 0 (`taskset`), wrk and the origin to CPU 1. The origin is nginx serving static",
-    `files (a ${SMALL_BODY}-byte body and a 10 MiB body, sendfile, one worker, keep-alive without a request cap): it is`,
-    "faster than every proxy, which the *origin direct* row and the origin's own CPU share show. Small body:",
+    `files (a ${SMALL_BODY}-byte body and a 10 MiB body, sendfile, one worker, keep-alive without a request cap), chosen`,
+    "over a Node origin so that the origin costs little CPU per request; whether it limits any row shows in the",
+    "*origin direct* row and in the origin's CPU share below. Small body:",
     "`wrk -t1 -c50` on `/small`; bulk: `wrk -t1 -c4` on the 10 MiB `/bulk`. Each round runs every peer once, the",
     "order rotated by one each round; each × column is the peer's figure divided by haproxy's *in the same round*",
     "(haproxy http for L7 peers, haproxy tcp for L4), median and (min–max) over rounds — for latency, lower is",
@@ -217,7 +233,8 @@ async function main() {
     "",
     renderThroughputTable(rows, samples),
     "",
-    "Origin CPU share during the small-body runs (CPU 1 also runs wrk): " +
+    originVerdict(samples, rows) +
+      " Origin CPU share during the small-body runs (CPU 1 also runs wrk): " +
       rows
         .filter((r) => !r.missing)
         .map((r) => {

@@ -29,7 +29,7 @@ const text = [
   "",
   `Regenerate: \`pnpm build && pnpm --filter @lbkit/bench bench:proxy-corpus --write\`; the system suite`,
   "`test/proxy-corpus/corpus.test.ts` asserts the same classification (lbkit, haproxy, nginx). Measured",
-  `${new Date().toISOString().slice(0, 10)}, haproxy 2.6.12 (\`mode http\`), nginx 1.22.1, node-http-proxy and @fastify/http-proxy as in the bench above.`,
+  `${new Date().toISOString().slice(0, 10)}, haproxy 2.6.12 (\`mode http\`), nginx 1.22.1, node-http-proxy and @fastify/http-proxy configured as in the proxy bench section.`,
   "",
   "Each vector (test/proxy-corpus/vectors.ts) is sent raw over one connection to the proxy, in front of a recording",
   "origin that keeps the exact bytes each upstream connection delivers, frames them as RFC 9112 says (chunked over",
