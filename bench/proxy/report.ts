@@ -132,3 +132,18 @@ export function renderMemoryTable(rows: readonly MemoryRow[]): string {
   }
   return lines.join("\n");
 }
+
+/** Whether the origin was the bottleneck: direct req/s against the fastest proxy's, same rounds. */
+export function originVerdict(
+  samples: readonly Sample[],
+  rows: readonly { id: string; label: string; missing?: string }[],
+) {
+  const med = (id: string) =>
+    median(samples.filter((s) => s.peer === id && s.case === "small").map((s) => s.rps));
+  const direct = med("direct");
+  const proxies = rows.filter((r) => r.id !== "direct" && !r.missing).map((r) => ({ r, rps: med(r.id) }));
+  const top = proxies.sort((a, b) => b.rps - a.rps)[0];
+  if (!top || !Number.isFinite(direct)) return "";
+  const x = direct / top.rps;
+  return `The origin served ${(direct / 1000).toFixed(1)} k req/s directly, ${x.toFixed(2)} × the fastest proxy (${top.r.label}, ${(top.rps / 1000).toFixed(1)} k)${x > 1.2 ? ": it was not the bottleneck." : ": **close to the proxies — treat the small-body ratios with care**."}`;
+}

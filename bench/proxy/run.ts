@@ -13,7 +13,14 @@ import { streamOnce, withIdleConnections } from "./load";
 import { PEERS, type PeerDef, type PeerId, type RunningPeer, startPeer } from "./peers";
 import { killAllOnExit, run, type Spawned, start, waitListening } from "./procs";
 import { sampleTree } from "./procstat";
-import { type MemoryRow, median, renderMemoryTable, renderThroughputTable, type Sample } from "./report";
+import {
+  type MemoryRow,
+  median,
+  originVerdict,
+  renderMemoryTable,
+  renderThroughputTable,
+  type Sample,
+} from "./report";
 import { roundOrders } from "./schedule";
 import { parseWrk, WRK_LUA, wrkArgs } from "./wrk";
 
@@ -131,21 +138,6 @@ async function memoryRow(peer: PeerDef): Promise<MemoryRow> {
     bytes: s.bytes,
   };
   return { label: peer.label, stream, idle: { connections: IDLE, before: idleBefore, open } };
-}
-
-/** Whether the origin was the bottleneck: direct req/s against the fastest proxy's, same rounds. */
-function originVerdict(
-  samples: readonly Sample[],
-  rows: readonly { id: string; label: string; missing?: string }[],
-) {
-  const med = (id: string) =>
-    median(samples.filter((s) => s.peer === id && s.case === "small").map((s) => s.rps));
-  const direct = med("direct");
-  const proxies = rows.filter((r) => r.id !== "direct" && !r.missing).map((r) => ({ r, rps: med(r.id) }));
-  const top = proxies.sort((a, b) => b.rps - a.rps)[0];
-  if (!top || !Number.isFinite(direct)) return "";
-  const x = direct / top.rps;
-  return `The origin served ${(direct / 1000).toFixed(1)} k req/s directly, ${x.toFixed(2)} × the fastest proxy (${top.r.label}, ${(top.rps / 1000).toFixed(1)} k)${x > 1.2 ? ": it was not the bottleneck." : ": **close to the proxies — treat the small-body ratios with care**."}`;
 }
 
 async function main() {

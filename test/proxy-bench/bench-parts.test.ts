@@ -5,6 +5,7 @@ import { haproxyConfig, nginxOriginConfig, nginxProxyConfig } from "../../bench/
 import { descendants, parseStat } from "../../bench/proxy/procstat";
 import {
   median,
+  originVerdict,
   renderMemoryTable,
   renderThroughputTable,
   type Sample,
@@ -172,5 +173,21 @@ describe("peer configurations", () => {
     expect(p).toMatch(/proxy_http_version 1\.1;/);
     expect(p).not.toMatch(/\/var\//);
     expect(nginxOriginConfig({ dir: "/tmp/x", listen, root: "/tmp/x/www" })).toMatch(/root \/tmp\/x\/www;/);
+  });
+});
+
+describe("originVerdict", () => {
+  const rows = [
+    { id: "direct", label: "origin" },
+    { id: "h", label: "haproxy" },
+    { id: "x", label: "lbkit", missing: "not built yet" },
+  ];
+  it("says the origin was not the bottleneck when it served well above the fastest proxy", () => {
+    expect(originVerdict([sample(0, "direct", 100_000), sample(0, "h", 60_000)], rows)).toMatch(
+      /100\.0 k req\/s directly, 1\.67 × the fastest proxy \(haproxy, 60\.0 k\): it was not the bottleneck/,
+    );
+  });
+  it("warns when the origin is close to the proxies", () => {
+    expect(originVerdict([sample(0, "direct", 65_000), sample(0, "h", 60_000)], rows)).toMatch(/with care/);
   });
 });
