@@ -2,7 +2,7 @@
 // sent by the origin (for GET /resp/<id>). Sources: RFC 9112 (§2.2 message parsing, §3 request line, §5 fields,
 // §6 body length, §7 chunked), and the classic desync families (CL.TE, TE.CL, TE.TE obfuscation, response queue
 // poisoning). A hidden request always targets /smuggled and a hidden response carries X-Smuggled, so a desync is
-// visible in the transcript.
+// visible in the transcript. Over 350 lines because it is data, one vector per entry: the corpus reads as one list.
 
 export interface RequestVector {
   kind: "request";
