@@ -124,7 +124,7 @@ describe("L4 TCP proxy", () => {
 
   it("queues at maxconn, serves the queue in order, refuses beyond maxqueue and expires after timeout queue (sQ)", async () => {
     const o = await echo();
-    const { port, logs } = await tcpProxy({
+    const { p, port, logs } = await tcpProxy({
       maxqueue: 1,
       timeouts: { queue: 300 },
       servers: [{ id: "a", address: "127.0.0.1", port: o.port, maxconn: 1 }],
@@ -134,10 +134,10 @@ describe("L4 TCP proxy", () => {
     const second = await connect(port); // queued
     const secondAll = readAll(second);
     second.write("two");
-    await new Promise((r) => setTimeout(r, 30));
+    expect(await until(() => p.backend("be").queue.length === 1)).toBe(true);
     const third = await connect(port); // queue full → closed at once
     await readAll(third);
-    expect(await until(() => logs.some((l) => l.termination === "RQ"))).toBe(true);
+    expect(await until(() => logs.some((l) => l.termination === "sQ"))).toBe(true);
     // the second expires in the queue after 300 ms
     await secondAll;
     expect(await until(() => logs.some((l) => l.termination === "sQ"))).toBe(true);
@@ -145,7 +145,7 @@ describe("L4 TCP proxy", () => {
     const fourth = await connect(port);
     const fourthAll = readAll(fourth);
     fourth.end("four");
-    await new Promise((r) => setTimeout(r, 50));
+    expect(await until(() => p.backend("be").queue.length === 1)).toBe(true);
     first.end();
     expect(String(await fourthAll)).toBe("four");
   });
@@ -220,6 +220,22 @@ describe("L4 TCP proxy", () => {
     expect(written).toBeLessThan(32 * 1024 * 1024);
     const rss = process.memoryUsage().rss;
     expect(rss).toBeLessThan(1024 * 1024 * 1024);
+    c.destroy();
+  });
+
+  it("timeout client-fin: a client that never closes after the server's FIN is cut (cD)", async () => {
+    const o = await origin((s) => s.end("bye"));
+    cleanups.push(() => o.close());
+    const { port, logs } = await tcpProxy(
+      { servers: [{ id: "a", address: "127.0.0.1", port: o.port }] },
+      { clientFin: 200 },
+    );
+    const c = await connect(port);
+    const all = readAll(c);
+    expect(String(await all)).toBe("bye");
+    // the client keeps its side open and silent
+    expect(await until(() => logs.length === 1, 3000)).toBe(true);
+    expect(logs[0]?.termination).toBe("cD");
     c.destroy();
   });
 });

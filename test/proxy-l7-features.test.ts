@@ -67,7 +67,7 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
     expect(await who({ path: "/other" })).toBe("a"); // 127.0.0.1 is outside 10/8: the default
   });
 
-  it("applies http-request deny, redirect, return, set-header and del-header", async () => {
+  it("applies http-request deny, redirect, return, set-header, del-header and http-response header edits", async () => {
     const [a] = await origins("a");
     const { port, logs } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {
       httpRequest: [
@@ -76,6 +76,10 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
         { deny: true, if: (f) => f.path === "/admin" },
         { redirect: "https://example.test/", code: 301, if: (f) => f.path === "/old" },
         { return: 200, body: "pong", if: (f) => f.path === "/ping" },
+      ],
+      httpResponse: [
+        { delHeader: "X-Server" },
+        { setHeader: "Strict-Transport-Security", value: "max-age=600" },
       ],
     });
     expect((await request(port, { path: "/admin" })).status).toBe(403);
@@ -88,9 +92,12 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
       (await request(port, { path: "/x", headers: { "x-secret": "s", "x-via": "client" } })).body,
     );
     expect(fwd.headers["x-via"]).toBe("lbkit");
+    const res = await request(port, { path: "/y" });
+    expect(res.headers["x-server"]).toBeUndefined();
+    expect(res.headers["strict-transport-security"]).toBe("max-age=600");
     expect(fwd.headers["x-secret"]).toBeUndefined();
-    expect(a?.hits).toBe(1);
-    expect(await until(() => logs.length === 4)).toBe(true);
+    expect(a?.hits).toBe(2);
+    expect(await until(() => logs.length === 5)).toBe(true);
     expect(logs[0]?.termination).toBe("PR");
   });
 

@@ -203,13 +203,13 @@ describe("L7 HTTP proxy: failures, retries, queues, timeouts", () => {
 
   it("queues at maxconn and answers 503 after timeout queue (sQ); refuses beyond maxqueue", async () => {
     const [a] = await origins("a");
-    const { port, logs } = await l7([
+    const { p, port, logs } = await l7([
       { id: "be", maxqueue: 1, timeouts: { queue: 200 }, servers: [server(a as HttpOrigin, { maxconn: 1 })] },
     ]);
     const slow = request(port, { path: "/slow?ms=600" });
     await until(() => (a as HttpOrigin).hits === 1);
     const queued = request(port, { path: "/q" });
-    await new Promise((r) => setTimeout(r, 50));
+    expect(await until(() => p.backend("be").queue.length === 1)).toBe(true);
     const refused = await request(port, { path: "/refused" });
     expect(refused.status).toBe(503);
     const q = await queued;
@@ -289,9 +289,7 @@ describe("L7 HTTP proxy: failures, retries, queues, timeouts", () => {
     const o = a as HttpOrigin;
     // CR: half a head
     let c = await connect(port);
-    c.write("GET / HTT");
-    await new Promise((r) => setTimeout(r, 30));
-    c.resetAndDestroy();
+    c.end("GET / HTT"); // a FIN after the bytes: the proxy reads them before it sees the end (a reset could discard them)
     expect(await until(() => logs.length === 1)).toBe(true);
     expect(logs[0]?.termination).toBe("CR");
     // CH: waiting for the response head
@@ -301,7 +299,7 @@ describe("L7 HTTP proxy: failures, retries, queues, timeouts", () => {
     // CQ: queued behind it
     const q = await connect(port);
     q.write("GET /q HTTP/1.1\r\nHost: x\r\n\r\n");
-    await new Promise((r) => setTimeout(r, 50));
+    expect(await until(() => p.backend("be").queue.length === 1)).toBe(true);
     q.resetAndDestroy();
     expect(await until(() => logs.length === 2)).toBe(true);
     expect(logs[1]?.termination).toBe("CQ");

@@ -13,7 +13,7 @@
 //   pnpm build && node examples/proxy/index.mjs --listen 127.0.0.1:8080 --backend 127.0.0.1:9001,127.0.0.1:9002 --mode http
 //
 // Options: --balance <algorithm> (default roundrobin), --workers <n> (node:cluster, workers share the listener),
-// --check (TCP health checks every 2 s). Prints "listening <host:port>" when ready; SIGINT/SIGTERM stop it
+// --check (TCP health checks every 2 s), --tag-worker (http: adds `X-Proxy-Worker: <pid>` to forwarded requests). Prints "listening <host:port>" when ready; SIGINT/SIGTERM stop it
 // gracefully.
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     balance: { type: "string", default: "roundrobin" },
     workers: { type: "string", default: "1" },
     check: { type: "boolean", default: false },
+    "tag-worker": { type: "boolean", default: false },
   },
 });
 if (!values.backend) {
@@ -59,7 +60,17 @@ if (workers > 1 && cluster.isPrimary) {
     };
   });
   const proxy = new ReverseProxy({
-    frontends: [{ id: "fe", mode: values.mode, bind: values.listen, defaultBackend: "be" }],
+    frontends: [
+      {
+        id: "fe",
+        mode: values.mode,
+        bind: values.listen,
+        defaultBackend: "be",
+        ...(values["tag-worker"]
+          ? { httpRequest: [{ setHeader: "X-Proxy-Worker", value: String(process.pid) }] }
+          : {}),
+      },
+    ],
     backends: [{ id: "be", mode: values.mode, balance: values.balance, servers }],
   });
   proxy.on("error", (e) => console.error(e.message));

@@ -4,12 +4,12 @@
  * No sockets here: the L4/L7 shells ask for a lease, and report each request's outcome once to `finish`.
  */
 import { type Lease, type PickContext, Pool, type Server } from "@lbkit/balancer";
+import type { Clock, RequestOutcome, Timers } from "@lbkit/core";
 import { bindPool, HealthChecker, type TrafficOutcome, tcpCheck } from "@lbkit/healthcheck";
 import type { NormalBackend, ServerOptions } from "./config.js";
 import { normaliseServer } from "./config.js";
 import { ProxyConfigError } from "./errors.js";
 import { type Waiter, WaitQueue } from "./queue.js";
-import type { Clock, RequestOutcome, Timers } from "./time.js";
 
 export interface ServerMeta {
   address: string;
@@ -149,6 +149,11 @@ export class Backend {
 
   /** A server below its maxconn for this request, or "full" (queue it) or "none" (503). */
   acquire(ctx: PickContext, avoid?: string): Acquire {
+    // the common case without the candidate generator: the algorithm's first choice has room
+    const first = this.pool.pick(ctx);
+    if (!first.ok) return "none";
+    const s0 = first.server;
+    if (s0.id !== avoid && (s0.maxConn === 0 || s0.inFlight < s0.maxConn)) return this.pool.acquire(s0);
     let any = false;
     let fallback: Server<ServerMeta> | undefined;
     for (const s of this.pool.candidates(ctx)) {

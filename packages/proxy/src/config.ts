@@ -4,9 +4,9 @@
  * it is the one place every option is declared, documented and checked; it has no logic beyond that.
  */
 import { type AlgorithmFactory, parseAlgorithm } from "@lbkit/balancer";
+import { parseCidr, showValue as show } from "@lbkit/core";
 import type { Checker, PassiveOptions, TargetOptions } from "@lbkit/healthcheck";
-import { parseCidr } from "./cidr.js";
-import { ProxyConfigError, show } from "./errors.js";
+import { ProxyConfigError } from "./errors.js";
 import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
 import type { RouteRule } from "./route.js";
 
@@ -37,6 +37,12 @@ export type HttpRequestRule =
       contentType?: string;
       if?: (facts: import("./route.js").RequestFacts) => boolean;
     };
+
+/** HAProxy `http-response` header edits. */
+export type HttpResponseRule =
+  | { setHeader: string; value: string }
+  | { addHeader: string; value: string }
+  | { delHeader: string };
 
 export interface FrontendTimeouts {
   /** HAProxy `timeout client`: client inactivity. Default 30000. */
@@ -76,6 +82,8 @@ export interface FrontendOptions {
   forwardFor?: boolean | ForwardForOptions;
   /** HAProxy `http-request` rules (http only). */
   httpRequest?: readonly HttpRequestRule[];
+  /** HAProxy `http-response set-header/add-header/del-header` (http only), applied to every response. */
+  httpResponse?: readonly HttpResponseRule[];
   /** HAProxy `maxconn` on the frontend: connections beyond it wait in the kernel's backlog. 0 = no limit. */
   maxconn?: number;
   /** Accept CONNECT (tunnels to the routed server). Default false: 405. */
@@ -161,6 +169,7 @@ export interface NormalFrontend {
   timeouts: Required<FrontendTimeouts>;
   forwardFor: ForwardForOptions | undefined;
   httpRequest: readonly HttpRequestRule[];
+  httpResponse: readonly HttpResponseRule[];
   maxconn: number;
   connect: boolean;
   maxHeadSize: number;
@@ -231,6 +240,7 @@ const FRONTEND_KEYS = [
   "timeouts",
   "forwardFor",
   "httpRequest",
+  "httpResponse",
   "maxconn",
   "connect",
   "maxHeadSize",
@@ -329,11 +339,23 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
   if (!Array.isArray(httpRequestRules))
     throw new ProxyConfigError(`${at}.httpRequest`, httpRequestRules, "must be an array of rules");
   for (const [j, r] of httpRequestRules.entries()) checkHttpRule(`${at}.httpRequest[${j}]`, r);
-  if (m === "tcp" && (forwardFor || httpRequestRules.length > 0))
+  const httpResponseRules = f.httpResponse ?? [];
+  if (!Array.isArray(httpResponseRules))
+    throw new ProxyConfigError(`${at}.httpResponse`, httpResponseRules, "must be an array of rules");
+  for (const [j, r] of httpResponseRules.entries()) {
+    if (typeof r !== "object" || r === null || !("setHeader" in r || "addHeader" in r || "delHeader" in r))
+      throw new ProxyConfigError(
+        `${at}.httpResponse[${j}]`,
+        r,
+        "must be one of setHeader, addHeader, delHeader",
+      );
+    checkHttpRule(`${at}.httpResponse[${j}]`, r);
+  }
+  if (m === "tcp" && (forwardFor || httpRequestRules.length > 0 || httpResponseRules.length > 0))
     throw new ProxyConfigError(
       `${at}.mode`,
       m,
-      "cannot apply forwardFor or httpRequest rules: use mode http",
+      "cannot apply forwardFor, httpRequest or httpResponse rules: use mode http",
     );
   return {
     id: fid,
@@ -349,6 +371,7 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
     },
     forwardFor,
     httpRequest: httpRequestRules,
+    httpResponse: httpResponseRules,
     maxconn: int(`${at}.maxconn`, f.maxconn, 0, 0, 10_000_000),
     connect: f.connect === true,
     maxHeadSize: int(`${at}.maxHeadSize`, f.maxHeadSize, 16_384, 1024, 1_048_576),

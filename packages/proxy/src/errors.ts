@@ -1,37 +1,23 @@
-/** The proxy's error family: `proxy: <what> <value> <why/fix>`, with a stable `code`. */
+/** The proxy's error family (on @lbkit/core's LbkitError): `proxy: <what> <value> <why/fix>`, with a stable `code`. */
+import { configMessage, LbkitError, type LbkitErrorOptions } from "@lbkit/core";
 
-export function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean")
-    return String(value);
-  if (value === undefined) return "undefined";
-  if (value instanceof RegExp) return String(value);
-  if (typeof value === "function") return "a function";
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-export class ProxyError extends Error {
+export class ProxyError extends LbkitError {
   override name = "ProxyError";
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message.startsWith("proxy: ") ? message : `proxy: ${message}`);
+  constructor(message: string, code: string, options?: LbkitErrorOptions) {
+    super("proxy", code, message.startsWith("proxy: ") ? message : `proxy: ${message}`, options);
   }
 }
 
 /** Bad configuration, at construction or on a runtime change: names the option, the value and the fix. */
 export class ProxyConfigError extends ProxyError {
   override name = "ProxyConfigError";
-  constructor(
-    readonly option: string,
-    readonly value: unknown,
-    readonly fix: string,
-  ) {
-    super(`proxy: ${option} ${show(value)} ${fix}`, "ERR_CONFIG");
+  readonly option: string;
+  readonly value: unknown;
+  readonly fix: string;
+  constructor(option: string, value: unknown, fix: string) {
+    super(configMessage("proxy", option, value, fix), "ERR_CONFIG");
+    this.option = option;
+    this.value = value;
+    this.fix = fix;
   }
 }

@@ -1,5 +1,5 @@
 export { Backend, type QueueClient, type ServerMeta } from "./backend.js";
-export { CidrMap, parseCidr, parseIp } from "./cidr.js";
+export { CidrMap } from "./cidr.js";
 export type {
   BackendOptions,
   BackendTimeouts,
@@ -9,6 +9,7 @@ export type {
   FrontendTimeouts,
   HealthCheckOptions,
   HttpRequestRule,
+  HttpResponseRule,
   KeepAliveOptions,
   ServerOptions,
 } from "./config.js";
@@ -64,4 +65,3 @@ export {
   type TxnEvent,
   terminationState,
 } from "./termination.js";
-export type { Clock, RequestOutcome, Timers } from "./time.js";

@@ -70,7 +70,7 @@ export class TcpSession implements QueueClient, Tracked {
       note(this.t, "queued");
       this.waiter = be.enqueue(this);
       if (!this.waiter) {
-        note(this.t, "resource");
+        note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
         this.end();
       }
     } else this.connect(got);

@@ -48,6 +48,25 @@ export function frontendHeaderRules(fe: NormalFrontend): HeaderRules {
   return r;
 }
 
+const compiledResponse = new WeakMap<NormalFrontend, HeaderRules>();
+
+/** The frontend's `http-response` header edits, compiled once per configuration. */
+export function frontendResponseRules(fe: NormalFrontend): HeaderRules {
+  let r = compiledResponse.get(fe);
+  if (r) return r;
+  const set: [string, string][] = [];
+  const add: [string, string][] = [];
+  const del: string[] = [];
+  for (const rule of fe.httpResponse) {
+    if ("setHeader" in rule) set.push([rule.setHeader, rule.value]);
+    else if ("addHeader" in rule) add.push([rule.addHeader, rule.value]);
+    else del.push(rule.delHeader);
+  }
+  r = headerRules({ set, add, del });
+  compiledResponse.set(fe, r);
+  return r;
+}
+
 export type LocalAnswer = { status: number; bytes: Buffer; termination: "proxy" | "none" };
 
 const STATUS_TEXT: Record<number, string> = {

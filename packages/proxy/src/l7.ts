@@ -17,7 +17,7 @@ import { parseResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
 import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
-import { frontendHeaderRules, localAnswer, routingHost } from "./l7-local.js";
+import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
@@ -33,12 +33,42 @@ const TUNNEL = 4; // after 101 / 2xx to CONNECT: raw bytes both ways
 const CLOSED = 5;
 
 const EMPTY = Buffer.alloc(0);
+
+/** What routing and http-request rules see, read from the current request only when a rule asks. */
+class LazyFacts implements RequestFacts {
+  private r: RequestHead | undefined;
+  private h: string | undefined | null = null;
+  constructor(readonly source: string) {}
+  get req(): RequestHead | undefined {
+    return this.r;
+  }
+  set req(r: RequestHead | undefined) {
+    this.r = r;
+    this.h = null;
+  }
+  get method(): string | undefined {
+    return this.r?.method;
+  }
+  get host(): string | undefined {
+    if (this.h === null) this.h = this.r ? routingHost(this.r) : undefined;
+    return this.h;
+  }
+  get path(): string | undefined {
+    return this.r?.path;
+  }
+  get query(): string {
+    return this.r?.query ?? "";
+  }
+  header(name: string): string | undefined {
+    return this.r?.get(name);
+  }
+}
 const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
 
 export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   readonly pickContext: PickContext & { uri?: string };
   avoid: string | undefined;
-  private readonly facts: RequestFacts & { method?: string; host?: string; path?: string; query?: string };
+  private readonly facts: LazyFacts;
   private readonly source: string;
   private readonly limits: HeadLimits;
   private readonly scan = newHeadScan();
@@ -82,7 +112,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
     const current = () => this.req;
     this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };
-    this.facts = { source: this.source, header: (n: string) => current()?.get(n) };
+    this.facts = new LazyFacts(this.source);
     core.track(this);
     client.setNoDelay(true);
     client.on("data", (d: Buffer) => this.onClientData(d));
@@ -91,8 +121,19 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     client.on("close", () => this.onClientClose());
     client.on("drain", () => this.onClientDrain());
     client.on("timeout", () => this.onClientTimeout());
-    client.setTimeout(fe.cfg.timeouts.httpRequest);
+    this.idle(fe.cfg.timeouts.httpRequest);
     this.headDeadline = core.clock.now() + fe.cfg.timeouts.httpRequest;
+  }
+
+  /**
+   * Arms the client socket's inactivity timeout. Node allocates a new timer on every `setTimeout` call, while
+   * activity only refreshes the existing one: an unchanged value is not set again.
+   */
+  private clientIdle = -1;
+  private idle(ms: number): void {
+    if (ms === this.clientIdle) return;
+    this.clientIdle = ms;
+    this.client.setTimeout(ms);
   }
 
   // ================= client side =================
@@ -123,6 +164,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       case TUNNEL:
         if (this.up && !this.up.socket.write(d)) this.client.pause();
         return;
+      case CLOSED: // answered and closing (e.g. an early response during an upload): the rest is dropped
+        return;
       default:
         this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
     }
@@ -132,7 +175,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     const r = parseRequestHead(this.buf, this.limits, this.scan);
     if (r.kind === "incomplete") {
       // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris)
-      this.client.setTimeout(Math.max(1, this.headDeadline - this.core.clock.now()));
+      this.idle(Math.max(1, this.headDeadline - this.core.clock.now()));
       return;
     }
     if (r.kind === "error") {
@@ -164,17 +207,14 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.reqBody =
       f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
     this.reqDone = this.reqBody === undefined;
-    this.client.setTimeout(this.fe.cfg.timeouts.client);
+    this.idle(this.fe.cfg.timeouts.client);
     if (req.method === "CONNECT" && !this.fe.cfg.connect) {
       note(this.t, "proxy");
       this.replyCanned(405, true);
       return;
     }
     const facts = this.facts;
-    facts.method = req.method;
-    facts.host = routingHost(req);
-    facts.path = req.path;
-    facts.query = req.query ?? "";
+    facts.req = req;
     const rules = this.fe.cfg.httpRequest;
     if (rules.length > 0) {
       const local = localAnswer(rules, facts, !this.clientKeepAlive || !this.reqDone);
@@ -208,7 +248,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       note(this.t, "queued");
       this.waiter = be.enqueue(this);
       if (!this.waiter) {
-        note(this.t, "resource");
+        note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
         this.replyCanned(503, !this.reqDone);
       }
     } else this.connect(got);
@@ -256,7 +296,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     const up = this.up as UpstreamConn;
     const req = this.req as RequestHead;
     const be = this.backend as Backend;
-    up.socket.setTimeout(be.cfg.timeouts.server);
+    up.idle(be.cfg.timeouts.server);
     this.state = EXCHANGE;
     const head = serialiseRequest(
       req,
@@ -271,13 +311,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     s.cork();
     s.write(head);
     this.reqSent = true;
-    note(this.t, "request-sent");
     if (!this.reqDone && this.buf.length > 0) {
       const pending = this.buf;
       this.buf = EMPTY;
       this.sendBody(pending);
     }
     s.uncork();
+    if (this.state === EXCHANGE && this.res === undefined) note(this.t, "request-sent");
     if (this.state === EXCHANGE) this.client.resume();
   }
 
@@ -361,8 +401,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       if (rest.length > 0) this.client.write(rest);
       const to = (this.backend as Backend).cfg.timeouts;
       const tunnel = to.tunnel ?? Math.max(to.server, this.fe.cfg.timeouts.client);
-      this.client.setTimeout(tunnel);
-      up.socket.setTimeout(tunnel);
+      this.idle(tunnel);
+      up.idle(tunnel);
       if (this.buf.length > 0) {
         up.socket.write(this.buf);
         this.buf = EMPTY;
@@ -376,8 +416,12 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (f.kind === "until-close" || !this.reqDone) this.clientKeepAlive = false;
     this.resBody =
       f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
-    this.client.setTimeout(this.fe.cfg.timeouts.client);
-    const out = serialiseResponse(head, { connection: this.clientKeepAlive ? "keep-alive" : "close" });
+    this.idle(this.fe.cfg.timeouts.client);
+    const out = serialiseResponse(
+      head,
+      { connection: this.clientKeepAlive ? "keep-alive" : "close" },
+      frontendResponseRules(this.fe.cfg),
+    );
     if (rest.length === 0 || (this.resBody === undefined && !this.untilClose)) {
       this.client.write(out);
       if (this.resBody === undefined && !this.untilClose) {
@@ -417,7 +461,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.serverEnded = true;
     if (this.state === TUNNEL) {
       this.client.end();
-      this.client.setTimeout(this.fe.cfg.timeouts.clientFin);
+      this.idle(this.fe.cfg.timeouts.clientFin);
       if (this.clientEnded) this.finish();
       return;
     }
@@ -568,11 +612,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (close || this.draining || this.clientEnded) {
       this.state = CLOSED;
       this.client.end();
-      this.client.setTimeout(this.fe.cfg.timeouts.clientFin);
+      this.idle(this.fe.cfg.timeouts.clientFin);
       return;
     }
     this.state = IDLE;
-    this.client.setTimeout(this.fe.cfg.timeouts.httpKeepAlive);
+    this.idle(this.fe.cfg.timeouts.httpKeepAlive);
     this.client.resume();
     if (this.buf.length > 0) {
       const d = this.buf;
@@ -629,7 +673,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         return;
       case TUNNEL:
         this.up?.socket.end();
-        this.up?.socket.setTimeout((this.backend as Backend).cfg.timeouts.serverFin);
+        this.up?.idle((this.backend as Backend).cfg.timeouts.serverFin);
         if (this.serverEnded) this.finish();
         return;
       default:

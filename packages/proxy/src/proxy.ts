@@ -3,6 +3,14 @@
  * configuration, started and stopped as a unit, and changed at run time without dropping connections.
  */
 import net from "node:net";
+import {
+  type Clock,
+  emitError,
+  showValue as show,
+  systemClock,
+  systemTimers,
+  type Timers,
+} from "@lbkit/core";
 import type { ChangeEvent } from "@lbkit/healthcheck";
 import { EventEmitter } from "eventemitter3";
 import { Backend } from "./backend.js";
@@ -17,12 +25,11 @@ import {
   normaliseFrontend,
   type ServerOptions,
 } from "./config.js";
-import { ProxyConfigError, ProxyError, show } from "./errors.js";
+import { ProxyConfigError, ProxyError } from "./errors.js";
 import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
 import { type RouteRule, Router } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
-import { type Clock, systemClock, systemTimers, type Timers } from "./time.js";
 
 export interface ProxyOptions {
   frontends: readonly FrontendOptions[];
@@ -126,8 +133,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   }
 
   private reportError(err: Error): void {
-    if (this.listenerCount("error") > 0) this.emit("error", err);
-    else process.emitWarning(err);
+    emitError(this, err);
   }
 
   /** Listening addresses once started, per frontend id (port 0 binds resolve to the real port). */
@@ -297,8 +303,10 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     this.backends.set(n.id, be);
     if (this.running) be.start();
     if (old) {
+      // its checks stop; idle upstream connections close now, busy ones when their response ends; waiters of
+      // the old queue are still served by the old backend's servers as they free up
       old.stop().catch((e: Error) => this.reportError(e));
-      // waiters of the old queue are served by the old backend's servers as they free up
+      for (const a of old.attachments.values()) a.close();
     }
   }
 }

@@ -4,10 +4,10 @@
  * and write without a new timer object); absolute deadlines read the injected Clock.
  */
 
+import type { Clock, Timers } from "@lbkit/core";
 import type { Backend } from "./backend.js";
 import type { NormalFrontend } from "./config.js";
 import type { Router } from "./route.js";
-import type { Clock, Timers } from "./time.js";
 
 export interface FrontendRuntime {
   readonly cfg: NormalFrontend;

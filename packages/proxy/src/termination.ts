@@ -20,7 +20,8 @@ export interface Termination {
 export type TxnEvent =
   | "queued"
   | "connecting"
-  | "request-sent" // the whole request went out: now waiting for the response headers
+  | "request-sent" // the request head went out: from now on waiting for the response headers (HAProxy counts a
+  //                  request body still being uploaded as this phase too: test/proxy-haproxy)
   | "response-head"
   | "server-done" // the server's response is complete; the proxy is flushing the last data to the client
   | "tunnel"
@@ -48,7 +49,7 @@ export function note(t: Termination, e: TxnEvent): Termination {
       t.phase = "C";
       return t;
     case "request-sent":
-      if (t.phase === "C" || t.phase === "Q" || t.phase === "R") t.phase = "H";
+      t.phase = "H";
       return t;
     case "response-head":
     case "tunnel":

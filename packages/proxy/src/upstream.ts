@@ -62,6 +62,14 @@ export class UpstreamConn {
     socket.on("drain", () => this.owner?.onUpstreamDrain(this));
   }
 
+  private idleMs = -1;
+  /** Arms the inactivity timeout; an unchanged value is not set again (Node allocates a timer per call). */
+  idle(ms: number): void {
+    if (ms === this.idleMs) return;
+    this.idleMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
   /** Close without reuse (no event reaches the owner once it is detached). */
   drop(): void {
     this.spoiled = true;
@@ -115,8 +123,8 @@ export class UpstreamPool {
       allowHalfOpen: true,
       noDelay: true,
     });
-    socket.setTimeout(connectTimeout);
     const c = new UpstreamConn(socket, this);
+    c.idle(connectTimeout);
     c.owner = owner;
     c.requests = 1;
     this.opened++;
@@ -138,7 +146,7 @@ export class UpstreamPool {
       c.drop();
       return;
     }
-    c.socket.setTimeout(o.idleTimeout);
+    c.idle(o.idleTimeout);
     c.socket.resume(); // it may have been paused by backpressure: an idle socket must notice the server closing
     this.idle.push(c);
   }

@@ -76,6 +76,16 @@ describe("ChunkedBody strictness vectors", () => {
     }
   });
 
+  it.each(vectors)("byte by byte: %s", (_name, raw) => {
+    const whole = feedAll(raw);
+    const body = new ChunkedBody();
+    const buf = Buffer.from(raw, "latin1");
+    let consumed = 0;
+    for (let i = 0; i < buf.length && !body.done && body.error === undefined; i++)
+      consumed += body.feed(buf, i, i + 1);
+    expect({ consumed, done: body.done, error: body.error }).toEqual(whole);
+  });
+
   it("stops at the end of the body and leaves the next message", () => {
     const raw = Buffer.from("5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n", "latin1");
     const body = new ChunkedBody();

@@ -15,9 +15,6 @@ export const TOKEN = table((c) => isAlnum(c) || "!#$%&'*+-.^_`|~".includes(Strin
 /** field-vchar / SP / HTAB: bytes allowed in a field value (obs-text included; CTLs, DEL, CR, LF not). */
 export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f));
 
-/** Bytes allowed in a request target: visible ASCII except `#` (`%` must start a valid escape, checked apart). */
-export const TARGET = table((c) => c > 0x20 && c < 0x7f && c !== 0x23);
-
 /** Bytes allowed in a reason phrase: HTAB / SP / VCHAR / obs-text. */
 export const REASON = FIELD_VALUE;
 

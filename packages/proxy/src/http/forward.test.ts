@@ -35,6 +35,16 @@ describe("serialiseRequest", () => {
     );
   });
 
+  it("never drops Content-Length or Host because Connection names them (hop-by-hop abuse)", () => {
+    const head = req(
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: Content-Length, host, X-A, Authorization\r\n" +
+        "X-A: 1\r\nAuthorization: t\r\n\r\n",
+    );
+    expect(text(serialiseRequest(head, { connection: "keep-alive" }))).toBe(
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\n",
+    );
+  });
+
   it("keeps Upgrade when tunnelling and restates chunked framing canonically", () => {
     const ws = req(
       "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n",

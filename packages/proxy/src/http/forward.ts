@@ -12,8 +12,9 @@ import {
   EOL,
   equalsName,
   F_CONNECTION,
+  F_CONTENT_LENGTH,
+  F_HOST,
   F_KEEP_ALIVE,
-  F_OTHER,
   F_PROXY_CONNECTION,
   F_TE,
   F_TRAILER,
@@ -178,7 +179,7 @@ function dropped(head: Head, i: number, kind: number, keepUpgrade: boolean, rule
   const e = f[o + NAME_END]!;
   const drop = rules.drop;
   for (let d = 0; d < drop.length; d++) if (equalsName(head.raw, s, e, drop[d]!)) return true;
-  if (kind === F_OTHER && head.connectionBits & CONN_OTHER) {
+  if (head.connectionBits & CONN_OTHER && kind !== F_CONTENT_LENGTH && kind !== F_HOST) {
     const tokens = head.connectionTokens;
     for (let t = 0; t < tokens.length; t++) if (equalsName(head.raw, s, e, tokens[t]!)) return true;
   }

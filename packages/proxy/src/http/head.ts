@@ -2,7 +2,7 @@
  * What request and response heads share: the header-section parser (one pass over the bytes, offsets recorded,
  * no strings made) and the head object, whose strings are made lazily from those offsets.
  */
-import { CR, equalsLower, FIELD_VALUE, HTAB, LF, latin1, SP, TOKEN } from "./chars.js";
+import { CR, equalsLower, HTAB, LF, latin1, SP, TOKEN } from "./chars.js";
 import type { Framing, MessageHead } from "./types.js";
 
 /** Field kinds the parser recognises (slot KIND of a field). */
@@ -58,12 +58,24 @@ function kindOf(buf: Buffer, s: number, e: number): number {
   }
 }
 
+const KINDS = 11;
+/**
+ * Scratch filled by the last `parseFields` call (read it right after, synchronously): the index of the first
+ * field of each kind (-1 when none) and how many fields of each kind there are.
+ */
+export const firstOf = new Int32Array(KINDS);
+export const countOf = new Int32Array(KINDS);
+
 /**
  * Parses the header lines of `buf[p, end)` (`end` is the CR of the final empty line) into `fields`.
  * Returns the field count, or a reason code for the first violation.
  */
-export function parseFields(buf: Buffer, p: number, end: number, fields: Int32Array): number | string {
+export function parseFields(buf: Buffer, p: number, end: number, fields: number[]): number | string {
   let n = 0;
+  for (let k = 0; k < KINDS; k++) {
+    firstOf[k] = -1;
+    countOf[k] = 0;
+  }
   while (p < end) {
     let c = buf[p]!;
     if (c === SP || c === HTAB) return "obs-fold";
@@ -78,20 +90,15 @@ export function parseFields(buf: Buffer, p: number, end: number, fields: Int32Ar
     c = buf[++p]!;
     while (c === SP || c === HTAB) c = buf[++p]!;
     const valueStart = p;
-    let valueEnd = p;
-    while (FIELD_VALUE[c] === 1) {
-      if (c > SP) valueEnd = p + 1;
-      c = buf[++p]!;
-    }
+    // field-vchar / SP / HTAB / obs-text (the FIELD_VALUE class, as arithmetic: faster than the table here)
+    while ((c > 0x1f && c !== 0x7f) || c === HTAB) c = buf[++p]!;
     if (c !== CR) return "bad-field-value";
     if (buf[p + 1] !== LF) return "bare-cr";
-    const o = n * STRIDE;
-    fields[o] = nameStart;
-    fields[o + 1] = nameEnd;
-    fields[o + 2] = valueStart;
-    fields[o + 3] = valueEnd;
-    fields[o + 4] = p;
-    fields[o + 5] = kindOf(buf, nameStart, nameEnd);
+    let valueEnd = p;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
+    const kind = kindOf(buf, nameStart, nameEnd);
+    if (kind !== F_OTHER && countOf[kind]!++ === 0) firstOf[kind] = n;
+    fields.push(nameStart, nameEnd, valueStart, valueEnd, p, kind);
     n++;
     p += 2;
   }
@@ -120,7 +127,7 @@ export const TE_UNSUPPORTED = 2;
  * Classifies the Transfer-Encoding fields. Elements must be bare tokens (no parameters, no empty elements);
  * `chunked` must be last and appear once.
  */
-export function classifyTransferEncoding(buf: Buffer, fields: Int32Array, count: number): number {
+export function classifyTransferEncoding(buf: Buffer, fields: number[], count: number): number {
   let elements = 0;
   let chunkedAt = -1;
   for (let f = 0; f < count; f++) {
@@ -157,9 +164,37 @@ export const CONN_UPGRADE = 4;
 export const CONN_OTHER = 8;
 export const CONN_INVALID = 16;
 
-/** Reads every Connection field; returns the option bits and pushes the lower-case tokens to `out`. */
-export function parseConnection(buf: Buffer, fields: Int32Array, count: number, out: string[]): number {
+/** More than one option listed. */
+export const CONN_MANY = 32;
+
+const CLOSE_ONLY: readonly string[] = Object.freeze(["close"]);
+const KEEP_ALIVE_ONLY: readonly string[] = Object.freeze(["keep-alive"]);
+const UPGRADE_ONLY: readonly string[] = Object.freeze(["upgrade"]);
+const KEEP_ALIVE_RESULT: [number, readonly string[]] = [CONN_KEEP_ALIVE, KEEP_ALIVE_ONLY];
+const CLOSE_RESULT: [number, readonly string[]] = [CONN_CLOSE, CLOSE_ONLY];
+
+/** The Connection option bits and the lower-case option list (shared frozen arrays for a lone usual option). */
+export function connectionOptions(buf: Buffer, fields: number[], count: number): [number, readonly string[]] {
+  if (countOf[F_CONNECTION] === 1) {
+    // the usual case: one Connection field holding exactly one well-known option
+    const o = firstOf[F_CONNECTION]! * STRIDE;
+    const s = fields[o + VALUE]!;
+    const e = fields[o + VALUE_END]!;
+    if (equalsLower(buf, s, e, "keep-alive")) return KEEP_ALIVE_RESULT;
+    if (equalsLower(buf, s, e, "close")) return CLOSE_RESULT;
+  }
+  const bits = parseConnection(buf, fields, count, undefined);
+  if (bits & (CONN_OTHER | CONN_MANY | CONN_INVALID)) {
+    const out: string[] = [];
+    return [parseConnection(buf, fields, count, out), out];
+  }
+  return [bits, bits === CONN_CLOSE ? CLOSE_ONLY : bits === CONN_KEEP_ALIVE ? KEEP_ALIVE_ONLY : UPGRADE_ONLY];
+}
+
+/** Reads every Connection field; returns the option bits and pushes the lower-case options to `out`. */
+function parseConnection(buf: Buffer, fields: number[], count: number, out: string[] | undefined): number {
   let bits = 0;
+  let options = 0;
   for (let f = 0; f < count; f++) {
     const o = f * STRIDE;
     if (fields[o + KIND] !== F_CONNECTION) continue;
@@ -175,34 +210,23 @@ export function parseConnection(buf: Buffer, fields: Int32Array, count: number, 
       while (p < e && TOKEN[buf[p]!] === 1) p++;
       if (p === s) return CONN_INVALID;
       if (p < e && buf[p] !== 0x2c && buf[p] !== SP && buf[p] !== HTAB) return CONN_INVALID;
+      if (++options > 1) bits |= CONN_MANY;
       if (equalsLower(buf, s, p, "close")) {
         bits |= CONN_CLOSE;
-        out.push("close");
+        out?.push("close");
       } else if (equalsLower(buf, s, p, "keep-alive")) {
         bits |= CONN_KEEP_ALIVE;
-        out.push("keep-alive");
+        out?.push("keep-alive");
       } else if (equalsLower(buf, s, p, "upgrade")) {
         bits |= CONN_UPGRADE;
-        out.push("upgrade");
+        out?.push("upgrade");
       } else {
         bits |= CONN_OTHER;
-        out.push(latin1(buf, s, p).toLowerCase());
+        out?.push(latin1(buf, s, p).toLowerCase());
       }
     }
   }
   return bits;
-}
-
-/** Index of the first field of `kind`, -1 when none; `second` asks for the second one. */
-export function findKind(fields: Int32Array, count: number, kind: number, second = false): number {
-  let seen = false;
-  for (let f = 0; f < count; f++) {
-    if (fields[f * STRIDE + KIND] === kind) {
-      if (!second || seen) return f;
-      seen = true;
-    }
-  }
-  return -1;
 }
 
 /** The head object shared by requests and responses: facts precomputed, strings made on demand. */
@@ -216,7 +240,7 @@ export class Head implements MessageHead {
     readonly lineEnd: number,
     readonly version: 10 | 11,
     /** STRIDE ints per field (see NAME…KIND). */
-    readonly fields: Int32Array,
+    readonly fields: number[],
     readonly fieldCount: number,
     readonly framing: Framing,
     readonly keepAlive: boolean,

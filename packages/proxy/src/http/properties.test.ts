@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ChunkedBody } from "./body.js";
-import { serialiseRequest } from "./forward.js";
+import { serialiseRequest, serialiseResponse } from "./forward.js";
 import { parseRequestHead } from "./request.js";
 import { parseResponseHead } from "./response.js";
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./scan.js";
@@ -257,6 +257,37 @@ describe("serialise(parse(head)) round-trips", () => {
           expect(endToEnd(again.head.headers)).toEqual(endToEnd(r.head.headers));
           expect(again.head.get("connection")).toBe("keep-alive");
         }),
+        RUNS,
+      );
+    },
+    TIMEOUT,
+  );
+});
+
+describe("serialise(parse(response head)) round-trips", () => {
+  it(
+    "keeps the status line, every end-to-end field in order, and the framing",
+    () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom("200 OK", "404 Not Found", "500", "301 Moved"),
+          fc.array(fc.tuple(fieldName, fieldValue), { maxLength: 10 }),
+          framing,
+          (status, fields, fr) => {
+            const raw = `HTTP/1.1 ${status}\r\n${fields.map(([n, v]) => `${n}: ${v}\r\n`).join("")}${fr}\r\n`;
+            const r = parseResponseHead(Buffer.from(raw, "latin1"), DEFAULT_HEAD_LIMITS, { method: "GET" });
+            if (r.kind !== "head") throw new Error(JSON.stringify(r));
+            const out = serialiseResponse(r.head, { connection: "close" });
+            const again = parseResponseHead(out, DEFAULT_HEAD_LIMITS, { method: "GET" });
+            if (again.kind !== "head") throw new Error(JSON.stringify(again));
+            expect(out.subarray(0, out.indexOf("\r\n")).toString("latin1")).toBe(`HTTP/1.1 ${status}`);
+            expect(again.head.framing).toEqual(r.head.framing);
+            expect(again.head.headers.slice(0, 2 * fields.length)).toEqual(
+              r.head.headers.slice(0, 2 * fields.length),
+            );
+            expect(again.head.keepAlive).toBe(false);
+          },
+        ),
         RUNS,
       );
     },

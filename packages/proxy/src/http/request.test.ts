@@ -24,7 +24,8 @@ const vectors: Vector[] = [
   ["trailing space after version", `GET / HTTP/1.1 \r\n${H}\r\n`, 400],
   ["HTTP/2.0", `GET / HTTP/2.0\r\n${H}\r\n`, 505],
   ["HTTP/0.9 version", `GET / HTTP/0.9\r\n${H}\r\n`, 505],
-  ["HTTP/1.2 treated as 1.1", `GET / HTTP/1.2\r\n${H}\r\n`, "ok", (h) => expect(h.version).toBe(11)],
+  // RFC 9110 §2.5 lets 1.2 be read as 1.1, but it is forwarded verbatim and a server may read it otherwise
+  ["HTTP/1.2 refused", `GET / HTTP/1.2\r\n${H}\r\n`, 505],
   ["two-digit minor", `GET / HTTP/1.10\r\n${H}\r\n`, 400],
   ["HTTP/1 without minor", `GET / HTTP/1\r\n${H}\r\n`, 400],
   ["method with invalid char", `GE(T / HTTP/1.1\r\n${H}\r\n`, 400],
@@ -71,6 +72,7 @@ const vectors: Vector[] = [
     (h) => expect(h.targetForm).toBe("asterisk"),
   ],
   ["asterisk for GET", `GET * HTTP/1.1\r\n${H}\r\n`, 400],
+  ["asterisk followed by a path", `OPTIONS */test HTTP/1.1\r\n${H}\r\n`, 400],
   [
     "absolute-form matching Host",
     `GET http://a.example/x?y HTTP/1.1\r\n${H}\r\n`,
@@ -90,6 +92,18 @@ const vectors: Vector[] = [
   ],
   ["absolute-form host mismatch", `GET http://b.example/ HTTP/1.1\r\n${H}\r\n`, 400],
   ["absolute-form port mismatch", `GET http://a.example:8080/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form explicit default port", `GET http://a.example:80/ HTTP/1.1\r\n${H}\r\n`, "ok"],
+  [
+    "absolute-form https default port in Host",
+    "GET https://a.example/ HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+    "ok",
+  ],
+  [
+    "absolute-form https with port 80 in Host",
+    "GET https://a.example/ HTTP/1.1\r\nHost: a.example:80\r\n\r\n",
+    400,
+  ],
+  ["absolute-form Host is a prefix", `GET http://a.example.evil/ HTTP/1.1\r\n${H}\r\n`, 400],
   ["absolute-form https", "GET https://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n", "ok"],
   ["absolute-form other scheme", "GET ftp://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n", 400],
   ["absolute-form with userinfo", "GET http://u@a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n", 400],
@@ -108,6 +122,12 @@ const vectors: Vector[] = [
   ],
   ["CONNECT without port", "CONNECT a.example HTTP/1.1\r\nHost: a.example\r\n\r\n", 400],
   ["CONNECT origin-form", "CONNECT / HTTP/1.1\r\nHost: a.example\r\n\r\n", 400],
+  [
+    "CONNECT Host without port (HAProxy accepts)",
+    "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+    "ok",
+  ],
+  ["CONNECT Host with another port", "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:444\r\n\r\n", 400],
   ["CONNECT Host mismatch", "CONNECT a.example:443 HTTP/1.1\r\nHost: b.example:443\r\n\r\n", 400],
   ["authority-form for GET", `GET a.example:80 HTTP/1.1\r\n${H}\r\n`, 400],
   // Host

@@ -3,7 +3,7 @@
  * bytes once the head is complete. Every violation is an error with a status and a stable reason code; nothing
  * is repaired and nothing ambiguous gets through.
  */
-import { HEX, HOST, IP_LITERAL, latin1, SP, TARGET, TOKEN } from "./chars.js";
+import { HEX, HOST, IP_LITERAL, latin1, SP, TOKEN } from "./chars.js";
 import {
   CHUNKED,
   CONN_CLOSE,
@@ -11,6 +11,8 @@ import {
   CONN_KEEP_ALIVE,
   CONN_UPGRADE,
   classifyTransferEncoding,
+  connectionOptions,
+  countOf,
   EMPTY,
   F_CONNECTION,
   F_CONTENT_LENGTH,
@@ -18,10 +20,9 @@ import {
   F_HOST,
   F_TRANSFER_ENCODING,
   F_UPGRADE,
-  findKind,
+  firstOf,
   Head,
   NONE,
-  parseConnection,
   parseFields,
   parseLength,
   STRIDE,
@@ -40,7 +41,7 @@ export class Request extends Head implements RequestHead {
     lineStart: number,
     lineEnd: number,
     version: 10 | 11,
-    fields: Int32Array,
+    fields: number[],
     fieldCount: number,
     framing: Framing,
     keepAlive: boolean,
@@ -48,12 +49,16 @@ export class Request extends Head implements RequestHead {
     connectionBits: number,
     upgrade: string | undefined,
     readonly method: string,
-    readonly target: string,
+    /** Where the target is in `raw`. */
+    private readonly targetStart: number,
+    private readonly targetEnd: number,
     readonly targetForm: TargetForm,
     /** Offset in `target` where the path starts and where it ends (`?` or the end). */
     private readonly pathStart: number,
     private readonly pathEnd: number,
-    readonly host: string | undefined,
+    /** Where the host is in `raw` (the Host value, or the target's authority); -1 when there is none. */
+    private readonly hostStart: number,
+    private readonly hostEnd: number,
     readonly expectContinue: boolean,
   ) {
     super(
@@ -70,6 +75,21 @@ export class Request extends Head implements RequestHead {
       connectionBits,
       upgrade,
     );
+  }
+
+  private cachedTarget: string | undefined = undefined;
+  private cachedHost: string | undefined = undefined;
+
+  get target(): string {
+    if (this.cachedTarget === undefined)
+      this.cachedTarget = latin1(this.raw, this.targetStart, this.targetEnd);
+    return this.cachedTarget;
+  }
+
+  get host(): string | undefined {
+    if (this.hostStart < 0) return undefined;
+    if (this.cachedHost === undefined) this.cachedHost = latin1(this.raw, this.hostStart, this.hostEnd);
+    return this.cachedHost;
   }
 
   get path(): string {
@@ -95,8 +115,8 @@ function methodOf(buf: Buffer, s: number, e: number): string {
       if (c0 === 0x50 && buf[s + 1] === 0x55 && buf[s + 2] === 0x54) return "PUT";
       break;
     case 4:
-      if (latin1(buf, s, e) === "POST") return "POST";
-      if (latin1(buf, s, e) === "HEAD") return "HEAD";
+      if (buf[s + 1] === 0x4f && buf[s + 2] === 0x53 && buf[s + 3] === 0x54 && c0 === 0x50) return "POST";
+      if (buf[s + 1] === 0x45 && buf[s + 2] === 0x41 && buf[s + 3] === 0x44 && c0 === 0x48) return "HEAD";
       break;
   }
   return latin1(buf, s, e);
@@ -138,6 +158,27 @@ function sameBytesIgnoreCase(buf: Buffer, a: number, b: number, n: number): bool
 }
 
 /**
+ * Whether a Host value and a target's authority name the same thing: equal ignoring ASCII case, or equal but for
+ * `:port` on one side when that port is `defaultPort` (`*`: any port, for CONNECT's Host without the port).
+ */
+function sameAuthority(
+  buf: Buffer,
+  hs: number,
+  he: number,
+  as: number,
+  ae: number,
+  defaultPort: string,
+): boolean {
+  const hl = he - hs;
+  const al = ae - as;
+  if (hl === al) return sameBytesIgnoreCase(buf, hs, as, hl);
+  const [short, long, sl, ll] = hl < al ? [hs, as, hl, al] : [as, hs, al, hl];
+  if (buf[long + sl] !== 0x3a || !sameBytesIgnoreCase(buf, short, long, sl)) return false;
+  if (defaultPort === "*") return hl < al;
+  return ll - sl - 1 === defaultPort.length && latin1(buf, long + sl + 1, long + ll) === defaultPort;
+}
+
+/**
  * Parses a request head from the start of `buf`. Returns `incomplete` until the head's CRLFCRLF arrived (call
  * again with more bytes and the same `scan`), an error (400 / 414 / 431 / 501 / 505), or the head.
  */
@@ -147,7 +188,6 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   if (end === SCAN_INCOMPLETE) return INCOMPLETE;
   const start = s.start;
   const firstLf = s.firstLf;
-  const count = s.lines;
   resetScan(s);
   if (end < 0) return scanError(end, true);
   const lineEnd = firstLf - 1;
@@ -159,7 +199,8 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   const method = methodOf(buf, start, p);
   const t0 = ++p;
   let query = -1;
-  for (let c = buf[p]!; TARGET[c] === 1; c = buf[++p]!) {
+  // target bytes: visible ASCII except `#` (arithmetic beats a table lookup here)
+  for (let c = buf[p]!; c > 0x20 && c < 0x7f && c !== 0x23; c = buf[++p]!) {
     if (c === 0x25) {
       if (HEX[buf[p + 1]!] === 0 || HEX[buf[p + 2]!] === 0) return fail(400, "bad-target");
     } else if (c === 0x3f && query < 0) query = p;
@@ -182,7 +223,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   const minor = buf[p + 7]! - 0x30;
   if (major < 0 || major > 9 || buf[p + 6] !== 0x2e || minor < 0 || minor > 9)
     return fail(400, "bad-version");
-  if (major !== 1) return fail(505, "unsupported-version");
+  if (major !== 1 || minor > 1) return fail(505, "unsupported-version");
   const version: 10 | 11 = minor === 0 ? 10 : 11;
 
   // request-target forms (RFC 9112 §3.2)
@@ -190,6 +231,8 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   let pathStart = 0;
   let pathEnd = (query < 0 ? t1 : query) - t0;
   let authStart = -1;
+  /** The port an authority may leave out: 80 / 443 for absolute-form, any for CONNECT (as HAProxy). */
+  let defaultPort = "";
   let authEnd = -1;
   const c0 = buf[t0];
   if (method === "CONNECT") {
@@ -211,7 +254,11 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
       q += 3;
       if ((buf[q]! | 0x20) === 0x70) q++;
       else return fail(400, "bad-target");
-      if ((buf[q]! | 0x20) === 0x73) q++;
+      defaultPort = "80";
+      if ((buf[q]! | 0x20) === 0x73) {
+        q++;
+        defaultPort = "443";
+      }
     } else return fail(400, "bad-target");
     if (buf[q] !== 0x3a || buf[q + 1] !== 0x2f || buf[q + 2] !== 0x2f) return fail(400, "bad-target");
     authStart = q + 3;
@@ -224,34 +271,37 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   }
 
   // header section
-  const fields = new Int32Array(count * STRIDE);
+  const fields: number[] = [];
   const n = parseFields(buf, firstLf + 1, end - 2, fields);
   if (typeof n === "string") return fail(400, n);
 
   // Host: exactly one on HTTP/1.1, valid, and the same as an absolute-form or authority-form target's authority
-  const hostAt = findKind(fields, n, F_HOST);
-  let host: string | undefined;
+  const hostAt = firstOf[F_HOST]!;
+  let hostStart = -1;
+  let hostEnd = -1;
   if (hostAt < 0) {
     if (version === 11) return fail(400, "missing-host");
-    if (authStart >= 0) host = latin1(buf, authStart, authEnd);
+    hostStart = authStart;
+    hostEnd = authEnd;
   } else {
-    if (findKind(fields, n, F_HOST, true) >= 0) return fail(400, "duplicate-host");
+    if (countOf[F_HOST]! > 1) return fail(400, "duplicate-host");
     const hs = fields[hostAt * STRIDE + VALUE]!;
     const he = fields[hostAt * STRIDE + VALUE_END]!;
     if (hs !== he && !validHost(buf, hs, he, false)) return fail(400, "bad-host");
     if (
       authStart >= 0 &&
-      (he - hs !== authEnd - authStart || !sameBytesIgnoreCase(buf, hs, authStart, he - hs))
+      !sameAuthority(buf, hs, he, authStart, authEnd, form === "authority" ? "*" : defaultPort)
     ) {
       return fail(400, "host-mismatch");
     }
-    host = latin1(buf, hs, he);
+    hostStart = hs;
+    hostEnd = he;
   }
 
   // framing (RFC 9112 §6.1, §6.3): TE only as a single final `chunked` on 1.1, never with Content-Length
   let framing: Framing = NONE;
-  const clAt = findKind(fields, n, F_CONTENT_LENGTH);
-  const teAt = findKind(fields, n, F_TRANSFER_ENCODING);
+  const clAt = firstOf[F_CONTENT_LENGTH]!;
+  const teAt = firstOf[F_TRANSFER_ENCODING]!;
   if (teAt >= 0) {
     if (version === 10) return fail(400, "transfer-encoding-http10");
     if (clAt >= 0) return fail(400, "content-length-with-transfer-encoding");
@@ -260,7 +310,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
     if (te !== TE_CHUNKED) return fail(400, "bad-transfer-encoding");
     framing = CHUNKED;
   } else if (clAt >= 0) {
-    if (findKind(fields, n, F_CONTENT_LENGTH, true) >= 0) return fail(400, "duplicate-content-length");
+    if (countOf[F_CONTENT_LENGTH]! > 1) return fail(400, "duplicate-content-length");
     const len = parseLength(buf, fields[clAt * STRIDE + VALUE]!, fields[clAt * STRIDE + VALUE_END]!);
     if (len === -2) return fail(400, "content-length-overflow");
     if (len < 0) return fail(400, "bad-content-length");
@@ -268,24 +318,23 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   }
 
   // Connection, Upgrade, Expect
-  let tokens: string[] | readonly string[] = EMPTY;
+  let tokens: readonly string[] = EMPTY;
   let bits = 0;
-  if (findKind(fields, n, F_CONNECTION) >= 0) {
-    tokens = [];
-    bits = parseConnection(buf, fields, n, tokens as string[]);
+  if (firstOf[F_CONNECTION]! >= 0) {
+    [bits, tokens] = connectionOptions(buf, fields, n);
     if (bits & CONN_INVALID) return fail(400, "bad-connection");
   }
   const keepAlive =
     version === 11 ? (bits & CONN_CLOSE) === 0 : (bits & (CONN_KEEP_ALIVE | CONN_CLOSE)) === CONN_KEEP_ALIVE;
   let upgrade: string | undefined;
   if (bits & CONN_UPGRADE && version === 11) {
-    const u = findKind(fields, n, F_UPGRADE);
+    const u = firstOf[F_UPGRADE]!;
     if (u >= 0)
       upgrade = latin1(buf, fields[u * STRIDE + VALUE]!, fields[u * STRIDE + VALUE_END]!) || undefined;
   }
   let expectContinue = false;
   if (version === 11) {
-    const x = findKind(fields, n, F_EXPECT);
+    const x = firstOf[F_EXPECT]!;
     if (x >= 0) {
       const xs = fields[x * STRIDE + VALUE]!;
       expectContinue =
@@ -294,7 +343,6 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
     }
   }
 
-  const target = latin1(buf, t0, t1);
   const head = new Request(
     buf,
     end,
@@ -309,11 +357,13 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
     bits,
     upgrade,
     method,
-    target,
+    t0,
+    t1,
     form,
     pathStart,
     pathEnd,
-    host,
+    hostStart,
+    hostEnd,
     expectContinue,
   );
   return { kind: "head", head, length: end };

@@ -48,6 +48,7 @@ const vectors: Vector[] = [
   ["status 600", "HTTP/1.1 600 X\r\nContent-Length: 0\r\n\r\n", 502],
   ["status 099", "HTTP/1.1 099 X\r\n\r\n", 502],
   ["lowercase http", "http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 502],
+  ["HTTP/1.2 status line", "HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n", 502],
   ["HTTP/2.0 status line", "HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", 502],
   ["double space after version", "HTTP/1.1  200 OK\r\n\r\n", 502],
   ["garbage start line", "hello\r\n\r\n", 502],
@@ -177,6 +178,20 @@ const vectors: Vector[] = [
     {
       method: "CONNECT",
     },
+  ],
+  [
+    "chunked response to an HTTP/1.0 request",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+    502,
+    undefined,
+    { method: "GET", version: 10 },
+  ],
+  [
+    "length response to an HTTP/1.0 request",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",
+    "ok",
+    framing("length", 2),
+    { method: "GET", version: 10 },
   ],
 ];
 

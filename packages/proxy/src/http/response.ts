@@ -9,15 +9,16 @@ import {
   CONN_INVALID,
   CONN_KEEP_ALIVE,
   classifyTransferEncoding,
+  connectionOptions,
+  countOf,
   EMPTY,
   F_CONNECTION,
   F_CONTENT_LENGTH,
   F_TRANSFER_ENCODING,
   F_UPGRADE,
-  findKind,
+  firstOf,
   Head,
   NONE,
-  parseConnection,
   parseFields,
   parseLength,
   STRIDE,
@@ -37,7 +38,7 @@ export class Response extends Head implements ResponseHead {
     lineStart: number,
     lineEnd: number,
     version: 10 | 11,
-    fields: Int32Array,
+    fields: number[],
     fieldCount: number,
     framing: Framing,
     keepAlive: boolean,
@@ -88,7 +89,6 @@ export function parseResponseHead(
   const end = scanHead(buf, limits, s, false);
   if (end === SCAN_INCOMPLETE) return INCOMPLETE;
   const firstLf = s.firstLf;
-  const count = s.lines;
   resetScan(s);
   if (end < 0) return scanError(end, false) as HeadParse<ResponseHead>;
   const lineEnd = firstLf - 1;
@@ -103,7 +103,7 @@ export function parseResponseHead(
   if (major < 0 || major > 9 || buf[6] !== 0x2e || minor < 0 || minor > 9 || buf[8] !== SP) {
     return fail("bad-version");
   }
-  if (major !== 1) return fail("unsupported-version");
+  if (major !== 1 || minor > 1) return fail("unsupported-version");
   const version: 10 | 11 = minor === 0 ? 10 : 11;
   const d0 = buf[9]! - 0x30;
   const d1 = buf[10]! - 0x30;
@@ -117,16 +117,16 @@ export function parseResponseHead(
     for (let p = 13; p < lineEnd; p++) if (REASON[buf[p]!] !== 1) return fail("bad-reason");
   }
 
-  const fields = new Int32Array(count * STRIDE);
+  const fields: number[] = [];
   const n = parseFields(buf, firstLf + 1, end - 2, fields);
   if (typeof n === "string") return fail(n);
 
   // Content-Length and Transfer-Encoding are validated whatever the status, then framing per RFC 9112 §6.3
-  const clAt = findKind(fields, n, F_CONTENT_LENGTH);
-  const teAt = findKind(fields, n, F_TRANSFER_ENCODING);
+  const clAt = firstOf[F_CONTENT_LENGTH]!;
+  const teAt = firstOf[F_TRANSFER_ENCODING]!;
   let length = -1;
   if (clAt >= 0) {
-    if (findKind(fields, n, F_CONTENT_LENGTH, true) >= 0) return fail("duplicate-content-length");
+    if (countOf[F_CONTENT_LENGTH]! > 1) return fail("duplicate-content-length");
     length = parseLength(buf, fields[clAt * STRIDE + VALUE]!, fields[clAt * STRIDE + VALUE_END]!);
     if (length === -2) return fail("content-length-overflow");
     if (length < 0) return fail("bad-content-length");
@@ -136,13 +136,15 @@ export function parseResponseHead(
     if (clAt >= 0) return fail("content-length-with-transfer-encoding");
     if (status < 200 || status === 204) return fail("transfer-encoding-without-body");
     if (classifyTransferEncoding(buf, fields, n) !== TE_CHUNKED) return fail("bad-transfer-encoding");
+    if (request.version === 10 && request.method !== "HEAD" && status >= 200 && status !== 304) {
+      return fail("chunked-to-http10");
+    }
   }
 
-  let tokens: string[] | readonly string[] = EMPTY;
+  let tokens: readonly string[] = EMPTY;
   let bits = 0;
-  if (findKind(fields, n, F_CONNECTION) >= 0) {
-    tokens = [];
-    bits = parseConnection(buf, fields, n, tokens as string[]);
+  if (firstOf[F_CONNECTION]! >= 0) {
+    [bits, tokens] = connectionOptions(buf, fields, n);
     if (bits & CONN_INVALID) return fail("bad-connection");
   }
   let keepAlive =
@@ -152,7 +154,7 @@ export function parseResponseHead(
   let upgrade: string | undefined;
   if (status === 101) {
     if (!request.upgrade || version !== 11) return fail("unexpected-101");
-    const u = findKind(fields, n, F_UPGRADE);
+    const u = firstOf[F_UPGRADE]!;
     if (u >= 0) upgrade = latin1(buf, fields[u * STRIDE + VALUE]!, fields[u * STRIDE + VALUE_END]!);
     framing = TUNNEL;
     keepAlive = false;

@@ -67,7 +67,7 @@ export interface MessageHead {
   readonly raw: Buffer;
   /** Bytes of `raw` the head occupies (leading empty lines before a request line included). */
   readonly length: number;
-  /** 10 for HTTP/1.0, 11 for HTTP/1.1 (and for HTTP/1.x, x > 1, as RFC 9110 §2.5 allows). */
+  /** 10 for HTTP/1.0, 11 for HTTP/1.1 (other versions are refused). */
   readonly version: 10 | 11;
   /** Number of header fields. */
   readonly fieldCount: number;
@@ -121,6 +121,8 @@ export interface ResponseContext {
   readonly method: string;
   /** The request asked for a protocol upgrade; a 101 without it is an error. */
   readonly upgrade?: string | undefined;
+  /** The request's version: a chunked response to an HTTP/1.0 request is an error (the client cannot read it). */
+  readonly version?: 10 | 11;
 }
 
 export type RequestErrorStatus = 400 | 414 | 431 | 501 | 505;
