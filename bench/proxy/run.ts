@@ -31,8 +31,8 @@ const opt = (n: string, d: number) => {
   return i >= 0 ? Number(argv[i + 1]) : d;
 };
 const QUICK = flag("quick");
-const ROUNDS = opt("rounds", QUICK ? 2 : 5);
-const SECONDS = opt("seconds", QUICK ? 2 : 6);
+const ROUNDS = opt("rounds", QUICK ? 2 : 10);
+const SECONDS = opt("seconds", QUICK ? 2 : 3);
 const STREAM_BYTES = QUICK ? 2 ** 28 : 2 ** 30;
 // Open-file limit: an L4 peer holds two fds per idle connection, so the idle row opens as many as the hard
 // limit allows (10,000 when it is ≥ 20,500) and scales its figure to 10k.
