@@ -147,3 +147,22 @@ export function originVerdict(
   const x = direct / top.rps;
   return `The origin served ${(direct / 1000).toFixed(1)} k req/s directly, ${x.toFixed(2)} × the fastest proxy (${top.r.label}, ${(top.rps / 1000).toFixed(1)} k)${x > 1.2 ? ": it was not the bottleneck." : ": **close to the proxies — treat the small-body ratios with care**."}`;
 }
+
+/**
+ * Whether the proxies were CPU-bound: when none used most of its pinned core in the small-body runs, they waited
+ * on the shared machine, and the ratios say less about capacity.
+ */
+export function cpuVerdict(
+  samples: readonly Sample[],
+  rows: readonly { id: string; missing?: string }[],
+): string {
+  const meds = rows
+    .filter((r) => r.id !== "direct" && !r.missing)
+    .map((r) => median(samples.filter((s) => s.peer === r.id && s.case === "small").map((s) => s.cpuPct)))
+    .filter(Number.isFinite);
+  if (meds.length === 0) return "";
+  const top = Math.max(...meds);
+  return top >= 80
+    ? `The busiest proxy used ${top.toFixed(0)}% of its core: the small-body runs were CPU-bound.`
+    : `No proxy used more than ${top.toFixed(0)}% of its core in the small-body runs: they waited on the shared machine, not on their own CPU, so these ratios are indicative, not a capacity comparison.`;
+}

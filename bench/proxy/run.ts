@@ -4,7 +4,7 @@
 // section of bench/README.md. CPU layout (2 cores): the proxy on CPU 0, wrk and the origin on CPU 1.
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error -- a plain .mjs helper without typings
 import { writeSection as writeSectionUntyped } from "../lib/readme-section.mjs";
@@ -14,6 +14,7 @@ import { PEERS, type PeerDef, type PeerId, type RunningPeer, startPeer } from ".
 import { killAllOnExit, run, type Spawned, start, waitListening } from "./procs";
 import { sampleTree } from "./procstat";
 import {
+  cpuVerdict,
   type MemoryRow,
   median,
   originVerdict,
@@ -174,6 +175,7 @@ async function main() {
   for (const p of active) await wrk(running.get(p.id)?.addr ?? originAddr, "/small", 50, 1);
 
   const samples: Sample[] = [];
+  const load0 = loadavg()[0]!;
   const t0 = performance.now();
   for (const [round, order] of roundOrders(active, ROUNDS).entries()) {
     for (const p of order) {
@@ -187,6 +189,7 @@ async function main() {
     }
   }
   const loadSeconds = (performance.now() - t0) / 1000;
+  const load1 = loadavg()[0]!;
 
   const memory: MemoryRow[] = [];
   for (const p of PEERS) {
@@ -209,7 +212,7 @@ async function main() {
     "## Proxies: lbkit against haproxy, nginx and Node proxies",
     "",
     `Regenerate: \`pnpm build && pnpm bench:proxy\` (\`--quick\` for a short smoke run). Measured ${new Date().toISOString().slice(0, 10)} on`,
-    `${cpus()[0]?.model.trim() ?? "?"} (${cpus().length} cores, shared with other work), Node ${process.version}, ${QUICK ? "**quick mode**, " : ""}${ROUNDS} interleaved rounds of ${SECONDS} s per case (${loadSeconds.toFixed(0)} s of load).`,
+    `${cpus()[0]?.model.trim() ?? "?"} (${cpus().length} cores, shared with other work), Node ${process.version}, ${QUICK ? "**quick mode**, " : ""}${ROUNDS} interleaved rounds of ${SECONDS} s per case (${loadSeconds.toFixed(0)} s of load; machine load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after).`,
     "",
     "Layout: each proxy is pinned to CPU 0 (`taskset`), wrk and the origin to CPU 1. The origin is nginx serving static",
     `files (a ${SMALL_BODY}-byte body and a 10 MiB body, sendfile, one worker, keep-alive without a request cap), chosen`,
@@ -225,7 +228,8 @@ async function main() {
     "",
     renderThroughputTable(rows, samples),
     "",
-    originVerdict(samples, rows) +
+    `${cpuVerdict(samples, rows)} ` +
+      originVerdict(samples, rows) +
       " Origin CPU share during the small-body runs (CPU 1 also runs wrk): " +
       rows
         .filter((r) => !r.missing)

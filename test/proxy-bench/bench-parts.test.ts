@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { haproxyConfig, nginxOriginConfig, nginxProxyConfig } from "../../bench/proxy/configs";
 import { descendants, parseStat } from "../../bench/proxy/procstat";
 import {
+  cpuVerdict,
   median,
   originVerdict,
   renderMemoryTable,
@@ -189,5 +190,14 @@ describe("originVerdict", () => {
   });
   it("warns when the origin is close to the proxies", () => {
     expect(originVerdict([sample(0, "direct", 65_000), sample(0, "h", 60_000)], rows)).toMatch(/with care/);
+  });
+});
+
+describe("cpuVerdict", () => {
+  const rows = [{ id: "direct" }, { id: "h" }];
+  it("says the ratios are indicative when no proxy was CPU-bound", () => {
+    expect(cpuVerdict([{ ...sample(0, "h", 1), cpuPct: 35 }], rows)).toMatch(/No proxy used more than 35%/);
+    const busy = { ...sample(0, "h", 1), cpuPct: 97 };
+    expect(cpuVerdict([busy], rows)).toMatch(/97% of its core: the small-body runs were CPU-bound/);
   });
 });
