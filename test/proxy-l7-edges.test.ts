@@ -182,4 +182,44 @@ describe("L7 HTTP proxy: edges", () => {
     expect(await until(() => logs.length === 1)).toBe(true);
     expect(logs[0]).toMatchObject({ status: 200, termination: "--", method: "CONNECT" });
   });
+
+  it("an exception in user code (a rule predicate) answers 500 (IR), is reported as an error, and the proxy keeps serving", async () => {
+    const [a] = await origins("a");
+    const { p, port, logs } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {
+      rules: [
+        {
+          useBackend: "be",
+          predicate: (f) => {
+            if (f.path === "/boom") throw new Error("boom");
+            return true;
+          },
+        },
+      ],
+    });
+    const errors: Error[] = [];
+    p.on("error", (e) => errors.push(e));
+    expect(parseStatus(await raw(port, "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n"))).toBe(500);
+    expect(errors.map((e) => (e as Error & { code: string }).code)).toEqual(["ERR_INTERNAL"]);
+    expect(errors[0]?.cause).toEqual(new Error("boom"));
+    expect((await request(port, { path: "/fine" })).status).toBe(200);
+    expect(await until(() => logs.length === 2)).toBe(true);
+    expect(logs[0]?.termination).toBe("IR");
+  });
+
+  it("keepAlive.maxRequests closes an upstream connection after that many requests; maxIdle 0 never reuses", async () => {
+    const [a, b] = await origins("a", "b");
+    const { p, port } = await l7(
+      [
+        { id: "be", keepAlive: { maxRequests: 2 }, servers: [server(a as HttpOrigin)] },
+        { id: "never", keepAlive: { maxIdle: 0 }, servers: [server(b as HttpOrigin)] },
+      ],
+      { rules: [{ useBackend: "never", pathPrefix: "/never-reuse" }] },
+    );
+    for (let i = 0; i < 4; i++) expect((await request(port, { path: `/${i}` })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await request(port, { path: `/never-reuse/${i}` })).status).toBe(200);
+    const pool = (be: string, id: string) =>
+      p.backend(be).attachments.get(id) as unknown as { opened: number; reused: number };
+    expect(pool("be", "a")).toMatchObject({ opened: 2, reused: 2 });
+    expect(pool("never", "b")).toMatchObject({ opened: 3, reused: 0 });
+  });
 });

@@ -1,4 +1,4 @@
-export { Backend, type QueueClient, type ServerMeta } from "./backend.js";
+export type { Backend, QueueClient, ServerMeta } from "./backend.js";
 export { CidrMap } from "./cidr.js";
 export type {
   BackendOptions,
@@ -52,7 +52,8 @@ export {
   type RequestFacts,
   type RouteMatch,
   type RouteRule,
-  Router,
+  type Router,
+  routes,
   type ValueMatch,
 } from "./route.js";
 export type { TransactionLog } from "./shell.js";

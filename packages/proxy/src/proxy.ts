@@ -3,14 +3,7 @@
  * configuration, started and stopped as a unit, and changed at run time without dropping connections.
  */
 import net from "node:net";
-import {
-  type Clock,
-  emitError,
-  showValue as show,
-  systemClock,
-  systemTimers,
-  type Timers,
-} from "@lbkit/core";
+import { emitError, showValue as show, systemTime, type Time } from "@lbkit/core";
 import type { ChangeEvent } from "@lbkit/healthcheck";
 import { EventEmitter } from "eventemitter3";
 import { Backend } from "./backend.js";
@@ -28,7 +21,7 @@ import {
 import { ProxyConfigError, ProxyError } from "./errors.js";
 import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
-import { type RouteRule, Router } from "./route.js";
+import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
 
 export interface ProxyOptions {
@@ -36,8 +29,8 @@ export interface ProxyOptions {
   backends: readonly BackendOptions[];
   /** Graceful stop: how long in-flight requests get to finish before they are cut (termination K). Default 10000. */
   grace?: number;
-  clock?: Clock;
-  timers?: Timers;
+  /** Injected clock and timers (default `systemTime`; tests pass core's `FakeTime`). */
+  time?: Time;
 }
 
 export interface ProxyChangeEvent extends ChangeEvent {
@@ -54,14 +47,17 @@ export interface ProxyEvents {
   error: (err: Error) => void;
 }
 
-const OPTION_KEYS = ["frontends", "backends", "grace", "clock", "timers"];
+const OPTION_KEYS = ["frontends", "backends", "grace", "time"];
 
 class Frontend implements FrontendRuntime {
   router: Router;
   servers: net.Server[] = [];
+  /** Connections being served, and those accepted beyond `maxconn` waiting (unread) for a slot. */
+  active = 0;
+  readonly waiting: net.Socket[] = [];
   constructor(public cfg: NormalFrontend) {
     try {
-      this.router = new Router(cfg.rules, cfg.defaultBackend);
+      this.router = routes(cfg.rules, cfg.defaultBackend);
     } catch (e) {
       if (e instanceof ProxyConfigError)
         throw new ProxyConfigError(`frontend ${show(cfg.id)} ${e.option}`, e.value, e.fix);
@@ -91,8 +87,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       throw new ProxyConfigError("frontends", options.frontends, "must be an array of frontends");
     if (!Array.isArray(options.backends))
       throw new ProxyConfigError("backends", options.backends, "must be an array of backends");
-    const clock = options.clock ?? systemClock;
-    const timers = options.timers ?? systemTimers;
+    const time = options.time ?? systemTime;
     this.grace = int("grace", options.grace, 10_000, 0, 86_400_000);
     const normalBackends = new Map<string, NormalBackend>();
     options.backends.forEach((b, i) => {
@@ -114,8 +109,8 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       this.frontends.set(fe.cfg.id, fe);
     }
     this.core = {
-      clock,
-      timers,
+      clock: time,
+      timers: time,
       backend: (id) => this.backends.get(id),
       track: (t) => this.tracked.add(t),
       untrack: (t) => this.tracked.delete(t),
@@ -184,7 +179,6 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
             noDelay: true,
           });
           server.on("connection", (socket: net.Socket) => this.accept(fe, socket));
-          if (fe.cfg.maxconn > 0) server.maxConnections = fe.cfg.maxconn;
           await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
             server.listen({ port: b.port, ...(b.host ? { host: b.host } : {}) }, () => {
@@ -212,9 +206,50 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     this.running = true;
   }
 
+  /** HAProxy frontend `maxconn`: connections beyond it wait, unread, until one ends (first come, first served). */
   private accept(fe: Frontend, socket: net.Socket): void {
-    if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
-    else new HttpConnection(this.core, fe, socket);
+    const max = fe.cfg.maxconn;
+    if (max > 0) {
+      if (fe.active >= max) {
+        socket.pause();
+        socket.on("error", () => {});
+        fe.waiting.push(socket);
+        socket.once("close", () => {
+          const i = fe.waiting.indexOf(socket);
+          if (i >= 0) fe.waiting.splice(i, 1);
+        });
+        return;
+      }
+      fe.active++;
+      socket.once("close", () => {
+        fe.active--;
+        const next = fe.waiting.shift();
+        if (next) this.accept(fe, next);
+      });
+    }
+    this.serve(fe, socket);
+  }
+
+  private serve(fe: Frontend, socket: net.Socket): void {
+    try {
+      if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
+      else {
+        new HttpConnection(this.core, fe, socket);
+        socket.resume(); // a connection that waited for a maxconn slot was paused
+      }
+    } catch (e) {
+      // a bug or a throwing user predicate must not take the proxy down: this connection goes, the error is told
+      socket.destroy();
+      this.reportError(
+        new ProxyError(
+          `proxy: internal error accepting on ${fe.cfg.id}: ${(e as Error)?.message ?? e}`,
+          "ERR_INTERNAL",
+          {
+            cause: e,
+          },
+        ),
+      );
+    }
   }
 
   /**
@@ -232,10 +267,12 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       for (const t of [...this.tracked]) t.drain();
       await this.waitIdle(this.grace);
       for (const t of [...this.tracked]) t.kill();
+      for (const fe of this.frontends.values()) for (const w of fe.waiting.splice(0)) w.destroy();
       await Promise.all(closed);
       for (const be of this.backends.values()) {
         await be.stop();
         for (const a of be.attachments.values()) a.close();
+        be.attachments.clear(); // a later start() opens fresh upstream pools
       }
       this.running = false;
     })().finally(() => {
@@ -283,7 +320,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
         frontend,
         `does not exist (frontends: ${[...this.frontends.keys()].join(", ")})`,
       );
-    const router = new Router(rules, defaultBackend ?? fe.cfg.defaultBackend);
+    const router = routes(rules, defaultBackend ?? fe.cfg.defaultBackend);
     const normal = new Map([...this.backends].map(([id, be]) => [id, be.cfg]));
     checkReferences([fe.cfg], normal, () => router.backends);
     fe.router = router;

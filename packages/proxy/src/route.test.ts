@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CidrMap } from "./cidr.js";
 import { ProxyConfigError } from "./errors.js";
-import { queryParam, type RequestFacts, Router } from "./route.js";
+import { queryParam, type RequestFacts, routes } from "./route.js";
 
 const facts = (f: Partial<RequestFacts> & { headers?: Record<string, string> }): RequestFacts => ({
   source: "192.0.2.10",
@@ -14,7 +14,7 @@ const facts = (f: Partial<RequestFacts> & { headers?: Record<string, string> }):
 
 describe("Router", () => {
   it("routes by host: exact, .suffix (domain and subdomains), *.wildcard (subdomains only)", () => {
-    const r = new Router(
+    const r = routes(
       [
         { useBackend: "exact", host: "example.com" },
         { useBackend: "wild", host: "*.wild.test" },
@@ -32,7 +32,7 @@ describe("Router", () => {
   });
 
   it("routes by path exact, prefix and regex, by method, header and query parameter", () => {
-    const r = new Router([
+    const r = routes([
       { useBackend: "health", path: "/healthz" },
       { useBackend: "api", pathPrefix: ["/api/", "/v1/"] },
       { useBackend: "img", pathRegex: /\.(png|jpg)$/ },
@@ -58,7 +58,7 @@ describe("Router", () => {
   });
 
   it("ANDs the conditions of one rule; first match wins", () => {
-    const r = new Router(
+    const r = routes(
       [
         { useBackend: "a", host: "x.test", pathPrefix: "/a" },
         { useBackend: "b", host: "x.test" },
@@ -71,7 +71,7 @@ describe("Router", () => {
   });
 
   it("routes by client CIDR (src) and by a geo map with the longest prefix, IPv4, IPv6 and v4-mapped", () => {
-    const r = new Router(
+    const r = routes(
       [
         { useBackend: "internal", src: ["10.0.0.0/8", "fd00::/8"] },
         {
@@ -96,7 +96,7 @@ describe("Router", () => {
   });
 
   it("takes a user predicate", () => {
-    const r = new Router([{ useBackend: "odd", predicate: (f) => (f.path?.length ?? 0) % 2 === 1 }]);
+    const r = routes([{ useBackend: "odd", predicate: (f) => (f.path?.length ?? 0) % 2 === 1 }]);
     expect(r.route(facts({ path: "/ab" }))).toBe("odd");
     expect(r.route(facts({ path: "/a" }))).toBeUndefined();
   });
@@ -104,7 +104,7 @@ describe("Router", () => {
   it("rejects bad rules at construction, naming option, value and fix", () => {
     const bad = (rules: unknown, option: string) => {
       try {
-        new Router(rules as never);
+        routes(rules as never);
         expect.unreachable();
       } catch (e) {
         expect(e).toBeInstanceOf(ProxyConfigError);

@@ -215,15 +215,28 @@ function compileMatch(i: number, rule: RouteMatch & { useBackend: string }): Tes
   };
 }
 
-/** A compiled, immutable rule set: swap the whole router to change rules at run time. */
-export class Router {
+/** A compiled, immutable rule set (from `routes()`): swap the whole router to change rules at run time. */
+export interface Router {
+  /** Every backend id the rules and the default can name (for validation against the configured backends). */
+  readonly backends: ReadonlySet<string>;
+  readonly defaultBackend: string | undefined;
+  /** The backend for these facts: the first matching rule, then the default; undefined when neither. */
+  route(facts: RequestFacts): string | undefined;
+}
+
+/** Compiles `use_backend` rules and `geo` maps (validated: ProxyConfigError names the rule and option). */
+export function routes(rules: readonly RouteRule[] = [], defaultBackend?: string): Router {
+  return new CompiledRoutes(rules, defaultBackend);
+}
+
+class CompiledRoutes implements Router {
   private readonly rules: readonly Compiled[];
   /** Every backend id the rules and the default can name (for validation against the configured backends). */
   readonly backends: ReadonlySet<string>;
 
   constructor(
     rules: readonly RouteRule[] = [],
-    readonly defaultBackend?: string,
+    readonly defaultBackend: string | undefined,
   ) {
     if (!Array.isArray(rules)) throw new ProxyConfigError("rules", rules, "must be an array of rules");
     const named = new Set<string>();

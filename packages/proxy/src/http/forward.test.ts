@@ -110,6 +110,21 @@ describe("serialiseRequest", () => {
     expect(v6).toContain("X-Forwarded-For: 2001:db8::1\r\n");
   });
 
+  it("quotes Forwarded values that are not tokens", () => {
+    const head = req("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    const out = (by: string) =>
+      text(
+        serialiseRequest(
+          head,
+          { connection: "close", clientAddress: "10.0.0.2" },
+          headerRules({ forwarded: { by } }),
+        ),
+      );
+    expect(out("10.0.0.1:80")).toContain('Forwarded: for=10.0.0.2;by="10.0.0.1:80";host=h\r\n');
+    expect(out("[2001:db8::1]")).toContain('by="[2001:db8::1]"');
+    expect(out("_lb1")).toContain("by=_lb1;");
+  });
+
   it("skips X-Forwarded-For for excepted clients (HAProxy `except`)", () => {
     const rules = headerRules({ forwardedFor: { header: "X-Client", except: (a) => a.startsWith("127.") } });
     const head = req("GET / HTTP/1.1\r\nHost: h\r\n\r\n");

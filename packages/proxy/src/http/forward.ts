@@ -145,9 +145,9 @@ function unmap(address: string): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
-/** An RFC 7239 value: a token as is, anything else quoted (IPv6 as `"[…]"`). */
-function forwardedValue(v: string, node: boolean): string {
-  if (node && v.includes(":") && !v.startsWith("[")) return `"[${v}]"`;
+/** An RFC 7239 value: a token as is, anything else quoted; a bare IPv6 `address` as `"[…]"`. */
+function forwardedValue(v: string, address: boolean): string {
+  if (address && v.includes(":")) return `"[${v}]"`;
   return isToken(v) ? v : `"${v}"`;
 }
 
@@ -252,7 +252,7 @@ export function serialiseRequest(
   if (rules.forwarded) {
     let v = client === undefined ? "" : `for=${forwardedValue(client, true)}`;
     if (rules.forwarded.by !== undefined)
-      v += `${v ? ";" : ""}by=${forwardedValue(rules.forwarded.by, true)}`;
+      v += `${v ? ";" : ""}by=${forwardedValue(rules.forwarded.by, false)}`;
     if (ctx.proto) v += `${v ? ";" : ""}proto=${ctx.proto}`;
     if (h.host) v += `${v ? ";" : ""}host=${forwardedValue(h.host, false)}`;
     if (v) extra += `Forwarded: ${v}\r\n`;

@@ -1,3 +1,4 @@
+// The request strictness vectors: one table, long by nature (one line per vector).
 import { describe, expect, it } from "vitest";
 import { parseRequestHead } from "./request.js";
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./scan.js";
@@ -16,6 +17,9 @@ const vectors: Vector[] = [
   ["HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n", "ok"],
   ["leading empty line skipped", `\r\nGET / HTTP/1.1\r\n${H}\r\n`, "ok"],
   ["leading bare LF", `\nGET / HTTP/1.1\r\n${H}\r\n`, 400],
+  ["three leading empty lines skipped", `\r\n\r\n\r\nGET / HTTP/1.1\r\n${H}\r\n`, "ok"],
+  ["leading CR without LF", `\r\rGET / HTTP/1.1\r\n${H}\r\n`, 400],
+  ["leading empty lines then bare LF", `\r\n\r\n\nGET / HTTP/1.1\r\n${H}\r\n`, 400],
   ["lowercase HTTP", `GET / http/1.1\r\n${H}\r\n`, 400],
   ["missing version (HTTP/0.9)", "GET /\r\n\r\n", 400],
   ["double space after method", `GET  / HTTP/1.1\r\n${H}\r\n`, 400],

@@ -40,16 +40,18 @@ export function scanHead(buf: Buffer, limits: HeadLimits, scan: HeadScan, skipEm
   const len = buf.length;
   let p = scan.pos;
   if (p < 0) {
-    p = 0;
+    // before the start line: skip empty lines, remembering how far (scan.start) in case the bytes stop here
+    p = scan.start;
     if (skipEmptyLines) {
       while (p < len && buf[p] === 13) {
-        if (p + 1 >= len) return SCAN_INCOMPLETE;
+        if (p + 1 >= len) break;
         if (buf[p + 1] !== 10) return SCAN_BARE_CR;
         p += 2;
         if (p > limits.maxHeadSize) return SCAN_HEAD_TOO_LARGE;
       }
+      scan.start = p;
       if (p < len && buf[p] === 10) return SCAN_BARE_LF;
-      if (p >= len) return SCAN_INCOMPLETE;
+      if (p >= len || buf[p] === 13) return SCAN_INCOMPLETE;
     }
     scan.start = p;
     scan.pos = p;
