@@ -73,11 +73,14 @@ export async function withIdleConnections<T>(
   try {
     for (let i = 0; i < count; i += batch) {
       const n = Math.min(batch, count - i);
-      const opened = await Promise.all(Array.from({ length: n }, () => openIdle(a, path, 10_000)));
-      for (const s of opened) {
-        s.once("close", () => closedEarly++);
-        socks.push(s);
+      const opened = await Promise.allSettled(Array.from({ length: n }, () => openIdle(a, path, 10_000)));
+      for (const o of opened) {
+        if (o.status === "rejected") continue;
+        o.value.once("close", () => closedEarly++);
+        socks.push(o.value);
       }
+      const failed = opened.find((o) => o.status === "rejected");
+      if (failed) throw failed.reason; // the finally below still destroys every socket this batch opened
     }
     const result = await measure();
     if (closedEarly > 0)
