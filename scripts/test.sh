@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: install + build, system packages (as root), typecheck, lint, package checks
-# (publint + arethetypeswrong), then all vitest suites. Last line: "N passed, N failed".
+# (publint + arethetypeswrong + publish dry run), the consumer check (packed tarballs installed with npm in a fresh
+# project; README code blocks type-checked there), then all vitest suites. Last line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pnpm.sh
@@ -19,7 +20,8 @@ if [ "$(id -u)" = 0 ]; then
 fi
 step "typecheck" pnpm -s typecheck
 step "lint (biome)" pnpm -s lint
-step "package checks (publint, attw)" node scripts/check-packages.mjs
+step "package checks (publint, attw, metadata, publish dry run)" node scripts/check-packages.mjs
+step "consumer check (packed tarballs via npm: ESM, CJS, tsc --strict nodenext, README blocks)" node scripts/check-consumer.mjs
 
 echo "── vitest"
 results=.vitest-results.json
