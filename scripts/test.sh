@@ -21,6 +21,7 @@ fi
 step "typecheck" pnpm -s typecheck
 step "lint (biome)" pnpm -s lint
 step "package checks (publint, attw, metadata, publish dry run)" node scripts/check-packages.mjs
+step "API reference (TypeDoc: warnings are errors, links validated)" node scripts/docs.mjs --check
 step "consumer check (packed tarballs via npm: ESM, CJS, tsc --strict nodenext, README blocks)" node scripts/check-consumer.mjs
 
 echo "── vitest"
