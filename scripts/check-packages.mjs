@@ -3,7 +3,7 @@
 // ESM, CJS, each TypeScript resolution mode), the metadata a publish needs (MIT LICENSE in the tarball, public
 // access for the @lbkit scope), and `pnpm publish -r --dry-run` with no warning but the dry run's "not logged in".
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { publicPackages, ROOT } from "./lib/packed.mjs";
 
@@ -33,8 +33,25 @@ for (const { name, dir, pkg } of packages) {
   if (!pkg.files?.includes("LICENSE")) problems.push(`"files" does not list "LICENSE"`);
   if (pkg.publishConfig?.access !== "public")
     problems.push(`"publishConfig": { "access": "public" } missing (scoped packages publish as restricted)`);
+  // TypeScript consumers need Node's types when our .d.ts use them, or when netlink (which depends on
+  // @types/node@12, and npm hoists it) is installed with us: the peer makes npm/pnpm put a current one on top
+  const dts = ["index.d.ts", "index.d.cts"].map((f) => join(dir, "dist", f)).filter(existsSync);
+  const usesNode = dts.some((f) =>
+    /\bBuffer\b|\bNodeJS\.|["']node:|from ["'](?:events|net|http|https|tls|dgram|stream)["']/.test(
+      readFileSync(f, "utf8"),
+    ),
+  );
+  const lbkitDeps = Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith("@lbkit/"));
+  const pullsNetlink =
+    "netlink" in (pkg.dependencies ?? {}) ||
+    lbkitDeps.some((d) => packages.find((p) => p.name === d)?.pkg.peerDependencies?.["@types/node"]);
+  if ((usesNode || pullsNetlink) && !pkg.peerDependencies?.["@types/node"])
+    problems.push(
+      `${usesNode ? "its .d.ts use Node's types" : "it installs netlink (which brings @types/node@12)"}: add "peerDependencies": { "@types/node": ">=20" }`,
+    );
   if (problems.length) fail(`metadata ${name}`, problems.map((p) => `  ${name}: ${p}`).join("\n"));
-  else console.log(`ok   metadata ${name} (MIT LICENSE in files, public access)`);
+  else
+    console.log(`ok   metadata ${name} (MIT LICENSE in files, public access, @types/node peer where needed)`);
 }
 
 // pnpm publish -r --dry-run: exit 0, every package's tarball holds LICENSE, README.md and its dist entry points

@@ -8,10 +8,11 @@ source scripts/pnpm.sh
 
 passed=0
 failed=0
-step() { # step <name> <command...>: a check that counts as one test
-  local name=$1; shift
+step() { # step <name> <command...>: a check that counts as one test; prints its duration
+  local name=$1 start=$SECONDS; shift
   echo "── $name"
   if "$@"; then passed=$((passed + 1)); else echo "✗ $name failed"; failed=$((failed + 1)); fi
+  echo "   ($name: $((SECONDS - start)) s)"
 }
 
 step "install and build" bash scripts/setup.sh
