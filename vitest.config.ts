@@ -6,11 +6,14 @@ const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/inde
 // Tests import @lbkit/* from source so the edit-test loop needs no build. Child processes that tests
 // start (network-namespace nodes, examples) import the built dist, which scripts/test.sh builds first.
 const alias = {
+  "@lbkit/core/testing": fileURLToPath(new URL("./packages/core/src/testing/index.ts", import.meta.url)),
+  "@lbkit/core": pkg("core"),
   "@lbkit/balancer": pkg("balancer"),
   "@lbkit/healthcheck": pkg("healthcheck"),
   "@lbkit/proxy": pkg("proxy"),
   "@lbkit/vrrp": pkg("vrrp"),
   "@lbkit/arp": pkg("arp"),
+  "@lbkit/kernel-lb": pkg("kernel-lb"),
 };
 
 export default defineConfig({
