@@ -26,6 +26,12 @@ const fail = (what, detail) => {
 const project = consumerProject({ extra: [`typescript@${workspaceTypescript()}`] });
 const { dir, packages } = project;
 const ident = (p) => p.short.replace(/[^A-Za-z0-9_]/g, "_");
+// every entry point a user can import: the package and each subpath of its "exports" (e.g. @lbkit/core/testing)
+const entries = packages.flatMap((p) =>
+  Object.keys(p.pkg.exports ?? { ".": null })
+    .filter((k) => k === "." || (k.startsWith("./") && !k.endsWith(".json") && !k.includes("*")))
+    .map((k) => ({ name: k === "." ? p.name : `${p.name}${k.slice(1)}`, short: `${p.short}${k.slice(1)}` })),
+);
 const names = packages.map((p) => p.name);
 ok(
   `packed and installed with npm in ${dir}: ${names.join(", ")} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
@@ -46,18 +52,18 @@ function check(name, esm, cjs) {
 writeFileSync(
   join(dir, "use.mjs"),
   `import { createRequire } from "node:module";
-${packages.map((p) => `import * as ${ident(p)} from "${p.name}";`).join("\n")}
+${entries.map((p) => `import * as ${ident(p)} from "${p.name}";`).join("\n")}
 const require = createRequire(import.meta.url);
 ${expectSame}
-${packages.map((p) => `check("${p.name}", ${ident(p)}, require("${p.name}"));`).join("\n")}
+${entries.map((p) => `check("${p.name}", ${ident(p)}, require("${p.name}"));`).join("\n")}
 `,
 );
 writeFileSync(
   join(dir, "use.cjs"),
-  `${packages.map((p) => `const ${ident(p)} = require("${p.name}");`).join("\n")}
+  `${entries.map((p) => `const ${ident(p)} = require("${p.name}");`).join("\n")}
 ${expectSame}
 (async () => {
-${packages.map((p) => `  check("${p.name}", await import("${p.name}"), ${ident(p)});`).join("\n")}
+${entries.map((p) => `  check("${p.name}", await import("${p.name}"), ${ident(p)});`).join("\n")}
 })().catch((err) => { console.error(err); process.exit(1); });
 `,
 );
@@ -73,17 +79,17 @@ for (const f of ["use.mjs", "use.cjs"]) {
 // ── 2 + 3. tsc --strict --module nodenext over generated files and README blocks ──
 writeFileSync(
   join(dir, "use.mts"),
-  `${packages.map((p) => `import * as ${ident(p)} from "${p.name}";`).join("\n")}
+  `${entries.map((p) => `import * as ${ident(p)} from "${p.name}";`).join("\n")}
 export const exported: Record<string, number> = {
-${packages.map((p) => `  "${p.name}": Object.keys(${ident(p)}).length,`).join("\n")}
+${entries.map((p) => `  "${p.name}": Object.keys(${ident(p)}).length,`).join("\n")}
 };
 `,
 );
 writeFileSync(
   join(dir, "use.cts"),
-  `${packages.map((p) => `import ${ident(p)} = require("${p.name}");`).join("\n")}
+  `${entries.map((p) => `import ${ident(p)} = require("${p.name}");`).join("\n")}
 export const exported: Record<string, number> = {
-${packages.map((p) => `  "${p.name}": Object.keys(${ident(p)}).length,`).join("\n")}
+${entries.map((p) => `  "${p.name}": Object.keys(${ident(p)}).length,`).join("\n")}
 };
 `,
 );
@@ -122,7 +128,7 @@ const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
 const isJs = (b) => b.ext.endsWith("js");
 const programs = [
   [
-    `use.mts, use.cts (every package) and ${whole.filter((b) => !isJs(b)).length} TypeScript README blocks`,
+    `use.mts, use.cts (every entry point) and ${whole.filter((b) => !isJs(b)).length} TypeScript README blocks`,
     ["use.mts", "use.cts", ...whole.filter((b) => !isJs(b)).map((b) => b.path)],
     [],
   ],
