@@ -142,12 +142,12 @@ function onState(n, e) {
   else if (e.to === "backup" && e.reason === "higher-priority") why = "higher-priority advert heard";
   n.state = e.to;
   log(`${e.node}: ${e.from.toUpperCase()} → ${e.to.toUpperCase()}  (priority ${e.priority}, ${why})`);
-  if (e.to === "master" && master && !why.startsWith("preempt") && !dualMasterExplained) {
+  if (e.to === "master" && master && !dualMasterExplained) {
     dualMasterExplained = true;
     say(
-      `${"".padEnd(10)}↳ both MASTER for a moment: each node starts as BACKUP and becomes MASTER when its\n` +
-        `${"".padEnd(12)}Master_Down_Timer runs out before it has heard the other's first advert; when the first\n` +
-        `${"".padEnd(12)}adverts cross, the lower priority steps down (RFC 5798 §6.4.3).`,
+      `${"".padEnd(10)}↳ two MASTERs for a moment: a node becomes MASTER when its Master_Down_Timer runs out — at\n` +
+        `${"".padEnd(12)}startup before it has heard the other's first advert, or when it preempts a lower priority —\n` +
+        `${"".padEnd(12)}and the other steps down at the first higher-priority advert it hears (RFC 5798 §6.4.3).`,
     );
   }
 }
