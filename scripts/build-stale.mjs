@@ -1,9 +1,10 @@
 // Builds only the workspace packages whose build is missing or older than their sources (every file of the
 // package outside dist/, node_modules/ and build/, tests excluded), in one `pnpm --filter … build` run, and
 // says what it does. Used by `npm run demo` so a second run starts at once. Exit code: pnpm's.
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { ROOT } from "./lib/packed.mjs";
 
 const SKIP = new Set(["dist", "node_modules", "build", "prebuilds"]);
@@ -51,14 +52,23 @@ if (stale.length === 0) {
 }
 console.log(`demo: building ${stale.map((s) => `${s.name} (${s.why})`).join(", ")}…`);
 const t0 = Date.now();
-try {
-  execFileSync("pnpm", [...stale.flatMap((s) => ["--filter", s.name]), "build"], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
+// pnpm builds them in dependency order; each finished package is reported as it is done
+const child = spawn("pnpm", [...stale.flatMap((s) => ["--filter", s.name]), "build"], {
+  cwd: ROOT,
+  stdio: ["ignore", "pipe", "pipe"],
+});
+let all = "";
+const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+for (const stream of [child.stdout, child.stderr])
+  createInterface({ input: stream }).on("line", (line) => {
+    all += `${line}\n`;
+    const done = /^(\S+) build: Done$/.exec(line);
+    if (done) console.log(`  ${done[1]} built (${since()})`);
   });
-} catch (err) {
-  process.stderr.write(`${err.stdout ?? ""}${err.stderr ?? ""}`);
+const code = await new Promise((resolve) => child.on("close", resolve));
+if (code !== 0) {
+  process.stderr.write(all);
   console.error("demo: the build failed (above)");
   process.exit(1);
 }
-console.log(`demo: built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`demo: built in ${since()}`);

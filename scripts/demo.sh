@@ -11,7 +11,7 @@ stamp=node_modules/.modules.yaml
 if [ ! -f "$stamp" ] || [ -n "$(find pnpm-lock.yaml package.json packages/*/package.json examples/package.json \
   test/package.json test/lab/package.json -newer "$stamp" 2>/dev/null | head -1)" ]; then
   echo "demo: installing dependencies with pnpm (the first time takes 20–60 s: native addons compile)…"
-  pnpm install --frozen-lockfile --reporter=append-only 2>&1 | { grep -vE '^(Progress|Packages):' || true; } | sed 's/^/  /'
+  pnpm install --frozen-lockfile --reporter=append-only 2>&1 | { grep -vE '^(Progress|Packages):|gyp info|^\s*$' || true; } | sed 's/^/  /'
   [ "${PIPESTATUS[0]}" = 0 ] || { echo "demo: pnpm install failed (above)" >&2; exit 1; }
   touch "$stamp"
 fi
