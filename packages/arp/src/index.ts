@@ -40,5 +40,13 @@ export {
   parseNdp,
 } from "./frames.js";
 export { getInterface, type InterfaceInfo } from "./interfaces.js";
+export { type LinkAnnounceOptions, LinkAnnouncer } from "./link-announcer.js";
 export { BROADCAST_MAC, formatMac, type MacLike, parseMac } from "./mac.js";
 export { type FrameSender, type LinkRef, loadNative, type NativePacket, PacketSocket } from "./socket.js";
+export {
+  attachSocketFilter,
+  type BpfInstruction,
+  encodeBpf,
+  SO_COOKIE,
+  SOL_SOCKET,
+} from "./socket-filter.js";

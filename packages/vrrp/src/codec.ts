@@ -98,13 +98,20 @@ export type DiscardReason =
   | "vrid"
   | "auth"
   | "interval"
-  | "family";
+  | "family"
+  /** receive policy beyond §7.1 (see advert-policy.ts): the address list differs from ours */
+  | "addresses"
+  /** receive policy: another router also claims to own the addresses (priority 255) */
+  | "owner-conflict";
 
 export interface ReceivedPacket {
   family: Family;
   src: string;
   dst: string;
-  /** IPv4 TTL or IPv6 hop limit; undefined when the transport cannot see it (the kernel enforced IP_MINTTL) */
+  /**
+   * IPv4 TTL or IPv6 hop limit; undefined when the transport cannot see it (the check is skipped: a transport
+   * that leaves it undefined must enforce 255 itself, as the raw transport's IPv6 socket filter does)
+   */
   ttl?: number;
   /** the VRRP message (IP payload) */
   message: Uint8Array;

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { EventEmitter } from "eventemitter3";
 import { canonicalAddress } from "./address.js";
+import { screenAdvert } from "./advert-policy.js";
 import {
   type Advert,
   AuthType,
@@ -69,6 +70,10 @@ export interface GarpOptions {
   refresh?: number;
   /** keepalived garp_master_refresh_repeat (default 1) */
   refreshRepeat?: number;
+  /** keepalived garp_lower_prio_repeat: announcements per VIP when answering a lower-priority advert (default `repeat`) */
+  lowerPrioRepeat?: number;
+  /** keepalived garp_lower_prio_delay: a second such burst this long after the answer, ms (default `delay`; 0 = none) */
+  lowerPrioDelay?: number;
 }
 
 export interface Clock {
@@ -92,6 +97,8 @@ export interface VrrpInstanceOptions extends VrrpConfigInput {
   witness?: Witness;
   /** keepalived lower_prio_no_advert */
   lowerPrioNoAdvert?: boolean;
+  /** keepalived higher_prio_send_advert: one advert of our priority before stepping down to a higher one (default true) */
+  higherPrioSendAdvert?: boolean;
   /**
    * RFC 5798 Accept_Mode. Default true (keepalived without `vrrp_strict`). false: as a non-owner master, the
    * netlink mover drops traffic to the VIPs with an nftables table `lbkit_vrrp_<vrid>` (needs `nft`).
@@ -186,6 +193,8 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   private readonly onTrackChange = () => this.reevaluate();
   private started = false;
   private advertWaiters: ((src: string, a: Advert) => void)[] = [];
+  private readonly virtualAddressList: string[];
+  private lowerPrioGarpTimer: NodeJS.Timeout | undefined;
 
   constructor(options: VrrpInstanceOptions) {
     super();
@@ -204,6 +213,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       );
     this.clock = options.clock ?? performanceClock;
     this.managed = this.config.virtualAddresses;
+    this.virtualAddressList = this.config.virtualAddresses.map((v) => v.address);
     this.transport = options.transport;
     this.mover = options.vipMover ?? createNetlinkVipMover();
     this.announcer = options.announcer ?? createArpAnnouncer();
@@ -279,6 +289,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       preempt: this.config.preempt,
       preemptDelay: this.config.preemptDelay,
       lowerPrioNoAdvert: this.opts.lowerPrioNoAdvert,
+      higherPrioSendAdvert: this.opts.higherPrioSendAdvert,
       acceptMode: this.opts.acceptMode,
     };
     if (this.opts.vmac) {
@@ -314,6 +325,13 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
         if (r.reason === "vrid") return;
         this.stats.discarded[r.reason] = (this.stats.discarded[r.reason] ?? 0) + 1;
         this.emit("discard", { reason: r.reason, detail: r.detail, src: p.src });
+        return;
+      }
+      const d = screenAdvert({ vips: this.virtualAddressList, priority: this.s.priority }, p.src, r.advert);
+      if (d) {
+        this.stats.discarded[d.reason] = (this.stats.discarded[d.reason] ?? 0) + 1;
+        this.emit("discard", { reason: d.reason, detail: d.detail, src: p.src });
+        if (d.configError) this.fail(new VrrpError(d.detail));
         return;
       }
       this.stats.advertsReceived++;
@@ -362,6 +380,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     await this.garps;
     await this.mover.remove(this.managed, this.vipContext()).catch((e: unknown) => this.fail(e));
     await this.mover.close?.();
+    this.announcer.close?.();
     await this.vmac?.remove();
     this.vmac = undefined;
     await this.transport?.close();
@@ -548,7 +567,8 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
         this.enqueue(() => this.mover.remove(this.managed, this.vipContext()));
         return;
       case "announce":
-        this.scheduleGarps();
+        if (a.cause === "lower-priority") this.answerGarps();
+        else this.scheduleGarps();
         return;
       case "ready":
         this.emit("ready", this.name);
@@ -655,7 +675,23 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     }
   }
 
+  /** keepalived's answer to a lower-priority advert: garp_lower_prio_repeat now, again after garp_lower_prio_delay */
+  private answerGarps(): void {
+    const g = this.opts.garp ?? {};
+    const repeat = g.lowerPrioRepeat ?? g.repeat ?? 5;
+    this.announceBurst(repeat);
+    const delay = g.lowerPrioDelay ?? g.delay ?? 5000;
+    if (delay <= 0 || this.lowerPrioGarpTimer) return;
+    this.lowerPrioGarpTimer = setTimeout(() => {
+      this.lowerPrioGarpTimer = undefined;
+      if (this.s.state === "master") this.announceBurst(repeat);
+    }, delay);
+    this.lowerPrioGarpTimer.unref?.();
+  }
+
   private stopGarps(): void {
+    if (this.lowerPrioGarpTimer) clearTimeout(this.lowerPrioGarpTimer);
+    this.lowerPrioGarpTimer = undefined;
     for (const t of this.garpTimers) clearTimeout(t);
     this.garpTimers = [];
     if (this.refreshTimer) clearInterval(this.refreshTimer);

@@ -4,7 +4,7 @@
  * optional VMAC (macvlan 00:00:5e:00:01:VRID) through a thin `ip link` adapter.
  */
 import { execFile } from "node:child_process";
-import { announce, getInterface, type InterfaceInfo, loadNative, PacketSocket } from "@lbkit/arp";
+import { LinkAnnouncer, loadNative } from "@lbkit/arp";
 import { installAcceptFilter, removeAcceptFilter } from "./accept-filter.js";
 import { addressToBytes } from "./address.js";
 import type { VirtualAddress } from "./config.js";
@@ -32,38 +32,49 @@ export interface Announcer {
   /** optional: load and resolve what the first announcement needs, at start */
   prepare?(ctx: VipContext): Promise<void>;
   announce(vips: readonly VirtualAddress[], ctx: VipContext, count: number): Promise<void>;
+  /** optional: release what prepare/announce opened (the instance calls it at stop) */
+  close?(): void;
 }
 
-/** The default announcer: gratuitous ARP (IPv4) / unsolicited NA (IPv6) through @lbkit/arp's `announce`. */
+/**
+ * The default announcer: gratuitous ARP (IPv4) / unsolicited NA (IPv6) through @lbkit/arp's `LinkAnnouncer`,
+ * one AF_PACKET socket per interface held from the first burst (or `prepare`) until `close()`: opening and
+ * closing a packet socket per burst costs milliseconds of kernel time on the JS thread. Dropped on error.
+ */
 export function createArpAnnouncer(o: { mac?: string } = {}): Announcer {
-  // the interface lookup is cached between bursts (a takeover should not wait for netlink); dropped on error
-  const infos = new Map<string, InterfaceInfo>();
-  const info = async (name: string) => {
-    const known = infos.get(name);
-    if (known) return known;
-    const found = await getInterface(name);
-    infos.set(name, found);
-    return found;
+  const links = new Map<string, Promise<LinkAnnouncer>>();
+  const link = (name: string): Promise<LinkAnnouncer> => {
+    let l = links.get(name);
+    if (!l) {
+      l = LinkAnnouncer.open(name);
+      links.set(name, l);
+      l.catch(() => links.delete(name));
+    }
+    return l;
   };
-  const open = async (name: string) => {
-    const i = await info(name);
-    return { info: i, sender: PacketSocket.open({ name, ifindex: i.ifindex }) };
+  const drop = (name: string) => {
+    const l = links.get(name);
+    links.delete(name);
+    void l?.then((x) => x.close()).catch(() => undefined);
   };
   return {
     async prepare(ctx) {
       loadNative();
-      await info(ctx.interface);
+      await link(ctx.interface);
     },
     async announce(vips, ctx, count) {
       try {
-        await announce(
-          { interface: ctx.interface, addresses: vips.map((v) => v.address), count, mac: o.mac },
-          { open },
+        (await link(ctx.interface)).announce(
+          vips.map((v) => v.address),
+          { count, mac: o.mac },
         );
       } catch (e) {
-        infos.delete(ctx.interface);
+        drop(ctx.interface);
         throw e;
       }
+    },
+    close() {
+      for (const name of [...links.keys()]) drop(name);
     },
   };
 }
