@@ -200,3 +200,24 @@ export async function spoof(lab: Lab, node: string, o: SpoofOptions): Promise<No
   await p.exited;
   return done;
 }
+
+/** Partitions `node` from VRRP (nftables table vrrpcut dropping protocol 112 in and out), or heals it. */
+export async function cutVrrp(lab: Lab, node: string, cut: boolean): Promise<void> {
+  if (!cut) {
+    await lab.exec(node, ["nft", "delete", "table", "inet", "vrrpcut"]);
+    return;
+  }
+  await lab.exec(node, ["nft", "add", "table", "inet", "vrrpcut"]);
+  for (const hook of ["input", "output"]) {
+    await lab.exec(node, [
+      "nft",
+      "add",
+      "chain",
+      "inet",
+      "vrrpcut",
+      hook,
+      `{ type filter hook ${hook} priority 0 ; }`,
+    ]);
+    await lab.exec(node, ["nft", "add", "rule", "inet", "vrrpcut", hook, "ip", "protocol", "vrrp", "drop"]);
+  }
+}
