@@ -172,7 +172,8 @@ export function decodeAdvert(packet: ReceivedPacket): ValidateResult {
           advertInterval: m[5]! * 1000,
           addresses,
           authType: m[4]!,
-          authData: m.slice(8 + count * 4, 16 + count * 4),
+          // a copy, and a plain Uint8Array even when the message is a Buffer (whose slice() is a view)
+          authData: Uint8Array.from(m.subarray(8 + count * 4, 16 + count * 4)),
         }
       : {
           version,
