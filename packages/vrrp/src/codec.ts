@@ -2,7 +2,7 @@
  * Pure VRRP codec: adverts ⇄ bytes for RFC 3768 (v2) and RFC 5798 (v3), IPv4 and IPv6, with checksums and the
  * receive checks of RFC 5798 §7.1 / RFC 3768 §7.1 returning typed reasons.
  */
-import { addressToBytes, bytesToIpv4, bytesToIpv6, canonicalAddress, type Family } from "./address.js";
+import { addressToBytes, bytesToIpv4, bytesToIpv6, type Family } from "./address.js";
 import { internetChecksum, pseudoHeader } from "./checksum.js";
 
 export const VRRP_PROTOCOL = 112;
@@ -217,11 +217,4 @@ export function validateAdvert(packet: ReceivedPacket, expect: ValidateOptions):
       );
   }
   return decoded;
-}
-
-/** True when the advert's address set equals ours (RFC: a mismatch MAY be logged; keepalived logs it). */
-export function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Set(a.map(canonicalAddress));
-  return b.every((v) => x.has(canonicalAddress(v)));
 }
