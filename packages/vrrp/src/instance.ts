@@ -195,6 +195,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   private advertWaiters: ((src: string, a: Advert) => void)[] = [];
   private readonly virtualAddressList: string[];
   private lowerPrioGarpTimer: NodeJS.Timeout | undefined;
+  private configErrorAt: number | undefined;
 
   constructor(options: VrrpInstanceOptions) {
     super();
@@ -331,7 +332,11 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       if (d) {
         this.stats.discarded[d.reason] = (this.stats.discarded[d.reason] ?? 0) + 1;
         this.emit("discard", { reason: d.reason, detail: d.detail, src: p.src });
-        if (d.configError) this.fail(new VrrpError(d.detail));
+        // a configuration error is reported as an error too, at most once a minute (every advert is a discard)
+        if (d.configError && !(this.configErrorAt !== undefined && now - this.configErrorAt < 60_000)) {
+          this.configErrorAt = now;
+          this.fail(new VrrpError(d.detail));
+        }
         return;
       }
       this.stats.advertsReceived++;
