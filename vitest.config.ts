@@ -13,6 +13,7 @@ const alias = {
   "@lbkit/proxy": pkg("proxy"),
   "@lbkit/vrrp": pkg("vrrp"),
   "@lbkit/arp": pkg("arp"),
+  "@lbkit/kernel-lb": pkg("kernel-lb"),
 };
 
 export default defineConfig({

@@ -37,7 +37,7 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
 
   it("IPv6: forged adverts with hop limit 254, 64 or 1 do not move the master; hop limit 255 does (RFC 5798 §7.1)", async () => {
     const a = startLbkit(lab, "a", {
-      name: "a6",
+      id: "a6",
       vrid: 91,
       version: 3,
       advertInterval: 100,
@@ -62,7 +62,7 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
 
   it("IPv4: forged adverts with TTL 254, 64 or 1 are discarded (reason ttl); TTL 255 moves the master", async () => {
     const a = startLbkit(lab, "a", {
-      name: "a4",
+      id: "a4",
       vrid: 92,
       version: 3,
       advertInterval: 100,
@@ -84,7 +84,7 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
   it("the address owner keeps its address against a forged priority-255 advert from a higher address, and reports the conflict", async () => {
     const OWN = lab.node("a").ipv4;
     const a = startLbkit(lab, "a", {
-      name: "own",
+      id: "own",
       vrid: 93,
       version: 3,
       advertInterval: 100,
@@ -116,7 +116,7 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
     const base = { vrid: 94, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`] };
     const a = startLbkit(lab, "a", {
       ...base,
-      name: "a",
+      id: "a",
       priority: 100,
       loopDelay: 250,
       garp: { lowerPrioDelay: 1000 },
@@ -143,7 +143,7 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
     const f2 = startSpoofer(lab, "s", flood);
     await waitEvent(f2, "spoofing");
     await new Promise((r) => setTimeout(r, 500));
-    const p = startLbkit(lab, "p", { ...base, name: "p", priority: 250 });
+    const p = startLbkit(lab, "p", { ...base, id: "p", priority: 250 });
     const pm = await waitEvent(p, "master", 0, 10_000);
     const ab = await waitEvent(a, "backup", am.t, 10_000);
     await waitEvent(f2, "done", 0, 20_000);

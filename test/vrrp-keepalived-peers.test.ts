@@ -91,7 +91,7 @@ describe.skipIf(pre.skip)("vrrp: keepalived 2.2 peers that disagree", () => {
       );
       await waitLog(k, /Entering MASTER STATE/);
       const l = startLbkit(lab, "l", {
-        name: "l",
+        id: "l",
         vrid,
         version: 2,
         advertInterval: 1000,
@@ -127,7 +127,7 @@ describe.skipIf(pre.skip)("vrrp: keepalived 2.2 peers that disagree", () => {
       );
       await waitLog(k, /Entering MASTER STATE/);
       const l = startLbkit(lab, "l", {
-        name: "l",
+        id: "l",
         vrid,
         version: 2,
         advertInterval: 1000,

@@ -79,8 +79,8 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
       vip: `${VIP}/24`,
       ...extra,
     });
-    const lb = (name: string, priority: number, extra: Record<string, unknown> = {}) => ({
-      name,
+    const lb = (id: string, priority: number, extra: Record<string, unknown> = {}) => ({
+      id,
       vrid,
       version,
       advertInterval,
@@ -231,7 +231,12 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
         ka("kuni", 150, { unicastSrc: K, unicastPeers: [L], authPass: auth }),
       );
       await waitLog(k, /Entering MASTER STATE/);
-      const l = startLbkit(lab, "l", lb("luni", 100, { unicastPeers: [K], authPassword: auth }));
+      // sourceAddress is keepalived's unicast_src_ip: the instance opens its own raw transport with it
+      const l = startLbkit(
+        lab,
+        "l",
+        lb("luni", 100, { unicastPeers: [K], sourceAddress: L, authPassword: auth }),
+      );
       await waitEvent(l, "backup");
       await new Promise((r) => setTimeout(r, 4 * advertInterval));
       expect(await vipsOn(lab, "l", VIP)).toEqual([]);
@@ -282,12 +287,15 @@ describe.skipIf(pre.skip)("vrrp: v3 interval learning against keepalived", () =>
     await waitLog(k, /Entering MASTER STATE/);
     const cap = await lab.capture(BRIDGE, { filter: `vrrp and src host ${lab.node("k").ipv4}` });
     const l = startLbkit(lab, "l", {
-      name: "llearn",
+      id: "llearn",
       vrid: 81,
       version: 3,
       advertInterval: 50,
       priority: 100,
       virtualAddresses: [`${VIP}/24`],
+      // started ~170 ms into keepalived's 300 ms period (after its ~70 ms startup): its next advert is due before
+      // lbkit's own Master_Down_Interval (~180 ms) ends, whatever the process start latency
+      startAfterAdvert: 100,
     });
     const up = await waitEvent(l, "started");
     // RFC 5798 §6.4.1: until the first advert is heard, the Master_Down_Timer runs on lbkit's own 50 ms (~180
@@ -336,7 +344,7 @@ describe.skipIf(pre.skip)("vrrp: planned handover to keepalived", () => {
     });
     await waitLog(k, /Entering BACKUP STATE/);
     const l = startLbkit(lab, "l", {
-      name: "lhand",
+      id: "lhand",
       vrid: 82,
       version: 3,
       advertInterval: 100,
@@ -371,12 +379,12 @@ describe.skipIf(pre.skip)("vrrp: address owner (priority 255)", () => {
 
   it("lbkit owning the VIP is master at once, keepalived backs it up, and stopping never removes the owner's address", async () => {
     const OWN = lab.node("l").ipv4;
-    // the owner starts first: a keepalived backup started alone would rightly take over after its
-    // Master_Down_Interval (361 ms) and, once it holds the owner's address, could never hear the owner again
-    // (the kernel drops packets whose source is a local address)
+    // the owner runs first: were keepalived's Master_Down_Interval (361 ms) to end before the owner's process is
+    // up (a loaded host), keepalived would add the owner's address and its kernel would then drop the owner's
+    // adverts as coming from a local address
     const t = Date.now();
     const l = startLbkit(lab, "l", {
-      name: "lown",
+      id: "lown",
       vrid: 83,
       version: 3,
       advertInterval: 100,
@@ -428,7 +436,7 @@ describe.skipIf(pre.skip)("vrrp: IPv6 interop with keepalived 2.2 (v3 to ff02::1
     const k = startKeepalived(lab, "k", ka("k6", 150));
     await waitLog(k, /Entering MASTER STATE/);
     const l = startLbkit(lab, "l", {
-      name: "l6",
+      id: "l6",
       vrid: 71,
       version: 3,
       advertInterval: 100,

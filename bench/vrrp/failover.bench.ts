@@ -104,10 +104,10 @@ for (const s of settings)
               advertInterval: s.interval,
               virtualAddresses: [`${VIP}/24`],
             };
-            const m = startLbkit(lab, "m", { ...o, priority: 150, name: "m" });
+            const m = startLbkit(lab, "m", { ...o, priority: 150, id: "m" });
             await waitEvent(m, "master");
             // loopDelay: b prints its event loop's delay (max, p99) every 50 ms
-            const b = startLbkit(lab, "b", { ...o, priority: 100, name: "b", loopDelay: 50 });
+            const b = startLbkit(lab, "b", { ...o, priority: 100, id: "b", loopDelay: 50 });
             backupReady = waitEvent(b, "backup");
             loopDelay = async (killedMs) => {
               const became = await waitEvent(b, "master", killedMs);

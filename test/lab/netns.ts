@@ -58,6 +58,15 @@ export interface LabProcess {
   /** Resolves once `pattern` shows up in the output (rejects after timeoutMs or on exit). */
   waitFor(pattern: string | RegExp, timeoutMs?: number): Promise<void>;
   kill(signal?: NodeJS.Signals): void;
+  /** Writes to the process's stdin (spawned with `stdin: true`; otherwise throws). */
+  write(text: string): void;
+}
+
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** give the process a stdin pipe for `write()` (default: no stdin) */
+  stdin?: boolean;
 }
 
 export interface Capture {
@@ -81,7 +90,7 @@ export interface Lab {
   /** Runs argv inside the target's namespace (`ip netns exec`); rejects on non-zero exit with stderr. */
   exec(target: string, argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
   /** Starts a long-running process inside the target's namespace; killed by destroy(). */
-  spawn(target: string, argv: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): LabProcess;
+  spawn(target: string, argv: string[], opts?: SpawnOptions): LabProcess;
   /** Starts `node script ...args` (this Node binary) inside the target's namespace. */
   spawnNode(target: string, script: string, args?: string[], opts?: { env?: NodeJS.ProcessEnv }): LabProcess;
   /** Runs `node script ...args` to completion inside the namespace; rejects on non-zero exit. */
@@ -388,14 +397,15 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     throw err;
   }
 
-  const spawnIn = (target: string, argv: string[], o?: { env?: NodeJS.ProcessEnv; cwd?: string }) => {
+  const spawnIn = (target: string, argv: string[], o?: SpawnOptions) => {
     const ns = nsOf(target);
     // `ip netns exec` execs the command after setns(), so child.pid is the command itself
     const child: ChildProcess = spawn(IP, ["netns", "exec", ns, ...argv], {
       env: o?.env ?? process.env,
       cwd: o?.cwd,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [o?.stdin ? "pipe" : "ignore", "pipe", "pipe"],
     });
+    child.stdin?.on("error", () => {}); // the process may exit before reading
     const pid = child.pid;
     if (pid === undefined) throw new Error(`lab: could not start \`${argv.join(" ")}\` in ${ns}`);
     state.pids.add(pid);
@@ -424,6 +434,10 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       exited,
       kill: (signal = "SIGTERM") => {
         if (!done) child.kill(signal);
+      },
+      write: (text) => {
+        if (!child.stdin) throw new Error("lab: spawn(…, { stdin: true }) to write to a process");
+        child.stdin.write(text);
       },
       waitFor: (pattern, timeoutMs = 10_000) =>
         new Promise<void>((resolve, reject) => {

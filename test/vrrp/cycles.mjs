@@ -3,17 +3,24 @@
 // open descriptors (/proc/self/fd) and pending timers/immediates after a warm-up cycle and after the last.
 // Usage: node cycles.mjs '{"cycles":30, ...instance options}'
 import { readdirSync } from "node:fs";
-import { createInstance } from "../../packages/vrrp/dist/index.js";
+import { VrrpInstance } from "../../packages/vrrp/dist/index.js";
 
 const { cycles = 30, ...opts } = JSON.parse(process.argv[2] ?? "{}");
-const inst = createInstance({ interface: "eth0", ...opts });
+const inst = new VrrpInstance({ interface: "eth0", ...opts });
 const fds = () => readdirSync("/proc/self/fd").length;
 const timers = () =>
   process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "Immediate").length;
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
 async function cycle() {
-  const master = new Promise((resolve) => inst.once("master", resolve));
+  const master = new Promise((resolve) => {
+    const on = (c) => {
+      if (c.to !== "master") return;
+      inst.off("change", on);
+      resolve();
+    };
+    inst.on("change", on);
+  });
   await inst.start();
   await master;
   await inst.stop();

@@ -40,14 +40,14 @@ export function attachSocketFilter(
 ): void {
   if (typeof native.attachFilter !== "function")
     throw new ArpError(
-      "ENATIVE",
+      "ERR_NATIVE",
       "arp: the AF_PACKET addon predates attachFilter; rebuild it (`rm -rf node_modules/@lbkit/arp/build && pnpm install`, or `node-gyp rebuild` in the package)",
     );
   try {
     native.attachFilter(cookie, program);
   } catch (err) {
     throw new ArpError(
-      "ESEND",
+      "ERR_FILTER",
       `arp: attaching a socket filter to the socket with cookie ${cookie} failed: ${(err as Error).message}`,
       { cause: err },
     );

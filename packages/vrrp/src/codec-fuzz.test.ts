@@ -4,12 +4,13 @@
 // discard reason from the closed list.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { internetChecksum, pseudoHeader } from "@lbkit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readPcap } from "../../../test/lab/pcap.js";
 import { vrrpVectorsDir } from "../../../test/lab/vectors.js";
+import { addressToBytes } from "./address.js";
 import { screenAdvert } from "./advert-policy.js";
-import { internetChecksum, pseudoHeader } from "./checksum.js";
 import {
   type DiscardReason,
   decodeAdvert,
@@ -76,7 +77,7 @@ function fixChecksum(m: Uint8Array, p: { src: string; dst: string }): Uint8Array
   out[7] = 0;
   const sum =
     out[0]! >> 4 === 3
-      ? internetChecksum(pseudoHeader(p.src, p.dst, 112, out.length), out)
+      ? internetChecksum(pseudoHeader(4, addressToBytes(p.src), addressToBytes(p.dst), 112, out.length), out)
       : internetChecksum(out);
   out[6] = sum >> 8;
   out[7] = sum & 0xff;

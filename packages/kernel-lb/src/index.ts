@@ -1,0 +1,32 @@
+/**
+ * @lbkit/kernel-lb — LVS's role for lbkit: a Node control plane (pools, health checks) over a kernel data path
+ * (nftables DNAT maps), as keepalived drives IPVS.
+ */
+export {
+  type MemberSource,
+  type MemberView,
+  SCHEDULERS,
+  type Scheduler,
+  type ServiceConfig,
+  serviceConfig,
+  type VirtualServiceOptions,
+} from "./config.js";
+export {
+  type ChangeSource,
+  KernelDirector,
+  type KernelDirectorEvents,
+  type KernelDirectorOptions,
+  type QuorumChange,
+  type SyncEvent,
+} from "./director.js";
+export { KernelLbConfigError, KernelLbError } from "./errors.js";
+export { type Nft, NftRunner, type NftRunnerOptions } from "./nft.js";
+export {
+  masqueradeCommands,
+  type NftCommand,
+  removeCommands,
+  serviceCommands,
+  tableCommands,
+} from "./ruleset.js";
+export { hashBuckets, normaliseWeights, type SlotMember, weightedSequence } from "./slots.js";
+export { computeTable, type ServiceTable, type Target } from "./table.js";

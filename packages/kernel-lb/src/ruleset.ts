@@ -1,0 +1,225 @@
+/**
+ * Pure: service tables → nftables JSON commands (the `nft -j` schema), as kube-proxy's nftables mode does it.
+ *
+ * One `inet` table owned by lbkit holds everything:
+ * - maps `services4`/`services6`: `vip . l4proto . port : goto svc_<id>` (looked up in nat prerouting and output);
+ * - per service a chain `svc_<id>` with one rule: `numgen inc mod N vmap { slot : goto m_… }` (rr, wrr) or
+ *   `jhash ip saddr mod N vmap { … }` (sh); no usable target → the flow is not balanced (`return`);
+ * - per real-server target a chain `m_<id>__<addr>__<port>` that DNATs to it;
+ * - sets `masq4`/`masq6` of target `addr . l4proto . port` masqueraded in nat postrouting (LVS-NAT without a route
+ *   back).
+ * NAT only ever sees a flow's first packet, so established flows keep their server through conntrack whatever the
+ * maps become. A change of one service is one transaction that adds new target chains, swaps the service's rule
+ * (flush + add), and deletes chains no longer referenced: packets see the old rule or the new one, never a gap.
+ */
+import type { Family } from "@lbkit/core";
+import type { ServiceTable, Target } from "./table.js";
+
+export type NftCommand = Record<string, unknown>;
+
+const FAMILY = "inet";
+
+function ipFamily(f: Family): "ip" | "ip6" {
+  return f === 4 ? "ip" : "ip6";
+}
+
+function servicesMap(f: Family): string {
+  return f === 4 ? "services4" : "services6";
+}
+
+function masqSet(f: Family): string {
+  return f === 4 ? "masq4" : "masq6";
+}
+
+function chainRef(table: string, name: string) {
+  return { family: FAMILY, table, name };
+}
+
+function l4(protocol: string) {
+  return { match: { op: "==", left: { meta: { key: "l4proto" } }, right: protocol } };
+}
+
+function targetRule(table: string, s: ServiceTable, t: Target): NftCommand {
+  return {
+    add: {
+      rule: {
+        family: FAMILY,
+        table,
+        chain: t.chain,
+        expr: [l4(s.protocol), { dnat: { family: ipFamily(s.family), addr: t.address, port: t.port } }],
+      },
+    },
+  };
+}
+
+function serviceRule(table: string, s: ServiceTable): NftCommand {
+  let expr: unknown[];
+  if (s.sorry) expr = [{ goto: { target: s.sorry.chain } }];
+  else if (s.slots.length === 0) expr = [{ return: null }];
+  else {
+    const set = s.slots.map((t, i) => [i, { goto: { target: s.targets[t]!.chain } }]);
+    const key =
+      s.mode === "numgen"
+        ? { numgen: { mode: "inc", mod: s.slots.length, offset: 0 } }
+        : {
+            jhash: {
+              mod: s.slots.length,
+              seed: 0x6c626b74,
+              expr: { payload: { protocol: ipFamily(s.family), field: "saddr" } },
+            },
+          };
+    expr = [{ vmap: { key, data: { set } } }];
+  }
+  return { add: { rule: { family: FAMILY, table, chain: s.chain, expr } } };
+}
+
+function serviceKey(s: ServiceTable) {
+  return { concat: [s.vip, s.protocol, s.port] };
+}
+
+function targetsOf(s: ServiceTable): Target[] {
+  return s.sorry ? [...s.targets, s.sorry] : s.targets;
+}
+
+function masqElems(s: ServiceTable): unknown[] {
+  if (!s.masquerade) return [];
+  return targetsOf(s).map((t) => ({ concat: [t.address, s.protocol, t.port] }));
+}
+
+/**
+ * Masquerade set changes between two sets of services, diffed over the union (two services may share a target).
+ */
+export function masqueradeCommands(
+  table: string,
+  prev: readonly ServiceTable[],
+  next: readonly ServiceTable[],
+): NftCommand[] {
+  const out: NftCommand[] = [];
+  for (const f of [4, 6] as const) {
+    const union = (list: readonly ServiceTable[]) =>
+      new Set(list.filter((s) => s.family === f).flatMap((s) => masqElems(s).map((e) => JSON.stringify(e))));
+    const before = union(prev);
+    const after = union(next);
+    const gone = [...before].filter((e) => !after.has(e)).map((e) => JSON.parse(e) as unknown);
+    const added = [...after].filter((e) => !before.has(e)).map((e) => JSON.parse(e) as unknown);
+    if (gone.length) out.push({ delete: { element: element(table, masqSet(f), gone) } });
+    if (added.length) out.push({ add: { element: element(table, masqSet(f), added) } });
+  }
+  return out;
+}
+
+function element(table: string, name: string, elem: unknown[]) {
+  return { family: FAMILY, table, name, elem };
+}
+
+/** The whole table, replacing whatever a table of that name holds (also what a crashed run left): one transaction. */
+export function tableCommands(table: string, services: readonly ServiceTable[]): NftCommand[] {
+  const out: NftCommand[] = [
+    { add: { table: { family: FAMILY, name: table } } },
+    { delete: { table: { family: FAMILY, name: table } } },
+    { add: { table: { family: FAMILY, name: table } } },
+  ];
+  for (const f of [4, 6] as const) {
+    const addr = f === 4 ? "ipv4_addr" : "ipv6_addr";
+    out.push({
+      add: {
+        map: {
+          family: FAMILY,
+          table,
+          name: servicesMap(f),
+          type: [addr, "inet_proto", "inet_service"],
+          map: "verdict",
+        },
+      },
+    });
+    out.push({
+      add: { set: { family: FAMILY, table, name: masqSet(f), type: [addr, "inet_proto", "inet_service"] } },
+    });
+  }
+  for (const s of services) out.push(...serviceCommands(table, undefined, s));
+  out.push(...masqueradeCommands(table, [], services));
+  for (const [name, hook, prio] of [
+    ["prerouting", "prerouting", -100],
+    ["output", "output", -100],
+    ["postrouting", "postrouting", 100],
+  ] as const) {
+    out.push({ add: { chain: { ...chainRef(table, name), type: "nat", hook, prio, policy: "accept" } } });
+    for (const f of [4, 6] as const) {
+      const p = ipFamily(f);
+      const key = {
+        concat: [
+          { payload: { protocol: p, field: "daddr" } },
+          { meta: { key: "l4proto" } },
+          { payload: { protocol: "th", field: "dport" } },
+        ],
+      };
+      const expr =
+        name === "postrouting"
+          ? [
+              { match: { op: "in", left: { ct: { key: "status" } }, right: "dnat" } },
+              { match: { op: "==", left: key, right: `@${masqSet(f)}` } },
+              { masquerade: null },
+            ]
+          : [{ vmap: { key, data: `@${servicesMap(f)}` } }];
+      out.push({ add: { rule: { family: FAMILY, table, chain: name, expr } } });
+    }
+  }
+  return out;
+}
+
+/**
+ * The transaction that turns service `prev` into `next` (either may be undefined: a service added or removed).
+ * Empty when nothing changes.
+ */
+export function serviceCommands(
+  table: string,
+  prev: ServiceTable | undefined,
+  next: ServiceTable | undefined,
+): NftCommand[] {
+  const out: NftCommand[] = [];
+  const before = new Map((prev ? targetsOf(prev) : []).map((t) => [t.chain, t]));
+  const after = new Map((next ? targetsOf(next) : []).map((t) => [t.chain, t]));
+  // 1. new target chains, so the new rule can refer to them
+  if (next) {
+    for (const [chain, t] of after) {
+      if (before.has(chain)) continue;
+      out.push({ add: { chain: chainRef(table, chain) } });
+      out.push(targetRule(table, next, t));
+    }
+    if (!prev) out.push({ add: { chain: chainRef(table, next.chain) } });
+    else out.push({ flush: { chain: chainRef(table, next.chain) } });
+    out.push(serviceRule(table, next));
+  }
+  // 2. the service map
+  const prevKey = prev && JSON.stringify(serviceKey(prev));
+  const nextKey = next && JSON.stringify(serviceKey(next));
+  if (prev && prevKey !== nextKey)
+    out.push({ delete: { element: element(table, servicesMap(prev.family), [serviceKey(prev)]) } });
+  if (next && prevKey !== nextKey)
+    out.push({
+      add: {
+        element: element(table, servicesMap(next.family), [
+          [serviceKey(next), { goto: { target: next.chain } }],
+        ]),
+      },
+    });
+  // 3. chains nothing refers to any more
+  if (prev && !next) {
+    out.push({ flush: { chain: chainRef(table, prev.chain) } });
+    out.push({ delete: { chain: chainRef(table, prev.chain) } });
+  }
+  for (const [chain] of before) {
+    if (after.has(chain)) continue;
+    out.push({ flush: { chain: chainRef(table, chain) } });
+    out.push({ delete: { chain: chainRef(table, chain) } });
+  }
+  return out;
+}
+
+/** Deletes the table and everything in it (add first, so that deleting a table that is not there is no error). */
+export function removeCommands(table: string): NftCommand[] {
+  return [
+    { add: { table: { family: FAMILY, name: table } } },
+    { delete: { table: { family: FAMILY, name: table } } },
+  ];
+}

@@ -1,0 +1,279 @@
+// @lbkit/kernel-lb on a real kernel: a client, a director and three real servers in network namespaces. The director
+// runs test/kernel-lb/director.mjs (a Pool per service, TCP checks bound to it, a KernelDirector programming nftables
+// in its namespace); the client counts which real server answers each new flow.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "./lab/build.js";
+import { createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
+
+const pre = requireRoot(["ip", "nft"]);
+const VIP = "198.18.0.100";
+const SERVERS = ["r1", "r2", "r3"];
+const CHURN = 10_000;
+const CHURN_MS = 120_000;
+const script = (name: string) => new URL(`./kernel-lb/${name}`, import.meta.url).pathname;
+
+interface ClientResult {
+  counts: Record<string, number>;
+  failures: number;
+  errors: string[];
+}
+
+describe.skipIf(pre.skip)("kernel-lb in network namespaces", () => {
+  let lab: Lab;
+  const servers = new Map<string, LabProcess>();
+
+  async function startServer(name: string, port = 80): Promise<void> {
+    const p = lab.spawnNode(name, script("real-server.mjs"), ["--name", name, "--port", String(port)]);
+    await p.waitFor(`listening ${name}`, 10_000);
+    servers.set(name, p);
+  }
+
+  async function client(args: string[], timeoutMs = 60_000): Promise<ClientResult> {
+    const { stdout } = await lab.runNode("client", script("client.mjs"), ["--host", VIP, ...args], {
+      timeoutMs,
+    });
+    return JSON.parse(stdout.trim().split("\n").at(-1)!) as ClientResult;
+  }
+
+  async function nft(args: string[]): Promise<string> {
+    return (await lab.exec("director", ["nft", ...args])).stdout;
+  }
+
+  type Director = LabProcess & {
+    send(cmd: object): void;
+    next(event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  };
+
+  function director(table: string, services: object[], check = false): Director {
+    const p = lab.spawn(
+      "director",
+      [
+        process.execPath,
+        script("director.mjs"),
+        "--table",
+        table,
+        "--services",
+        JSON.stringify(services),
+        ...(check ? ["--check"] : []),
+      ],
+      { stdin: true },
+    ) as Director;
+    let seen = 0;
+    p.next = async (event, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = p
+          .output()
+          .split("\n")
+          .filter((l) => l.startsWith("{"));
+        while (seen < lines.length) {
+          const o = JSON.parse(lines[seen++]!) as Record<string, unknown>;
+          if (o.event === event) return o;
+          if (o.event === "error") throw new Error(`director error: ${String(o.message)}`);
+        }
+        if (Date.now() > deadline) throw new Error(`no ${event} event; output:\n${p.output()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    p.send = (cmd) => p.write(`${JSON.stringify(cmd)}\n`);
+    return p;
+  }
+
+  const members = (weights = [1, 1, 1]) =>
+    SERVERS.map((id, i) => ({ id, address: lab.node(id).ipv4, weight: weights[i] }));
+
+  beforeAll(async () => {
+    for (const p of ["core", "balancer", "healthcheck", "kernel-lb"]) ensureBuilt(p);
+    lab = await createLab({ nodes: ["client", "director", ...SERVERS] });
+    await lab.exec("director", ["ip", "addr", "add", `${VIP}/24`, "dev", "eth0"]);
+    await lab.exec("director", ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    for (const s of SERVERS) await startServer(s);
+  }, 120_000);
+  afterAll(() => lab?.destroy());
+
+  it("spreads new TCP flows exactly by weight (wrr), and removes its table on stop", async () => {
+    const d = director("lbk_wrr", [
+      { id: "web", vip: VIP, port: 80, masquerade: true, servers: members([1, 2, 3]) },
+    ]);
+    await d.next("ready");
+    expect(await nft(["list", "tables"])).toContain("table inet lbk_wrr");
+    const r = await client(["--count", "600", "--concurrency", "6"]);
+    expect(r).toEqual({ counts: { r1: 100, r2: 200, r3: 300 }, failures: 0, errors: [] });
+    d.send({ op: "stop" });
+    await d.next("stopped");
+    expect(await nft(["list", "tables"])).not.toContain("lbk_wrr");
+  });
+
+  it("a failed check takes a server out; a drained server keeps its established flow but gets no new one", async () => {
+    const d = director(
+      "lbk_hc",
+      [{ id: "web", vip: VIP, port: 80, masquerade: true, servers: members() }],
+      true,
+    );
+    await d.next("ready");
+    // one long-lived connection, then drain the server it landed on
+    const hold = lab.spawnNode("client", script("client.mjs"), ["--host", VIP, "--hold", "3000"]);
+    await hold.waitFor("connected", 10_000);
+    const held = (JSON.parse(hold.output().split("\n")[0]!) as { connected: string }).connected;
+    d.send({ op: "weight", service: "web", id: held, weight: 0 });
+    await d.next("done");
+    const during = await client(["--count", "60"]);
+    expect(during.failures).toBe(0);
+    expect(during.counts[held]).toBeUndefined();
+    await hold.exited;
+    const h = JSON.parse(hold.output().trim().split("\n").at(-1)!) as {
+      name: string;
+      sent: number;
+      echoed: number;
+      bad: string[];
+    };
+    expect(h.name).toBe(held);
+    expect(h.sent).toBeGreaterThan(20);
+    expect(h.echoed).toBe(h.sent);
+    expect(h.bad).toEqual([]);
+    d.send({ op: "weight", service: "web", id: held, weight: 1 });
+    await d.next("done");
+    // a server dies: its check fails and the map drops it
+    const victim = SERVERS.find((s) => s !== held)!;
+    servers.get(victim)!.kill("SIGKILL");
+    await servers.get(victim)!.exited;
+    await d.next("health");
+    await d.next("sync");
+    const after = await client(["--count", "60"]);
+    expect(after.failures).toBe(0);
+    expect(after.counts[victim]).toBeUndefined();
+    expect(Object.keys(after.counts).sort()).toEqual(SERVERS.filter((s) => s !== victim).sort());
+    await startServer(victim);
+    await d.next("sync");
+    const back = await client(["--count", "60"]);
+    expect(back).toEqual({ counts: { r1: 20, r2: 20, r3: 20 }, failures: 0, errors: [] });
+    d.send({ op: "stop" });
+    await d.next("stopped");
+  });
+
+  it("balances UDP; source hashing (sh) keeps a client on one server", async () => {
+    const d = director("lbk_udp", [
+      {
+        id: "dns",
+        vip: VIP,
+        port: 53,
+        protocol: "udp",
+        masquerade: true,
+        servers: members().map((m) => ({ ...m, port: 80 })),
+      },
+      {
+        id: "sticky",
+        vip: VIP,
+        port: 81,
+        scheduler: "sh",
+        masquerade: true,
+        servers: members().map((m) => ({ ...m, port: 80 })),
+      },
+    ]);
+    await d.next("ready");
+    const udp = await client(["--udp", "--port", "53", "--count", "30", "--concurrency", "1"]);
+    expect(udp).toEqual({ counts: { r1: 10, r2: 10, r3: 10 }, failures: 0, errors: [] });
+    const sticky = await client(["--port", "81", "--count", "40"]);
+    expect(sticky.failures).toBe(0);
+    expect(Object.values(sticky.counts)).toEqual([40]);
+    d.send({ op: "stop" });
+    await d.next("stopped");
+  });
+
+  it("a director killed with SIGKILL leaves its table; the next one replaces it, and stop removes it", async () => {
+    const crashed = director("lbk_adopt", [
+      { id: "web", vip: VIP, port: 80, masquerade: true, servers: members([1, 0, 0]) },
+    ]);
+    await crashed.next("ready");
+    crashed.kill("SIGKILL");
+    await crashed.exited;
+    expect(await nft(["list", "table", "inet", "lbk_adopt"])).toContain("198.18.0.12"); // r1 only, as left
+    const d = director("lbk_adopt", [
+      { id: "web", vip: VIP, port: 80, masquerade: true, servers: members([0, 0, 1]) },
+    ]);
+    await d.next("ready");
+    const listing = await nft(["list", "table", "inet", "lbk_adopt"]);
+    expect(listing).not.toContain("198.18.0.12");
+    expect(listing).toContain("198.18.0.14");
+    expect(await client(["--count", "10"])).toEqual({ counts: { r3: 10 }, failures: 0, errors: [] });
+    d.send({ op: "stop" });
+    await d.next("stopped");
+    expect(await nft(["list", "tables"])).not.toContain("lbk_adopt");
+  });
+
+  it("LVS-NAT with a route back: the real servers see the client's own address and reply through the director", async () => {
+    // a second subnet on the same wire: the client lives in 198.18.2.0/24 behind the director (198.18.2.1); the real
+    // servers route that subnet via the director, so no masquerade is needed and they see the real client address
+    await lab.exec("director", ["ip", "addr", "add", "198.18.2.1/24", "dev", "eth0"]);
+    await lab.exec("director", [
+      "sysctl",
+      "-qw",
+      "net.ipv4.conf.all.send_redirects=0",
+      "net.ipv4.conf.eth0.send_redirects=0",
+    ]);
+    await lab.exec("client", ["ip", "addr", "add", "198.18.2.10/24", "dev", "eth0"]);
+    await lab.exec("client", [
+      "ip",
+      "route",
+      "add",
+      "198.18.0.200/32",
+      "via",
+      "198.18.2.1",
+      "src",
+      "198.18.2.10",
+    ]);
+    for (const s of SERVERS)
+      await lab.exec(s, ["ip", "route", "add", "198.18.2.0/24", "via", lab.node("director").ipv4]);
+    await lab.exec("director", ["ip", "addr", "add", "198.18.0.200/24", "dev", "eth0"]);
+    const d = director("lbk_nat", [{ id: "web", vip: "198.18.0.200", port: 80, servers: members() }]);
+    await d.next("ready");
+    const cap = await lab.capture("r1", { filter: "tcp port 80 and tcp[tcpflags] & tcp-syn != 0" });
+    const { stdout } = await lab.runNode("client", script("client.mjs"), [
+      "--host",
+      "198.18.0.200",
+      "--count",
+      "30",
+    ]);
+    expect(JSON.parse(stdout.trim())).toEqual({
+      counts: { r1: 10, r2: 10, r3: 10 },
+      failures: 0,
+      errors: [],
+    });
+    const seen = await lab.exec("r1", ["tcpdump", "-nr", await cap.stop()]);
+    expect(seen.stdout).toContain("198.18.2.10."); // the client's own address reached the real server
+    d.send({ op: "stop" });
+    await d.next("stopped");
+  });
+
+  it("drops no new flow while the map is rewritten thousands of times under load", async () => {
+    const d = director("lbk_churn", [
+      { id: "web", vip: VIP, port: 80, masquerade: true, servers: members() },
+    ]);
+    await d.next("ready");
+    // the client opens connections continuously (bounded by --duration); the director rewrites the service's
+    // map CHURN times meanwhile, one nft transaction each
+    const load = lab.spawnNode("client", script("client.mjs"), [
+      "--host",
+      VIP,
+      "--duration",
+      String(CHURN_MS),
+      "--concurrency",
+      "4",
+    ]);
+    d.send({ op: "churn", service: "web", count: CHURN });
+    const churned = await d.next("churned", CHURN_MS);
+    load.kill("SIGTERM"); // the client reports once the flows in progress end
+    await load.exited;
+    const r = JSON.parse(load.output().trim().split("\n").at(-1)!) as ClientResult;
+    const total = Object.values(r.counts).reduce((a, b) => a + b, 0);
+    console.log(
+      `kernel-lb churn: ${CHURN} map updates in ${Math.round(Number(churned.ms))} ms; ${total} flows, ${r.failures} failed`,
+    );
+    expect(churned.count).toBe(CHURN);
+    expect(r.failures).toBe(0);
+    expect(total).toBeGreaterThan(1000);
+    expect(Object.keys(r.counts).sort()).toEqual(SERVERS);
+    d.send({ op: "stop" });
+    await d.next("stopped");
+  }, 240_000);
+});
