@@ -210,6 +210,10 @@ export class TcpSession implements QueueClient, Tracked {
 
   drain(): void {}
 
+  holds(backend: string, server: string): boolean {
+    return this.lease !== undefined && this.lease.server.id === server && this.backend?.id === backend;
+  }
+
   kill(): void {
     note(this.t, "killed");
     this.end();

@@ -780,6 +780,10 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (this.state === CLOSED) this.client.destroySoon();
   }
 
+  holds(backend: string, server: string): boolean {
+    return this.lease !== undefined && this.lease.server.id === server && this.backend?.id === backend;
+  }
+
   kill(): void {
     if (this.state === CLOSED) {
       this.client.destroy();

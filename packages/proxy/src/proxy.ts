@@ -52,6 +52,8 @@ const OPTION_KEYS = ["frontends", "backends", "grace", "time"];
 class Frontend implements FrontendRuntime {
   router: Router;
   servers: net.Server[] = [];
+  /** Connections now, the most at once, and accepted in all (stats). */
+  sessions = { cur: 0, max: 0, total: 0 };
   constructor(public cfg: NormalFrontend) {
     try {
       this.router = routes(cfg.rules, cfg.defaultBackend);
@@ -145,6 +147,26 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     return this.tracked.size;
   }
 
+  /** Frontend ids, mode, limit and connection counts (for stats and the admin API). */
+  frontendInfo(): {
+    id: string;
+    mode: "http" | "tcp";
+    maxconn: number;
+    sessions: Readonly<Frontend["sessions"]>;
+  }[] {
+    return [...this.frontends.values()].map((fe) => ({
+      id: fe.cfg.id,
+      mode: fe.cfg.mode,
+      maxconn: fe.cfg.maxconn,
+      sessions: fe.sessions,
+    }));
+  }
+
+  /** Backend ids, in declaration order. */
+  backendIds(): string[] {
+    return [...this.backends.keys()];
+  }
+
   backend(id: string): Backend {
     const be = this.backends.get(id);
     if (!be)
@@ -205,6 +227,10 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   }
 
   private accept(fe: Frontend, socket: net.Socket): void {
+    const n = fe.sessions;
+    n.total++;
+    if (++n.cur > n.max) n.max = n.cur;
+    socket.once("close", () => n.cur--);
     if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
     else new HttpConnection(this.core, fe, socket);
   }
@@ -265,6 +291,19 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     change: { weight?: number; maxconn?: number; state?: "up" | "down" | "drain" | "maint" },
   ): void {
     this.backend(backend).setServer(id, change);
+  }
+
+  /** HAProxy `shutdown sessions server`: kills the connections whose request or session is on that server now. */
+  shutdownSessions(backend: string, id: string): number {
+    const be = this.backend(backend);
+    if (!be.pool.get(id)) throw new ProxyConfigError(`backend ${backend} server`, id, "does not exist");
+    let n = 0;
+    for (const t of [...this.tracked])
+      if (t.holds(backend, id)) {
+        t.kill();
+        n++;
+      }
+    return n;
   }
 
   /** Replace a frontend's rules (and default backend); requests already routed keep their backend. */

@@ -40,6 +40,8 @@ export interface Tracked {
   drain(): void;
   /** Destroy now (termination K). */
   kill(): void;
+  /** Whether a request or session of this connection holds `server` of `backend` now (admin shutdown sessions). */
+  holds(backend: string, server: string): boolean;
 }
 
 export interface ProxyCore {

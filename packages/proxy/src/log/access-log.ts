@@ -1,0 +1,162 @@
+/**
+ * AccessLog: the proxy's `request` and `session` events as access log lines, off the hot path. An event only
+ * keeps a reference to its (already allocated) record; formatting and writing happen in one batch per event
+ * loop turn (setImmediate), as one write of many lines. A stream that pushes back (write() false) is waited
+ * for; meanwhile at most `maxBuffered` records are held and the rest counted in `dropped` — a request never
+ * waits for its log line.
+ */
+import type { Writable } from "node:stream";
+import { emitError } from "@lbkit/core";
+import { EventEmitter } from "eventemitter3";
+import { ProxyConfigError, ProxyError } from "../errors.js";
+import type { ReverseProxy } from "../proxy.js";
+import type { TransactionLog } from "../shell.js";
+import { accessRecord, httplog, tcplog } from "./format.js";
+
+/** What an admin change logs (also the AdminServer's `admin` event). */
+export interface AdminLogEntry {
+  who: string;
+  /** The client address of the admin request. */
+  remote: string;
+  action: string;
+  backend: string;
+  server: string;
+  detail?: unknown;
+  /** Wall-clock ms. */
+  at: number;
+}
+
+export interface AccessLogOptions {
+  /** The proxy whose traffic is logged. */
+  proxy: ReverseProxy;
+  /** A stream (not closed by the log: the caller owns it) or a function given each batch of lines. */
+  to: Writable | ((lines: string[]) => void);
+  /** `json` (one JSON object per line, default) or `haproxy` (httplog / tcplog text). */
+  format?: "json" | "haproxy";
+  /** Records held while the stream pushes back before new ones are dropped. Default 10000. */
+  maxBuffered?: number;
+}
+
+type Item = { kind: "request" | "session"; e: TransactionLog } | { kind: "admin"; e: AdminLogEntry };
+
+export interface AccessLogEvents {
+  error: (err: Error) => void;
+}
+
+export class AccessLog extends EventEmitter<AccessLogEvents> {
+  private readonly proxy: ReverseProxy;
+  private readonly to: Writable | ((lines: string[]) => void);
+  private readonly format: "json" | "haproxy";
+  private readonly maxBuffered: number;
+  private pending: Item[] = [];
+  private scheduled = false;
+  private blocked = false;
+  private running = false;
+  /** Records dropped because the destination could not keep up. */
+  dropped = 0;
+  private readonly onRequest = (e: TransactionLog) => this.push({ kind: "request", e });
+  private readonly onSession = (e: TransactionLog) => this.push({ kind: "session", e });
+  private readonly flushNow = () => this.flush();
+
+  constructor(options: AccessLogOptions) {
+    super();
+    if (!options || typeof options !== "object")
+      throw new ProxyConfigError("log", options, "must be { proxy, to }");
+    if (!options.proxy || typeof options.proxy.on !== "function")
+      throw new ProxyConfigError("log.proxy", options.proxy, "must be a ReverseProxy");
+    const to = options.to;
+    if (typeof to !== "function" && (typeof to !== "object" || to === null || typeof to.write !== "function"))
+      throw new ProxyConfigError(
+        "log.to",
+        to,
+        "must be a writable stream or a function (lines: string[]) => void",
+      );
+    if (options.format !== undefined && options.format !== "json" && options.format !== "haproxy")
+      throw new ProxyConfigError("log.format", options.format, 'must be "json" or "haproxy"');
+    const max = options.maxBuffered ?? 10_000;
+    if (!Number.isInteger(max) || max < 1)
+      throw new ProxyConfigError("log.maxBuffered", max, "must be an integer >= 1");
+    this.proxy = options.proxy;
+    this.to = to;
+    this.format = options.format ?? "json";
+    this.maxBuffered = max;
+  }
+
+  /** Starts listening to the proxy's transactions. */
+  start(): Promise<void> {
+    if (!this.running) {
+      this.running = true;
+      this.proxy.on("request", this.onRequest);
+      this.proxy.on("session", this.onSession);
+    }
+    return Promise.resolve();
+  }
+
+  /** Stops listening and writes what is pending (the stream stays open: it is the caller's). */
+  async stop(): Promise<void> {
+    if (this.running) {
+      this.running = false;
+      this.proxy.off("request", this.onRequest);
+      this.proxy.off("session", this.onSession);
+    }
+    this.flush();
+    if (this.blocked && typeof this.to !== "function") {
+      const stream = this.to;
+      await new Promise<void>((r) => stream.once("drain", () => r()));
+    }
+  }
+
+  /** Logs an admin change (the AdminServer calls this). */
+  admin(e: AdminLogEntry): void {
+    this.push({ kind: "admin", e });
+  }
+
+  private push(item: Item): void {
+    if (this.pending.length >= this.maxBuffered) {
+      this.dropped++;
+      return;
+    }
+    this.pending.push(item);
+    if (!this.scheduled && !this.blocked) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  /** One line, as configured. */
+  line(item: Item): string {
+    if (item.kind === "admin")
+      return this.format === "json"
+        ? JSON.stringify({ type: "admin", time: new Date(item.e.at).toISOString(), ...item.e, at: undefined })
+        : `admin ${item.e.who}@${item.e.remote} [${new Date(item.e.at).toISOString()}] ${item.e.action} ${item.e.backend}/${item.e.server}${item.e.detail !== undefined ? ` ${JSON.stringify(item.e.detail)}` : ""}`;
+    if (this.format === "json") return JSON.stringify(accessRecord(item.kind, item.e));
+    return item.kind === "request" ? httplog(item.e) : tcplog(item.e);
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.blocked || this.pending.length === 0) return;
+    const items = this.pending;
+    this.pending = [];
+    const lines = items.map((i) => this.line(i));
+    const to = this.to;
+    try {
+      if (typeof to === "function") to(lines);
+      else if (!to.write(`${lines.join("\n")}\n`)) {
+        this.blocked = true;
+        to.once("drain", () => {
+          this.blocked = false;
+          if (this.pending.length > 0 && !this.scheduled) {
+            this.scheduled = true;
+            setImmediate(this.flushNow);
+          }
+        });
+      }
+    } catch (err) {
+      emitError(
+        this,
+        new ProxyError(`access log: write failed: ${(err as Error).message}`, "ERR_LOG", { cause: err }),
+      );
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Access log lines (pure): HAProxy's `httplog` and `tcplog` text formats and a structured JSON record with the
+ * same fields, from one finished transaction (the proxy's `request`/`session` event).
+ *
+ *   httplog: client:port [accept date] frontend backend/server TR/Tw/Tc/Tr/Ta status bytes - - tsc-- \
+ *            actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue "METHOD path HTTP/1.1"
+ *   tcplog:  client:port [accept date] frontend backend/server Tw/Tc/Tt bytes tsc actconn/…/retries sq/bq
+ *
+ * lbkit does not count actconn/feconn/beconn/srv_conn or queue positions per transaction yet: they print as 0.
+ */
+import type { TransactionLog } from "../shell.js";
+
+/** HAProxy's timers in ms, -1 for a stage never reached. */
+export interface LogTimers {
+  TR: number;
+  Tw: number;
+  Tc: number;
+  Tr: number;
+  Ta: number;
+}
+
+export interface AccessRecord {
+  type: "http" | "tcp";
+  /** ISO-8601 accept time. */
+  time: string;
+  client: string;
+  frontend: string;
+  backend: string | null;
+  server: string | null;
+  timers: LogTimers;
+  status: number | null;
+  /** Bytes sent to the client (HAProxy bytes_read), and received from it. */
+  bytes_read: number;
+  bytes_uploaded: number;
+  termination: string;
+  retries: number;
+  method?: string;
+  path?: string;
+}
+
+interface Extra {
+  at?: number;
+  timers?: { request: number; queue: number; connect: number; response: number; total: number };
+  clientPort?: number;
+}
+
+export function timersOf(e: TransactionLog): LogTimers {
+  const t = (e as Extra).timers;
+  if (!t) return { TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: e.duration };
+  return { TR: t.request, Tw: t.queue, Tc: t.connect, Tr: t.response, Ta: t.total };
+}
+
+function acceptAt(e: TransactionLog): number {
+  return (e as Extra).at ?? Date.now() - e.duration;
+}
+
+export function accessRecord(kind: "request" | "session", e: TransactionLog): AccessRecord {
+  const r: AccessRecord = {
+    type: kind === "request" ? "http" : "tcp",
+    time: new Date(acceptAt(e)).toISOString(),
+    client: e.client,
+    frontend: e.frontend,
+    backend: e.backend ?? null,
+    server: e.server ?? null,
+    timers: timersOf(e),
+    status: e.status ?? null,
+    bytes_read: e.bytesOut,
+    bytes_uploaded: e.bytesIn,
+    termination: e.termination,
+    retries: e.retries,
+  };
+  if (e.method !== undefined) r.method = e.method;
+  if (e.path !== undefined) r.path = e.path;
+  return r;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const p2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** HAProxy's accept date, `06/Feb/2009:12:14:14.655`, in UTC. */
+export function haproxyDate(ms: number): string {
+  const d = new Date(ms);
+  const msec = d.getUTCMilliseconds();
+  return (
+    `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${msec < 10 ? "00" : msec < 100 ? "0" : ""}${msec}`
+  );
+}
+
+function clientAddr(e: TransactionLog): string {
+  const port = (e as Extra).clientPort ?? 0;
+  return e.client.includes(":") && !e.client.startsWith("::ffff:")
+    ? `[${e.client}]:${port}`
+    : `${e.client.replace(/^::ffff:/, "")}:${port}`;
+}
+
+function route(e: TransactionLog): string {
+  return `${e.backend ?? e.frontend}/${e.server ?? "<NOSRV>"}`;
+}
+
+/** One HAProxy `option httplog` line (without the syslog prefix). */
+export function httplog(e: TransactionLog): string {
+  const t = timersOf(e);
+  const reqLine = e.method !== undefined ? `${e.method} ${e.path ?? ""} HTTP/1.1` : "<BADREQ>";
+  return (
+    `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
+    `${t.TR}/${t.Tw}/${t.Tc}/${t.Tr}/${t.Ta} ${e.status ?? -1} ${e.bytesOut} - - ${e.termination}-- ` +
+    `0/0/0/0/${e.retries} 0/0 "${reqLine.replace(/["\\]/g, (c) => `\\${c}`)}"`
+  );
+}
+
+/** One HAProxy `option tcplog` line (without the syslog prefix). */
+export function tcplog(e: TransactionLog): string {
+  const t = timersOf(e);
+  return (
+    `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
+    `${t.Tw}/${t.Tc}/${t.Ta} ${e.bytesOut} ${e.termination} 0/0/0/0/${e.retries} 0/0`
+  );
+}
