@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TransactionLog } from "../shell.js";
 import {
+  bump,
   HISTOGRAM_BOUNDS,
   newHistogram,
   newRate,
@@ -8,7 +9,6 @@ import {
   observe,
   rateOf,
   record,
-  bump,
 } from "./counters.js";
 
 const txn = (o: Partial<TransactionLog> = {}): TransactionLog =>
