@@ -46,8 +46,9 @@ interface Extra {
 
 export function timersOf(e: TransactionLog): LogTimers {
   const t = (e as Extra).timers;
-  if (!t) return { TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: e.duration };
-  return { TR: t.request, Tw: t.queue, Tc: t.connect, Tr: t.response, Ta: t.total };
+  if (!t) return { TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: Math.round(e.duration) };
+  const r = (ms: number) => (ms < 0 ? -1 : Math.round(ms));
+  return { TR: r(t.request), Tw: r(t.queue), Tc: r(t.connect), Tr: r(t.response), Ta: r(t.total) };
 }
 
 function acceptAt(e: TransactionLog): number {

@@ -68,6 +68,7 @@ export class ProxyStats {
     this.proxy.on("request", this.onTxn);
     this.proxy.on("session", this.onTxn);
     this.proxy.on("change", this.onChange);
+    for (const id of this.proxy.backendIds()) this.bind(this.backendRecord(id), this.proxy.backend(id));
   }
 
   /** Stops listening (counters are kept). */
@@ -151,7 +152,7 @@ export class ProxyStats {
     }
   }
 
-  private bind(id: string, b: BackendRecord, be: Backend): void {
+  private bind(b: BackendRecord, be: Backend): void {
     if (b.bound === be || !this.attached) return;
     b.unbind?.();
     const onCheck = (e: CheckEvent) => {
@@ -169,7 +170,6 @@ export class ProxyStats {
     be.checker.on("check", onCheck);
     b.bound = be;
     b.unbind = () => be.checker.off("check", onCheck);
-    void id;
   }
 
   /** Everything now, as plain rows. */
@@ -194,7 +194,7 @@ export class ProxyStats {
     for (const id of this.proxy.backendIds()) {
       const be = this.proxy.backend(id);
       const b = this.backendRecord(id);
-      this.bind(id, b, be);
+      this.bind(b, be);
       const servers: ServerRow[] = [];
       let weight = 0;
       let act = 0;

@@ -1,0 +1,353 @@
+// The operator surfaces on a live proxy over loopback: stats (JSON, CSV read with HAProxy 2.6's own header,
+// Prometheus) reflect real traffic; the admin API refuses what it must and its changes reach live traffic;
+// the access log has a line for normal, 503, 504 and aborted transactions.
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AccessLog, type AdminLogEntry, AdminServer, CSV_COLUMNS, type ReverseProxy } from "@lbkit/proxy";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haproxyPrerequisite, startHaproxy } from "./healthcheck/haproxy.js";
+import { connect, deadPort, until } from "./proxy/helpers.js";
+import { cleanups, l7, origins, request, server } from "./proxy/l7-setup.js";
+import type { HttpOrigin } from "./proxy/origin-http.js";
+
+const TOKEN = "test-token-0123456789";
+const { haproxy, skip } = haproxyPrerequisite("proxy-stats (CSV header)");
+let dir = "";
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "lbkit-proxy-stats-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function admin(p: ReverseProxy, log?: AccessLog) {
+  const a = new AdminServer({
+    proxy: p,
+    auth: { tokens: { ci: TOKEN }, users: { alice: "alice-password" } },
+    ...(log ? { log } : {}),
+  });
+  await a.start();
+  cleanups.push(() => a.stop());
+  const events: AdminLogEntry[] = [];
+  a.on("admin", (e) => events.push(e));
+  const port = a.address()?.port as number;
+  const call = (method: string, path: string, body?: unknown, auth: string | null = `Bearer ${TOKEN}`) =>
+    request(port, {
+      method,
+      path,
+      headers: auth ? { authorization: auth } : {},
+      ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+    });
+  return { a, port, events, call };
+}
+
+function csvRows(text: string, header: string[]): Record<string, string>[] {
+  return text
+    .trimEnd()
+    .split("\n")
+    .slice(1)
+    .map((l) => Object.fromEntries(header.map((h, i) => [h, l.split(",")[i] ?? ""])));
+}
+
+describe("proxy stats on live traffic", () => {
+  it("JSON, CSV and /metrics count real requests, check results and a DOWN server", async () => {
+    const [a, b] = await origins("a", "b");
+    const dead = await deadPort();
+    const { p, port } = await l7([
+      {
+        id: "be",
+        healthCheck: { inter: 50, fall: 1, rise: 1 },
+        servers: [
+          server(a as HttpOrigin, { check: true, maxconn: 10 }),
+          server(b as HttpOrigin, { check: true }),
+          { id: "dead", address: "127.0.0.1", port: dead, check: true },
+        ],
+      },
+    ]);
+    const { call, a: adm } = await admin(p);
+    expect(await until(() => p.backend("be").pool.get("dead")?.state === "down")).toBe(true);
+    for (let i = 0; i < 6; i++) expect((await request(port, { path: "/x" })).status).toBe(200);
+    expect((await request(port, { path: "/status?code=404" })).status).toBe(404);
+    expect((await request(port, { path: "/status?code=500" })).status).toBe(500);
+    expect((await request(port, { method: "POST", path: "/echo", body: "y".repeat(1000) })).status).toBe(200);
+    // the last request's event is emitted when its transaction ends; wait for the counters to see all 9
+    await until(() => adm.stats.snapshot().frontends[0]?.traffic.reqTot === 9);
+
+    const json = JSON.parse((await call("GET", "/stats;json")).body);
+    const fe = json.frontends[0];
+    expect(fe).toMatchObject({ id: "fe", mode: "http", status: "OPEN" });
+    expect(fe.traffic.hrsp).toEqual([0, 7, 0, 1, 1, 0]);
+    expect(fe.traffic.bin).toBeGreaterThan(1000);
+    expect(fe.connTot).toBe(9);
+    const be = json.backends[0];
+    expect(be).toMatchObject({ id: "be", status: "UP", act: 2, algo: "roundrobin" });
+    const byId = Object.fromEntries(be.servers.map((s: { id: string }) => [s.id, s]));
+    expect(byId.a.traffic.stot + byId.b.traffic.stot).toBe(9);
+    expect(byId.a.status).toBe("UP");
+    expect(byId.a.slim).toBe(10);
+    expect(byId.a.check).toMatchObject({ status: "L4OK" });
+    expect(byId.dead).toMatchObject({ status: "DOWN", chkdown: 1 });
+    expect(byId.dead.check.status).toBe("L4CON");
+    expect(byId.dead.chkfail).toBeGreaterThanOrEqual(1);
+
+    const csv = (await call("GET", "/stats;csv")).body;
+    const rows = csvRows(csv, [...CSV_COLUMNS]);
+    const row = (sv: string) => rows.find((r) => r.svname === sv) as Record<string, string>;
+    expect(row("FRONTEND")).toMatchObject({
+      pxname: "fe",
+      hrsp_2xx: "7",
+      hrsp_4xx: "1",
+      hrsp_5xx: "1",
+      req_tot: "9",
+    });
+    expect(row("dead")).toMatchObject({ status: "DOWN", check_status: "L4CON" });
+    expect(Number(row("a").stot) + Number(row("b").stot)).toBe(9);
+    expect(row("BACKEND")).toMatchObject({ status: "UP", act: "2", stot: "9" });
+
+    const metrics = await call("GET", "/metrics");
+    expect(metrics.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.body).toContain('haproxy_frontend_http_requests_total{proxy="fe"} 9');
+    expect(metrics.body).toContain('haproxy_server_status{proxy="be",server="dead",state="DOWN"} 1');
+    expect(metrics.body).toContain('haproxy_backend_request_duration_seconds_count{proxy="be"} 9');
+    expect(metrics.body).toMatch(/haproxy_backend_connect_duration_seconds_count\{proxy="be"\} \d+/);
+
+    const html = await call("GET", "/stats");
+    expect(html.headers["content-type"]).toMatch(/^text\/html/);
+    expect(html.body).toContain('data-server="be/dead" data-status="DOWN"');
+  });
+
+  it.skipIf(skip)("CSV header is byte-for-byte HAProxy 2.6's, and its parser reads our rows", async () => {
+    const port = await deadPort();
+    const h = await startHaproxy(haproxy, dir, "stats", [
+      "defaults",
+      "  mode http",
+      "  timeout connect 1s",
+      "  timeout client 5s",
+      "  timeout server 5s",
+      "frontend fe",
+      `  bind 127.0.0.1:${port}`,
+      "  stats uri /web-status",
+      "  default_backend be",
+      "backend be",
+      "  server s1 127.0.0.1:1",
+    ]);
+    cleanups.push(() => h.stop());
+    const theirs = (await request(port, { path: "/web-status;csv" })).body;
+    const theirHeader = theirs.split("\n")[0] as string;
+    const [o] = await origins("a");
+    const { p, port: lp } = await l7([{ id: "be", servers: [server(o as HttpOrigin)] }]);
+    const { call } = await admin(p);
+    await request(lp, { path: "/" });
+    const ours = (await call("GET", "/stats;csv")).body;
+    expect(ours.split("\n")[0]).toBe(theirHeader);
+    // read both with the header HAProxy wrote: same row kinds, same column positions for the core fields
+    const header = theirHeader.replace(/^# /, "").split(",");
+    const t = csvRows(theirs, header);
+    const u = csvRows(ours, header);
+    expect(u.map((r) => r.svname)).toEqual(t.map((r) => r.svname).map((s) => (s === "s1" ? "a" : s)));
+    for (const [i, r] of u.entries()) {
+      expect(r.type).toBe(t[i]?.type);
+      expect(r.pxname).toBe(t[i]?.pxname);
+      expect(r.mode).toBe(t[i]?.mode);
+    }
+    expect(u.find((r) => r.svname === "FRONTEND")?.req_tot).toBe("1");
+  });
+});
+
+describe("admin API on a live proxy", () => {
+  it("refuses unauthenticated (401), malformed (400) and unknown (404) requests without changing anything", async () => {
+    const [a, b] = await origins("a", "b");
+    const { p } = await l7([{ id: "be", servers: [server(a as HttpOrigin), server(b as HttpOrigin)] }]);
+    const { call, events } = await admin(p);
+    const state = () =>
+      JSON.stringify(p.backend("be").pool.servers.map((s) => [s.id, s.state, s.weight, s.maxConn]));
+    const before = state();
+    const cases: [number, string, string, unknown, string | null][] = [
+      [401, "POST", "/backends/be/servers/a/disable", undefined, null],
+      [401, "POST", "/backends/be/servers/a/disable", undefined, "Bearer wrong-token-0123456789"],
+      [
+        401,
+        "POST",
+        "/backends/be/servers/a/disable",
+        undefined,
+        `Basic ${Buffer.from("alice:nope").toString("base64")}`,
+      ],
+      [401, "GET", "/stats;csv", undefined, null],
+      [400, "POST", "/backends/be/servers/a", "{not json", `Bearer ${TOKEN}`],
+      [400, "POST", "/backends/be/servers/a", { weight: 999 }, `Bearer ${TOKEN}`],
+      [400, "PUT", "/backends/be/servers/c", { address: "127.0.0.1" }, `Bearer ${TOKEN}`],
+      [404, "POST", "/backends/nope/servers/a/disable", undefined, `Bearer ${TOKEN}`],
+      [404, "POST", "/backends/be/servers/zz/disable", undefined, `Bearer ${TOKEN}`],
+      [404, "DELETE", "/backends/be/servers/zz", undefined, `Bearer ${TOKEN}`],
+      [404, "GET", "/whatever", undefined, `Bearer ${TOKEN}`],
+    ];
+    for (const [status, method, path, body, auth] of cases) {
+      const r = await call(method, path, body, auth);
+      expect(`${method} ${path} → ${r.status}`).toBe(`${method} ${path} → ${status}`);
+      if (status === 401) expect(r.headers["www-authenticate"]).toMatch(/^Basic/);
+    }
+    expect(state()).toBe(before);
+    expect(events).toEqual([]);
+  });
+
+  it("disable / enable / weight / add / remove / shutdown-sessions take effect on live traffic, logged with who", async () => {
+    const [a, b, c] = await origins("a", "b", "c");
+    const { p, port, logs } = await l7([
+      { id: "be", timeouts: { server: 10_000 }, servers: [server(a as HttpOrigin), server(b as HttpOrigin)] },
+    ]);
+    const lines: string[] = [];
+    const log = new AccessLog({ proxy: p, to: (l) => lines.push(...l) });
+    await log.start();
+    cleanups.push(() => log.stop());
+    const { call, events } = await admin(p, log);
+    const hits = async (n: number) => {
+      const seen: string[] = [];
+      for (let i = 0; i < n; i++) seen.push(String((await request(port, { path: "/" })).headers["x-server"]));
+      return seen;
+    };
+    expect((await call("POST", "/backends/be/servers/a/disable")).status).toBe(200);
+    expect(new Set(await hits(4))).toEqual(new Set(["b"]));
+    expect(
+      (
+        await call(
+          "POST",
+          "/backends/be/servers/a/enable",
+          undefined,
+          `Basic ${Buffer.from("alice:alice-password").toString("base64")}`,
+        )
+      ).status,
+    ).toBe(200);
+    expect(new Set(await hits(4))).toEqual(new Set(["a", "b"]));
+    expect((await call("POST", "/backends/be/servers/b", { weight: 0 })).status).toBe(200);
+    expect(new Set(await hits(3))).toEqual(new Set(["a"]));
+    expect(
+      (
+        await call("PUT", "/backends/be/servers/c", {
+          address: "127.0.0.1",
+          port: (c as HttpOrigin).port,
+          weight: 5,
+        })
+      ).status,
+    ).toBe(200);
+    expect((await call("PUT", "/backends/be/servers/c", { address: "127.0.0.1", port: 1 })).status).toBe(409);
+    expect((await hits(12)).filter((s) => s === "c").length).toBeGreaterThanOrEqual(8);
+    expect((await call("DELETE", "/backends/be/servers/c")).status).toBe(200);
+    expect(new Set(await hits(3))).toEqual(new Set(["a"]));
+    expect((await call("POST", "/backends/be/servers/a", { maxconn: 3, state: "drain" })).status).toBe(200);
+    expect(p.backend("be").pool.get("a")).toMatchObject({ maxConn: 3, state: "drain" });
+    expect((await call("POST", "/backends/be/servers/a/enable")).status).toBe(200);
+    // a request hanging on a: shutdown-sessions kills it (termination K)
+    const hanging = request(port, { path: "/never" }).then(
+      (r) => r.status,
+      () => "killed",
+    );
+    await until(() => p.backend("be").pool.get("a")?.inFlight === 1);
+    const r = await call("POST", "/backends/be/servers/a/shutdown-sessions");
+    expect(JSON.parse(r.body).detail).toEqual({ killed: 1 });
+    expect(await hanging).not.toBe(200);
+    await until(() => logs.some((l) => l.path === "/never"));
+    expect(logs.find((l) => l.path === "/never")?.termination[0]).toBe("K");
+    expect(events.map((e) => `${e.who} ${e.action} ${e.backend}/${e.server}`)).toEqual([
+      "ci set-server be/a",
+      "alice set-server be/a",
+      "ci set-server be/b",
+      "ci add-server be/c",
+      "ci del-server be/c",
+      "ci set-server be/a",
+      "ci set-server be/a",
+      "ci shutdown-sessions be/a",
+    ]);
+    expect(events[0]?.remote).toMatch(/^127\.0\.0\.1:\d+$/);
+    await until(() => lines.filter((l) => l.includes('"type":"admin"')).length === 8);
+    const adminLines = lines.filter((l) => l.includes('"type":"admin"')).map((l) => JSON.parse(l));
+    expect(adminLines[1]).toMatchObject({
+      who: "alice",
+      action: "set-server",
+      server: "a",
+      detail: { state: "up" },
+    });
+  });
+});
+
+describe("access log", () => {
+  it("writes httplog and JSON lines for normal, 503, 504 and aborted transactions, in batches", async () => {
+    const [a] = await origins("a");
+    const { p, port } = await l7(
+      [
+        { id: "be", timeouts: { server: 300 }, servers: [server(a as HttpOrigin)] },
+        { id: "none", servers: [{ id: "m", address: "127.0.0.1", port: 1, state: "maint" }] },
+      ],
+      { rules: [{ pathPrefix: "/none", useBackend: "none" }] },
+    );
+    const text: string[] = [];
+    const batches: number[] = [];
+    const json = new AccessLog({
+      proxy: p,
+      to: (l) => {
+        text.push(...l);
+        batches.push(l.length);
+      },
+    });
+    const chunks: string[] = [];
+    const { Writable } = await import("node:stream");
+    const stream = new Writable({
+      write(c, _e, cb) {
+        chunks.push(String(c));
+        cb();
+      },
+    });
+    const hap = new AccessLog({ proxy: p, to: stream, format: "haproxy" });
+    await json.start();
+    await hap.start();
+    cleanups.push(() => json.stop());
+    cleanups.push(() => hap.stop());
+    expect((await request(port, { path: "/ok" })).status).toBe(200);
+    expect((await request(port, { path: "/none" })).status).toBe(503);
+    expect((await request(port, { path: "/never" })).status).toBe(504);
+    const c = await connect(port);
+    c.write("GET /big?n=100000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise((r) => c.once("data", r)); // the response has begun: abort mid-body
+    c.destroy();
+    await until(() => text.length === 4);
+    const recs = text.map((l) => JSON.parse(l));
+    expect(recs.slice(0, 3).map((r) => `${r.path} ${r.status} ${r.termination}`)).toEqual([
+      "/ok 200 --",
+      "/none 503 SC",
+      "/never 504 sH",
+    ]);
+    expect(recs[3]).toMatchObject({ path: "/big", status: 200, termination: "CD", server: "a" });
+    expect(recs[0]).toMatchObject({
+      type: "http",
+      frontend: "fe",
+      backend: "be",
+      server: "a",
+      client: "127.0.0.1",
+    });
+    expect(recs[0].timers.Ta).toBeGreaterThanOrEqual(0);
+    expect(recs[2].timers.Ta).toBeGreaterThanOrEqual(300);
+    expect(batches.reduce((x, y) => x + y, 0)).toBe(4);
+    await until(() => chunks.join("").split("\n").length === 5);
+    const hl = chunks.join("").trimEnd().split("\n");
+    expect(hl[0]).toMatch(
+      /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be\/a -?\d+\/-?\d+\/-?\d+\/-?\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/0 0\/0 "GET \/ok HTTP\/1\.1"$/,
+    );
+    expect(hl[1]).toMatch(/ fe none\/<NOSRV> .* 503 \d+ - - SC-- /);
+    expect(hl[2]).toMatch(/ fe be\/a .* 504 \d+ - - sH-- /);
+    expect(hl[3]).toMatch(/ fe be\/a .* 200 \d+ - - CD-- /);
+  });
+
+  it("never blocks traffic on a stalled stream: holds up to maxBuffered, counts the rest as dropped", async () => {
+    const [a] = await origins("a");
+    const { p, port } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }]);
+    const { Writable } = await import("node:stream");
+    const stalled = new Writable({ highWaterMark: 1, write(_c, _e, _cb) {} }); // never calls back
+    const log = new AccessLog({ proxy: p, to: stalled, maxBuffered: 3 });
+    await log.start();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    cleanups.push(async () => agent.destroy());
+    for (let i = 0; i < 10; i++) expect((await request(port, { path: "/" }, agent)).status).toBe(200);
+    expect(log.dropped).toBeGreaterThanOrEqual(5);
+    await Promise.race([log.stop(), new Promise((r) => setTimeout(r, 50))]);
+    stalled.destroy();
+  });
+});
