@@ -30,6 +30,10 @@ describe("L7 HTTP proxy: forwarding", () => {
       method: "GET",
       path: "/x",
     });
+    const t = logs[0]?.timers;
+    expect(t && [t.request, t.queue, t.connect, t.response].every((x) => x >= 0)).toBe(true);
+    expect(t && t.total >= t.request + t.connect + t.response).toBe(true);
+    expect(Math.abs((logs[0]?.at ?? 0) - Date.now())).toBeLessThan(60_000);
     expect(p.connections).toBe(1);
   });
 
@@ -224,6 +228,8 @@ describe("L7 HTTP proxy: failures, retries, queues, timeouts", () => {
     await until(() => (a as HttpOrigin).hits === 2);
     const waited = await request(port, { path: "/w" });
     expect(waited.status).toBe(200);
+    expect(await until(() => logs.some((l) => l.path === "/w"))).toBe(true);
+    expect(logs.find((l) => l.path === "/w")?.timers.queue).toBeGreaterThan(0); // Tw: it waited for the slot
     expect((await s2).status).toBe(200);
   });
 

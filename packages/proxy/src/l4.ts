@@ -24,6 +24,10 @@ export class TcpSession implements QueueClient, Tracked {
   private readonly t: Termination = newTermination();
   private readonly startedAt: number;
   private retries = 0;
+  private tQueued = -1;
+  private tDequeued = -1;
+  private tConnect = -1;
+  private tConnected = -1;
   private connected = false;
   private clientEnded = false;
   private serverEnded = false;
@@ -68,6 +72,7 @@ export class TcpSession implements QueueClient, Tracked {
       this.end();
     } else if (got === "full") {
       note(this.t, "queued");
+      this.tQueued = this.core.clock.now();
       this.waiter = be.enqueue(this);
       if (!this.waiter) {
         note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
@@ -78,6 +83,7 @@ export class TcpSession implements QueueClient, Tracked {
 
   granted(lease: Lease<ServerMeta>): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     if (this.finished) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -87,6 +93,7 @@ export class TcpSession implements QueueClient, Tracked {
 
   expired(): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     note(this.t, "server-timeout"); // sQ, as HAProxy logs a queue timeout
     this.end();
   }
@@ -95,6 +102,7 @@ export class TcpSession implements QueueClient, Tracked {
     this.lease = lease;
     this.serverId = lease.server.id;
     note(this.t, "connecting");
+    this.tConnect = this.core.clock.now();
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
     const up = net.connect({ host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true });
@@ -111,6 +119,7 @@ export class TcpSession implements QueueClient, Tracked {
   private onConnect(up: net.Socket): void {
     if (up !== this.upstream) return;
     this.connected = true;
+    this.tConnected = this.core.clock.now();
     note(this.t, "tunnel");
     const to = (this.backend as Backend).cfg.timeouts;
     up.setTimeout(to.tunnel ?? to.server);
@@ -244,18 +253,32 @@ export class TcpSession implements QueueClient, Tracked {
       });
       this.lease = undefined;
     }
-    if (this.core.wantsLog("session"))
-      this.core.log("session", {
-        frontend: this.fe.cfg.id,
-        backend: this.backend?.id,
-        server: this.serverId,
-        client: this.source,
-        status: undefined,
-        termination: terminationState(this.t),
-        retries: this.retries,
-        duration: this.core.clock.now() - this.startedAt,
-        bytesIn: this.bytesIn,
-        bytesOut: this.bytesOut,
-      });
+    if (!this.core.wantsLog("session")) return;
+    const now = this.core.clock.now();
+    this.core.log("session", {
+      frontend: this.fe.cfg.id,
+      backend: this.backend?.id,
+      server: this.serverId,
+      client: this.source,
+      status: undefined,
+      termination: terminationState(this.t),
+      retries: this.retries,
+      duration: now - this.startedAt,
+      at: Date.now() - (now - this.startedAt),
+      timers: {
+        request: -1,
+        queue:
+          this.tQueued >= 0
+            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
+            : this.tConnect >= 0
+              ? 0
+              : -1,
+        connect: this.tConnected >= 0 ? this.tConnected - this.tConnect : -1,
+        response: -1,
+        total: now - this.startedAt,
+      },
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+    });
   }
 }

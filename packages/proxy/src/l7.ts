@@ -10,6 +10,7 @@
 import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
 import { serialiseRequest, serialiseResponse } from "./http/forward.js";
 import { parseRequestHead } from "./http/request.js";
@@ -80,6 +81,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private buf: Buffer = EMPTY;
   private headDeadline = 0;
   private draining = false;
+  /** Transactions ended on this connection. */
+  private served = 0;
   private clientEnded = false;
 
   // ---- the current transaction ----
@@ -89,6 +92,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private reqSent = false;
   private clientKeepAlive = true;
   private startedAt = 0;
+  // stage times (clock ms, -1 = not reached) for the log's HAProxy timers
+  private tHead = -1;
+  private tQueued = -1;
+  private tDequeued = -1;
+  private tConnect = -1;
+  private tSent = -1;
+  private tResponse = -1;
   private t: Termination = newTermination();
   private backend: Backend | undefined;
   private lease: Lease<ServerMeta> | undefined;
@@ -118,7 +128,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.facts = new LazyFacts(this.source);
     core.track(this);
     client.setNoDelay(true);
-    client.on("data", (d: Buffer) => this.onClientData(d));
+    client.on("data", (d: Buffer) => {
+      try {
+        this.onClientData(d);
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
     client.on("end", () => this.onClientEnd());
     client.on("error", () => {});
     client.on("close", () => this.onClientClose());
@@ -188,6 +204,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       return;
     }
     this.buf = this.buf.subarray(r.length);
+    this.tQueued = this.tDequeued = this.tConnect = this.tSent = this.tResponse = -1;
+    this.tHead = this.core.clock.now();
     this.begin(r.head);
   }
 
@@ -249,6 +267,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       this.replyCanned(503, !this.reqDone);
     } else if (got === "full") {
       note(this.t, "queued");
+      this.tQueued = this.core.clock.now();
       this.waiter = be.enqueue(this);
       if (!this.waiter) {
         note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
@@ -259,6 +278,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   granted(lease: Lease<ServerMeta>): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     if (this.state !== DISPATCH) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -268,6 +288,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   expired(): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     note(this.t, "server-timeout");
     this.replyCanned(503, !this.reqDone);
   }
@@ -276,6 +297,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.lease = lease;
     this.serverId = lease.server.id;
     note(this.t, "connecting");
+    this.tConnect = this.core.clock.now();
+    this.tSent = -1;
     const be = this.backend as Backend;
     let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
     if (!pool) {
@@ -296,6 +319,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   }
 
   private sendHead(): void {
+    this.tSent = this.core.clock.now();
     const up = this.up as UpstreamConn;
     const req = this.req as RequestHead;
     const be = this.backend as Backend;
@@ -354,6 +378,38 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   onUpstreamData(c: UpstreamConn, d: Buffer): void {
     if (c !== this.up) return;
+    try {
+      this.upstreamData(c, d);
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  /**
+   * A bug must not take the whole proxy down: the connection is cut (termination I) and the error reported
+   * (`error` event, or a process warning when nobody listens).
+   */
+  private internalError(e: unknown): void {
+    this.core.error(
+      new ProxyError(
+        `proxy: internal error on a connection from ${this.source}: ${(e as Error)?.message ?? e}`,
+        "ERR_INTERNAL",
+        {
+          cause: e,
+        },
+      ),
+    );
+    note(this.t, "internal");
+    try {
+      if (this.res === undefined && this.state !== TUNNEL && this.state !== CLOSED) {
+        this.replyCanned(500, true);
+        return;
+      }
+    } catch {}
+    this.abort();
+  }
+
+  private upstreamData(c: UpstreamConn, d: Buffer): void {
     this.bytesOut += d.length;
     if (this.state === TUNNEL) {
       if (!this.client.write(d)) c.socket.pause();
@@ -392,6 +448,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   }
 
   private startResponse(head: ResponseHead, rest: Buffer): void {
+    this.tResponse = this.core.clock.now();
     this.res = head;
     this.status = head.status;
     note(this.t, "response-head");
@@ -620,6 +677,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   /** Log, then either close the connection or wait for the next request (already buffered ones first). */
   private endTransaction(close: boolean): void {
+    this.served++;
     if (this.pendingHead !== undefined) this.writeClient(EMPTY);
     this.log();
     this.req = undefined;
@@ -629,6 +687,10 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.backend = undefined;
     if (close || this.draining || this.clientEnded) {
       this.state = CLOSED;
+      if (this.draining) {
+        this.client.destroySoon(); // stopping: flush and close without waiting for the client's FIN
+        return;
+      }
       this.client.end();
       this.idle(this.fe.cfg.timeouts.clientFin);
       return;
@@ -656,6 +718,19 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       termination: terminationState(this.t),
       retries: this.retries,
       duration: now - this.startedAt,
+      at: Date.now() - (now - this.startedAt),
+      timers: {
+        request: this.tHead >= 0 ? this.tHead - this.startedAt : -1,
+        queue:
+          this.tQueued >= 0
+            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
+            : this.tConnect >= 0
+              ? 0
+              : -1,
+        connect: this.tSent >= 0 ? this.tSent - this.tConnect : -1,
+        response: this.tResponse >= 0 ? this.tResponse - this.tSent : -1,
+        total: now - this.startedAt,
+      },
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       ...(this.req ? { method: this.req.method, path: this.req.path } : {}),
@@ -775,7 +850,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   drain(): void {
     this.draining = true;
     this.clientKeepAlive = false;
-    if (this.state === IDLE && this.buf.length === 0) this.state = CLOSED;
+    // an idle kept-alive connection closes now; a fresh one (accepted, no request yet) still gets its first
+    // request answered (with Connection: close), within http-request or the stop's grace
+    if (this.state === IDLE && this.buf.length === 0 && this.served > 0) this.state = CLOSED;
     // closed on our side: flush what is written, then close without waiting for the client's FIN
     if (this.state === CLOSED) this.client.destroySoon();
   }
@@ -785,6 +862,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   }
 
   kill(): void {
+    this.core.untrack(this);
     if (this.state === CLOSED) {
       this.client.destroy();
       return;

@@ -52,7 +52,10 @@ const OPTION_KEYS = ["frontends", "backends", "grace", "time"];
 class Frontend implements FrontendRuntime {
   router: Router;
   servers: net.Server[] = [];
-  /** Connections now, the most at once, and accepted in all (stats). */
+  /** Connections being served, and those accepted beyond `maxconn` waiting (unread) for a slot. */
+  active = 0;
+  readonly waiting: net.Socket[] = [];
+  /** Connections served now, the most at once, and served in all (stats). */
   sessions = { cur: 0, max: 0, total: 0 };
   constructor(public cfg: NormalFrontend) {
     try {
@@ -198,7 +201,6 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
             noDelay: true,
           });
           server.on("connection", (socket: net.Socket) => this.accept(fe, socket));
-          if (fe.cfg.maxconn > 0) server.maxConnections = fe.cfg.maxconn;
           await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
             server.listen({ port: b.port, ...(b.host ? { host: b.host } : {}) }, () => {
@@ -226,13 +228,54 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     this.running = true;
   }
 
+  /** HAProxy frontend `maxconn`: connections beyond it wait, unread, until one ends (first come, first served). */
   private accept(fe: Frontend, socket: net.Socket): void {
+    const max = fe.cfg.maxconn;
+    if (max > 0) {
+      if (fe.active >= max) {
+        socket.pause();
+        socket.on("error", () => {});
+        fe.waiting.push(socket);
+        socket.once("close", () => {
+          const i = fe.waiting.indexOf(socket);
+          if (i >= 0) fe.waiting.splice(i, 1);
+        });
+        return;
+      }
+      fe.active++;
+      socket.once("close", () => {
+        fe.active--;
+        const next = fe.waiting.shift();
+        if (next) this.accept(fe, next);
+      });
+    }
+    this.serve(fe, socket);
+  }
+
+  private serve(fe: Frontend, socket: net.Socket): void {
     const n = fe.sessions;
     n.total++;
     if (++n.cur > n.max) n.max = n.cur;
     socket.once("close", () => n.cur--);
-    if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
-    else new HttpConnection(this.core, fe, socket);
+    try {
+      if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
+      else {
+        new HttpConnection(this.core, fe, socket);
+        socket.resume(); // a connection that waited for a maxconn slot was paused
+      }
+    } catch (e) {
+      // a bug or a throwing user predicate must not take the proxy down: this connection goes, the error is told
+      socket.destroy();
+      this.reportError(
+        new ProxyError(
+          `proxy: internal error accepting on ${fe.cfg.id}: ${(e as Error)?.message ?? e}`,
+          "ERR_INTERNAL",
+          {
+            cause: e,
+          },
+        ),
+      );
+    }
   }
 
   /**
@@ -250,6 +293,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       for (const t of [...this.tracked]) t.drain();
       await this.waitIdle(this.grace);
       for (const t of [...this.tracked]) t.kill();
+      for (const fe of this.frontends.values()) for (const w of fe.waiting.splice(0)) w.destroy();
       await Promise.all(closed);
       for (const be of this.backends.values()) {
         await be.stop();

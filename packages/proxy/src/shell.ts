@@ -28,6 +28,13 @@ export interface TransactionLog {
   retries: number;
   /** Ms from accept (L4) / first request byte (L7) to the end. */
   duration: number;
+  /** Wall-clock start (ms since the epoch), for logs. */
+  at: number;
+  /**
+   * HAProxy's timers in ms, -1 for a stage never reached: `request` (TR: first byte to a complete head), `queue`
+   * (Tw), `connect` (Tc, the last attempt), `response` (Tr: request sent to response head), `total` (Ta/Tt).
+   */
+  timers: { request: number; queue: number; connect: number; response: number; total: number };
   bytesIn: number;
   bytesOut: number;
   method?: string;
