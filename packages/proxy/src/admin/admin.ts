@@ -37,6 +37,8 @@ export interface AdminServerOptions {
   log?: AccessLog;
   /** Largest request body accepted, bytes. Default 65536. */
   maxBody?: number;
+  /** Seconds between the stats page's automatic reloads (0 = none). Default 5. */
+  statsRefresh?: number;
 }
 
 export interface AdminServerEvents {
@@ -48,7 +50,7 @@ export interface AdminServerEvents {
 const DONE = Symbol("answered");
 type Done = typeof DONE;
 
-const OPTION_KEYS = ["proxy", "auth", "host", "port", "tls", "stats", "log", "maxBody"];
+const OPTION_KEYS = ["proxy", "auth", "host", "port", "tls", "stats", "log", "maxBody", "statsRefresh"];
 
 export class AdminServer extends EventEmitter<AdminServerEvents> {
   readonly stats: ProxyStats;
@@ -59,6 +61,7 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
   private readonly tls: AdminServerOptions["tls"];
   private readonly log: AccessLog | undefined;
   private readonly maxBody: number;
+  private readonly refresh: number;
   private server: http.Server | undefined;
   private starting: Promise<void> | undefined;
 
@@ -90,6 +93,9 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
     this.tls = options.tls;
     this.log = options.log;
     this.maxBody = options.maxBody ?? 65536;
+    this.refresh = options.statsRefresh ?? 5;
+    if (!Number.isInteger(this.refresh) || this.refresh < 0 || this.refresh > 3600)
+      throw new ProxyConfigError("admin.statsRefresh", this.refresh, "must be whole seconds 0..3600");
     this.stats = options.stats ?? new ProxyStats(options.proxy);
   }
 
@@ -174,7 +180,11 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
           res,
           200,
           "text/html; charset=utf-8",
-          renderHtml(snap, { csvHref: "/stats;csv", jsonHref: "/stats;json" }),
+          renderHtml(snap, {
+            csvHref: "/stats;csv",
+            jsonHref: "/stats;json",
+            refresh: this.refresh,
+          }),
         );
       }
       case "metrics":

@@ -142,7 +142,7 @@ const CSS = `body{font:13px/1.35 system-ui,-apple-system,Segoe UI,Roboto,sans-se
 h1{font-size:18px;margin:4px 0}h2{font-size:15px;margin:14px 0 4px}small{color:#555;font-weight:normal}
 .t{overflow-x:auto;-webkit-overflow-scrolling:touch}table{border-collapse:collapse;min-width:100%}
 th,td{border:1px solid #999;padding:2px 5px;text-align:right;white-space:nowrap}th{background:#20a0a0;color:#fff;font-weight:600}
-td.n{text-align:left;font-weight:600}.up{background:#c0ffc0}.bup{background:#b0d0ff}.down{background:#ff9090}
+td.n{text-align:left;font-weight:600;position:sticky;left:0;background:inherit}th:first-child{position:sticky;left:0}.up{background:#c0ffc0}.bup{background:#b0d0ff}.down{background:#ff9090}
 .maint{background:#c07820}.drain{background:#b0b0ff}.nochk{background:#e0e0e0}
 .legend span{display:inline-block;padding:1px 6px;margin:2px;border:1px solid #999}
 @media (max-width:600px){body{margin:4px;font-size:12px}th,td{padding:2px 3px}}`;

@@ -197,6 +197,7 @@ export class ProxyStats {
       this.bind(b, be);
       const servers: ServerRow[] = [];
       let weight = 0;
+      let bckWeight = 0;
       let act = 0;
       let bck = 0;
       let scur = 0;
@@ -206,9 +207,13 @@ export class ProxyStats {
         const hc = be.cfg.healthCheck;
         const usable = sv.state === "up" && sv.weight > 0;
         if (usable) {
-          weight += sv.weight;
-          if (sv.backup) bck++;
-          else act++;
+          if (sv.backup) {
+            bck++;
+            bckWeight += sv.weight;
+          } else {
+            act++;
+            weight += sv.weight;
+          }
         }
         scur += sv.inFlight;
         const check: CheckInfo | undefined = r.check && {
@@ -244,6 +249,7 @@ export class ProxyStats {
         });
       }
       const usable = act + bck > 0;
+      if (act === 0) weight = bckWeight; // HAProxy: backups carry the backend's weight only while no active is up
       if (usable !== b.usable) {
         b.usable = usable;
         b.changedAt = now;
