@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The stats page in a real browser: headless Chromium from Debian (scripts/system-deps.sh installs it), driven
 // by playwright-core with the system browser (no browser download). It loads the page of a live proxy, sees a
 // server go DOWN when its health check starts failing and come back UP when it recovers, and keeps screenshots.
