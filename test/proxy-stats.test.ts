@@ -351,3 +351,43 @@ describe("access log", () => {
     stalled.destroy();
   });
 });
+
+describe("frontend stats option (HAProxy stats uri)", () => {
+  it("answers <uri>, <uri>;csv and <uri>;json on the frontend itself; other paths are proxied", async () => {
+    const [a] = await origins("a");
+    const { p, port } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {
+      stats: { uri: "/web-status", refresh: 2 },
+    });
+    for (let i = 0; i < 3; i++) expect((await request(port, { path: "/app" })).headers["x-server"]).toBe("a");
+    await until(() => p.stats?.snapshot().frontends[0]?.traffic.reqTot === 3);
+    const html = await request(port, { path: "/web-status" });
+    expect(html.status).toBe(200);
+    expect(html.headers["content-type"]).toMatch(/^text\/html/);
+    expect(html.body).toContain('<meta http-equiv="refresh" content="2">');
+    expect(html.body).toContain('data-server="be/a" data-status="no check"');
+    const csv = await request(port, { path: "/web-status;csv" });
+    const rows = csvRows(csv.body, [...CSV_COLUMNS]);
+    expect(rows.find((r) => r.svname === "a")?.stot).toBe("3");
+    const json = JSON.parse((await request(port, { path: "/web-status;json" })).body);
+    expect(json.backends[0].servers[0].traffic.hrsp[1]).toBe(3);
+    // HEAD: the head only; a path under the uri that is not a rendering goes to the backend
+    const head = await request(port, { method: "HEAD", path: "/web-status;csv" });
+    expect(head.body).toBe("");
+    expect(Number(head.headers["content-length"])).toBeGreaterThan(1000);
+    expect((await request(port, { path: "/web-status/other" })).headers["x-server"]).toBe("a");
+    expect((a as HttpOrigin).hits).toBe(4);
+  });
+
+  it("is refused on a tcp frontend and with a bad uri, at construction", async () => {
+    const { ReverseProxy } = await import("@lbkit/proxy");
+    const mk = (fe: object) =>
+      new ReverseProxy({
+        frontends: [{ id: "fe", bind: "127.0.0.1:0", defaultBackend: "be", ...fe }],
+        backends: [{ id: "be", mode: (fe as { mode?: "tcp" }).mode ?? "http" }],
+      });
+    expect(() => mk({ mode: "tcp", stats: { uri: "/s" } })).toThrow(/stats .*needs an http frontend/);
+    expect(() => mk({ stats: { uri: "s" } })).toThrow(/stats\.uri/);
+    expect(() => mk({ stats: { uri: "/s", refresh: -1 } })).toThrow(/stats\.refresh/);
+    expect(() => mk({ stats: { uri: "/s", colour: 1 } })).toThrow(/stats\.colour/);
+  });
+});

@@ -9,6 +9,13 @@ import type { Checker, PassiveOptions, TargetOptions } from "@lbkit/healthcheck"
 import { ProxyConfigError } from "./errors.js";
 import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
 import type { RouteRule } from "./route.js";
+import { normaliseStats, type StatsOption } from "./stats/option.js";
+
+function tcpStats(at: string, v: unknown): undefined {
+  if (v !== undefined)
+    throw new ProxyConfigError(at, v, "needs an http frontend (mode tcp cannot answer HTTP)");
+  return undefined;
+}
 
 const DAY = 86_400_000;
 
@@ -90,6 +97,8 @@ export interface FrontendOptions {
   connect?: boolean;
   /** Largest request head accepted, bytes (431 beyond). Default 16384. */
   maxHeadSize?: number;
+  /** HAProxy `stats uri` (+ `stats refresh`): this frontend answers the stats page itself (http only). */
+  stats?: StatsOption;
 }
 
 export interface ServerOptions {
@@ -173,6 +182,7 @@ export interface NormalFrontend {
   maxconn: number;
   connect: boolean;
   maxHeadSize: number;
+  stats: Required<StatsOption> | undefined;
 }
 
 export interface NormalBackend {
@@ -244,6 +254,7 @@ const FRONTEND_KEYS = [
   "maxconn",
   "connect",
   "maxHeadSize",
+  "stats",
 ];
 const BACKEND_KEYS = [
   "id",
@@ -375,6 +386,7 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
     maxconn: int(`${at}.maxconn`, f.maxconn, 0, 0, 10_000_000),
     connect: f.connect === true,
     maxHeadSize: int(`${at}.maxHeadSize`, f.maxHeadSize, 16_384, 1024, 1_048_576),
+    stats: m === "http" ? normaliseStats(`${at}.stats`, f.stats) : tcpStats(`${at}.stats`, f.stats),
   };
 }
 

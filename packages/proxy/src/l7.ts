@@ -234,6 +234,14 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       this.replyCanned(405, true);
       return;
     }
+    if (this.fe.cfg.stats !== undefined && (req.method === "GET" || req.method === "HEAD")) {
+      const close = !this.clientKeepAlive || !this.reqDone;
+      const page = this.core.statsPage(this.fe, req.path, req.method === "HEAD", close);
+      if (page) {
+        this.replyBytes(200, page, close);
+        return;
+      }
+    }
     const facts = this.facts;
     facts.req = req;
     const rules = this.fe.cfg.httpRequest;

@@ -23,6 +23,8 @@ import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
 import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
+import { statsFormat, statsResponse } from "./stats/option.js";
+import { ProxyStats } from "./stats/stats.js";
 
 export interface ProxyOptions {
   frontends: readonly FrontendOptions[];
@@ -74,6 +76,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   private readonly tracked = new Set<Tracked>();
   private readonly core: ProxyCore;
   private readonly grace: number;
+  private statsCounters: ProxyStats | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private running = false;
@@ -119,8 +122,17 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       log: (kind, entry) => this.emit(kind, entry),
       wantsLog: (kind) => this.listenerCount(kind) > 0,
       error: (err) => this.reportError(err),
+      statsPage: (fe, path, head, close) => {
+        const opt = fe.cfg.stats;
+        const format = opt && statsFormat(opt.uri, path);
+        if (!opt || !format) return undefined;
+        this.statsCounters ??= new ProxyStats(this, { clock: time });
+        return statsResponse(this.statsCounters.snapshot(), opt, format, head, close);
+      },
     };
     for (const n of normalBackends.values()) this.backends.set(n.id, this.makeBackend(n));
+    // counting starts with the proxy when a frontend serves the stats page
+    if (normalFrontends.some((f) => f.stats)) this.statsCounters = new ProxyStats(this, { clock: time });
   }
 
   private makeBackend(n: NormalBackend): Backend {
@@ -163,6 +175,11 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       maxconn: fe.cfg.maxconn,
       sessions: fe.sessions,
     }));
+  }
+
+  /** The counters behind the frontends' stats pages (created with the proxy when a frontend has `stats`). */
+  get stats(): ProxyStats | undefined {
+    return this.statsCounters;
   }
 
   /** Backend ids, in declaration order. */

@@ -60,5 +60,7 @@ export interface ProxyCore {
   /** Emits `request`/`session` when someone listens. */
   log(kind: "request" | "session", entry: TransactionLog): void;
   wantsLog(kind: "request" | "session"): boolean;
+  /** The stats page response (frontend `stats` option), or undefined when `path` is not under its uri. */
+  statsPage(fe: FrontendRuntime, path: string, head: boolean, close: boolean): Buffer | undefined;
   error(err: Error): void;
 }
