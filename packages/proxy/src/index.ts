@@ -42,6 +42,7 @@ export type {
 export { AccessLog, type AccessLogOptions, type AdminLogEntry } from "./log/access-log.js";
 export {
   type AccessRecord,
+  accessJson,
   accessRecord,
   haproxyDate,
   httplog,

@@ -11,7 +11,7 @@ import { EventEmitter } from "eventemitter3";
 import { ProxyConfigError, ProxyError } from "../errors.js";
 import type { ReverseProxy } from "../proxy.js";
 import type { TransactionLog } from "../shell.js";
-import { accessRecord, httplog, tcplog } from "./format.js";
+import { accessJson, httplog, tcplog } from "./format.js";
 
 /** What an admin change logs (also the AdminServer's `admin` event). */
 export interface AdminLogEntry {
@@ -129,7 +129,7 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
       return this.format === "json"
         ? JSON.stringify({ type: "admin", time: new Date(item.e.at).toISOString(), ...item.e, at: undefined })
         : `admin ${item.e.who}@${item.e.remote} [${new Date(item.e.at).toISOString()}] ${item.e.action} ${item.e.backend}/${item.e.server}${item.e.detail !== undefined ? ` ${JSON.stringify(item.e.detail)}` : ""}`;
-    if (this.format === "json") return JSON.stringify(accessRecord(item.kind, item.e));
+    if (this.format === "json") return accessJson(item.kind, item.e);
     return item.kind === "request" ? httplog(item.e) : tcplog(item.e);
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TransactionLog } from "../shell.js";
-import { accessRecord, haproxyDate, httplog, tcplog } from "./format.js";
+import { accessJson, accessRecord, haproxyDate, httplog, isoTime, tcplog } from "./format.js";
 
 const at = Date.UTC(2009, 1, 6, 12, 14, 14, 55);
 const e = {
@@ -54,6 +54,22 @@ describe("access log format", () => {
       "10.0.1.2:0 [06/Feb/2009:12:14:14.055] http-in static/srv1 0/30/109 2750 SD 0/0/0/0/2 0/0",
     );
   });
+  it("the JSON line is the record's JSON, whatever the strings hold", () => {
+    for (const x of [
+      e,
+      { ...e, backend: undefined, server: undefined, status: undefined, method: undefined, path: undefined },
+      { ...e, path: '/a"b\\c\u0001', frontend: "fé" },
+      { ...e, at: at + 999.7 },
+    ] as TransactionLog[]) {
+      expect(JSON.parse(accessJson("request", x))).toEqual(
+        JSON.parse(JSON.stringify(accessRecord("request", x))),
+      );
+      expect(accessJson("session", x)).toBe(JSON.stringify(accessRecord("session", x)));
+    }
+    expect(isoTime(at)).toBe("2009-02-06T12:14:14.055Z");
+    expect(isoTime(at + 1001)).toBe("2009-02-06T12:14:15.056Z");
+  });
+
   it("structured record carries the same fields", () => {
     expect(accessRecord("request", e)).toEqual({
       type: "http",

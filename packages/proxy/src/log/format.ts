@@ -58,7 +58,7 @@ function acceptAt(e: TransactionLog): number {
 export function accessRecord(kind: "request" | "session", e: TransactionLog): AccessRecord {
   const r: AccessRecord = {
     type: kind === "request" ? "http" : "tcp",
-    time: new Date(acceptAt(e)).toISOString(),
+    time: isoTime(acceptAt(e)),
     client: e.client,
     frontend: e.frontend,
     backend: e.backend ?? null,
@@ -116,5 +116,33 @@ export function tcplog(e: TransactionLog): string {
   return (
     `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
     `${t.Tw}/${t.Tc}/${t.Ta} ${e.bytesOut} ${e.termination} 0/0/0/0/${e.retries} 0/0`
+  );
+}
+
+let isoSec = -1;
+let isoPrefix = "";
+/** ISO-8601 UTC with ms, the seconds part cached (one Date per second of log time, not per line). */
+export function isoTime(ms: number): string {
+  const whole = Math.floor(ms);
+  const sec = Math.floor(whole / 1000);
+  if (sec !== isoSec) {
+    isoSec = sec;
+    isoPrefix = new Date(sec * 1000).toISOString().slice(0, 19);
+  }
+  const m = whole - sec * 1000;
+  return `${isoPrefix}.${m < 10 ? "00" : m < 100 ? "0" : ""}${m}Z`;
+}
+
+const str = (s: string | undefined) => (s === undefined ? "null" : JSON.stringify(s));
+
+/** `JSON.stringify(accessRecord(kind, e))`, built directly (the access log's per-line cost). */
+export function accessJson(kind: "request" | "session", e: TransactionLog): string {
+  const t = timersOf(e);
+  return (
+    `{"type":"${kind === "request" ? "http" : "tcp"}","time":"${isoTime(acceptAt(e))}","client":${str(e.client)},` +
+    `"frontend":${str(e.frontend)},"backend":${str(e.backend)},"server":${str(e.server)},` +
+    `"timers":{"TR":${t.TR},"Tw":${t.Tw},"Tc":${t.Tc},"Tr":${t.Tr},"Ta":${t.Ta}},"status":${e.status ?? "null"},` +
+    `"bytes_read":${e.bytesOut},"bytes_uploaded":${e.bytesIn},"termination":${str(e.termination)},"retries":${e.retries}` +
+    `${e.method !== undefined ? `,"method":${str(e.method)}` : ""}${e.path !== undefined ? `,"path":${str(e.path)}` : ""}}`
   );
 }
