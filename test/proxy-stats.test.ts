@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AccessLog, type AdminLogEntry, AdminServer, CSV_COLUMNS, type ReverseProxy } from "@lbkit/proxy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { selfSigned } from "../packages/healthcheck/src/checkers/self-signed.fixture.js";
 import { haproxyPrerequisite, startHaproxy } from "./healthcheck/haproxy.js";
 import { connect, deadPort, until } from "./proxy/helpers.js";
 import { cleanups, l7, origins, request, server } from "./proxy/l7-setup.js";
@@ -266,6 +267,57 @@ describe("admin API on a live proxy", () => {
       server: "a",
       detail: { state: "up" },
     });
+  });
+});
+
+describe("admin over TLS", () => {
+  it("serves HTTPS with the given certificate, same auth rules", async () => {
+    const { cert, key } = selfSigned("admin.test", "IP:127.0.0.1");
+    const [a] = await origins("a");
+    const { p } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }]);
+    const adm = new AdminServer({ proxy: p, auth: { tokens: { ci: TOKEN } }, tls: { key, cert } });
+    await adm.start();
+    cleanups.push(() => adm.stop());
+    const https = await import("node:https");
+    const get = (auth?: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = https.request(
+          {
+            host: "127.0.0.1",
+            port: adm.address()?.port,
+            path: "/servers",
+            ca: cert,
+            headers: auth ? { authorization: auth } : {},
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (d) => {
+              body += d;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      });
+    expect((await get()).status).toBe(401);
+    const ok = await get(`Bearer ${TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)[0].servers[0]).toMatchObject({ id: "a", state: "up" });
+    // plain HTTP to the TLS port gets nothing useful
+    await expect(request(adm.address()?.port as number, { path: "/servers" })).rejects.toThrow();
+  });
+
+  it("refuses bad admin options at construction", async () => {
+    const { p } = await l7([{ id: "be", servers: [] }]);
+    expect(() => new AdminServer({ proxy: p, auth: {} })).toThrow(/admin\.auth/);
+    expect(() => new AdminServer({ proxy: p, auth: { tokens: { ci: "short" } } })).toThrow(/8\+ characters/);
+    expect(() => new AdminServer({ proxy: p, auth: { tokens: { ci: TOKEN } }, port: 70000 })).toThrow(
+      /admin\.port/,
+    );
+    expect(() => new AdminServer({ proxy: p, auth: { tokens: { ci: TOKEN } }, colour: 1 } as never)).toThrow(
+      /admin\.colour/,
+    );
   });
 });
 
