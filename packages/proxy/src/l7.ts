@@ -128,6 +128,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.facts = new LazyFacts(this.source);
     core.track(this);
     client.setNoDelay(true);
+    // every handler is guarded: an exception cuts this connection (termination I), never the process
     client.on("data", (d: Buffer) => {
       try {
         this.onClientData(d);
@@ -135,11 +136,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         this.internalError(e);
       }
     });
-    client.on("end", () => this.onClientEnd());
+    client.on("end", () => this.guard(this.onClientEnd));
     client.on("error", () => {});
-    client.on("close", () => this.onClientClose());
-    client.on("drain", () => this.onClientDrain());
-    client.on("timeout", () => this.onClientTimeout());
+    client.on("close", () => this.guard(this.onClientClose));
+    client.on("drain", () => this.guard(this.onClientDrain));
+    client.on("timeout", () => this.guard(this.onClientTimeout));
     this.idle(fe.cfg.timeouts.httpRequest);
     this.headDeadline = core.clock.now() + fe.cfg.timeouts.httpRequest;
   }
@@ -343,15 +344,16 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       frontendHeaderRules(this.fe.cfg),
     );
     const s = up.socket;
-    s.cork();
-    s.write(head);
     this.reqSent = true;
     if (!this.reqDone && this.buf.length > 0) {
+      // the head and the body bytes already received leave together
+      s.cork();
+      s.write(head);
       const pending = this.buf;
       this.buf = EMPTY;
       this.sendBody(pending);
-    }
-    s.uncork();
+      s.uncork();
+    } else s.write(head); // one buffer: no cork bookkeeping
     if (this.state === EXCHANGE && this.res === undefined) note(this.t, "request-sent");
     if (this.state === EXCHANGE) this.client.resume();
   }
@@ -393,11 +395,36 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     }
   }
 
+  private guard(fn: (this: HttpConnection) => void): void {
+    try {
+      fn.call(this);
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  /** Called by the upstream connection when one of the other handlers threw. */
+  onUpstreamFailure(e: unknown): void {
+    this.internalError(e);
+  }
+
   /**
    * A bug must not take the whole proxy down: the connection is cut (termination I) and the error reported
    * (`error` event, or a process warning when nobody listens).
    */
   private internalError(e: unknown): void {
+    if (this.state === CLOSED) {
+      this.client.destroy();
+      this.dropUpstream();
+      this.core.error(
+        new ProxyError(
+          `proxy: internal error on a closed connection: ${(e as Error)?.message ?? e}`,
+          "ERR_INTERNAL",
+          { cause: e },
+        ),
+      );
+      return;
+    }
     this.core.error(
       new ProxyError(
         `proxy: internal error on a connection from ${this.source}: ${(e as Error)?.message ?? e}`,
