@@ -38,21 +38,19 @@ export interface AccessRecord {
   path?: string;
 }
 
+/** Not in the engine's record yet: printed as 0 until it is. */
 interface Extra {
-  at?: number;
-  timers?: { request: number; queue: number; connect: number; response: number; total: number };
   clientPort?: number;
 }
 
 export function timersOf(e: TransactionLog): LogTimers {
-  const t = (e as Extra).timers;
-  if (!t) return { TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: Math.round(e.duration) };
+  const t = e.timers;
   const r = (ms: number) => (ms < 0 ? -1 : Math.round(ms));
   return { TR: r(t.request), Tw: r(t.queue), Tc: r(t.connect), Tr: r(t.response), Ta: r(t.total) };
 }
 
 function acceptAt(e: TransactionLog): number {
-  return (e as Extra).at ?? Date.now() - e.duration;
+  return e.at;
 }
 
 export function accessRecord(kind: "request" | "session", e: TransactionLog): AccessRecord {

@@ -21,6 +21,8 @@ const txn = (o: Partial<TransactionLog> = {}): TransactionLog =>
     termination: "--",
     retries: 0,
     duration: 12,
+    at: 0,
+    timers: { request: 0, queue: 0, connect: 1, response: 5, total: 12 },
     bytesIn: 100,
     bytesOut: 1000,
     ...o,
@@ -64,7 +66,7 @@ describe("stats counters", () => {
     expect(c.eint).toBe(1);
   });
 
-  it("uses the HAProxy timers when present (connect histogram only for reached connects)", () => {
+  it("averages the HAProxy timers (connect histogram only for reached connects)", () => {
     const c = newTraffic();
     const timers = { request: 1, queue: 0, connect: 3, response: 20, total: 30 };
     record(c, { ...txn(), timers } as TransactionLog, 0);

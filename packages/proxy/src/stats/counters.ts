@@ -175,15 +175,13 @@ export function record(c: Traffic, e: TransactionLog, now: number): void {
     else if ((phase === H || phase === D) && (cause === S || cause === s)) c.eresp++;
     else if (cause === P && e.status === 502) c.eresp++;
   }
-  const t = (e as { timers?: { queue: number; connect: number; response: number; total: number } }).timers;
-  if (t) {
-    time(c.qtime, t.queue);
-    time(c.ctime, t.connect);
-    time(c.rtime, t.response);
-    time(c.ttime, t.total);
-    if (t.connect >= 0) observe(c.connectTime, t.connect / 1000);
-  } else time(c.ttime, e.duration);
-  observe(c.requestTime, (t ? t.total : e.duration) / 1000);
+  const t = e.timers;
+  time(c.qtime, t.queue);
+  time(c.ctime, t.connect);
+  time(c.rtime, t.response);
+  time(c.ttime, t.total);
+  if (t.connect >= 0) observe(c.connectTime, t.connect / 1000);
+  observe(c.requestTime, t.total / 1000);
 }
 
 const DASH = 45; // -
