@@ -368,6 +368,7 @@ describe("access log", () => {
       "/never 504 sH",
     ]);
     expect(recs[3]).toMatchObject({ path: "/big", status: 200, termination: "CD", server: "a" });
+    expect(recs[0].client_port).toBeGreaterThan(0);
     expect(recs[0]).toMatchObject({
       type: "http",
       frontend: "fe",

@@ -302,6 +302,7 @@ export class TcpSession implements QueueClient, Tracked {
       backend: this.backend?.id,
       server: this.serverId,
       client: this.source,
+      clientPort: this.client.remotePort ?? 0,
       status: undefined,
       termination: terminationState(this.t),
       retries: this.retries,

@@ -749,6 +749,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       backend: this.backend?.id,
       server: this.serverId,
       client: this.source,
+      clientPort: this.client.remotePort ?? 0,
       status: this.status,
       termination: terminationState(this.t),
       retries: this.retries,

@@ -21,6 +21,8 @@ export interface TransactionLog {
   backend: string | undefined;
   server: string | undefined;
   client: string;
+  /** The client's source port (0 if unknown), for logs. */
+  clientPort: number;
   /** HTTP status sent to the client (L7), undefined for L4. */
   status: number | undefined;
   /** HAProxy's two-letter termination state (`--` when normal). */

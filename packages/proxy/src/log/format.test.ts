@@ -8,6 +8,7 @@ const e = {
   backend: "static",
   server: "srv1",
   client: "::ffff:10.0.1.2",
+  clientPort: 33317,
   status: 200,
   termination: "--",
   retries: 0,
@@ -26,7 +27,7 @@ describe("access log format", () => {
   });
   it("renders an httplog line with HAProxy's field order", () => {
     expect(httplog(e)).toBe(
-      '10.0.1.2:0 [06/Feb/2009:12:14:14.055] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 0/0/0/0/0 0/0 "GET /index.html HTTP/1.1"',
+      '10.0.1.2:33317 [06/Feb/2009:12:14:14.055] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 0/0/0/0/0 0/0 "GET /index.html HTTP/1.1"',
     );
     const noServer = {
       ...e,
@@ -38,7 +39,7 @@ describe("access log format", () => {
       client: "::1",
     };
     expect(httplog(noServer as TransactionLog)).toContain(
-      '[::1]:0 [06/Feb/2009:12:14:14.055] http-in http-in/<NOSRV> 10/0/30/69/109 400 2750 - - PR-- 0/0/0/0/0 0/0 "<BADREQ>"',
+      '[::1]:33317 [06/Feb/2009:12:14:14.055] http-in http-in/<NOSRV> 10/0/30/69/109 400 2750 - - PR-- 0/0/0/0/0 0/0 "<BADREQ>"',
     );
   });
   it("renders a tcplog line", () => {
@@ -51,7 +52,7 @@ describe("access log format", () => {
       retries: 2,
     } as TransactionLog;
     expect(tcplog(t)).toBe(
-      "10.0.1.2:0 [06/Feb/2009:12:14:14.055] http-in static/srv1 0/30/109 2750 SD 0/0/0/0/2 0/0",
+      "10.0.1.2:33317 [06/Feb/2009:12:14:14.055] http-in static/srv1 0/30/109 2750 SD 0/0/0/0/2 0/0",
     );
   });
   it("the JSON line is the record's JSON, whatever the strings hold", () => {
@@ -75,6 +76,7 @@ describe("access log format", () => {
       type: "http",
       time: "2009-02-06T12:14:14.055Z",
       client: "::ffff:10.0.1.2",
+      client_port: 33317,
       frontend: "http-in",
       backend: "static",
       server: "srv1",

@@ -6,7 +6,7 @@
  *            actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue "METHOD path HTTP/1.1"
  *   tcplog:  client:port [accept date] frontend backend/server Tw/Tc/Tt bytes tsc actconn/…/retries sq/bq
  *
- * lbkit does not count actconn/feconn/beconn/srv_conn or queue positions per transaction yet: they print as 0.
+ * lbkit does not record actconn/feconn/beconn/srv_conn or queue positions per transaction yet: they print as 0.
  */
 import type { TransactionLog } from "../shell.js";
 
@@ -24,6 +24,7 @@ export interface AccessRecord {
   /** ISO-8601 accept time. */
   time: string;
   client: string;
+  client_port: number;
   frontend: string;
   backend: string | null;
   server: string | null;
@@ -36,11 +37,6 @@ export interface AccessRecord {
   retries: number;
   method?: string;
   path?: string;
-}
-
-/** Not in the engine's record yet: printed as 0 until it is. */
-interface Extra {
-  clientPort?: number;
 }
 
 export function timersOf(e: TransactionLog): LogTimers {
@@ -58,6 +54,7 @@ export function accessRecord(kind: "request" | "session", e: TransactionLog): Ac
     type: kind === "request" ? "http" : "tcp",
     time: isoTime(acceptAt(e)),
     client: e.client,
+    client_port: e.clientPort,
     frontend: e.frontend,
     backend: e.backend ?? null,
     server: e.server ?? null,
@@ -87,7 +84,7 @@ export function haproxyDate(ms: number): string {
 }
 
 function clientAddr(e: TransactionLog): string {
-  const port = (e as Extra).clientPort ?? 0;
+  const port = e.clientPort;
   return e.client.includes(":") && !e.client.startsWith("::ffff:")
     ? `[${e.client}]:${port}`
     : `${e.client.replace(/^::ffff:/, "")}:${port}`;
@@ -138,6 +135,7 @@ export function accessJson(kind: "request" | "session", e: TransactionLog): stri
   const t = timersOf(e);
   return (
     `{"type":"${kind === "request" ? "http" : "tcp"}","time":"${isoTime(acceptAt(e))}","client":${str(e.client)},` +
+    `"client_port":${e.clientPort},` +
     `"frontend":${str(e.frontend)},"backend":${str(e.backend)},"server":${str(e.server)},` +
     `"timers":{"TR":${t.TR},"Tw":${t.Tw},"Tc":${t.Tc},"Tr":${t.Tr},"Ta":${t.Ta}},"status":${e.status ?? "null"},` +
     `"bytes_read":${e.bytesOut},"bytes_uploaded":${e.bytesIn},"termination":${str(e.termination)},"retries":${e.retries}` +
