@@ -329,7 +329,10 @@ describe("access log", () => {
         { id: "be", timeouts: { server: 300 }, servers: [server(a as HttpOrigin)] },
         { id: "none", servers: [{ id: "m", address: "127.0.0.1", port: 1, state: "maint" }] },
       ],
-      { rules: [{ pathPrefix: "/none", useBackend: "none" }] },
+      {
+        rules: [{ pathPrefix: "/none", useBackend: "none" }],
+        capture: { request: ["host"], response: ["x-server"] },
+      },
     );
     const text: string[] = [];
     const batches: number[] = [];
@@ -382,8 +385,10 @@ describe("access log", () => {
     await until(() => chunks.join("").split("\n").length === 5);
     const hl = chunks.join("").trimEnd().split("\n");
     expect(hl[0]).toMatch(
-      /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be\/a -?\d+\/-?\d+\/-?\d+\/-?\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/0 0\/0 "GET \/ok HTTP\/1\.1"$/,
+      /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be\/a -?\d+\/-?\d+\/-?\d+\/-?\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/0 0\/0 \{127\.0\.0\.1:\d+\} \{a\} "GET \/ok HTTP\/1\.1"$/,
     );
+    expect(recs[0].captured.response).toEqual(["a"]);
+    expect(recs[1].captured).toEqual({ request: [expect.stringMatching(/^127\.0\.0\.1:/)], response: [""] });
     expect(hl[1]).toMatch(/ fe none\/<NOSRV> .* 503 \d+ - - SC-- /);
     expect(hl[2]).toMatch(/ fe be\/a .* 504 \d+ - - sH-- /);
     expect(hl[3]).toMatch(/ fe be\/a .* 200 \d+ - - CD-- /);

@@ -7,6 +7,7 @@ import { type AlgorithmFactory, parseAlgorithm } from "@lbkit/balancer";
 import { parseCidr, showValue as show } from "@lbkit/core";
 import type { Checker, PassiveOptions, TargetOptions } from "@lbkit/healthcheck";
 import { ProxyConfigError } from "./errors.js";
+import { type CaptureOptions, type NormalCapture, normaliseCapture } from "./log/capture.js";
 import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
 import type { RouteRule } from "./route.js";
 import { normaliseStats, type StatsOption } from "./stats/option.js";
@@ -99,6 +100,8 @@ export interface FrontendOptions {
   maxHeadSize?: number;
   /** HAProxy `stats uri` (+ `stats refresh`): this frontend answers the stats page itself (http only). */
   stats?: StatsOption;
+  /** HAProxy `capture request|response header <name> len <n>`: header values recorded in the access log (http only). */
+  capture?: CaptureOptions;
 }
 
 export interface ServerOptions {
@@ -183,6 +186,7 @@ export interface NormalFrontend {
   connect: boolean;
   maxHeadSize: number;
   stats: Required<StatsOption> | undefined;
+  capture: NormalCapture | undefined;
 }
 
 export interface NormalBackend {
@@ -255,6 +259,7 @@ const FRONTEND_KEYS = [
   "connect",
   "maxHeadSize",
   "stats",
+  "capture",
 ];
 const BACKEND_KEYS = [
   "id",
@@ -387,6 +392,8 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
     connect: f.connect === true,
     maxHeadSize: int(`${at}.maxHeadSize`, f.maxHeadSize, 16_384, 1024, 1_048_576),
     stats: m === "http" ? normaliseStats(`${at}.stats`, f.stats) : tcpStats(`${at}.stats`, f.stats),
+    capture:
+      m === "http" ? normaliseCapture(`${at}.capture`, f.capture) : tcpStats(`${at}.capture`, f.capture),
   };
 }
 

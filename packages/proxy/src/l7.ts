@@ -19,6 +19,7 @@ import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/resp
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
 import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
 import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
+import { captureFrom, type NormalCapture } from "./log/capture.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
@@ -741,6 +742,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     }
   }
 
+  private captured(c: NormalCapture): { request: string[]; response: string[] } {
+    return {
+      request: captureFrom(c.request, this.req, c.len),
+      response: captureFrom(c.response, this.res, c.len),
+    };
+  }
+
   private log(): void {
     if (!this.core.wantsLog("request")) return;
     const now = this.core.clock.now();
@@ -770,6 +778,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       ...(this.req ? { method: this.req.method, path: this.req.path } : {}),
+      ...(this.fe.cfg.capture ? { captured: this.captured(this.fe.cfg.capture) } : {}),
     });
     this.bytesIn = 0;
     this.bytesOut = 0;

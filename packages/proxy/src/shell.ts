@@ -41,6 +41,8 @@ export interface TransactionLog {
   bytesOut: number;
   method?: string;
   path?: string;
+  /** Header values the frontend's `capture` option names (HAProxy's `{…}` blocks in httplog). */
+  captured?: { request: string[]; response: string[] };
 }
 
 /** A live connection the proxy can wind down (graceful stop) or kill. */

@@ -37,6 +37,7 @@ export interface AccessRecord {
   retries: number;
   method?: string;
   path?: string;
+  captured?: { request: string[]; response: string[] };
 }
 
 export function timersOf(e: TransactionLog): LogTimers {
@@ -67,6 +68,7 @@ export function accessRecord(kind: "request" | "session", e: TransactionLog): Ac
   };
   if (e.method !== undefined) r.method = e.method;
   if (e.path !== undefined) r.path = e.path;
+  if (e.captured !== undefined) r.captured = e.captured;
   return r;
 }
 
@@ -94,6 +96,14 @@ function route(e: TransactionLog): string {
   return `${e.backend ?? e.frontend}/${e.server ?? "<NOSRV>"}`;
 }
 
+/** HAProxy's captured-header blocks: `{v1|v2} {r1} ` (request, then response), only for sides that capture. */
+function captures(e: TransactionLog): string {
+  const c = e.captured;
+  if (!c) return "";
+  const block = (vs: string[]) => `{${vs.map((v) => v.replace(/[|{}"\\]/g, (x) => `\\${x}`)).join("|")}} `;
+  return (c.request.length > 0 ? block(c.request) : "") + (c.response.length > 0 ? block(c.response) : "");
+}
+
 /** One HAProxy `option httplog` line (without the syslog prefix). */
 export function httplog(e: TransactionLog): string {
   const t = timersOf(e);
@@ -101,7 +111,7 @@ export function httplog(e: TransactionLog): string {
   return (
     `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
     `${t.TR}/${t.Tw}/${t.Tc}/${t.Tr}/${t.Ta} ${e.status ?? -1} ${e.bytesOut} - - ${e.termination}-- ` +
-    `0/0/0/0/${e.retries} 0/0 "${reqLine.replace(/["\\]/g, (c) => `\\${c}`)}"`
+    `0/0/0/0/${e.retries} 0/0 ${captures(e)}"${reqLine.replace(/["\\]/g, (c) => `\\${c}`)}"`
   );
 }
 
@@ -139,6 +149,7 @@ export function accessJson(kind: "request" | "session", e: TransactionLog): stri
     `"frontend":${str(e.frontend)},"backend":${str(e.backend)},"server":${str(e.server)},` +
     `"timers":{"TR":${t.TR},"Tw":${t.Tw},"Tc":${t.Tc},"Tr":${t.Tr},"Ta":${t.Ta}},"status":${e.status ?? "null"},` +
     `"bytes_read":${e.bytesOut},"bytes_uploaded":${e.bytesIn},"termination":${str(e.termination)},"retries":${e.retries}` +
-    `${e.method !== undefined ? `,"method":${str(e.method)}` : ""}${e.path !== undefined ? `,"path":${str(e.path)}` : ""}}`
+    `${e.method !== undefined ? `,"method":${str(e.method)}` : ""}${e.path !== undefined ? `,"path":${str(e.path)}` : ""}` +
+    `${e.captured !== undefined ? `,"captured":${JSON.stringify(e.captured)}` : ""}}`
   );
 }
