@@ -372,6 +372,8 @@ describe("access log", () => {
     ]);
     expect(recs[3]).toMatchObject({ path: "/big", status: 200, termination: "CD", server: "a" });
     expect(recs[0].client_port).toBeGreaterThan(0);
+    expect(recs[0].conns.act).toBeGreaterThanOrEqual(1); // the client's connection, still open (keep-alive)
+    expect(recs[0].conns.fe).toBeGreaterThanOrEqual(1);
     expect(recs[0]).toMatchObject({
       type: "http",
       frontend: "fe",

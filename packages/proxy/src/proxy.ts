@@ -167,6 +167,11 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     return this.tracked.size;
   }
 
+  /** Connections one frontend serves now (0 for an unknown id); no allocation (the access log reads it per line). */
+  frontendConnections(id: string): number {
+    return this.frontends.get(id)?.sessions.cur ?? 0;
+  }
+
   /** Frontend ids, mode, limit and connection counts (for stats and the admin API). */
   frontendInfo(): {
     id: string;

@@ -37,7 +37,11 @@ export interface AccessLogOptions {
   maxBuffered?: number;
 }
 
-type Item = { kind: "request" | "session"; e: TransactionLog } | { kind: "admin"; e: AdminLogEntry };
+/** HAProxy's actconn/feconn/beconn/srv_conn, read when the transaction ended. */
+type Conns = [number, number, number, number];
+type Item =
+  | { kind: "request" | "session"; e: TransactionLog; c: Conns }
+  | { kind: "admin"; e: AdminLogEntry };
 
 export interface AccessLogEvents {
   error: (err: Error) => void;
@@ -54,8 +58,8 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
   private running = false;
   /** Records dropped because the destination could not keep up. */
   dropped = 0;
-  private readonly onRequest = (e: TransactionLog) => this.push({ kind: "request", e });
-  private readonly onSession = (e: TransactionLog) => this.push({ kind: "session", e });
+  private readonly onRequest = (e: TransactionLog) => this.push({ kind: "request", e, c: this.conns(e) });
+  private readonly onSession = (e: TransactionLog) => this.push({ kind: "session", e, c: this.conns(e) });
   private readonly flushNow = () => this.flush();
 
   constructor(options: AccessLogOptions) {
@@ -106,6 +110,25 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
     }
   }
 
+  private conns(e: TransactionLog): Conns {
+    const p = this.proxy;
+    let be = 0;
+    let srv = 0;
+    if (e.backend !== undefined) {
+      let pool: ReturnType<ReverseProxy["backend"]>["pool"] | undefined;
+      try {
+        pool = p.backend(e.backend).pool;
+      } catch {
+        pool = undefined; // removed since: no counts
+      }
+      if (pool) {
+        be = pool.stats().inFlight;
+        if (e.server !== undefined) srv = pool.get(e.server)?.inFlight ?? 0;
+      }
+    }
+    return [p.connections, p.frontendConnections(e.frontend), be, srv];
+  }
+
   /** Logs an admin change (the AdminServer calls this). */
   admin(e: AdminLogEntry): void {
     this.push({ kind: "admin", e });
@@ -129,8 +152,8 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
       return this.format === "json"
         ? JSON.stringify({ type: "admin", time: new Date(item.e.at).toISOString(), ...item.e, at: undefined })
         : `admin ${item.e.who}@${item.e.remote} [${new Date(item.e.at).toISOString()}] ${item.e.action} ${item.e.backend}/${item.e.server}${item.e.detail !== undefined ? ` ${JSON.stringify(item.e.detail)}` : ""}`;
-    if (this.format === "json") return accessJson(item.kind, item.e);
-    return item.kind === "request" ? httplog(item.e) : tcplog(item.e);
+    if (this.format === "json") return accessJson(item.kind, item.e, item.c);
+    return item.kind === "request" ? httplog(item.e, item.c) : tcplog(item.e, item.c);
   }
 
   private flush(): void {

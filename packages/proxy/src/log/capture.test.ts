@@ -50,5 +50,9 @@ describe("header capture", () => {
     expect(httplog({ ...e, captured: { request: ["h"], response: [] } })).toContain(' 0/0 {h} "GET');
     expect(JSON.parse(accessJson("request", e)).captured).toEqual(e.captured);
     expect(accessJson("request", e)).toBe(JSON.stringify(accessRecord("request", e)));
+    expect(accessJson("request", e, [3, 2, 1, 1])).toBe(
+      JSON.stringify(accessRecord("request", e, [3, 2, 1, 1])),
+    );
+    expect(httplog(e, [3, 2, 1, 1])).toContain(" 200 2 - - ---- 3/2/1/1/0 0/0 {");
   });
 });

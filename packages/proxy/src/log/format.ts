@@ -6,7 +6,8 @@
  *            actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue "METHOD path HTTP/1.1"
  *   tcplog:  client:port [accept date] frontend backend/server Tw/Tc/Tt bytes tsc actconn/…/retries sq/bq
  *
- * lbkit does not record actconn/feconn/beconn/srv_conn or queue positions per transaction yet: they print as 0.
+ * actconn/feconn/beconn/srv_conn are read when the transaction ends (the AccessLog passes them; 0 otherwise); queue
+ * positions are not recorded per transaction yet and print as 0/0.
  */
 import type { TransactionLog } from "../shell.js";
 
@@ -38,6 +39,8 @@ export interface AccessRecord {
   method?: string;
   path?: string;
   captured?: { request: string[]; response: string[] };
+  /** HAProxy's actconn/feconn/beconn/srv_conn when the transaction ended. */
+  conns?: { act: number; fe: number; be: number; srv: number };
 }
 
 export function timersOf(e: TransactionLog): LogTimers {
@@ -50,7 +53,11 @@ function acceptAt(e: TransactionLog): number {
   return e.at;
 }
 
-export function accessRecord(kind: "request" | "session", e: TransactionLog): AccessRecord {
+export function accessRecord(
+  kind: "request" | "session",
+  e: TransactionLog,
+  conns?: readonly number[],
+): AccessRecord {
   const r: AccessRecord = {
     type: kind === "request" ? "http" : "tcp",
     time: isoTime(acceptAt(e)),
@@ -69,6 +76,7 @@ export function accessRecord(kind: "request" | "session", e: TransactionLog): Ac
   if (e.method !== undefined) r.method = e.method;
   if (e.path !== undefined) r.path = e.path;
   if (e.captured !== undefined) r.captured = e.captured;
+  if (conns) r.conns = { act: conns[0] ?? 0, fe: conns[1] ?? 0, be: conns[2] ?? 0, srv: conns[3] ?? 0 };
   return r;
 }
 
@@ -104,23 +112,25 @@ function captures(e: TransactionLog): string {
   return (c.request.length > 0 ? block(c.request) : "") + (c.response.length > 0 ? block(c.response) : "");
 }
 
-/** One HAProxy `option httplog` line (without the syslog prefix). */
-export function httplog(e: TransactionLog): string {
+const NO_CONNS: readonly number[] = [0, 0, 0, 0];
+
+/** One HAProxy `option httplog` line (without the syslog prefix); `conns`: actconn, feconn, beconn, srv_conn. */
+export function httplog(e: TransactionLog, conns: readonly number[] = NO_CONNS): string {
   const t = timersOf(e);
   const reqLine = e.method !== undefined ? `${e.method} ${e.path ?? ""} HTTP/1.1` : "<BADREQ>";
   return (
     `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
     `${t.TR}/${t.Tw}/${t.Tc}/${t.Tr}/${t.Ta} ${e.status ?? -1} ${e.bytesOut} - - ${e.termination}-- ` +
-    `0/0/0/0/${e.retries} 0/0 ${captures(e)}"${reqLine.replace(/["\\]/g, (c) => `\\${c}`)}"`
+    `${conns.join("/")}/${e.retries} 0/0 ${captures(e)}"${reqLine.replace(/["\\]/g, (c) => `\\${c}`)}"`
   );
 }
 
 /** One HAProxy `option tcplog` line (without the syslog prefix). */
-export function tcplog(e: TransactionLog): string {
+export function tcplog(e: TransactionLog, conns: readonly number[] = NO_CONNS): string {
   const t = timersOf(e);
   return (
     `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
-    `${t.Tw}/${t.Tc}/${t.Ta} ${e.bytesOut} ${e.termination} 0/0/0/0/${e.retries} 0/0`
+    `${t.Tw}/${t.Tc}/${t.Ta} ${e.bytesOut} ${e.termination} ${conns.join("/")}/${e.retries} 0/0`
   );
 }
 
@@ -141,7 +151,11 @@ export function isoTime(ms: number): string {
 const str = (s: string | undefined) => (s === undefined ? "null" : JSON.stringify(s));
 
 /** `JSON.stringify(accessRecord(kind, e))`, built directly (the access log's per-line cost). */
-export function accessJson(kind: "request" | "session", e: TransactionLog): string {
+export function accessJson(
+  kind: "request" | "session",
+  e: TransactionLog,
+  conns?: readonly number[],
+): string {
   const t = timersOf(e);
   return (
     `{"type":"${kind === "request" ? "http" : "tcp"}","time":"${isoTime(acceptAt(e))}","client":${str(e.client)},` +
@@ -150,6 +164,7 @@ export function accessJson(kind: "request" | "session", e: TransactionLog): stri
     `"timers":{"TR":${t.TR},"Tw":${t.Tw},"Tc":${t.Tc},"Tr":${t.Tr},"Ta":${t.Ta}},"status":${e.status ?? "null"},` +
     `"bytes_read":${e.bytesOut},"bytes_uploaded":${e.bytesIn},"termination":${str(e.termination)},"retries":${e.retries}` +
     `${e.method !== undefined ? `,"method":${str(e.method)}` : ""}${e.path !== undefined ? `,"path":${str(e.path)}` : ""}` +
-    `${e.captured !== undefined ? `,"captured":${JSON.stringify(e.captured)}` : ""}}`
+    `${e.captured !== undefined ? `,"captured":${JSON.stringify(e.captured)}` : ""}` +
+    `${conns ? `,"conns":{"act":${conns[0]},"fe":${conns[1]},"be":${conns[2]},"srv":${conns[3]}}` : ""}}`
   );
 }
