@@ -233,6 +233,8 @@ describe("admin API on a live proxy", () => {
     expect((await call("PUT", "/backends/be/servers/c", { address: "127.0.0.1", port: 1 })).status).toBe(409);
     expect((await hits(12)).filter((s) => s === "c").length).toBeGreaterThanOrEqual(8);
     expect((await call("DELETE", "/backends/be/servers/c")).status).toBe(200);
+    const afterRemove = JSON.parse((await call("GET", "/stats;json")).body);
+    expect(afterRemove.backends[0].servers.map((s: { id: string }) => s.id)).toEqual(["a", "b"]);
     expect(new Set(await hits(3))).toEqual(new Set(["a"]));
     expect((await call("POST", "/backends/be/servers/a", { maxconn: 3, state: "drain" })).status).toBe(200);
     expect(p.backend("be").pool.get("a")).toMatchObject({ maxConn: 3, state: "drain" });

@@ -248,6 +248,8 @@ export class ProxyStats {
           traffic: r.traffic,
         });
       }
+      // a removed server's counters go with it (as in HAProxy), so add/remove churn does not grow this map
+      for (const sid of b.servers.keys()) if (!be.pool.get(sid)) b.servers.delete(sid);
       const usable = act + bck > 0;
       if (act === 0) weight = bckWeight; // HAProxy: backups carry the backend's weight only while no active is up
       if (usable !== b.usable) {
