@@ -11,6 +11,7 @@ import { httpCheck } from "@lbkit/healthcheck";
 import { AdminServer } from "@lbkit/proxy";
 import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { until } from "./proxy/helpers.js";
 import { cleanups, l7, origins, request, server } from "./proxy/l7-setup.js";
 import type { HttpOrigin } from "./proxy/origin-http.js";
 
@@ -61,6 +62,8 @@ describe.skipIf(skip)("stats page in headless Chromium", () => {
     await admin.start();
     cleanups.push(() => admin.stop());
     for (let i = 0; i < 20; i++) await request(port, { path: i % 5 === 4 ? "/status?code=404" : "/" });
+    // settled UP (health at its top), so the row is plain green rather than "UP 1/2" (going down) yellow
+    expect(await until(() => p.backend("web").checker.status("web-a")?.phase === "up", 10_000)).toBe(true);
 
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     cleanups.push(() => browser.close());

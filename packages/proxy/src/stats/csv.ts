@@ -217,7 +217,7 @@ function serverRow(s: ServerRow, http: boolean, iid: number, sid: number, pid: n
     scur: s.scur,
     smax: s.smax,
     slim: s.slim || "",
-    status: s.status,
+    status: s.transition ? `${s.status} ${s.transition}` : s.status,
     weight: s.weight,
     act: s.backup ? 0 : 1,
     bck: s.backup ? 1 : 0,

@@ -48,6 +48,8 @@ function bytes(n: number): string {
 }
 
 function cls(status: string, backup: boolean): string {
+  if (status.startsWith("UP ")) return "goingdown"; // "UP 1/3": checks failing, not yet down
+  if (status.startsWith("DOWN ")) return "goingup";
   switch (status) {
     case "UP":
       return backup ? "bup" : "up";
@@ -102,7 +104,7 @@ function serverHtml(s: ServerRow): string {
     : "";
   return row(
     s.id,
-    s.status,
+    s.transition ? `${s.status} ${s.transition}` : s.status,
     s.backup,
     dur(s.lastchg),
     String(s.weight),
@@ -143,7 +145,7 @@ h1{font-size:18px;margin:4px 0}h2{font-size:15px;margin:14px 0 4px}small{color:#
 .t{overflow-x:auto;-webkit-overflow-scrolling:touch}table{border-collapse:collapse;min-width:100%}
 th,td{border:1px solid #999;padding:2px 5px;text-align:right;white-space:nowrap}th{background:#20a0a0;color:#fff;font-weight:600}
 td.n{text-align:left;font-weight:600;position:sticky;left:0;background:inherit}th:first-child{position:sticky;left:0}.up{background:#c0ffc0}.bup{background:#b0d0ff}.down{background:#ff9090}
-.maint{background:#c07820}.drain{background:#b0b0ff}.nochk{background:#e0e0e0}
+.maint{background:#c07820}.goingdown{background:#ffffa0}.goingup{background:#ffd020}.drain{background:#b0b0ff}.nochk{background:#e0e0e0}
 .legend span{display:inline-block;padding:1px 6px;margin:2px;border:1px solid #999}
 @media (max-width:600px){body{margin:4px;font-size:12px}th,td{padding:2px 3px}}`;
 

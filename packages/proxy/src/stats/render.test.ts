@@ -5,6 +5,7 @@ import { CSV_COLUMNS, renderCsv } from "./csv.js";
 import { escapeHtml, renderHtml } from "./html.js";
 import { labelValue, renderPrometheus } from "./prometheus.js";
 import { renderJson, type StatsSnapshot } from "./snapshot.js";
+import { transition } from "./stats.js";
 
 function snapshot(): StatsSnapshot {
   const t = newTraffic();
@@ -56,6 +57,7 @@ function snapshot(): StatsSnapshot {
             id: "a",
             addr: "127.0.0.1:8080",
             status: "UP",
+            transition: "1/3",
             lastchg: 10,
             downtime: 3,
             weight: 1,
@@ -80,6 +82,7 @@ function snapshot(): StatsSnapshot {
             id: "<b>",
             addr: "127.0.0.1:8081",
             status: "DOWN",
+            transition: undefined,
             lastchg: 5,
             downtime: 5,
             weight: 1,
@@ -147,7 +150,7 @@ describe("stats renderings", () => {
       req_tot: "2",
     });
     expect(a).toMatchObject({
-      status: "UP",
+      status: "UP 1/3", // HAProxy's "going down" counter
       weight: "1",
       act: "1",
       bck: "0",
@@ -193,12 +196,25 @@ describe("stats renderings", () => {
     expect(html).toContain('<meta http-equiv="refresh" content="3">');
     expect(html).toContain('name="viewport"');
     expect(html).not.toMatch(/<script|<link|src=|url\(/);
-    expect(html).toContain('data-server="be/a" data-status="UP"');
+    expect(html).toContain(
+      'class="goingdown" data-server="be/a" data-status="UP"><td class="n">a</td><td>UP 1/3</td>',
+    );
     expect(html).toContain('class="down" data-server="be/&lt;b&gt;" data-status="DOWN"');
     expect(html).not.toContain("<b>");
     expect(html).toContain("L7OK 200 in 2ms");
     expect(escapeHtml(`<&>"'`)).toBe("&lt;&amp;&gt;&quot;&#39;");
     expect(renderHtml(snapshot(), { refresh: 0 })).not.toContain("http-equiv");
+  });
+
+  it("transition counters follow HAProxy's stats page: UP (health-rise+1)/fall, DOWN health/rise", () => {
+    // rise 2, fall 3: health 0..4, up at >= 2
+    expect(transition("up", 4, 2, 3)).toBeUndefined();
+    expect(transition("up", 3, 2, 3)).toBe("2/3");
+    expect(transition("up", 2, 2, 3)).toBe("1/3"); // one more failure and it is DOWN
+    expect(transition("down", 0, 2, 3)).toBeUndefined();
+    expect(transition("down", 1, 2, 3)).toBe("1/2");
+    expect(transition("maint", 1, 2, 3)).toBeUndefined();
+    expect(transition("up", undefined, 2, 3)).toBeUndefined();
   });
 
   it("JSON round-trips the snapshot", () => {

@@ -24,6 +24,12 @@ export interface ServerRow {
   id: string;
   addr: string;
   status: RowStatus;
+  /**
+   * HAProxy's transition counter while the check health is between its extremes: `UP n/fall` ("going down": n =
+   * health - rise + 1, so `UP 1/3` is one failure from DOWN) and `DOWN n/rise` ("going up": n successes so far);
+   * undefined when settled.
+   */
+  transition: string | undefined;
   /** Seconds in the current state. */
   lastchg: number;
   /** Seconds spent DOWN in all. */

@@ -41,6 +41,23 @@ export interface ProxyStatsOptions {
   clock?: Clock;
 }
 
+/**
+ * HAProxy's `UP n/fall` / `DOWN n/rise` from the check health (0 … rise+fall-1), as its stats page prints them:
+ * going down n = health - rise + 1 (failures left before DOWN), going up n = health (successes so far).
+ */
+export function transition(
+  state: string,
+  health: number | undefined,
+  rise: number,
+  fall: number,
+): string | undefined {
+  if (health === undefined) return undefined;
+  const max = rise + fall - 1;
+  if (state === "up" && health >= rise && health < max) return `${health - rise + 1}/${fall}`;
+  if (state === "down" && health > 0 && health < rise) return `${health}/${rise}`;
+  return undefined;
+}
+
 const STATUS: Record<string, RowStatus> = { up: "UP", down: "DOWN", drain: "DRAIN", maint: "MAINT" };
 
 export class ProxyStats {
@@ -228,6 +245,7 @@ export class ProxyStats {
           id: sv.id,
           addr: `${sv.address ?? ""}:${sv.port ?? ""}`,
           status: st || sv.state !== "up" ? (STATUS[sv.state] as RowStatus) : "no check",
+          transition: transition(sv.state, st?.health, hc.rise ?? 2, hc.fall ?? 3),
           lastchg: sec(now - r.changedAt),
           downtime: sec(r.downtime + (r.downSince >= 0 ? now - r.downSince : 0)),
           weight: sv.weight,
