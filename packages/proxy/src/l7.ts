@@ -187,8 +187,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         return;
       case CLOSED: // answered and closing (e.g. an early response during an upload): the rest is dropped
         return;
-      default:
+      default: // DISPATCH: body bytes wait for the connection, pipelined ones for the response (bounded)
         this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+        if (this.buf.length > this.limits.maxHeadSize) this.client.pause();
     }
   }
 
@@ -264,7 +265,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     }
     this.pickContext.uri = req.target;
     this.state = DISPATCH;
-    this.client.pause();
+    // a body waits in the kernel until a server is connected; a complete request keeps the client read, so that
+    // its abort (CQ, CC) is noticed at once
+    if (!this.reqDone) this.client.pause();
     this.dispatch();
   }
 
@@ -636,7 +639,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       this.avoid = d.redispatch ? lease.server.id : undefined;
       this.reqSent = false;
       this.state = DISPATCH;
-      this.client.pause();
+      if (!this.reqDone) this.client.pause();
       this.t.phase = "R";
       this.dispatch();
       return;
