@@ -453,3 +453,44 @@ describe("frontend stats option (HAProxy stats uri)", () => {
     expect(() => mk({ stats: { uri: "/s", colour: 1 } })).toThrow(/stats\.colour/);
   });
 });
+
+describe("retries, redispatches and queue positions reach stats and the log", () => {
+  it("a redispatched retry is +1 in httplog and wredis in the stats; queued requests log their position", async () => {
+    const [a] = await origins("a");
+    const dead = await deadPort();
+    const { p, port, logs } = await l7([
+      {
+        id: "be",
+        retries: 1,
+        servers: [{ id: "dead", address: "127.0.0.1", port: dead }, server(a as HttpOrigin, { maxconn: 1 })],
+      },
+    ]);
+    const lines: string[] = [];
+    const log = new AccessLog({ proxy: p, to: (l) => lines.push(...l), format: "haproxy" });
+    await log.start();
+    cleanups.push(() => log.stop());
+    const { call, a: adm } = await admin(p);
+    // round robin: the first request goes to "dead", fails to connect, and its one retry is redispatched to "a"
+    const r = await request(port, { path: "/first" });
+    expect(r.status).toBe(200);
+    expect(logs[0]).toMatchObject({ server: "a", retries: 1, redispatches: 1 });
+    await until(() => lines.length === 1);
+    expect(lines[0]).toMatch(/ be\/a .* 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/\+1 0\/0 "GET \/first/);
+    const be = JSON.parse((await call("GET", "/stats;json")).body).backends[0];
+    expect(be.traffic).toMatchObject({ wretr: 1, wredis: 1 });
+    // take "dead" out, then three slow requests at once on "a" (maxconn 1): two wait, ahead of them 0 and 1
+    p.setServer("be", "dead", { state: "maint" });
+    const slow = [1, 2, 3].map(() => request(port, { path: "/slow?ms=150" }));
+    await until(() => p.backend("be").queue.length === 2);
+    await Promise.all(slow);
+    await until(() => adm.stats.snapshot().backends[0]?.traffic.stot === 4);
+    const positions = logs
+      .slice(1)
+      .map((l) => l.queuePos)
+      .sort();
+    expect(positions).toEqual([-1, 0, 1]);
+    await until(() => lines.length === 4);
+    expect(lines.slice(1).some((l) => / 0\/1 "GET \/slow/.test(l))).toBe(true);
+    expect(JSON.parse((await call("GET", "/stats;json")).body).backends[0].qmax).toBe(2);
+  });
+});

@@ -106,6 +106,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private waiter: Waiter<QueueClient> | undefined;
   private up: UpstreamConn | undefined;
   private retries = 0;
+  /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
+  private redispatches = 0;
+  private queuePos = -1;
   private serverId: string | undefined;
   private resBuf: Buffer = EMPTY;
   private res: ResponseHead | undefined;
@@ -216,6 +219,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.req = req;
     this.t = newTermination();
     this.retries = 0;
+    this.redispatches = 0;
+    this.queuePos = -1;
     this.avoid = undefined;
     this.serverId = undefined;
     this.backend = undefined;
@@ -281,6 +286,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     } else if (got === "full") {
       note(this.t, "queued");
       this.tQueued = this.core.clock.now();
+      this.queuePos = be.queue.length;
       this.waiter = be.enqueue(this);
       if (!this.waiter) {
         note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
@@ -637,6 +643,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (d.retry && this.state !== CLOSED) {
       this.retries++;
       this.avoid = d.redispatch ? lease.server.id : undefined;
+      if (d.redispatch) this.redispatches++;
       this.reqSent = false;
       this.state = DISPATCH;
       if (!this.reqDone) this.client.pause();
@@ -764,6 +771,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       status: this.status,
       termination: terminationState(this.t),
       retries: this.retries,
+      redispatches: this.redispatches,
+      queuePos: this.queuePos,
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {

@@ -28,6 +28,10 @@ export interface TransactionLog {
   /** HAProxy's two-letter termination state (`--` when normal). */
   termination: string;
   retries: number;
+  /** Of those retries, how many went to another server (HAProxy redispatch). */
+  redispatches: number;
+  /** Requests ahead in the backend queue when this one was queued (HAProxy backend_queue), -1 if never queued. */
+  queuePos: number;
   /** Ms from accept (L4) / first request byte (L7) to the end. */
   duration: number;
   /** Wall-clock start (ms since the epoch), for logs. */

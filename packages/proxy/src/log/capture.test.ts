@@ -37,6 +37,8 @@ describe("header capture", () => {
       status: 200,
       termination: "--",
       retries: 0,
+      redispatches: 0,
+      queuePos: -1,
       duration: 1,
       at: 0,
       timers: { request: 0, queue: 0, connect: 0, response: 1, total: 1 },

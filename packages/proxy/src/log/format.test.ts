@@ -12,6 +12,8 @@ const e = {
   status: 200,
   termination: "--",
   retries: 0,
+  redispatches: 0,
+  queuePos: -1,
   duration: 109,
   at,
   timers: { request: 10, queue: 0, connect: 30, response: 69, total: 109 },
@@ -42,6 +44,12 @@ describe("access log format", () => {
       '[::1]:33317 [06/Feb/2009:12:14:14.055] http-in http-in/<NOSRV> 10/0/30/69/109 400 2750 - - PR-- 0/0/0/0/0 0/0 "<BADREQ>"',
     );
   });
+  it("marks a redispatch with + and prints the backend queue position", () => {
+    const r = { ...e, retries: 2, redispatches: 1, queuePos: 4 } as TransactionLog;
+    expect(httplog(r)).toContain(" ---- 0/0/0/0/+2 0/4 ");
+    expect(tcplog(r)).toContain(" 0/0/0/0/+2 0/4");
+  });
+
   it("renders a tcplog line", () => {
     const t = {
       ...e,
@@ -86,6 +94,8 @@ describe("access log format", () => {
       bytes_uploaded: 120,
       termination: "--",
       retries: 0,
+      redispatches: 0,
+      backend_queue: -1,
       method: "GET",
       path: "/index.html",
     });

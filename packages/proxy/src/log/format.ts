@@ -6,8 +6,8 @@
  *            actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue "METHOD path HTTP/1.1"
  *   tcplog:  client:port [accept date] frontend backend/server Tw/Tc/Tt bytes tsc actconn/…/retries sq/bq
  *
- * actconn/feconn/beconn/srv_conn are read when the transaction ends (the AccessLog passes them; 0 otherwise); queue
- * positions are not recorded per transaction yet and print as 0/0.
+ * actconn/feconn/beconn/srv_conn are read when the transaction ends (the AccessLog passes them; 0 otherwise);
+ * srv_queue is always 0 (lbkit queues per backend), backend_queue the requests ahead when this one was queued.
  */
 import type { TransactionLog } from "../shell.js";
 
@@ -36,6 +36,9 @@ export interface AccessRecord {
   bytes_uploaded: number;
   termination: string;
   retries: number;
+  redispatches: number;
+  /** Requests ahead in the backend queue when this one was queued, -1 if it never was. */
+  backend_queue: number;
   method?: string;
   path?: string;
   captured?: { request: string[]; response: string[] };
@@ -72,6 +75,8 @@ export function accessRecord(
     bytes_uploaded: e.bytesIn,
     termination: e.termination,
     retries: e.retries,
+    redispatches: e.redispatches,
+    backend_queue: e.queuePos,
   };
   if (e.method !== undefined) r.method = e.method;
   if (e.path !== undefined) r.path = e.path;
@@ -114,6 +119,11 @@ function captures(e: TransactionLog): string {
 
 const NO_CONNS: readonly number[] = [0, 0, 0, 0];
 
+/** HAProxy prints `+n` when the last attempt was redispatched to another server. */
+function retries(e: TransactionLog): string {
+  return e.redispatches > 0 ? `+${e.retries}` : String(e.retries);
+}
+
 /** One HAProxy `option httplog` line (without the syslog prefix); `conns`: actconn, feconn, beconn, srv_conn. */
 export function httplog(e: TransactionLog, conns: readonly number[] = NO_CONNS): string {
   const t = timersOf(e);
@@ -121,7 +131,7 @@ export function httplog(e: TransactionLog, conns: readonly number[] = NO_CONNS):
   return (
     `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
     `${t.TR}/${t.Tw}/${t.Tc}/${t.Tr}/${t.Ta} ${e.status ?? -1} ${e.bytesOut} - - ${e.termination}-- ` +
-    `${conns.join("/")}/${e.retries} 0/0 ${captures(e)}"${reqLine.replace(/["\\]/g, (c) => `\\${c}`)}"`
+    `${conns.join("/")}/${retries(e)} 0/${Math.max(0, e.queuePos)} ${captures(e)}"${reqLine.replace(/["\\]/g, (c) => `\\${c}`)}"`
   );
 }
 
@@ -130,7 +140,7 @@ export function tcplog(e: TransactionLog, conns: readonly number[] = NO_CONNS): 
   const t = timersOf(e);
   return (
     `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
-    `${t.Tw}/${t.Tc}/${t.Ta} ${e.bytesOut} ${e.termination} ${conns.join("/")}/${e.retries} 0/0`
+    `${t.Tw}/${t.Tc}/${t.Ta} ${e.bytesOut} ${e.termination} ${conns.join("/")}/${retries(e)} 0/${Math.max(0, e.queuePos)}`
   );
 }
 
@@ -162,7 +172,8 @@ export function accessJson(
     `"client_port":${e.clientPort},` +
     `"frontend":${str(e.frontend)},"backend":${str(e.backend)},"server":${str(e.server)},` +
     `"timers":{"TR":${t.TR},"Tw":${t.Tw},"Tc":${t.Tc},"Tr":${t.Tr},"Ta":${t.Ta}},"status":${e.status ?? "null"},` +
-    `"bytes_read":${e.bytesOut},"bytes_uploaded":${e.bytesIn},"termination":${str(e.termination)},"retries":${e.retries}` +
+    `"bytes_read":${e.bytesOut},"bytes_uploaded":${e.bytesIn},"termination":${str(e.termination)},"retries":${e.retries},` +
+    `"redispatches":${e.redispatches},"backend_queue":${e.queuePos}` +
     `${e.method !== undefined ? `,"method":${str(e.method)}` : ""}${e.path !== undefined ? `,"path":${str(e.path)}` : ""}` +
     `${e.captured !== undefined ? `,"captured":${JSON.stringify(e.captured)}` : ""}` +
     `${conns ? `,"conns":{"act":${conns[0]},"fe":${conns[1]},"be":${conns[2]},"srv":${conns[3]}}` : ""}}`

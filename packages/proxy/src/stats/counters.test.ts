@@ -20,6 +20,8 @@ const txn = (o: Partial<TransactionLog> = {}): TransactionLog =>
     status: 200,
     termination: "--",
     retries: 0,
+    redispatches: 0,
+    queuePos: -1,
     duration: 12,
     at: 0,
     timers: { request: 0, queue: 0, connect: 1, response: 5, total: 12 },
@@ -56,11 +58,13 @@ describe("stats counters", () => {
     record(c, txn({ termination: "PH", status: 502 }), 0); // bad response
     record(c, txn({ termination: "CD", status: 200 }), 0); // client aborted mid-body
     record(c, txn({ termination: "IR", status: 500 }), 0);
+    record(c, txn({ retries: 2, redispatches: 1 }), 0);
     expect(c.ereq).toBe(2); // CR and IR
     expect(c.dreq).toBe(1);
     expect(c.econ).toBe(1);
     expect(c.eresp).toBe(3);
-    expect(c.wretr).toBe(3);
+    expect(c.wretr).toBe(5);
+    expect(c.wredis).toBe(1);
     expect(c.cliAbrt).toBe(2);
     expect(c.srvAbrt).toBe(2);
     expect(c.eint).toBe(1);

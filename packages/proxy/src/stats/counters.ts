@@ -161,8 +161,7 @@ export function record(c: Traffic, e: TransactionLog, now: number): void {
     c.hrsp[i as 0] += 1;
   }
   c.wretr += e.retries;
-  const redispatched = (e as { redispatched?: boolean }).redispatched;
-  if (redispatched) c.wredis++;
+  c.wredis += e.redispatches;
   const cause = e.termination.charCodeAt(0);
   const phase = e.termination.charCodeAt(1);
   if (cause !== DASH) {

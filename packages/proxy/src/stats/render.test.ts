@@ -17,6 +17,8 @@ function snapshot(): StatsSnapshot {
     status: 200,
     termination: "--",
     retries: 1,
+    redispatches: 0,
+    queuePos: -1,
     duration: 5,
     bytesIn: 10,
     bytesOut: 20,

@@ -114,6 +114,8 @@ export class ProxyStats {
     if (e.backend === undefined) return;
     const be = this.backendRecord(e.backend);
     record(be.traffic, e, now);
+    // the queue held queuePos requests when this one joined it: queuePos + 1 at that moment
+    if (e.queuePos >= 0 && e.queuePos + 1 > be.qmax) be.qmax = e.queuePos + 1;
     if (e.server !== undefined) record(this.serverRecord(be, e.server).traffic, e, now);
   }
 
