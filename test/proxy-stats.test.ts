@@ -440,6 +440,32 @@ describe("frontend stats option (HAProxy stats uri)", () => {
     expect((a as HttpOrigin).hits).toBe(4);
   });
 
+  it("asks for credentials with auth (HAProxy stats auth): 401 without or with wrong ones, the page with right ones", async () => {
+    const [a] = await origins("a");
+    const { port } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {
+      stats: { uri: "/s", auth: { users: { ops: "ops-password" }, tokens: { graf: TOKEN } } },
+    });
+    const basic = (u: string, pw: string) => `Basic ${Buffer.from(`${u}:${pw}`).toString("base64")}`;
+    const no = await request(port, { path: "/s;csv" });
+    expect(no.status).toBe(401);
+    expect(no.headers["www-authenticate"]).toMatch(/^Basic realm=/);
+    expect(no.body).not.toContain("pxname");
+    expect(
+      (await request(port, { path: "/s", headers: { authorization: basic("ops", "wrong-one") } })).status,
+    ).toBe(401);
+    const ok = await request(port, {
+      path: "/s;csv",
+      headers: { authorization: basic("ops", "ops-password") },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatch(/^# pxname,svname,/);
+    expect(
+      (await request(port, { path: "/s;json", headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBe(200);
+    // the rest of the site is not behind the stats credentials
+    expect((await request(port, { path: "/app" })).status).toBe(200);
+  });
+
   it("is refused on a tcp frontend and with a bad uri, at construction", async () => {
     const { ReverseProxy } = await import("@lbkit/proxy");
     const mk = (fe: object) =>
@@ -451,6 +477,8 @@ describe("frontend stats option (HAProxy stats uri)", () => {
     expect(() => mk({ stats: { uri: "s" } })).toThrow(/stats\.uri/);
     expect(() => mk({ stats: { uri: "/s", refresh: -1 } })).toThrow(/stats\.refresh/);
     expect(() => mk({ stats: { uri: "/s", colour: 1 } })).toThrow(/stats\.colour/);
+    expect(() => mk({ stats: { uri: "/s", auth: { users: { ops: "short" } } } })).toThrow(/stats\.auth/);
+    expect(() => mk({ stats: { uri: "/s", auth: {} } })).toThrow(/stats\.auth/);
   });
 });
 

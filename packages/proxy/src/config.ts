@@ -10,7 +10,7 @@ import { ProxyConfigError } from "./errors.js";
 import { type CaptureOptions, type NormalCapture, normaliseCapture } from "./log/capture.js";
 import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
 import type { RouteRule } from "./route.js";
-import { normaliseStats, type StatsOption } from "./stats/option.js";
+import { type NormalStats, normaliseStats, type StatsOption } from "./stats/option.js";
 
 function tcpStats(at: string, v: unknown): undefined {
   if (v !== undefined)
@@ -185,7 +185,7 @@ export interface NormalFrontend {
   maxconn: number;
   connect: boolean;
   maxHeadSize: number;
-  stats: Required<StatsOption> | undefined;
+  stats: NormalStats | undefined;
   capture: NormalCapture | undefined;
 }
 

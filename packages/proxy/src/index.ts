@@ -40,6 +40,7 @@ export type {
   TargetForm,
 } from "./http/types.js";
 export { AccessLog, type AccessLogOptions, type AdminLogEntry } from "./log/access-log.js";
+export type { CaptureOptions } from "./log/capture.js";
 export {
   type AccessRecord,
   accessJson,
@@ -81,6 +82,7 @@ export {
 } from "./stats/counters.js";
 export { CSV_COLUMNS, renderCsv } from "./stats/csv.js";
 export { type HtmlOptions, renderHtml } from "./stats/html.js";
+export type { StatsOption } from "./stats/option.js";
 export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./stats/prometheus.js";
 export {
   type BackendRow,

@@ -244,9 +244,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     }
     if (this.fe.cfg.stats !== undefined && (req.method === "GET" || req.method === "HEAD")) {
       const close = !this.clientKeepAlive || !this.reqDone;
-      const page = this.core.statsPage(this.fe, req.path, req.method === "HEAD", close);
+      const page = this.core.statsPage(this.fe, req, close);
       if (page) {
-        this.replyBytes(200, page, close);
+        this.replyBytes(page.status, page.bytes, close);
         return;
       }
     }

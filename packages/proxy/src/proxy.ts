@@ -23,7 +23,7 @@ import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
 import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
-import { statsFormat, statsResponse } from "./stats/option.js";
+import { statsAnswer } from "./stats/option.js";
 import { ProxyStats } from "./stats/stats.js";
 
 export interface ProxyOptions {
@@ -122,12 +122,13 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       log: (kind, entry) => this.emit(kind, entry),
       wantsLog: (kind) => this.listenerCount(kind) > 0,
       error: (err) => this.reportError(err),
-      statsPage: (fe, path, head, close) => {
+      statsPage: (fe, req, close) => {
         const opt = fe.cfg.stats;
-        const format = opt && statsFormat(opt.uri, path);
-        if (!opt || !format) return undefined;
-        this.statsCounters ??= new ProxyStats(this, { clock: time });
-        return statsResponse(this.statsCounters.snapshot(), opt, format, head, close);
+        if (!opt) return undefined;
+        return statsAnswer(opt, req, close, () => {
+          this.statsCounters ??= new ProxyStats(this, { clock: time });
+          return this.statsCounters.snapshot();
+        });
       },
     };
     for (const n of normalBackends.values()) this.backends.set(n.id, this.makeBackend(n));

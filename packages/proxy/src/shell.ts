@@ -7,6 +7,7 @@
 import type { Clock, Timers } from "@lbkit/core";
 import type { Backend } from "./backend.js";
 import type { NormalFrontend } from "./config.js";
+import type { RequestHead } from "./http/types.js";
 import type { Router } from "./route.js";
 
 export interface FrontendRuntime {
@@ -68,7 +69,11 @@ export interface ProxyCore {
   /** Emits `request`/`session` when someone listens. */
   log(kind: "request" | "session", entry: TransactionLog): void;
   wantsLog(kind: "request" | "session"): boolean;
-  /** The stats page response (frontend `stats` option), or undefined when `path` is not under its uri. */
-  statsPage(fe: FrontendRuntime, path: string, head: boolean, close: boolean): Buffer | undefined;
+  /** The stats page answer (frontend `stats` option), or undefined when `req` is not for it. */
+  statsPage(
+    fe: FrontendRuntime,
+    req: RequestHead,
+    close: boolean,
+  ): { status: number; bytes: Buffer } | undefined;
   error(err: Error): void;
 }
