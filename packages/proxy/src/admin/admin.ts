@@ -63,6 +63,8 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
   private readonly maxBody: number;
   private readonly refresh: number;
   private server: http.Server | undefined;
+  /** Whether `stats` was made here (then start/stop attach/detach it) or passed in (then it is the caller's). */
+  private readonly ownStats: boolean;
   private starting: Promise<void> | undefined;
 
   constructor(options: AdminServerOptions) {
@@ -96,6 +98,7 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
     this.refresh = options.statsRefresh ?? 5;
     if (!Number.isInteger(this.refresh) || this.refresh < 0 || this.refresh > 3600)
       throw new ProxyConfigError("admin.statsRefresh", this.refresh, "must be whole seconds 0..3600");
+    this.ownStats = options.stats === undefined;
     this.stats = options.stats ?? new ProxyStats(options.proxy);
   }
 
@@ -123,7 +126,7 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
         server.on("error", (e) => emitError(this, new ProxyError(`admin: ${e.message}`, "ERR_LISTEN")));
         this.server = server;
         this.starting = undefined;
-        this.stats.attach();
+        if (this.ownStats) this.stats.attach();
         resolve();
       });
     });
@@ -135,6 +138,7 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
     const s = this.server;
     if (!s) return;
     this.server = undefined;
+    if (this.ownStats) this.stats.detach();
     await new Promise<void>((r) => {
       s.close(() => r());
       s.closeAllConnections();

@@ -96,18 +96,19 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
     return Promise.resolve();
   }
 
-  /** Stops listening and writes what is pending (the stream stays open: it is the caller's). */
-  async stop(): Promise<void> {
+  /**
+   * Stops listening and hands what is pending to the destination — to a stream even while it pushes back (it
+   * buffers), so stop() never waits on a slow or stalled stream. The stream stays open: it is the caller's.
+   */
+  stop(): Promise<void> {
     if (this.running) {
       this.running = false;
       this.proxy.off("request", this.onRequest);
       this.proxy.off("session", this.onSession);
     }
+    this.blocked = false;
     this.flush();
-    if (this.blocked && typeof this.to !== "function") {
-      const stream = this.to;
-      await new Promise<void>((r) => stream.once("drain", () => r()));
-    }
+    return Promise.resolve();
   }
 
   private conns(e: TransactionLog): Conns {
