@@ -435,7 +435,9 @@ describe("access log", () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     cleanups.push(async () => agent.destroy());
     for (let i = 0; i < 10; i++) expect((await request(port, { path: "/" }, agent)).status).toBe(200);
-    expect(log.dropped).toBeGreaterThanOrEqual(5);
+    // at most 3 lines reach the stream (one batch: pending is capped at 3) before it pushes back, at most 3 are held:
+    // of 10 transactions at least 4 are dropped, and the requests themselves were never slowed or failed
+    expect(log.dropped).toBeGreaterThanOrEqual(4);
     await log.stop(); // resolves although the stream never drains
     stalled.destroy();
   });

@@ -1,12 +1,12 @@
 /**
  * AccessLog: the proxy's `request` and `session` events as access log lines, off the hot path. An event only
  * keeps a reference to its (already allocated) record; formatting and writing happen in one batch per event
- * loop turn (setImmediate), as one write of many lines. A stream that pushes back (write() false) is waited
+ * `flushInterval` ms (default 10; 0 = every event loop turn), as one write of many lines. A stream that pushes back (write() false) is waited
  * for; meanwhile at most `maxBuffered` records are held and the rest counted in `dropped` — a request never
  * waits for its log line.
  */
 import type { Writable } from "node:stream";
-import { emitError } from "@lbkit/core";
+import { emitError, systemTime, type Timers } from "@lbkit/core";
 import { EventEmitter } from "eventemitter3";
 import { ProxyConfigError, ProxyError } from "../errors.js";
 import type { ReverseProxy } from "../proxy.js";
@@ -35,6 +35,10 @@ export interface AccessLogOptions {
   format?: "json" | "haproxy";
   /** Records held while the stream pushes back before new ones are dropped. Default 10000. */
   maxBuffered?: number;
+  /** Ms between writes: lines gather for this long and go out in one write. Default 10; 0 = every loop turn. */
+  flushInterval?: number;
+  /** Timers for the flush (default core's systemTime). */
+  time?: Timers;
 }
 
 /** HAProxy's actconn/feconn/beconn/srv_conn, read when the transaction ended. */
@@ -52,6 +56,9 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
   private readonly to: Writable | ((lines: string[]) => void);
   private readonly format: "json" | "haproxy";
   private readonly maxBuffered: number;
+  private readonly flushInterval: number;
+  private timer: unknown;
+  private readonly timers: Timers;
   private pending: Item[] = [];
   private scheduled = false;
   private blocked = false;
@@ -84,6 +91,11 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
     this.to = to;
     this.format = options.format ?? "json";
     this.maxBuffered = max;
+    const fi = options.flushInterval ?? 10;
+    if (!Number.isInteger(fi) || fi < 0 || fi > 60_000)
+      throw new ProxyConfigError("log.flushInterval", fi, "must be whole milliseconds 0..60000");
+    this.flushInterval = fi;
+    this.timers = options.time ?? systemTime;
   }
 
   /** Starts listening to the proxy's transactions. */
@@ -107,6 +119,7 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
       this.proxy.off("session", this.onSession);
     }
     this.blocked = false;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.flush();
     return Promise.resolve();
   }
@@ -143,7 +156,7 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
     this.pending.push(item);
     if (!this.scheduled && !this.blocked) {
       this.scheduled = true;
-      setImmediate(this.flushNow);
+      this.schedule();
     }
   }
 
@@ -157,8 +170,14 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
     return item.kind === "request" ? httplog(item.e, item.c) : tcplog(item.e, item.c);
   }
 
+  private schedule(): void {
+    if (this.flushInterval === 0) setImmediate(this.flushNow);
+    else this.timer = this.timers.setTimeout(this.flushNow, this.flushInterval);
+  }
+
   private flush(): void {
     this.scheduled = false;
+    this.timer = undefined;
     if (this.blocked || this.pending.length === 0) return;
     const items = this.pending;
     this.pending = [];
@@ -172,7 +191,7 @@ export class AccessLog extends EventEmitter<AccessLogEvents> {
           this.blocked = false;
           if (this.pending.length > 0 && !this.scheduled) {
             this.scheduled = true;
-            setImmediate(this.flushNow);
+            this.schedule();
           }
         });
       }
