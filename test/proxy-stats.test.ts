@@ -551,3 +551,54 @@ describe("retries, redispatches and queue positions reach stats and the log", ()
     expect(JSON.parse((await call("GET", "/stats;json")).body).backends[0].qmax).toBe(2);
   });
 });
+
+describe("L4 sessions in stats and the tcplog", () => {
+  it("counts a TCP session's bytes per server and logs it as HAProxy's tcplog", async () => {
+    const { origin } = await import("./proxy/helpers.js");
+    const { ReverseProxy } = await import("@lbkit/proxy");
+    const o = await origin((s) => {
+      s.on("data", (d) => s.write(d));
+      s.on("end", () => s.end());
+    });
+    cleanups.push(() => o.close());
+    const p = new ReverseProxy({
+      frontends: [{ id: "tcp-in", mode: "tcp", bind: "127.0.0.1:0", defaultBackend: "tcp-be" }],
+      backends: [
+        { id: "tcp-be", mode: "tcp", servers: [{ id: "echo", address: "127.0.0.1", port: o.port }] },
+      ],
+    });
+    const lines: string[] = [];
+    const log = new AccessLog({ proxy: p, to: (l) => lines.push(...l), format: "haproxy", flushInterval: 0 });
+    await log.start();
+    cleanups.push(() => log.stop());
+    await p.start();
+    cleanups.push(() => p.stop());
+    const { call, a: adm } = await admin(p);
+    const c = await connect(p.addresses()[0]?.port as number);
+    const got: Buffer[] = [];
+    c.on("data", (d: Buffer) => got.push(d));
+    c.end("hello tcp");
+    await new Promise((r) => c.once("close", r));
+    expect(Buffer.concat(got).toString()).toBe("hello tcp");
+    await until(() => adm.stats.snapshot().backends[0]?.traffic.stot === 1);
+    const rows = csvRows((await call("GET", "/stats;csv")).body, [...CSV_COLUMNS]);
+    const echoRow = rows.find((r) => r.svname === "echo") as Record<string, string>;
+    expect(echoRow).toMatchObject({
+      pxname: "tcp-be",
+      stot: "1",
+      bin: "9",
+      bout: "9",
+      mode: "tcp",
+      hrsp_2xx: "",
+    });
+    expect(rows.find((r) => r.svname === "FRONTEND")).toMatchObject({
+      pxname: "tcp-in",
+      mode: "tcp",
+      stot: "1",
+    });
+    await until(() => lines.length === 1);
+    expect(lines[0]).toMatch(
+      /^127\.0\.0\.1:\d+ \[[^\]]+\] tcp-in tcp-be\/echo \d+\/\d+\/\d+ 9 -- \d+\/\d+\/\d+\/\d+\/0 0\/0$/,
+    );
+  });
+});
