@@ -153,6 +153,85 @@ describe("proxy stats on live traffic", () => {
     }
     expect(u.find((r) => r.svname === "FRONTEND")?.req_tot).toBe("1");
   });
+
+  it.skipIf(skip)(
+    "the same traffic gives the same core counters as haproxy 2.6's own show stat",
+    async () => {
+      const [o] = await origins("s1");
+      const hport = await deadPort();
+      const h = await startHaproxy(haproxy, dir, "same", [
+        "defaults",
+        "  mode http",
+        "  timeout connect 1s",
+        "  timeout client 5s",
+        "  timeout server 5s",
+        "frontend fe",
+        `  bind 127.0.0.1:${hport}`,
+        "  default_backend be",
+        "backend be",
+        `  server s1 127.0.0.1:${(o as HttpOrigin).port}`,
+      ]);
+      cleanups.push(() => h.stop());
+      const { p, port: lport } = await l7([{ id: "be", servers: [server(o as HttpOrigin)] }]);
+      const { call, a: adm } = await admin(p);
+      for (const port of [hport, lport]) {
+        for (const path of ["/a", "/b", "/status?code=404", "/status?code=503"])
+          await request(port, { path, headers: { connection: "close" } });
+      }
+      // both read out of band (haproxy's stats socket, lbkit's admin server), so no stats request counts itself;
+      // lbkit counts a transaction when its event fires, just after the response: wait for all four
+      await until(() => adm.stats.snapshot().frontends[0]?.traffic.reqTot === 4);
+      const ours = csvRows((await call("GET", "/stats;csv")).body, [...CSV_COLUMNS]);
+      const theirs = await h.stat();
+      const pick = (rows: Record<string, string>[], sv: string, cols: string[]) => {
+        const r = rows.find((x) => x.svname === sv) as Record<string, string>;
+        return Object.fromEntries(cols.map((c) => [c, r[c]]));
+      };
+      const fe = [
+        "req_tot",
+        "hrsp_1xx",
+        "hrsp_2xx",
+        "hrsp_3xx",
+        "hrsp_4xx",
+        "hrsp_5xx",
+        "ereq",
+        "dreq",
+        "status",
+        "type",
+        "mode",
+      ];
+      const sv = [
+        "stot",
+        "hrsp_2xx",
+        "hrsp_4xx",
+        "hrsp_5xx",
+        "econ",
+        "eresp",
+        "wretr",
+        "status",
+        "weight",
+        "act",
+        "bck",
+        "type",
+      ];
+      const be = [
+        "stot",
+        "hrsp_2xx",
+        "hrsp_4xx",
+        "hrsp_5xx",
+        "status",
+        "weight",
+        "act",
+        "bck",
+        "type",
+        "mode",
+        "algo",
+      ];
+      expect(pick(ours, "FRONTEND", fe)).toEqual(pick(theirs, "FRONTEND", fe));
+      expect(pick(ours, "s1", sv)).toEqual(pick(theirs, "s1", sv));
+      expect(pick(ours, "BACKEND", be)).toEqual(pick(theirs, "BACKEND", be));
+    },
+  );
 });
 
 describe("admin API on a live proxy", () => {
