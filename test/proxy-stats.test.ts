@@ -155,6 +155,73 @@ describe("proxy stats on live traffic", () => {
   });
 
   it.skipIf(skip)(
+    "a refused server and a server timeout count the same errors as in haproxy 2.6",
+    async () => {
+      const [o] = await origins("slow");
+      const dead = await deadPort();
+      const hport = await deadPort();
+      const h = await startHaproxy(haproxy, dir, "errs", [
+        "defaults",
+        "  mode http",
+        "  timeout connect 1s",
+        "  timeout client 5s",
+        "  timeout server 300ms",
+        "  retries 2",
+        "frontend fe",
+        `  bind 127.0.0.1:${hport}`,
+        "  use_backend gone if { path_beg /gone }",
+        "  default_backend be",
+        "backend be",
+        `  server s1 127.0.0.1:${(o as HttpOrigin).port}`,
+        "backend gone",
+        `  server d1 127.0.0.1:${dead}`,
+      ]);
+      cleanups.push(() => h.stop());
+      const { p, port: lport } = await l7(
+        [
+          {
+            id: "be",
+            timeouts: { server: 300 },
+            retryOn: ["conn-failure"], // haproxy 2.6's default retry-on; lbkit's default also retries a response timeout
+            servers: [{ ...server(o as HttpOrigin), id: "s1" }],
+          },
+          {
+            id: "gone",
+            retries: 2,
+            redispatch: false,
+            servers: [{ id: "d1", address: "127.0.0.1", port: dead }],
+          },
+        ],
+        { rules: [{ pathPrefix: "/gone", useBackend: "gone" }] },
+      );
+      const { call, a: adm } = await admin(p);
+      for (const port of [hport, lport]) {
+        expect((await request(port, { path: "/gone", headers: { connection: "close" } })).status).toBe(503);
+        expect((await request(port, { path: "/never", headers: { connection: "close" } })).status).toBe(504);
+      }
+      await until(() => adm.stats.snapshot().frontends[0]?.traffic.reqTot === 2);
+      const ours = csvRows((await call("GET", "/stats;csv")).body, [...CSV_COLUMNS]);
+      const theirs = await h.stat();
+      const pick = (rows: Record<string, string>[], px: string, sv: string, cols: string[]) => {
+        const r = rows.find((x) => x.pxname === px && x.svname === sv) as Record<string, string>;
+        return { px, sv, ...Object.fromEntries(cols.map((c) => [c, r[c]])) };
+      };
+      const cols = ["stot", "hrsp_5xx", "econ", "eresp", "wretr", "wredis", "cli_abrt", "srv_abrt"];
+      const fe = ["hrsp_5xx", "ereq", "req_tot"];
+      const where = [
+        ["fe", "FRONTEND"],
+        ["gone", "d1"],
+        ["gone", "BACKEND"],
+        ["be", "s1"],
+        ["be", "BACKEND"],
+      ] as const;
+      expect(where.map(([px, sv]) => pick(ours, px, sv, px === "fe" ? fe : cols))).toEqual(
+        where.map(([px, sv]) => pick(theirs, px, sv, px === "fe" ? fe : cols)),
+      );
+    },
+  );
+
+  it.skipIf(skip)(
     "the same traffic gives the same core counters as haproxy 2.6's own show stat",
     async () => {
       const [o] = await origins("s1");

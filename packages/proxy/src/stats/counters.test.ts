@@ -66,8 +66,25 @@ describe("stats counters", () => {
     expect(c.wretr).toBe(5);
     expect(c.wredis).toBe(1);
     expect(c.cliAbrt).toBe(2);
-    expect(c.srvAbrt).toBe(2);
+    expect(c.srvAbrt).toBe(1); // SD; a refused connection (SC) is not an abort, as in HAProxy
     expect(c.eint).toBe(1);
+  });
+
+  it("server counters: each attempt on the server is a session, only the server's own responses count", () => {
+    const s = newTraffic();
+    record(s, txn({ termination: "SC", status: 503, retries: 2 }), 0, true); // 3 attempts, proxy's 503
+    record(s, txn({ termination: "sH", status: 504 }), 0, true); // proxy's 504
+    record(s, txn({ termination: "SH", status: 502 }), 0, true); // server closed before its head: proxy's 502
+    record(s, txn({ termination: "SD", status: 200 }), 0, true); // the server's 200, cut mid-body
+    record(s, txn({ termination: "CD", status: 500 }), 0, true); // the server's 500, client left
+    record(s, txn({ status: 404, retries: 2, redispatches: 1 }), 0, true); // one retry here, the other elsewhere
+    expect(s.stot).toBe(3 + 1 + 1 + 1 + 1 + 2);
+    expect(s.hrsp).toEqual([0, 1, 0, 1, 1, 0]);
+    expect(s.srvAbrt).toBe(2); // SH and SD
+    const b = newTraffic();
+    record(b, txn({ termination: "SC", status: 503, retries: 2 }), 0);
+    expect(b.stot).toBe(1);
+    expect(b.hrsp[4]).toBe(1); // a backend counts the proxy's answers too
   });
 
   it("averages the HAProxy timers (connect histogram only for reached connects)", () => {

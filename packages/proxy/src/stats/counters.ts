@@ -147,14 +147,23 @@ function time(t: Timing, ms: number): void {
   if (ms > t.max) t.max = ms;
 }
 
-/** Adds one finished transaction (or L4 session) to `c`, at clock time `now`. */
-export function record(c: Traffic, e: TransactionLog, now: number): void {
-  c.stot++;
+/**
+ * Adds one finished transaction (or L4 session) to `c`, at clock time `now`. For a server's counters (`server`)
+ * HAProxy's rules differ in two places, and so do these (checked against haproxy 2.6 in test/proxy-stats): every
+ * connection attempt is a session of the server (`stot` grows by the retries that stayed on it), and only
+ * responses the server itself sent count in its 1xx–5xx (a 503 or 504 the proxy answered does not).
+ */
+export function record(c: Traffic, e: TransactionLog, now: number, server = false): void {
+  const cause = e.termination.charCodeAt(0);
+  const phase = e.termination.charCodeAt(1);
+  c.stot += server ? 1 + Math.max(0, e.retries - e.redispatches) : 1;
   c.bin += e.bytesIn;
   c.bout += e.bytesOut;
   c.lastSess = now;
   bump(c.rate, now);
-  if (e.status !== undefined) {
+  // the status came from the server: a normal end, or an end after the response head (data / last data phase)
+  const fromServer = cause === DASH || phase === D || phase === L;
+  if (e.status !== undefined && (!server || fromServer)) {
     c.reqTot++;
     const cls = Math.floor(e.status / 100);
     const i = cls >= 1 && cls <= 5 ? cls - 1 : 5;
@@ -162,11 +171,10 @@ export function record(c: Traffic, e: TransactionLog, now: number): void {
   }
   c.wretr += e.retries;
   c.wredis += e.redispatches;
-  const cause = e.termination.charCodeAt(0);
-  const phase = e.termination.charCodeAt(1);
   if (cause !== DASH) {
     if (cause === C) c.cliAbrt++;
-    else if (cause === S) c.srvAbrt++;
+    else if (cause === S && phase !== PC && phase !== Q && phase !== R)
+      c.srvAbrt++; // not a refused connect
     else if (cause === I) c.eint++;
     if (cause === P && e.status === 403) c.dreq++;
     else if (phase === R) c.ereq++;
@@ -193,3 +201,5 @@ const R = 82;
 const PC = 67; // phase C (connecting)
 const H = 72;
 const D = 68;
+const L = 76;
+const Q = 81;

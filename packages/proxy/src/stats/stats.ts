@@ -116,7 +116,7 @@ export class ProxyStats {
     record(be.traffic, e, now);
     // the queue held queuePos requests when this one joined it: queuePos + 1 at that moment
     if (e.queuePos >= 0 && e.queuePos + 1 > be.qmax) be.qmax = e.queuePos + 1;
-    if (e.server !== undefined) record(this.serverRecord(be, e.server).traffic, e, now);
+    if (e.server !== undefined) record(this.serverRecord(be, e.server).traffic, e, now, true);
   }
 
   private backendRecord(id: string): BackendRecord {
