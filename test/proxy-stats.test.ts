@@ -221,6 +221,48 @@ describe("proxy stats on live traffic", () => {
     },
   );
 
+  it.skipIf(skip)("denied and malformed requests count as dreq and ereq, as in haproxy 2.6", async () => {
+    const [o] = await origins("s1");
+    const hport = await deadPort();
+    const h = await startHaproxy(haproxy, dir, "deny", [
+      "defaults",
+      "  mode http",
+      "  timeout connect 1s",
+      "  timeout client 5s",
+      "  timeout server 5s",
+      "frontend fe",
+      `  bind 127.0.0.1:${hport}`,
+      "  http-request deny if { path_beg /deny }",
+      "  default_backend be",
+      "backend be",
+      `  server s1 127.0.0.1:${(o as HttpOrigin).port}`,
+    ]);
+    cleanups.push(() => h.stop());
+    const { p, port: lport } = await l7([{ id: "be", servers: [{ ...server(o as HttpOrigin), id: "s1" }] }], {
+      httpRequest: [{ deny: true, if: (f) => f.path?.startsWith("/deny") === true }],
+    });
+    const { call, a: adm } = await admin(p);
+    const { raw } = await import("./proxy/l7-setup.js");
+    for (const port of [hport, lport]) {
+      expect((await request(port, { path: "/deny/x", headers: { connection: "close" } })).status).toBe(403);
+      const bad = await raw(port, "GET /bad HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+      expect(bad).toMatch(/^HTTP\/1\.1 400 /);
+      expect((await request(port, { path: "/ok", headers: { connection: "close" } })).status).toBe(200);
+    }
+    await until(() => adm.stats.snapshot().frontends[0]?.traffic.stot === 3);
+    const ours = csvRows((await call("GET", "/stats;csv")).body, [...CSV_COLUMNS]);
+    const theirs = await h.stat();
+    const cols = ["dreq", "ereq", "req_tot", "hrsp_2xx", "hrsp_4xx"];
+    const row = (rows: Record<string, string>[], sv: string, c: string[]) => {
+      const r = rows.find((x) => x.svname === sv) as Record<string, string>;
+      return { sv, ...Object.fromEntries(c.map((k) => [k, r[k]])) };
+    };
+    expect(row(ours, "FRONTEND", cols)).toEqual(row(theirs, "FRONTEND", cols));
+    expect(row(ours, "s1", ["stot", "hrsp_2xx", "hrsp_4xx"])).toEqual(
+      row(theirs, "s1", ["stot", "hrsp_2xx", "hrsp_4xx"]),
+    );
+  });
+
   it.skipIf(skip)(
     "the same traffic gives the same core counters as haproxy 2.6's own show stat",
     async () => {
