@@ -2,7 +2,7 @@
 # Debian packages the network-namespace and interop suites use. Needs root; installs only what is missing.
 # Services are kept from starting during install (policy-rc.d), so keepalived never runs in the root namespace.
 set -euo pipefail
-want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 nginx wrk)
+want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 nginx wrk chromium)
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 missing=()
 have_cmd ip || missing+=(iproute2)
@@ -15,6 +15,7 @@ have_cmd haproxy || [ -x /usr/sbin/haproxy ] || missing+=(haproxy) # healthcheck
 have_cmd python3 || missing+=(python3) # proxy suite: a loopback listener that never accepts (timeout connect)
 have_cmd nginx || [ -x /usr/sbin/nginx ] || missing+=(nginx) # proxy corpus suite and bench (loopback only)
 have_cmd wrk || missing+=(wrk) # bench/proxy
+have_cmd chromium || missing+=(chromium) # proxy stats page in a real browser (playwright-core drives the system one)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then
   echo "lbkit: missing system packages (${missing[*]}); install them as root: apt-get install ${want[*]}" >&2

@@ -15,8 +15,13 @@
 // Options: --balance <algorithm> (default roundrobin), --workers <n> (node:cluster, workers share the listener),
 // --check (TCP health checks every 2 s), --tag-worker (http: adds `X-Proxy-Worker: <pid>` to forwarded requests). Prints "listening <host:port>" when ready; SIGINT/SIGTERM stop it
 // gracefully.
+// Operators (issue 12): --stats (http: the stats page at <listen>/web-status, plus an AdminServer on 127.0.0.1 with
+// /metrics, /stats and the runtime API; its port is printed as "admin <host:port>", its token read from
+// $LBKIT_ADMIN_TOKEN, default "change-me-please"), --log (access log as JSON lines, batched, to --log-file, default
+// /dev/null — the bench's "stats, metrics and access log on" row uses --stats --log).
 import cluster from "node:cluster";
-import { ReverseProxy } from "@lbkit/proxy";
+import { createWriteStream } from "node:fs";
+import { AccessLog, AdminServer, ReverseProxy } from "@lbkit/proxy";
 import { cli } from "../cli.mjs";
 
 const values = cli(
@@ -31,6 +36,9 @@ Prints "listening HOST:PORT" when ready; SIGINT/SIGTERM stop it gracefully.
   --workers N          N processes sharing the listener (node:cluster)
   --check              TCP health checks every 2 s
   --tag-worker         http: add X-Proxy-Worker: <pid> to forwarded requests
+  --stats              http: stats page at <listen>/web-status, and an admin server (metrics, runtime API)
+  --log                access log as JSON lines, batched, to --log-file (default /dev/null)
+  --log-file PATH      where --log writes
   -h, --help           this text`,
   {
     listen: { type: "string", default: "127.0.0.1:8080" },
@@ -40,6 +48,9 @@ Prints "listening HOST:PORT" when ready; SIGINT/SIGTERM stop it gracefully.
     workers: { type: "string", default: "1" },
     check: { type: "boolean", default: false },
     "tag-worker": { type: "boolean", default: false },
+    stats: { type: "boolean", default: false },
+    log: { type: "boolean", default: false },
+    "log-file": { type: "string", default: "/dev/null" },
   },
 );
 if (!values.backend) {
@@ -81,16 +92,41 @@ if (workers > 1 && cluster.isPrimary) {
         ...(values["tag-worker"]
           ? { httpRequest: [{ setHeader: "X-Proxy-Worker", value: String(process.pid) }] }
           : {}),
+        ...(values.stats && values.mode === "http" ? { stats: { uri: "/web-status" } } : {}),
       },
     ],
     backends: [{ id: "be", mode: values.mode, balance: values.balance, servers }],
   });
   proxy.on("error", (e) => console.error(e.message));
+  const extras = [];
+  if (values.stats) {
+    const admin = new AdminServer({
+      proxy,
+      auth: { tokens: { ops: process.env.LBKIT_ADMIN_TOKEN ?? "change-me-please" } },
+      ...(proxy.stats ? { stats: proxy.stats } : {}),
+    });
+    admin.on("error", (e) => console.error(e.message));
+    extras.push(admin);
+  }
+  let logStream;
+  if (values.log) {
+    logStream = createWriteStream(values["log-file"], { flags: "a" });
+    const log = new AccessLog({ proxy, to: logStream });
+    log.on("error", (e) => console.error(e.message));
+    extras.push(log);
+  }
   await proxy.start();
+  for (const x of extras) await x.start();
+  if (values.stats && !cluster.isWorker) {
+    const a = extras[0].address();
+    console.log(`admin ${a.address}:${a.port}`);
+  }
   if (cluster.isWorker) process.send?.("listening");
   else console.log(`listening ${values.listen}`);
   const stop = async () => {
+    for (const x of extras) await x.stop();
     await proxy.stop();
+    logStream?.end();
     process.exit(0);
   };
   process.on("SIGINT", stop);

@@ -7,8 +7,16 @@ import { type AlgorithmFactory, parseAlgorithm } from "@lbkit/balancer";
 import { parseCidr, showValue as show } from "@lbkit/core";
 import type { Checker, PassiveOptions, TargetOptions } from "@lbkit/healthcheck";
 import { ProxyConfigError } from "./errors.js";
+import { type CaptureOptions, type NormalCapture, normaliseCapture } from "./log/capture.js";
 import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
 import type { RouteRule } from "./route.js";
+import { type NormalStats, normaliseStats, type StatsOption } from "./stats/option.js";
+
+function tcpStats(at: string, v: unknown): undefined {
+  if (v !== undefined)
+    throw new ProxyConfigError(at, v, "needs an http frontend (mode tcp cannot answer HTTP)");
+  return undefined;
+}
 
 const DAY = 86_400_000;
 
@@ -90,6 +98,10 @@ export interface FrontendOptions {
   connect?: boolean;
   /** Largest request head accepted, bytes (431 beyond). Default 16384. */
   maxHeadSize?: number;
+  /** HAProxy `stats uri` (+ `stats refresh`): this frontend answers the stats page itself (http only). */
+  stats?: StatsOption;
+  /** HAProxy `capture request|response header <name> len <n>`: header values recorded in the access log (http only). */
+  capture?: CaptureOptions;
 }
 
 export interface ServerOptions {
@@ -173,6 +185,8 @@ export interface NormalFrontend {
   maxconn: number;
   connect: boolean;
   maxHeadSize: number;
+  stats: NormalStats | undefined;
+  capture: NormalCapture | undefined;
 }
 
 export interface NormalBackend {
@@ -244,6 +258,8 @@ const FRONTEND_KEYS = [
   "maxconn",
   "connect",
   "maxHeadSize",
+  "stats",
+  "capture",
 ];
 const BACKEND_KEYS = [
   "id",
@@ -375,6 +391,9 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
     maxconn: int(`${at}.maxconn`, f.maxconn, 0, 0, 10_000_000),
     connect: f.connect === true,
     maxHeadSize: int(`${at}.maxHeadSize`, f.maxHeadSize, 16_384, 1024, 1_048_576),
+    stats: m === "http" ? normaliseStats(`${at}.stats`, f.stats) : tcpStats(`${at}.stats`, f.stats),
+    capture:
+      m === "http" ? normaliseCapture(`${at}.capture`, f.capture) : tcpStats(`${at}.capture`, f.capture),
   };
 }
 

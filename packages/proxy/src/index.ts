@@ -1,3 +1,6 @@
+export { AdminServer, type AdminServerEvents, type AdminServerOptions } from "./admin/admin.js";
+export type { AdminAuth } from "./admin/auth.js";
+export { type AdminCommand, parseCommand, type ServerChange } from "./admin/commands.js";
 export type { Backend, QueueClient, ServerMeta } from "./backend.js";
 export { CidrMap } from "./cidr.js";
 export type {
@@ -36,6 +39,17 @@ export type {
   ResponseHead,
   TargetForm,
 } from "./http/types.js";
+export { AccessLog, type AccessLogOptions, type AdminLogEntry } from "./log/access-log.js";
+export type { CaptureOptions } from "./log/capture.js";
+export {
+  type AccessRecord,
+  accessJson,
+  accessRecord,
+  haproxyDate,
+  httplog,
+  type LogTimers,
+  tcplog,
+} from "./log/format.js";
 export { type ProxyChangeEvent, type ProxyEvents, type ProxyOptions, ReverseProxy } from "./proxy.js";
 export { type Waiter, WaitQueue } from "./queue.js";
 export {
@@ -57,6 +71,29 @@ export {
   type ValueMatch,
 } from "./route.js";
 export type { TransactionLog } from "./shell.js";
+export {
+  HISTOGRAM_BOUNDS,
+  type Histogram,
+  newTraffic,
+  type Rate,
+  rateOf,
+  record,
+  type Traffic,
+} from "./stats/counters.js";
+export { CSV_COLUMNS, renderCsv } from "./stats/csv.js";
+export { type HtmlOptions, renderHtml } from "./stats/html.js";
+export type { StatsOption } from "./stats/option.js";
+export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./stats/prometheus.js";
+export {
+  type BackendRow,
+  type CheckInfo,
+  type FrontendRow,
+  type RowStatus,
+  renderJson,
+  type ServerRow,
+  type StatsSnapshot,
+} from "./stats/snapshot.js";
+export { ProxyStats, type ProxyStatsOptions } from "./stats/stats.js";
 export {
   type Cause,
   newTermination,

@@ -25,6 +25,9 @@ export class TcpSession implements QueueClient, Tracked {
   private readonly t: Termination = newTermination();
   private readonly startedAt: number;
   private retries = 0;
+  /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
+  private redispatches = 0;
+  private queuePos = -1;
   private tQueued = -1;
   private tDequeued = -1;
   private tConnect = -1;
@@ -87,6 +90,7 @@ export class TcpSession implements QueueClient, Tracked {
     } else if (got === "full") {
       note(this.t, "queued");
       this.tQueued = this.core.clock.now();
+      this.queuePos = be.queue.length;
       this.waiter = be.enqueue(this);
       if (!this.waiter) {
         note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
@@ -229,6 +233,7 @@ export class TcpSession implements QueueClient, Tracked {
     }
     this.retries++;
     this.avoid = d.redispatch ? lease.server.id : undefined;
+    if (d.redispatch) this.redispatches++;
     this.dispatch();
   }
 
@@ -260,6 +265,10 @@ export class TcpSession implements QueueClient, Tracked {
   }
 
   drain(): void {}
+
+  holds(backend: string, server: string): boolean {
+    return this.lease !== undefined && this.lease.server.id === server && this.backend?.id === backend;
+  }
 
   kill(): void {
     note(this.t, "killed");
@@ -298,9 +307,12 @@ export class TcpSession implements QueueClient, Tracked {
       backend: this.backend?.id,
       server: this.serverId,
       client: this.source,
+      clientPort: this.client.remotePort ?? 0,
       status: undefined,
       termination: terminationState(this.t),
       retries: this.retries,
+      redispatches: this.redispatches,
+      queuePos: this.queuePos,
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {

@@ -19,6 +19,7 @@ import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/resp
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
 import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
 import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
+import { captureFrom, type NormalCapture } from "./log/capture.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
@@ -105,6 +106,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private waiter: Waiter<QueueClient> | undefined;
   private up: UpstreamConn | undefined;
   private retries = 0;
+  /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
+  private redispatches = 0;
+  private queuePos = -1;
   private serverId: string | undefined;
   private resBuf: Buffer = EMPTY;
   private res: ResponseHead | undefined;
@@ -215,6 +219,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.req = req;
     this.t = newTermination();
     this.retries = 0;
+    this.redispatches = 0;
+    this.queuePos = -1;
     this.avoid = undefined;
     this.serverId = undefined;
     this.backend = undefined;
@@ -235,6 +241,14 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       note(this.t, "proxy");
       this.replyCanned(405, true);
       return;
+    }
+    if (this.fe.cfg.stats !== undefined && (req.method === "GET" || req.method === "HEAD")) {
+      const close = !this.clientKeepAlive || !this.reqDone;
+      const page = this.core.statsPage(this.fe, req, close);
+      if (page) {
+        this.replyBytes(page.status, page.bytes, close);
+        return;
+      }
     }
     const facts = this.facts;
     facts.req = req;
@@ -272,6 +286,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     } else if (got === "full") {
       note(this.t, "queued");
       this.tQueued = this.core.clock.now();
+      this.queuePos = be.queue.length;
       this.waiter = be.enqueue(this);
       if (!this.waiter) {
         note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
@@ -628,6 +643,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (d.retry && this.state !== CLOSED) {
       this.retries++;
       this.avoid = d.redispatch ? lease.server.id : undefined;
+      if (d.redispatch) this.redispatches++;
       this.reqSent = false;
       this.state = DISPATCH;
       if (!this.reqDone) this.client.pause();
@@ -736,6 +752,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     }
   }
 
+  private captured(c: NormalCapture): { request: string[]; response: string[] } {
+    return {
+      request: captureFrom(c.request, this.req, c.len),
+      response: captureFrom(c.response, this.res, c.len),
+    };
+  }
+
   private log(): void {
     if (!this.core.wantsLog("request")) return;
     const now = this.core.clock.now();
@@ -744,9 +767,12 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       backend: this.backend?.id,
       server: this.serverId,
       client: this.source,
+      clientPort: this.client.remotePort ?? 0,
       status: this.status,
       termination: terminationState(this.t),
       retries: this.retries,
+      redispatches: this.redispatches,
+      queuePos: this.queuePos,
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {
@@ -764,6 +790,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       ...(this.req ? { method: this.req.method, path: this.req.path } : {}),
+      ...(this.fe.cfg.capture ? { captured: this.captured(this.fe.cfg.capture) } : {}),
     });
     this.bytesIn = 0;
     this.bytesOut = 0;
@@ -885,6 +912,10 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     if (this.state === IDLE && this.buf.length === 0 && this.served > 0) this.state = CLOSED;
     // closed on our side: flush what is written, then close without waiting for the client's FIN
     if (this.state === CLOSED) this.client.destroySoon();
+  }
+
+  holds(backend: string, server: string): boolean {
+    return this.lease !== undefined && this.lease.server.id === server && this.backend?.id === backend;
   }
 
   kill(): void {

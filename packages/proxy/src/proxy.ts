@@ -23,6 +23,8 @@ import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
 import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
+import { statsAnswer } from "./stats/option.js";
+import { ProxyStats } from "./stats/stats.js";
 
 export interface ProxyOptions {
   frontends: readonly FrontendOptions[];
@@ -55,6 +57,8 @@ class Frontend implements FrontendRuntime {
   /** Connections being served, and those accepted beyond `maxconn` waiting (unread) for a slot. */
   active = 0;
   readonly waiting: net.Socket[] = [];
+  /** Connections served now, the most at once, and served in all (stats). */
+  sessions = { cur: 0, max: 0, total: 0 };
   constructor(public cfg: NormalFrontend) {
     try {
       this.router = routes(cfg.rules, cfg.defaultBackend);
@@ -72,6 +76,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   private readonly tracked = new Set<Tracked>();
   private readonly core: ProxyCore;
   private readonly grace: number;
+  private statsCounters: ProxyStats | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private isRunning = false;
@@ -117,8 +122,18 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       log: (kind, entry) => this.emit(kind, entry),
       wantsLog: (kind) => this.listenerCount(kind) > 0,
       error: (err) => this.reportError(err),
+      statsPage: (fe, req, close) => {
+        const opt = fe.cfg.stats;
+        if (!opt) return undefined;
+        return statsAnswer(opt, req, close, () => {
+          this.statsCounters ??= new ProxyStats(this, { clock: time });
+          return this.statsCounters.snapshot();
+        });
+      },
     };
     for (const n of normalBackends.values()) this.backends.set(n.id, this.makeBackend(n));
+    // counting starts with the proxy when a frontend serves the stats page
+    if (normalFrontends.some((f) => f.stats)) this.statsCounters = new ProxyStats(this, { clock: time });
   }
 
   private makeBackend(n: NormalBackend): Backend {
@@ -151,6 +166,36 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   /** Connections being served now (L7 connections and L4 sessions). */
   get connections(): number {
     return this.tracked.size;
+  }
+
+  /** Connections one frontend serves now (0 for an unknown id); no allocation (the access log reads it per line). */
+  frontendConnections(id: string): number {
+    return this.frontends.get(id)?.sessions.cur ?? 0;
+  }
+
+  /** Frontend ids, mode, limit and connection counts (for stats and the admin API). */
+  frontendInfo(): {
+    id: string;
+    mode: "http" | "tcp";
+    maxconn: number;
+    sessions: Readonly<Frontend["sessions"]>;
+  }[] {
+    return [...this.frontends.values()].map((fe) => ({
+      id: fe.cfg.id,
+      mode: fe.cfg.mode,
+      maxconn: fe.cfg.maxconn,
+      sessions: fe.sessions,
+    }));
+  }
+
+  /** The counters behind the frontends' stats pages (created with the proxy when a frontend has `stats`). */
+  get stats(): ProxyStats | undefined {
+    return this.statsCounters;
+  }
+
+  /** Backend ids, in declaration order. */
+  backendIds(): string[] {
+    return [...this.backends.keys()];
   }
 
   backend(id: string): Backend {
@@ -236,6 +281,10 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   }
 
   private serve(fe: Frontend, socket: net.Socket): void {
+    const n = fe.sessions;
+    n.total++;
+    if (++n.cur > n.max) n.max = n.cur;
+    socket.once("close", () => n.cur--);
     try {
       if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
       else {
@@ -314,6 +363,19 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     change: { weight?: number; maxconn?: number; state?: "up" | "down" | "drain" | "maint" },
   ): void {
     this.backend(backend).setServer(id, change);
+  }
+
+  /** HAProxy `shutdown sessions server`: kills the connections whose request or session is on that server now. */
+  shutdownSessions(backend: string, id: string): number {
+    const be = this.backend(backend);
+    if (!be.pool.get(id)) throw new ProxyConfigError(`backend ${backend} server`, id, "does not exist");
+    let n = 0;
+    for (const t of [...this.tracked])
+      if (t.holds(backend, id)) {
+        t.kill();
+        n++;
+      }
+    return n;
   }
 
   /** Replace a frontend's rules (and default backend); requests already routed keep their backend. */

@@ -7,6 +7,7 @@
 import type { Clock, Timers } from "@lbkit/core";
 import type { Backend } from "./backend.js";
 import type { NormalFrontend } from "./config.js";
+import type { RequestHead } from "./http/types.js";
 import type { Router } from "./route.js";
 
 export interface FrontendRuntime {
@@ -21,11 +22,17 @@ export interface TransactionLog {
   backend: string | undefined;
   server: string | undefined;
   client: string;
+  /** The client's source port (0 if unknown), for logs. */
+  clientPort: number;
   /** HTTP status sent to the client (L7), undefined for L4. */
   status: number | undefined;
   /** HAProxy's two-letter termination state (`--` when normal). */
   termination: string;
   retries: number;
+  /** Of those retries, how many went to another server (HAProxy redispatch). */
+  redispatches: number;
+  /** Requests ahead in the backend queue when this one was queued (HAProxy backend_queue), -1 if never queued. */
+  queuePos: number;
   /** Ms from accept (L4) / first request byte (L7) to the end. */
   duration: number;
   /** Wall-clock start (ms since the epoch), for logs. */
@@ -39,6 +46,8 @@ export interface TransactionLog {
   bytesOut: number;
   method?: string;
   path?: string;
+  /** Header values the frontend's `capture` option names (HAProxy's `{…}` blocks in httplog). */
+  captured?: { request: string[]; response: string[] };
 }
 
 /** A live connection the proxy can wind down (graceful stop) or kill. */
@@ -47,6 +56,8 @@ export interface Tracked {
   drain(): void;
   /** Destroy now (termination K). */
   kill(): void;
+  /** Whether a request or session of this connection holds `server` of `backend` now (admin shutdown sessions). */
+  holds(backend: string, server: string): boolean;
 }
 
 export interface ProxyCore {
@@ -58,5 +69,11 @@ export interface ProxyCore {
   /** Emits `request`/`session` when someone listens. */
   log(kind: "request" | "session", entry: TransactionLog): void;
   wantsLog(kind: "request" | "session"): boolean;
+  /** The stats page answer (frontend `stats` option), or undefined when `req` is not for it. */
+  statsPage(
+    fe: FrontendRuntime,
+    req: RequestHead,
+    close: boolean,
+  ): { status: number; bytes: Buffer } | undefined;
   error(err: Error): void;
 }
