@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AccessLog, type AdminLogEntry, AdminServer, CSV_COLUMNS, type ReverseProxy } from "@lbkit/proxy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selfSigned } from "../packages/healthcheck/src/checkers/self-signed.fixture.js";
+import { selfSigned } from "./fixtures/self-signed.js";
 import { haproxyPrerequisite, startHaproxy } from "./healthcheck/haproxy.js";
 import { connect, deadPort, until } from "./proxy/helpers.js";
 import { cleanups, l7, origins, request, server } from "./proxy/l7-setup.js";
