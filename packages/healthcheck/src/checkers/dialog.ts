@@ -52,6 +52,8 @@ export function dialogCheck(opts: DialogCheckOptions, dialog: () => Dialog): Che
           return finish(step.result);
         }
         if ("send" in step) {
+          if (closed)
+            return finish(down("L7RSP", `${opts.what}: connection closed before the next exchange`, buf));
           buf = Buffer.alloc(0);
           conn.socket.write(step.send);
           return;

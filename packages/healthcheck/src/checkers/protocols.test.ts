@@ -4,10 +4,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HealthCheckConfigError } from "../errors.js";
 import type { Checker, CheckResult } from "../result.js";
 import { ldapCheck } from "./ldap.js";
-import { mysqlCheck, mysqlLogin } from "./mysql.js";
+import { mysqlCheck, mysqlDialog, mysqlLogin } from "./mysql.js";
 import { pgsqlCheck, pgsqlStartup } from "./pgsql.js";
 import { redisCheck } from "./redis.js";
-import { smtpCheck } from "./smtp.js";
+import { smtpCheck, smtpDialog } from "./smtp.js";
 import { clientHello, sslHelloCheck } from "./ssl-hello.js";
 
 const servers: net.Server[] = [];
@@ -265,5 +265,23 @@ describe("sslHelloCheck", () => {
       status: "down",
       code: "L6TOUT",
     });
+  });
+});
+
+describe("the dialogs are pure: a reply split anywhere gives the same verdict", () => {
+  it("mysql: greeting + OK fed byte by byte waits, then is up", () => {
+    const all = Buffer.concat([GREETING, OK]);
+    const d = mysqlDialog(mysqlLogin("haproxy", "post-41"));
+    for (let n = 0; n < all.length; n++) expect(d.next(all.subarray(0, n), false)).toEqual({ wait: true });
+    expect(d.next(all, false)).toMatchObject({ result: { status: "up", code: "L7OK" } });
+    expect(d.next(all.subarray(0, 20), true)).toMatchObject({ result: { status: "down", code: "L7RSP" } });
+  });
+
+  it("smtp: a greeting cut before its line end waits; closed after the greeting is L7RSP", () => {
+    const d = smtpDialog(Buffer.from("HELO localhost\r\n"));
+    expect(d.next(Buffer.from("220 mx"), false)).toEqual({ wait: true });
+    expect(d.next(Buffer.from("220 mx\r\n"), false)).toHaveProperty("send");
+    expect(d.next(Buffer.from("25"), false)).toEqual({ wait: true });
+    expect(d.next(Buffer.alloc(0), true)).toMatchObject({ result: { status: "down", code: "L7RSP" } });
   });
 });
