@@ -3,8 +3,8 @@
 # Services are kept from starting during install (policy-rc.d), so keepalived never runs in the root namespace and
 # no database, mail or directory server is left running: the suites start their own on loopback.
 set -euo pipefail
-want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 mariadb-server mariadb-client postgresql
-  redis-server exim4-daemon-light slapd openssl)
+want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 nginx wrk mariadb-server mariadb-client
+  postgresql redis-server exim4-daemon-light slapd openssl)
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 missing=()
 have_cmd ip || missing+=(iproute2)
@@ -15,6 +15,8 @@ have_cmd nft || [ -x /usr/sbin/nft ] || missing+=(nftables)
 have_cmd ping || missing+=(iputils-ping)
 have_cmd haproxy || [ -x /usr/sbin/haproxy ] || missing+=(haproxy) # healthcheck interop (loopback only)
 have_cmd python3 || missing+=(python3) # proxy suite: a loopback listener that never accepts (timeout connect)
+have_cmd nginx || [ -x /usr/sbin/nginx ] || missing+=(nginx) # proxy corpus suite and bench (loopback only)
+have_cmd wrk || missing+=(wrk) # bench/proxy
 # protocol checks (test/healthcheck-protocols.test.ts) and examples/mysql-read: real servers, run by the tests
 [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 have_cmd mariadb || missing+=(mariadb-client)

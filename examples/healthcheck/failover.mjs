@@ -9,11 +9,18 @@
 // The script starts two HTTP backends and an agent, then breaks and heals web1 and prints what the
 // checker, the pool and the VRRP priority tracker see. It ends by itself after ~4 s.
 //
-//   pnpm build && node examples/healthcheck/failover.mjs
+//   npm run setup && node examples/healthcheck/failover.mjs      (setup: pnpm install + build, once)
 import http from "node:http";
 import net from "node:net";
 import { Pool } from "@lbkit/balancer";
 import { agentCheck, bindPool, HealthChecker, httpCheck, PriorityTracker } from "@lbkit/healthcheck";
+import { cli } from "../cli.mjs";
+
+cli(`
+usage: node examples/healthcheck/failover.mjs
+HAProxy check + agent-check and keepalived track_script in code, all on 127.0.0.1: two HTTP backends and an
+agent; web1 breaks and heals while the checker, the pool and a VRRP priority tracker report. Ends after ~4 s.
+  -h, --help   this text`);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const listen = (server) => new Promise((r) => server.listen(0, "127.0.0.1", () => r(server.address().port)));

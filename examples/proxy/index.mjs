@@ -16,11 +16,23 @@
 // --check (TCP health checks every 2 s), --tag-worker (http: adds `X-Proxy-Worker: <pid>` to forwarded requests). Prints "listening <host:port>" when ready; SIGINT/SIGTERM stop it
 // gracefully.
 import cluster from "node:cluster";
-import { parseArgs } from "node:util";
 import { ReverseProxy } from "@lbkit/proxy";
+import { cli } from "../cli.mjs";
 
-const { values } = parseArgs({
-  options: {
+const values = cli(
+  `
+usage: node examples/proxy/index.mjs --backend HOST:PORT[,HOST:PORT…] [options]
+A minimal @lbkit/proxy from the command line (one frontend, one backend), for benchmarks and quick trials.
+Prints "listening HOST:PORT" when ready; SIGINT/SIGTERM stop it gracefully.
+  --listen HOST:PORT   where to listen (default 127.0.0.1:8080)
+  --backend LIST       the servers, comma-separated (required)
+  --mode http|tcp      L7 HTTP/1.1 or L4 TCP (default http)
+  --balance ALGORITHM  any @lbkit/balancer algorithm (default roundrobin)
+  --workers N          N processes sharing the listener (node:cluster)
+  --check              TCP health checks every 2 s
+  --tag-worker         http: add X-Proxy-Worker: <pid> to forwarded requests
+  -h, --help           this text`,
+  {
     listen: { type: "string", default: "127.0.0.1:8080" },
     backend: { type: "string" },
     mode: { type: "string", default: "http" },
@@ -29,7 +41,7 @@ const { values } = parseArgs({
     check: { type: "boolean", default: false },
     "tag-worker": { type: "boolean", default: false },
   },
-});
+);
 if (!values.backend) {
   console.error("usage: index.mjs --listen host:port --backend host:port[,host:port] [--mode http|tcp]");
   process.exit(2);

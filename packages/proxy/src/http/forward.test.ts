@@ -181,6 +181,19 @@ describe("serialiseResponse", () => {
       ),
     ).toBe("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\nX-Via: lb\r\n\r\n");
   });
+
+  it("never passes a Content-Length on a 204 or 1xx (RFC 9110 §8.6), but keeps it on a 304 and a HEAD answer", () => {
+    const ctx = { connection: "keep-alive" } as const;
+    expect(
+      text(serialiseResponse(res("HTTP/1.1 204 No Content\r\nContent-Length: 35\r\nX-A: 1\r\n\r\n"), ctx)),
+    ).toBe("HTTP/1.1 204 No Content\r\nX-A: 1\r\nConnection: keep-alive\r\n\r\n");
+    expect(
+      text(serialiseResponse(res("HTTP/1.1 304 Not Modified\r\nContent-Length: 35\r\n\r\n"), ctx)),
+    ).toContain("Content-Length: 35");
+    expect(
+      text(serialiseResponse(res("HTTP/1.1 200 OK\r\nContent-Length: 35\r\n\r\n", "HEAD"), ctx)),
+    ).toContain("Content-Length: 35");
+  });
 });
 
 describe("cannedResponse", () => {

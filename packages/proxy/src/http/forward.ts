@@ -161,8 +161,18 @@ const CONNECTION_LINE = {
 let runs = new Int32Array(64);
 
 /** Whether field `i` of `head` is dropped when forwarding. */
-function dropped(head: Head, i: number, kind: number, keepUpgrade: boolean, rules: HeaderRules): boolean {
+function dropped(
+  head: Head,
+  i: number,
+  kind: number,
+  keepUpgrade: boolean,
+  rules: HeaderRules,
+  noLength: boolean,
+): boolean {
   switch (kind) {
+    case F_CONTENT_LENGTH:
+      if (noLength) return true;
+      break;
     case F_CONNECTION:
     case F_KEEP_ALIVE:
     case F_PROXY_CONNECTION:
@@ -190,7 +200,13 @@ function dropped(head: Head, i: number, kind: number, keepUpgrade: boolean, rule
  * Copies the start line and kept fields, then the framing and Connection lines, the rules' lines, `extra` and
  * the final CRLF, into one exactly-sized Buffer.
  */
-function serialise(head: Head, ctx: ForwardContext, rules: HeaderRules, extra: string): Buffer {
+function serialise(
+  head: Head,
+  ctx: ForwardContext,
+  rules: HeaderRules,
+  extra: string,
+  noLength = false,
+): Buffer {
   const raw = head.raw;
   const f = head.fields;
   const keepUpgrade = ctx.connection === "upgrade";
@@ -202,7 +218,7 @@ function serialise(head: Head, ctx: ForwardContext, rules: HeaderRules, extra: s
   for (let i = 0; i < head.fieldCount; i++) {
     const o = i * STRIDE;
     const lineStart = f[o + NAME]!;
-    if (dropped(head, i, f[o + 5]!, keepUpgrade, rules)) {
+    if (dropped(head, i, f[o + 5]!, keepUpgrade, rules, noLength)) {
       if (runEnd > runStart) {
         runs[nRuns++] = runStart;
         runs[nRuns++] = runEnd;
@@ -263,11 +279,20 @@ export function serialiseRequest(
 /**
  * The response head to send to the client: hop-by-hop fields removed, `Transfer-Encoding: chunked` restated
  * for a chunked body, `Connection` from `ctx`, then the rules' set/add lines (forwarding options do not apply).
+ * A 1xx or 204 never carries Content-Length to the client (RFC 9110 §8.6: a server must not send one there, and a
+ * client or cache behind us could read it as a body length).
  */
 export function serialiseResponse(
   head: ResponseHead,
   ctx: ForwardContext,
   rules: HeaderRules = NO_RULES,
 ): Buffer {
-  return serialise(head as unknown as Head, ctx, rules, "");
+  const status = head.status;
+  return serialise(
+    head as unknown as Head,
+    ctx,
+    rules,
+    "",
+    status === 204 || (status >= 100 && status < 200),
+  );
 }
