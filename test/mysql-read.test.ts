@@ -9,7 +9,8 @@
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "./lab/build.js";
 import { requireRoot } from "./lab/netns.js";
 
 const DEMO = fileURLToPath(new URL("../examples/mysql-read/index.mjs", import.meta.url));
@@ -37,6 +38,12 @@ describe("examples/mysql-read --help", () => {
 });
 
 describe.skipIf(pre.skip)("examples/mysql-read", () => {
+  beforeAll(() => {
+    // the example's processes import the built packages, and the lab as @lbkit/lab (test/lab's dist)
+    for (const p of ["core", "balancer", "healthcheck", "proxy"]) ensureBuilt(p);
+    execFileSync("pnpm", ["--filter", "@lbkit/lab", "build"], { stdio: "pipe" });
+  }, 120_000);
+
   it("db2 stops and restarts: out within fall × inter, no new connection fails, back within rise × inter", async () => {
     const r = await run(["--json", "--inter", String(INTER), "--rise", String(RISE), "--fall", String(FALL)]);
     expect(r.stderr).toBe("");
@@ -57,7 +64,7 @@ describe.skipIf(pre.skip)("examples/mysql-read", () => {
     expect(s.whileDown.db2).toBe(0);
     expect(s.whileDown.db1 + s.whileDown.db3).toBeGreaterThan(5);
     expect(s.afterUp.db2).toBeGreaterThan(0);
-    expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toContain(`lbmy-${r.pid}-`);
+    expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toContain(`lbk-${r.pid}-`);
     expect(existsSync(`/proc/${r.pid}`)).toBe(false);
   }, 120_000);
 });

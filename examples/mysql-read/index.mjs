@@ -2,44 +2,38 @@
 // The guides' "HAProxy as MySQL (read) load balancing", rebuilt with lbkit: @lbkit/proxy in TCP mode,
 // `balance leastconn` over three real MariaDB servers, each checked with mysqlCheck (HAProxy's
 // `option mysql-check user haproxy`). Each database and the load balancer run in their own network namespace
-// on a bridge; a client namespace runs real queries (`SELECT @@server_id`, one connection each, with the
-// `mariadb` CLI from Debian) through the VIP while db2 is stopped and restarted: the check takes db2 out within
-// fall × inter, queries keep succeeding on db1 and db3 (a connection refused by db2 before that is retried on
-// another server), and db2 comes back after rise × inter.
+// on a bridge (the lab of test/lab, @lbkit/lab); a client namespace runs real queries (`SELECT @@server_id`,
+// one connection each, with the `mariadb` CLI from Debian) through the VIP while db2 is stopped and
+// restarted: the check takes db2 out within fall × inter, queries keep succeeding on db1 and db3 (a connection
+// refused by db2 before that is retried on another server), and db2 comes back after rise × inter.
 // Needs root, iproute2 and Debian's mariadb-server + mariadb-client (scripts/system-deps.sh); `pnpm build` first.
-// Bounded: about 30 s (--inter 1000); everything it creates is removed on exit, Ctrl-C included.
+// Bounded: about 20 s (--inter 1000); everything it creates is removed on exit, Ctrl-C included.
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { cli } from "../cli.mjs";
 
-const HELP = `usage: node examples/mysql-read/index.mjs [--inter ms] [--rise n] [--fall n] [--json]
-
-  MySQL read load balancing: @lbkit/proxy (L4, leastconn) over three MariaDB servers checked with
-  mysqlCheck, each in its own network namespace; a client queries the VIP while db2 stops and restarts.
-
-  --inter ms   check interval (default 1000)      --rise n   checks to come back (default 2)
-  --fall n     checks to go down (default 3)      --json     print the summary as one JSON line at the end
-  --help       this text
-
-  Needs root, iproute2, mariadb-server and mariadb-client (scripts/system-deps.sh); run \`pnpm build\` first.`;
-
-const { values } = parseArgs({
-  options: {
+const values = cli(
+  `
+usage: node examples/mysql-read/index.mjs [--inter ms] [--rise n] [--fall n] [--json]
+MySQL read load balancing: @lbkit/proxy (L4, leastconn) over three MariaDB servers checked with mysqlCheck,
+each in its own network namespace; a client queries the VIP while db2 stops and restarts (~20 s).
+Needs root, iproute2, mariadb-server and mariadb-client (scripts/system-deps.sh); run \`pnpm build\` first.
+  --inter ms   check interval (default 1000)
+  --rise n     successful checks to come back up (default 2)
+  --fall n     failed checks to go down (default 3)
+  --json       print the summary as one JSON line at the end, and nothing else
+  -h, --help   this text`,
+  {
     inter: { type: "string", default: "1000" },
     rise: { type: "string", default: "2" },
     fall: { type: "string", default: "3" },
     json: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
   },
-});
-if (values.help) {
-  console.log(HELP);
-  process.exit(0);
-}
+);
 const inter = Number(values.inter);
 const rise = Number(values.rise);
 const fall = Number(values.fall);
@@ -49,18 +43,16 @@ for (const [k, n, min] of [
   ["fall", fall, 1],
 ]) {
   if (!Number.isInteger(n) || n < min) {
-    console.error(`mysql-read: --${k} ${n} must be an integer >= ${min}`);
+    console.error(`mysql-read: --${k} ${values[k]} must be an integer >= ${min}`);
     process.exit(2);
   }
 }
 if (process.getuid?.() !== 0) {
-  console.error("mysql-read: needs root (network namespaces); run as root, or see --help");
+  console.error("mysql-read: needs root (network namespaces); see --help");
   process.exit(2);
 }
 
 const LB_SCRIPT = fileURLToPath(new URL("./lb.mjs", import.meta.url));
-const tag = `lbmy-${process.pid}`;
-const ns = (name) => `${tag}-${name}`;
 const VIP = "198.18.0.100";
 const DBS = [
   { id: "db1", address: "198.18.0.21", serverId: 1 },
@@ -75,71 +67,41 @@ const log = (line) => {
   if (!values.json) console.log(`${stamp()}  ${line}`);
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const ip = (...args) => execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-// ── cleanup: every process by its pid, every namespace, the scratch directory ──
+// ── ending: however it ends, every process it started is stopped by pid and the lab destroyed ──
 const procs = new Set();
-const namespaces = [];
-const dir = mkdtempSync(join(tmpdir(), `${tag}-`));
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-  for (const n of namespaces.reverse()) {
-    try {
-      ip("netns", "del", n);
-    } catch {}
-  }
-  rmSync(dir, { recursive: true, force: true });
+const dir = mkdtempSync(join(tmpdir(), "lbkit-mysql-read-"));
+let labPromise;
+let lab;
+let stopping;
+function stop(code) {
+  stopping ??= (async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+    const built = await labPromise?.catch(() => undefined);
+    await built?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(code);
+  })();
+  return stopping;
 }
-process.on("exit", cleanup);
-for (const sig of ["SIGINT", "SIGTERM"]) {
-  process.on(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-const deadline = setTimeout(() => {
+process.on("SIGINT", () => void stop(130));
+process.on("SIGTERM", () => void stop(143));
+process.on("SIGHUP", () => void stop(129));
+setTimeout(() => {
   console.error("mysql-read: did not finish in 120 s; cleaning up");
-  process.exit(1);
-}, 120_000);
+  void stop(1);
+}, 120_000).unref();
 
-// ── the lab: a bridge namespace, one namespace per host, a veth from each to the bridge ──
-function buildLab() {
-  ip("netns", "add", ns("br"));
-  namespaces.push(ns("br"));
-  ip("-n", ns("br"), "link", "add", "br0", "type", "bridge");
-  ip("-n", ns("br"), "link", "set", "br0", "up");
-  HOSTS.forEach(([name, address], i) => {
-    ip("netns", "add", ns(name));
-    namespaces.push(ns(name));
-    ip(
-      "link",
-      "add",
-      `${tag.slice(-6)}v${i}`,
-      "netns",
-      ns(name),
-      "type",
-      "veth",
-      "peer",
-      "name",
-      `p${i}`,
-      "netns",
-      ns("br"),
-    );
-    ip("-n", ns(name), "link", "set", `${tag.slice(-6)}v${i}`, "name", "eth0");
-    ip("-n", ns(name), "addr", "add", `${address}/24`, "dev", "eth0");
-    ip("-n", ns(name), "link", "set", "eth0", "up");
-    ip("-n", ns(name), "link", "set", "lo", "up");
-    ip("-n", ns("br"), "link", "set", `p${i}`, "master", "br0");
-    ip("-n", ns("br"), "link", "set", `p${i}`, "up");
-  });
-  ip("-n", ns("lb"), "addr", "add", `${VIP}/24`, "dev", "eth0"); // the VIP the client queries
+// ── the lab (test/lab, @lbkit/lab): a bridge and one namespace per host, the VIP on the lb's eth0 ──
+async function buildLab() {
+  const { createLab } = await import("@lbkit/lab");
+  labPromise = createLab({ nodes: HOSTS.map(([name, address]) => ({ name, ipv4: `${address}/24` })) });
+  lab = await labPromise;
+  await lab.exec("lb", ["ip", "addr", "add", `${VIP}/24`, "dev", "eth0"]);
 }
 
 function spawnIn(name, argv) {
-  const p = spawn("ip", ["netns", "exec", ns(name), ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+  const p = spawn("ip", ["netns", "exec", lab.node(name).ns, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   procs.add(p);
   p.once("exit", () => procs.delete(p));
   let out = "";
@@ -246,7 +208,8 @@ async function clientLoop() {
 const events = [];
 async function main() {
   log(`building the lab: lb ${VIP} (VIP), client, ${DBS.map((d) => `${d.id} ${d.address}`).join(", ")}`);
-  buildLab();
+  await buildLab();
+  log(`namespaces ${lab.id}-*`);
   initData();
   await Promise.all(DBS.map(startDb));
   for (const db of DBS) {
@@ -254,11 +217,14 @@ async function main() {
   }
   log("three MariaDB servers ready; users haproxy (the check, no password) and app (the client)");
 
-  const lb = spawnIn("lb", [
-    process.execPath,
-    LB_SCRIPT,
-    JSON.stringify({ bind: `${VIP}:3306`, servers: DBS, inter, rise, fall }),
-  ]);
+  const lbConfig = {
+    bind: `${VIP}:3306`,
+    servers: DBS.map(({ id, address }) => ({ id, address })),
+    inter,
+    rise,
+    fall,
+  };
+  const lb = spawnIn("lb", [process.execPath, LB_SCRIPT, "--config", JSON.stringify(lbConfig)]);
   const listening = new Promise((resolve, reject) => {
     lb.once("exit", () => reject(new Error(`the load balancer exited:\n${lb.output()}`)));
     createInterface({ input: lb.stdout }).on("line", (line) => {
@@ -354,13 +320,8 @@ async function main() {
 }
 
 main()
-  .then(() => {
-    clearTimeout(deadline);
-    cleanup();
-    process.exit(0);
-  })
+  .then(() => stop(0))
   .catch((err) => {
     console.error(`mysql-read: ${err.stack ?? err}`);
-    cleanup();
-    process.exit(1);
+    return stop(1);
   });

@@ -1,11 +1,24 @@
 // The load balancer node of examples/mysql-read, run inside its own network namespace by index.mjs:
 // the guides' `listen mysql-cluster / mode tcp / balance leastconn / option mysql-check user haproxy`, in lbkit.
-// Argument: one JSON object { bind, servers: [{ id, address }], inter, rise, fall }. Prints JSON lines:
-// {ev:"listening"}, {ev:"change", id, from, to, reason} and {ev:"session", server, termination}; stops on SIGTERM.
+// Prints JSON lines: {ev:"listening"}, {ev:"change", id, from, to, reason} and {ev:"session", server,
+// termination}; stops on SIGTERM.
 import { mysqlCheck } from "@lbkit/healthcheck";
 import { ReverseProxy } from "@lbkit/proxy";
+import { cli } from "../cli.mjs";
 
-const cfg = JSON.parse(process.argv[2] ?? "{}");
+const USAGE = `
+usage: node examples/mysql-read/lb.mjs --config <json>
+The load balancer of examples/mysql-read (started by index.mjs in its namespace): TCP, leastconn, mysqlCheck.
+  --config json  { "bind": "host:port", "servers": [{ "id", "address" }], "inter", "rise", "fall" }
+  -h, --help     this text`;
+const args = cli(USAGE, { config: { type: "string" } });
+let cfg;
+try {
+  cfg = JSON.parse(args.config ?? "");
+} catch {
+  console.error(`mysql-read lb: --config must be JSON\n${USAGE}`);
+  process.exit(2);
+}
 const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const proxy = new ReverseProxy({
