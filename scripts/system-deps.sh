@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the network-namespace and interop suites use. Needs root; installs only what is missing.
-# Services are kept from starting during install (policy-rc.d), so keepalived never runs in the root namespace.
+# Services are kept from starting during install (policy-rc.d), so keepalived never runs in the root namespace and
+# no database, mail or directory server is left running: the suites start their own on loopback.
 set -euo pipefail
-want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 nginx wrk chromium)
+want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 nginx wrk chromium mariadb-server mariadb-client
+  postgresql redis-server exim4-daemon-light slapd openssl)
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 missing=()
 have_cmd ip || missing+=(iproute2)
@@ -16,6 +18,14 @@ have_cmd python3 || missing+=(python3) # proxy suite: a loopback listener that n
 have_cmd nginx || [ -x /usr/sbin/nginx ] || missing+=(nginx) # proxy corpus suite and bench (loopback only)
 have_cmd wrk || missing+=(wrk) # bench/proxy
 have_cmd chromium || missing+=(chromium) # proxy stats page in a real browser (playwright-core drives the system one)
+# protocol checks (test/healthcheck-protocols.test.ts) and examples/mysql-read: real servers, run by the tests
+[ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+have_cmd mariadb || missing+=(mariadb-client)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+[ -x /usr/sbin/exim4 ] || missing+=(exim4-daemon-light)
+[ -x /usr/sbin/slapd ] || missing+=(slapd)
+have_cmd openssl || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then
   echo "lbkit: missing system packages (${missing[*]}); install them as root: apt-get install ${want[*]}" >&2
