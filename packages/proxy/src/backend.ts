@@ -14,6 +14,8 @@ import { type Waiter, WaitQueue } from "./queue.js";
 export interface ServerMeta {
   address: string;
   port: number;
+  /** PROXY protocol header to send first on each connection (HAProxy send-proxy / send-proxy-v2). */
+  sendProxy?: "v1" | "v2";
 }
 
 /** A request waiting in the queue; the shell's transaction implements it (no closure per request). */
@@ -81,7 +83,7 @@ export class Backend {
       maxConn: s.maxconn ?? 0,
       backup: s.backup ?? false,
       state: s.state ?? "up",
-      meta: { address: s.address, port: s.port },
+      meta: { address: s.address, port: s.port, ...(s.sendProxy ? { sendProxy: s.sendProxy } : {}) },
     });
     if (s.check) {
       const hc = this.cfg.healthCheck;

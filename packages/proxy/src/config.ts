@@ -4,9 +4,10 @@
  * it is the one place every option is declared, documented and checked; it has no logic beyond that.
  */
 import { type AlgorithmFactory, parseAlgorithm } from "@lbkit/balancer";
-import { parseCidr, showValue as show } from "@lbkit/core";
+import { type Cidr, parseCidr, showValue as show } from "@lbkit/core";
 import type { Checker, PassiveOptions, TargetOptions } from "@lbkit/healthcheck";
 import { ProxyConfigError } from "./errors.js";
+import type { AcceptProxyConfig } from "./proxy-protocol/accept.js";
 import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
 import type { RouteRule } from "./route.js";
 
@@ -90,6 +91,13 @@ export interface FrontendOptions {
   connect?: boolean;
   /** Largest request head accepted, bytes (431 beyond). Default 16384. */
   maxHeadSize?: number;
+  /**
+   * HAProxy `accept-proxy`: every connection starts with a PROXY protocol v1 or v2 header whose client address
+   * is used for routing, `source` hashing, logs and forwarded headers; a missing or malformed one closes the
+   * connection. `{ trusted }` expects it only from those networks (others are served with their own address);
+   * `timeout` bounds the wait for it (default `timeouts.httpRequest` in http mode, `timeouts.client` in tcp).
+   */
+  acceptProxy?: boolean | { trusted?: string | readonly string[]; timeout?: number };
 }
 
 export interface ServerOptions {
@@ -105,6 +113,11 @@ export interface ServerOptions {
   check?: boolean | Partial<Omit<TargetOptions, "id">>;
   /** Initial state. Default up. */
   state?: "up" | "down" | "drain" | "maint";
+  /**
+   * HAProxy `send-proxy` ("v1") / `send-proxy-v2` ("v2"): each connection to this server starts with a PROXY
+   * header carrying the client's addresses. In http mode such connections are not shared between clients.
+   */
+  sendProxy?: "v1" | "v2";
 }
 
 export interface BackendTimeouts {
@@ -173,6 +186,7 @@ export interface NormalFrontend {
   maxconn: number;
   connect: boolean;
   maxHeadSize: number;
+  acceptProxy: AcceptProxyConfig | undefined;
 }
 
 export interface NormalBackend {
@@ -244,6 +258,7 @@ const FRONTEND_KEYS = [
   "maxconn",
   "connect",
   "maxHeadSize",
+  "acceptProxy",
 ];
 const BACKEND_KEYS = [
   "id",
@@ -259,7 +274,7 @@ const BACKEND_KEYS = [
   "timeouts",
   "keepAlive",
 ];
-const SERVER_KEYS = ["id", "address", "port", "weight", "maxconn", "backup", "check", "state"];
+const SERVER_KEYS = ["id", "address", "port", "weight", "maxconn", "backup", "check", "state", "sendProxy"];
 
 function mode(option: string, v: unknown): "http" | "tcp" {
   if (v === undefined) return "http";
@@ -375,7 +390,36 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
     maxconn: int(`${at}.maxconn`, f.maxconn, 0, 0, 10_000_000),
     connect: f.connect === true,
     maxHeadSize: int(`${at}.maxHeadSize`, f.maxHeadSize, 16_384, 1024, 1_048_576),
+    acceptProxy: acceptProxy(`${at}.acceptProxy`, f.acceptProxy, m === "http" ? httpRequest : client),
   };
+}
+
+function acceptProxy(
+  option: string,
+  v: FrontendOptions["acceptProxy"],
+  dfltTimeout: number,
+): AcceptProxyConfig | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return { trusted: undefined, timeout: dfltTimeout };
+  if (typeof v !== "object" || v === null)
+    throw new ProxyConfigError(option, v, "must be true or { trusted?: CIDRs, timeout?: ms }");
+  known(option, v, ["trusted", "timeout"]);
+  let trusted: Cidr[] | undefined;
+  if (v.trusted !== undefined) {
+    const list = typeof v.trusted === "string" ? [v.trusted] : v.trusted;
+    if (!Array.isArray(list) || list.length === 0)
+      throw new ProxyConfigError(
+        `${option}.trusted`,
+        v.trusted,
+        "must be a CIDR or a non-empty array of CIDRs",
+      );
+    trusted = list.map((c) => {
+      const cidr = parseCidr(c);
+      if (!cidr) throw new ProxyConfigError(`${option}.trusted`, c, "is not a CIDR (10.0.0.0/8, ::1/128)");
+      return cidr;
+    });
+  }
+  return { trusted, timeout: ms(`${option}.timeout`, v.timeout, dfltTimeout) };
 }
 
 export function normaliseServer(at: string, s: ServerOptions): ServerOptions {
@@ -390,6 +434,12 @@ export function normaliseServer(at: string, s: ServerOptions): ServerOptions {
   int(`${at}.maxconn`, s.maxconn, 0, 0, 10_000_000);
   if (s.state !== undefined && !["up", "down", "drain", "maint"].includes(s.state))
     throw new ProxyConfigError(`${at}.state`, s.state, "must be up, down, drain or maint");
+  if (s.sendProxy !== undefined && s.sendProxy !== "v1" && s.sendProxy !== "v2")
+    throw new ProxyConfigError(
+      `${at}.sendProxy`,
+      s.sendProxy,
+      'must be "v1" (send-proxy) or "v2" (send-proxy-v2)',
+    );
   return s;
 }
 

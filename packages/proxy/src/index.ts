@@ -37,6 +37,24 @@ export type {
   TargetForm,
 } from "./http/types.js";
 export { type ProxyChangeEvent, type ProxyEvents, type ProxyOptions, ReverseProxy } from "./proxy.js";
+export {
+  crc32c,
+  decodeProxyHeader,
+  decodeV1,
+  decodeV2,
+  encodeV1,
+  encodeV2,
+  PP2_TYPE,
+  type ProxyEndpoint,
+  type ProxyHeader,
+  type ProxyParse,
+  type ProxyTlv,
+  type ProxyTransport,
+  V1_MAX,
+  V2_DEFAULT_MAX,
+  V2_SIGNATURE,
+} from "./proxy-protocol/index.js";
+export { type ClientPeer, proxyHeaderFor } from "./proxy-protocol/peer.js";
 export { type Waiter, WaitQueue } from "./queue.js";
 export {
   type Attempt,

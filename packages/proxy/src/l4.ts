@@ -9,6 +9,7 @@
 import net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry } from "./retry.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
@@ -41,9 +42,11 @@ export class TcpSession implements QueueClient, Tracked {
     private readonly core: ProxyCore,
     private readonly fe: FrontendRuntime,
     private readonly client: net.Socket,
+    /** The client's endpoints from an accepted PROXY header (acceptProxy), else read from the socket. */
+    private readonly peer?: ClientPeer,
   ) {
     this.startedAt = core.clock.now();
-    this.source = client.remoteAddress ?? "";
+    this.source = peer?.address ?? client.remoteAddress ?? "";
     this.pickContext = { source: this.source };
     core.track(this);
     client.setNoDelay(true);
@@ -107,6 +110,7 @@ export class TcpSession implements QueueClient, Tracked {
     const be = this.backend as Backend;
     const up = net.connect({ host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true });
     this.upstream = up;
+    if (meta.sendProxy) up.write(proxyHeaderFor(meta.sendProxy, this.peer ?? socketPeer(this.client)));
     up.setTimeout(be.cfg.timeouts.connect, () => this.onUpstreamTimeout(up));
     up.on("connect", () => this.onConnect(up));
     up.on("error", () => {}); // surfaced by 'close'

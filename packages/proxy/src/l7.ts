@@ -18,6 +18,7 @@ import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/resp
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
 import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
 import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
+import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
@@ -117,8 +118,10 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     private readonly core: ProxyCore,
     private readonly fe: FrontendRuntime,
     private readonly client: net.Socket,
+    /** The client's endpoints from an accepted PROXY header (acceptProxy), else read from the socket. */
+    private readonly peer?: ClientPeer,
   ) {
-    this.source = client.remoteAddress ?? "";
+    this.source = peer?.address ?? client.remoteAddress ?? "";
     this.limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
     const current = () => this.req;
     this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };
@@ -298,9 +301,15 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       be.attachments.set(lease.server.id, pool);
     }
     const req = this.req as RequestHead;
-    const reuse = isIdempotent(req.method) && req.upgrade === undefined;
+    const sendProxy = (lease.server.meta as ServerMeta).sendProxy;
+    const reuse = isIdempotent(req.method) && req.upgrade === undefined && sendProxy === undefined;
     const up = pool.take(this, reuse, be.cfg.timeouts.connect);
     this.up = up;
+    if (sendProxy) {
+      // the header names this client: the connection is never handed to another one
+      up.spoiled = true;
+      up.socket.write(proxyHeaderFor(sendProxy, this.peer ?? socketPeer(this.client)));
+    }
     if (up.connected) this.sendHead();
   }
 

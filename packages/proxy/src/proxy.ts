@@ -21,6 +21,7 @@ import {
 import { ProxyConfigError, ProxyError } from "./errors.js";
 import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
+import { acceptProxyHeader, logHeaderFailure } from "./proxy-protocol/accept.js";
 import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
 
@@ -205,6 +206,22 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   }
 
   private accept(fe: Frontend, socket: net.Socket): void {
+    const ap = fe.cfg.acceptProxy;
+    if (ap) {
+      // until its PROXY header is read, a connection is tracked so that stop() can cut it
+      const pending: Tracked = { drain: () => socket.destroy(), kill: () => socket.destroy() };
+      this.tracked.add(pending);
+      acceptProxyHeader(socket, ap, (r) => {
+        this.tracked.delete(pending);
+        if ("cause" in r) logHeaderFailure(this.core, fe.cfg, socket, r);
+        else if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket, r);
+        else {
+          new HttpConnection(this.core, fe, socket, r);
+          socket.resume();
+        }
+      });
+      return;
+    }
     if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
     else new HttpConnection(this.core, fe, socket);
   }
