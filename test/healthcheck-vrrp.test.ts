@@ -7,13 +7,7 @@
 import http from "node:http";
 import type net from "node:net";
 import { HealthChecker, httpCheck, trackPriority } from "@lbkit/healthcheck";
-import {
-  createInstance,
-  createMemoryVipMover,
-  createUdpTransport,
-  type Tracker,
-  type VrrpInstance,
-} from "@lbkit/vrrp";
+import { MemoryVipMover, type Tracker, UdpTransport, VrrpInstance } from "@lbkit/vrrp";
 import { afterEach, describe, expect, it } from "vitest";
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -34,26 +28,32 @@ async function backend() {
   return { state, port: (srv.address() as net.AddressInfo).port };
 }
 
-const once = (inst: VrrpInstance, event: "master" | "backup" | "fault", ms = 4000) =>
+const once = (inst: VrrpInstance, to: "master" | "backup" | "fault", ms = 4000) =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${inst.name}: no ${event} within ${ms} ms`)), ms);
-    inst.once(event, () => {
+    const t = setTimeout(() => reject(new Error(`${inst.id}: no change to ${to} within ${ms} ms`)), ms);
+    const on = (c: { to: string }) => {
+      if (c.to !== to) return;
+      inst.off("change", on);
       clearTimeout(t);
       resolve();
-    });
+    };
+    inst.on("change", on);
   });
 
-async function node(name: string, address: string, priority: number, vrrpPort: number, tracks: Tracker[]) {
-  const inst = createInstance({
-    name,
+async function node(id: string, address: string, priority: number, vrrpPort: number, tracks: Tracker[]) {
+  const transport = new UdpTransport({ address, peers: ["127.0.0.31", "127.0.0.32"], port: vrrpPort });
+  await transport.start();
+  cleanup.push(() => transport.stop());
+  const inst = new VrrpInstance({
+    id,
     vrid: 51,
     version: 3,
     advertInterval: 100,
     priority,
     virtualAddresses: ["198.18.0.100/24"],
-    transport: await createUdpTransport({ address, peers: ["127.0.0.31", "127.0.0.32"], port: vrrpPort }),
-    vipMover: createMemoryVipMover(),
-    announcer: { announce: async () => {} },
+    transport,
+    vipMover: new MemoryVipMover(),
+    garp: false,
     tracks,
   });
   cleanup.push(() => inst.stop());

@@ -238,4 +238,41 @@ describe("L4 TCP proxy", () => {
     expect(logs[0]?.termination).toBe("cD");
     c.destroy();
   });
+
+  it("an exception in a routing predicate cuts that connection, is reported, and the proxy keeps serving", async () => {
+    const o = await echo();
+    let calls = 0;
+    const p = new ReverseProxy({
+      frontends: [
+        {
+          id: "fe",
+          mode: "tcp",
+          bind: "127.0.0.1:0",
+          defaultBackend: "be",
+          rules: [
+            {
+              useBackend: "be",
+              predicate: () => {
+                if (calls++ === 0) throw new Error("boom");
+                return false;
+              },
+            },
+          ],
+        },
+      ],
+      backends: [{ id: "be", mode: "tcp", servers: [{ id: "a", address: "127.0.0.1", port: o.port }] }],
+    });
+    const errors: Error[] = [];
+    p.on("error", (e) => errors.push(e));
+    await p.start();
+    cleanups.push(() => p.stop());
+    const port = (p.addresses()[0] as net.AddressInfo).port;
+    const c1 = await connect(port);
+    await readAll(c1);
+    expect(errors.map((e) => (e as Error & { code: string }).code)).toEqual(["ERR_INTERNAL"]);
+    const c2 = await connect(port);
+    const all = readAll(c2);
+    c2.end("still up");
+    expect(String(await all)).toBe("still up");
+  });
 });

@@ -182,4 +182,27 @@ describe("L7 HTTP proxy: edges", () => {
     expect(await until(() => logs.length === 1)).toBe(true);
     expect(logs[0]).toMatchObject({ status: 200, termination: "--", method: "CONNECT" });
   });
+
+  it("an exception in user code (a rule predicate) answers 500 (IR), is reported as an error, and the proxy keeps serving", async () => {
+    const [a] = await origins("a");
+    const { p, port, logs } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {
+      rules: [
+        {
+          useBackend: "be",
+          predicate: (f) => {
+            if (f.path === "/boom") throw new Error("boom");
+            return true;
+          },
+        },
+      ],
+    });
+    const errors: Error[] = [];
+    p.on("error", (e) => errors.push(e));
+    expect(parseStatus(await raw(port, "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n"))).toBe(500);
+    expect(errors.map((e) => (e as Error & { code: string }).code)).toEqual(["ERR_INTERNAL"]);
+    expect(errors[0]?.cause).toEqual(new Error("boom"));
+    expect((await request(port, { path: "/fine" })).status).toBe(200);
+    expect(await until(() => logs.length === 2)).toBe(true);
+    expect(logs[0]?.termination).toBe("IR");
+  });
 });

@@ -162,11 +162,21 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
     });
     await p.start();
     const port = (p.addresses()[0] as net.AddressInfo).port;
+    // a kept-alive connection idle after one response: closed by the stop
     const idle = await connect(port);
     const idleClosed = readAll(idle);
+    idle.write("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise<void>((r) => idle.once("data", () => r()));
+    // a connection accepted before the stop whose request comes after it: still answered
+    const fresh = await connect(port);
+    const freshAll = readAll(fresh);
     const inflight = request(port, { path: "/slow?ms=300" });
-    await until(() => (a as HttpOrigin).hits === 1);
+    await until(() => (a as HttpOrigin).hits === 2);
     const stopped = p.stop();
+    fresh.write("GET /late HTTP/1.1\r\nHost: x\r\n\r\n");
+    const late = String(await freshAll);
+    expect(late).toMatch(/^HTTP\/1\.1 200/);
+    expect(late.toLowerCase()).toContain("connection: close");
     const r = await inflight;
     expect(r.status).toBe(200);
     expect(r.headers.connection).toBe("close");
@@ -207,5 +217,21 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
     expect(
       bad({ frontends: [], backends: [{ id: "b", servers: [{ id: "s", address: "x", port: 70000 }] }] }),
     ).toThrow(/port 70000/);
+  });
+
+  it("frontend maxconn: connections beyond it wait unread and are served in turn", async () => {
+    const [a] = await origins("a");
+    const { port, p } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], { maxconn: 1 });
+    const first = await connect(port);
+    first.write("GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until(() => (a as HttpOrigin).hits === 1);
+    const second = await connect(port);
+    const secondAll = readAll(second);
+    second.write("GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    await new Promise<void>((r) => first.once("data", () => r()));
+    expect((a as HttpOrigin).hits).toBe(1); // the second waits while the first holds the only slot
+    expect(p.connections).toBe(1);
+    first.end();
+    expect(String(await secondAll)).toContain('"url":"/second"');
   });
 });

@@ -78,8 +78,8 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
       vip: `${VIP}/24`,
       ...extra,
     });
-    const lb = (name: string, priority: number, extra: Record<string, unknown> = {}) => ({
-      name,
+    const lb = (id: string, priority: number, extra: Record<string, unknown> = {}) => ({
+      id,
       vrid,
       version,
       advertInterval,
@@ -227,7 +227,12 @@ describe.skipIf(pre.skip)("vrrp: interop with keepalived 2.2", () => {
         ka("kuni", 150, { unicastSrc: K, unicastPeers: [L], authPass: auth }),
       );
       await waitLog(k, /Entering MASTER STATE/);
-      const l = startLbkit(lab, "l", lb("luni", 100, { unicastPeers: [K], authPassword: auth }));
+      // sourceAddress is keepalived's unicast_src_ip: the instance opens its own raw transport with it
+      const l = startLbkit(
+        lab,
+        "l",
+        lb("luni", 100, { unicastPeers: [K], sourceAddress: L, authPassword: auth }),
+      );
       await waitEvent(l, "backup");
       await new Promise((r) => setTimeout(r, 4 * advertInterval));
       expect(await vipsOn(lab, "l", VIP)).toEqual([]);
@@ -277,12 +282,15 @@ describe.skipIf(pre.skip)("vrrp: v3 interval learning against keepalived", () =>
     });
     await waitLog(k, /Entering MASTER STATE/);
     const l = startLbkit(lab, "l", {
-      name: "llearn",
+      id: "llearn",
       vrid: 81,
       version: 3,
       advertInterval: 50,
       priority: 100,
       virtualAddresses: [`${VIP}/24`],
+      // started ~170 ms into keepalived's 300 ms period (after its ~70 ms startup): its next advert is due before
+      // lbkit's own Master_Down_Interval (~180 ms) ends, whatever the process start latency
+      startAfterAdvert: 100,
     });
     await waitEvent(l, "backup");
     // with its own 50 ms it would declare the master down after ~180 ms; it must not
@@ -318,7 +326,7 @@ describe.skipIf(pre.skip)("vrrp: planned handover to keepalived", () => {
     });
     await waitLog(k, /Entering BACKUP STATE/);
     const l = startLbkit(lab, "l", {
-      name: "lhand",
+      id: "lhand",
       vrid: 82,
       version: 3,
       advertInterval: 100,
@@ -353,6 +361,20 @@ describe.skipIf(pre.skip)("vrrp: address owner (priority 255)", () => {
 
   it("lbkit owning the VIP is master at once, keepalived backs it up, and stopping never removes the owner's address", async () => {
     const OWN = lab.node("l").ipv4;
+    // the owner runs first: were keepalived's Master_Down_Interval (361 ms) to end before the owner's process is
+    // up (a loaded host), keepalived would add the owner's address and its kernel would then drop the owner's
+    // adverts as coming from a local address
+    const t = Date.now();
+    const l = startLbkit(lab, "l", {
+      id: "lown",
+      vrid: 83,
+      version: 3,
+      advertInterval: 100,
+      priority: 255,
+      virtualAddresses: [`${OWN}/24`],
+    });
+    const m = await waitEvent(l, "master", t);
+    expect(m.reason).toBe("address-owner");
     const k = startKeepalived(lab, "k", {
       name: "kown",
       vrid: 83,
@@ -362,18 +384,8 @@ describe.skipIf(pre.skip)("vrrp: address owner (priority 255)", () => {
       vip: `${OWN}/24`,
     });
     await waitLog(k, /Entering BACKUP STATE/);
-    const t = Date.now();
-    const l = startLbkit(lab, "l", {
-      name: "lown",
-      vrid: 83,
-      version: 3,
-      advertInterval: 100,
-      priority: 255,
-      virtualAddresses: [`${OWN}/24`],
-    });
-    const m = await waitEvent(l, "master", t);
-    expect(m.reason).toBe("address-owner");
     await new Promise((r) => setTimeout(r, 500));
+    expect(k.output()).not.toMatch(/Entering MASTER STATE/);
     expect(await vipsOn(lab, "k", OWN)).toEqual([]);
     const out = k.output().length;
     await stopped(l, "SIGTERM");
@@ -406,7 +418,7 @@ describe.skipIf(pre.skip)("vrrp: IPv6 interop with keepalived 2.2 (v3 to ff02::1
     const k = startKeepalived(lab, "k", ka("k6", 150));
     await waitLog(k, /Entering MASTER STATE/);
     const l = startLbkit(lab, "l", {
-      name: "l6",
+      id: "l6",
       vrid: 71,
       version: 3,
       advertInterval: 100,

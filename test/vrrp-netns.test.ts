@@ -25,8 +25,8 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
   it("v3 at 100 ms: elects a master, the VIP moves on a crash, and on a graceful stop; adverts decode cleanly", async () => {
     const cap = await lab.capture(BRIDGE, { filter: "vrrp or arp" });
     const base = { vrid: 51, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`] };
-    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
-    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    const a = startLbkit(lab, "a", { ...base, priority: 150, id: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, id: "b" });
     await waitEvent(a, "master");
     await waitEvent(b, "backup");
     await waitVip(lab, "a", VIP, true);
@@ -51,7 +51,7 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
 
     // a comes back with the higher priority: preempts b
     const back = Date.now();
-    const a2 = startLbkit(lab, "a", { ...base, priority: 150, name: "a2" });
+    const a2 = startLbkit(lab, "a", { ...base, priority: 150, id: "a2" });
     await waitEvent(a2, "master", back);
     const bb = await waitEvent(b, "backup", back);
     expect(bb.reason).toBe("higher-priority");
@@ -94,9 +94,9 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
 
   it("v2 with PASS auth and 1 s adverts: a wrong password is discarded and does not stop a takeover", async () => {
     const base = { vrid: 52, version: 2, advertInterval: 1000, virtualAddresses: [`${VIP}/24`] };
-    const a = startLbkit(lab, "a", { ...base, priority: 150, authPassword: "s3cr3t", name: "a" });
-    const b = startLbkit(lab, "b", { ...base, priority: 100, authPassword: "s3cr3t", name: "b" });
-    const c = startLbkit(lab, "c", { ...base, priority: 200, authPassword: "wrong", name: "c" });
+    const a = startLbkit(lab, "a", { ...base, priority: 150, authPassword: "s3cr3t", id: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, authPassword: "s3cr3t", id: "b" });
+    const c = startLbkit(lab, "c", { ...base, priority: 200, authPassword: "wrong", id: "c" });
     await waitEvent(a, "master", 0, 10_000);
     await waitEvent(b, "backup");
     const d = await waitEvent(a, "discard");
@@ -108,13 +108,44 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
     for (const n of ["a", "b", "c"]) expect(await vipsOn(lab, n, VIP)).toEqual([]);
   }, 60_000);
 
+  it("restarted on a transport it was given, a backup keeps hearing a priority-250 master and sends once master", async () => {
+    const B = lab.node("b").ipv4;
+    const base = { vrid: 57, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`] };
+    const cap = await lab.capture(BRIDGE, { filter: "vrrp" });
+    const a = startLbkit(lab, "a", { ...base, priority: 250, id: "a" });
+    await waitEvent(a, "master");
+    const b = startLbkit(lab, "b", { ...base, priority: 100, id: "b", callerTransport: true, restarts: 3 });
+    await waitEvent(b, "started");
+    expect(
+      events(b)
+        .filter((e) => e.event === "restarted")
+        .map((e) => e.state),
+    ).toEqual(["backup", "backup", "backup"]);
+    await new Promise((r) => setTimeout(r, 1000));
+    // it hears the master: never master, never an error (before the fix: "transport closed", two masters)
+    expect(events(b).filter((e) => ["master", "error"].includes(e.event))).toEqual([]);
+    expect(await vipsOn(lab, "b", VIP)).toEqual([]);
+    const t = Date.now();
+    a.kill("SIGTERM");
+    const m = await waitEvent(b, "master", t);
+    expect(m.reason).toBe("peer-resigned");
+    await waitVip(lab, "b", VIP, true);
+    await new Promise((r) => setTimeout(r, 300));
+    b.kill("SIGTERM");
+    await b.exited;
+    const exit = events(b).find((e) => e.event === "exit") as { stats?: { advertsSent: number } } | undefined;
+    expect(exit?.stats?.advertsSent).toBeGreaterThan(2);
+    // and its adverts are on the wire
+    expect(await decodeVerbose(await cap.stop(), `vrrp && ip.src == ${B}`)).toContain("Virtual Rtr ID: 57");
+  }, 60_000);
+
   it("unicast peers (no multicast): election and failover", async () => {
     const A = lab.node("a").ipv4;
     const B = lab.node("b").ipv4;
     const base = { vrid: 53, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`] };
     const cap = await lab.capture(BRIDGE, { filter: "vrrp" });
-    const a = startLbkit(lab, "a", { ...base, priority: 150, unicastPeers: [B], name: "a" });
-    const b = startLbkit(lab, "b", { ...base, priority: 100, unicastPeers: [A], name: "b" });
+    const a = startLbkit(lab, "a", { ...base, priority: 150, unicastPeers: [B], id: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, unicastPeers: [A], id: "b" });
     await waitEvent(a, "master");
     await waitEvent(b, "backup");
     await new Promise((r) => setTimeout(r, 300));
@@ -132,8 +163,8 @@ describe.skipIf(pre.skip)("vrrp: two lbkit nodes in network namespaces", () => {
 
   it("handover (SIGUSR1 → handover()) moves the VIP and resolves with the new master", async () => {
     const base = { vrid: 54, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`] };
-    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
-    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    const a = startLbkit(lab, "a", { ...base, priority: 150, id: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, id: "b" });
     await waitEvent(a, "master");
     await waitEvent(b, "backup");
     const t = Date.now();
@@ -170,8 +201,8 @@ describe.skipIf(pre.skip)("vrrp: track_interface", () => {
       virtualAddresses: [`${VIP}/24`],
       trackEth0: true,
     };
-    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
-    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    const a = startLbkit(lab, "a", { ...base, priority: 150, id: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, id: "b" });
     await waitEvent(a, "master");
     await waitEvent(b, "backup");
     await waitVip(lab, "a", VIP, true);
@@ -203,7 +234,7 @@ describe.skipIf(pre.skip)("vrrp: accept_mode", () => {
 
   it("acceptMode false: a non-owner master holds the VIP but drops traffic to it (nftables); nothing left at stop", async () => {
     const a = startLbkit(lab, "a", {
-      name: "a",
+      id: "a",
       vrid: 58,
       version: 3,
       advertInterval: 100,
@@ -241,8 +272,8 @@ describe.skipIf(pre.skip)("vrrp: VMAC (use_vmac)", () => {
 
   it("the VIP lives on a 00:00:5e:00:01:VRID macvlan; a client's ARP entry survives failover", async () => {
     const base = { vrid: 57, version: 3, advertInterval: 100, virtualAddresses: [`${VIP}/24`], vmac: true };
-    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
-    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    const a = startLbkit(lab, "a", { ...base, priority: 150, id: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, id: "b" });
     await waitEvent(a, "master");
     await waitEvent(b, "backup");
     const link = (await lab.exec("a", ["ip", "-d", "link", "show", "vrrp.57"])).stdout;
@@ -281,8 +312,8 @@ describe.skipIf(pre.skip)("vrrp: IPv6 (v3 to ff02::12) between two lbkit nodes",
   it("elects, moves the IPv6 VIP on a crash, sends unsolicited NAs; adverts decode cleanly", async () => {
     const cap = await lab.capture(BRIDGE, { filter: "ip6" });
     const base = { vrid: 61, version: 3, advertInterval: 100, virtualAddresses: [`${VIP6}/64`] };
-    const a = startLbkit(lab, "a", { ...base, priority: 150, name: "a" });
-    const b = startLbkit(lab, "b", { ...base, priority: 100, name: "b" });
+    const a = startLbkit(lab, "a", { ...base, priority: 150, id: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, id: "b" });
     await waitEvent(a, "master");
     await waitEvent(b, "backup");
     await waitVip(lab, "a", VIP6, true);
@@ -315,8 +346,8 @@ describe.skipIf(pre.skip)("vrrp: IPv6 (v3 to ff02::12) between two lbkit nodes",
     const B = lab.node("b").ipv6!;
     const cap = await lab.capture(BRIDGE, { filter: "ip6 proto 112" });
     const base = { vrid: 62, version: 3, advertInterval: 100, virtualAddresses: [`${VIP6}/64`] };
-    const a = startLbkit(lab, "a", { ...base, priority: 150, unicastPeers: [B], name: "a" });
-    const b = startLbkit(lab, "b", { ...base, priority: 100, unicastPeers: [A], name: "b" });
+    const a = startLbkit(lab, "a", { ...base, priority: 150, unicastPeers: [B], id: "a" });
+    const b = startLbkit(lab, "b", { ...base, priority: 100, unicastPeers: [A], id: "b" });
     await waitEvent(a, "master");
     await waitEvent(b, "backup");
     await new Promise((r) => setTimeout(r, 500));

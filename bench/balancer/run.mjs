@@ -5,26 +5,11 @@ import os from "node:os";
 import { Pool } from "@lbkit/balancer";
 import { Bench } from "tinybench";
 import { writeSection } from "../lib/readme-section.mjs";
+import { ALGORITHMS } from "./algorithms.mjs";
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,1000,100000").split(",").map(Number);
 const TIME = Number(process.env.BENCH_TIME_MS ?? 400);
-const ALGORITHMS = [
-  "roundrobin",
-  "static-rr",
-  "leastconn",
-  "first",
-  "random",
-  "random(2)",
-  "source",
-  "uri depth 2",
-  "hdr(host)",
-  "hash",
-  "consistent",
-  "maglev",
-  "jump",
-  "consistent hash-balance-factor 125",
-  "peak-ewma",
-];
+
 const LOAD_AWARE = new Set([
   "leastconn",
   "random(2)",
@@ -60,7 +45,7 @@ for (const algorithm of ALGORITHMS) {
     bench.add("pick", () => {
       const r = pool.pick(contexts[i++ & 4095]);
       // load-aware algorithms see realistic load: each pick is a request that starts and ends
-      if (LOAD_AWARE.has(algorithm) && r.ok) pool.acquire(r.server).release({ latencyMs: 5 });
+      if (LOAD_AWARE.has(algorithm) && r.ok) pool.acquire(r.server).release({ ok: true, latencyMs: 5 });
     });
     let w = 0;
     changes.add("weight change", () => {
@@ -100,8 +85,9 @@ Regenerate: \`pnpm bench:balancer\` (after \`pnpm build\`). Measured ${new Date(
 ${os.cpus()[0]?.model ?? "unknown CPU"} (${os.cpus().length} cores), Node ${process.version}, tinybench, ${TIME} ms per cell.
 Servers have weights 1..4. Each pick uses a different request context (key, source, URI, Host) from a set of 4096.
 Load-aware algorithms (leastconn, first, random(2), bounded load, peak-ewma) acquire and release a lease per pick,
-so their figure includes that bookkeeping. *Weight change* is one \`setWeight\` plus the next pick — Maglev and
-map-based rebuild their table there (lazily, once per burst of changes). *Build* is construction plus the first pick.
+so their figure includes that bookkeeping. *Weight change* is one \`setWeight\` plus the next pick (a Maglev
+table being replaced advances one bounded slice there; see the scale table below). *Build* is construction
+(which completes every table) plus the first pick.
 
 ${head}
 ${sep}

@@ -97,9 +97,9 @@ for (const s of settings)
               advertInterval: s.interval,
               virtualAddresses: [`${VIP}/24`],
             };
-            const m = startLbkit(lab, "m", { ...o, priority: 150, name: "m" });
+            const m = startLbkit(lab, "m", { ...o, priority: 150, id: "m" });
             await waitEvent(m, "master");
-            const b = startLbkit(lab, "b", { ...o, priority: 100, name: "b" });
+            const b = startLbkit(lab, "b", { ...o, priority: 100, id: "b" });
             backupReady = waitEvent(b, "backup");
             crash = async () => {
               m.kill("SIGKILL");

@@ -53,11 +53,14 @@ try {
       mac: values.mac,
       delay: num(values.delay),
       refresh: num(values.refresh),
-      onSent: (f) => times.push({ kind: f.kind, address: f.address, at: Math.round(f.at * 1000) / 1000 }),
     });
+    announcer.on("frame", (f) =>
+      times.push({ kind: f.kind, address: f.address, at: Math.round(f.at * 1000) / 1000 }),
+    );
+    announcer.on("error", (err) => console.error(err.message));
     await announcer.start();
     await new Promise((r) => setTimeout(r, num(values.duration) ?? 10_000));
-    announcer.stop();
+    await announcer.stop();
     console.log(JSON.stringify({ ...announcer.interfaceInfo, sent: announcer.sent, frames: times }));
   }
 } catch (err) {

@@ -56,7 +56,7 @@ function step(sim, requests) {
   }
   sim.inFlight = sim.inFlight.filter((f) => {
     if (f.done > clock.t) return true;
-    f.lease.release({ latencyMs: f.latency });
+    f.lease.release({ ok: true, latencyMs: f.latency });
     return false;
   });
 }

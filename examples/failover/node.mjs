@@ -6,7 +6,7 @@
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { HealthChecker, httpCheck, trackPriority } from "@lbkit/healthcheck";
-import { createInstance, createMemoryVipMover, createUdpTransport } from "@lbkit/vrrp";
+import { MemoryVipMover, UdpTransport, VrrpInstance } from "@lbkit/vrrp";
 
 const { values: o } = parseArgs({
   options: {
@@ -45,8 +45,12 @@ hc.on("change", (e) => say("check", { to: e.to, reason: e.reason }));
 const tracker = trackPriority(hc, [{ id: "web", weight: -60 }]);
 
 const udp = o.udp !== undefined;
-const vrrp = createInstance({
-  name: o.name,
+const transport = udp
+  ? new UdpTransport({ address: o.udp, peers: o.peers.split(",").filter(Boolean) })
+  : undefined;
+await transport?.start();
+const vrrp = new VrrpInstance({
+  id: o.name,
   vrid: 51,
   version: 3,
   advertInterval: 200,
@@ -55,15 +59,17 @@ const vrrp = createInstance({
   tracks: [tracker],
   ...(udp
     ? {
-        transport: await createUdpTransport({ address: o.udp, peers: o.peers.split(",").filter(Boolean) }),
-        vipMover: createMemoryVipMover(),
-        announcer: { announce: async () => {} },
+        transport,
+        vipMover: new MemoryVipMover(),
+        garp: false,
       }
     : { interface: o.interface, garp: { repeat: 3, delay: 1000 } }),
 });
-for (const state of ["master", "backup", "fault"])
-  vrrp.on(state, (i) => say("state", { from: i.from, to: i.state, reason: i.reason, priority: i.priority }));
-vrrp.on("stop", (i) => say("state", { from: i.from, to: "stopped", reason: i.reason, priority: 0 }));
+vrrp.on("change", (c) =>
+  c.to === "initialize"
+    ? say("state", { from: c.from, to: "stopped", reason: c.reason, priority: 0 })
+    : say("state", { from: c.from, to: c.to, reason: c.reason, priority: c.priority }),
+);
 vrrp.on("priority", (p) => say("priority", { from: p.from, to: p.to }));
 vrrp.on("error", (e) => say("error", { message: e.message }));
 
@@ -84,6 +90,7 @@ async function shutdown() {
   if (stopping) return;
   stopping = true;
   await vrrp.stop(); // priority-0 advert if master, VIP removed
+  await transport?.stop();
   await hc.stop();
   tracker.close();
   backend.close();

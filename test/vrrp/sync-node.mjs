@@ -1,14 +1,15 @@
 // An lbkit node with a VRRP sync group (keepalived vrrp_sync_group) for the network-namespace suites: ONE process
-// runs several instances from the built dist, joined by createSyncGroup, and prints one JSON line per event
-// (each with the instance name and VRID). Usage: node sync-node.mjs '<json options>':
+// runs several instances from the built dist, joined by a SyncGroup, and prints one JSON line per event
+// (each with the instance id and VRID; a `change` is logged as an event named after the state entered, "stop"
+// for initialize). Usage: node sync-node.mjs '<json options>':
 //   { group, priority, version, advertInterval, instances: [{ name, vrid, interface, vip, trackInterface? }] }
-// trackInterface: "eth1" adds trackInterface("eth1") to that instance (keepalived track_interface → FAULT).
+// trackInterface: "eth1" adds an InterfaceTracker on eth1 to that instance (keepalived track_interface → FAULT).
 // Every instance also has a tracker the test flips: SIGUSR2 toggles the fault of the instance named by option
 // `signalFault` (default the first). SIGUSR1 = handover() of one member (option `handover`, default the first),
 // again = resume(). SIGTERM = clean stop of every member at once (priority-0 adverts, VIPs
-// removed), then the group is closed; SIGKILL = crash.
+// removed), then the group is stopped; SIGKILL = crash.
 import { EventEmitter } from "node:events";
-import { createInstance, createSyncGroup, trackInterface } from "../../packages/vrrp/dist/index.js";
+import { InterfaceTracker, SyncGroup, VrrpInstance } from "../../packages/vrrp/dist/index.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 const log = (o) => process.stdout.write(`${JSON.stringify({ t: Date.now(), ...o })}\n`);
@@ -23,12 +24,13 @@ for (const spec of opts.instances) {
   flips.set(spec.name, flip);
   const tracks = [flip];
   if (spec.trackInterface) {
-    const t = await trackInterface(spec.trackInterface, { interval: 50 });
+    const t = new InterfaceTracker({ interface: spec.trackInterface, interval: 50 });
+    await t.start();
     tracks.push(t);
-    closers.push(() => t.close());
+    closers.push(() => t.stop());
   }
-  const inst = createInstance({
-    name: spec.name,
+  const inst = new VrrpInstance({
+    id: spec.name,
     interface: spec.interface,
     vrid: spec.vrid,
     version: opts.version ?? 3,
@@ -38,23 +40,23 @@ for (const spec of opts.instances) {
     tracks,
   });
   const vrid = spec.vrid;
-  for (const event of ["master", "backup", "fault", "stop"])
-    inst.on(event, (i) =>
-      log({
-        event,
-        instance: i.name,
-        vrid,
-        reason: i.reason,
-        from: i.from,
-        master: i.master,
-        priority: i.priority,
-      }),
-    );
-  inst.on("ready", (name) => log({ event: "ready", instance: name, vrid }));
+  inst.on("change", (c) =>
+    log({
+      event: c.to === "initialize" ? "stop" : c.to,
+      instance: c.id,
+      vrid,
+      reason: c.reason,
+      from: c.from,
+      master: c.master,
+      priority: c.priority,
+    }),
+  );
+  inst.on("ready", ({ id }) => log({ event: "ready", instance: id, vrid }));
   inst.on("error", (e) => log({ event: "error", instance: spec.name, vrid, message: e.message }));
   instances.push(inst);
 }
-const group = createSyncGroup(opts.group ?? "group", instances);
+const group = new SyncGroup({ id: opts.group ?? "group", members: instances });
+await group.start();
 
 let stopping = false;
 process.on("SIGTERM", async () => {
@@ -62,9 +64,9 @@ process.on("SIGTERM", async () => {
   stopping = true;
   // every member resigns in the same tick: each stop() queues its priority-0 advert before its first await
   await Promise.all(instances.map((i) => i.stop()));
-  group.close();
-  for (const c of closers) c();
-  log({ event: "exit", stats: Object.fromEntries(instances.map((i) => [i.name, i.stats])) });
+  await group.stop();
+  for (const c of closers) await c();
+  log({ event: "exit", stats: Object.fromEntries(instances.map((i) => [i.id, i.stats])) });
   process.exit(0);
 });
 let handedOver = false;
@@ -72,7 +74,7 @@ process.on("SIGUSR1", async () => {
   // planned handover of ONE member (option `handover`, default the first); the group takes the others along.
   // A second SIGUSR1 resumes it.
   const name = opts.handover ?? opts.instances[0].name;
-  const inst = instances.find((i) => i.name === name);
+  const inst = instances.find((i) => i.id === name);
   if (handedOver) {
     handedOver = false;
     inst.resume();

@@ -1,6 +1,7 @@
+import { formatIPv6 } from "@lbkit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatIPv6, parseAddress } from "./address.js";
+import { parseAddress } from "./address.js";
 import { ArpError } from "./errors.js";
 
 describe("parseAddress", () => {

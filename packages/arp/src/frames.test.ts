@@ -1,8 +1,8 @@
+import { formatIPv4, formatIPv6 } from "@lbkit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readPcap } from "../../../test/lab/pcap.js";
 import { vrrpVector } from "../../../test/lab/vectors.js";
-import { formatIPv4, formatIPv6 } from "./address.js";
 import { ArpError } from "./errors.js";
 import {
   buildGratuitousArp,

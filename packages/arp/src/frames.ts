@@ -1,7 +1,8 @@
 // Pure builders and parsers for the frames a VIP owner sends: gratuitous ARP (RFC 5227 announcement, RFC 5944
 // 4.6) and IPv6 unsolicited Neighbour Advertisement (RFC 4861 7.2.6). Bytes in, bytes out; no I/O.
-import { formatIPv4, formatIPv6, type IpAddress, parseAddress } from "./address.js";
-import { ArpError } from "./errors.js";
+import { formatIPv4, formatIPv6, type IpAddress, internetChecksum, pseudoHeader } from "@lbkit/core";
+import { parseAddress } from "./address.js";
+import { ArpConfigError, ArpError } from "./errors.js";
 import { BROADCAST_MAC, formatMac, type MacLike, parseMac } from "./mac.js";
 
 export const ETHERTYPE_ARP = 0x0806;
@@ -34,7 +35,7 @@ function ethernet(buf: Uint8Array, dst: Uint8Array, src: Uint8Array, type: numbe
   buf[13] = type & 0xff;
 }
 
-export interface GarpOptions {
+export interface GratuitousArpOptions {
   /** The MAC the segment should learn for the address (the interface's, or a VRRP virtual MAC). */
   mac: MacLike;
   /** The IPv4 address being announced. */
@@ -48,18 +49,18 @@ export interface GarpOptions {
  * Request form: target MAC ff:ff:ff:ff:ff:ff, byte for byte what keepalived 2.2 sends.
  * Reply form: opcode 2 and target MAC = sender MAC (Linux treats a reply as gratuitous only then).
  */
-export function buildGratuitousArp(opts: GarpOptions): Uint8Array {
+export function buildGratuitousArp(opts: GratuitousArpOptions): Uint8Array {
   const mac = parseMac(opts.mac);
   const addr = asAddress(opts.address);
   if (addr.family !== 4) {
     throw new ArpError(
-      "EADDRESS",
+      "ERR_ADDRESS",
       `arp: address ${addr.text} is IPv6; gratuitous ARP is IPv4 only (use an NA)`,
     );
   }
   const form = opts.form ?? "request";
   if (form !== "request" && form !== "reply") {
-    throw new ArpError("ECONFIG", `arp: form ${JSON.stringify(form)} is not "request" or "reply"`);
+    throw new ArpConfigError("form", form, 'must be "request" or "reply"');
   }
   const broadcast = parseMac(BROADCAST_MAC);
   const f = new Uint8Array(ETH_HLEN + ARP_LEN);
@@ -75,17 +76,7 @@ export function buildGratuitousArp(opts: GarpOptions): Uint8Array {
 
 /** Internet checksum (RFC 1071) of the ICMPv6 message over the IPv6 pseudo-header (RFC 8200 8.1). */
 export function icmpv6Checksum(src: Uint8Array, dst: Uint8Array, message: Uint8Array): number {
-  let sum = 0;
-  const add16 = (b: Uint8Array) => {
-    for (let i = 0; i < b.length; i += 2) sum += ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
-  };
-  add16(src);
-  add16(dst);
-  sum += (message.length >>> 16) + (message.length & 0xffff);
-  sum += 58; // next header
-  add16(message);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  return internetChecksum(pseudoHeader(6, src, dst, 58, message.length), message);
 }
 
 export interface NaOptions {
@@ -108,18 +99,19 @@ export function buildUnsolicitedNa(opts: NaOptions): Uint8Array {
   const target = asAddress(opts.address);
   if (target.family !== 6) {
     throw new ArpError(
-      "EADDRESS",
+      "ERR_ADDRESS",
       `arp: address ${target.text} is IPv4; a neighbour advertisement is IPv6 only`,
     );
   }
   if (target.bytes[0] === 0xff) {
     throw new ArpError(
-      "EADDRESS",
+      "ERR_ADDRESS",
       `arp: address ${target.text} is multicast; only unicast addresses are announced`,
     );
   }
   const src = opts.source === undefined ? target : asAddress(opts.source);
-  if (src.family !== 6) throw new ArpError("EADDRESS", `arp: NA source ${src.text} is not an IPv6 address`);
+  if (src.family !== 6)
+    throw new ArpError("ERR_ADDRESS", `arp: NA source ${src.text} is not an IPv6 address`);
   const dst = parseAddress(ALL_NODES).bytes;
   const payload = NA_LEN + LLA_OPT_LEN;
   const f = new Uint8Array(ETH_HLEN + IPV6_HLEN + payload);
@@ -161,7 +153,7 @@ export interface ArpPacket {
 }
 
 function bad(what: string): never {
-  throw new ArpError("EFRAME", `arp: frame ${what}`);
+  throw new ArpError("ERR_FRAME", `arp: frame ${what}`);
 }
 
 function etherType(frame: Uint8Array): number {

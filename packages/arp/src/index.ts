@@ -1,22 +1,19 @@
-export { type IpAddress, parseAddress } from "./address.js";
+export { parseAddress } from "./address.js";
+export { Announcer, type AnnouncerEvents, announce } from "./announce.js";
 export {
-  type AnnounceDeps,
   type AnnounceForm,
   type AnnounceOptions,
   type AnnounceResult,
-  Announcer,
   type AnnouncerOptions,
-  announce,
   type FrameKind,
   MAX_ADDRESSES,
   MAX_COUNT,
-  normalizeAnnounceOptions,
+  type OpenLink,
   type PlannedFrame,
   planBurst,
   type SentFrame,
-} from "./announce.js";
-export { type Clock, systemClock } from "./clock.js";
-export { ArpError, type ArpErrorCode } from "./errors.js";
+} from "./burst.js";
+export { ArpConfigError, ArpError, type ArpErrorCode } from "./errors.js";
 export {
   ALL_NODES,
   ALL_NODES_MAC,
@@ -28,7 +25,7 @@ export {
   ETHERTYPE_ARP,
   ETHERTYPE_IPV6,
   type GarpForm,
-  type GarpOptions,
+  type GratuitousArpOptions,
   ICMPV6_NA,
   ICMPV6_NS,
   icmpv6Checksum,
@@ -39,6 +36,11 @@ export {
   parseFrame,
   parseNdp,
 } from "./frames.js";
-export { getInterface, type InterfaceInfo } from "./interfaces.js";
+export {
+  type GetInterfaceOptions,
+  getInterface,
+  type InterfaceAddress,
+  type InterfaceInfo,
+} from "./interfaces.js";
 export { BROADCAST_MAC, formatMac, type MacLike, parseMac } from "./mac.js";
-export { type FrameSender, type LinkRef, loadNative, type NativePacket, PacketSocket } from "./socket.js";
+export { type FrameSender, type LinkRef, PacketSocket } from "./socket.js";

@@ -12,7 +12,7 @@ export function parseMac(mac: MacLike): Uint8Array {
     return Uint8Array.from(mac.split(/[:-]/), (h) => Number.parseInt(h, 16));
   }
   const shown = mac instanceof Uint8Array ? `of ${mac.length} bytes` : JSON.stringify(mac);
-  throw new ArpError("EMAC", `arp: MAC address ${shown} is not 6 bytes like "02:00:5e:00:01:01"`);
+  throw new ArpError("ERR_MAC", `arp: MAC address ${shown} is not 6 bytes like "02:00:5e:00:01:01"`);
 }
 
 export function formatMac(b: Uint8Array): string {

@@ -41,7 +41,7 @@ describe("PacketSocket error mapping", () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ArpError);
-    expect((err as ArpError).code).toBe("EPERM");
+    expect((err as ArpError).code).toBe("ERR_PERMISSION");
     expect((err as Error).message).toContain('interface "eth0"');
     expect((err as Error).message).toContain("CAP_NET_RAW");
     expect((err as Error).message).toContain("setcap cap_net_raw+ep $(command -v node)");
@@ -98,7 +98,7 @@ describe("loadNative", () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ArpError);
-    expect((err as ArpError).code).toBe("ENATIVE");
+    expect((err as ArpError).code).toBe("ERR_NATIVE");
     expect((err as Error).message).toContain("pnpm install");
     expect((err as Error).message).toContain("/nonexistent/lbkit-arp");
   });

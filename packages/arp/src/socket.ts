@@ -39,7 +39,7 @@ export function loadNative(root?: string): NativePacket {
     return native;
   } catch (err) {
     throw new ArpError(
-      "ENATIVE",
+      "ERR_NATIVE",
       `arp: the AF_PACKET addon could not be loaded from ${dir} (${(err as Error).message}); ` +
         "build it with `pnpm install` (or `npx node-gyp rebuild` in the package), which needs python3, make and g++",
       { cause: err },
@@ -57,24 +57,24 @@ export function describeSocketError(err: unknown, link: LinkRef, action: string)
   switch (e.code) {
     case "EPERM":
     case "EACCES":
-      return new ArpError("EPERM", `arp: cannot ${action} on ${where}: ${e.code}, ${NEEDS_CAP}`, {
+      return new ArpError("ERR_PERMISSION", `arp: cannot ${action} on ${where}: ${e.code}, ${NEEDS_CAP}`, {
         cause: err,
       });
     case "ENODEV":
     case "ENXIO":
       return new ArpError(
-        "ENOINTERFACE",
+        "ERR_NO_INTERFACE",
         `arp: cannot ${action}: ${where} does not exist (any more); check \`ip link\``,
         { cause: err },
       );
     case "ENETDOWN":
       return new ArpError(
-        "ESEND",
+        "ERR_SEND",
         `arp: cannot ${action}: ${where} is down; bring it up with \`ip link set ${link.name} up\``,
         { cause: err },
       );
     default:
-      return new ArpError("ESEND", `arp: cannot ${action} on ${where}: ${e.message ?? String(err)}`, {
+      return new ArpError("ERR_SEND", `arp: cannot ${action} on ${where}: ${e.message ?? String(err)}`, {
         cause: err,
       });
   }
@@ -106,7 +106,7 @@ export class PacketSocket implements FrameSender {
   /** Sends one complete Ethernet frame. */
   send(frame: Uint8Array): void {
     if (this.#fd === undefined) {
-      throw new ArpError("ESEND", `arp: socket on interface "${this.link.name}" is closed`);
+      throw new ArpError("ERR_SEND", `arp: socket on interface "${this.link.name}" is closed`);
     }
     try {
       this.#native.send(this.#fd, this.link.ifindex, frame);

@@ -1,18 +1,10 @@
+import type { Clock, RequestOutcome } from "@lbkit/core";
 import type { PickContext } from "./context.js";
+import { configError } from "./errors.js";
 import type { Server } from "./server.js";
 
-/** Milliseconds, monotonic. Injected so slow start and latency decay are testable with fake time. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => performance.now() };
-
-/** How a request on a server ended. `latencyMs` defaults to the time since `acquire`. */
-export interface Outcome {
-  ok?: boolean;
-  latencyMs?: number;
-}
+/** A finished request as the pool hands it to `observe`: the caller's outcome, with `latencyMs` always set. */
+export type ObservedOutcome = RequestOutcome & { latencyMs: number };
 
 /** What a pool lends its algorithms. */
 export interface AlgorithmEnv {
@@ -49,12 +41,42 @@ export interface Algorithm {
   fallbacks?(ctx: PickContext, first: Server): Iterable<Server>;
   /** In-flight count of a server changed (acquire or release). */
   loadChanged?(server: Server): void;
-  /** A request on the server finished. */
-  observe?(server: Server, outcome: Required<Outcome>): void;
+  /**
+   * Finish any deferred work now (a lookup table being rebuilt in slices). The pool calls it at the end of its
+   * constructor and in `pool.rebalance()`.
+   */
+  settle?(): void;
+  /** A request on the server finished (`ok: false` when it failed). */
+  observe?(server: Server, outcome: ObservedOutcome): void;
 }
 
 /** Creates one algorithm instance per pool tier. */
 export interface AlgorithmFactory {
   readonly name: string;
   create(env: AlgorithmEnv): Algorithm;
+}
+
+const REQUIRED = ["add", "remove", "pick"] as const;
+const OPTIONAL = ["reweight", "fallbacks", "loadChanged", "observe", "settle"] as const;
+
+/** A custom algorithm is checked when the pool is built, not at its first pick. */
+export function checkAlgorithm(algorithm: unknown, name: string): Algorithm {
+  if (typeof algorithm !== "object" || algorithm === null)
+    throw configError(
+      "algorithm",
+      name,
+      `create(env) returned ${String(algorithm)}, not an algorithm object`,
+    );
+  const a = algorithm as Record<string, unknown>;
+  const missing = REQUIRED.filter((m) => typeof a[m] !== "function");
+  if (missing.length)
+    throw configError(
+      "algorithm",
+      name,
+      `must implement ${missing.map((m) => `${m}()`).join(", ")} (an algorithm needs add, remove and pick functions)`,
+    );
+  for (const m of OPTIONAL)
+    if (a[m] !== undefined && typeof a[m] !== "function")
+      throw configError("algorithm", name, `${m} must be a function when given, not ${typeof a[m]}`);
+  return algorithm as Algorithm;
 }

@@ -1,21 +1,47 @@
-/** Thrown at construction or on a runtime change when the configuration is wrong. */
-export class BalancerConfigError extends Error {
-  override readonly name = "BalancerConfigError";
-}
+import {
+  type ConfigErrorFields,
+  configMessage,
+  LbkitError,
+  type LbkitErrorOptions,
+  validators,
+} from "@lbkit/core";
 
-/** `balancer: <what> <value> <why/fix>` */
-export function configError(message: string): BalancerConfigError {
-  return new BalancerConfigError(`balancer: ${message}`);
-}
+/**
+ * Stable codes of {@link BalancerError}:
+ * - `ERR_CONFIG`: a bad option, at construction or in a run-time change ({@link BalancerConfigError})
+ * - `ERR_UNKNOWN_SERVER`: a run-time call named a server id the pool does not hold
+ * - `ERR_INVALID_ARGUMENT`: a call got an argument of the wrong kind (`acquire(undefined)`)
+ */
+export type BalancerErrorCode = "ERR_CONFIG" | "ERR_UNKNOWN_SERVER" | "ERR_INVALID_ARGUMENT";
 
-export function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean")
-    return String(value);
-  if (value === undefined) return "undefined";
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+/** Every error @lbkit/balancer throws. `pick()` and `candidates()` never throw. */
+export class BalancerError extends LbkitError {
+  override name = "BalancerError";
+  declare readonly code: BalancerErrorCode;
+
+  constructor(code: BalancerErrorCode, message: string, options?: LbkitErrorOptions) {
+    super("balancer", code, message, options);
   }
 }
+
+/** A bad option: `balancer: <option> <value> <fix>`, with the three as fields. */
+export class BalancerConfigError extends BalancerError implements ConfigErrorFields {
+  override name = "BalancerConfigError";
+  readonly option: string;
+  readonly value: unknown;
+  readonly fix: string;
+
+  constructor(option: string, value: unknown, fix: string) {
+    super("ERR_CONFIG", configMessage("balancer", option, value, fix));
+    this.option = option;
+    this.value = value;
+    this.fix = fix;
+  }
+}
+
+export function configError(option: string, value: unknown, fix: string): BalancerConfigError {
+  return new BalancerConfigError(option, value, fix);
+}
+
+/** core's validators, throwing {@link BalancerConfigError}. */
+export const check = validators(configError);

@@ -11,6 +11,12 @@ export class WeightedSampler<T> {
   private readonly slotOf = new Map<T, number>();
   total = 0;
 
+  /**
+   * `slotFor`, when given, fixes each value's slot (map-based hashing keys slots by declaration order, so the
+   * mapping depends on the member set only); otherwise slots are allocated and reused as values come and go.
+   */
+  constructor(private readonly slotFor?: (value: T) => number) {}
+
   get size(): number {
     return this.slotOf.size;
   }
@@ -22,8 +28,8 @@ export class WeightedSampler<T> {
   set(value: T, weight: number): void {
     let slot = this.slotOf.get(value);
     if (slot === undefined) {
-      slot = this.free.pop() ?? this.used++;
-      if (slot >= this.weights.length) this.grow();
+      slot = this.slotFor ? this.slotFor(value) : (this.free.pop() ?? this.used++);
+      while (slot >= this.weights.length) this.grow();
       this.slotOf.set(value, slot);
       this.values[slot] = value;
     }
@@ -37,7 +43,7 @@ export class WeightedSampler<T> {
     this.weights[slot] = 0;
     this.values[slot] = undefined;
     this.slotOf.delete(value);
-    this.free.push(slot);
+    if (!this.slotFor) this.free.push(slot);
   }
 
   /** The value whose cumulative weight range holds `r`, for r in [0, total). */
@@ -59,6 +65,15 @@ export class WeightedSampler<T> {
     while (slot > 0 && this.weights[slot] === 0) slot--;
     while (slot < n - 1 && this.weights[slot] === 0) slot++;
     return this.values[slot];
+  }
+
+  /** The value after `value` in slot order that has weight (wrapping), or undefined when `value` is not held. */
+  after(value: T): T | undefined {
+    const slot = this.slotOf.get(value);
+    if (slot === undefined) return undefined;
+    let sum = 0;
+    for (let i = slot + 1; i > 0; i -= i & -i) sum += this.tree[i - 1]!;
+    return this.find(sum >= this.total ? 0 : sum);
   }
 
   /** A weighted random value, given a uniform random number in [0, 1). */

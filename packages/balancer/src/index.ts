@@ -1,6 +1,6 @@
-export type { Algorithm, AlgorithmEnv, AlgorithmFactory, Clock, Outcome } from "./algorithm.js";
-export { systemClock } from "./algorithm.js";
-export { LoadBound } from "./algorithms/bounded-load.js";
+// defined once in @lbkit/core, re-exported for convenience
+export { MAX_WEIGHT, type ServerState } from "@lbkit/core";
+export type { Algorithm, AlgorithmEnv, AlgorithmFactory, ObservedOutcome } from "./algorithm.js";
 export { first } from "./algorithms/first.js";
 export {
   boundedLoad,
@@ -24,8 +24,7 @@ export { type PeakEwmaOptions, peakEwma } from "./algorithms/peak-ewma.js";
 export { p2c, type RandomOptions, random } from "./algorithms/random.js";
 export { roundRobin, staticRoundRobin } from "./algorithms/roundrobin.js";
 export type { HeaderSource, PickContext } from "./context.js";
-export { BalancerConfigError } from "./errors.js";
-export { hash32 } from "./hash.js";
+export { BalancerConfigError, BalancerError, type BalancerErrorCode } from "./errors.js";
 export { ALGORITHM_NAMES, parseAlgorithm } from "./parse.js";
 export {
   type Lease,
@@ -35,5 +34,5 @@ export {
   type PoolOptions,
   type PoolStats,
 } from "./pool.js";
-export { MAX_WEIGHT, type Server, type ServerSpec, type ServerState, type ServerStats } from "./server.js";
+export type { Server, ServerSpec, ServerStats } from "./server.js";
 export { rampWeight } from "./slow-start.js";

@@ -29,13 +29,13 @@ describe("parseAlgorithm reads HAProxy's balance line", () => {
 
   it.each([
     ["hdr", /needs a name, e.g. hdr\(host\)/],
-    ["leastconn(2)", /leastconn takes no argument, got "leastconn\(2\)"/],
+    ["leastconn(2)", /algorithm "leastconn\(2\)" leastconn takes no argument/],
     ["random(x)", /draws needs an integer/],
-    ["random(0)", /draws 0 out of range 1\.\.100/],
+    ["random(0)", /random\.draws 0 must be an integer 1\.\.100/],
     ["roundrobin hash-type consistent", /hash-type does not apply to roundrobin/],
     ["uri depth", /depth needs an integer/],
     ["first extra", /unexpected "extra"/],
-    ["url_param userid check_post", /check_post .* is not supported/],
+    ["url_param userid check_post", /check_post is not supported/],
   ])("rejects %s", (spec, message) => {
     expect(() => parseAlgorithm(spec)).toThrow(message);
   });

@@ -1,3 +1,4 @@
+import { closest, showValue as show } from "@lbkit/core";
 import type { AlgorithmFactory } from "./algorithm.js";
 import { first } from "./algorithms/first.js";
 import {
@@ -18,7 +19,10 @@ import { leastConn } from "./algorithms/leastconn.js";
 import { peakEwma } from "./algorithms/peak-ewma.js";
 import { random } from "./algorithms/random.js";
 import { roundRobin, staticRoundRobin } from "./algorithms/roundrobin.js";
-import { configError, show } from "./errors.js";
+import { configError } from "./errors.js";
+
+/** A bad balance line: `balancer: algorithm "<spec>" <fix>`. */
+const bad = (spec: string, fix: string) => configError("algorithm", spec, fix);
 
 export const ALGORITHM_NAMES = [
   "roundrobin",
@@ -62,27 +66,28 @@ export function parseAlgorithm(spec: string): AlgorithmFactory {
     else if (w === "hash-balance-factor") hashOptions.balanceFactor = num(spec, w, words[++i]);
     else if (w === "len" || w === "depth") numbers.set(w, num(spec, w, words[++i]));
     else if (w === "check_post")
-      throw configError(
-        `check_post in ${show(spec)} is not supported: lbkit hashes what the request line and headers carry, not bodies`,
+      throw bad(
+        spec,
+        "check_post is not supported: lbkit hashes what the request line and headers carry, not bodies",
       );
     else if (w === "whole" || w === "path-only" || w === "use_domain_only") flags.add(w);
     else if (positional === undefined && !w.includes("(")) positional = w;
-    else throw configError(`unexpected ${show(w)} in algorithm ${show(spec)}`);
+    else throw bad(spec, `has an unexpected ${show(w)}`);
   }
   const allow = (...known: string[]) => {
-    for (const f of flags) if (!known.includes(f)) throw configError(`${show(f)} does not apply to ${name}`);
+    for (const f of flags) if (!known.includes(f)) throw bad(spec, `${show(f)} does not apply to ${name}`);
     for (const k of numbers.keys())
-      if (!known.includes(k)) throw configError(`${show(k)} does not apply to ${name}`);
+      if (!known.includes(k)) throw bad(spec, `${show(k)} does not apply to ${name}`);
     if (positional !== undefined && !known.includes("<name>"))
-      throw configError(`unexpected ${show(positional)} in algorithm ${show(spec)}`);
+      throw bad(spec, `has an unexpected ${show(positional)}`);
   };
   const noArg = () => {
-    if (arg !== undefined) throw configError(`${name} takes no argument, got ${show(head)}`);
+    if (arg !== undefined) throw bad(spec, `${name} takes no argument`);
   };
   const plain = (f: AlgorithmFactory) => {
     allow();
     noArg();
-    if (Object.keys(hashOptions).length) throw configError(`hash-type does not apply to ${name}`);
+    if (Object.keys(hashOptions).length) throw bad(spec, `hash-type does not apply to ${name}`);
     return f;
   };
   switch (name) {
@@ -98,7 +103,7 @@ export function parseAlgorithm(spec: string): AlgorithmFactory {
       return plain(peakEwma());
     case "random": {
       allow();
-      if (Object.keys(hashOptions).length) throw configError(`hash-type does not apply to ${name}`);
+      if (Object.keys(hashOptions).length) throw bad(spec, `hash-type does not apply to ${name}`);
       return random({ draws: arg === undefined ? 1 : num(spec, "draws", arg) });
     }
     case "source":
@@ -147,23 +152,27 @@ export function parseAlgorithm(spec: string): AlgorithmFactory {
 }
 
 function unknown(spec: string) {
-  return configError(`unknown algorithm ${show(spec)} (known: ${ALGORITHM_NAMES.join(", ")})`);
+  const near = closest(spec.trim().split(/[\s(]/)[0] ?? "", [...ALGORITHM_NAMES]);
+  return bad(
+    spec,
+    `is not known${near ? ` (did you mean "${near}"?)` : ""}; known: ${ALGORITHM_NAMES.join(", ")}`,
+  );
 }
 
 function num(spec: string, what: string, value: string | undefined): number {
   const n = Number(value);
   if (value === undefined || !Number.isInteger(n))
-    throw configError(`${what} needs an integer in ${show(spec)}, got ${show(value)}`);
+    throw bad(spec, `${what} needs an integer, got ${show(value)}`);
   return n;
 }
 
 function oneOf(spec: string, value: string | undefined): HashType {
   if (!HASH_TYPES.includes(value as HashType))
-    throw configError(`hash-type ${show(value)} in ${show(spec)} is not one of ${HASH_TYPES.join(", ")}`);
+    throw bad(spec, `hash-type ${show(value)} is not one of ${HASH_TYPES.join(", ")}`);
   return value as HashType;
 }
 
 function required(spec: string, value: string | undefined): string {
-  if (!value) throw configError(`algorithm ${show(spec)} needs a name, e.g. hdr(host) or url_param(userid)`);
+  if (!value) throw bad(spec, "needs a name, e.g. hdr(host) or url_param(userid)");
   return value;
 }

@@ -1,46 +1,124 @@
+import { LbkitError } from "@lbkit/core";
+import { FakeTime } from "@lbkit/core/testing";
 import { describe, expect, it } from "vitest";
+import { idOf } from "../test/support.js";
 import type { Algorithm, AlgorithmFactory } from "./algorithm.js";
 import { leastConn } from "./algorithms/leastconn.js";
-import { BalancerConfigError } from "./errors.js";
+import { BalancerConfigError, BalancerError } from "./errors.js";
 import { Pool } from "./pool.js";
 import type { Server } from "./server.js";
-import { FakeClock, idOf } from "./test-support.js";
 
 const abc = () => [{ id: "a" }, { id: "b" }, { id: "c" }];
 
 describe("configuration errors fail at construction, naming the value", () => {
   it.each([
-    [{ servers: [{ id: "a", weight: Number.NaN }] }, /weight NaN of server "a" out of range 0\.\.256/],
-    [{ servers: [{ id: "a", weight: -1 }] }, /weight -1 of server "a"/],
+    [
+      { servers: [{ id: "a", weight: Number.NaN }] },
+      /servers\["a"\]\.weight NaN must be an integer 0\.\.256/,
+    ],
+    [{ servers: [{ id: "a", weight: -1 }] }, /servers\["a"\]\.weight -1 must be/],
     [{ servers: [{ id: "a", weight: 257 }] }, /weight 257/],
-    [{ servers: [{ id: "a", weight: 1.5 }] }, /weight 1\.5 .*must be an integer/],
-    [{ servers: [{ id: "a" }, { id: "a" }] }, /duplicate server id "a"/],
-    [{ servers: [{ id: "" }] }, /server id "" must be a non-empty string/],
+    [{ servers: [{ id: "a", weight: 1.5 }] }, /weight 1\.5 must be an integer/],
+    [{ servers: [{ id: "a" }, { id: "a" }] }, /server id "a" is already in the pool/],
+    [{ servers: [{ id: "" }] }, /servers\[0\]\.id "" must be a non-empty string/],
+    [
+      { servers: [{ id: "a", wieght: 2 }] },
+      /servers\[0\]\.wieght 2 is not an option \(did you mean "weight"\?\)/,
+    ],
     [
       { servers: [{ id: "a", state: "sleeping" }] },
-      /state "sleeping" of server "a" is not one of up, down, drain, maint/,
+      /servers\["a"\]\.state "sleeping" must be one of "up", "down", "drain", "maint"/,
     ],
-    [{ servers: [{ id: "a", port: 70000 }] }, /port 70000 of server "a" out of range/],
-    [{ algorithm: "roundrobbin" }, /unknown algorithm "roundrobbin" \(known: roundrobin, static-rr/],
+    [{ servers: [{ id: "a", port: 70000 }] }, /servers\["a"\]\.port 70000 must be an integer 0\.\.65535/],
+    [
+      { algorithm: "roundrobbin" },
+      /algorithm "roundrobbin" is not known \(did you mean "roundrobin"\?\); known: roundrobin, static-rr/,
+    ],
     [{ algorithm: "uri depth x" }, /depth needs an integer/],
     [{ algorithm: "leastconn whole" }, /"whole" does not apply to leastconn/],
     [
       { algorithm: "source hash-type ring" },
-      /hash-type "ring" .* is not one of map-based, consistent, maglev, jump/,
+      /hash-type "ring" is not one of map-based, consistent, maglev, jump/,
     ],
-    [{ slowStart: -5 }, /slowStart -5 must be a duration/],
-    [{ sloStart: 5 }, /unknown pool option "sloStart"/],
+    [{ slowStart: -5 }, /slowStart -5 must be milliseconds >= 0/],
+    [{ sloStart: 5 }, /sloStart 5 is not an option \(did you mean "slowStart"\?\)/],
+    [{ cookie: "" }, /cookie "" must be a non-empty string/],
+    [{ clock: {} }, /clock \{\} must have a now\(\) method/],
   ])("%j", (options, message) => {
     expect(() => new Pool(options as never)).toThrow(BalancerConfigError);
     expect(() => new Pool(options as never)).toThrow(message);
   });
 
+  it("config errors are BalancerError/LbkitError with code ERR_CONFIG and carry option, value and fix", () => {
+    let caught: unknown;
+    try {
+      new Pool({ servers: [{ id: "a", weight: 300 }] });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(BalancerConfigError);
+    expect(caught).toBeInstanceOf(BalancerError);
+    expect(caught).toBeInstanceOf(LbkitError);
+    const e = caught as BalancerConfigError;
+    expect([e.code, e.package, e.option, e.value, e.fix]).toEqual([
+      "ERR_CONFIG",
+      "balancer",
+      'servers["a"].weight',
+      300,
+      "must be an integer 0..256 (0 stops new traffic)",
+    ]);
+    expect(e.message).toBe(
+      'balancer: servers["a"].weight 300 must be an integer 0..256 (0 stops new traffic)',
+    );
+  });
+
   it("rejects bad runtime changes the same way", () => {
     const pool = new Pool({ servers: abc() });
-    expect(() => pool.setWeight("a", Number.NaN)).toThrow(/weight NaN of server "a"/);
-    expect(() => pool.setWeight("zz", 1)).toThrow(/no server "zz" in the pool \(known: a, b, c\)/);
+    expect(() => pool.setWeight("a", Number.NaN)).toThrow(/servers\["a"\]\.weight NaN/);
     expect(() => pool.setState("a", "gone" as never)).toThrow(/state "gone"/);
-    expect(() => pool.add({ id: "b" })).toThrow(/duplicate server id "b"/);
+    expect(() => pool.add({ id: "b" })).toThrow(/server id "b" is already in the pool/);
+  });
+
+  it("an unknown server id at run time is a BalancerError ERR_UNKNOWN_SERVER, not a config error", () => {
+    const pool = new Pool({ servers: abc() });
+    for (const call of [
+      () => pool.setWeight("zz", 1),
+      () => pool.setState("zz", "down"),
+      () => pool.setMaxConn("zz", 1),
+      () => pool.remove("zz"),
+      () => pool.acquire("zz"),
+    ]) {
+      let caught: unknown;
+      try {
+        call();
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(BalancerError);
+      expect(caught).not.toBeInstanceOf(BalancerConfigError);
+      expect((caught as BalancerError).code).toBe("ERR_UNKNOWN_SERVER");
+      expect((caught as Error).message).toBe('balancer: no server "zz" in the pool (known: a, b, c)');
+    }
+  });
+
+  it("checks a custom algorithm when the pool is built, naming what is missing", () => {
+    const noPick = { name: "broken", create: () => ({ name: "broken", add() {}, remove() {} }) };
+    expect(() => new Pool({ algorithm: noPick as never })).toThrow(BalancerConfigError);
+    expect(() => new Pool({ algorithm: noPick as never })).toThrow(
+      /algorithm "broken" must implement pick\(\)/,
+    );
+    const nothing = { name: "empty", create: () => ({}) };
+    expect(() => new Pool({ algorithm: nothing as never })).toThrow(
+      /must implement add\(\), remove\(\), pick\(\)/,
+    );
+    const notObject = { name: "null", create: () => null };
+    expect(() => new Pool({ algorithm: notObject as never })).toThrow(/create\(env\) returned null/);
+    const badOptional = {
+      name: "odd",
+      create: () => ({ name: "odd", add() {}, remove() {}, pick: () => undefined, fallbacks: 3 }),
+    };
+    expect(() => new Pool({ algorithm: badOptional as never })).toThrow(/fallbacks must be a function/);
+    expect(() => new Pool({ algorithm: { name: "x" } as never })).toThrow(/must be an algorithm name/);
   });
 });
 
@@ -164,7 +242,7 @@ describe("maxConn at run time", () => {
     expect(idOf(pool.pick())).toBe("b");
     pool.setMaxConn("a", 0);
     expect(idOf(pool.pick())).toBe("a");
-    expect(() => pool.setMaxConn("a", -1)).toThrow(/maxConn -1 of server "a" must be an integer >= 0/);
+    expect(() => pool.setMaxConn("a", -1)).toThrow(/servers\["a"\]\.maxConn -1 must be an integer >= 0/);
   });
 });
 
@@ -210,14 +288,14 @@ describe("cookie persistence", () => {
 
 describe("leases and stats", () => {
   it("counts selections, in-flight, completions, failures and latency", () => {
-    const clock = new FakeClock();
+    const clock = new FakeTime();
     const pool = new Pool({ clock, servers: [{ id: "a" }] });
     const r = pool.pick();
     if (!r.ok) throw new Error();
     const l1 = pool.acquire(r.server);
     const l2 = pool.acquire("a");
     expect(pool.get("a")!.stats).toMatchObject({ selected: 1, inFlight: 2, peakInFlight: 2 });
-    clock.advance(40);
+    clock.advanceSync(40);
     l1.release();
     l1.release(); // idempotent
     l2.release({ ok: false, latencyMs: 10 });
@@ -250,7 +328,7 @@ describe("leases and stats", () => {
 
 describe("slow start", () => {
   it("ramps a recovered server's weight over the duration, with injected time", () => {
-    const clock = new FakeClock(1_000);
+    const clock = new FakeTime(1_000);
     const pool = new Pool({
       clock,
       slowStart: 10_000,
@@ -268,19 +346,19 @@ describe("slow start", () => {
       return b / 2_000;
     };
     expect(shareOfB()).toBeLessThan(0.02);
-    clock.advance(2_500);
+    clock.advanceSync(2_500);
     expect(shareOfB()).toBeCloseTo(25 / 125, 1);
     expect(pool.get("b")!.effectiveWeight).toBe(25);
-    clock.advance(2_500);
+    clock.advanceSync(2_500);
     pool.refresh();
     expect(pool.get("b")!.effectiveWeight).toBe(50);
-    clock.advance(5_000);
+    clock.advanceSync(5_000);
     expect(shareOfB()).toBeCloseTo(0.5, 2);
     expect(pool.get("b")!.effectiveWeight).toBe(100);
   });
 
   it("does not ramp a server that was only draining, and a server's own slowStart wins", () => {
-    const clock = new FakeClock();
+    const clock = new FakeTime();
     const pool = new Pool({
       clock,
       slowStart: 10_000,
@@ -362,7 +440,7 @@ describe("the pool changing while a caller walks the candidates (it may await be
 
 describe("slow start edge cases", () => {
   const ramping = (options: ConstructorParameters<typeof Pool>[0] = {}) => {
-    const clock = new FakeClock();
+    const clock = new FakeTime();
     const pool = new Pool({
       clock,
       slowStart: 10_000,
@@ -379,13 +457,13 @@ describe("slow start edge cases", () => {
 
   it("takes a weight change during the ramp on the ramp's own schedule", () => {
     const { clock, pool } = ramping();
-    clock.advance(1_000);
+    clock.advanceSync(1_000);
     pool.setWeight("b", 200);
     const seen: number[] = [];
     for (let t = 0; t <= 10; t++) {
       pool.pick();
       seen.push(pool.get("b")!.effectiveWeight);
-      clock.advance(1_000);
+      clock.advanceSync(1_000);
     }
     // 5% steps of the linear ramp to 200, from where the ramp is (10% in), never stuck at the old schedule
     expect(seen).toEqual([20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 200]);
@@ -398,11 +476,11 @@ describe("slow start edge cases", () => {
         { id: "b", weight: 100 },
       ],
     });
-    clock.advance(1_000);
+    clock.advanceSync(1_000);
     pool.setState("b", "drain");
     pool.setState("b", "up");
     expect(pool.get("b")!.effectiveWeight).toBe(10);
-    clock.advance(4_000);
+    clock.advanceSync(4_000);
     pool.refresh();
     expect(pool.get("b")!.effectiveWeight).toBe(50);
     pool.setState("b", "maint");
@@ -419,7 +497,7 @@ describe("slow start edge cases", () => {
     });
     const weights = new Set<number>();
     for (let t = 0; t < 10_000; t += 7) {
-      clock.t = t;
+      clock.advanceSync(t - clock.now());
       pool.pick();
       weights.add(pool.get("b")!.effectiveWeight);
     }
@@ -446,12 +524,12 @@ describe("slow start edge cases", () => {
 
 describe("latencies", () => {
   it("ignores a missing, negative or non-finite latency and measures instead", () => {
-    const clock = new FakeClock();
+    const clock = new FakeTime();
     const pool = new Pool({ clock, algorithm: "peak-ewma", servers: [{ id: "a" }] });
     for (const latencyMs of [Number.NaN, Number.POSITIVE_INFINITY, -5]) {
       const lease = pool.acquire("a");
-      clock.advance(10);
-      lease.release({ latencyMs });
+      clock.advanceSync(10);
+      lease.release({ ok: true, latencyMs });
     }
     expect(pool.get("a")!.stats.totalLatencyMs).toBe(30);
   });

@@ -1,16 +1,11 @@
-import {
-  type AlgorithmEnv,
-  type AlgorithmFactory,
-  type Clock,
-  type Outcome,
-  systemClock,
-} from "./algorithm.js";
+import { type Clock, type ServerState, showValue } from "@lbkit/core";
+import { type AlgorithmEnv, checkAlgorithm } from "./algorithm.js";
 import { first as firstAlgorithm } from "./algorithms/first.js";
-import { roundRobin } from "./algorithms/roundrobin.js";
 import { fallbackCandidates, live } from "./candidates.js";
-import { EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context.js";
-import { configError, show } from "./errors.js";
-import { parseAlgorithm } from "./parse.js";
+import { contextOf, EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context.js";
+import { BalancerError, configError } from "./errors.js";
+import { type Lease, lease } from "./lease.js";
+import { type PoolOptions, readPoolOptions } from "./pool-options.js";
 import {
   checkMaxConn,
   checkState,
@@ -19,24 +14,11 @@ import {
   type Server,
   ServerEntry,
   type ServerSpec,
-  type ServerState,
 } from "./server.js";
 import { ramp } from "./slow-start.js";
 import { Tier } from "./tier.js";
 
-export interface PoolOptions<M = unknown> {
-  servers?: readonly ServerSpec<M>[];
-  /** An algorithm factory (`leastConn()`, `maglev({ key })`, your own) or HAProxy's `balance` words ("leastconn", "uri depth 2", "hdr(host)"). Default roundrobin. */
-  algorithm?: string | AlgorithmFactory;
-  /** HAProxy `slowstart` in ms for every server (a server's own `slowStart` wins). Default 0: off. */
-  slowStart?: number;
-  /** HAProxy `option allbackups`: balance over every backup instead of using the first one only. */
-  allBackups?: boolean;
-  /** Cookie persistence (HAProxy `cookie <name>`): a request carrying this cookie goes to the server whose `cookie` value it names, while that server is up or draining. */
-  cookie?: string;
-  clock?: Clock;
-  random?: () => number;
-}
+export type { PoolOptions } from "./pool-options.js";
 
 /** Returned instead of throwing when nothing can take the request. */
 export interface NoServerAvailable {
@@ -47,12 +29,7 @@ export interface NoServerAvailable {
 
 export type PickResult<M = unknown> = { ok: true; server: Server<M> } | NoServerAvailable;
 
-/** One request in flight on a server; `release` ends it (once; later calls do nothing). */
-export interface Lease<M = unknown> {
-  readonly server: Server<M>;
-  readonly startedAt: number;
-  release(outcome?: Outcome): void;
-}
+export type { Lease } from "./lease.js";
 
 export interface PoolStats {
   algorithm: string;
@@ -61,16 +38,6 @@ export interface PoolStats {
   usableBackups: number;
   inFlight: number;
 }
-
-const POOL_OPTIONS = new Set([
-  "servers",
-  "algorithm",
-  "slowStart",
-  "allBackups",
-  "cookie",
-  "clock",
-  "random",
-]);
 
 /**
  * A backend: servers with weights and states, balanced by one algorithm. Pure bookkeeping, no I/O and no timers:
@@ -91,30 +58,24 @@ export class Pool<M = unknown> {
   private inFlightTotal = 0;
 
   constructor(options: PoolOptions<M> = {}) {
-    for (const key of Object.keys(options))
-      if (!POOL_OPTIONS.has(key))
-        throw configError(`unknown pool option ${show(key)} (known: ${[...POOL_OPTIONS].join(", ")})`);
-    const factory =
-      typeof options.algorithm === "string"
-        ? parseAlgorithm(options.algorithm)
-        : (options.algorithm ?? roundRobin());
-    if (typeof factory?.create !== "function")
-      throw configError(`algorithm ${show(options.algorithm)} is neither a name nor an algorithm factory`);
-    this.clock = options.clock ?? systemClock;
-    if (options.slowStart !== undefined && !(Number.isFinite(options.slowStart) && options.slowStart >= 0))
-      throw configError(`slowStart ${show(options.slowStart)} must be a duration in ms >= 0`);
-    this.slowStart = options.slowStart ?? 0;
-    this.cookieName = options.cookie;
+    const o = readPoolOptions(options);
+    this.clock = o.clock;
+    this.slowStart = o.slowStart;
+    this.cookieName = o.cookie;
+    const factory = o.algorithm;
     const env: AlgorithmEnv = {
       clock: this.clock,
-      random: options.random ?? Math.random,
+      random: o.random,
       lookup: (id) => this.entries.get(id),
       byCookie: (value) => this.cookies.get(value),
     };
-    this.algorithmName = factory.name;
-    this.primary = new Tier(factory.create(env));
-    this.backup = new Tier(options.allBackups ? factory.create(env) : firstAlgorithm().create(env));
-    for (const spec of options.servers ?? []) this.add(spec);
+    this.algorithmName = String(factory.name);
+    this.primary = new Tier(checkAlgorithm(factory.create(env), this.algorithmName));
+    this.backup = new Tier(
+      o.allBackups ? checkAlgorithm(factory.create(env), this.algorithmName) : firstAlgorithm().create(env),
+    );
+    for (const spec of o.servers) this.add(spec);
+    this.rebalance();
   }
 
   get size(): number {
@@ -131,9 +92,14 @@ export class Pool<M = unknown> {
 
   add(spec: ServerSpec<M>): Server<M> {
     const entry = new ServerEntry(spec, this.order++);
-    if (this.entries.has(entry.id)) throw configError(`duplicate server id ${show(entry.id)}`);
+    if (this.entries.has(entry.id))
+      throw configError("server id", entry.id, "is already in the pool (ids are unique)");
     if (this.cookies.has(entry.cookie))
-      throw configError(`duplicate cookie ${show(entry.cookie)} on server ${show(entry.id)}`);
+      throw configError(
+        `servers[${JSON.stringify(entry.id)}].cookie`,
+        entry.cookie,
+        `is already used by server ${JSON.stringify(this.cookies.get(entry.cookie)!.id)} (cookies are unique)`,
+      );
     this.entries.set(entry.id, entry);
     this.cookies.set(entry.cookie, entry);
     if (entry.usable) this.tierOf(entry).add(entry);
@@ -188,7 +154,8 @@ export class Pool<M = unknown> {
   }
 
   /** The first choice for a request, preferring a server below its maxConn; never throws. */
-  pick(ctx: PickContext = EMPTY_CONTEXT): PickResult<M> {
+  pick(context: PickContext = EMPTY_CONTEXT): PickResult<M> {
+    const ctx = contextOf(context);
     this.advanceRamps();
     const persisted = this.persisted(ctx);
     if (persisted) return this.chosen(persisted);
@@ -209,7 +176,8 @@ export class Pool<M = unknown> {
    * fallbacks, then the rest of the tier; servers at maxConn last. Backups only while no primary is usable.
    * Lazy: the algorithm's state advances once, when the first candidate is taken.
    */
-  *candidates(ctx: PickContext = EMPTY_CONTEXT): Generator<Server<M>, void, undefined> {
+  *candidates(context: PickContext = EMPTY_CONTEXT): Generator<Server<M>, void, undefined> {
+    const ctx = contextOf(context);
     this.advanceRamps();
     const seen = new Set<Entry>();
     const persisted = this.persisted(ctx);
@@ -233,39 +201,26 @@ export class Pool<M = unknown> {
 
   /** Start a request on `server` (counts toward leastconn, P2C, bounded load and stats). */
   acquire(server: Server<M> | string): Lease<M> {
-    const entry = typeof server === "string" ? this.entry(server) : this.entry(server.id);
-    const stats = entry.stats;
-    stats.inFlight++;
-    if (stats.inFlight > stats.peakInFlight) stats.peakInFlight = stats.inFlight;
+    const id = typeof server === "string" ? server : (server as { id?: unknown } | null | undefined)?.id;
+    if (typeof id !== "string")
+      throw new BalancerError(
+        "ERR_INVALID_ARGUMENT",
+        `balancer: acquire() needs a server or a server id, got ${showValue(server)}`,
+      );
+    const entry = this.entry(id);
     this.inFlightTotal++;
+    const started = lease<M>(entry, this.clock, (outcome) => {
+      this.inFlightTotal--;
+      if (this.entries.get(entry.id) !== entry) return; // removed meanwhile
+      const t = this.tierOf(entry);
+      if (t.has(entry)) {
+        t.algorithm.loadChanged?.(entry);
+        t.algorithm.observe?.(entry, outcome);
+      }
+    });
     const tier = this.tierOf(entry);
     if (tier.has(entry)) tier.algorithm.loadChanged?.(entry);
-    const startedAt = this.clock.now();
-    let released = false;
-    return {
-      server: entry,
-      startedAt,
-      release: (outcome: Outcome = {}) => {
-        if (released) return;
-        released = true;
-        stats.inFlight--;
-        this.inFlightTotal--;
-        const ok = outcome.ok ?? true;
-        const given = outcome.latencyMs;
-        // a missing, negative or non-finite latency is replaced by the measured one
-        const latencyMs =
-          given !== undefined && Number.isFinite(given) && given >= 0 ? given : this.clock.now() - startedAt;
-        if (ok) stats.completed++;
-        else stats.failed++;
-        stats.totalLatencyMs += latencyMs;
-        if (this.entries.get(entry.id) !== entry) return; // removed meanwhile
-        const t = this.tierOf(entry);
-        if (t.has(entry)) {
-          t.algorithm.loadChanged?.(entry);
-          t.algorithm.observe?.(entry, { ok, latencyMs });
-        }
-      },
-    };
+    return started;
   }
 
   stats(): PoolStats {
@@ -278,6 +233,18 @@ export class Pool<M = unknown> {
     };
   }
 
+  /**
+   * Finishes deferred table work now: after a change, hash tables that cannot be updated in place (Maglev, and a
+   * Ketama ring or jump table that must be re-sized) are rebuilt a slice per pick while the previous one serves;
+   * this completes them at once (it costs what the rebuild costs: up to about a second at 100,000 servers).
+   * The constructor calls it, so a new pool's tables are complete.
+   */
+  rebalance(): void {
+    this.advanceRamps();
+    this.primary.algorithm.settle?.();
+    this.backup.algorithm.settle?.();
+  }
+
   /** Re-evaluates slow-start ramps now (pick and candidates do this on their own). */
   refresh(): void {
     this.nextRampAt = Number.NEGATIVE_INFINITY;
@@ -288,7 +255,10 @@ export class Pool<M = unknown> {
     const entry = this.entries.get(id);
     if (!entry) {
       const known = [...this.entries.keys()].slice(0, 10).join(", ");
-      throw configError(`no server ${show(id)} in the pool (known: ${known || "none"})`);
+      throw new BalancerError(
+        "ERR_UNKNOWN_SERVER",
+        `balancer: no server ${showValue(id)} in the pool (known: ${known || "none"})`,
+      );
     }
     return entry;
   }

@@ -1,17 +1,5 @@
-import { configError, show } from "./errors.js";
-
-/**
- * HAProxy's administrative and operational states in one field:
- * - `up`: takes new traffic (when its weight is above 0)
- * - `drain`: no new traffic, but persistent sessions (cookie) still reach it
- * - `down`: failed its health checks; no traffic
- * - `maint`: taken out by the operator; no traffic
- */
-export type ServerState = "up" | "down" | "drain" | "maint";
-export const SERVER_STATES: readonly ServerState[] = ["up", "down", "drain", "maint"];
-
-/** HAProxy's weight range: 0 (no new traffic) to 256. */
-export const MAX_WEIGHT = 256;
+import { MAX_WEIGHT, SERVER_STATES, type ServerState } from "@lbkit/core";
+import { check, configError } from "./errors.js";
 
 export interface ServerSpec<M = unknown> {
   /** Unique within the pool. */
@@ -97,23 +85,22 @@ export class ServerEntry<M = unknown> implements Server<M> {
     spec: ServerSpec<M>,
     readonly order: number,
   ) {
-    if (typeof spec !== "object" || spec === null) throw configError(`server ${show(spec)} is not an object`);
-    if (typeof spec.id !== "string" || spec.id.length === 0)
-      throw configError(`server id ${show(spec.id)} must be a non-empty string`);
-    this.id = spec.id;
+    if (typeof spec !== "object" || spec === null)
+      throw configError("server", spec, "must be an object with at least an id");
+    check.object(`servers[${order}]`, spec, SERVER_KEYS);
+    this.id = check.string(`servers[${order}].id`, spec.id, "unique within the pool");
     this.address = spec.address;
     this.port = spec.port;
     this.meta = spec.meta;
-    this.backup = spec.backup ?? false;
+    this.backup = spec.backup === undefined ? false : check.bool(option(this.id, "backup"), spec.backup);
     this.weight = this.initialWeight = checkWeight(spec.weight ?? 1, spec.id);
     this.effectiveWeight = this.weight;
     this.state = checkState(spec.state ?? "up", spec.id);
     this.maxConn = checkMaxConn(spec.maxConn ?? 0, spec.id);
     this.slowStart =
-      spec.slowStart === undefined ? undefined : checkCount(spec.slowStart, "slowStart", spec.id);
-    this.cookie = spec.cookie ?? spec.id;
-    if (spec.port !== undefined && !(Number.isInteger(spec.port) && spec.port >= 0 && spec.port <= 65535))
-      throw configError(`port ${show(spec.port)} of server ${show(spec.id)} out of range 0..65535`);
+      spec.slowStart === undefined ? undefined : check.ms(option(this.id, "slowStart"), spec.slowStart, 0);
+    this.cookie = spec.cookie === undefined ? spec.id : check.string(option(this.id, "cookie"), spec.cookie);
+    if (spec.port !== undefined) check.int(option(this.id, "port"), spec.port, 0, 65535);
   }
 
   get inFlight(): number {
@@ -130,26 +117,32 @@ export class ServerEntry<M = unknown> implements Server<M> {
   }
 }
 
+const SERVER_KEYS: ReadonlySet<string> = new Set([
+  "id",
+  "address",
+  "port",
+  "weight",
+  "state",
+  "backup",
+  "maxConn",
+  "cookie",
+  "slowStart",
+  "meta",
+]);
+
+/** How a server's field is named in errors: `servers["web-a"].weight`. */
+function option(id: string, field: string): string {
+  return `servers[${JSON.stringify(id)}].${field}`;
+}
+
 export function checkWeight(weight: unknown, id: string): number {
-  if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT)
-    throw configError(
-      `weight ${show(weight)} of server ${show(id)} out of range 0..${MAX_WEIGHT} (must be an integer; 0 stops new traffic)`,
-    );
-  return weight;
+  return check.int(option(id, "weight"), weight, 0, MAX_WEIGHT, "0 stops new traffic");
 }
 
 export function checkState(state: unknown, id: string): ServerState {
-  if (!SERVER_STATES.includes(state as ServerState))
-    throw configError(`state ${show(state)} of server ${show(id)} is not one of ${SERVER_STATES.join(", ")}`);
-  return state as ServerState;
+  return check.oneOf(option(id, "state"), state, SERVER_STATES);
 }
 
 export function checkMaxConn(value: unknown, id: string): number {
-  return checkCount(value, "maxConn", id);
-}
-
-function checkCount(value: unknown, what: string, id: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
-    throw configError(`${what} ${show(value)} of server ${show(id)} must be an integer >= 0`);
-  return value;
+  return check.int(option(id, "maxConn"), value, 0, undefined, "0 = no limit");
 }

@@ -43,7 +43,10 @@ export interface VirtualServiceOptions {
   quorum?: number;
   /** keepalived `hysteresis`: the service comes back up only at quorum + hysteresis; default 0 */
   hysteresis?: number;
-  /** source-hash buckets (`sh`); default 256 × members rounded up to a power of two, 256..65536 */
+  /**
+   * source-hash buckets (`sh`), fixed for the service's life so that a membership change moves only the buckets
+   * of the members that come or go; default 4096, up to 65536 (keep it ≥ 16 × the real servers for balance)
+   */
   buckets?: number;
   /** `wrr` table size bound; default 4096 slots (weights are scaled down past it) */
   maxSlots?: number;
@@ -65,7 +68,7 @@ export interface ServiceConfig {
   sorryServer: { address: string; port: number } | undefined;
   quorum: number;
   hysteresis: number;
-  buckets: number | undefined;
+  buckets: number;
   maxSlots: number;
   masquerade: boolean;
 }
@@ -126,7 +129,7 @@ export function serviceConfig(o: VirtualServiceOptions, at = "service"): Service
     sorryServer,
     quorum: v.int(`${at}.quorum`, o.quorum ?? 1, 1),
     hysteresis: v.int(`${at}.hysteresis`, o.hysteresis ?? 0, 0),
-    buckets: o.buckets === undefined ? undefined : v.int(`${at}.buckets`, o.buckets, 1, 65536),
+    buckets: v.int(`${at}.buckets`, o.buckets ?? 4096, 1, 65536),
     maxSlots: v.int(`${at}.maxSlots`, o.maxSlots ?? 4096, 1, 65536),
     masquerade: v.bool(`${at}.masquerade`, o.masquerade ?? false),
   };

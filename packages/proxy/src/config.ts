@@ -85,7 +85,7 @@ export interface FrontendOptions {
   httpRequest?: readonly HttpRequestRule[];
   /** HAProxy `http-response set-header/add-header/del-header` (http only), applied to every response. */
   httpResponse?: readonly HttpResponseRule[];
-  /** HAProxy `maxconn` on the frontend: connections beyond it wait in the kernel's backlog. 0 = no limit. */
+  /** HAProxy `maxconn` on the frontend: connections beyond it wait, unread, for a slot (FIFO). 0 = no limit. */
   maxconn?: number;
   /** Accept CONNECT (tunnels to the routed server). Default false: 405. */
   connect?: boolean;

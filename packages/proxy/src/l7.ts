@@ -10,6 +10,7 @@
 import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
 import { serialiseRequest, serialiseResponse } from "./http/forward.js";
 import { parseRequestHead } from "./http/request.js";
@@ -81,6 +82,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private buf: Buffer = EMPTY;
   private headDeadline = 0;
   private draining = false;
+  /** Transactions ended on this connection. */
+  private served = 0;
   private clientEnded = false;
 
   // ---- the current transaction ----
@@ -128,7 +131,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.facts = new LazyFacts(this.source);
     core.track(this);
     client.setNoDelay(true);
-    client.on("data", (d: Buffer) => this.onClientData(d));
+    client.on("data", (d: Buffer) => {
+      try {
+        this.onClientData(d);
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
     client.on("end", () => this.onClientEnd());
     client.on("error", () => {});
     client.on("close", () => this.onClientClose());
@@ -378,6 +387,38 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   onUpstreamData(c: UpstreamConn, d: Buffer): void {
     if (c !== this.up) return;
+    try {
+      this.upstreamData(c, d);
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  /**
+   * A bug must not take the whole proxy down: the connection is cut (termination I) and the error reported
+   * (`error` event, or a process warning when nobody listens).
+   */
+  private internalError(e: unknown): void {
+    this.core.error(
+      new ProxyError(
+        `proxy: internal error on a connection from ${this.source}: ${(e as Error)?.message ?? e}`,
+        "ERR_INTERNAL",
+        {
+          cause: e,
+        },
+      ),
+    );
+    note(this.t, "internal");
+    try {
+      if (this.res === undefined && this.state !== TUNNEL && this.state !== CLOSED) {
+        this.replyCanned(500, true);
+        return;
+      }
+    } catch {}
+    this.abort();
+  }
+
+  private upstreamData(c: UpstreamConn, d: Buffer): void {
     this.bytesOut += d.length;
     if (this.state === TUNNEL) {
       if (!this.client.write(d)) c.socket.pause();
@@ -645,6 +686,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   /** Log, then either close the connection or wait for the next request (already buffered ones first). */
   private endTransaction(close: boolean): void {
+    this.served++;
     if (this.pendingHead !== undefined) this.writeClient(EMPTY);
     this.log();
     this.req = undefined;
@@ -654,6 +696,10 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.backend = undefined;
     if (close || this.draining || this.clientEnded) {
       this.state = CLOSED;
+      if (this.draining) {
+        this.client.destroySoon(); // stopping: flush and close without waiting for the client's FIN
+        return;
+      }
       this.client.end();
       this.idle(this.fe.cfg.timeouts.clientFin);
       return;
@@ -813,12 +859,15 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   drain(): void {
     this.draining = true;
     this.clientKeepAlive = false;
-    if (this.state === IDLE && this.buf.length === 0) this.state = CLOSED;
+    // an idle kept-alive connection closes now; a fresh one (accepted, no request yet) still gets its first
+    // request answered (with Connection: close), within http-request or the stop's grace
+    if (this.state === IDLE && this.buf.length === 0 && this.served > 0) this.state = CLOSED;
     // closed on our side: flush what is written, then close without waiting for the client's FIN
     if (this.state === CLOSED) this.client.destroySoon();
   }
 
   kill(): void {
+    this.core.untrack(this);
     if (this.state === CLOSED) {
       this.client.destroy();
       return;

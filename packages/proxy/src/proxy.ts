@@ -22,6 +22,7 @@ import { ProxyConfigError, ProxyError } from "./errors.js";
 import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
 import { acceptProxyHeader, logHeaderFailure } from "./proxy-protocol/accept.js";
+import type { ClientPeer } from "./proxy-protocol/peer.js";
 import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
 
@@ -53,6 +54,9 @@ const OPTION_KEYS = ["frontends", "backends", "grace", "time"];
 class Frontend implements FrontendRuntime {
   router: Router;
   servers: net.Server[] = [];
+  /** Connections being served, and those accepted beyond `maxconn` waiting (unread) for a slot. */
+  active = 0;
+  readonly waiting: net.Socket[] = [];
   constructor(public cfg: NormalFrontend) {
     try {
       this.router = routes(cfg.rules, cfg.defaultBackend);
@@ -177,7 +181,6 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
             noDelay: true,
           });
           server.on("connection", (socket: net.Socket) => this.accept(fe, socket));
-          if (fe.cfg.maxconn > 0) server.maxConnections = fe.cfg.maxconn;
           await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
             server.listen({ port: b.port, ...(b.host ? { host: b.host } : {}) }, () => {
@@ -205,25 +208,67 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     this.running = true;
   }
 
+  /** HAProxy frontend `maxconn`: connections beyond it wait, unread, until one ends (first come, first served). */
   private accept(fe: Frontend, socket: net.Socket): void {
-    const ap = fe.cfg.acceptProxy;
-    if (ap) {
-      // until its PROXY header is read, a connection is tracked so that stop() can cut it
-      const pending: Tracked = { drain: () => socket.destroy(), kill: () => socket.destroy() };
-      this.tracked.add(pending);
-      acceptProxyHeader(socket, ap, (r) => {
-        this.tracked.delete(pending);
-        if ("cause" in r) logHeaderFailure(this.core, fe.cfg, socket, r);
-        else if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket, r);
-        else {
-          new HttpConnection(this.core, fe, socket, r);
-          socket.resume();
-        }
+    const max = fe.cfg.maxconn;
+    if (max > 0) {
+      if (fe.active >= max) {
+        socket.pause();
+        socket.on("error", () => {});
+        fe.waiting.push(socket);
+        socket.once("close", () => {
+          const i = fe.waiting.indexOf(socket);
+          if (i >= 0) fe.waiting.splice(i, 1);
+        });
+        return;
+      }
+      fe.active++;
+      socket.once("close", () => {
+        fe.active--;
+        const next = fe.waiting.shift();
+        if (next) this.accept(fe, next);
       });
+    }
+    this.serve(fe, socket);
+  }
+
+  private serve(fe: Frontend, socket: net.Socket): void {
+    const ap = fe.cfg.acceptProxy;
+    if (!ap) {
+      this.open(fe, socket);
       return;
     }
-    if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
-    else new HttpConnection(this.core, fe, socket);
+    // until its PROXY header is read, a connection is tracked so that stop() can cut it
+    const pending: Tracked = { drain: () => socket.destroy(), kill: () => socket.destroy() };
+    this.tracked.add(pending);
+    acceptProxyHeader(socket, ap, (r) => {
+      this.tracked.delete(pending);
+      if ("cause" in r) logHeaderFailure(this.core, fe.cfg, socket, r);
+      else this.open(fe, socket, r);
+    });
+  }
+
+  /** Starts the connection's session; `peer` is the client an accepted PROXY header named. */
+  private open(fe: Frontend, socket: net.Socket, peer?: ClientPeer): void {
+    try {
+      if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket, peer);
+      else {
+        new HttpConnection(this.core, fe, socket, peer);
+        socket.resume(); // a connection that waited for a maxconn slot was paused
+      }
+    } catch (e) {
+      // a bug or a throwing user predicate must not take the proxy down: this connection goes, the error is told
+      socket.destroy();
+      this.reportError(
+        new ProxyError(
+          `proxy: internal error accepting on ${fe.cfg.id}: ${(e as Error)?.message ?? e}`,
+          "ERR_INTERNAL",
+          {
+            cause: e,
+          },
+        ),
+      );
+    }
   }
 
   /**
@@ -241,6 +286,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       for (const t of [...this.tracked]) t.drain();
       await this.waitIdle(this.grace);
       for (const t of [...this.tracked]) t.kill();
+      for (const fe of this.frontends.values()) for (const w of fe.waiting.splice(0)) w.destroy();
       await Promise.all(closed);
       for (const be of this.backends.values()) {
         await be.stop();

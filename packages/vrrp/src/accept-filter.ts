@@ -10,7 +10,9 @@ import { VrrpError } from "./errors.js";
 function nft(script: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = execFile("nft", ["-f", "-"], { timeout: 5000 }, (e, _o, stderr) =>
-      e ? reject(new VrrpError(`vrrp: nft failed: ${stderr.trim() || e.message}`, { cause: e })) : resolve(),
+      e
+        ? reject(new VrrpError("ERR_VIP", `vrrp: nft failed: ${stderr.trim() || e.message}`, { cause: e }))
+        : resolve(),
     );
     p.stdin?.end(script);
   });

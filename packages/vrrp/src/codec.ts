@@ -2,8 +2,8 @@
  * Pure VRRP codec: adverts ⇄ bytes for RFC 3768 (v2) and RFC 5798 (v3), IPv4 and IPv6, with checksums and the
  * receive checks of RFC 5798 §7.1 / RFC 3768 §7.1 returning typed reasons.
  */
-import { addressToBytes, bytesToIpv4, bytesToIpv6, canonicalAddress, type Family } from "./address.js";
-import { internetChecksum, pseudoHeader } from "./checksum.js";
+import { type Family, formatIp, internetChecksum, pseudoHeader } from "@lbkit/core";
+import { addressToBytes, canonicalAddress } from "./address.js";
 
 export const VRRP_PROTOCOL = 112;
 export const VRRP_GROUP_V4 = "224.0.0.18";
@@ -81,7 +81,10 @@ export function encodeAdvert(advert: Advert, ip: AddressPair): Uint8Array {
   const sum =
     advert.version === 2
       ? internetChecksum(msg)
-      : internetChecksum(pseudoHeader(ip.src, ip.dst, VRRP_PROTOCOL, msg.length), msg);
+      : internetChecksum(
+          pseudoHeader(family, addressToBytes(ip.src), addressToBytes(ip.dst), VRRP_PROTOCOL, msg.length),
+          msg,
+        );
   msg[6] = sum >> 8;
   msg[7] = sum & 0xff;
   return msg;
@@ -150,12 +153,20 @@ export function decodeAdvert(packet: ReceivedPacket): ValidateResult {
   const sum =
     version === 2
       ? internetChecksum(m)
-      : internetChecksum(pseudoHeader(packet.src, packet.dst, VRRP_PROTOCOL, m.length), m);
+      : internetChecksum(
+          pseudoHeader(
+            packet.family,
+            addressToBytes(packet.src),
+            addressToBytes(packet.dst),
+            VRRP_PROTOCOL,
+            m.length,
+          ),
+          m,
+        );
   if (sum !== 0) return discard("checksum", `vrrp: bad checksum 0x${((m[6]! << 8) | m[7]!).toString(16)}`);
   const size = addressSize(packet.family);
   const addresses: string[] = [];
-  for (let i = 0; i < count; i++)
-    addresses.push(packet.family === 4 ? bytesToIpv4(m, 8 + i * size) : bytesToIpv6(m, 8 + i * size));
+  for (let i = 0; i < count; i++) addresses.push(formatIp(m, packet.family, 8 + i * size));
   const advert: Advert =
     version === 2
       ? {

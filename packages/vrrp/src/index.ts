@@ -1,5 +1,4 @@
-export { canonicalAddress, compareAddresses, type Family } from "./address.js";
-export { internetChecksum } from "./checksum.js";
+export { compareAddresses } from "./address.js";
 export {
   type AddressPair,
   type Advert,
@@ -25,49 +24,43 @@ export {
   type VrrpConfigInput,
   validateConfig,
 } from "./config.js";
-export { VrrpConfigError, VrrpError } from "./errors.js";
-export {
-  type Clock,
-  createInstance,
-  type GarpOptions,
-  type HandoverOptions,
-  type Tracker,
-  type TransitionInfo,
-  type VrrpEvents,
-  VrrpInstance,
-  type VrrpInstanceOptions,
-  type VrrpStats,
-  type Witness,
-} from "./instance.js";
+export { VrrpConfigError, VrrpError, type VrrpErrorCode } from "./errors.js";
+export type { VrrpGarpOptions } from "./garp.js";
+export { VrrpInstance } from "./instance.js";
+export type {
+  HandoverOptions,
+  VrrpChange,
+  VrrpEvents,
+  VrrpInstanceOptions,
+  VrrpStats,
+} from "./instance-types.js";
 export { decodeIpv4Packet, encodeIpv4Packet, type Ipv4Options, type Ipv4Packet } from "./ipv4.js";
 export {
   effectivePriority,
-  initialState,
+  initialState as initialMachineState,
   type MachineAction,
   type MachineConfig,
   type MachineEvent,
   type MachineState,
   masterDownInterval,
-  type Step,
+  type Step as MachineStep,
   skewTime,
-  step,
+  step as machineStep,
   type TransitionReason,
   type VrrpState,
 } from "./machine.js";
-export { createSyncGroup, type SyncGroup } from "./sync-group.js";
-export { type InterfaceTracker, type TrackInterfaceOptions, trackInterface } from "./track-interface.js";
-export { createRawTransport, type RawTransportOptions } from "./transports/raw.js";
+export { SyncGroup, type SyncGroupOptions } from "./sync-group.js";
+export { type InterfaceChange, InterfaceTracker, type InterfaceTrackerOptions } from "./track-interface.js";
+export type { Tracker, Witness } from "./tracker.js";
+export { MemoryNetwork, MemoryTransport } from "./transports/memory.js";
+export { RawTransport, type RawTransportOptions } from "./transports/raw.js";
 export type { Transport } from "./transports/transport.js";
-export { createUdpTransport, type UdpTransportOptions } from "./transports/udp.js";
+export { UdpTransport, type UdpTransportOptions } from "./transports/udp.js";
 export {
-  type Announcer,
-  createArpAnnouncer,
-  createMemoryVipMover,
-  createNetlinkVipMover,
-  createVmac,
+  MemoryVipMover,
+  NetlinkVipMover,
   type NetlinkVipMoverOptions,
   type VipContext,
   type VipMover,
-  type VmacOptions,
-  virtualMac,
 } from "./vip.js";
+export { virtualMac } from "./vmac.js";

@@ -1,6 +1,6 @@
 /** Pure IPv4 header build/parse for VRRP over a raw socket (keepalived builds its own: TOS 0xc0, TTL 255). */
-import { bytesToIpv4, ipv4ToBytes } from "./address.js";
-import { internetChecksum } from "./checksum.js";
+import { formatIp, internetChecksum } from "@lbkit/core";
+import { addressToBytes } from "./address.js";
 import { VRRP_PROTOCOL, VRRP_TTL } from "./codec.js";
 
 export interface Ipv4Options {
@@ -24,8 +24,8 @@ export function encodeIpv4Packet(payload: Uint8Array, o: Ipv4Options): Uint8Arra
   v.setUint16(4, (o.id ?? 0) & 0xffff);
   p[8] = o.ttl ?? VRRP_TTL;
   p[9] = o.protocol ?? VRRP_PROTOCOL;
-  p.set(ipv4ToBytes(o.src), 12);
-  p.set(ipv4ToBytes(o.dst), 16);
+  p.set(addressToBytes(o.src), 12);
+  p.set(addressToBytes(o.dst), 16);
   v.setUint16(10, internetChecksum(p.subarray(0, 20)));
   p.set(payload, 20);
   return p;
@@ -54,8 +54,8 @@ export function decodeIpv4Packet(b: Uint8Array): Ipv4Packet | undefined {
     id: (b[4]! << 8) | b[5]!,
     ttl: b[8]!,
     protocol: b[9]!,
-    src: bytesToIpv4(b, 12),
-    dst: bytesToIpv4(b, 16),
+    src: formatIp(b, 4, 12),
+    dst: formatIp(b, 4, 16),
     payload: b.subarray(ihl, end),
   };
 }

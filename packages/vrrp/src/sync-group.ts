@@ -11,85 +11,102 @@
  *   tie, handover) forces the other masters back to backup — after a handover with priority-0 adverts, so the
  *   peers take the whole group after Skew_Time. A master member that is stopped alone does the same; the
  *   group cannot take over again on this node until that member runs again.
+ * The group has no I/O: start() attaches it to its members, stop() detaches it (members keep running, elect alone
+ * again, and lose the faults the group set). The members are the caller's: the group never starts or stops them.
  */
-import type { TransitionInfo, VrrpInstance } from "./instance.js";
+import type { VrrpInstance } from "./instance.js";
+import type { VrrpChange } from "./instance-types.js";
 
-export interface SyncGroup {
-  readonly name: string;
-  readonly members: readonly VrrpInstance[];
-  /** detaches the group (members keep running, elect alone again, and lose the faults the group set) */
-  close(): void;
+export interface SyncGroupOptions {
+  /** keepalived's group name */
+  id: string;
+  members: readonly VrrpInstance[];
 }
 
 const LOST: ReadonlySet<string> = new Set(["higher-priority", "equal-priority-higher-address", "handover"]);
 
-export function createSyncGroup(name: string, members: readonly VrrpInstance[]): SyncGroup {
-  const source = `sync-group:${name}`;
-  const off: (() => void)[] = [];
-  /** a fault not set by this group: a tracker, the witness, another setFault source */
-  const hasOwnFault = (m: VrrpInstance) => m.faultSources().some((s) => s !== source);
-  const updateFaults = () => {
-    const own = members.filter(hasOwnFault);
-    for (const m of members)
-      m.setFault(
-        source,
-        own.some((x) => x !== m),
-      );
-  };
-  const allReady = () => members.every((x) => x.state === "master" || x.ready);
-  for (const m of members) {
-    m.setSyncHold(true);
-    const others = members.filter((x) => x !== m);
-    const onFault = () => {
-      // only a member's own fault propagates (not one the group itself caused)
-      if (hasOwnFault(m)) updateFaults();
-    };
-    const onMaster = (i: TransitionInfo) => {
-      updateFaults();
-      if (i.reason === "sync-group") return;
-      for (const o of others) if (o.state === "backup") o.syncTo("master");
-    };
-    const onBackup = (i: TransitionInfo) => {
-      // e.g. a member's fault cleared: release the others, or hold this one if another member still has its own
-      updateFaults();
-      // a member that handed over resigned with priority 0: the others resign too, so the peer group takes every
-      // VRID after Skew_Time (leaving silently would make it wait a Master_Down_Interval with no VIP held)
-      if (i.from === "master" && LOST.has(i.reason))
-        for (const o of others)
-          if (o.state === "master") o.syncTo("backup", { resign: i.reason === "handover" });
-    };
-    const onStop = (i: TransitionInfo) => {
-      // a master member stopped alone (priority 0 sent, VIP removed): its peer is held until the peer group is
-      // whole, so the others resign too and the peer group takes every VIP (none left unowned)
-      if (i.from === "master")
-        for (const o of others) if (o.state === "master") o.syncTo("backup", { resign: true });
-    };
-    const onReady = () => {
-      if (!allReady()) return;
-      for (const x of members) if (x.state === "backup") x.syncTo("master");
-    };
-    m.on("fault", onFault);
-    m.on("master", onMaster);
-    m.on("backup", onBackup);
-    m.on("ready", onReady);
-    m.on("stop", onStop);
-    off.push(() => {
-      m.off("fault", onFault);
-      m.off("master", onMaster);
-      m.off("backup", onBackup);
-      m.off("ready", onReady);
-      m.off("stop", onStop);
-    });
+export class SyncGroup {
+  readonly id: string;
+  readonly members: readonly VrrpInstance[];
+  private off: (() => void)[] = [];
+
+  constructor(o: SyncGroupOptions) {
+    this.id = o.id;
+    this.members = [...o.members];
   }
-  return {
-    name,
-    members,
-    close() {
-      for (const f of off) f();
-      for (const m of members) {
-        m.setSyncHold(false);
-        m.setFault(source, false);
-      }
-    },
-  };
+
+  private get source(): string {
+    return `sync-group:${this.id}`;
+  }
+
+  /** Attaches the group to its members (call before or after they start). */
+  async start(): Promise<void> {
+    if (this.off.length) return;
+    const { members, source } = this;
+    /** a fault not set by this group: a tracker, the witness, another setFault source */
+    const hasOwnFault = (m: VrrpInstance) => m.faultSources().some((s) => s !== source);
+    const updateFaults = () => {
+      const own = members.filter(hasOwnFault);
+      for (const m of members)
+        m.setFault(
+          source,
+          own.some((x) => x !== m),
+        );
+    };
+    const allReady = () => members.every((x) => x.state === "master" || x.ready);
+    for (const m of members) {
+      m.setSyncHold(true);
+      const others = members.filter((x) => x !== m);
+      const onChange = (c: VrrpChange) => {
+        switch (c.to) {
+          case "fault":
+            // only a member's own fault propagates (not one the group itself caused)
+            if (hasOwnFault(m)) updateFaults();
+            return;
+          case "master":
+            updateFaults();
+            if (c.reason === "sync-group") return;
+            for (const o of others) if (o.state === "backup") o.syncTo("master");
+            return;
+          case "backup":
+            // e.g. a member's fault cleared: release the others, or hold this one if another member still has
+            // its own; a member that handed over resigned with priority 0: the others resign too, so the peer
+            // group takes every VRID after Skew_Time (leaving silently would make it wait a Master_Down_Interval)
+            updateFaults();
+            if (c.from === "master" && LOST.has(c.reason))
+              for (const o of others)
+                if (o.state === "master") o.syncTo("backup", { resign: c.reason === "handover" });
+            return;
+          case "initialize":
+            // a master member stopped alone (priority 0 sent, VIP removed): its peer is held until the peer
+            // group is whole, so the others resign too and the peer group takes every VIP (none left unowned)
+            if (c.from === "master")
+              for (const o of others) if (o.state === "master") o.syncTo("backup", { resign: true });
+            return;
+        }
+      };
+      const onReady = () => {
+        if (!allReady()) return;
+        for (const x of members) if (x.state === "backup") x.syncTo("master");
+      };
+      m.on("change", onChange);
+      m.on("ready", onReady);
+      this.off.push(() => {
+        m.off("change", onChange);
+        m.off("ready", onReady);
+      });
+    }
+  }
+
+  /** Detaches the group: members elect alone again and lose the faults the group set. */
+  async stop(): Promise<void> {
+    const off = this.off;
+    this.off = [];
+    if (!off.length) return;
+    for (const f of off) f();
+    for (const m of this.members) {
+      m.setSyncHold(false);
+      m.setFault(this.source, false);
+    }
+  }
 }

@@ -1,19 +1,20 @@
 /**
- * Moving the VIPs: the pluggable `VipMover` (netlink by default; a cloud API can implement it to move a floating
- * IP), the `Announcer` that makes the segment learn the new holder (gratuitous ARP / unsolicited NA), and the
- * optional VMAC (macvlan 00:00:5e:00:01:VRID) through a thin `ip link` adapter.
+ * Moving the VIPs: the pluggable `VipMover` — netlink by default; a cloud API can implement it to move a floating
+ * IP — and an in-memory one for tests and the UDP demo.
  */
-import { execFile } from "node:child_process";
-import { announce, getInterface, type InterfaceInfo, loadNative, PacketSocket } from "@lbkit/arp";
+import { getInterface } from "@lbkit/arp";
+import { moduleExports } from "@lbkit/core";
 import { installAcceptFilter, removeAcceptFilter } from "./accept-filter.js";
 import { addressToBytes } from "./address.js";
 import type { VirtualAddress } from "./config.js";
-import { VrrpError } from "./errors.js";
+import { asVrrpError, VrrpError } from "./errors.js";
 
 export interface VipContext {
   /** the interface the VIPs live on (the VMAC interface when VMAC is on) */
   interface: string;
   vrid: number;
+  /** the interface's index when already known (saves a lookup) */
+  ifindex?: number;
   /** on `add`: false = RFC 5798 Accept_Mode off (a non-owner master must drop traffic to the VIPs) */
   acceptMode?: boolean;
 }
@@ -24,48 +25,6 @@ export interface VipMover {
   prepare?(ctx: VipContext): Promise<void>;
   add(vips: readonly VirtualAddress[], ctx: VipContext): Promise<void>;
   remove(vips: readonly VirtualAddress[], ctx: VipContext): Promise<void>;
-  close?(): Promise<void>;
-}
-
-/** Tells the segment who holds the VIPs now: one burst of `count` per VIP (the instance schedules delay/refresh). */
-export interface Announcer {
-  /** optional: load and resolve what the first announcement needs, at start */
-  prepare?(ctx: VipContext): Promise<void>;
-  announce(vips: readonly VirtualAddress[], ctx: VipContext, count: number): Promise<void>;
-}
-
-/** The default announcer: gratuitous ARP (IPv4) / unsolicited NA (IPv6) through @lbkit/arp's `announce`. */
-export function createArpAnnouncer(o: { mac?: string } = {}): Announcer {
-  // the interface lookup is cached between bursts (a takeover should not wait for netlink); dropped on error
-  const infos = new Map<string, InterfaceInfo>();
-  const info = async (name: string) => {
-    const known = infos.get(name);
-    if (known) return known;
-    const found = await getInterface(name);
-    infos.set(name, found);
-    return found;
-  };
-  const open = async (name: string) => {
-    const i = await info(name);
-    return { info: i, sender: PacketSocket.open({ name, ifindex: i.ifindex }) };
-  };
-  return {
-    async prepare(ctx) {
-      loadNative();
-      await info(ctx.interface);
-    },
-    async announce(vips, ctx, count) {
-      try {
-        await announce(
-          { interface: ctx.interface, addresses: vips.map((v) => v.address), count, mac: o.mac },
-          { open },
-        );
-      } catch (e) {
-        infos.delete(ctx.interface);
-        throw e;
-      }
-    },
-  };
 }
 
 export interface NetlinkVipMoverOptions {
@@ -74,37 +33,70 @@ export interface NetlinkVipMoverOptions {
 }
 
 interface RtSocket {
-  getLinks(): Promise<{ data: { index?: number }; attrs: { ifname?: string } }[]>;
   newAddress(data: object, attrs: object, options?: object): Promise<unknown>;
   delAddress(data: object, attrs: object): Promise<unknown>;
   socket: { close?(): void };
 }
 
-/** The default mover: RTM_NEWADDR / RTM_DELADDR over rtnetlink (`ip addr add/del`), IPv6 with nodad. */
-export function createNetlinkVipMover(o: NetlinkVipMoverOptions = {}): VipMover {
-  let rt: RtSocket | undefined;
-  const ifindexes = new Map<string, number>();
-  const socket = async (): Promise<RtSocket> => {
-    if (!rt) {
-      const nl = await import("netlink");
-      const lib = ("default" in nl ? nl.default : nl) as typeof import("netlink");
-      rt = lib.createRtNetlink() as unknown as RtSocket;
+/**
+ * The default mover: RTM_NEWADDR / RTM_DELADDR over rtnetlink (`ip addr add/del`), IPv6 with nodad. Its netlink
+ * socket opens on first use and closes on `stop()` (an instance stops the mover it made, never one passed in).
+ */
+export class NetlinkVipMover implements VipMover {
+  private rt: RtSocket | undefined;
+  private readonly ifindexes = new Map<string, number>();
+
+  constructor(private readonly o: NetlinkVipMoverOptions = {}) {}
+
+  async prepare(ctx: VipContext): Promise<void> {
+    await this.socket();
+    await this.ifindex(ctx);
+  }
+
+  async add(vips: readonly VirtualAddress[], ctx: VipContext): Promise<void> {
+    if (ctx.acceptMode === false) await installAcceptFilter(ctx.vrid, vips);
+    for (const v of vips) await this.request("add", v, ctx);
+  }
+
+  async remove(vips: readonly VirtualAddress[], ctx: VipContext): Promise<void> {
+    const errors: unknown[] = [];
+    // remove every VIP even when one fails, then report
+    for (const v of vips) await this.request("remove", v, ctx).catch((e: unknown) => errors.push(e));
+    await removeAcceptFilter(ctx.vrid);
+    if (errors.length) throw errors[0];
+  }
+
+  /** Closes the netlink socket (reopened on the next use). */
+  async stop(): Promise<void> {
+    this.rt?.socket.close?.();
+    this.rt = undefined;
+    this.ifindexes.clear();
+  }
+
+  private async socket(): Promise<RtSocket> {
+    if (!this.rt) {
+      const lib = moduleExports(await import("netlink"));
+      this.rt = lib.createRtNetlink() as unknown as RtSocket;
     }
-    return rt;
-  };
-  const ifindex = async (s: RtSocket, ifname: string): Promise<number> => {
-    const known = ifindexes.get(ifname);
+    return this.rt;
+  }
+
+  private async ifindex({ interface: ifname, ifindex }: VipContext): Promise<number> {
+    if (ifindex !== undefined) return ifindex;
+    const known = this.ifindexes.get(ifname);
     if (known) return known;
-    const link = (await s.getLinks()).find((l) => l.attrs.ifname === ifname);
-    if (!link?.data.index) throw new VrrpError(`vrrp: interface ${ifname} not found for the VIPs`);
-    ifindexes.set(ifname, link.data.index);
-    return link.data.index;
-  };
-  const request = async (op: "add" | "remove", v: VirtualAddress, ctx: VipContext): Promise<void> => {
-    const s = await socket();
-    const index = await ifindex(s, ctx.interface);
+    const link = await getInterface(ifname).catch((e: unknown) => {
+      throw asVrrpError("ERR_VIP", `interface ${ifname} for the VIPs`, e);
+    });
+    this.ifindexes.set(ifname, link.ifindex);
+    return link.ifindex;
+  }
+
+  private async request(op: "add" | "remove", v: VirtualAddress, ctx: VipContext): Promise<void> {
+    const s = await this.socket();
+    const index = await this.ifindex(ctx);
     const bytes = Buffer.from(addressToBytes(v.address));
-    const label = o.label ?? `${ctx.interface}:vrrp${ctx.vrid}`;
+    const label = this.o.label ?? `${ctx.interface}:vrrp${ctx.vrid}`;
     const data = { family: v.family === 4 ? 2 : 10, prefixlen: v.prefixLength, index, scope: 0 };
     const attrs: Record<string, unknown> = { local: bytes, address: bytes };
     if (v.family === 4 && Buffer.byteLength(label) <= 15) attrs.label = label;
@@ -125,99 +117,24 @@ export function createNetlinkVipMover(o: NetlinkVipMoverOptions = {}): VipMover 
       if (op === "remove" && /EADDRNOTAVAIL|ENOENT|ENODEV|not available|no such/i.test(`${code} ${msg}`))
         return;
       throw new VrrpError(
+        "ERR_VIP",
         `vrrp: ${op === "add" ? "adding" : "removing"} VIP ${v.address}/${v.prefixLength} on ${ctx.interface} failed: ${msg}`,
         { cause: e },
       );
     }
-  };
-  return {
-    async prepare(ctx) {
-      await ifindex(await socket(), ctx.interface);
-    },
-    async add(vips, ctx) {
-      if (ctx.acceptMode === false) await installAcceptFilter(ctx.vrid, vips);
-      for (const v of vips) await request("add", v, ctx);
-    },
-    async remove(vips, ctx) {
-      const errors: unknown[] = [];
-      // remove every VIP even when one fails, then report
-      for (const v of vips) await request("remove", v, ctx).catch((e: unknown) => errors.push(e));
-      await removeAcceptFilter(ctx.vrid);
-      if (errors.length) throw errors[0];
-    },
-    async close() {
-      rt?.socket.close?.();
-      rt = undefined;
-    },
-  };
+  }
 }
 
-/** A mover that only records who holds the VIPs: for the UDP loopback transport and demos. */
-export function createMemoryVipMover(): VipMover & { held: ReadonlySet<string> } {
-  const held = new Set<string>();
-  return {
-    held,
-    async add(vips) {
-      for (const v of vips) held.add(`${v.address}/${v.prefixLength}`);
-    },
-    async remove(vips) {
-      for (const v of vips) held.delete(`${v.address}/${v.prefixLength}`);
-    },
-  };
-}
+/** A mover that only records who holds the VIPs: for tests, the in-memory segment and the UDP loopback demo. */
+export class MemoryVipMover implements VipMover {
+  /** "address/prefix" of every VIP held */
+  readonly held = new Set<string>();
 
-/** RFC 5798 §7.3 virtual router MAC: 00:00:5e:00:01:VRID (IPv4), 00:00:5e:00:02:VRID (IPv6). */
-export function virtualMac(vrid: number, family: 4 | 6 = 4): string {
-  return `00:00:5e:00:0${family === 4 ? 1 : 2}:${vrid.toString(16).padStart(2, "0")}`;
-}
+  async add(vips: readonly VirtualAddress[]): Promise<void> {
+    for (const v of vips) this.held.add(`${v.address}/${v.prefixLength}`);
+  }
 
-function ip(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile("ip", args, { timeout: 5000 }, (e, _out, stderr) =>
-      e
-        ? reject(
-            new VrrpError(`vrrp: ip ${args.join(" ")} failed: ${stderr.trim() || e.message}`, { cause: e }),
-          )
-        : resolve(),
-    );
-  });
-}
-
-export interface VmacOptions {
-  /** the parent interface, e.g. "eth0" */
-  parent: string;
-  vrid: number;
-  family?: 4 | 6;
-  /** the macvlan's name; default "vrrp.<vrid>" (keepalived's naming) */
-  name?: string;
-}
-
-/**
- * Creates the VMAC interface (macvlan, mode private, the virtual router MAC) with the `ip` command: the netlink
- * package has no typed link-creation for macvlan, so this is a thin adapter over iproute2. Returns its name and
- * a remover. The VIPs then go on that interface; adverts still leave from the parent.
- */
-export async function createVmac(
-  o: VmacOptions,
-): Promise<{ name: string; mac: string; remove(): Promise<void> }> {
-  const name = o.name ?? `vrrp.${o.vrid}`;
-  const mac = virtualMac(o.vrid, o.family ?? 4);
-  // a crashed earlier run may have left it behind
-  await ip(["link", "del", name]).catch(() => undefined);
-  await ip([
-    "link",
-    "add",
-    "link",
-    o.parent,
-    "name",
-    name,
-    "address",
-    mac,
-    "type",
-    "macvlan",
-    "mode",
-    "private",
-  ]);
-  await ip(["link", "set", name, "up"]);
-  return { name, mac, remove: () => ip(["link", "del", name]).catch(() => undefined) };
+  async remove(vips: readonly VirtualAddress[]): Promise<void> {
+    for (const v of vips) this.held.delete(`${v.address}/${v.prefixLength}`);
+  }
 }

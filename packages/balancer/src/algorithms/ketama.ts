@@ -1,201 +1,219 @@
 import { fmix32, hash32 } from "../hash.js";
 import type { Server } from "../server.js";
-import type { HashMapping } from "./mapping.js";
+import { type LookupStore, ScaledMapping } from "./scaled.js";
 
 /** A ring whose points per weight are chosen from the pool holds at least this many points... */
 export const MIN_RING_POINTS = 16_384;
-/** ...and at least this many per unit of weight (ketama's 160 per server is 40 hashes × 4). */
+/** ...and at least this many per unit of weight (ketama's 160 per server is 40 hashes × 4)... */
 export const MIN_POINTS_PER_WEIGHT = 40;
-/** Servers a ring can be rebuilt with at once (2^21), from the float64 packing in `rebuild`. */
+/** ...and at most about this many in all (Envoy's ring_hash caps at 8 M): 8 MiB of points. */
+export const MAX_RING_POINTS = 2 ** 20;
+/** Servers a ring can index at once (2^21), from the float64 packing of (hash, server index). */
 const SERVER_SLOTS = 2 ** 21;
 
 /**
- * Ketama consistent-hash ring: each server owns `pointsPerWeight × weight` points (ketama's "points per
- * server"); a key goes to the first point at or after its hash. Adding a server, removing one or changing a
- * weight merges or filters only that server's points (no re-hashing of the others), so only the keys on those
- * points move.
+ * Ketama consistent-hash ring: each server owns about `pointsPerWeight × weight` points (at least one); a key
+ * goes to the first point at or after its hash. Point i of a server always hashes the same, so adding, removing
+ * or reweighting a server inserts or deletes only that server's points: only the keys on them move.
  *
- * Points per weight are fixed by the `points` option, or chosen from the pool: enough for a ring of
- * {@link MIN_RING_POINTS} (at least {@link MIN_POINTS_PER_WEIGHT}), so a small pool balances well and a large one
- * stays small. When the total weight later moves 4× away from what the ring was sized for, the ring is
- * re-sized once at the next lookup (keys on the dropped or added points move; the rest stay).
+ * Points per weight are the `points` option, or chosen from the pool: enough for a ring of
+ * {@link MIN_RING_POINTS} (at least {@link MIN_POINTS_PER_WEIGHT}); either way capped so the ring holds at most
+ * about {@link MAX_RING_POINTS} (HAProxy scales points by weight too, 16 per unit, in a tree updated per server).
+ * Past the cap, points per weight drop (below 1 in huge pools) and a server holds max(1, round(weight × points per
+ * weight)) points: at 1,000 servers of weights 1..256 about 8 per unit (2,048 for weight 256), at 100,000 about
+ * 0.08 (20 points for weight 256, 1 for weights 1..19) — so shares follow weights only roughly there.
+ * When the pool's total weight later moves so far that the ring is 2× too big or 4× too small, a re-sized ring is
+ * built in slices while the current one keeps serving; it keeps each server's first points, so only keys on the
+ * dropped or added points move.
  */
-export class KetamaRing implements HashMapping {
-  private hashes = new Uint32Array(0);
-  private owners: Server[] = [];
-  /** Members and the weight their points were built for. */
-  private readonly weights = new Map<Server, number>();
-  private total = 0;
-  private pointsPerWeight: number;
-  private readonly auto: boolean;
-  /** The ring must be rebuilt (from `weights`) before the next lookup. */
-  private stale = true;
-
+export class KetamaRing extends ScaledMapping<Ring> {
   constructor(pointsPerWeight: number | undefined) {
-    this.auto = pointsPerWeight === undefined;
-    this.pointsPerWeight = pointsPerWeight ?? 0;
-  }
-
-  get size(): number {
-    return this.weights.size;
+    super(
+      (expected) => new Ring(expected),
+      (total) => {
+        const t = Math.max(total, 1);
+        const want = pointsPerWeight ?? Math.max(MIN_POINTS_PER_WEIGHT, MIN_RING_POINTS / t);
+        return Math.min(want, MAX_RING_POINTS / t);
+      },
+    );
   }
 
   /** Points on the ring now, for inspection and tests. */
   get ringSize(): number {
-    this.fresh();
-    return this.hashes.length;
-  }
-
-  add(server: Server): void {
-    this.setWeight(server, server.effectiveWeight);
-  }
-
-  remove(server: Server): void {
-    if (this.weights.has(server)) this.setWeight(server, undefined);
-  }
-
-  reweight(server: Server): void {
-    if (this.weights.has(server)) this.setWeight(server, server.effectiveWeight);
-  }
-
-  owner(hash: number): Server | undefined {
-    this.fresh();
-    const n = this.hashes.length;
-    if (n === 0) return undefined;
-    const i = this.lowerBound(hash);
-    return this.owners[i === n ? 0 : i];
-  }
-
-  *walk(hash: number): Generator<Server> {
-    this.fresh();
-    // the ring may be rebuilt while a caller holds this iterator: walk the arrays as they were
-    const owners = this.owners;
-    const n = owners.length;
-    if (n === 0) return;
-    const members = this.weights.size;
-    const seen = new Set<Server>();
-    const start = this.lowerBound(hash);
-    for (let k = 0; k < n && seen.size < members; k++) {
-      const s = owners[(start + k) % n]!;
-      if (!seen.has(s)) {
-        seen.add(s);
-        yield s;
-      }
-    }
-  }
-
-  private setWeight(server: Server, weight: number | undefined): void {
-    const old = this.weights.get(server) ?? 0;
-    if (weight === undefined) this.weights.delete(server);
-    else this.weights.set(server, weight);
-    this.total += (weight ?? 0) - old;
-    if (this.stale) return;
-    if (this.auto && this.resizeDue()) {
-      this.stale = true;
-      return;
-    }
-    const have = old * this.pointsPerWeight;
-    const want = (weight ?? 0) * this.pointsPerWeight;
-    if (weight === undefined) this.filter((s) => s !== server);
-    else if (want > have) this.grow(server, have, want);
-    else if (want < have) {
-      // drop the highest-numbered points, so growing back later restores exactly the same ring
-      const drop = new Set<number>();
-      for (let i = want; i < have; i++) drop.add(pointHash(server, i));
-      this.filter((s, h) => s !== server || !drop.has(h));
-    }
-  }
-
-  private wantedPointsPerWeight(): number {
-    return Math.max(MIN_POINTS_PER_WEIGHT, Math.ceil(MIN_RING_POINTS / Math.max(this.total, 1)));
-  }
-
-  private resizeDue(): boolean {
-    const want = this.wantedPointsPerWeight();
-    return want > 4 * this.pointsPerWeight || 4 * want < this.pointsPerWeight;
-  }
-
-  private fresh(): void {
-    if (!this.stale) return;
-    this.stale = false;
-    if (this.auto) this.pointsPerWeight = this.wantedPointsPerWeight();
-    const servers = [...this.weights.keys()];
-    // pack (hash, server index) into one float64 (32 + 21 bits) so a native typed-array sort does the work
-    let count = 0;
-    for (const w of this.weights.values()) count += w * this.pointsPerWeight;
-    const packed = new Float64Array(count);
-    let k = 0;
-    servers.forEach((s, index) => {
-      const want = this.weights.get(s)! * this.pointsPerWeight;
-      for (let i = 0; i < want; i++) packed[k++] = pointHash(s, i) * SERVER_SLOTS + index;
-    });
-    packed.sort();
-    this.hashes = new Uint32Array(count);
-    this.owners = new Array(count);
-    for (let i = 0; i < count; i++) {
-      const v = packed[i]!;
-      const index = v % SERVER_SLOTS;
-      this.hashes[i] = (v - index) / SERVER_SLOTS;
-      this.owners[i] = servers[index]!;
-    }
-  }
-
-  private lowerBound(hash: number): number {
-    const h = this.hashes;
-    let lo = 0;
-    let hi = h.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (h[mid]! < hash) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Merge points have..want-1 of `server` into the ring. */
-  private grow(server: Server, have: number, want: number): void {
-    const added = new Uint32Array(want - have);
-    for (let i = have; i < want; i++) added[i - have] = pointHash(server, i);
-    added.sort();
-    const old = this.hashes;
-    const oldOwners = this.owners;
-    const hashes = new Uint32Array(old.length + added.length);
-    const owners: Server[] = new Array(hashes.length);
-    let a = 0;
-    let b = 0;
-    for (let k = 0; k < hashes.length; k++) {
-      if (b >= added.length || (a < old.length && old[a]! <= added[b]!)) {
-        hashes[k] = old[a]!;
-        owners[k] = oldOwners[a++]!;
-      } else {
-        hashes[k] = added[b++]!;
-        owners[k] = server;
-      }
-    }
-    this.hashes = hashes;
-    this.owners = owners;
-  }
-
-  private filter(keep: (s: Server, h: number) => boolean): void {
-    const hashes = new Uint32Array(this.hashes.length);
-    const owners: Server[] = [];
-    let k = 0;
-    for (let i = 0; i < this.hashes.length; i++) {
-      const s = this.owners[i]!;
-      const h = this.hashes[i]!;
-      if (keep(s, h)) {
-        hashes[k++] = h;
-        owners.push(s);
-      }
-    }
-    this.hashes = hashes.slice(0, k);
-    this.owners = owners;
+    return this.scaled.live.units;
   }
 }
 
+/**
+ * The ring itself: points packed as hash × 2^21 + server index (one float64 each), in 2^b buckets by the hash's
+ * top bits, each bucket a sorted array. The hashes are uniform, so buckets hold about 64..512 points and a point
+ * is inserted or deleted by a binary search and a short splice — no pass over the whole ring.
+ */
+class Ring implements LookupStore {
+  private buckets: number[][];
+  private shift: number;
+  private readonly servers: (Server | undefined)[] = [];
+  private readonly freeIndex: number[] = [];
+  private readonly held = new Map<Server, { index: number; points: number }>();
+  units = 0;
+  /** Buckets [unsorted, length) are still in bulk-fill order: a new ring fills in bulk until finish(). */
+  private unsorted = 0;
+
+  constructor(expectedPoints: number) {
+    const bits = Math.max(1, Math.min(16, Math.ceil(Math.log2(Math.max(expectedPoints, 1) / 128))));
+    this.shift = 32 - bits;
+    this.buckets = Array.from({ length: 2 ** bits }, () => []);
+  }
+
+  set(server: Server, points: number): number {
+    let h = this.held.get(server);
+    const have = h?.points ?? 0;
+    if (points === have) return 0;
+    if (!h) {
+      const index = this.freeIndex.pop() ?? this.servers.length;
+      if (index >= SERVER_SLOTS) throw new RangeError("balancer: a Ketama ring holds at most 2^21 servers");
+      this.servers[index] = server;
+      h = { index, points: 0 };
+      this.held.set(server, h);
+    }
+    const base = idHash(server);
+    // points have..want-1 are added, or want..have-1 dropped: the first points of a server never change
+    for (let i = have; i < points; i++) this.insert(pointHash(base, i) * SERVER_SLOTS + h.index);
+    for (let i = points; i < have; i++) this.delete(pointHash(base, i) * SERVER_SLOTS + h.index);
+    h.points = points;
+    this.units += points - have;
+    if (this.units > this.buckets.length * 1024 && this.shift > 16) this.split();
+    if (points === 0) {
+      this.held.delete(server);
+      this.servers[h.index] = undefined;
+      this.freeIndex.push(h.index);
+    }
+    return Math.abs(points - have);
+  }
+
+  owner(hash: number): Server | undefined {
+    if (this.units === 0) return undefined;
+    const key = hash * SERVER_SLOTS;
+    const nb = this.buckets.length;
+    let b = hash >>> this.shift;
+    const bucket = this.buckets[b]!;
+    const i = lowerBound(bucket, key);
+    if (i < bucket.length) return this.serverAt(bucket[i]!);
+    for (let k = 1; k <= nb; k++) {
+      b = b + 1 === nb ? 0 : b + 1;
+      const next = this.buckets[b]!;
+      if (next.length) return this.serverAt(next[0]!);
+    }
+    return undefined;
+  }
+
+  /** The owner, then each further server in ring order, once. */
+  *walk(hash: number): Generator<Server> {
+    if (this.units === 0) return;
+    const buckets = this.buckets;
+    const nb = buckets.length;
+    const members = this.held.size;
+    const seen = new Set<Server>();
+    let b = hash >>> this.shift;
+    let i = lowerBound(buckets[b]!, hash * SERVER_SLOTS);
+    // the ring may change while a caller holds this iterator: stop after one lap or when the bucket set changes
+    for (let visited = 0; visited <= nb && seen.size < members; ) {
+      const bucket = buckets[b]!;
+      if (i < bucket.length) {
+        const s = this.serverAt(bucket[i++]!);
+        if (s && !seen.has(s)) {
+          seen.add(s);
+          yield s;
+        }
+        continue;
+      }
+      b = b + 1 === nb ? 0 : b + 1;
+      i = 0;
+      visited++;
+    }
+  }
+
+  private serverAt(packed: number): Server | undefined {
+    return this.servers[packed % SERVER_SLOTS];
+  }
+
+  /**
+   * Doubles the buckets of a ring that outgrew them (a ring made for a small pool that then grew while its
+   * replacement was being built): each bucket splits in two at the next bit of the hash, in order, so the cost
+   * is one pass over the points, and rare (the count doubles each time).
+   */
+  private split(): void {
+    const shift = this.shift - 1;
+    const buckets: number[][] = [];
+    const sorted = this.unsorted >= this.buckets.length;
+    for (let b = 0; b < this.buckets.length; b++) {
+      const bucket = this.buckets[b]!;
+      const boundary = (2 * b + 1) * 2 ** shift * SERVER_SLOTS;
+      if (sorted) {
+        const cut = lowerBound(bucket, boundary);
+        buckets.push(bucket.slice(0, cut), bucket.slice(cut));
+      } else {
+        buckets.push(
+          bucket.filter((p) => p < boundary),
+          bucket.filter((p) => p >= boundary),
+        );
+      }
+    }
+    this.buckets = buckets;
+    this.shift = shift;
+    if (!sorted) this.unsorted = 0;
+    else this.unsorted = buckets.length;
+  }
+
+  /** Sorts the buckets filled in bulk (appended unsorted); returns whether all are sorted, after `budget` points. */
+  finish(budget: number): boolean {
+    while (this.unsorted < this.buckets.length && budget > 0) {
+      const bucket = this.buckets[this.unsorted++]!;
+      if (bucket.length > 1) {
+        const sorted = Float64Array.from(bucket).sort();
+        for (let i = 0; i < sorted.length; i++) bucket[i] = sorted[i]!;
+      }
+      budget -= 1 + bucket.length;
+    }
+    return this.unsorted >= this.buckets.length;
+  }
+
+  private insert(packed: number): void {
+    const bucket = this.buckets[Math.floor(packed / SERVER_SLOTS) >>> this.shift]!;
+    if (this.unsorted < this.buckets.length) {
+      bucket.push(packed); // bulk fill: sorted once by finish()
+      return;
+    }
+    // a binary search and a shift by hand (splice allocates): buckets are short
+    const i = lowerBound(bucket, packed);
+    bucket.push(packed);
+    for (let k = bucket.length - 1; k > i; k--) bucket[k] = bucket[k - 1]!;
+    bucket[i] = packed;
+  }
+
+  private delete(packed: number): void {
+    const bucket = this.buckets[Math.floor(packed / SERVER_SLOTS) >>> this.shift]!;
+    const i = this.unsorted < this.buckets.length ? bucket.indexOf(packed) : lowerBound(bucket, packed);
+    if (i < 0 || bucket[i] !== packed) return;
+    for (let k = i; k < bucket.length - 1; k++) bucket[k] = bucket[k + 1]!;
+    bucket.pop();
+  }
+}
+
+function lowerBound(a: number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Point i of a server: the id hashed once, then mixed with i (no string per point). */
-function pointHash(server: Server, i: number): number {
-  return fmix32(idHash(server) + Math.imul(i + 1, 0x9e3779b9));
+function pointHash(idHash: number, i: number): number {
+  return fmix32(idHash + Math.imul(i + 1, 0x9e3779b9));
 }
 
 const idHashes = new WeakMap<Server, number>();

@@ -1,14 +1,14 @@
-import { header, type PickContext } from "../context.js";
+import { header, type PickContext, text } from "../context.js";
 
 /** Extracts the hash key from a request; undefined when the request has none (the algorithm then rotates). */
 export type KeyFn = (ctx: PickContext) => string | undefined;
 
 /** The generic key: `ctx.key`. */
-export const contextKey: KeyFn = (ctx) => ctx.key;
+export const contextKey: KeyFn = (ctx) => text(ctx.key);
 
 /** HAProxy `source`: the client address, without a port. */
 export const sourceKey: KeyFn = (ctx) => {
-  const s = ctx.source;
+  const s = text(ctx.source);
   if (s === undefined) return undefined;
   if (s.startsWith("[")) {
     const end = s.indexOf("]");
@@ -34,7 +34,7 @@ export interface UriKeyOptions {
 export function uriKey(options: UriKeyOptions = {}): KeyFn {
   const { whole = false, depth = 0, len = 0, pathOnly = false } = options;
   return (ctx) => {
-    let uri = ctx.uri;
+    let uri = text(ctx.uri);
     if (uri === undefined) return undefined;
     if (pathOnly && !uri.startsWith("/")) {
       const scheme = uri.indexOf("://");
@@ -64,7 +64,7 @@ export function uriKey(options: UriKeyOptions = {}): KeyFn {
 /** HAProxy `url_param(<name>)`: the value of a query-string parameter. */
 export function urlParamKey(name: string): KeyFn {
   return (ctx) => {
-    const uri = ctx.uri;
+    const uri = text(ctx.uri);
     if (uri === undefined) return undefined;
     const q = uri.indexOf("?");
     if (q < 0) return undefined;
@@ -104,9 +104,9 @@ function domainOnly(host: string): string {
 export function rdpCookieKey(name = "mstshash"): KeyFn {
   const marker = `Cookie: ${name}=`;
   return (ctx) => {
-    const rdp = ctx.rdp;
-    if (rdp === undefined) return undefined;
+    const rdp: unknown = ctx.rdp;
     if (typeof rdp === "string") return rdp;
+    if (!(rdp instanceof Uint8Array)) return undefined;
     let text = "";
     for (let i = 0; i < rdp.length; i++) text += String.fromCharCode(rdp[i]!);
     const at = text.indexOf(marker);

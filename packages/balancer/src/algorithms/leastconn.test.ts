@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { idOf } from "../../test/support.js";
 import { Pool } from "../pool.js";
-import { idOf } from "../test-support.js";
 
 describe("leastconn", () => {
   it("sends new requests to the server with the fewest in flight", () => {

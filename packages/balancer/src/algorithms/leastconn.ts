@@ -1,5 +1,5 @@
+import { type HeapNode, IndexedHeap } from "@lbkit/core";
 import type { Algorithm, AlgorithmFactory } from "../algorithm.js";
-import { type HeapNode, IndexedHeap } from "../heap.js";
 import type { Server } from "../server.js";
 import { checkOptions } from "./options.js";
 

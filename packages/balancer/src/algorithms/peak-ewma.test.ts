@@ -1,11 +1,12 @@
+import { FakeTime, seeded } from "@lbkit/core/testing";
 import { describe, expect, it } from "vitest";
+import { idOf } from "../../test/support.js";
 import { Pool } from "../pool.js";
-import { FakeClock, idOf, seeded } from "../test-support.js";
 import { peakEwma } from "./peak-ewma.js";
 
 describe("peak-ewma", () => {
   const setup = () => {
-    const clock = new FakeClock();
+    const clock = new FakeTime();
     const pool = new Pool({
       clock,
       random: seeded(7),
@@ -20,8 +21,8 @@ describe("peak-ewma", () => {
         if (!r.ok) throw new Error();
         counts[r.server.id]!++;
         const lease = pool.acquire(r.server);
-        clock.advance(1);
-        lease.release({ latencyMs: latency[r.server.id]! });
+        clock.advanceSync(1);
+        lease.release({ ok: true, latencyMs: latency[r.server.id]! });
       }
       return counts;
     };
@@ -39,7 +40,7 @@ describe("peak-ewma", () => {
   it("lets a recovered server win traffic back as its peak decays", () => {
     const { clock, pool, run } = setup();
     run(100, { fast: 10, slow: 1_000, ok: 10 });
-    clock.advance(10_000); // ten time constants
+    clock.advanceSync(10_000); // ten time constants
     const counts = run(900, { fast: 10, slow: 10, ok: 10 });
     expect(counts.slow).toBeGreaterThan(150);
     expect(pool.get("slow")!.stats.completed).toBeGreaterThan(150);

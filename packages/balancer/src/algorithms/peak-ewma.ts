@@ -1,4 +1,4 @@
-import type { Algorithm, AlgorithmEnv, AlgorithmFactory, Outcome } from "../algorithm.js";
+import type { Algorithm, AlgorithmEnv, AlgorithmFactory, ObservedOutcome } from "../algorithm.js";
 import { WeightedSampler } from "../fenwick.js";
 import type { Server } from "../server.js";
 import { checkInt, checkNumber, checkOptions } from "./options.js";
@@ -44,7 +44,7 @@ export class PeakEwma implements Algorithm {
     this.sampler.set(server, server.effectiveWeight);
   }
 
-  observe(server: Server, outcome: Required<Outcome>): void {
+  observe(server: Server, outcome: ObservedOutcome): void {
     const l = this.latency.get(server);
     if (!l) return;
     const now = this.env.clock.now();

@@ -1,5 +1,4 @@
 import type { Algorithm, AlgorithmEnv, AlgorithmFactory } from "../algorithm.js";
-import { configError } from "../errors.js";
 import { WeightedSampler } from "../fenwick.js";
 import type { Server } from "../server.js";
 import { checkInt, checkOptions } from "./options.js";
@@ -78,6 +77,6 @@ export function random(options: RandomOptions = {}): AlgorithmFactory {
 
 /** Power of two choices: `random({ draws: 2 })`. */
 export function p2c(options: Record<string, never> = {}): AlgorithmFactory {
-  if (Object.keys(options).length) throw configError("p2c: takes no options (use random({ draws }) for N)");
+  checkOptions("p2c", options, []);
   return random({ draws: 2 });
 }

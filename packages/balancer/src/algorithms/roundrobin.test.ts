@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { idOf } from "../../test/support.js";
 import { Pool } from "../pool.js";
 import type { Server } from "../server.js";
-import { idOf } from "../test-support.js";
 import { SmoothRoundRobin } from "./roundrobin.js";
 
 /** nginx's smooth weighted round-robin, the O(n) way, as the reference. */

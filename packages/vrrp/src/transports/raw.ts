@@ -5,12 +5,13 @@
  * (IPV6_CHECKSUM at offset 6) with hop limit 255. Receive: IP_MINTTL / IPV6_MINHOPCOUNT 255 make the kernel
  * drop anything that crossed a router; the codec checks the TTL again.
  */
-import { networkInterfaces } from "node:os";
-import { canonicalAddress, type Family, ipv4ToBytes, ipv6ToBytes } from "../address.js";
+import { getInterface, type InterfaceInfo as LinkInfo } from "@lbkit/arp";
+import { type Family, moduleExports } from "@lbkit/core";
+import { addressToBytes, canonicalAddress } from "../address.js";
 import { type ReceivedPacket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, VRRP_TTL } from "../codec.js";
-import { VrrpError } from "../errors.js";
+import { asVrrpError, VrrpError } from "../errors.js";
 import { decodeIpv4Packet, encodeIpv4Packet } from "../ipv4.js";
-import type { Transport } from "./transport.js";
+import { Receivers, type Transport } from "./transport.js";
 
 // Linux socket option numbers raw-socket does not export
 const SOL_SOCKET = 1;
@@ -41,6 +42,8 @@ export interface RawTransportOptions {
   unicastPeers?: readonly string[];
   /** addresses never to pick as the source (the VIPs, which may already sit on the interface) */
   exclude?: readonly string[];
+  /** the interface as already read with `getInterface(name, { addresses: true })` (saves a lookup) */
+  link?: LinkInfo;
 }
 
 interface InterfaceInfo {
@@ -48,37 +51,48 @@ interface InterfaceInfo {
   primary: string;
 }
 
-function interfaceInfo(
+async function interfaceInfo(
   ifname: string,
   family: Family,
   exclude: readonly string[],
   unicast: boolean,
-): InterfaceInfo {
-  const addrs = networkInterfaces()[ifname];
-  if (!addrs)
-    throw new VrrpError(`vrrp: interface ${ifname} not found (or has no address) in this network namespace`);
+  known: LinkInfo | undefined,
+): Promise<InterfaceInfo> {
+  const link =
+    known ??
+    (await getInterface(ifname, { addresses: true }).catch((e: unknown) => {
+      throw asVrrpError("ERR_INTERFACE", `interface ${ifname}`, e);
+    }));
   const skip = new Set(exclude.map(canonicalAddress));
-  const v6 = addrs.filter((a) => a.family === "IPv6");
-  const ifindex = v6.find((a) => a.scopeid)?.scopeid ?? 0;
+  const addrs = (link.addresses ?? []).filter((a) => a.family === family && !skip.has(a.address));
   const pick =
     family === 4
-      ? addrs.find((a) => a.family === "IPv4" && !skip.has(a.address))
+      ? addrs[0]
       : unicast
         ? // unicast peers are reached from a global address (the kernel would pick one anyway)
-          v6.find((a) => !a.address.startsWith("fe80:") && !skip.has(canonicalAddress(a.address)))
-        : v6.find((a) => a.address.startsWith("fe80:"));
+          addrs.find((a) => a.scope === 0 && !a.deprecated)
+        : addrs.find((a) => a.address.startsWith("fe80:"));
   if (!pick)
     throw new VrrpError(
+      "ERR_INTERFACE",
       `vrrp: interface ${ifname} has no ${family === 4 ? "IPv4 address" : unicast ? "global IPv6 address" : "IPv6 link-local address"} to send VRRP from`,
     );
-  return { ifindex, primary: canonicalAddress(pick.address) };
+  return { ifindex: link.ifindex, primary: pick.address };
 }
 
-export async function createRawTransport(o: RawTransportOptions): Promise<Transport> {
-  const raw = await import("raw-socket");
-  const lib = ("default" in raw ? raw.default : raw) as typeof import("raw-socket");
+/** Opens the socket (RawTransport.start() calls this); `close()` releases it. */
+export async function createRawTransport(
+  o: RawTransportOptions,
+): Promise<Transport & { close(): Promise<void> }> {
+  const lib = moduleExports(await import("raw-socket"));
   const family: Family = o.family ?? 4;
-  const info = interfaceInfo(o.interface, family, o.exclude ?? [], (o.unicastPeers ?? []).length > 0);
+  const info = await interfaceInfo(
+    o.interface,
+    family,
+    o.exclude ?? [],
+    (o.unicastPeers ?? []).length > 0,
+    o.link,
+  );
   const src = o.sourceAddress ? canonicalAddress(o.sourceAddress) : info.primary;
   const peers = (o.unicastPeers ?? []).map(canonicalAddress);
   const group = family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6;
@@ -86,12 +100,16 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
     protocol: VRRP_PROTOCOL,
     addressFamily: family === 4 ? lib.AddressFamily.IPv4 : lib.AddressFamily.IPv6,
   });
-  const receivers: ((p: ReceivedPacket) => void)[] = [];
+  const receivers = new Receivers();
   const fail = (what: string, e: unknown): never => {
     socket.close();
-    throw new VrrpError(`vrrp: raw socket on ${o.interface}: ${what} failed: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new VrrpError(
+      "ERR_TRANSPORT",
+      `vrrp: raw socket on ${o.interface}: ${what} failed: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   };
   const opt = (what: string, level: number, name: number, value: number | Buffer) => {
     try {
@@ -104,7 +122,7 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
   const ifname = Buffer.from(`${o.interface}\0`);
   opt("SO_BINDTODEVICE", SOL_SOCKET, SO_BINDTODEVICE, ifname);
   if (family === 4) {
-    const local = Buffer.from(ipv4ToBytes(src));
+    const local = Buffer.from(addressToBytes(src));
     opt("IP_HDRINCL", IPPROTO_IP, IP_HDRINCL, 1);
     opt("IP_MINTTL 255", IPPROTO_IP, IP_MINTTL, VRRP_TTL);
     opt("IP_MULTICAST_IF", IPPROTO_IP, IP_MULTICAST_IF, local);
@@ -116,7 +134,7 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
         "joining 224.0.0.18",
         IPPROTO_IP,
         IP_ADD_MEMBERSHIP,
-        Buffer.concat([Buffer.from(ipv4ToBytes(group)), local]),
+        Buffer.concat([Buffer.from(addressToBytes(group)), local]),
       );
   } else {
     const index = Buffer.alloc(4);
@@ -132,7 +150,7 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
         "joining ff02::12",
         IPPROTO_IPV6,
         IPV6_ADD_MEMBERSHIP,
-        Buffer.concat([Buffer.from(ipv6ToBytes(group)), index]),
+        Buffer.concat([Buffer.from(addressToBytes(group)), index]),
       );
   }
   const peerSet = new Set(peers);
@@ -156,7 +174,7 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
     }
     if (packet.src === src) return;
     if (peerSet.size && !peerSet.has(packet.src)) return;
-    for (const r of receivers) r(packet);
+    receivers.deliver(packet);
   });
   socket.on("error", () => {});
   // raw-socket's send() queues the packet until its poll handle reports the socket writable: one event-loop turn
@@ -179,9 +197,13 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
         queued--;
         if (error)
           reject(
-            new VrrpError(`vrrp: send to ${dst} on ${o.interface} failed: ${error.message}`, {
-              cause: error,
-            }),
+            new VrrpError(
+              "ERR_TRANSPORT",
+              `vrrp: send to ${dst} on ${o.interface} failed: ${error.message}`,
+              {
+                cause: error,
+              },
+            ),
           );
         else resolve();
       });
@@ -196,7 +218,9 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
       id = (id + 1) & 0xffff;
       // (the native send would reopen a closed socket, without any of the options above)
       if (closed)
-        return Promise.reject(new VrrpError(`vrrp: send to ${dst} on ${o.interface}: transport closed`));
+        return Promise.reject(
+          new VrrpError("ERR_TRANSPORT_CLOSED", `vrrp: send to ${dst} on ${o.interface}: transport closed`),
+        );
       const bytes = frame(dst, message, id);
       if (native && queued === 0) {
         try {
@@ -209,12 +233,80 @@ export async function createRawTransport(o: RawTransportOptions): Promise<Transp
       return queue(bytes, dst);
     },
     onMessage(fn) {
-      receivers.push(fn);
+      return receivers.add(fn);
     },
     close() {
+      if (!closed) socket.close();
       closed = true;
-      socket.close();
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * VRRP over raw IP protocol 112 on one interface. `start()` resolves the interface and opens the socket;
+ * `stop()` closes it. Build it yourself only to share it or to pass options the instance does not take;
+ * otherwise a `VrrpInstance` opens and closes its own.
+ */
+export class RawTransport implements Transport {
+  private open: (Transport & { close(): Promise<void> }) | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly receivers = new Receivers();
+  private readonly options: RawTransportOptions;
+
+  constructor(o: RawTransportOptions) {
+    this.options = { ...o };
+  }
+
+  get family(): Family {
+    return this.options.family ?? 4;
+  }
+  /** the advert source; known once started */
+  get sourceAddress(): string {
+    return this.open?.sourceAddress ?? this.options.sourceAddress ?? "";
+  }
+  get destinations(): readonly string[] {
+    return this.open?.destinations ?? [];
+  }
+  readonly checksTtl = true;
+
+  /** Opens the socket; a failure (no such interface, no address, no privilege) leaves it stopped. */
+  start(): Promise<void> {
+    this.starting ??= createRawTransport(this.options).then(
+      (t) => {
+        this.open = t;
+        t.onMessage((p) => this.receivers.deliver(p));
+      },
+      (e: unknown) => {
+        this.starting = undefined;
+        throw e;
+      },
+    );
+    return this.starting;
+  }
+
+  /** Closes the socket. Idempotent, safe while start() runs. */
+  async stop(): Promise<void> {
+    const starting = this.starting;
+    this.starting = undefined;
+    await starting?.catch(() => undefined);
+    const t = this.open;
+    this.open = undefined;
+    await t?.close();
+  }
+
+  send(dst: string, message: Uint8Array): Promise<void> {
+    if (!this.open)
+      return Promise.reject(
+        new VrrpError(
+          "ERR_TRANSPORT_CLOSED",
+          `vrrp: send to ${dst} on ${this.options.interface}: transport not started`,
+        ),
+      );
+    return this.open.send(dst, message);
+  }
+
+  onMessage(fn: (p: ReceivedPacket) => void): () => void {
+    return this.receivers.add(fn);
+  }
 }
