@@ -9,6 +9,7 @@ import { bindPool, HealthChecker, type TrafficOutcome, tcpCheck } from "@lbkit/h
 import type { NormalBackend, ServerOptions } from "./config.js";
 import { normaliseServer } from "./config.js";
 import { ProxyConfigError } from "./errors.js";
+import { PERSIST_COOKIE, Persistence } from "./persist/persistence.js";
 import { type Waiter, WaitQueue } from "./queue.js";
 
 export interface ServerMeta {
@@ -40,6 +41,8 @@ export class Backend {
   private queueTimer: { at: number; handle: unknown } | undefined;
   /** Per-server resources owned by a shell (upstream connection pools), closed when the server is removed. */
   readonly attachments = new Map<string, { close(): void }>();
+  /** Cookie persistence and the stick table, when configured. */
+  readonly persistence: Persistence | undefined;
 
   constructor(
     public cfg: NormalBackend,
@@ -47,7 +50,15 @@ export class Backend {
     private readonly timers: Timers,
   ) {
     this.id = cfg.id;
-    this.pool = new Pool<ServerMeta>({ algorithm: cfg.balance, clock });
+    const persist = cfg.cookie !== undefined || cfg.stick !== undefined;
+    this.pool = new Pool<ServerMeta>({
+      algorithm: cfg.balance,
+      clock,
+      ...(persist ? { cookie: PERSIST_COOKIE } : {}),
+    });
+    this.persistence = persist
+      ? new Persistence(cfg.cookie, cfg.stick, (id) => this.pool.get(id)?.cookie)
+      : undefined;
     this.checker = new HealthChecker({ clock, timers });
     this.queue = new WaitQueue(cfg.maxqueue, cfg.timeouts.queue);
     for (const s of cfg.servers) this.addServer(s, false);
@@ -83,6 +94,7 @@ export class Backend {
       maxConn: s.maxconn ?? 0,
       backup: s.backup ?? false,
       state: s.state ?? "up",
+      ...(s.cookie !== undefined ? { cookie: s.cookie } : {}),
       meta: { address: s.address, port: s.port, ...(s.sendProxy ? { sendProxy: s.sendProxy } : {}) },
     });
     if (s.check) {

@@ -7,6 +7,8 @@ import { type AlgorithmFactory, parseAlgorithm } from "@lbkit/balancer";
 import { type Cidr, parseCidr, showValue as show } from "@lbkit/core";
 import type { Checker, PassiveOptions, TargetOptions } from "@lbkit/healthcheck";
 import { ProxyConfigError } from "./errors.js";
+import { type CookieOptions, type NormalCookie, normaliseCookie } from "./persist/cookie.js";
+import { type NormalStick, normaliseStick, type StickOptions } from "./persist/stick.js";
 import type { AcceptProxyConfig } from "./proxy-protocol/accept.js";
 import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
 import type { RouteRule } from "./route.js";
@@ -118,6 +120,8 @@ export interface ServerOptions {
    * header carrying the client's addresses. In http mode such connections are not shared between clients.
    */
   sendProxy?: "v1" | "v2";
+  /** HAProxy `cookie <value>`: this server's value in the persistence cookie (and stick tables). Default its id. */
+  cookie?: string;
 }
 
 export interface BackendTimeouts {
@@ -171,6 +175,10 @@ export interface BackendOptions {
   maxqueue?: number;
   timeouts?: BackendTimeouts;
   keepAlive?: KeepAliveOptions;
+  /** HAProxy `cookie <name> insert|prefix|rewrite …` (http only): cookie persistence. */
+  cookie?: CookieOptions;
+  /** HAProxy `stick-table` + `stick on <key>`: key → server persistence with a size bound and expiry. */
+  stick?: StickOptions;
 }
 
 export interface NormalFrontend {
@@ -200,6 +208,8 @@ export interface NormalBackend {
   maxqueue: number;
   timeouts: Required<Omit<BackendTimeouts, "tunnel">> & { tunnel: number | undefined };
   keepAlive: Required<KeepAliveOptions>;
+  cookie: NormalCookie | undefined;
+  stick: NormalStick | undefined;
 }
 
 function known(option: string, obj: object, keys: readonly string[]): void {
@@ -273,8 +283,21 @@ const BACKEND_KEYS = [
   "maxqueue",
   "timeouts",
   "keepAlive",
+  "cookie",
+  "stick",
 ];
-const SERVER_KEYS = ["id", "address", "port", "weight", "maxconn", "backup", "check", "state", "sendProxy"];
+const SERVER_KEYS = [
+  "id",
+  "address",
+  "port",
+  "weight",
+  "maxconn",
+  "backup",
+  "check",
+  "state",
+  "sendProxy",
+  "cookie",
+];
 
 function mode(option: string, v: unknown): "http" | "tcp" {
   if (v === undefined) return "http";
@@ -490,9 +513,14 @@ export function normaliseBackend(i: number, b: BackendOptions): NormalBackend {
       hc.check,
       "must be a function (server) => Checker, e.g. (s) => httpCheck({ host: s.address, port: s.port, path: '/health' })",
     );
+  const m = mode(`${at}.mode`, b.mode);
+  if (b.cookie !== undefined && m === "tcp")
+    throw new ProxyConfigError(`${at}.cookie`, b.cookie, 'needs mode http (use stick: { on: "src" } in tcp)');
   return {
     id: bid,
-    mode: mode(`${at}.mode`, b.mode),
+    mode: m,
+    cookie: b.cookie === undefined ? undefined : normaliseCookie(`${at}.cookie`, b.cookie),
+    stick: b.stick === undefined ? undefined : normaliseStick(`${at}.stick`, b.stick, m),
     balance,
     servers,
     healthCheck: hc,

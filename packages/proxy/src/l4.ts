@@ -9,6 +9,7 @@
 import net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import type { PersistRequest } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry } from "./retry.js";
@@ -37,6 +38,7 @@ export class TcpSession implements QueueClient, Tracked {
   private bytesOut = 0;
   private readonly source: string;
   private serverId: string | undefined;
+  private persist: PersistRequest | undefined;
 
   constructor(
     private readonly core: ProxyCore,
@@ -64,6 +66,14 @@ export class TcpSession implements QueueClient, Tracked {
       this.end();
       return;
     }
+    const now = core.clock.now();
+    this.persist = this.backend.persistence?.request(
+      this.pickContext,
+      { source: this.source },
+      [],
+      now,
+      Date.now(),
+    );
     this.dispatch();
   }
 
@@ -106,6 +116,7 @@ export class TcpSession implements QueueClient, Tracked {
     this.serverId = lease.server.id;
     note(this.t, "connecting");
     this.tConnect = this.core.clock.now();
+    if (this.persist) this.backend?.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
     const up = net.connect({ host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true });

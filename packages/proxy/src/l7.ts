@@ -19,6 +19,7 @@ import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/resp
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
 import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
 import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
+import type { Persistence, PersistRequest } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
@@ -116,6 +117,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private bytesIn = 0;
   private bytesOut = 0;
   private serverEnded = false;
+  /** What cookie persistence / the stick table made of this request, when the backend has them. */
+  private persist: PersistRequest | undefined;
 
   constructor(
     private readonly core: ProxyCore,
@@ -256,6 +259,14 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       return;
     }
     this.pickContext.uri = req.target;
+    const persistence = this.backend.persistence;
+    this.persist = persistence?.request(
+      this.pickContext,
+      facts,
+      req.getAll("cookie"),
+      this.core.clock.now(),
+      Date.now(),
+    );
     this.state = DISPATCH;
     this.client.pause();
     this.dispatch();
@@ -303,6 +314,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.tConnect = this.core.clock.now();
     this.tSent = -1;
     const be = this.backend as Backend;
+    if (this.persist) be.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
     let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
     if (!pool) {
       const meta = lease.server.meta as ServerMeta;
@@ -341,7 +353,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         clientAddress: this.source,
         proto: "http",
       },
-      frontendHeaderRules(this.fe.cfg),
+      this.persist
+        ? (be.persistence as Persistence).requestRules(frontendHeaderRules(this.fe.cfg), this.persist)
+        : frontendHeaderRules(this.fe.cfg),
     );
     const s = up.socket;
     s.cork();
@@ -486,10 +500,19 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.resBody =
       f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
     this.idle(this.fe.cfg.timeouts.client);
+    const persistence = this.persist && (this.backend as Backend).persistence;
     const out = serialiseResponse(
       head,
       { connection: this.clientKeepAlive ? "keep-alive" : "close" },
-      frontendResponseRules(this.fe.cfg),
+      persistence
+        ? persistence.responseRules(
+            frontendResponseRules(this.fe.cfg),
+            this.persist as PersistRequest,
+            (this.lease as Lease<ServerMeta>).server.cookie,
+            head.getAll("set-cookie"),
+            Date.now(),
+          )
+        : frontendResponseRules(this.fe.cfg),
     );
     if (rest.length === 0 || (this.resBody === undefined && !this.untilClose)) {
       this.client.write(out);
