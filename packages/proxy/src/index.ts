@@ -36,6 +36,11 @@ export type {
   ResponseHead,
   TargetForm,
 } from "./http/types.js";
+export type { CookieOptions } from "./persist/cookie.js";
+export { StickPeers, type StickPeersEvents, type StickPeersOptions } from "./persist/peers.js";
+export { PEERS_HELLO } from "./persist/peers-codec.js";
+export type { StickKeyFn, StickOn, StickOptions } from "./persist/stick.js";
+export { type StickEntry, StickTable } from "./persist/stick-table.js";
 export { type ProxyChangeEvent, type ProxyEvents, type ProxyOptions, ReverseProxy } from "./proxy.js";
 export {
   crc32c,

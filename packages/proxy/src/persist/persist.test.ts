@@ -170,3 +170,25 @@ describe("stick on (pure)", () => {
     expect(() => normaliseStick("stick", { size: 0 }, "http")).toThrow(/stick.size/);
   });
 });
+
+describe("peers line codec (pure)", () => {
+  it("round-trips hello and entries, and rejects malformed lines", async () => {
+    const { decodeLine, encodeEntry, encodeHello, LineSplitter } = await import("./peers-codec.js");
+    expect(decodeLine(encodeHello("lb1").trimEnd())).toEqual({ kind: "hello", node: "lb1" });
+    const e = { backend: "web", key: 'a "key"\n with LF', server: "s1", age: 12 };
+    expect(decodeLine(encodeEntry(e).trimEnd())).toEqual({ kind: "entry", ...e });
+    for (const bad of [
+      "",
+      "{",
+      "[]",
+      '{"hello":"other/1","node":"x"}',
+      '{"b":"w","k":"k","s":"s","age":-1}',
+      '{"b":1,"k":"k","s":"s","age":1}',
+    ])
+      expect(decodeLine(bad)).toBeUndefined();
+    const split = new LineSplitter();
+    expect(split.push('{"a"')).toEqual([]);
+    expect(split.push(':1}\n{"b":2}\n{')).toEqual(['{"a":1}', '{"b":2}']);
+    expect(split.push("x".repeat(70_000))).toBeUndefined();
+  });
+});
