@@ -205,4 +205,21 @@ describe("L7 HTTP proxy: edges", () => {
     expect(await until(() => logs.length === 2)).toBe(true);
     expect(logs[0]?.termination).toBe("IR");
   });
+
+  it("keepAlive.maxRequests closes an upstream connection after that many requests; maxIdle 0 never reuses", async () => {
+    const [a, b] = await origins("a", "b");
+    const { p, port } = await l7(
+      [
+        { id: "be", keepAlive: { maxRequests: 2 }, servers: [server(a as HttpOrigin)] },
+        { id: "never", keepAlive: { maxIdle: 0 }, servers: [server(b as HttpOrigin)] },
+      ],
+      { rules: [{ useBackend: "never", pathPrefix: "/never-reuse" }] },
+    );
+    for (let i = 0; i < 4; i++) expect((await request(port, { path: `/${i}` })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await request(port, { path: `/never-reuse/${i}` })).status).toBe(200);
+    const pool = (be: string, id: string) =>
+      p.backend(be).attachments.get(id) as unknown as { opened: number; reused: number };
+    expect(pool("be", "a")).toMatchObject({ opened: 2, reused: 2 });
+    expect(pool("never", "b")).toMatchObject({ opened: 3, reused: 0 });
+  });
 });

@@ -183,6 +183,7 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
     await idleClosed;
     await stopped;
     expect(p.connections).toBe(0);
+    expect(p.running).toBe(false);
     await expect(connect(port)).rejects.toThrow(/ECONNREFUSED/);
     // and it starts again
     await p.start();

@@ -9,6 +9,7 @@
 import net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { ProxyError } from "./errors.js";
 import type { PersistRequest } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { Waiter } from "./queue.js";
@@ -52,14 +53,27 @@ export class TcpSession implements QueueClient, Tracked {
     this.pickContext = { source: this.source };
     core.track(this);
     client.setNoDelay(true);
+    // every handler is guarded: an exception ends this session (termination I), never the process
     client.on("error", () => {}); // surfaced by 'close'
-    client.on("close", () => this.onClientClose());
-    client.on("end", () => this.onClientEnd());
-    client.on("data", (d: Buffer) => this.onClientData(d));
+    client.on("close", () => this.guard(() => this.onClientClose()));
+    client.on("end", () => this.guard(() => this.onClientEnd()));
+    client.on("data", (d: Buffer) => {
+      try {
+        this.onClientData(d); // no closure per chunk on the hot path
+      } catch (e) {
+        this.failed(e);
+      }
+    });
     client.on("drain", () => this.upstream?.resume());
     client.pause(); // nothing is read before a server is connected
-    client.setTimeout(fe.cfg.timeouts.client, () => this.onTimeout("client-timeout"));
-    const id = fe.router.route({ source: this.source });
+    client.setTimeout(fe.cfg.timeouts.client, () => this.guard(() => this.onTimeout("client-timeout")));
+    let id: string | undefined;
+    try {
+      id = fe.router.route({ source: this.source });
+    } catch (e) {
+      this.failed(e);
+      return;
+    }
     this.backend = id === undefined ? undefined : core.backend(id);
     if (!this.backend) {
       note(this.t, "resource");
@@ -122,12 +136,18 @@ export class TcpSession implements QueueClient, Tracked {
     const up = net.connect({ host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true });
     this.upstream = up;
     if (meta.sendProxy) up.write(proxyHeaderFor(meta.sendProxy, this.peer ?? socketPeer(this.client)));
-    up.setTimeout(be.cfg.timeouts.connect, () => this.onUpstreamTimeout(up));
-    up.on("connect", () => this.onConnect(up));
+    up.setTimeout(be.cfg.timeouts.connect, () => this.guard(() => this.onUpstreamTimeout(up)));
+    up.on("connect", () => this.guard(() => this.onConnect(up)));
     up.on("error", () => {}); // surfaced by 'close'
-    up.on("close", () => this.onUpstreamClose(up));
-    up.on("end", () => this.onServerEnd(up));
-    up.on("data", (d: Buffer) => this.onServerData(d));
+    up.on("close", () => this.guard(() => this.onUpstreamClose(up)));
+    up.on("end", () => this.guard(() => this.onServerEnd(up)));
+    up.on("data", (d: Buffer) => {
+      try {
+        this.onServerData(d);
+      } catch (e) {
+        this.failed(e);
+      }
+    });
     up.on("drain", () => this.client.resume());
   }
 
@@ -229,6 +249,28 @@ export class TcpSession implements QueueClient, Tracked {
 
   private onTimeout(e: "client-timeout" | "server-timeout"): void {
     note(this.t, e);
+    this.end();
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  private failed(e: unknown): void {
+    this.core.error(
+      new ProxyError(
+        `proxy: internal error on a TCP session from ${this.source}: ${(e as Error)?.message ?? e}`,
+        "ERR_INTERNAL",
+        {
+          cause: e,
+        },
+      ),
+    );
+    note(this.t, "internal");
     this.end();
   }
 

@@ -134,6 +134,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.facts = new LazyFacts(this.source);
     core.track(this);
     client.setNoDelay(true);
+    // every handler is guarded: an exception cuts this connection (termination I), never the process
     client.on("data", (d: Buffer) => {
       try {
         this.onClientData(d);
@@ -141,11 +142,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         this.internalError(e);
       }
     });
-    client.on("end", () => this.onClientEnd());
+    client.on("end", () => this.guard(this.onClientEnd));
     client.on("error", () => {});
-    client.on("close", () => this.onClientClose());
-    client.on("drain", () => this.onClientDrain());
-    client.on("timeout", () => this.onClientTimeout());
+    client.on("close", () => this.guard(this.onClientClose));
+    client.on("drain", () => this.guard(this.onClientDrain));
+    client.on("timeout", () => this.guard(this.onClientTimeout));
     this.idle(fe.cfg.timeouts.httpRequest);
     this.headDeadline = core.clock.now() + fe.cfg.timeouts.httpRequest;
   }
@@ -408,11 +409,36 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     }
   }
 
+  private guard(fn: (this: HttpConnection) => void): void {
+    try {
+      fn.call(this);
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  /** Called by the upstream connection when one of the other handlers threw. */
+  onUpstreamFailure(e: unknown): void {
+    this.internalError(e);
+  }
+
   /**
    * A bug must not take the whole proxy down: the connection is cut (termination I) and the error reported
    * (`error` event, or a process warning when nobody listens).
    */
   private internalError(e: unknown): void {
+    if (this.state === CLOSED) {
+      this.client.destroy();
+      this.dropUpstream();
+      this.core.error(
+        new ProxyError(
+          `proxy: internal error on a closed connection: ${(e as Error)?.message ?? e}`,
+          "ERR_INTERNAL",
+          { cause: e },
+        ),
+      );
+      return;
+    }
     this.core.error(
       new ProxyError(
         `proxy: internal error on a connection from ${this.source}: ${(e as Error)?.message ?? e}`,

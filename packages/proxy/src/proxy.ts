@@ -76,7 +76,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   private readonly grace: number;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
-  private running = false;
+  private isRunning = false;
 
   constructor(options: ProxyOptions) {
     super();
@@ -145,6 +145,11 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     return out;
   }
 
+  /** Listening and serving (between a successful start() and stop()): what a VRRP tracker can watch. */
+  get running(): boolean {
+    return this.isRunning;
+  }
+
   /** Connections being served now (L7 connections and L4 sessions). */
   get connections(): number {
     return this.tracked.size;
@@ -162,7 +167,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   }
 
   start(): Promise<void> {
-    if (this.running) return Promise.resolve();
+    if (this.isRunning) return Promise.resolve();
     this.starting ??= this.doStart().finally(() => {
       this.starting = undefined;
     });
@@ -205,7 +210,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       );
     }
     for (const be of this.backends.values()) be.start();
-    this.running = true;
+    this.isRunning = true;
   }
 
   /** HAProxy frontend `maxconn`: connections beyond it wait, unread, until one ends (first come, first served). */
@@ -293,7 +298,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
         for (const a of be.attachments.values()) a.close();
         be.attachments.clear(); // a later start() opens fresh upstream pools
       }
-      this.running = false;
+      this.isRunning = false;
     })().finally(() => {
       this.stopping = undefined;
     });
@@ -357,7 +362,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       );
     const be = this.makeBackend(n);
     this.backends.set(n.id, be);
-    if (this.running) be.start();
+    if (this.isRunning) be.start();
     if (old) {
       // its checks stop; idle upstream connections close now, busy ones when their response ends; waiters of
       // the old queue are still served by the old backend's servers as they free up

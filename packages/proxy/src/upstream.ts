@@ -19,6 +19,8 @@ export interface UpstreamOwner {
   onUpstreamClose(c: UpstreamConn): void;
   onUpstreamTimeout(c: UpstreamConn): void;
   onUpstreamDrain(c: UpstreamConn): void;
+  /** One of the handlers above threw. */
+  onUpstreamFailure(e: unknown): void;
 }
 
 export class UpstreamConn {
@@ -35,7 +37,7 @@ export class UpstreamConn {
   ) {
     socket.on("connect", () => {
       this.connected = true;
-      this.owner?.onUpstreamConnect(this);
+      this.guard(() => this.owner?.onUpstreamConnect(this));
     });
     socket.on("data", (d: Buffer) => {
       if (this.owner) this.owner.onUpstreamData(this, d);
@@ -43,7 +45,7 @@ export class UpstreamConn {
     });
     socket.on("end", () => {
       this.spoiled = true;
-      if (this.owner) this.owner.onUpstreamEnd(this);
+      if (this.owner) this.guard(() => this.owner?.onUpstreamEnd(this));
       else this.drop();
     });
     socket.on("error", () => {
@@ -53,13 +55,23 @@ export class UpstreamConn {
       this.closed = true;
       this.spoiled = true;
       this.pool.forget(this);
-      this.owner?.onUpstreamClose(this);
+      this.guard(() => this.owner?.onUpstreamClose(this));
     });
     socket.on("timeout", () => {
-      if (this.owner) this.owner.onUpstreamTimeout(this);
+      if (this.owner) this.guard(() => this.owner?.onUpstreamTimeout(this));
       else this.drop(); // idle timeout
     });
-    socket.on("drain", () => this.owner?.onUpstreamDrain(this));
+    socket.on("drain", () => this.guard(() => this.owner?.onUpstreamDrain(this)));
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      const owner = this.owner;
+      this.drop();
+      owner?.onUpstreamFailure(e);
+    }
   }
 
   private idleMs = -1;

@@ -134,11 +134,12 @@ export class StickPeers extends EventEmitter<StickPeersEvents> {
       this.outUp = true;
       const now = this.time.now();
       let dump = encodeHello(this.id);
-      for (const be of this.backends)
-        for (const e of (
-          be.persistence?.table as NonNullable<NonNullable<Backend["persistence"]>["table"]>
-        ).entries(now))
+      for (const be of this.backends) {
+        const table = be.persistence?.table;
+        if (!table) continue;
+        for (const e of table.entries(now))
           dump += encodeEntry({ backend: be.id, key: e.key, server: e.server, age: now - e.at });
+      }
       s.write(dump);
       this.emit("change", { id: this.id, from: "down", to: "up", reason: "connected", at: now });
     });
