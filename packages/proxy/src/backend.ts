@@ -3,6 +3,7 @@
  * health fed by real traffic, and the FIFO queue of requests waiting for a server below its `maxconn`.
  * No sockets here: the L4/L7 shells ask for a lease, and report each request's outcome once to `finish`.
  */
+import type tls from "node:tls";
 import { type Lease, type PickContext, Pool, type Server } from "@lbkit/balancer";
 import type { Clock, RequestOutcome, Timers } from "@lbkit/core";
 import { bindPool, HealthChecker, type TrafficOutcome, tcpCheck } from "@lbkit/healthcheck";
@@ -11,12 +12,15 @@ import { normaliseServer } from "./config.js";
 import { ProxyConfigError } from "./errors.js";
 import { PERSIST_COOKIE, Persistence } from "./persist/persistence.js";
 import { type Waiter, WaitQueue } from "./queue.js";
+import { serverTls } from "./tls/upstream.js";
 
 export interface ServerMeta {
   address: string;
   port: number;
   /** PROXY protocol header to send first on each connection (HAProxy send-proxy / send-proxy-v2). */
   sendProxy?: "v1" | "v2";
+  /** node:tls connect options when the server speaks TLS (`ssl`). */
+  tls?: tls.ConnectionOptions;
 }
 
 /** A request waiting in the queue; the shell's transaction implements it (no closure per request). */
@@ -86,6 +90,8 @@ export class Backend {
         s.id,
         "already exists (remove it first, or use setServer)",
       );
+    const ssl =
+      s.ssl === undefined ? undefined : serverTls(`backend ${this.id} server ${s.id} ssl`, s.ssl, s.address);
     const server = this.pool.add({
       id: s.id,
       address: s.address,
@@ -95,7 +101,12 @@ export class Backend {
       backup: s.backup ?? false,
       state: s.state ?? "up",
       ...(s.cookie !== undefined ? { cookie: s.cookie } : {}),
-      meta: { address: s.address, port: s.port, ...(s.sendProxy ? { sendProxy: s.sendProxy } : {}) },
+      meta: {
+        address: s.address,
+        port: s.port,
+        ...(s.sendProxy ? { sendProxy: s.sendProxy } : {}),
+        ...(ssl ? { tls: ssl.connect } : {}),
+      },
     });
     if (s.check) {
       const hc = this.cfg.healthCheck;
@@ -104,8 +115,8 @@ export class Backend {
       const check =
         own.check ??
         (makeCheck
-          ? makeCheck({ id: s.id, address: s.address, port: s.port })
-          : tcpCheck({ host: s.address, port: s.port }));
+          ? makeCheck({ id: s.id, address: s.address, port: s.port, ...(ssl ? { tls: ssl.check } : {}) })
+          : tcpCheck({ host: s.address, port: s.port, ...(ssl ? { tls: ssl.check } : {}) }));
       try {
         this.checker.add({
           ...targetDefaults,

@@ -12,6 +12,8 @@ import { type NormalStick, normaliseStick, type StickOptions } from "./persist/s
 import type { AcceptProxyConfig } from "./proxy-protocol/accept.js";
 import { type FailureKind, RETRY_ON, type RetryPolicy } from "./retry.js";
 import type { RouteRule } from "./route.js";
+import { type NormalTls, normaliseTls, type TlsOptions } from "./tls/terminator.js";
+import { type ServerTlsOptions, serverTls } from "./tls/upstream.js";
 
 const DAY = 86_400_000;
 
@@ -100,6 +102,8 @@ export interface FrontendOptions {
    * `timeout` bounds the wait for it (default `timeouts.httpRequest` in http mode, `timeouts.client` in tcp).
    */
   acceptProxy?: boolean | { trusted?: string | readonly string[]; timeout?: number };
+  /** HAProxy `bind … ssl crt …`: TLS termination (http mode), certificates chosen by SNI. */
+  tls?: TlsOptions;
 }
 
 export interface ServerOptions {
@@ -122,6 +126,11 @@ export interface ServerOptions {
   sendProxy?: "v1" | "v2";
   /** HAProxy `cookie <value>`: this server's value in the persistence cookie (and stick tables). Default its id. */
   cookie?: string;
+  /**
+   * HAProxy `ssl verify required ca-file … sni …`: TLS to this server (http mode), verified by default; its
+   * active checks run over TLS too (`check-ssl`).
+   */
+  ssl?: true | ServerTlsOptions;
 }
 
 export interface BackendTimeouts {
@@ -142,7 +151,13 @@ export interface BackendTimeouts {
 
 export interface HealthCheckOptions extends Partial<Omit<TargetOptions, "id" | "check">> {
   /** Builds the checker of one server. Default: a TCP connect check (HAProxy `check` without `option httpchk`). */
-  check?: (server: { id: string; address: string; port: number }) => Checker;
+  check?: (server: {
+    id: string;
+    address: string;
+    port: number;
+    /** The server's `ssl` settings as healthcheck TLS options, when it has `ssl`. */
+    tls?: { servername?: string; ca?: string | Buffer; rejectUnauthorized: boolean };
+  }) => Checker;
 }
 
 export interface KeepAliveOptions {
@@ -195,6 +210,7 @@ export interface NormalFrontend {
   connect: boolean;
   maxHeadSize: number;
   acceptProxy: AcceptProxyConfig | undefined;
+  tls: NormalTls | undefined;
 }
 
 export interface NormalBackend {
@@ -269,6 +285,7 @@ const FRONTEND_KEYS = [
   "connect",
   "maxHeadSize",
   "acceptProxy",
+  "tls",
 ];
 const BACKEND_KEYS = [
   "id",
@@ -297,6 +314,7 @@ const SERVER_KEYS = [
   "state",
   "sendProxy",
   "cookie",
+  "ssl",
 ];
 
 function mode(option: string, v: unknown): "http" | "tcp" {
@@ -414,7 +432,13 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
     connect: f.connect === true,
     maxHeadSize: int(`${at}.maxHeadSize`, f.maxHeadSize, 16_384, 1024, 1_048_576),
     acceptProxy: acceptProxy(`${at}.acceptProxy`, f.acceptProxy, m === "http" ? httpRequest : client),
+    tls: f.tls === undefined ? undefined : frontendTls(`${at}.tls`, f.tls, m, httpRequest),
   };
+}
+
+function frontendTls(option: string, v: TlsOptions, m: "http" | "tcp", timeout: number): NormalTls {
+  if (m === "tcp") throw new ProxyConfigError(option, "(tls)", "terminates TLS in mode http only for now");
+  return normaliseTls(option, v, timeout);
 }
 
 function acceptProxy(
@@ -463,6 +487,16 @@ export function normaliseServer(at: string, s: ServerOptions): ServerOptions {
       s.sendProxy,
       'must be "v1" (send-proxy) or "v2" (send-proxy-v2)',
     );
+  if (
+    s.cookie !== undefined &&
+    (typeof s.cookie !== "string" || !/^[!#$%&'*+\-.^_`0-9A-Za-z]+$/.test(s.cookie))
+  )
+    throw new ProxyConfigError(
+      `${at}.cookie`,
+      s.cookie,
+      "must be cookie-safe token characters (no '|', '~', ';')",
+    );
+  if (s.ssl !== undefined) serverTls(`${at}.ssl`, s.ssl, s.address);
   return s;
 }
 
@@ -514,6 +548,20 @@ export function normaliseBackend(i: number, b: BackendOptions): NormalBackend {
       "must be a function (server) => Checker, e.g. (s) => httpCheck({ host: s.address, port: s.port, path: '/health' })",
     );
   const m = mode(`${at}.mode`, b.mode);
+  for (const [j, sv] of servers.entries()) {
+    if (sv.ssl !== undefined && m === "tcp")
+      throw new ProxyConfigError(
+        `${at}.servers[${j}].ssl`,
+        sv.ssl,
+        "needs mode http (tcp backends relay bytes as they are)",
+      );
+    if (sv.ssl !== undefined && sv.sendProxy !== undefined)
+      throw new ProxyConfigError(
+        `${at}.servers[${j}].sendProxy`,
+        sv.sendProxy,
+        "cannot be combined with ssl yet",
+      );
+  }
   if (b.cookie !== undefined && m === "tcp")
     throw new ProxyConfigError(`${at}.cookie`, b.cookie, 'needs mode http (use stick: { on: "src" } in tcp)');
   return {

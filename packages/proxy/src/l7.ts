@@ -319,7 +319,12 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
     if (!pool) {
       const meta = lease.server.meta as ServerMeta;
-      pool = new UpstreamPool({ address: meta.address, port: meta.port, ...be.cfg.keepAlive });
+      pool = new UpstreamPool({
+        address: meta.address,
+        port: meta.port,
+        ...be.cfg.keepAlive,
+        ...(meta.tls ? { tls: meta.tls } : {}),
+      });
       be.attachments.set(lease.server.id, pool);
     }
     const req = this.req as RequestHead;
@@ -352,7 +357,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       {
         connection: req.upgrade !== undefined ? "upgrade" : "keep-alive",
         clientAddress: this.source,
-        proto: "http",
+        proto: this.fe.cfg.tls ? "https" : "http",
       },
       this.persist
         ? (be.persistence as Persistence).requestRules(frontendHeaderRules(this.fe.cfg), this.persist)

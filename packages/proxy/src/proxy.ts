@@ -25,6 +25,7 @@ import { acceptProxyHeader, logHeaderFailure } from "./proxy-protocol/accept.js"
 import type { ClientPeer } from "./proxy-protocol/peer.js";
 import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
+import { type TlsCertificate, TlsTerminator } from "./tls/terminator.js";
 
 export interface ProxyOptions {
   frontends: readonly FrontendOptions[];
@@ -57,7 +58,10 @@ class Frontend implements FrontendRuntime {
   /** Connections being served, and those accepted beyond `maxconn` waiting (unread) for a slot. */
   active = 0;
   readonly waiting: net.Socket[] = [];
+  /** TLS termination (its certificates can be replaced at run time). */
+  readonly tls: TlsTerminator | undefined;
   constructor(public cfg: NormalFrontend) {
+    this.tls = cfg.tls ? new TlsTerminator(`frontend ${show(cfg.id)} tls`, cfg.tls) : undefined;
     try {
       this.router = routes(cfg.rules, cfg.defaultBackend);
     } catch (e) {
@@ -240,16 +244,37 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   private serve(fe: Frontend, socket: net.Socket): void {
     const ap = fe.cfg.acceptProxy;
     if (!ap) {
-      this.open(fe, socket);
+      this.secure(fe, socket, undefined, undefined);
       return;
     }
     // until its PROXY header is read, a connection is tracked so that stop() can cut it
     const pending: Tracked = { drain: () => socket.destroy(), kill: () => socket.destroy() };
     this.tracked.add(pending);
-    acceptProxyHeader(socket, ap, (r) => {
+    acceptProxyHeader(socket, ap, (r, rest) => {
       this.tracked.delete(pending);
       if ("cause" in r) logHeaderFailure(this.core, fe.cfg, socket, r);
-      else this.open(fe, socket, r);
+      else this.secure(fe, socket, r, rest);
+    });
+  }
+
+  /** TLS termination when the frontend has it (handshake first), then the session. */
+  private secure(
+    fe: Frontend,
+    socket: net.Socket,
+    peer: ClientPeer | undefined,
+    rest: Buffer | undefined,
+  ): void {
+    if (!fe.tls) {
+      if (rest && rest.length > 0) socket.unshift(rest);
+      this.open(fe, socket, peer);
+      return;
+    }
+    const pending: Tracked = { drain: () => socket.destroy(), kill: () => socket.destroy() };
+    this.tracked.add(pending);
+    fe.tls.wrap(socket, rest, this.core.timers, (r) => {
+      this.tracked.delete(pending);
+      if ("cause" in r) logHeaderFailure(this.core, fe.cfg, socket, r);
+      else this.open(fe, r, peer);
     });
   }
 
@@ -333,6 +358,21 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     change: { weight?: number; maxconn?: number; state?: "up" | "down" | "drain" | "maint" },
   ): void {
     this.backend(backend).setServer(id, change);
+  }
+
+  /**
+   * Replace a TLS frontend's certificates (a renewal): handshakes from now on use the new ones; connections
+   * already established are not touched. Bad certificates throw and leave the current ones in place.
+   */
+  setCertificates(frontend: string, certificates: readonly TlsCertificate[]): void {
+    const fe = this.frontends.get(frontend);
+    if (!fe?.tls)
+      throw new ProxyConfigError(
+        "frontend",
+        frontend,
+        "is not a TLS frontend (give it `tls: { certificates }`)",
+      );
+    fe.tls.setCertificates(certificates);
   }
 
   /** Replace a frontend's rules (and default backend); requests already routed keep their backend. */

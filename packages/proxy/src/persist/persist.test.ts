@@ -192,3 +192,17 @@ describe("peers line codec (pure)", () => {
     expect(split.push("x".repeat(70_000))).toBeUndefined();
   });
 });
+
+describe("server cookie values", () => {
+  it("must be cookie-safe", async () => {
+    const { ReverseProxy } = await import("../proxy.js");
+    const build = (cookie: string) =>
+      new ReverseProxy({
+        frontends: [],
+        backends: [{ id: "be", servers: [{ id: "s", address: "127.0.0.1", port: 1, cookie }] }],
+      });
+    expect(() => build("a|b")).toThrow(/cookie/);
+    expect(() => build("a;b")).toThrow(/cookie/);
+    expect(() => build("w1")).not.toThrow();
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * The accepting side's shell (HAProxy `accept-proxy`): reads a PROXY v1/v2 header off a new connection before
- * the L4/L7 session starts, then hands the session the socket — paused, with any bytes after the header put
- * back (`unshift`) — and the client endpoints the header carries. A malformed header, a timeout or an early
+ * the L4/L7 session (or the TLS handshake) starts, then hands over the socket — paused — with any bytes read
+ * after the header and the client endpoints the header carries. A malformed header, a timeout or an early
  * close is reported to `done` as a failure and the socket destroyed. Connections from outside `trusted`
  * (when set) are not expected to send a header: they are served with their own address.
  */
@@ -33,7 +33,8 @@ export function isTrusted(cfg: AcceptProxyConfig, address: string | undefined): 
 export function acceptProxyHeader(
   socket: net.Socket,
   cfg: AcceptProxyConfig,
-  done: (peer: ClientPeer | AcceptFailure) => void,
+  /** `rest`: bytes read past the header, for the caller to put back (unshift) or hand to a TLS layer. */
+  done: (peer: ClientPeer | AcceptFailure, rest?: Buffer) => void,
 ): void {
   const own = socketPeer(socket);
   if (!isTrusted(cfg, socket.remoteAddress)) {
@@ -52,8 +53,7 @@ export function acceptProxyHeader(
     socket.setTimeout(0);
     socket.pause();
     if ("cause" in r) socket.destroy();
-    else if (rest && rest.length > 0) socket.unshift(rest);
-    done(r);
+    done(r, rest);
   };
   const onData = (d: Buffer) => {
     buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
