@@ -222,4 +222,22 @@ describe("L7 HTTP proxy: edges", () => {
     expect(pool("be", "a")).toMatchObject({ opened: 2, reused: 2 });
     expect(pool("never", "b")).toMatchObject({ opened: 3, reused: 0 });
   });
+
+  it("a client abort while the proxy is still connecting (CC) drops the pending upstream connection", async () => {
+    const bh = await blackhole();
+    cleanups.push(() => bh.close());
+    const { p, port, logs } = await l7([
+      { id: "be", timeouts: { connect: 5000 }, servers: [{ id: "bh", address: "127.0.0.1", port: bh.port }] },
+    ]);
+    const c = await connect(port);
+    c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    // the request holds its server (the connect is pending); the client then resets
+    expect(await until(() => p.backend("be").pool.get("bh")?.inFlight === 1)).toBe(true);
+    c.resetAndDestroy();
+    expect(await until(() => logs.length === 1)).toBe(true);
+    expect(logs[0]?.termination).toBe("CC");
+    expect(await until(() => p.connections === 0 && p.backend("be").pool.get("bh")?.inFlight === 0)).toBe(
+      true,
+    );
+  });
 });

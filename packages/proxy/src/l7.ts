@@ -192,8 +192,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         return;
       case CLOSED: // answered and closing (e.g. an early response during an upload): the rest is dropped
         return;
-      default:
+      default: // DISPATCH: body bytes wait for the connection, pipelined ones for the response (bounded)
         this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+        if (this.buf.length > this.limits.maxHeadSize) this.client.pause();
     }
   }
 
@@ -269,7 +270,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       Date.now(),
     );
     this.state = DISPATCH;
-    this.client.pause();
+    // a body waits in the kernel until a server is connected; a complete request keeps the client read, so that
+    // its abort (CQ, CC) is noticed at once
+    if (!this.reqDone) this.client.pause();
     this.dispatch();
   }
 
@@ -364,15 +367,16 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         : frontendHeaderRules(this.fe.cfg),
     );
     const s = up.socket;
-    s.cork();
-    s.write(head);
     this.reqSent = true;
     if (!this.reqDone && this.buf.length > 0) {
+      // the head and the body bytes already received leave together
+      s.cork();
+      s.write(head);
       const pending = this.buf;
       this.buf = EMPTY;
       this.sendBody(pending);
-    }
-    s.uncork();
+      s.uncork();
+    } else s.write(head); // one buffer: no cork bookkeeping
     if (this.state === EXCHANGE && this.res === undefined) note(this.t, "request-sent");
     if (this.state === EXCHANGE) this.client.resume();
   }
@@ -663,7 +667,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       this.avoid = d.redispatch ? lease.server.id : undefined;
       this.reqSent = false;
       this.state = DISPATCH;
-      this.client.pause();
+      if (!this.reqDone) this.client.pause();
       this.t.phase = "R";
       this.dispatch();
       return;
