@@ -89,3 +89,5 @@ export {
   type TxnEvent,
   terminationState,
 } from "./termination.js";
+export { MODERN_CIPHERS, type TlsCertificate, type TlsOptions } from "./tls/terminator.js";
+export type { ServerTlsOptions } from "./tls/upstream.js";

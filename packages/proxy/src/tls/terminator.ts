@@ -25,7 +25,7 @@ export interface TlsCertificate {
 export interface TlsOptions {
   /** The first one is also the default (no SNI, or a name no certificate serves). */
   certificates: readonly TlsCertificate[];
-  /** ALPN protocols offered, in preference order. Default ["http/1.1"]. */
+  /** ALPN protocols offered. Default and only value for now: ["http/1.1"] (HTTP/2 is not implemented yet). */
   alpn?: readonly string[];
   /** Default "TLSv1.2". */
   minVersion?: "TLSv1.2" | "TLSv1.3";
@@ -65,8 +65,8 @@ export function normaliseTls(option: string, v: TlsOptions, dfltTimeout: number)
       );
   const alpn = [...(v.alpn ?? ["http/1.1"])];
   for (const p of alpn)
-    if (p !== "http/1.1" && p !== "h2")
-      throw new ProxyConfigError(`${option}.alpn`, p, 'must list "h2" and/or "http/1.1"');
+    if (p !== "http/1.1")
+      throw new ProxyConfigError(`${option}.alpn`, p, 'must be "http/1.1" (HTTP/2 is not implemented yet)');
   const minVersion = v.minVersion ?? "TLSv1.2";
   if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3")
     throw new ProxyConfigError(`${option}.minVersion`, minVersion, 'must be "TLSv1.2" or "TLSv1.3"');
