@@ -123,6 +123,31 @@ describe("TLS termination", () => {
   });
 });
 
+describe("TLS termination in tcp mode", () => {
+  it("decrypts and relays bytes both ways, half-close included", async () => {
+    const { origin } = await import("./proxy/helpers.js");
+    const echo = await origin((s) => s.on("data", (d) => s.write(d)).on("end", () => s.end()));
+    cleanups.push(() => echo.close());
+    const p = new ReverseProxy({
+      frontends: [
+        { id: "fe", mode: "tcp", bind: "127.0.0.1:0", defaultBackend: "be", tls: { certificates: [certA] } },
+      ],
+      backends: [{ id: "be", mode: "tcp", servers: [{ id: "e", address: "127.0.0.1", port: echo.port }] }],
+    });
+    await p.start();
+    cleanups.push(() => p.stop());
+    const s = await handshake((p.addresses()[0] as net.AddressInfo).port, { servername: "a.test" });
+    const got: Buffer[] = [];
+    s.on("data", (d: Buffer) => got.push(d));
+    const ended = new Promise((r) => s.once("end", r));
+    s.write("ping ");
+    s.end("pong");
+    await ended;
+    expect(Buffer.concat(got).toString()).toBe("ping pong");
+    s.destroy();
+  });
+});
+
 describe("TLS after an accepted PROXY header", () => {
   it("the header and the ClientHello in one segment: TLS completes and the carried client is forwarded", async () => {
     const [o] = await origins("o");

@@ -102,7 +102,7 @@ export interface FrontendOptions {
    * `timeout` bounds the wait for it (default `timeouts.httpRequest` in http mode, `timeouts.client` in tcp).
    */
   acceptProxy?: boolean | { trusted?: string | readonly string[]; timeout?: number };
-  /** HAProxy `bind … ssl crt …`: TLS termination (http mode), certificates chosen by SNI. */
+  /** HAProxy `bind … ssl crt …`: TLS termination (http or tcp mode), certificates chosen by SNI. */
   tls?: TlsOptions;
 }
 
@@ -432,13 +432,9 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
     connect: f.connect === true,
     maxHeadSize: int(`${at}.maxHeadSize`, f.maxHeadSize, 16_384, 1024, 1_048_576),
     acceptProxy: acceptProxy(`${at}.acceptProxy`, f.acceptProxy, m === "http" ? httpRequest : client),
-    tls: f.tls === undefined ? undefined : frontendTls(`${at}.tls`, f.tls, m, httpRequest),
+    tls:
+      f.tls === undefined ? undefined : normaliseTls(`${at}.tls`, f.tls, m === "http" ? httpRequest : client),
   };
-}
-
-function frontendTls(option: string, v: TlsOptions, m: "http" | "tcp", timeout: number): NormalTls {
-  if (m === "tcp") throw new ProxyConfigError(option, "(tls)", "terminates TLS in mode http only for now");
-  return normaliseTls(option, v, timeout);
 }
 
 function acceptProxy(
