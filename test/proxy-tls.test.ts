@@ -199,7 +199,8 @@ describe("TLS to servers", () => {
       backends: [
         {
           id: "good",
-          healthCheck: { inter: 100, rise: 1, fall: 1 },
+          // a loaded machine may be slow to answer one check: the good server must not fall for that
+          healthCheck: { inter: 1000, rise: 1, fall: 3, timeout: 1000 },
           servers: [
             { id: "g", address: "127.0.0.1", port, ssl: { ca: ca.cert, sni: "origin.test" }, check: true },
           ],

@@ -433,8 +433,17 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
     maxHeadSize: int(`${at}.maxHeadSize`, f.maxHeadSize, 16_384, 1024, 1_048_576),
     acceptProxy: acceptProxy(`${at}.acceptProxy`, f.acceptProxy, m === "http" ? httpRequest : client),
     tls:
-      f.tls === undefined ? undefined : normaliseTls(`${at}.tls`, f.tls, m === "http" ? httpRequest : client),
+      f.tls === undefined
+        ? undefined
+        : frontendTls(`${at}.tls`, f.tls, m, m === "http" ? httpRequest : client),
   };
+}
+
+function frontendTls(option: string, v: TlsOptions, m: "http" | "tcp", timeout: number): NormalTls {
+  const n = normaliseTls(option, v, timeout);
+  if (m === "tcp" && n.alpn.includes("h2"))
+    throw new ProxyConfigError(`${option}.alpn`, "h2", "needs mode http (a tcp frontend relays bytes)");
+  return n;
 }
 
 function acceptProxy(

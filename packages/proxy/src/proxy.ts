@@ -3,6 +3,7 @@
  * configuration, started and stopped as a unit, and changed at run time without dropping connections.
  */
 import net from "node:net";
+import type tls from "node:tls";
 import { emitError, showValue as show, systemTime, type Time } from "@lbkit/core";
 import type { ChangeEvent } from "@lbkit/healthcheck";
 import { EventEmitter } from "eventemitter3";
@@ -19,10 +20,11 @@ import {
   type ServerOptions,
 } from "./config.js";
 import { ProxyConfigError, ProxyError } from "./errors.js";
+import { serveH2 } from "./h2/session.js";
 import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
 import { acceptProxyHeader, logHeaderFailure } from "./proxy-protocol/accept.js";
-import type { ClientPeer } from "./proxy-protocol/peer.js";
+import { type ClientPeer, socketPeer } from "./proxy-protocol/peer.js";
 import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
 import { type TlsCertificate, TlsTerminator } from "./tls/terminator.js";
@@ -281,7 +283,9 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   /** Starts the connection's session; `peer` is the client an accepted PROXY header named. */
   private open(fe: Frontend, socket: net.Socket, peer?: ClientPeer): void {
     try {
-      if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket, peer);
+      if ((socket as tls.TLSSocket).alpnProtocol === "h2")
+        serveH2(this.core, fe, socket as tls.TLSSocket, peer?.address ?? socketPeer(socket).address);
+      else if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket, peer);
       else {
         new HttpConnection(this.core, fe, socket, peer);
         socket.resume(); // a connection that waited for a maxconn slot was paused

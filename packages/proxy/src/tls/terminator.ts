@@ -25,7 +25,7 @@ export interface TlsCertificate {
 export interface TlsOptions {
   /** The first one is also the default (no SNI, or a name no certificate serves). */
   certificates: readonly TlsCertificate[];
-  /** ALPN protocols offered. Default and only value for now: ["http/1.1"] (HTTP/2 is not implemented yet). */
+  /** ALPN protocols offered, in preference order: "h2" (http mode only) and/or "http/1.1". Default ["http/1.1"]. */
   alpn?: readonly string[];
   /** Default "TLSv1.2". */
   minVersion?: "TLSv1.2" | "TLSv1.3";
@@ -65,8 +65,8 @@ export function normaliseTls(option: string, v: TlsOptions, dfltTimeout: number)
       );
   const alpn = [...(v.alpn ?? ["http/1.1"])];
   for (const p of alpn)
-    if (p !== "http/1.1")
-      throw new ProxyConfigError(`${option}.alpn`, p, 'must be "http/1.1" (HTTP/2 is not implemented yet)');
+    if (p !== "http/1.1" && p !== "h2")
+      throw new ProxyConfigError(`${option}.alpn`, p, 'must list "h2" and/or "http/1.1"');
   const minVersion = v.minVersion ?? "TLSv1.2";
   if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3")
     throw new ProxyConfigError(`${option}.minVersion`, minVersion, 'must be "TLSv1.2" or "TLSv1.3"');
@@ -148,7 +148,7 @@ export class TlsTerminator {
     done: (r: tls.TLSSocket | TlsFailure) => void,
   ): void {
     const { dflt } = this.contexts;
-    const transport: net.Socket | Duplex = rest && rest.length > 0 ? replay(socket, rest) : socket;
+    const transport: net.Socket | Duplex = rest && rest.length > 0 ? streamOver(socket, rest) : socket;
     const s = new tls.TLSSocket(transport as net.Socket, {
       isServer: true,
       secureContext: dflt,
@@ -183,8 +183,8 @@ export class TlsTerminator {
   }
 }
 
-/** A Duplex that yields `rest` first, then the socket's bytes (a TLSSocket over it reads both). */
-function replay(socket: net.Socket, rest: Buffer): Duplex {
+/** A Duplex over `socket` that yields `rest` first (if any), then the socket's bytes; writes go to the socket. */
+export function streamOver(socket: net.Socket, rest?: Buffer): Duplex {
   const d = new Duplex({
     read() {
       socket.resume();
@@ -200,7 +200,7 @@ function replay(socket: net.Socket, rest: Buffer): Duplex {
       cb(err);
     },
   });
-  d.push(rest);
+  if (rest && rest.length > 0) d.push(rest);
   socket.on("data", (c: Buffer) => {
     if (!d.push(c)) socket.pause();
   });

@@ -1,0 +1,319 @@
+/**
+ * One HTTP/2 stream proxied to an HTTP/1.1 server (the shell): the request converted and checked (request.ts),
+ * parsed again by the strict HTTP/1.1 head parser, routed by the frontend's rules, a server leased from the
+ * backend (no queue yet: a full backend answers 503), a fresh connection per stream (`Connection: close`; no
+ * upstream pooling yet), the request body streamed with DATA counted against Content-Length, the response head
+ * parsed strictly and relayed without its hop-by-hop fields, the body de-chunked into DATA. Timeouts: the
+ * frontend's `client` on the stream, the backend's `connect` then `server` on the upstream socket.
+ */
+
+import http2 from "node:http2";
+import net from "node:net";
+import tls from "node:tls";
+import type { Lease } from "@lbkit/balancer";
+import type { Backend, ServerMeta } from "../backend.js";
+import { ChunkedBody } from "../http/body.js";
+import { serialiseRequest } from "../http/forward.js";
+import { parseRequestHead } from "../http/request.js";
+import { parseResponseHead } from "../http/response.js";
+import { DEFAULT_HEAD_LIMITS } from "../http/scan.js";
+import type { RequestHead, ResponseHead } from "../http/types.js";
+import { frontendHeaderRules, routingHost } from "../l7-local.js";
+import type { FrontendRuntime, ProxyCore } from "../shell.js";
+import { Dechunker } from "./dechunk.js";
+import { h2ToHttp1 } from "./request.js";
+
+const HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "trailer",
+]);
+const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_CANCEL } = http2.constants;
+
+export class H2Exchange {
+  private up: net.Socket | undefined;
+  private lease: Lease<ServerMeta> | undefined;
+  private backend: Backend | undefined;
+  private req: RequestHead | undefined;
+  private sentBody = 0;
+  private contentLength: number | undefined;
+  private chunked = false;
+  private resBuf: Buffer = Buffer.alloc(0);
+  private res: ResponseHead | undefined;
+  private resLeft = 0;
+  private dechunk: Dechunker | undefined;
+  private check: ChunkedBody | undefined;
+  private status: number | undefined;
+  private termination = "--";
+  private done = false;
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly fe: FrontendRuntime,
+    private readonly stream: http2.ServerHttp2Stream,
+    rawHeaders: string[],
+    endStream: boolean,
+    private readonly source: string,
+  ) {
+    this.startedAt = core.clock.now();
+    stream.on("error", () => {});
+    stream.on("close", () => this.onStreamClose());
+    stream.setTimeout(fe.cfg.timeouts.client, () => this.fail("cD", NGHTTP2_CANCEL));
+    const conv = h2ToHttp1(rawHeaders, endStream);
+    if (!conv.ok) {
+      this.reset("PR", NGHTTP2_PROTOCOL_ERROR);
+      return;
+    }
+    const limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
+    const r = parseRequestHead(conv.head, limits);
+    if (r.kind !== "head") {
+      this.answer(r.kind === "error" ? r.status : 400, "PR");
+      return;
+    }
+    this.req = r.head;
+    this.contentLength = conv.contentLength;
+    this.chunked = conv.chunked;
+    if (endStream && (conv.contentLength ?? 0) !== 0) {
+      this.reset("PR", NGHTTP2_PROTOCOL_ERROR); // content-length announced, no DATA
+      return;
+    }
+    const req = r.head;
+    const id = fe.router.route({
+      source,
+      method: req.method,
+      host: routingHost(req),
+      path: req.path,
+      query: req.query ?? "",
+      header: (n: string) => req.get(n),
+    });
+    this.backend = id === undefined ? undefined : core.backend(id);
+    if (!this.backend) {
+      this.answer(503, "RR");
+      return;
+    }
+    const got = this.backend.acquire({
+      source,
+      uri: req.target,
+      headers: { get: (n: string) => req.get(n) },
+    });
+    if (typeof got === "string") {
+      this.answer(503, got === "full" ? "sQ" : "SC");
+      return;
+    }
+    this.connect(got);
+  }
+
+  private connect(lease: Lease<ServerMeta>): void {
+    this.lease = lease;
+    const meta = lease.server.meta as ServerMeta;
+    const be = this.backend as Backend;
+    const opts = { host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true };
+    const up = meta.tls ? tls.connect({ ...meta.tls, ...opts } as tls.ConnectionOptions) : net.connect(opts);
+    this.up = up;
+    up.setTimeout(be.cfg.timeouts.connect, () => this.fail(this.res ? "sD" : "sH", NGHTTP2_CANCEL, 504));
+    up.once(meta.tls ? "secureConnect" : "connect", () => up.setTimeout(be.cfg.timeouts.server));
+    up.on("error", () => {});
+    up.on("close", () => this.onUpstreamClose());
+    up.on("data", (d: Buffer) => this.onUpstreamData(d));
+    up.on("drain", () => this.stream.resume());
+    const req = this.req as RequestHead;
+    up.write(
+      serialiseRequest(
+        req,
+        { connection: "close", clientAddress: this.source, proto: "https" },
+        frontendHeaderRules(this.fe.cfg),
+      ),
+    );
+    this.stream.on("data", (d: Buffer) => this.onData(d));
+    this.stream.on("end", () => this.onEnd());
+  }
+
+  private onData(d: Buffer): void {
+    this.sentBody += d.length;
+    if (this.contentLength !== undefined && this.sentBody > this.contentLength) {
+      this.reset("PR", NGHTTP2_PROTOCOL_ERROR); // more DATA than content-length
+      return;
+    }
+    const up = this.up as net.Socket;
+    const ok = this.chunked
+      ? up.write(`${d.length.toString(16)}\r\n`) && up.write(d) && up.write("\r\n")
+      : up.write(d);
+    if (!ok) this.stream.pause();
+  }
+
+  private onEnd(): void {
+    if (this.contentLength !== undefined && this.sentBody !== this.contentLength) {
+      this.reset("PR", NGHTTP2_PROTOCOL_ERROR); // less DATA than content-length
+      return;
+    }
+    if (this.chunked && this.sentBody >= 0) this.up?.write("0\r\n\r\n");
+  }
+
+  private onUpstreamData(d: Buffer): void {
+    if (this.done) return;
+    if (!this.res) {
+      this.resBuf = this.resBuf.length ? Buffer.concat([this.resBuf, d]) : d;
+      for (;;) {
+        const r = parseResponseHead(this.resBuf, DEFAULT_HEAD_LIMITS, this.req as RequestHead);
+        if (r.kind === "incomplete") return;
+        if (r.kind === "error") {
+          this.fail("PH", NGHTTP2_CANCEL, 502);
+          return;
+        }
+        this.resBuf = this.resBuf.subarray(r.length);
+        if (r.head.informational) continue; // 1xx are not relayed over HTTP/2 here
+        this.respond(r.head);
+        break;
+      }
+      const rest = this.resBuf;
+      this.resBuf = Buffer.alloc(0);
+      if (rest.length > 0) this.body(rest);
+      return;
+    }
+    this.body(d);
+  }
+
+  private respond(head: ResponseHead): void {
+    this.res = head;
+    this.status = head.status;
+    const out: http2.OutgoingHttpHeaders = { ":status": head.status };
+    const h = head.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i] as string;
+      if (HOP.has(name)) continue;
+      const prev = out[name];
+      out[name] =
+        prev === undefined
+          ? (h[i + 1] as string)
+          : ([] as string[]).concat(prev as string, h[i + 1] as string);
+    }
+    const f = head.framing;
+    const empty = f.kind === "none" || (f.kind === "length" && f.n === 0);
+    this.stream.respond(out, { endStream: empty });
+    if (empty) {
+      this.finish();
+      return;
+    }
+    if (f.kind === "length") this.resLeft = f.n;
+    else if (f.kind === "chunked") {
+      this.dechunk = new Dechunker();
+      this.check = new ChunkedBody();
+    } else this.resLeft = -1; // until close
+  }
+
+  private body(d: Buffer): void {
+    const up = this.up as net.Socket;
+    let ok = true;
+    if (this.dechunk) {
+      const check = this.check as ChunkedBody;
+      const n = check.feed(d, 0);
+      if (check.error !== undefined) {
+        this.fail("SD", NGHTTP2_CANCEL);
+        return;
+      }
+      for (const part of this.dechunk.feed(d.subarray(0, n))) ok = this.stream.write(part) && ok;
+      if (check.done) {
+        this.finish();
+        return;
+      }
+    } else if (this.resLeft >= 0) {
+      const part = d.subarray(0, this.resLeft);
+      this.resLeft -= part.length;
+      ok = this.stream.write(part);
+      if (this.resLeft === 0) {
+        this.finish();
+        return;
+      }
+    } else ok = this.stream.write(d);
+    if (!ok) {
+      up.pause();
+      this.stream.once("drain", () => up.resume());
+    }
+  }
+
+  private onUpstreamClose(): void {
+    if (this.done) return;
+    if (this.res && this.resLeft === -1 && !this.dechunk) {
+      this.finish(); // an until-close body ended
+      return;
+    }
+    this.fail(this.res ? "SD" : "SH", NGHTTP2_CANCEL, 502);
+  }
+
+  private onStreamClose(): void {
+    if (this.done) return;
+    // nghttp2 itself resets a stream whose DATA overruns its content-length (PROTOCOL_ERROR): a refused request
+    this.termination = this.stream.rstCode === NGHTTP2_PROTOCOL_ERROR ? "PR" : "CD";
+    this.end(false);
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.stream.end();
+    this.end(true);
+  }
+
+  /** Answer with a small error response when nothing was sent yet, else reset the stream. */
+  private fail(termination: string, code: number, status = 502): void {
+    if (this.done) return;
+    if (!this.res && !this.stream.headersSent) {
+      this.answer(status, termination);
+      return;
+    }
+    this.reset(termination, code);
+  }
+
+  private answer(status: number, termination: string): void {
+    this.termination = termination;
+    this.status = status;
+    if (!this.stream.destroyed && !this.stream.headersSent) {
+      const body = `${status}\n`;
+      this.stream.respond({ ":status": status, "content-type": "text/plain", "content-length": body.length });
+      this.stream.end(body);
+    }
+    this.end(false);
+  }
+
+  private reset(termination: string, code: number): void {
+    this.termination = termination;
+    if (!this.stream.destroyed) this.stream.close(code);
+    this.end(false);
+  }
+
+  private end(ok: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    this.up?.destroy();
+    const lease = this.lease;
+    this.lease = undefined;
+    const serverFault = this.termination[0] === "S" || this.termination[0] === "s";
+    if (lease && this.backend)
+      this.backend.finish(lease, {
+        ok: ok || !serverFault,
+        ...(this.status ? { status: this.status } : {}),
+        latencyMs: this.core.clock.now() - this.startedAt,
+      });
+    if (!this.core.wantsLog("request")) return;
+    const now = this.core.clock.now();
+    this.core.log("request", {
+      frontend: this.fe.cfg.id,
+      backend: this.backend?.id,
+      server: lease?.server.id,
+      client: this.source,
+      status: this.status,
+      termination: this.termination,
+      retries: 0,
+      duration: now - this.startedAt,
+      at: Date.now() - (now - this.startedAt),
+      timers: { request: 0, queue: -1, connect: -1, response: -1, total: now - this.startedAt },
+      bytesIn: this.sentBody,
+      bytesOut: 0,
+      ...(this.req ? { method: this.req.method, path: this.req.path } : {}),
+    });
+  }
+}
