@@ -2,7 +2,7 @@
 # Debian packages the network-namespace and interop suites use. Needs root; installs only what is missing.
 # Services are kept from starting during install (policy-rc.d), so keepalived never runs in the root namespace.
 set -euo pipefail
-want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 openssl)
+want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 openssl nghttp2-client)
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 missing=()
 have_cmd ip || missing+=(iproute2)
@@ -13,6 +13,7 @@ have_cmd nft || [ -x /usr/sbin/nft ] || missing+=(nftables)
 have_cmd ping || missing+=(iputils-ping)
 have_cmd haproxy || [ -x /usr/sbin/haproxy ] || missing+=(haproxy) # healthcheck interop (loopback only)
 have_cmd openssl || missing+=(openssl) # proxy TLS suite: a throwaway CA and certificates
+have_cmd h2load || missing+=(nghttp2-client) # proxy HTTP/2 overhead rows (h2load)
 have_cmd python3 || missing+=(python3) # proxy suite: a loopback listener that never accepts (timeout connect)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then
