@@ -36,7 +36,7 @@ async function h2Proxy() {
   const client = http2.connect(`https://127.0.0.1:${port}`, { ca: ca.cert, servername: "h2.test" });
   client.on("error", () => {});
   cleanups.push(async () => void client.destroy());
-  return { client, logs };
+  return { p, client, logs };
 }
 
 interface Reply {
@@ -96,6 +96,14 @@ describe("HTTP/2 → HTTP/1.1", () => {
     expect(big.body.length).toBe(300000);
     expect(big.headers["transfer-encoding"]).toBeUndefined();
     expect(logs.filter((l) => l.termination === "--").length).toBe(4);
+  });
+
+  it("streams share the server's keep-alive connections", async () => {
+    const { p, client } = await h2Proxy();
+    for (let i = 0; i < 5; i++) expect((await send(client, { ":path": `/n${i}` })).status).toBe(200);
+    const pool = p.backend("a").attachments.get("a") as unknown as { opened: number; reused: number };
+    expect(pool.opened).toBe(1);
+    expect(pool.reused).toBe(4);
   });
 
   it("DATA that disagrees with content-length resets the stream; the origin never gets a complete request", async () => {

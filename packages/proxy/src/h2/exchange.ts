@@ -1,17 +1,17 @@
 /**
  * One HTTP/2 stream proxied to an HTTP/1.1 server (the shell): the request converted and checked (request.ts),
  * parsed again by the strict HTTP/1.1 head parser, routed by the frontend's rules, a server leased from the
- * backend (no queue yet: a full backend answers 503), a fresh connection per stream (`Connection: close`; no
- * upstream pooling yet), the request body streamed with DATA counted against Content-Length, the response head
- * parsed strictly and relayed without its hop-by-hop fields, the body de-chunked into DATA. Timeouts: the
- * frontend's `client` on the stream, the backend's `connect` then `server` on the upstream socket.
+ * backend (no queue yet: a full backend answers 503), a connection from the server's keep-alive pool (shared
+ * with HTTP/1.1 traffic; idempotent requests reuse a warm one, and are sent once more on a fresh one if it turns
+ * out closed before any response), the request body streamed with DATA counted against Content-Length, the
+ * response head parsed strictly and relayed without its hop-by-hop fields, the body de-chunked into DATA.
+ * Timeouts: the frontend's `client` on the stream, the backend's `connect` then `server` on the upstream.
  */
-
 import http2 from "node:http2";
-import net from "node:net";
-import tls from "node:tls";
+import type net from "node:net";
 import type { Lease } from "@lbkit/balancer";
 import type { Backend, ServerMeta } from "../backend.js";
+import { ProxyError } from "../errors.js";
 import { ChunkedBody } from "../http/body.js";
 import { serialiseRequest } from "../http/forward.js";
 import { parseRequestHead } from "../http/request.js";
@@ -19,7 +19,9 @@ import { parseResponseHead } from "../http/response.js";
 import { DEFAULT_HEAD_LIMITS } from "../http/scan.js";
 import type { RequestHead, ResponseHead } from "../http/types.js";
 import { frontendHeaderRules, routingHost } from "../l7-local.js";
+import { isIdempotent } from "../retry.js";
 import type { FrontendRuntime, ProxyCore } from "../shell.js";
+import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "../upstream.js";
 import { Dechunker } from "./dechunk.js";
 import { h2ToHttp1 } from "./request.js";
 
@@ -32,10 +34,15 @@ const HOP = new Set([
   "te",
   "trailer",
 ]);
-const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_CANCEL } = http2.constants;
+const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
-export class H2Exchange {
+export class H2Exchange implements UpstreamOwner {
   private up: net.Socket | undefined;
+  private conn: UpstreamConn | undefined;
+  private head: Buffer | undefined;
+  private reused = false;
+  private retried = false;
+  private reqDone = false;
   private lease: Lease<ServerMeta> | undefined;
   private backend: Backend | undefined;
   private req: RequestHead | undefined;
@@ -112,25 +119,89 @@ export class H2Exchange {
     this.lease = lease;
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
-    const opts = { host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true };
-    const up = meta.tls ? tls.connect({ ...meta.tls, ...opts } as tls.ConnectionOptions) : net.connect(opts);
-    this.up = up;
-    up.setTimeout(be.cfg.timeouts.connect, () => this.fail(this.res ? "sD" : "sH", NGHTTP2_CANCEL, 504));
-    up.once(meta.tls ? "secureConnect" : "connect", () => up.setTimeout(be.cfg.timeouts.server));
-    up.on("error", () => {});
-    up.on("close", () => this.onUpstreamClose());
-    up.on("data", (d: Buffer) => this.onUpstreamData(d));
-    up.on("drain", () => this.stream.resume());
+    let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
+    if (!pool) {
+      pool = new UpstreamPool({
+        address: meta.address,
+        port: meta.port,
+        ...be.cfg.keepAlive,
+        ...(meta.tls ? { tls: meta.tls } : {}),
+      });
+      be.attachments.set(lease.server.id, pool);
+    }
     const req = this.req as RequestHead;
-    up.write(
-      serialiseRequest(
-        req,
-        { connection: "close", clientAddress: this.source, proto: "https" },
-        frontendHeaderRules(this.fe.cfg),
-      ),
+    this.head = serialiseRequest(
+      req,
+      { connection: "keep-alive", clientAddress: this.source, proto: "https" },
+      frontendHeaderRules(this.fe.cfg),
     );
+    this.open(pool, isIdempotent(req.method));
     this.stream.on("data", (d: Buffer) => this.onData(d));
     this.stream.on("end", () => this.onEnd());
+  }
+
+  /** A connection from the server's keep-alive pool (warm when `reuse`), the request head written to it. */
+  private open(pool: UpstreamPool, reuse: boolean): void {
+    const be = this.backend as Backend;
+    const c = pool.take(this, reuse, be.cfg.timeouts.connect);
+    this.conn = c;
+    this.up = c.socket;
+    this.reused = c.connected;
+    if (c.connected) c.idle(be.cfg.timeouts.server);
+    c.socket.write(this.head as Buffer);
+  }
+
+  onUpstreamConnect(c: UpstreamConn): void {
+    if (c === this.conn) c.idle((this.backend as Backend).cfg.timeouts.server);
+  }
+
+  onUpstreamData(c: UpstreamConn, d: Buffer): void {
+    if (c === this.conn) this.onResponseBytes(d);
+  }
+
+  onUpstreamEnd(c: UpstreamConn): void {
+    if (c === this.conn) this.onUpstreamClose();
+  }
+
+  onUpstreamClose(c?: UpstreamConn): void {
+    if (c !== undefined && c !== this.conn) return;
+    if (this.done) return;
+    if (this.res && this.resLeft === -1 && !this.dechunk) {
+      this.finish(); // an until-close body ended
+      return;
+    }
+    // a kept-alive connection the server closed as the request went out: once more on a fresh one, when the
+    // request can be replayed (nothing of a body sent yet)
+    if (!this.res && this.reused && !this.retried && this.sentBody === 0 && this.conn) {
+      this.retried = true;
+      const pool = this.conn.pool;
+      this.conn.drop();
+      this.open(pool, false);
+      return;
+    }
+    this.fail(this.res ? "SD" : "SH", NGHTTP2_CANCEL, 502);
+  }
+
+  onUpstreamTimeout(c: UpstreamConn): void {
+    if (c === this.conn) this.fail(this.res ? "sD" : "sH", NGHTTP2_CANCEL, 504);
+  }
+
+  /** A handler above threw (a bug): the stream is reset (termination I) and the error reported. */
+  onUpstreamFailure(e: unknown): void {
+    this.core.error(
+      new ProxyError(
+        `proxy: internal error in an HTTP/2 stream: ${(e as Error)?.message ?? e}`,
+        "ERR_INTERNAL",
+        {
+          cause: e,
+        },
+      ),
+    );
+    this.reset("ID", NGHTTP2_INTERNAL_ERROR);
+  }
+
+  onUpstreamDrain(c: UpstreamConn): void {
+    if (c === this.conn) this.stream.resume();
   }
 
   private onData(d: Buffer): void {
@@ -151,10 +222,11 @@ export class H2Exchange {
       this.reset("PR", NGHTTP2_PROTOCOL_ERROR); // less DATA than content-length
       return;
     }
-    if (this.chunked && this.sentBody >= 0) this.up?.write("0\r\n\r\n");
+    this.reqDone = true;
+    if (this.chunked) this.up?.write("0\r\n\r\n");
   }
 
-  private onUpstreamData(d: Buffer): void {
+  private onResponseBytes(d: Buffer): void {
     if (this.done) return;
     if (!this.res) {
       this.resBuf = this.resBuf.length ? Buffer.concat([this.resBuf, d]) : d;
@@ -236,15 +308,6 @@ export class H2Exchange {
     }
   }
 
-  private onUpstreamClose(): void {
-    if (this.done) return;
-    if (this.res && this.resLeft === -1 && !this.dechunk) {
-      this.finish(); // an until-close body ended
-      return;
-    }
-    this.fail(this.res ? "SD" : "SH", NGHTTP2_CANCEL, 502);
-  }
-
   private onStreamClose(): void {
     if (this.done) return;
     // nghttp2 itself resets a stream whose DATA overruns its content-length (PROTOCOL_ERROR): a refused request
@@ -254,6 +317,15 @@ export class H2Exchange {
 
   private finish(): void {
     if (this.done) return;
+    const c = this.conn;
+    this.conn = undefined;
+    if (c) {
+      // kept for the next request when both messages are complete and the server allows it
+      if (this.reqDone && this.res?.keepAlive === true && !c.spoiled && this.resLeft !== -1)
+        c.pool.release(c);
+      else c.drop();
+      this.up = undefined;
+    }
     this.stream.end();
     this.end(true);
   }
@@ -288,7 +360,9 @@ export class H2Exchange {
   private end(ok: boolean): void {
     if (this.done) return;
     this.done = true;
-    this.up?.destroy();
+    this.conn?.drop();
+    this.conn = undefined;
+    this.up = undefined;
     const lease = this.lease;
     this.lease = undefined;
     const serverFault = this.termination[0] === "S" || this.termination[0] === "s";
