@@ -10,7 +10,7 @@ import { cleanups, origins, server } from "./proxy/l7-setup.js";
 const ca = testCa();
 const cert = ca.leaf("h2.test");
 
-async function h2Proxy() {
+async function h2Proxy(backendExtra: object = {}, serverExtra: object = {}) {
   const [a, b] = await origins("a", "b");
   const p = new ReverseProxy({
     frontends: [
@@ -24,7 +24,7 @@ async function h2Proxy() {
       },
     ],
     backends: [
-      { id: "a", servers: [server(a!)] },
+      { id: "a", servers: [server(a!, serverExtra)], ...backendExtra },
       { id: "b", servers: [server(b!)] },
     ],
   });
@@ -96,6 +96,21 @@ describe("HTTP/2 → HTTP/1.1", () => {
     expect(big.body.length).toBe(300000);
     expect(big.headers["transfer-encoding"]).toBeUndefined();
     expect(logs.filter((l) => l.termination === "--").length).toBe(4);
+  });
+
+  it("at maxconn, streams wait in the backend queue; beyond timeout queue they get 503", async () => {
+    const { client, logs } = await h2Proxy({ timeouts: { queue: 200 } }, { maxconn: 1 });
+    const [x, y] = await Promise.all([
+      send(client, { ":path": "/slow?ms=100" }),
+      send(client, { ":path": "/slow?ms=100" }),
+    ]);
+    expect([x.status, y.status]).toEqual([200, 200]);
+    const [s1, s2] = await Promise.all([
+      send(client, { ":path": "/slow?ms=600" }),
+      send(client, { ":path": "/slow?ms=600" }),
+    ]);
+    expect([s1.status, s2.status].sort()).toEqual([200, 503]);
+    expect(logs.map((l) => l.termination).sort()).toEqual(["--", "--", "--", "sQ"]);
   });
 
   it("streams share the server's keep-alive connections", async () => {

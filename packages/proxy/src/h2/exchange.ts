@@ -1,7 +1,7 @@
 /**
  * One HTTP/2 stream proxied to an HTTP/1.1 server (the shell): the request converted and checked (request.ts),
  * parsed again by the strict HTTP/1.1 head parser, routed by the frontend's rules, a server leased from the
- * backend (no queue yet: a full backend answers 503), a connection from the server's keep-alive pool (shared
+ * backend (queued in its FIFO queue at maxconn, as HTTP/1.1 requests are), a connection from the server's keep-alive pool (shared
  * with HTTP/1.1 traffic; idempotent requests reuse a warm one, and are sent once more on a fresh one if it turns
  * out closed before any response), the request body streamed with DATA counted against Content-Length, the
  * response head parsed strictly and relayed without its hop-by-hop fields, the body de-chunked into DATA.
@@ -9,8 +9,8 @@
  */
 import http2 from "node:http2";
 import type net from "node:net";
-import type { Lease } from "@lbkit/balancer";
-import type { Backend, ServerMeta } from "../backend.js";
+import type { Lease, PickContext } from "@lbkit/balancer";
+import type { Backend, QueueClient, ServerMeta } from "../backend.js";
 import { ProxyError } from "../errors.js";
 import { ChunkedBody } from "../http/body.js";
 import { serialiseRequest } from "../http/forward.js";
@@ -19,6 +19,7 @@ import { parseResponseHead } from "../http/response.js";
 import { DEFAULT_HEAD_LIMITS } from "../http/scan.js";
 import type { RequestHead, ResponseHead } from "../http/types.js";
 import { frontendHeaderRules, routingHost } from "../l7-local.js";
+import type { Waiter } from "../queue.js";
 import { isIdempotent } from "../retry.js";
 import type { FrontendRuntime, ProxyCore } from "../shell.js";
 import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "../upstream.js";
@@ -36,7 +37,10 @@ const HOP = new Set([
 ]);
 const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
-export class H2Exchange implements UpstreamOwner {
+export class H2Exchange implements UpstreamOwner, QueueClient {
+  pickContext: PickContext = {};
+  readonly avoid = undefined;
+  private waiter: Waiter<QueueClient> | undefined;
   private up: net.Socket | undefined;
   private conn: UpstreamConn | undefined;
   private head: Buffer | undefined;
@@ -70,7 +74,9 @@ export class H2Exchange implements UpstreamOwner {
     this.startedAt = core.clock.now();
     stream.on("error", () => {});
     stream.on("close", () => this.onStreamClose());
-    stream.setTimeout(fe.cfg.timeouts.client, () => this.fail("cD", NGHTTP2_CANCEL));
+    stream.setTimeout(fe.cfg.timeouts.client, () => {
+      if (!this.waiter) this.fail("cD", NGHTTP2_CANCEL); // while queued, `timeout queue` decides
+    });
     const conv = h2ToHttp1(rawHeaders, endStream);
     if (!conv.ok) {
       this.reset("PR", NGHTTP2_PROTOCOL_ERROR);
@@ -103,16 +109,33 @@ export class H2Exchange implements UpstreamOwner {
       this.answer(503, "RR");
       return;
     }
-    const got = this.backend.acquire({
-      source,
-      uri: req.target,
-      headers: { get: (n: string) => req.get(n) },
-    });
-    if (typeof got === "string") {
-      this.answer(503, got === "full" ? "sQ" : "SC");
+    this.pickContext = { source, uri: req.target, headers: { get: (n: string) => req.get(n) } };
+    const got = this.backend.acquire(this.pickContext);
+    if (got === "none") {
+      this.answer(503, "SC");
+      return;
+    }
+    if (got === "full") {
+      // the backend's FIFO queue, `timeout queue` and `maxqueue`, as HTTP/1.1 requests wait
+      this.waiter = this.backend.enqueue(this);
+      if (!this.waiter) this.answer(503, "sQ");
       return;
     }
     this.connect(got);
+  }
+
+  granted(lease: Lease<ServerMeta>): void {
+    this.waiter = undefined;
+    if (this.done) {
+      (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+      return;
+    }
+    this.connect(lease);
+  }
+
+  expired(): void {
+    this.waiter = undefined;
+    this.answer(503, "sQ");
   }
 
   private connect(lease: Lease<ServerMeta>): void {
@@ -360,6 +383,8 @@ export class H2Exchange implements UpstreamOwner {
   private end(ok: boolean): void {
     if (this.done) return;
     this.done = true;
+    if (this.waiter) this.backend?.cancelQueued(this.waiter);
+    this.waiter = undefined;
     this.conn?.drop();
     this.conn = undefined;
     this.up = undefined;
