@@ -4,7 +4,7 @@
 # no database, mail or directory server is left running: the suites start their own on loopback.
 set -euo pipefail
 want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 nginx wrk chromium mariadb-server mariadb-client
-  postgresql redis-server exim4-daemon-light slapd openssl)
+  postgresql redis-server exim4-daemon-light slapd openssl nghttp2-client)
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 missing=()
 have_cmd ip || missing+=(iproute2)
@@ -14,6 +14,8 @@ have_cmd keepalived || [ -x /usr/sbin/keepalived ] || missing+=(keepalived)
 have_cmd nft || [ -x /usr/sbin/nft ] || missing+=(nftables)
 have_cmd ping || missing+=(iputils-ping)
 have_cmd haproxy || [ -x /usr/sbin/haproxy ] || missing+=(haproxy) # healthcheck interop (loopback only)
+have_cmd openssl || missing+=(openssl) # proxy TLS suite: a throwaway CA and certificates
+have_cmd h2load || missing+=(nghttp2-client) # proxy HTTP/2 overhead rows (h2load)
 have_cmd python3 || missing+=(python3) # proxy suite: a loopback listener that never accepts (timeout connect)
 have_cmd nginx || [ -x /usr/sbin/nginx ] || missing+=(nginx) # proxy corpus suite and bench (loopback only)
 have_cmd wrk || missing+=(wrk) # bench/proxy
@@ -25,7 +27,6 @@ have_cmd mariadb || missing+=(mariadb-client)
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/sbin/exim4 ] || missing+=(exim4-daemon-light)
 [ -x /usr/sbin/slapd ] || missing+=(slapd)
-have_cmd openssl || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then
   echo "lbkit: missing system packages (${missing[*]}); install them as root: apt-get install ${want[*]}" >&2

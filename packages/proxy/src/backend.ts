@@ -3,17 +3,24 @@
  * health fed by real traffic, and the FIFO queue of requests waiting for a server below its `maxconn`.
  * No sockets here: the L4/L7 shells ask for a lease, and report each request's outcome once to `finish`.
  */
+import type tls from "node:tls";
 import { type Lease, type PickContext, Pool, type Server } from "@lbkit/balancer";
 import type { Clock, RequestOutcome, Timers } from "@lbkit/core";
 import { bindPool, HealthChecker, tcpCheck } from "@lbkit/healthcheck";
 import type { NormalBackend, ServerOptions } from "./config.js";
 import { normaliseServer } from "./config.js";
 import { ProxyConfigError } from "./errors.js";
+import { PERSIST_COOKIE, Persistence } from "./persist/persistence.js";
 import { type Waiter, WaitQueue } from "./queue.js";
+import { serverTls } from "./tls/upstream.js";
 
 export interface ServerMeta {
   address: string;
   port: number;
+  /** PROXY protocol header to send first on each connection (HAProxy send-proxy / send-proxy-v2). */
+  sendProxy?: "v1" | "v2";
+  /** node:tls connect options when the server speaks TLS (`ssl`). */
+  tls?: tls.ConnectionOptions;
 }
 
 /** A request waiting in the queue; the shell's transaction implements it (no closure per request). */
@@ -38,6 +45,8 @@ export class Backend {
   private queueTimer: { at: number; handle: unknown } | undefined;
   /** Per-server resources owned by a shell (upstream connection pools), closed when the server is removed. */
   readonly attachments = new Map<string, { close(): void }>();
+  /** Cookie persistence and the stick table, when configured. */
+  readonly persistence: Persistence | undefined;
 
   constructor(
     public cfg: NormalBackend,
@@ -45,7 +54,15 @@ export class Backend {
     private readonly timers: Timers,
   ) {
     this.id = cfg.id;
-    this.pool = new Pool<ServerMeta>({ algorithm: cfg.balance, clock });
+    const persist = cfg.cookie !== undefined || cfg.stick !== undefined;
+    this.pool = new Pool<ServerMeta>({
+      algorithm: cfg.balance,
+      clock,
+      ...(persist ? { cookie: PERSIST_COOKIE } : {}),
+    });
+    this.persistence = persist
+      ? new Persistence(cfg.cookie, cfg.stick, (id) => this.pool.get(id)?.cookie)
+      : undefined;
     this.checker = new HealthChecker({
       time: {
         now: () => clock.now(),
@@ -79,6 +96,8 @@ export class Backend {
         s.id,
         "already exists (remove it first, or use setServer)",
       );
+    const ssl =
+      s.ssl === undefined ? undefined : serverTls(`backend ${this.id} server ${s.id} ssl`, s.ssl, s.address);
     const server = this.pool.add({
       id: s.id,
       address: s.address,
@@ -87,7 +106,13 @@ export class Backend {
       maxConn: s.maxconn ?? 0,
       backup: s.backup ?? false,
       state: s.state ?? "up",
-      meta: { address: s.address, port: s.port },
+      ...(s.cookie !== undefined ? { cookie: s.cookie } : {}),
+      meta: {
+        address: s.address,
+        port: s.port,
+        ...(s.sendProxy ? { sendProxy: s.sendProxy } : {}),
+        ...(ssl ? { tls: ssl.connect } : {}),
+      },
     });
     if (s.check) {
       const hc = this.cfg.healthCheck;
@@ -96,8 +121,8 @@ export class Backend {
       const check =
         own.check ??
         (makeCheck
-          ? makeCheck({ id: s.id, address: s.address, port: s.port })
-          : tcpCheck({ host: s.address, port: s.port }));
+          ? makeCheck({ id: s.id, address: s.address, port: s.port, ...(ssl ? { tls: ssl.check } : {}) })
+          : tcpCheck({ host: s.address, port: s.port, ...(ssl ? { tls: ssl.check } : {}) }));
       try {
         this.checker.add({
           ...targetDefaults,

@@ -4,7 +4,7 @@
  * it is the one place every option is declared, documented and checked; it has no logic beyond that.
  */
 import { type AlgorithmFactory, parseAlgorithm } from "@lbkit/balancer";
-import { parseCidr, showValue as show } from "@lbkit/core";
+import { type Cidr, parseCidr, showValue as show } from "@lbkit/core";
 import type { Checker, PassiveOptions, TargetOptions } from "@lbkit/healthcheck";
 import { ProxyConfigError } from "./errors.js";
 import { type CaptureOptions, type NormalCapture, normaliseCapture } from "./log/capture.js";
@@ -17,6 +17,12 @@ function tcpStats(at: string, v: unknown): undefined {
     throw new ProxyConfigError(at, v, "needs an http frontend (mode tcp cannot answer HTTP)");
   return undefined;
 }
+
+import { type CookieOptions, type NormalCookie, normaliseCookie } from "./persist/cookie.js";
+import { type NormalStick, normaliseStick, type StickOptions } from "./persist/stick.js";
+import type { AcceptProxyConfig } from "./proxy-protocol/accept.js";
+import { type NormalTls, normaliseTls, type TlsOptions } from "./tls/terminator.js";
+import { type ServerTlsOptions, serverTls } from "./tls/upstream.js";
 
 const DAY = 86_400_000;
 
@@ -102,6 +108,15 @@ export interface FrontendOptions {
   stats?: StatsOption;
   /** HAProxy `capture request|response header <name> len <n>`: header values recorded in the access log (http only). */
   capture?: CaptureOptions;
+  /**
+   * HAProxy `accept-proxy`: every connection starts with a PROXY protocol v1 or v2 header whose client address
+   * is used for routing, `source` hashing, logs and forwarded headers; a missing or malformed one closes the
+   * connection. `{ trusted }` expects it only from those networks (others are served with their own address);
+   * `timeout` bounds the wait for it (default `timeouts.httpRequest` in http mode, `timeouts.client` in tcp).
+   */
+  acceptProxy?: boolean | { trusted?: string | readonly string[]; timeout?: number };
+  /** HAProxy `bind … ssl crt …`: TLS termination (http or tcp mode), certificates chosen by SNI. */
+  tls?: TlsOptions;
 }
 
 export interface ServerOptions {
@@ -117,6 +132,18 @@ export interface ServerOptions {
   check?: boolean | Partial<Omit<TargetOptions, "id">>;
   /** Initial state. Default up. */
   state?: "up" | "down" | "drain" | "maint";
+  /**
+   * HAProxy `send-proxy` ("v1") / `send-proxy-v2` ("v2"): each connection to this server starts with a PROXY
+   * header carrying the client's addresses. In http mode such connections are not shared between clients.
+   */
+  sendProxy?: "v1" | "v2";
+  /** HAProxy `cookie <value>`: this server's value in the persistence cookie (and stick tables). Default its id. */
+  cookie?: string;
+  /**
+   * HAProxy `ssl verify required ca-file … sni …`: TLS to this server (http mode), verified by default; its
+   * active checks run over TLS too (`check-ssl`).
+   */
+  ssl?: true | ServerTlsOptions;
 }
 
 export interface BackendTimeouts {
@@ -137,7 +164,13 @@ export interface BackendTimeouts {
 
 export interface HealthCheckOptions extends Partial<Omit<TargetOptions, "id" | "check">> {
   /** Builds the checker of one server. Default: a TCP connect check (HAProxy `check` without `option httpchk`). */
-  check?: (server: { id: string; address: string; port: number }) => Checker;
+  check?: (server: {
+    id: string;
+    address: string;
+    port: number;
+    /** The server's `ssl` settings as healthcheck TLS options, when it has `ssl`. */
+    tls?: { servername?: string; ca?: string | Buffer; rejectUnauthorized: boolean };
+  }) => Checker;
 }
 
 export interface KeepAliveOptions {
@@ -170,6 +203,10 @@ export interface BackendOptions {
   maxqueue?: number;
   timeouts?: BackendTimeouts;
   keepAlive?: KeepAliveOptions;
+  /** HAProxy `cookie <name> insert|prefix|rewrite …` (http only): cookie persistence. */
+  cookie?: CookieOptions;
+  /** HAProxy `stick-table` + `stick on <key>`: key → server persistence with a size bound and expiry. */
+  stick?: StickOptions;
 }
 
 export interface NormalFrontend {
@@ -187,6 +224,8 @@ export interface NormalFrontend {
   maxHeadSize: number;
   stats: NormalStats | undefined;
   capture: NormalCapture | undefined;
+  acceptProxy: AcceptProxyConfig | undefined;
+  tls: NormalTls | undefined;
 }
 
 export interface NormalBackend {
@@ -200,6 +239,8 @@ export interface NormalBackend {
   maxqueue: number;
   timeouts: Required<Omit<BackendTimeouts, "tunnel">> & { tunnel: number | undefined };
   keepAlive: Required<KeepAliveOptions>;
+  cookie: NormalCookie | undefined;
+  stick: NormalStick | undefined;
 }
 
 function known(option: string, obj: object, keys: readonly string[]): void {
@@ -260,6 +301,8 @@ const FRONTEND_KEYS = [
   "maxHeadSize",
   "stats",
   "capture",
+  "acceptProxy",
+  "tls",
 ];
 const BACKEND_KEYS = [
   "id",
@@ -274,8 +317,22 @@ const BACKEND_KEYS = [
   "maxqueue",
   "timeouts",
   "keepAlive",
+  "cookie",
+  "stick",
 ];
-const SERVER_KEYS = ["id", "address", "port", "weight", "maxconn", "backup", "check", "state"];
+const SERVER_KEYS = [
+  "id",
+  "address",
+  "port",
+  "weight",
+  "maxconn",
+  "backup",
+  "check",
+  "state",
+  "sendProxy",
+  "cookie",
+  "ssl",
+];
 
 function mode(option: string, v: unknown): "http" | "tcp" {
   if (v === undefined) return "http";
@@ -394,7 +451,47 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
     stats: m === "http" ? normaliseStats(`${at}.stats`, f.stats) : tcpStats(`${at}.stats`, f.stats),
     capture:
       m === "http" ? normaliseCapture(`${at}.capture`, f.capture) : tcpStats(`${at}.capture`, f.capture),
+    acceptProxy: acceptProxy(`${at}.acceptProxy`, f.acceptProxy, m === "http" ? httpRequest : client),
+    tls:
+      f.tls === undefined
+        ? undefined
+        : frontendTls(`${at}.tls`, f.tls, m, m === "http" ? httpRequest : client),
   };
+}
+
+function frontendTls(option: string, v: TlsOptions, m: "http" | "tcp", timeout: number): NormalTls {
+  const n = normaliseTls(option, v, timeout);
+  if (m === "tcp" && n.alpn.includes("h2"))
+    throw new ProxyConfigError(`${option}.alpn`, "h2", "needs mode http (a tcp frontend relays bytes)");
+  return n;
+}
+
+function acceptProxy(
+  option: string,
+  v: FrontendOptions["acceptProxy"],
+  dfltTimeout: number,
+): AcceptProxyConfig | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return { trusted: undefined, timeout: dfltTimeout };
+  if (typeof v !== "object" || v === null)
+    throw new ProxyConfigError(option, v, "must be true or { trusted?: CIDRs, timeout?: ms }");
+  known(option, v, ["trusted", "timeout"]);
+  let trusted: Cidr[] | undefined;
+  if (v.trusted !== undefined) {
+    const list = typeof v.trusted === "string" ? [v.trusted] : v.trusted;
+    if (!Array.isArray(list) || list.length === 0)
+      throw new ProxyConfigError(
+        `${option}.trusted`,
+        v.trusted,
+        "must be a CIDR or a non-empty array of CIDRs",
+      );
+    trusted = list.map((c) => {
+      const cidr = parseCidr(c);
+      if (!cidr) throw new ProxyConfigError(`${option}.trusted`, c, "is not a CIDR (10.0.0.0/8, ::1/128)");
+      return cidr;
+    });
+  }
+  return { trusted, timeout: ms(`${option}.timeout`, v.timeout, dfltTimeout) };
 }
 
 export function normaliseServer(at: string, s: ServerOptions): ServerOptions {
@@ -409,6 +506,22 @@ export function normaliseServer(at: string, s: ServerOptions): ServerOptions {
   int(`${at}.maxconn`, s.maxconn, 0, 0, 10_000_000);
   if (s.state !== undefined && !["up", "down", "drain", "maint"].includes(s.state))
     throw new ProxyConfigError(`${at}.state`, s.state, "must be up, down, drain or maint");
+  if (s.sendProxy !== undefined && s.sendProxy !== "v1" && s.sendProxy !== "v2")
+    throw new ProxyConfigError(
+      `${at}.sendProxy`,
+      s.sendProxy,
+      'must be "v1" (send-proxy) or "v2" (send-proxy-v2)',
+    );
+  if (
+    s.cookie !== undefined &&
+    (typeof s.cookie !== "string" || !/^[!#$%&'*+\-.^_`0-9A-Za-z]+$/.test(s.cookie))
+  )
+    throw new ProxyConfigError(
+      `${at}.cookie`,
+      s.cookie,
+      "must be cookie-safe token characters (no '|', '~', ';')",
+    );
+  if (s.ssl !== undefined) serverTls(`${at}.ssl`, s.ssl, s.address);
   return s;
 }
 
@@ -459,9 +572,28 @@ export function normaliseBackend(i: number, b: BackendOptions): NormalBackend {
       hc.check,
       "must be a function (server) => Checker, e.g. (s) => httpCheck({ host: s.address, port: s.port, path: '/health' })",
     );
+  const m = mode(`${at}.mode`, b.mode);
+  for (const [j, sv] of servers.entries()) {
+    if (sv.ssl !== undefined && m === "tcp")
+      throw new ProxyConfigError(
+        `${at}.servers[${j}].ssl`,
+        sv.ssl,
+        "needs mode http (tcp backends relay bytes as they are)",
+      );
+    if (sv.ssl !== undefined && sv.sendProxy !== undefined)
+      throw new ProxyConfigError(
+        `${at}.servers[${j}].sendProxy`,
+        sv.sendProxy,
+        "cannot be combined with ssl yet",
+      );
+  }
+  if (b.cookie !== undefined && m === "tcp")
+    throw new ProxyConfigError(`${at}.cookie`, b.cookie, 'needs mode http (use stick: { on: "src" } in tcp)');
   return {
     id: bid,
-    mode: mode(`${at}.mode`, b.mode),
+    mode: m,
+    cookie: b.cookie === undefined ? undefined : normaliseCookie(`${at}.cookie`, b.cookie),
+    stick: b.stick === undefined ? undefined : normaliseStick(`${at}.stick`, b.stick, m),
     balance,
     servers,
     healthCheck: hc,

@@ -50,7 +50,30 @@ export {
   type LogTimers,
   tcplog,
 } from "./log/format.js";
+export type { CookieOptions } from "./persist/cookie.js";
+export { StickPeers, type StickPeersEvents, type StickPeersOptions } from "./persist/peers.js";
+export { PEERS_HELLO } from "./persist/peers-codec.js";
+export type { StickKeyFn, StickOn, StickOptions } from "./persist/stick.js";
+export { type StickEntry, StickTable } from "./persist/stick-table.js";
 export { type ProxyChangeEvent, type ProxyEvents, type ProxyOptions, ReverseProxy } from "./proxy.js";
+export {
+  crc32c,
+  decodeProxyHeader,
+  decodeV1,
+  decodeV2,
+  encodeV1,
+  encodeV2,
+  PP2_TYPE,
+  type ProxyEndpoint,
+  type ProxyHeader,
+  type ProxyParse,
+  type ProxyTlv,
+  type ProxyTransport,
+  V1_MAX,
+  V2_DEFAULT_MAX,
+  V2_SIGNATURE,
+} from "./proxy-protocol/index.js";
+export { type ClientPeer, proxyHeaderFor } from "./proxy-protocol/peer.js";
 export { type Waiter, WaitQueue } from "./queue.js";
 export {
   type Attempt,
@@ -103,3 +126,5 @@ export {
   type TxnEvent,
   terminationState,
 } from "./termination.js";
+export { MODERN_CIPHERS, type TlsCertificate, type TlsOptions } from "./tls/terminator.js";
+export type { ServerTlsOptions } from "./tls/upstream.js";

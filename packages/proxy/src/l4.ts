@@ -10,6 +10,8 @@ import net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
 import { ProxyError } from "./errors.js";
+import type { PersistRequest } from "./persist/persistence.js";
+import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry } from "./retry.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
@@ -40,14 +42,17 @@ export class TcpSession implements QueueClient, Tracked {
   private bytesOut = 0;
   private readonly source: string;
   private serverId: string | undefined;
+  private persist: PersistRequest | undefined;
 
   constructor(
     private readonly core: ProxyCore,
     private readonly fe: FrontendRuntime,
     private readonly client: net.Socket,
+    /** The client's endpoints from an accepted PROXY header (acceptProxy), else read from the socket. */
+    private readonly peer?: ClientPeer,
   ) {
     this.startedAt = core.clock.now();
-    this.source = client.remoteAddress ?? "";
+    this.source = peer?.address ?? client.remoteAddress ?? "";
     this.pickContext = { source: this.source };
     core.track(this);
     client.setNoDelay(true);
@@ -78,6 +83,14 @@ export class TcpSession implements QueueClient, Tracked {
       this.end();
       return;
     }
+    const now = core.clock.now();
+    this.persist = this.backend.persistence?.request(
+      this.pickContext,
+      { source: this.source },
+      [],
+      now,
+      Date.now(),
+    );
     this.dispatch();
   }
 
@@ -121,10 +134,12 @@ export class TcpSession implements QueueClient, Tracked {
     this.serverId = lease.server.id;
     note(this.t, "connecting");
     this.tConnect = this.core.clock.now();
+    if (this.persist) this.backend?.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
     const up = net.connect({ host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true });
     this.upstream = up;
+    if (meta.sendProxy) up.write(proxyHeaderFor(meta.sendProxy, this.peer ?? socketPeer(this.client)));
     up.setTimeout(be.cfg.timeouts.connect, () => this.guard(() => this.onUpstreamTimeout(up)));
     up.on("connect", () => this.guard(() => this.onConnect(up)));
     up.on("error", () => {}); // surfaced by 'close'

@@ -20,6 +20,8 @@ import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
 import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
 import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
 import { captureFrom, type NormalCapture } from "./log/capture.js";
+import type { Persistence, PersistRequest } from "./persist/persistence.js";
+import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { Waiter } from "./queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
@@ -119,13 +121,17 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private bytesIn = 0;
   private bytesOut = 0;
   private serverEnded = false;
+  /** What cookie persistence / the stick table made of this request, when the backend has them. */
+  private persist: PersistRequest | undefined;
 
   constructor(
     private readonly core: ProxyCore,
     private readonly fe: FrontendRuntime,
     private readonly client: net.Socket,
+    /** The client's endpoints from an accepted PROXY header (acceptProxy), else read from the socket. */
+    private readonly peer?: ClientPeer,
   ) {
-    this.source = client.remoteAddress ?? "";
+    this.source = peer?.address ?? client.remoteAddress ?? "";
     this.limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
     const current = () => this.req;
     this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };
@@ -269,6 +275,14 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       return;
     }
     this.pickContext.uri = req.target;
+    const persistence = this.backend.persistence;
+    this.persist = persistence?.request(
+      this.pickContext,
+      facts,
+      req.getAll("cookie"),
+      this.core.clock.now(),
+      Date.now(),
+    );
     this.state = DISPATCH;
     // a body waits in the kernel until a server is connected; a complete request keeps the client read, so that
     // its abort (CQ, CC) is noticed at once
@@ -319,16 +333,28 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.tConnect = this.core.clock.now();
     this.tSent = -1;
     const be = this.backend as Backend;
+    if (this.persist) be.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
     let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
     if (!pool) {
       const meta = lease.server.meta as ServerMeta;
-      pool = new UpstreamPool({ address: meta.address, port: meta.port, ...be.cfg.keepAlive });
+      pool = new UpstreamPool({
+        address: meta.address,
+        port: meta.port,
+        ...be.cfg.keepAlive,
+        ...(meta.tls ? { tls: meta.tls } : {}),
+      });
       be.attachments.set(lease.server.id, pool);
     }
     const req = this.req as RequestHead;
-    const reuse = isIdempotent(req.method) && req.upgrade === undefined;
+    const sendProxy = (lease.server.meta as ServerMeta).sendProxy;
+    const reuse = isIdempotent(req.method) && req.upgrade === undefined && sendProxy === undefined;
     const up = pool.take(this, reuse, be.cfg.timeouts.connect);
     this.up = up;
+    if (sendProxy) {
+      // the header names this client: the connection is never handed to another one
+      up.spoiled = true;
+      up.socket.write(proxyHeaderFor(sendProxy, this.peer ?? socketPeer(this.client)));
+    }
     if (up.connected) this.sendHead();
   }
 
@@ -349,9 +375,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       {
         connection: req.upgrade !== undefined ? "upgrade" : "keep-alive",
         clientAddress: this.source,
-        proto: "http",
+        proto: this.fe.cfg.tls ? "https" : "http",
       },
-      frontendHeaderRules(this.fe.cfg),
+      this.persist
+        ? (be.persistence as Persistence).requestRules(frontendHeaderRules(this.fe.cfg), this.persist)
+        : frontendHeaderRules(this.fe.cfg),
     );
     const s = up.socket;
     this.reqSent = true;
@@ -522,10 +550,19 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.resBody =
       f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
     this.idle(this.fe.cfg.timeouts.client);
+    const persistence = this.persist && (this.backend as Backend).persistence;
     const out = serialiseResponse(
       head,
       { connection: this.clientKeepAlive ? "keep-alive" : "close" },
-      frontendResponseRules(this.fe.cfg),
+      persistence
+        ? persistence.responseRules(
+            frontendResponseRules(this.fe.cfg),
+            this.persist as PersistRequest,
+            (this.lease as Lease<ServerMeta>).server.cookie,
+            head.getAll("set-cookie"),
+            Date.now(),
+          )
+        : frontendResponseRules(this.fe.cfg),
     );
     if (rest.length === 0 || (this.resBody === undefined && !this.untilClose)) {
       this.client.write(out);

@@ -3,6 +3,7 @@
  * configuration, started and stopped as a unit, and changed at run time without dropping connections.
  */
 import net from "node:net";
+import type tls from "node:tls";
 import { emitError, showValue as show, systemTime, type Time } from "@lbkit/core";
 import type { ChangeEvent } from "@lbkit/healthcheck";
 import { EventEmitter } from "eventemitter3";
@@ -19,12 +20,16 @@ import {
   type ServerOptions,
 } from "./config.js";
 import { ProxyConfigError, ProxyError } from "./errors.js";
+import { serveH2 } from "./h2/session.js";
 import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
+import { acceptProxyHeader, logHeaderFailure } from "./proxy-protocol/accept.js";
+import { type ClientPeer, socketPeer } from "./proxy-protocol/peer.js";
 import { type RouteRule, type Router, routes } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shell.js";
 import { statsAnswer } from "./stats/option.js";
 import { ProxyStats } from "./stats/stats.js";
+import { type TlsCertificate, TlsTerminator } from "./tls/terminator.js";
 
 export interface ProxyOptions {
   frontends: readonly FrontendOptions[];
@@ -59,7 +64,10 @@ class Frontend implements FrontendRuntime {
   readonly waiting: net.Socket[] = [];
   /** Connections served now, the most at once, and served in all (stats). */
   sessions = { cur: 0, max: 0, total: 0 };
+  /** TLS termination (its certificates can be replaced at run time). */
+  readonly tls: TlsTerminator | undefined;
   constructor(public cfg: NormalFrontend) {
+    this.tls = cfg.tls ? new TlsTerminator(`frontend ${show(cfg.id)} tls`, cfg.tls) : undefined;
     try {
       this.router = routes(cfg.rules, cfg.defaultBackend);
     } catch (e) {
@@ -285,10 +293,58 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     n.total++;
     if (++n.cur > n.max) n.max = n.cur;
     socket.once("close", () => n.cur--);
+    const ap = fe.cfg.acceptProxy;
+    if (!ap) {
+      this.secure(fe, socket, undefined, undefined);
+      return;
+    }
+    // until its PROXY header is read, a connection is tracked so that stop() can cut it
+    const pending: Tracked = {
+      drain: () => socket.destroy(),
+      kill: () => socket.destroy(),
+      holds: () => false,
+    };
+    this.tracked.add(pending);
+    acceptProxyHeader(socket, ap, (r, rest) => {
+      this.tracked.delete(pending);
+      if ("cause" in r) logHeaderFailure(this.core, fe.cfg, socket, r);
+      else this.secure(fe, socket, r, rest);
+    });
+  }
+
+  /** TLS termination when the frontend has it (handshake first), then the session. */
+  private secure(
+    fe: Frontend,
+    socket: net.Socket,
+    peer: ClientPeer | undefined,
+    rest: Buffer | undefined,
+  ): void {
+    if (!fe.tls) {
+      if (rest && rest.length > 0) socket.unshift(rest);
+      this.open(fe, socket, peer);
+      return;
+    }
+    const pending: Tracked = {
+      drain: () => socket.destroy(),
+      kill: () => socket.destroy(),
+      holds: () => false,
+    };
+    this.tracked.add(pending);
+    fe.tls.wrap(socket, rest, this.core.timers, (r) => {
+      this.tracked.delete(pending);
+      if ("cause" in r) logHeaderFailure(this.core, fe.cfg, socket, r);
+      else this.open(fe, r, peer);
+    });
+  }
+
+  /** Starts the connection's session; `peer` is the client an accepted PROXY header named. */
+  private open(fe: Frontend, socket: net.Socket, peer?: ClientPeer): void {
     try {
-      if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket);
+      if ((socket as tls.TLSSocket).alpnProtocol === "h2")
+        serveH2(this.core, fe, socket as tls.TLSSocket, peer?.address ?? socketPeer(socket).address);
+      else if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket, peer);
       else {
-        new HttpConnection(this.core, fe, socket);
+        new HttpConnection(this.core, fe, socket, peer);
         socket.resume(); // a connection that waited for a maxconn slot was paused
       }
     } catch (e) {
@@ -376,6 +432,21 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
         n++;
       }
     return n;
+  }
+
+  /**
+   * Replace a TLS frontend's certificates (a renewal): handshakes from now on use the new ones; connections
+   * already established are not touched. Bad certificates throw and leave the current ones in place.
+   */
+  setCertificates(frontend: string, certificates: readonly TlsCertificate[]): void {
+    const fe = this.frontends.get(frontend);
+    if (!fe?.tls)
+      throw new ProxyConfigError(
+        "frontend",
+        frontend,
+        "is not a TLS frontend (give it `tls: { certificates }`)",
+      );
+    fe.tls.setCertificates(certificates);
   }
 
   /** Replace a frontend's rules (and default backend); requests already routed keep their backend. */

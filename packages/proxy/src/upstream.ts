@@ -10,6 +10,7 @@
  * Each socket's listeners are attached once and forward to its current `owner`, so a request costs no closure.
  */
 import net from "node:net";
+import tls from "node:tls";
 
 /** What a connection reports to the transaction that currently uses it. */
 export interface UpstreamOwner {
@@ -35,7 +36,7 @@ export class UpstreamConn {
     readonly socket: net.Socket,
     readonly pool: UpstreamPool,
   ) {
-    socket.on("connect", () => {
+    socket.on(socket instanceof tls.TLSSocket ? "secureConnect" : "connect", () => {
       this.connected = true;
       this.guard(() => this.owner?.onUpstreamConnect(this));
     });
@@ -98,6 +99,8 @@ export interface UpstreamOptions {
   idleTimeout: number;
   /** 0 = unlimited. */
   maxRequests: number;
+  /** TLS to the server (its connections count as connected once the handshake is done). */
+  tls?: tls.ConnectionOptions;
 }
 
 export class UpstreamPool {
@@ -129,12 +132,16 @@ export class UpstreamPool {
         return c;
       }
     }
-    const socket = net.connect({
-      host: this.opts.address,
-      port: this.opts.port,
-      allowHalfOpen: true,
-      noDelay: true,
-    });
+    const o = this.opts;
+    const socket = o.tls
+      ? tls.connect({
+          ...o.tls,
+          host: o.address,
+          port: o.port,
+          allowHalfOpen: true,
+          noDelay: true,
+        } as tls.ConnectionOptions)
+      : net.connect({ host: o.address, port: o.port, allowHalfOpen: true, noDelay: true });
     const c = new UpstreamConn(socket, this);
     c.idle(connectTimeout);
     c.owner = owner;
