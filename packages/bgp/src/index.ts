@@ -1,0 +1,16 @@
+/**
+ * @lbkit/bgp — N active balancers behind ECMP: announce VIP routes through an existing BGP daemon (GoBGP, over its
+ * gRPC API), driven by health with hysteresis, with a planned drain, and a BFD speaker (RFC 5880/5881) so the
+ * router drops a crashed balancer's routes within the BFD detection time.
+ */
+export {
+  BFD_DIAGS,
+  BFD_STATES,
+  type BfdDiag,
+  type BfdPacket,
+  type BfdState,
+  decodeBfd,
+  encodeBfd,
+} from "./bfd-codec.js";
+export { type BfdAction, BfdMachine, type BfdTimers } from "./bfd-machine.js";
+export { BgpConfigError, BgpError, type BgpErrorCode } from "./errors.js";
