@@ -1,0 +1,46 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Hysteresis } from "./hysteresis.js";
+
+describe("route hysteresis", () => {
+  it("announces after rise ms of health and withdraws after fall ms of ill-health", () => {
+    const h = new Hysteresis(1000, 300, 0);
+    h.set(true, 0);
+    expect(h.step(999)).toBeUndefined();
+    expect(h.step(1000)).toBe("announced");
+    h.set(false, 2000);
+    expect(h.deadline).toBe(2300);
+    h.set(true, 2200); // recovered before fall: nothing changes
+    expect(h.deadline).toBeUndefined();
+    expect(h.step(5000)).toBeUndefined();
+    expect(h.state).toBe("announced");
+  });
+
+  it("a check flapping faster than rise and fall never moves the route", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.array(fc.integer({ min: 0, max: 10_000 }), { maxLength: 50 }),
+        (rise, fall, gaps) => {
+          const h = new Hysteresis(rise, fall, 0);
+          h.set(true, 0);
+          h.step(rise);
+          let now = rise;
+          let healthy = true;
+          let changes = 0;
+          for (const g of gaps) {
+            const gap = Math.min(g, (healthy ? fall : rise) - 1); // each state held shorter than its threshold
+            now += Math.max(gap, 0);
+            if (h.step(now)) changes++;
+            healthy = !healthy;
+            h.set(healthy, now);
+          }
+          expect(changes).toBe(0);
+          expect(h.state).toBe("announced");
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
