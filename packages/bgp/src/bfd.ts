@@ -20,6 +20,8 @@ export interface BfdOptions extends Partial<BfdTimers> {
   localAddress: string;
   /** the peers' addresses (one session each) */
   peers: readonly string[];
+  /** false: sessions start only on `startPeer(address)` (default true: all at start) */
+  startPeers?: boolean;
   time?: Time;
 }
 
@@ -52,10 +54,19 @@ export class Bfd extends EventEmitter<Events> {
   private tx: Socket | undefined;
   private readonly sessions = new Map<string, Session>();
   private starting: Promise<void> | undefined;
+  private readonly startPeers: boolean;
 
   constructor(o: BfdOptions) {
     super();
-    check.object("bfd", o, ["localAddress", "peers", "desiredMinTx", "requiredMinRx", "detectMult", "time"]);
+    check.object("bfd", o, [
+      "localAddress",
+      "peers",
+      "startPeers",
+      "desiredMinTx",
+      "requiredMinRx",
+      "detectMult",
+      "time",
+    ]);
     const local = parseIp(o.localAddress);
     if (!local)
       throw new BgpConfigError("bfd.localAddress", o.localAddress, "must be an IPv4 or IPv6 address");
@@ -79,6 +90,19 @@ export class Bfd extends EventEmitter<Events> {
       detectMult: check.int("bfd.detectMult", o.detectMult ?? 3, 1, 255),
     };
     this.time = o.time ?? systemTime;
+    this.startPeers = o.startPeers === undefined ? true : check.bool("bfd.startPeers", o.startPeers);
+  }
+
+  /** Starts the session with `peer` (one of `peers`) if it is not running; needs a started speaker. */
+  startPeer(peer: string): void {
+    const ip = parseIp(peer)?.text;
+    if (!this.rx || !ip || !this.peers.includes(ip) || this.sessions.has(ip)) return;
+    const s: Session = {
+      machine: new BfdMachine(randomInt(1, 0xffffffff), this.timers, this.time.now()),
+      timer: undefined,
+    };
+    this.sessions.set(ip, s);
+    this.schedule(ip, s);
   }
 
   /** The session state with `peer`, or undefined when not running. */
@@ -125,15 +149,7 @@ export class Bfd extends EventEmitter<Events> {
     this.tx.on("error", (e) =>
       emitError(this, asBgpError("ERR_TRANSPORT", `bfd send from ${this.localAddress}`, e)),
     );
-    const now = this.time.now();
-    for (const peer of this.peers) {
-      const s: Session = {
-        machine: new BfdMachine(randomInt(1, 0xffffffff), this.timers, now),
-        timer: undefined,
-      };
-      this.sessions.set(peer, s);
-      this.schedule(peer, s);
-    }
+    if (this.startPeers) for (const peer of this.peers) this.startPeer(peer);
   }
 
   private release(): void {

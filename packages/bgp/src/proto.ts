@@ -3,7 +3,7 @@
  * Debian's golang-github-osrg-gobgp-dev 3.10) and loaded at run time: no generated code, no build step.
  */
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -36,14 +36,15 @@ export function gobgpApi(): Loaded {
     apipb: { GobgpApi: grpc.ServiceClientConstructor };
   };
   const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => (target.startsWith("google/") ? target : join(dir, target));
+  root.resolvePath = (_origin, target) =>
+    target.startsWith("google/") || isAbsolute(target) ? target : join(dir, target);
   root.loadSync(files.map((f) => join(dir, f)));
   const pack = (type: string, value: Record<string, unknown>): AnyMessage => {
     const t = root.lookupType(type);
-    return { typeUrl: `type.googleapis.com/${type}`, value: t.encode(t.fromObject(value)).finish() };
+    return { type_url: `type.googleapis.com/${type}`, value: t.encode(t.fromObject(value)).finish() };
   };
   const unpack = (any: AnyMessage) => {
-    const type = any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1);
+    const type = any.type_url.slice(any.type_url.lastIndexOf("/") + 1);
     const t = root.lookupType(type);
     return {
       "@type": type,

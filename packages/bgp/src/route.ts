@@ -81,7 +81,7 @@ export function normalizeRoute(r: VipRoute, option = "route"): NormalizedRoute {
 
 /** A google.protobuf.Any as proto-loader carries it. */
 export interface AnyMessage {
-  typeUrl: string;
+  type_url: string; // proto-loader keeps google.protobuf.Any field names as written
   value: Uint8Array;
 }
 export type Pack = (type: string, value: Record<string, unknown>) => AnyMessage;

@@ -128,7 +128,12 @@ export class BgpSpeaker extends EventEmitter<Events> {
     if (o.listenPort !== undefined) check.int("listenPort", o.listenPort, -1, 65535);
     this.time = o.time ?? systemTime;
     this.hysteresis = new Hysteresis(rise, fall, this.time.now());
-    if (o.bfd) this.bfd = new Bfd({ ...o.bfd, peers: this.neighbors.map((n) => n.address), time: this.time });
+    if (o.bfd) {
+      const peers = this.neighbors.map((n) => n.address);
+      // each BFD session starts once its BGP session is first established: FRR re-creates its BFD session when
+      // the BGP session comes up (source and interface learned), and an Up session torn down then would reset BGP
+      this.bfd = new Bfd({ ...o.bfd, peers, startPeers: false, time: this.time });
+    }
     this.o = o;
   }
 
@@ -218,8 +223,12 @@ export class BgpSpeaker extends EventEmitter<Events> {
   private async open(): Promise<void> {
     const client = new GobgpClient(this.o.gobgp.address, this.o.gobgp.deadline);
     this.client = client;
-    await client.call("startBgp", {
-      global: { asn: this.localAs, routerId: this.routerId, listenPort: this.o.listenPort ?? -1 },
+    const global = { asn: this.localAs, routerId: this.routerId, listenPort: this.o.listenPort ?? -1 };
+    // the speaker owns the daemon's BGP instance: one left by a crashed predecessor is replaced
+    await client.call("startBgp", { global }).catch(async (e: Error) => {
+      if (!/already/i.test(e.message)) throw e;
+      await client.call("stopBgp", {});
+      await client.call("startBgp", { global });
     });
     const ready = this.watchPeers(client);
     for (const n of this.neighbors) await client.call("addPeer", { peer: n.peer(this.localAs) });
@@ -227,6 +236,7 @@ export class BgpSpeaker extends EventEmitter<Events> {
     if (this.bfd) {
       this.bfd.on("change", this.onBfd);
       await this.bfd.start();
+      for (const [addr, state] of this.sessions) if (state === "established") this.bfd.startPeer(addr);
     }
     for (const t of this.o.tracks ?? []) t.on("change", this.onTrack);
     this.evaluate();
@@ -266,6 +276,7 @@ export class BgpSpeaker extends EventEmitter<Events> {
         const to = sessionState(p.state?.sessionState);
         const from = this.sessions.get(addr) ?? "idle";
         this.sessions.set(addr, to);
+        if (to === "established") this.bfd?.startPeer(addr);
         if (from !== to)
           this.emit("change", { id: addr, subject: "peer", from, to, reason: "gobgp", at: this.time.now() });
       });
