@@ -112,6 +112,7 @@ export class BgpSpeaker extends EventEmitter<Events> {
   constructor(o: BgpSpeakerOptions) {
     super();
     check.object("", o, [...KNOWN, ...MORE]);
+    this.o = o;
     check.object("gobgp", o.gobgp, ["address", "deadline"]);
     check.string("gobgp.address", o.gobgp.address, 'host:port of gobgpd --api-hosts, e.g. "127.0.0.1:50051"');
     this.localAs = check.int("localAs", o.localAs, 1, 0xffffffff);
@@ -134,7 +135,6 @@ export class BgpSpeaker extends EventEmitter<Events> {
       // the BGP session comes up (source and interface learned), and an Up session torn down then would reset BGP
       this.bfd = new Bfd({ ...o.bfd, peers, startPeers: false, time: this.time });
     }
-    this.o = o;
   }
 
   /** "announced" while this node's routes are (meant to be) in the daemon, "withdrawn" otherwise. */
@@ -215,7 +215,7 @@ export class BgpSpeaker extends EventEmitter<Events> {
   }
 
   private addRoute(r: NormalizedRoute): void {
-    if (r.family === 6 && !this.o?.nextHop6 && this.o !== undefined)
+    if (r.family === 6 && !this.o.nextHop6)
       throw new BgpConfigError("nextHop6", this.o.nextHop6, `is needed to announce IPv6 route ${r.prefix}`);
     this.routes.set(r.prefix, r);
   }
