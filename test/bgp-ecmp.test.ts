@@ -123,11 +123,29 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     const onLb3 = before.filter((r) => r.balancer === "lb3");
     expect(onLb3.length).toBeGreaterThan(0);
 
+    // long-lived flows: 30 keep-alive connections, a request every 50 ms each, across the crash
+    const held = Array.from({ length: 30 }, (_, i) => 42_000 + i);
+    const traffic = load({ hold: true, ports: held, ms: 6000, every: 50 });
+    await new Promise((r) => setTimeout(r, 2000));
+
     // the crash: lb3 vanishes from the wire (no FIN, no RST, no BFD)
     const t0 = Date.now();
     await lab.exec("lb3", ["ip", "link", "set", "eth0", "down"]);
     await nexthopsAre(["lb1", "lb2"], 5000);
     const gone = Date.now() - t0;
+
+    // only flows the router moved are disturbed: lb3's own, plus those Linux's hash-threshold ECMP re-spreads
+    // between the survivors when the group shrinks (no resilient next-hop groups from FRR 8.4)
+    const flows = await traffic;
+    for (const port of held) {
+      const mine = flows.filter((f) => f.port === port);
+      const first = mine.find((f) => f.ok && f.t < t0)?.balancer;
+      const last = mine.findLast((f) => f.ok)?.balancer;
+      const disturbed = mine.some((f) => !f.ok);
+      if (first === "lb3") expect(disturbed).toBe(true);
+      if (disturbed) expect(first === "lb3" || last !== first).toBe(true);
+      expect(last).not.toBe("lb3");
+    }
     // detection 300 ms; BGP's hold timer alone would take 9 s. Slack for bfdd → bgpd → zebra on a loaded machine
     expect(gone).toBeLessThan(1500);
 

@@ -30,7 +30,7 @@ const server = http.createServer((req, res) => {
   up.on("error", () => res.writeHead(502).end());
 });
 server.on("connection", () => accepted++);
-server.keepAliveTimeout = 100;
+server.keepAliveTimeout = 2000;
 await new Promise((r) => server.listen(80, o.vip, r));
 
 // fault while no web server accepts a TCP connection (checked every 100 ms)
