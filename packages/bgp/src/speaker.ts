@@ -2,6 +2,8 @@
  * BgpSpeaker: this balancer's routes in a running GoBGP daemon, driven over its gRPC API. It configures the
  * daemon's global settings and neighbors, keeps the VIP routes announced while the trackers are healthy (with
  * hysteresis), reports session states from the WatchEvent stream, runs the BFD speaker, and drains on request.
+ * Slightly over 350 lines: it is only wiring (daemon calls, tracker and BFD events); route, neighbor and hysteresis
+ * logic are pure and live in their own files.
  */
 import { emitError, parseIp, sleep, systemTime, type Time, type TimerHandle } from "@lbkit/core";
 import { EventEmitter } from "eventemitter3";
@@ -48,7 +50,7 @@ export interface BgpSpeakerOptions {
   /** ms of ill-health before routes are withdrawn (default 0) */
   fall?: number;
   /** run a BFD speaker towards every neighbor from `localAddress` (the router runs `neighbor X bfd`) */
-  bfd?: Partial<BfdTimers> & { localAddress: string };
+  bfd?: Partial<BfdTimers> & { localAddress: string; startDelay?: number };
   time?: Time;
 }
 
@@ -103,6 +105,8 @@ export class BgpSpeaker extends EventEmitter<Events> {
   private client: GobgpClient | undefined;
   private watch: { cancel(): void } | undefined;
   private bfd: Bfd | undefined;
+  private bfdDelay = 0;
+  private readonly bfdTimers = new Set<TimerHandle>();
   private timer: TimerHandle | undefined;
   private starting: Promise<void> | undefined;
   private draining = false;
@@ -130,10 +134,12 @@ export class BgpSpeaker extends EventEmitter<Events> {
     this.time = o.time ?? systemTime;
     this.hysteresis = new Hysteresis(rise, fall, this.time.now());
     if (o.bfd) {
+      const { startDelay, ...bfd } = o.bfd;
+      this.bfdDelay = check.ms("bfd.startDelay", startDelay ?? 1000, 0, 60_000);
       const peers = this.neighbors.map((n) => n.address);
       // each BFD session starts once its BGP session is first established: FRR re-creates its BFD session when
       // the BGP session comes up (source and interface learned), and an Up session torn down then would reset BGP
-      this.bfd = new Bfd({ ...o.bfd, peers, startPeers: false, time: this.time });
+      this.bfd = new Bfd({ ...bfd, peers, startPeers: false, time: this.time });
     }
   }
 
@@ -236,7 +242,7 @@ export class BgpSpeaker extends EventEmitter<Events> {
     if (this.bfd) {
       this.bfd.on("change", this.onBfd);
       await this.bfd.start();
-      for (const [addr, state] of this.sessions) if (state === "established") this.bfd.startPeer(addr);
+      for (const [addr, state] of this.sessions) if (state === "established") this.startBfd(addr);
     }
     for (const t of this.o.tracks ?? []) t.on("change", this.onTrack);
     this.evaluate();
@@ -249,6 +255,8 @@ export class BgpSpeaker extends EventEmitter<Events> {
     this.watch?.cancel();
     this.watch = undefined;
     await this.queue.catch(() => undefined);
+    for (const t of this.bfdTimers) this.time.clearTimeout(t);
+    this.bfdTimers.clear();
     if (this.bfd) {
       this.bfd.off("change", this.onBfd);
       await this.bfd.stop();
@@ -276,7 +284,7 @@ export class BgpSpeaker extends EventEmitter<Events> {
         const to = sessionState(p.state?.sessionState);
         const from = this.sessions.get(addr) ?? "idle";
         this.sessions.set(addr, to);
-        if (to === "established") this.bfd?.startPeer(addr);
+        if (to === "established") this.startBfd(addr);
         if (from !== to)
           this.emit("change", { id: addr, subject: "peer", from, to, reason: "gobgp", at: this.time.now() });
       });
@@ -288,6 +296,21 @@ export class BgpSpeaker extends EventEmitter<Events> {
       // GoBGP 3.10 sends END_OF_INIT only when there were peers to replay; do not wait for it on an empty daemon
       setImmediate(resolve);
     });
+  }
+
+  /**
+   * Starts the BFD session with a neighbor `bfd.startDelay` ms after its BGP session is established: FRR re-creates
+   * its BFD session for a peer when the BGP session comes up (it learns the source and interface then); a session
+   * already Up on our side at that moment goes Down and FRR resets the BGP session it has just brought up.
+   */
+  private startBfd(addr: string): void {
+    const bfd = this.bfd;
+    if (!bfd || bfd.state(addr) !== undefined) return;
+    const t = this.time.setTimeout(() => {
+      this.bfdTimers.delete(t);
+      if (this.bfd === bfd && this.starting) bfd.startPeer(addr);
+    }, this.bfdDelay);
+    this.bfdTimers.add(t);
   }
 
   private readonly onBfd = (e: BfdChange) => {
