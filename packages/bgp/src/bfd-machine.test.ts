@@ -121,7 +121,10 @@ describe("BFD state machine", () => {
     expect(m.receive(peerPacket("AdminDown", 9, 5), 4)).toEqual([
       { type: "change", from: "Up", to: "Down", diag: "neighbor-down" },
     ]);
-    expect(m.adminDown(5)).toEqual([{ type: "change", from: "Down", to: "AdminDown", diag: "admin-down" }]);
+    expect(m.adminDown(5)).toEqual([
+      { type: "change", from: "Down", to: "AdminDown", diag: "admin-down" },
+      { type: "send", packet: expect.objectContaining({ state: "AdminDown", diag: "admin-down" }) },
+    ]);
     expect(m.receive(peerPacket("Init", 9, 5), 6)).toEqual([]);
     expect(m.state).toBe("AdminDown");
   });

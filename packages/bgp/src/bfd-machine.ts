@@ -152,6 +152,7 @@ export class BfdMachine {
   adminDown(now: number): BfdAction[] {
     const actions: BfdAction[] = [];
     if (this.state !== "AdminDown") this.transition("AdminDown", "admin-down", now, actions);
+    actions.push({ type: "send", packet: this.packet() }); // tell the peer now: a shell may close right after
     return actions;
   }
 

@@ -43,4 +43,26 @@ describe("route hysteresis", () => {
       { numRuns: 200 },
     );
   });
+
+  it("health spells shorter than rise never announce a withdrawn route", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.array(fc.integer({ min: 0, max: 10_000 }), { maxLength: 50 }),
+        (rise, gaps) => {
+          const h = new Hysteresis(rise, 0, 0);
+          let now = 0;
+          let healthy = false;
+          for (const g of gaps) {
+            now += healthy ? Math.min(g, rise - 1) : g;
+            expect(h.step(now)).toBeUndefined();
+            healthy = !healthy;
+            h.set(healthy, now);
+          }
+          expect(h.state).toBe("withdrawn");
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
