@@ -1,5 +1,5 @@
 // N active balancers behind ECMP: a router namespace running FRR (zebra + bgpd + bfdd, maximum-paths 8, BFD
-// 100 ms × 3), three balancer nodes each with gobgpd driven by an lbkit BgpSpeaker (and its BFD speaker), three
+// 200 ms × 3), three balancer nodes each with gobgpd driven by an lbkit BgpSpeaker (and its BFD speaker), three
 // web servers and a client. The balancer is a minimal HTTP stand-in (@lbkit/proxy is not on main yet) picking
 // servers with Maglev on the flow. Everything runs in namespaces from test/lab and is removed afterwards.
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,9 @@ const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const VIP = "198.18.1.1";
 const LBS = ["lb1", "lb2", "lb3"];
 const WEBS = ["web1", "web2", "web3"];
-const BFD = { tx: 100, rx: 100, mult: 3 }; // detection time 300 ms
+// detection time 600 ms: with 100 ms × 3 (what bench/bgp measures) a loaded CI machine (load 10 on 2 cores) starves
+// bfdd or the Node event loop past 300 ms now and then, and a healthy balancer's session flaps
+const BFD = { tx: 200, rx: 200, mult: 3 };
 
 interface Reply {
   t: number;
@@ -110,6 +112,11 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     await waitFor(bfdUp, 10_000, "BFD up with every balancer").catch(async (e: Error) => {
       throw new Error(`${e.message}\n${await diagnose()}`);
     });
+    // FRR negotiated our timers (after the Poll Sequence that follows coming Up)
+    const detail = await router.vtysh(`show bfd peer ${addr("lb1")}`);
+    expect(detail).toMatch(
+      /Remote timers:\s+Detect-multiplier: 3\s+Receive interval: 200ms\s+Transmission interval: 200ms/,
+    );
     const replies = await load({ ms: 3000, rate: 50 });
     expect(replies.every((r) => r.ok)).toBe(true);
     for (const lb of LBS)
@@ -119,13 +126,13 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
   it("a crashed balancer's route goes within the BFD detection time; Maglev keeps moved flows on their server", async () => {
     const ports = Array.from({ length: 60 }, (_, i) => 41_000 + i);
     const before = await load({ ports });
-    expect(before.every((r) => r.ok)).toBe(true);
+    expect(before.filter((r) => !r.ok)).toEqual([]);
     const onLb3 = before.filter((r) => r.balancer === "lb3");
     expect(onLb3.length).toBeGreaterThan(0);
 
-    // long-lived flows: 30 keep-alive connections, a request every 50 ms each, across the crash
-    const held = Array.from({ length: 30 }, (_, i) => 42_000 + i);
-    const traffic = load({ hold: true, ports: held, ms: 6000, every: 50 });
+    // long-lived flows: 20 keep-alive connections, a request every 100 ms each, across the crash
+    const held = Array.from({ length: 20 }, (_, i) => 42_000 + i);
+    const traffic = load({ hold: true, ports: held, ms: 6000, every: 100 });
     await new Promise((r) => setTimeout(r, 2000));
 
     // the crash: lb3 vanishes from the wire (no FIN, no RST, no BFD)
@@ -134,23 +141,31 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     await nexthopsAre(["lb1", "lb2"], 5000);
     const gone = Date.now() - t0;
 
-    // only flows the router moved are disturbed: lb3's own, plus those Linux's hash-threshold ECMP re-spreads
-    // between the survivors when the group shrinks (no resilient next-hop groups from FRR 8.4)
+    // lb3's flows break (an L7 balancer terminates TCP) and continue on a survivor; the router's route change can
+    // also reset some survivors' flows (Linux ECMP is hash-threshold, FRR 8.4 programs no resilient groups): every
+    // failure falls between the crash and shortly after the route change, and every flow keeps its web server
     const flows = await traffic;
+    let survivorsDisturbed = 0;
     for (const port of held) {
       const mine = flows.filter((f) => f.port === port);
       const first = mine.find((f) => f.ok && f.t < t0)?.balancer;
       const last = mine.findLast((f) => f.ok)?.balancer;
-      const disturbed = mine.some((f) => !f.ok);
-      if (first === "lb3") expect(disturbed).toBe(true);
-      if (disturbed) expect(first === "lb3" || last !== first).toBe(true);
+      const failed = mine.filter((f) => !f.ok);
+      const why = JSON.stringify({ port, first, last, t0, gone, failed });
+      if (first === "lb3") expect(failed.length, why).toBeGreaterThan(0);
+      else if (failed.length > 0) survivorsDisturbed++;
+      for (const f of failed) expect(f.t >= t0 - 2000 && f.t <= t0 + gone + 1000, why).toBe(true);
       expect(last).not.toBe("lb3");
+      expect(new Set(mine.filter((f) => f.ok).map((f) => f.server)).size, why).toBe(1); // Maglev: same server
     }
-    // detection 300 ms; BGP's hold timer alone would take 9 s. Slack for bfdd → bgpd → zebra on a loaded machine
+    console.log(
+      `bgp crash: route gone after ${gone} ms; survivors' flows reset at the change: ${survivorsDisturbed}/${held.length}`,
+    );
+    // detection 600 ms; BGP's hold timer alone would take 9 s. Slack for bfdd → bgpd → zebra on a loaded machine
     expect(gone).toBeLessThan(1500);
 
     const after = await load({ ports });
-    expect(after.every((r) => r.ok)).toBe(true);
+    expect(after.filter((r) => !r.ok)).toEqual([]);
     for (const r of after) {
       const was = before.find((b) => b.port === r.port)!;
       expect(r.server).toBe(was.server); // same server whichever balancer the flow lands on

@@ -94,7 +94,10 @@ for (const s of settings) {
       for (let run = 0; run < s.runs; run++) {
         await waitFor(async () => (await router!.nexthops(VIP)).join(",") === both, 90_000, "both next hops");
         if (s.bfd)
-          await waitFor(async () => /up/.test(await router!.vtysh(`show bfd peer ${addr("lb2")}`)), 10_000);
+          await waitFor(
+            async () => /Status: up/.test(await router!.vtysh(`show bfd peer ${addr("lb2")}`)),
+            10_000,
+          );
         await new Promise((r) => setTimeout(r, 500 + Math.random() * 500)); // a random phase of the timers
         const monitor = l.spawn("router", ["ip", "-4", "monitor", "route"]);
         await new Promise((r) => setTimeout(r, 100));
