@@ -101,7 +101,7 @@ export class BgpSpeaker extends EventEmitter<Events> {
   private readonly routes = new Map<string, NormalizedRoute>();
   private readonly installed = new Map<string, Uint8Array>();
   private readonly sessions = new Map<string, SessionState>();
-  private readonly hysteresis: Hysteresis;
+  private hysteresis: Hysteresis;
   private client: GobgpClient | undefined;
   private watch: { cancel(): void } | undefined;
   private bfd: Bfd | undefined;
@@ -227,6 +227,9 @@ export class BgpSpeaker extends EventEmitter<Events> {
   }
 
   private async open(): Promise<void> {
+    // every run starts withdrawn, not draining: routes go out after `rise` of health, as on the first start
+    this.hysteresis = new Hysteresis(this.hysteresis.rise, this.hysteresis.fall, this.time.now());
+    this.draining = false;
     const client = new GobgpClient(this.o.gobgp.address, this.o.gobgp.deadline);
     this.client = client;
     const global = { asn: this.localAs, routerId: this.routerId, listenPort: this.o.listenPort ?? -1 };
