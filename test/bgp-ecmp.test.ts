@@ -149,7 +149,7 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     for (const port of held) {
       const mine = flows.filter((f) => f.port === port);
       const first = mine.find((f) => f.ok && f.t < t0)?.balancer;
-      const last = mine.findLast((f) => f.ok)?.balancer;
+      const last = mine.filter((f) => f.ok).at(-1)?.balancer;
       const failed = mine.filter((f) => !f.ok);
       const why = JSON.stringify({ port, first, last, t0, gone, failed });
       if (first === "lb3") expect(failed.length, why).toBeGreaterThan(0);
