@@ -40,6 +40,10 @@ describe("Bfd (UDP shell)", () => {
       expect(b.state("127.0.0.1")).toBeUndefined();
       await b.start(); // restartable
       expect(await next(a, "Up")).toMatchObject({ to: "Up" });
+      const again = next(a, "Down");
+      b.stopPeer("127.0.0.1"); // one session ends with AdminDown; the speaker keeps running
+      expect(await again).toMatchObject({ reason: "neighbor-down" });
+      expect(b.state("127.0.0.1")).toBeUndefined();
     } finally {
       await a.stop();
       await b.stop();

@@ -105,6 +105,16 @@ export class Bfd extends EventEmitter<Events> {
     this.schedule(ip, s);
   }
 
+  /** Ends the session with `peer` (AdminDown first, so the peer does not count it as a failure). */
+  stopPeer(peer: string): void {
+    const ip = parseIp(peer)?.text;
+    const s = ip === undefined ? undefined : this.sessions.get(ip);
+    if (!s || ip === undefined) return;
+    this.perform(ip, s.machine.adminDown(this.time.now()));
+    if (s.timer !== undefined) this.time.clearTimeout(s.timer);
+    this.sessions.delete(ip);
+  }
+
   /** The session state with `peer`, or undefined when not running. */
   state(peer: string): BfdState | undefined {
     return this.sessions.get(peer)?.machine.state;

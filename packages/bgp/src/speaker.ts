@@ -287,7 +287,9 @@ export class BgpSpeaker extends EventEmitter<Events> {
         const to = sessionState(p.state?.sessionState);
         const from = this.sessions.get(addr) ?? "idle";
         this.sessions.set(addr, to);
+        // BFD follows the BGP session, as FRR's does: started once it is established, ended when it drops
         if (to === "established") this.startBfd(addr);
+        else if (from === "established") this.bfd?.stopPeer(addr);
         if (from !== to)
           this.emit("change", { id: addr, subject: "peer", from, to, reason: "gobgp", at: this.time.now() });
       });
@@ -311,7 +313,7 @@ export class BgpSpeaker extends EventEmitter<Events> {
     if (!bfd || bfd.state(addr) !== undefined) return;
     const t = this.time.setTimeout(() => {
       this.bfdTimers.delete(t);
-      if (this.bfd === bfd && this.starting) bfd.startPeer(addr);
+      if (this.bfd === bfd && this.starting && this.sessions.get(addr) === "established") bfd.startPeer(addr);
     }, this.bfdDelay);
     this.bfdTimers.add(t);
   }
