@@ -60,7 +60,7 @@ describe("exec check that hangs (sh with a background grandchild)", () => {
     const script = `echo $$ > ${pidFile}; sleep 60 & echo $! >> ${pidFile}; sleep 60`;
     const hc = new HealthChecker();
     const downs: ChangeEvent[] = [];
-    hc.on("down", (e) => downs.push(e));
+    hc.on("change", (e) => e.to === "down" && downs.push(e));
     hc.add({
       id: "chk_script",
       check: execCheck({ command: "sh", args: ["-c", script] }),

@@ -146,7 +146,7 @@ describe.skipIf(skip)("observe/error-limit/on-error vs HAProxy 2.6 on real traff
           await pause(1000);
           continue;
         }
-        hc.observe(name, { kind: "response", status });
+        hc.observe(name, { ok: status < 500, status });
         if (hc.status(name)?.state === "down") {
           mine[name] = i + 1;
           break;

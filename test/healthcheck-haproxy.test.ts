@@ -24,7 +24,7 @@ import {
   tcpCheck,
 } from "@lbkit/healthcheck";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selfSigned } from "../packages/healthcheck/src/checkers/self-signed.fixture.js";
+import { selfSigned } from "./fixtures/self-signed.js";
 import { haproxyPrerequisite, type RunningHaproxy, startHaproxy } from "./healthcheck/haproxy.js";
 
 const { haproxy, skip } = haproxyPrerequisite("healthcheck-haproxy");

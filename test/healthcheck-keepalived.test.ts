@@ -1,5 +1,5 @@
 /**
- * Interop: keepalived 2.2 `vrrp_script` + `track_script` weights against @lbkit/healthcheck's trackPriority.
+ * Interop: keepalived 2.2 `vrrp_script` + `track_script` weights against @lbkit/healthcheck's PriorityTracker.
  * One keepalived (in a network namespace of its own lab, never the root namespace) runs several VRRP
  * instances, each tracking a different mix of scripts that succeed (/bin/true) or fail (/bin/false) with
  * positive, negative, zero and `reverse` weights. The priority keepalived advertises on the wire (tshark) —
@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execCheck, HealthChecker, type TrackScript, trackPriority } from "@lbkit/healthcheck";
+import { execCheck, HealthChecker, PriorityTracker, type TrackScript } from "@lbkit/healthcheck";
 import { effectivePriority } from "@lbkit/vrrp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BRIDGE, createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
@@ -131,9 +131,9 @@ ${c.tracks.map((t) => `    chk_${t.script} weight ${t.weight}${t.reverse ? " rev
         weight: t.weight,
         ...(t.reverse ? { reverse: true } : {}),
       }));
-      const tracker = trackPriority(hc, tracks);
+      const tracker = new PriorityTracker(hc, tracks);
       ours.set(c.vrid, tracker.fault ? "FAULT" : effectivePriority(BASE, [tracker.delta]));
-      tracker.close();
+      await tracker.stop();
       // an instance that starts in FAULT never becomes BACKUP or MASTER and never advertises
       const faulted =
         !wire.has(c.vrid) && !new RegExp(`\\(VI_${c.vrid}\\) Entering (MASTER|BACKUP) STATE`).test(kaLog);
@@ -219,18 +219,22 @@ vrrp_instance VI_96 {
 `,
     );
     ka = spawnKeepalived(lab, "k", "seq", conf);
-    // lbkit runs the same kind of script, faster (the interval does not change the counting)
+    // lbkit runs the same kind of script, faster (the interval does not change the counting). The timeout is
+    // generous: a spawn delayed past it on a loaded machine would count as one more failure (PROCTOUT) and
+    // shift the run the verdict follows — a race with the clock, not a difference from keepalived.
     const hc = new HealthChecker();
     hc.add({
       id: "chk_seq",
       check: execCheck({ command: oursScript.path }),
-      inter: 150,
-      timeout: 140,
+      inter: 500,
+      timeout: 500,
       rise: 2,
       fall: 3,
       initState: "fully-up",
     });
     const ours: string[] = [];
+    const timeouts: string[] = [];
+    hc.on("check", (e) => e.result.code === "PROCTOUT" && timeouts.push(e.result.reason));
     hc.on("change", (e) =>
       ours.push(`${e.to === "up" ? "succeeded" : "failed"} after run ${runs(oursScript.counter)}`),
     );
@@ -251,6 +255,7 @@ vrrp_instance VI_96 {
     await hc.stop();
     // 0 0 0 | 1 1 0 (no three failures in a row) | 1 1 1 → failed after run 9 | 0 1 (a failure resets) 0 0 →
     // succeeded after run 13; keepalived logs the initial success first
+    expect(timeouts).toEqual([]);
     expect(ours).toEqual(["failed after run 9", "succeeded after run 13"]);
     expect(transitions()).toEqual(ours);
   }, 40_000);

@@ -4,6 +4,8 @@
  */
 import net from "node:net";
 import { Pool } from "@lbkit/balancer";
+import type { RequestOutcome } from "@lbkit/core";
+import { FakeTime } from "@lbkit/core/testing";
 import { agentCheck, bindPool, HealthChecker, tcpCheck } from "@lbkit/healthcheck";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -27,6 +29,34 @@ const until = async (cond: () => boolean, ms = 3000) => {
 };
 
 describe("healthcheck → @lbkit/balancer Pool", () => {
+  it("one request outcome, reported once to the lease and once to passive health", async () => {
+    const time = new FakeTime();
+    const pool = new Pool({ servers: [{ id: "web1", address: "127.0.0.1", port: 1 }] });
+    const hc = new HealthChecker({ time });
+    hc.add({
+      id: "web1",
+      check: async () => ({ status: "up", code: "L4OK", reason: "ok" }),
+      inter: 10_000,
+      initState: "fully-up",
+      passive: { observe: "layer7", errorLimit: 3, onError: "mark-down" },
+    });
+    const unbind = bindPool(hc, pool);
+    await hc.start();
+    for (let i = 0; i < 3; i++) {
+      const pick = pool.pick();
+      expect(pick.ok).toBe(true);
+      if (!pick.ok) return;
+      const lease = pool.acquire(pick.server);
+      const outcome: RequestOutcome = { ok: false, status: 503, latencyMs: 12 };
+      lease.release(outcome);
+      hc.observe(pick.server.id, outcome);
+    }
+    expect(hc.status("web1")?.state).toBe("down");
+    expect(pool.get("web1")?.state).toBe("down");
+    unbind();
+    await hc.stop();
+  });
+
   it("agent 50% halves the weight; drain, ready, agent down and a dead backend drive the state", async () => {
     let agentReply = "up 50%\n";
     const agentPort = portOf(await listen((s) => s.end(agentReply)));

@@ -6,7 +6,7 @@
  */
 import http from "node:http";
 import type net from "node:net";
-import { HealthChecker, httpCheck, trackPriority } from "@lbkit/healthcheck";
+import { HealthChecker, httpCheck, PriorityTracker } from "@lbkit/healthcheck";
 import { MemoryVipMover, type Tracker, UdpTransport, VrrpInstance } from "@lbkit/vrrp";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -72,7 +72,7 @@ describe("healthcheck → @lbkit/vrrp priority (track_script weights)", () => {
       fall: 2,
       initState: "fully-up",
     });
-    const tracker: Tracker = trackPriority(hc, [{ id: "chk_app", weight: -60 }]); // structural fit, no import
+    const tracker: Tracker = new PriorityTracker(hc, [{ id: "chk_app", weight: -60 }]); // structural fit, no import
     hc.start();
     cleanup.push(() => hc.stop());
 
@@ -110,7 +110,7 @@ describe("healthcheck → @lbkit/vrrp priority (track_script weights)", () => {
       fall: 1,
       initState: "fully-up",
     });
-    const tracker = trackPriority(hc, [{ id: "chk_gw", weight: 0 }]);
+    const tracker = new PriorityTracker(hc, [{ id: "chk_gw", weight: 0 }]);
     hc.start();
     cleanup.push(() => hc.stop());
     const a = await node("A0", "127.0.0.31", 150, port++, [tracker]);

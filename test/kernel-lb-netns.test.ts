@@ -44,9 +44,15 @@ describe.skipIf(pre.skip)("kernel-lb in network namespaces", () => {
     next(event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   };
 
-  function director(table: string, services: object[], check = false): Director {
+  function director(
+    table: string,
+    services: object[],
+    check = false,
+    node = "director",
+    extra: string[] = [],
+  ): Director {
     const p = lab.spawn(
-      "director",
+      node,
       [
         process.execPath,
         script("director.mjs"),
@@ -55,6 +61,7 @@ describe.skipIf(pre.skip)("kernel-lb in network namespaces", () => {
         "--services",
         JSON.stringify(services),
         ...(check ? ["--check"] : []),
+        ...extra,
       ],
       { stdin: true },
     ) as Director;
@@ -276,4 +283,73 @@ describe.skipIf(pre.skip)("kernel-lb in network namespaces", () => {
     d.send({ op: "stop" });
     await d.next("stopped");
   }, 240_000);
+
+  describe("a VRRP pair of directors", () => {
+    let pair: Lab;
+    const VIP2 = "198.18.0.150";
+    beforeAll(async () => {
+      ensureBuilt("arp");
+      ensureBuilt("vrrp");
+      pair = await createLab({ nodes: ["client", "d1", "d2", ...SERVERS] });
+      for (const d of ["d1", "d2"]) await pair.exec(d, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+      for (const s of SERVERS) {
+        const p = pair.spawnNode(s, script("real-server.mjs"), ["--name", s, "--port", "80"]);
+        await p.waitFor(`listening ${s}`, 10_000);
+      }
+    }, 120_000);
+    afterAll(() => pair?.destroy());
+
+    it("the kernel rules follow the VIP: new flows keep working after the master director crashes", async () => {
+      const saved = lab;
+      lab = pair; // director() and client() work on the lab in `lab`
+      try {
+        const service = () => [
+          {
+            id: "web",
+            vip: VIP2,
+            port: 80,
+            masquerade: true,
+            servers: SERVERS.map((id) => ({ id, address: pair.node(id).ipv4 })),
+          },
+        ];
+        const vrrp = (priority: number) => [
+          "--vrrp",
+          JSON.stringify({
+            id: "VI_1",
+            vrid: 61,
+            version: 3,
+            priority,
+            advertInterval: 100,
+            virtualAddresses: [`${VIP2}/24`],
+          }),
+        ];
+        const d1 = director("lbk_pair", service(), false, "d1", vrrp(150));
+        await d1.next("ready");
+        const d2 = director("lbk_pair", service(), false, "d2", vrrp(100));
+        await d2.next("ready");
+        await d1.waitFor(/"event":"vrrp","from":"backup","to":"master"/, 10_000);
+        const before = JSON.parse(
+          (
+            await pair.runNode("client", script("client.mjs"), ["--host", VIP2, "--count", "30"])
+          ).stdout.trim(),
+        ) as ClientResult;
+        expect(before).toEqual({ counts: { r1: 10, r2: 10, r3: 10 }, failures: 0, errors: [] });
+        // crash: the master's process dies and its link goes down
+        d1.kill("SIGKILL");
+        await pair.exec("d1", ["ip", "link", "set", "eth0", "down"]);
+        await d2.waitFor(/"event":"vrrp","from":"backup","to":"master"/, 10_000);
+        expect((await pair.exec("d2", ["ip", "-4", "addr", "show", "eth0"])).stdout).toContain(VIP2);
+        const after = JSON.parse(
+          (
+            await pair.runNode("client", script("client.mjs"), ["--host", VIP2, "--count", "30"])
+          ).stdout.trim(),
+        ) as ClientResult;
+        expect(after).toEqual({ counts: { r1: 10, r2: 10, r3: 10 }, failures: 0, errors: [] });
+        d2.send({ op: "stop" });
+        await d2.next("stopped", 60_000); // removing nat hooks with live flows can take the kernel seconds
+      } finally {
+        lab = saved;
+      }
+    });
+  });
 });

@@ -9,6 +9,7 @@ import { readPcap } from "../../test/lab/pcap.js";
 import {
   buildVrrp,
   crashKeepalived,
+  events,
   killAll,
   startKeepalived,
   startLbkit,
@@ -32,6 +33,10 @@ interface Sample {
   toAdvert: number;
   toGarp: number;
   lastToAdvert: number;
+  /** lbkit: the new master's worst event-loop delay over the 550 ms from 50 ms before it became master, ms */
+  loopDelay?: number;
+  /** lbkit: the same node's worst event-loop delay over the 500 ms before the crash (idle backup), ms */
+  idleLoopDelay?: number;
 }
 const results = new Map<string, Sample[]>();
 
@@ -90,6 +95,8 @@ for (const s of settings)
           const vrid = 90 + run;
           let crash: () => Promise<void>;
           let backupReady: Promise<unknown>;
+          let loopDelay: (killedMs: number) => Promise<{ takeover: number; idle: number } | undefined> =
+            async () => undefined;
           if (impl === "lbkit") {
             const o = {
               vrid,
@@ -99,8 +106,20 @@ for (const s of settings)
             };
             const m = startLbkit(lab, "m", { ...o, priority: 150, id: "m" });
             await waitEvent(m, "master");
-            const b = startLbkit(lab, "b", { ...o, priority: 100, id: "b" });
+            // loopDelay: b prints its event loop's delay (max, p99) every 50 ms
+            const b = startLbkit(lab, "b", { ...o, priority: 100, id: "b", loopDelay: 50 });
             backupReady = waitEvent(b, "backup");
+            loopDelay = async (killedMs) => {
+              const became = await waitEvent(b, "master", killedMs);
+              await waitEvent(b, "loop", became.t + 550);
+              const worst = (from: number, to: number) =>
+                Math.max(
+                  ...events(b)
+                    .filter((e) => e.event === "loop" && e.t > from && e.t <= to)
+                    .map((e) => Number(e.max)),
+                );
+              return { takeover: worst(became.t, became.t + 550), idle: worst(killedMs - 500, killedMs) };
+            };
             crash = async () => {
               m.kill("SIGKILL");
               await m.exited;
@@ -119,6 +138,7 @@ for (const s of settings)
           const killedUs = Date.now() * 1000;
           await crash();
           await waitVip(lab, "b", VIP, true, 20_000);
+          const loop = await loopDelay(killedUs / 1000);
           await new Promise((r) => setTimeout(r, 200));
           const file = await cap.stop();
           await killAll();
@@ -131,6 +151,7 @@ for (const s of settings)
             toAdvert: (r.advert! - killedUs) / 1000,
             toGarp: (r.garp! - killedUs) / 1000,
             lastToAdvert: (r.advert! - (r.last ?? killedUs)) / 1000,
+            ...(loop ? { loopDelay: loop.takeover, idleLoopDelay: loop.idle } : {}),
           });
         }
         results.set(key, samples);
@@ -154,8 +175,11 @@ it.skipIf(pre.skip)("writes bench/README.md", () => {
         const v = xs.map(f);
         return `${fmt(med(v))} (${fmt(Math.min(...v))}–${fmt(Math.max(...v))})`;
       };
+      const lbkit = xs.every((x) => x.loopDelay !== undefined);
+      const loop = lbkit ? col((x) => x.loopDelay!) : "—";
+      const idle = lbkit ? col((x) => x.idleLoopDelay!) : "—";
       rows.push(
-        `| v${s.version}, advert ${fmt(s.interval)} | ${impl} | ${fmt(mdi)} | ${col((x) => x.lastToAdvert)} | ${col((x) => x.toAdvert)} | ${col((x) => x.toGarp)} | ${xs.length} |`,
+        `| v${s.version}, advert ${fmt(s.interval)} | ${impl} | ${fmt(mdi)} | ${col((x) => x.lastToAdvert)} | ${col((x) => x.toAdvert)} | ${col((x) => x.toGarp)} | ${loop} | ${idle} | ${xs.length} |`,
       );
     }
   }
@@ -173,9 +197,14 @@ Median (min–max) over the runs. The RFC's Master_Down_Interval for the backup 
 3 × interval + Skew_Time (v3: (256 − 100) / 256 × interval; v2 as keepalived: (256 − 100) / 256 s).
 "kill →" is shorter than Master_Down_Interval because the last advert was already up to one interval old; the
 crash lands at a random phase of the advert timer, so compare speakers on "last advert →" (phase-independent).
+"loop delay" is what the takeover costs the rest of the new master's process: its worst event-loop delay
+(perf_hooks monitorEventLoopDelay, 1 ms resolution, in 50 ms windows) over the 550 ms from 50 ms before it became
+master — the VIP change and the GARP burst (the AF_PACKET socket is opened at start and kept, not opened and
+closed per burst) — against the same measure over the 500 ms before the crash, when it was an idle backup: on a
+shared host most of either is the scheduler, so read the difference.
 
-| setting | speaker (both nodes) | Master_Down_Interval | last advert → new master's first advert | kill → first advert | kill → first GARP | runs |
-|---|---|---|---|---|---|---|
+| setting | speaker (both nodes) | Master_Down_Interval | last advert → new master's first advert | kill → first advert | kill → first GARP | loop delay, takeover (lbkit) | loop delay, idle backup | runs |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}`,
   );
 });

@@ -7,11 +7,26 @@
 //
 // --refresh MS --duration MS keeps an Announcer running (first burst, second burst after --delay, then a
 // refresh every --refresh ms) for --duration ms. Prints JSON to stdout; errors to stderr, exit code 1.
-import { parseArgs } from "node:util";
 import { Announcer, announce } from "@lbkit/arp";
+import { cli } from "../cli.mjs";
 
-const { values } = parseArgs({
-  options: {
+const values = cli(
+  `
+usage: node examples/arp/announce.mjs --interface IFACE --address ADDR [--address ADDR…] [options]
+Sends gratuitous ARP (IPv4) and unsolicited NA (IPv6) for the addresses. Needs CAP_NET_RAW; run it only inside
+a network namespace you own (ip netns exec <ns> node examples/arp/announce.mjs …).
+  -i, --interface IFACE   interface to send on (required)
+  -a, --address ADDR      IPv4 or IPv6 address to announce; repeat for more (required)
+  -c, --count N           rounds per burst (default 5)
+      --interval MS       ms between rounds
+      --form FORM         request | reply | both (IPv4 GARP form)
+      --mac MAC           source MAC (default: the interface's)
+      --delay MS          ms before the second burst
+      --refresh MS        keep an Announcer running, re-announcing every MS ms…
+      --duration MS       …for MS ms (default 10000)
+  -h, --help              this text
+Prints JSON to stdout; errors to stderr, exit code 1.`,
+  {
     interface: { type: "string", short: "i" },
     address: { type: "string", short: "a", multiple: true },
     count: { type: "string", short: "c" },
@@ -22,7 +37,7 @@ const { values } = parseArgs({
     refresh: { type: "string" },
     duration: { type: "string" },
   },
-});
+);
 const num = (v) => (v === undefined ? undefined : Number(v));
 
 try {

@@ -2,8 +2,18 @@
 // does to it, and how slow start brings the server back. Simulated time, real Pool; ends by itself (~15 s).
 //   node examples/balancer-live/index.mjs [--fast]
 import { Pool } from "@lbkit/balancer";
+import { cli } from "../cli.mjs";
 
-const fast = process.argv.includes("--fast") || !process.stdout.isTTY;
+const args = cli(
+  `
+usage: node examples/balancer-live/index.mjs [--fast]
+How each @lbkit/balancer algorithm spreads traffic over five servers, what a server failure does to it, slow
+start and backups. Simulated time, real Pool; about 15 s.
+  --fast       no animation: print each phase's final frame (the default when stdout is not a terminal)
+  -h, --help   this text`,
+  { fast: { type: "boolean" } },
+);
+const fast = args.fast || !process.stdout.isTTY;
 const FRAME_MS = fast ? 0 : 120; // wall-clock pause per frame
 const TICK = 100; // simulated ms per frame
 const RPS = 2000; // simulated requests per second
@@ -91,11 +101,23 @@ function render(title, note) {
     "* backup: used only when no primary is usable.  web-d is slow (30 ms): watch leastconn and peak-ewma.",
   );
   if (fast) console.log(lines.join("\n"), "\n");
-  else process.stdout.write(`\x1b[H\x1b[J${lines.join("\n")}\n`);
+  else {
+    // redraw this phase's frame in place (cursor up over the rows drawn, clear below) — never the whole screen,
+    // so what was printed before (the failover timeline) and each phase's last frame stay in the scrollback
+    const up = drawnRows ? `\x1b[${drawnRows}F\x1b[J` : "";
+    process.stdout.write(`${up}${lines.join("\n")}\n`);
+    drawnRows = lines.reduce((n, l) => n + Math.max(1, Math.ceil(visible(l) / columns())), 0);
+  }
 }
+let drawnRows = 0;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips the colour escapes this file writes
+const visible = (s) => [...s.replace(/\x1b\[[0-9;]*m/g, "")].length;
+const columns = () => process.stdout.columns || 80;
 
 async function phase(title, note, seconds, before) {
   before?.();
+  if (drawnRows) process.stdout.write("\n");
+  drawnRows = 0; // a new phase starts below the last frame of the previous one
   for (const sim of sims) sim.window = new Map(); // shares are counted over the phase so far
   const frames = Math.round((seconds * 1000) / TICK);
   for (let f = 0; f < frames; f++) {
@@ -122,6 +144,20 @@ function measureMoved() {
   }
 }
 
+// the cursor is hidden while animating: shown again however the view ends (Ctrl-C, SIGTERM, a closed pipe)
+const showCursor = () => {
+  if (!fast) process.stdout.write("\x1b[?25h");
+};
+for (const [sig, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+  ["SIGHUP", 129],
+])
+  process.on(sig, () => {
+    showCursor();
+    process.exit(code);
+  });
+process.stdout.on("error", () => process.exit(0)); // `… | head` closed the pipe: nothing left to show
 if (!fast) process.stdout.write("\x1b[?25l");
 try {
   await phase("steady state", "traffic spreads by weight", 3);
@@ -145,5 +181,5 @@ try {
     for (const sim of sims) for (const s of SERVERS) if (!s.backup) sim.pool.setState(s.id, "maint");
   });
 } finally {
-  if (!fast) process.stdout.write("\x1b[?25h");
+  showCursor();
 }

@@ -1,18 +1,39 @@
 // The classic keepalived pair, rebuilt with lbkit: two load-balancer nodes elect a VRRP master; the master's
-// tracked health check fails and the VIP moves; the backend recovers and the VIP fails back.
-// As root: each node runs in its own network namespace on a bridge, with a real VIP (netlink), raw VRRP
-// (IP protocol 112) and gratuitous ARP, and a client namespace shows whose MAC the VIP resolves to.
-// Without root: the same nodes on the (non-standard) UDP loopback transport.
-// Bounded: about 15 s; everything it creates is removed on exit, Ctrl-C included.
+// tracked health check fails and the VIP moves; the backend recovers and the VIP fails back; the master stops
+// and hands over with a priority-0 advert.
+// As root: each node runs in its own network namespace on a bridge (the lab of test/lab, @lbkit/lab), with a
+// real VIP (netlink), raw VRRP (IP protocol 112) and gratuitous ARP, and a client namespace shows whose MAC the
+// VIP resolves to. Without root (or with --udp): the same nodes on the (non-standard) UDP loopback transport.
+// Bounded: about 15 s. The namespaces (lbk-<pid>-<hex>-*) are removed however the demo ends short of SIGKILL —
+// at the end, on Ctrl-C, SIGTERM or SIGHUP, when stdout is closed (`… | head`), on an error — and the next run
+// removes those of a run that was SIGKILLed (their PID is dead).
 import { execFileSync, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { cli } from "../cli.mjs";
+
+const args = cli(
+  `
+usage: node examples/failover/index.mjs [--udp]
+VRRP failover of a VIP on a failed health check, failback, and a priority-0 handover, as a timeline (~15 s).
+As root it builds network namespaces (real VIP, raw VRRP, gratuitous ARP) and removes them on exit.
+  --udp        use the UDP loopback transport even as root (no namespaces, no real VIP)
+  -h, --help   this text`,
+  { udp: { type: "boolean" } },
+);
 
 const NODE_SCRIPT = fileURLToPath(new URL("./node.mjs", import.meta.url));
-const root = process.getuid?.() === 0 && hasIp();
-const mode = process.argv.includes("--udp") || !root ? "udp" : "netns";
-const tag = `lbkd-${process.pid}`;
-const ns = (name) => `${tag}-${name}`;
+const isRoot = process.getuid?.() === 0;
+const hasIp = (() => {
+  try {
+    execFileSync("ip", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const mode = args.udp || !isRoot || !hasIp ? "udp" : "netns";
+const whyUdp = args.udp ? "--udp" : !isRoot ? "not root" : "no `ip` command";
 const VIP = mode === "netns" ? "198.18.0.200" : "127.0.0.200";
 const NODES = [
   { name: "lb1", priority: 150, address: mode === "netns" ? "198.18.0.11" : "127.0.0.11" },
@@ -20,76 +41,52 @@ const NODES = [
 ];
 const t0 = Date.now();
 const stamp = () => `+${((Date.now() - t0) / 1000).toFixed(2).padStart(6)}s`;
-const log = (line) => console.log(`${stamp()}  ${line}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function hasIp() {
-  try {
-    execFileSync("ip", ["-V"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const ip = (...args) => execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+// ── output that survives a closed stdout (`npm run demo | head`): stop writing, clean up, exit ──
+let stdoutOpen = true;
+const say = (line = "") => {
+  if (stdoutOpen) console.log(line);
+};
+const log = (line) => say(`${stamp()}  ${line}`);
+process.stdout.on("error", (err) => {
+  stdoutOpen = false;
+  if (err.code !== "EPIPE") console.error(`failover demo: stdout: ${err.message}`);
+  void stop(0);
+});
 
-// ── the lab: a bridge namespace, one namespace per node and a client, veth pairs to the bridge ──
-const created = [];
-function buildLab() {
-  ip("netns", "add", ns("br"));
-  created.push(ns("br"));
-  ip("-n", ns("br"), "link", "add", "br0", "type", "bridge");
-  ip("-n", ns("br"), "link", "set", "br0", "up");
-  const hosts = [...NODES.map((n) => [n.name, n.address]), ["client", "198.18.0.100"]];
-  hosts.forEach(([name, address], i) => {
-    ip("netns", "add", ns(name));
-    created.push(ns(name));
-    ip(
-      "link",
-      "add",
-      `${tag.slice(-6)}v${i}`,
-      "netns",
-      ns(name),
-      "type",
-      "veth",
-      "peer",
-      "name",
-      `p${i}`,
-      "netns",
-      ns("br"),
-    );
-    ip("-n", ns(name), "link", "set", `${tag.slice(-6)}v${i}`, "name", "eth0");
-    ip("-n", ns(name), "addr", "add", `${address}/24`, "dev", "eth0");
-    ip("-n", ns(name), "link", "set", "eth0", "up");
-    ip("-n", ns(name), "link", "set", "lo", "up");
-    ip("-n", ns("br"), "link", "set", `p${i}`, "master", "br0", "up");
-  });
+// ── ending: however it ends, children are stopped and the lab is destroyed before the process exits ──
+class Stopped extends Error {}
+let stopping;
+let labPromise;
+const procs = new Map();
+function stop(code) {
+  stopping ??= (async () => {
+    const running = [...procs.values()].filter((c) => c.exitCode === null && c.signalCode === null);
+    for (const c of running) c.kill("SIGTERM"); // a master sends its priority-0 advert and removes the VIP
+    await Promise.race([
+      Promise.all(running.map((c) => new Promise((r) => c.once("exit", r)))),
+      new Promise((r) => setTimeout(r, 3000).unref()),
+    ]);
+    // a lab still being built finishes (or notices it was torn down by a signal) before it is destroyed
+    const lab = await labPromise?.catch(() => undefined);
+    if (lab) {
+      await lab.destroy();
+      say(`\nnamespaces ${lab.id}-* removed.`);
+    } else if (labPromise) say("\nstopped while the lab was being built: its namespaces are removed.");
+    else if (mode === "udp" && code === 0) say("\ndone.");
+    process.exit(code);
+  })();
+  return stopping;
 }
-function destroyLab() {
-  for (const name of created.reverse()) {
-    try {
-      ip("netns", "del", name);
-    } catch {}
-  }
-  created.length = 0;
-}
+process.on("SIGINT", () => void stop(130));
+process.on("SIGTERM", () => void stop(143));
+process.on("SIGHUP", () => void stop(129));
 
 // ── the nodes ──
-const procs = new Map();
-function startNode(n) {
-  const args =
+function startNode(n, lab) {
+  const nodeArgs =
     mode === "netns"
-      ? [
-          "netns",
-          "exec",
-          ns(n.name),
-          process.execPath,
-          NODE_SCRIPT,
-          "--interface",
-          "eth0",
-          "--vip",
-          `${VIP}/24`,
-        ]
+      ? [NODE_SCRIPT, "--interface", "eth0", "--vip", `${VIP}/24`]
       : [
           NODE_SCRIPT,
           "--udp",
@@ -101,13 +98,15 @@ function startNode(n) {
           "--backend-port",
           "18080",
         ];
-  const child = spawn(
-    mode === "netns" ? "ip" : process.execPath,
-    [...args, "--name", n.name, "--priority", String(n.priority)],
-    {
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
+  nodeArgs.push("--name", n.name, "--priority", String(n.priority));
+  // `ip netns exec` execs node after entering the namespace: the child's PID is the node itself
+  const child =
+    mode === "netns"
+      ? spawn("ip", ["netns", "exec", lab.node(n.name).ns, process.execPath, ...nodeArgs], {
+          stdio: ["pipe", "pipe", "inherit"],
+        })
+      : spawn(process.execPath, nodeArgs, { stdio: ["pipe", "pipe", "inherit"] });
+  child.stdin.on("error", () => {}); // the node may be gone when we tell it something
   procs.set(n.name, child);
   child.once("exit", () => {
     n.state = "gone";
@@ -119,103 +118,128 @@ function startNode(n) {
     } catch {
       return;
     }
-    if (e.event === "state") {
-      n.state = e.to;
-      log(
-        `${e.node}: ${e.from.toUpperCase()} → ${e.to.toUpperCase()}  (priority ${e.priority}, ${e.reason})`,
-      );
-    } else if (e.event === "priority") log(`${e.node}: priority ${e.from} → ${e.to}`);
-    else if (e.event === "check") log(`${e.node}: health check web ${e.to} (${e.reason})`);
+    if (e.event === "state") onState(n, e);
+    else if (e.event === "priority") {
+      n.priority = e.to;
+      log(`${e.node}: priority ${e.from} → ${e.to}`);
+    } else if (e.event === "check") log(`${e.node}: health check web ${e.to} (${e.reason})`);
     else if (e.event === "backend")
       log(`${e.node}: backend ${e.healthy ? "recovered" : "breaks: /health answers 503"}`);
     else if (e.event === "error") log(`${e.node}: error ${e.message}`);
   });
-  return child;
+}
+
+// ── narration: the library's reason, and what it means here ──
+let dualMasterExplained = false;
+function onState(n, e) {
+  const others = NODES.filter((x) => x !== n);
+  const master = others.find((x) => x.state === "master");
+  let why = e.reason;
+  if (e.to === "master" && e.reason === "master-down-timer" && master && master.priority < e.priority)
+    why = `preempt: higher than master ${master.name}'s ${master.priority}, whose adverts it ignores (master-down-timer)`;
+  else if (e.to === "master" && e.reason === "master-down-timer") why = "master-down-timer: no advert heard";
+  else if (e.reason === "peer-resigned") why = "peer-resigned: the master sent priority 0";
+  else if (e.to === "backup" && e.reason === "higher-priority") why = "higher-priority advert heard";
+  n.state = e.to;
+  log(`${e.node}: ${e.from.toUpperCase()} → ${e.to.toUpperCase()}  (priority ${e.priority}, ${why})`);
+  if (e.to === "master" && master && !dualMasterExplained) {
+    dualMasterExplained = true;
+    say(
+      `${"".padEnd(10)}↳ two MASTERs for a moment: a node becomes MASTER when its Master_Down_Timer runs out — at\n` +
+        `${"".padEnd(12)}startup before it has heard the other's first advert, or when it preempts a lower priority —\n` +
+        `${"".padEnd(12)}and the other steps down at the first higher-priority advert it hears (RFC 5798 §6.4.3).`,
+    );
+  }
 }
 
 // ── who holds the VIP: the kernel's addresses, and the MAC the client resolves it to ──
-const macs = new Map();
-function holder() {
+function holder(lab) {
   if (mode === "udp")
     return (
       NODES.filter((n) => n.state === "master")
         .map((n) => n.name)
         .join("+") || "nobody"
     );
+  const ip = (...a) => execFileSync("ip", a, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   const owners = NODES.filter((n) =>
-    ip("-n", ns(n.name), "-4", "addr", "show", "dev", "eth0").includes(`${VIP}/`),
+    ip("-n", lab.node(n.name).ns, "-4", "addr", "show", "dev", "eth0").includes(`${VIP}/`),
   );
-  const neigh = ip("-n", ns("client"), "neigh", "show", VIP).match(/lladdr (\S+)/)?.[1];
-  const seen = neigh ? (macs.get(neigh) ?? neigh) : "no ARP entry yet";
+  const neigh = ip("-n", lab.node("client").ns, "neigh", "show", VIP).match(/lladdr (\S+)/)?.[1];
+  const byMac = new Map(NODES.map((n) => [lab.node(n.name).mac, n.name]));
+  const seen = neigh ? (byMac.get(neigh) ?? neigh) : "no ARP entry yet";
   return `${owners.map((n) => n.name).join("+") || "nobody"} (kernel address) · client's ARP says ${seen}`;
 }
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let lastHolder = "";
-async function watch(ms) {
+async function watch(lab, ms, pred = () => false) {
   const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const h = holder();
+  while (Date.now() < end && !pred()) {
+    if (stopping) throw new Stopped();
+    const h = holder(lab);
     if (h !== lastHolder) {
       log(`VIP ${VIP} → ${h}`);
       lastHolder = h;
     }
     await sleep(50);
   }
+  if (stopping) throw new Stopped();
 }
-async function until(pred, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end && !pred()) await watch(50);
-}
+const until = (lab, pred, ms) => watch(lab, ms, pred);
+const tell = (name, line) => procs.get(name)?.stdin.write(`${line}\n`);
 
-let cleaned = false;
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  for (const child of procs.values()) if (child.exitCode === null) child.kill("SIGTERM");
-  await Promise.all(
-    [...procs.values()].map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)),
-  );
-  if (mode === "netns") destroyLab();
-}
-process.on("SIGINT", () => cleanup().then(() => process.exit(130)));
-process.on("SIGTERM", () => cleanup().then(() => process.exit(143)));
-
-try {
-  console.log(
-    mode === "netns"
-      ? `lbkit failover demo — real VRRP in network namespaces ${tag}-*: VIP ${VIP}, lb1 (priority 150) and lb2 (100), VRRP v3 every 200 ms`
-      : `lbkit failover demo — UDP loopback transport (not root, so no namespaces, no real VIP): VIP ${VIP}, lb1 (150), lb2 (100)`,
-  );
+async function main() {
   if (mode === "netns") {
-    buildLab();
-    for (const n of NODES)
-      macs.set(ip("-n", ns(n.name), "link", "show", "eth0").match(/link\/ether (\S+)/)[1], n.name);
+    say(
+      `lbkit failover demo — real VRRP in network namespaces: VIP ${VIP}, lb1 (priority 150) and lb2 (100),`,
+    );
+    say(`VRRP v3 every 200 ms. Building the lab (a bridge, three namespaces, veth links)…`);
+    // imported here so that the UDP mode runs without the lab package built
+    const { createLab } = await import("@lbkit/lab");
+    labPromise = createLab({
+      nodes: [
+        ...NODES.map((n) => ({ name: n.name, ipv4: `${n.address}/24` })),
+        { name: "client", ipv4: "198.18.0.100/24" },
+      ],
+    });
+    const lab = await labPromise;
+    if (stopping) throw new Stopped();
+    say(`namespaces ${lab.id}-{br,lb1,lb2,client}; each node's eth0 is a port of the bridge.`);
+    return run(lab);
   }
-  console.log("");
-  for (const n of NODES) startNode(n);
-  await until(() => NODES.some((n) => n.state === "master"), 5_000);
-  if (mode === "netns") {
-    // the client talks to the VIP, so it has an ARP entry that GARPs must update
-    try {
-      execFileSync("ip", ["netns", "exec", ns("client"), "ping", "-c1", "-W1", VIP], { stdio: "ignore" });
-    } catch {}
-  }
-  await watch(1_500);
+  say(
+    `lbkit failover demo — UDP loopback transport (${whyUdp}, so no namespaces, no real VIP): VIP ${VIP}, lb1 (150), lb2 (100)`,
+  );
+  return run(undefined);
+}
 
-  console.log("\n── the master's backend fails: its health check goes down, priority 150 − 60 = 90 < 100 ──");
-  procs.get("lb1").stdin.write("fail\n");
-  await until(() => NODES[1].state === "master", 5_000);
-  await watch(2_000);
+async function run(lab) {
+  say();
+  for (const n of NODES) startNode(n, lab);
+  await until(lab, () => NODES.some((n) => n.state === "master"), 5_000);
+  if (lab) await lab.exec("client", ["ping", "-c1", "-W1", VIP]).catch(() => {}); // the client gets an ARP entry
+  await watch(lab, 1_500);
 
-  console.log("\n── the backend recovers: priority back to 150, lb1 preempts and the VIP fails back ──");
-  procs.get("lb1").stdin.write("recover\n");
-  await until(() => NODES[0].state === "master", 5_000);
-  await watch(2_000);
+  say("\n── the master's backend fails: its health check goes down, priority 150 − 60 = 90 < 100 ──");
+  tell("lb1", "fail");
+  await until(lab, () => NODES[1].state === "master", 5_000);
+  await watch(lab, 2_000);
 
-  console.log("\n── lb1 is stopped: it sends a priority-0 advert and lb2 takes over at once ──");
+  say("\n── the backend recovers: priority back to 150, lb1 preempts and the VIP fails back ──");
+  tell("lb1", "recover");
+  await until(lab, () => NODES[0].state === "master", 5_000);
+  await watch(lab, 2_000);
+
+  say("\n── lb1 is stopped: it sends a priority-0 advert and lb2 takes over at once ──");
   procs.get("lb1").kill("SIGTERM");
-  await until(() => NODES[1].state === "master", 5_000);
-  await watch(1_500);
-} finally {
-  await cleanup();
-  console.log(mode === "netns" ? `\nnamespaces ${tag}-* removed.` : "\ndone.");
+  await until(lab, () => NODES[1].state === "master", 5_000);
+  await watch(lab, 1_500);
 }
+
+main().then(
+  () => stop(0),
+  (err) => {
+    if (err instanceof Stopped || stopping) return;
+    console.error(`failover demo: ${err instanceof Error ? err.message : err}`);
+    void stop(1);
+  },
+);

@@ -4,12 +4,25 @@
 //   node node.mjs --name lb1 --priority 150 --vip 198.18.0.200/24 --interface eth0            (raw VRRP, root)
 //   node node.mjs --name lb1 --priority 150 --vip 127.0.0.200/8 --udp 127.0.0.11 --peers 127.0.0.12
 import { createServer } from "node:http";
-import { parseArgs } from "node:util";
-import { HealthChecker, httpCheck, trackPriority } from "@lbkit/healthcheck";
+import { HealthChecker, httpCheck, PriorityTracker } from "@lbkit/healthcheck";
 import { MemoryVipMover, UdpTransport, VrrpInstance } from "@lbkit/vrrp";
+import { cli } from "../cli.mjs";
 
-const { values: o } = parseArgs({
-  options: {
+const o = cli(
+  `
+usage: node examples/failover/node.mjs --vip ADDR/PREFIX (--interface IFACE | --udp ADDR --peers A,B) [options]
+One load-balancer node of the failover demo (examples/failover/index.mjs starts two): a VRRP instance whose
+priority tracks the health of a local web backend (track_script weight -60). One JSON line per event on stdout;
+"fail" / "recover" lines on stdin break and mend the backend; SIGTERM or the end of stdin stops it.
+  --name NAME          instance name (default lb)
+  --priority N         VRRP priority (default 100)
+  --vip ADDR/PREFIX    the virtual address (required)
+  --interface IFACE    raw VRRP (IP protocol 112) on IFACE, VIP via netlink, GARP: needs root, use a namespace
+  --udp ADDR           the non-standard UDP loopback transport, bound to ADDR…
+  --peers A,B          …sending to these addresses
+  --backend-port PORT  the local web backend's port (default 8080)
+  -h, --help           this text`,
+  {
     name: { type: "string", default: "lb" },
     priority: { type: "string", default: "100" },
     vip: { type: "string" },
@@ -18,7 +31,7 @@ const { values: o } = parseArgs({
     peers: { type: "string", default: "" },
     "backend-port": { type: "string", default: "8080" },
   },
-});
+);
 const say = (event, fields = {}) =>
   console.log(JSON.stringify({ node: o.name, event, t: Date.now(), ...fields }));
 
@@ -42,7 +55,7 @@ hc.add({
   fall: 2,
 });
 hc.on("change", (e) => say("check", { to: e.to, reason: e.reason }));
-const tracker = trackPriority(hc, [{ id: "web", weight: -60 }]);
+const tracker = new PriorityTracker(hc, [{ id: "web", weight: -60 }]);
 
 const udp = o.udp !== undefined;
 const transport = udp
@@ -73,7 +86,7 @@ vrrp.on("change", (c) =>
 vrrp.on("priority", (p) => say("priority", { from: p.from, to: p.to }));
 vrrp.on("error", (e) => say("error", { message: e.message }));
 
-hc.start();
+await hc.start();
 await vrrp.start();
 say("started", { priority: vrrp.priority, mode: udp ? "udp-loopback" : "raw" });
 
@@ -92,7 +105,7 @@ async function shutdown() {
   await vrrp.stop(); // priority-0 advert if master, VIP removed
   await transport?.stop();
   await hc.stop();
-  tracker.close();
+  await tracker.stop();
   backend.close();
   say("stopped");
   process.exit(0);

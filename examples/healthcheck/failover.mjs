@@ -9,11 +9,18 @@
 // The script starts two HTTP backends and an agent, then breaks and heals web1 and prints what the
 // checker, the pool and the VRRP priority tracker see. It ends by itself after ~4 s.
 //
-//   pnpm build && node examples/healthcheck/failover.mjs
+//   npm run setup && node examples/healthcheck/failover.mjs      (setup: pnpm install + build, once)
 import http from "node:http";
 import net from "node:net";
 import { Pool } from "@lbkit/balancer";
-import { agentCheck, bindPool, HealthChecker, httpCheck, trackPriority } from "@lbkit/healthcheck";
+import { agentCheck, bindPool, HealthChecker, httpCheck, PriorityTracker } from "@lbkit/healthcheck";
+import { cli } from "../cli.mjs";
+
+cli(`
+usage: node examples/healthcheck/failover.mjs
+HAProxy check + agent-check and keepalived track_script in code, all on 127.0.0.1: two HTTP backends and an
+agent; web1 breaks and heals while the checker, the pool and a VRRP priority tracker report. Ends after ~4 s.
+  -h, --help   this text`);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const listen = (server) => new Promise((r) => server.listen(0, "127.0.0.1", () => r(server.address().port)));
@@ -57,11 +64,11 @@ hc.on("change", (e) =>
 );
 const unbind = bindPool(hc, pool); // before the logger below, so the pool has the new weight when it prints
 hc.on("weight", (e) =>
-  console.log(`${at()}  ${e.id} weight ${e.percent}% → pool weight ${pool.get(e.id)?.weight}`),
+  console.log(`${at()}  ${e.id} weight ${e.weightPercent}% → pool weight ${pool.get(e.id)?.weight}`),
 );
-const vrrp = trackPriority(hc, [{ id: "web1", weight: -20 }]);
+const vrrp = new PriorityTracker(hc, [{ id: "web1", weight: -20 }]);
 vrrp.on("change", (s) => console.log(`${at()}  VRRP priority delta ${s.previous.delta} → ${s.delta}`));
-hc.start();
+await hc.start();
 
 const picks = (n) => {
   const seen = {};
@@ -90,7 +97,7 @@ agentSays = "drain";
 await sleep(400);
 console.log(`${at()}  picks: ${picks(100)}`);
 
-vrrp.close();
+await vrrp.stop();
 unbind();
 await hc.stop();
 for (const s of [...backends, agent]) s.close();

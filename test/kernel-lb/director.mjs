@@ -3,6 +3,7 @@
 // leave as JSON lines on stdout.
 //   args: --table T --services JSON (array of { id, vip, port, protocol?, scheduler?, masquerade?, quorum?,
 //         hysteresis?, sorryServer?, servers: [{ id, address, port?, weight? }] }) [--check] (tcp checks, inter 200)
+//   --vrrp JSON: VrrpInstance options on eth0 (the director holds the VIP by VRRP)
 //   stdin: {"op":"weight","service":"web","id":"r1","weight":0} | {"op":"state",…,"state":"down"}
 //          {"op":"churn","service":"web","count":N} (alternate two weight sets N times, one sync each)
 //          {"op":"stop"}
@@ -12,12 +13,14 @@ import { parseArgs } from "node:util";
 import { Pool } from "@lbkit/balancer";
 import { bindPool, HealthChecker, tcpCheck } from "@lbkit/healthcheck";
 import { KernelDirector } from "@lbkit/kernel-lb";
+import { VrrpInstance } from "@lbkit/vrrp";
 
 const { values } = parseArgs({
   options: {
     table: { type: "string", default: "lbkit" },
     services: { type: "string" },
     check: { type: "boolean" },
+    vrrp: { type: "string" },
   },
 });
 const out = (o) => console.log(JSON.stringify(o));
@@ -52,6 +55,13 @@ director.on("change", (e) => out({ event: "quorum", ...e }));
 director.on("error", (e) => out({ event: "error", message: e.message }));
 await director.start();
 for (const hc of checkers) hc.start();
+let vrrp;
+if (values.vrrp) {
+  vrrp = new VrrpInstance({ interface: "eth0", ...JSON.parse(values.vrrp) });
+  vrrp.on("change", (c) => out({ event: "vrrp", from: c.from, to: c.to, reason: c.reason }));
+  vrrp.on("error", (e) => out({ event: "error", message: e.message }));
+  await vrrp.start();
+}
 out({ event: "ready" });
 
 for await (const line of createInterface({ input: process.stdin })) {
@@ -74,6 +84,9 @@ for await (const line of createInterface({ input: process.stdin })) {
   }
   if (cmd.op === "stop") break;
 }
-for (const hc of checkers) hc.stop();
+await vrrp?.stop();
+
+for (const hc of checkers) await hc.stop();
+const t0 = performance.now();
 await director.stop();
-out({ event: "stopped" });
+out({ event: "stopped", ms: performance.now() - t0 });

@@ -110,6 +110,8 @@ const live = new Set<LabState>();
 let handlersInstalled = false;
 
 interface LabState {
+  /** The lab id: every namespace of the lab is named `<id>-<node>`. */
+  id: string;
   namespaces: string[];
   pids: Set<number>;
   dir: string;
@@ -187,6 +189,8 @@ function teardownSync(state: LabState): void {
     }
   }
   for (const ns of state.namespaces) runSync([IP, "netns", "del", ns]);
+  // a namespace whose `ip netns add` was still running when a signal arrived is not in state.namespaces yet
+  for (const ns of listNamespaces()) if (ns.startsWith(`${state.id}-`)) runSync([IP, "netns", "del", ns]);
   rmSync(state.dir, { recursive: true, force: true });
 }
 
@@ -315,6 +319,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     seen.add(s.name);
   }
   const state: LabState = {
+    id,
     namespaces: [],
     pids: new Set(),
     dir: mkdtempSync(join(tmpdir(), `${id}-`)),
@@ -330,28 +335,40 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     return n.ns;
   };
   const inNs = (ns: string, argv: string[]) => [IP, "netns", "exec", ns, ...argv];
+  // While the lab is being built, a signal handler (or destroy() via the exit handler) may tear it down between
+  // two commands: stop there instead of creating namespaces nobody will delete.
+  const setup = async (argv: string[]): Promise<ExecResult> => {
+    if (state.destroyed) throw new Error(`lab: ${id} was torn down while it was being created`);
+    const r = await run(argv);
+    if (state.destroyed) {
+      state.destroyed = false;
+      teardownSync(state);
+      throw new Error(`lab: ${id} was torn down while it was being created`);
+    }
+    return r;
+  };
   const sysctl = (ns: string, key: string, value: string) =>
-    run(inNs(ns, ["sysctl", "-qw", `${key}=${value}`]));
+    setup(inNs(ns, ["sysctl", "-qw", `${key}=${value}`]));
 
   try {
-    await run([IP, "netns", "add", bridgeNs]);
+    await setup([IP, "netns", "add", bridgeNs]);
     state.namespaces.push(bridgeNs);
     // keep the bridge itself silent on IPv6 (no RS/MLD from br0 in captures)
     await sysctl(bridgeNs, "net.ipv6.conf.all.disable_ipv6", "1");
     await sysctl(bridgeNs, "net.ipv6.conf.default.disable_ipv6", "1");
-    await run([
+    await setup([
       IP,
       "-n",
       bridgeNs,
       ...words("link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0"),
     ]);
-    await run([IP, "-n", bridgeNs, "link", "set", "br0", "up"]);
+    await setup([IP, "-n", bridgeNs, "link", "set", "br0", "up"]);
 
     for (const [i, spec] of specs.entries()) {
       const ns = `${id}-${spec.name}`;
-      await run([IP, "netns", "add", ns]);
+      await setup([IP, "netns", "add", ns]);
       state.namespaces.push(ns);
-      await run([IP, "-n", ns, "link", "set", "lo", "up"]);
+      await setup([IP, "-n", ns, "link", "set", "lo", "up"]);
       if (opts.ipv6) {
         for (const scope of ["all", "default"]) {
           await sysctl(ns, `net.ipv6.conf.${scope}.accept_dad`, "0");
@@ -364,21 +381,21 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       for (const [k, v] of Object.entries(opts.sysctls ?? {})) await sysctl(ns, k, v);
       const port = `p${i}`;
       const mac = spec.mac ?? randomMac();
-      await run([IP, "-n", bridgeNs, ...words(`link add ${port} type veth peer name eth0 netns ${ns}`)]);
-      await run([IP, "-n", bridgeNs, "link", "set", port, "master", "br0", "up"]);
-      await run([IP, "-n", ns, "link", "set", "eth0", "address", mac]);
+      await setup([IP, "-n", bridgeNs, ...words(`link add ${port} type veth peer name eth0 netns ${ns}`)]);
+      await setup([IP, "-n", bridgeNs, "link", "set", port, "master", "br0", "up"]);
+      await setup([IP, "-n", ns, "link", "set", "eth0", "address", mac]);
       const [ipv4, ipv4Prefix] = splitPrefix(spec.ipv4 ?? `198.18.0.${10 + i}/24`, "ipv4");
       checkV4(ipv4);
-      await run([IP, "-n", ns, "addr", "add", `${ipv4}/${ipv4Prefix}`, "dev", "eth0"]);
+      await setup([IP, "-n", ns, "addr", "add", `${ipv4}/${ipv4Prefix}`, "dev", "eth0"]);
       let ipv6: string | undefined;
       let ipv6Prefix: number | undefined;
       if (opts.ipv6 || spec.ipv6) {
         [ipv6, ipv6Prefix] = splitPrefix(spec.ipv6 ?? `2001:db8::${10 + i}/64`, "ipv6");
         checkV6(ipv6);
-        await run([IP, "-n", ns, "addr", "add", `${ipv6}/${ipv6Prefix}`, "dev", "eth0", "nodad"]);
+        await setup([IP, "-n", ns, "addr", "add", `${ipv6}/${ipv6Prefix}`, "dev", "eth0", "nodad"]);
       }
-      await run([IP, "-n", ns, "link", "set", "eth0", "up"]);
-      const link = JSON.parse((await run([IP, "-n", ns, "-j", "link", "show", "eth0"])).stdout) as {
+      await setup([IP, "-n", ns, "link", "set", "eth0", "up"]);
+      const link = JSON.parse((await setup([IP, "-n", ns, "-j", "link", "show", "eth0"])).stdout) as {
         ifindex: number;
       }[];
       nodes.push({

@@ -8,9 +8,9 @@ import type { Lab, LabProcess } from "../lab/netns.js";
 export const NODE_SCRIPT = fileURLToPath(new URL("./node.mjs", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** Child processes run the built dist: build it once per suite. */
+/** Child processes run the built dist: build it (and the packages it depends on) once per suite. */
 export function buildVrrp(): void {
-  execFileSync("pnpm", ["--filter", "@lbkit/vrrp", "build"], { cwd: ROOT, stdio: "ignore" });
+  execFileSync("pnpm", ["--filter", "@lbkit/vrrp...", "build"], { cwd: ROOT, stdio: "ignore" });
 }
 
 export interface NodeEvent {
@@ -163,4 +163,61 @@ export async function crashKeepalived(p: KeepalivedProcess): Promise<void> {
   if (Number.isInteger(child) && child > 0) process.kill(child, "SIGKILL");
   p.kill("SIGKILL");
   await p.exited;
+}
+
+export const SPOOF_SCRIPT = fileURLToPath(new URL("./spoof.mjs", import.meta.url));
+
+export interface SpoofOptions {
+  family?: 4 | 6;
+  version?: 2 | 3;
+  vrid: number;
+  priority: number;
+  addresses: string[];
+  /** ms on the wire (default 100) */
+  advertInterval?: number;
+  /** IPv4 TTL / IPv6 hop limit (default 255) */
+  ttl?: number;
+  /** IPv4 source to forge (default the node's own) */
+  src?: string;
+  count: number;
+  /** adverts per second */
+  rate: number;
+  /** stop after this long whatever was sent (default 10 s) */
+  maxMs?: number;
+}
+
+/** Starts a hostile VRRP sender (test/vrrp/spoof.mjs) in `node`; it prints {"event":"done"} when finished. */
+export function startSpoofer(lab: Lab, node: string, o: SpoofOptions): LabProcess {
+  const p = lab.spawnNode(node, SPOOF_SCRIPT, [JSON.stringify(o)]);
+  started.push(p);
+  return p;
+}
+
+/** Runs a spoofer to completion; resolves with its "done" line. */
+export async function spoof(lab: Lab, node: string, o: SpoofOptions): Promise<NodeEvent> {
+  const p = startSpoofer(lab, node, o);
+  const done = await waitEvent(p, "done", 0, (o.maxMs ?? 10_000) + 10_000);
+  await p.exited;
+  return done;
+}
+
+/** Partitions `node` from VRRP (nftables table vrrpcut dropping protocol 112 in and out), or heals it. */
+export async function cutVrrp(lab: Lab, node: string, cut: boolean): Promise<void> {
+  if (!cut) {
+    await lab.exec(node, ["nft", "delete", "table", "inet", "vrrpcut"]);
+    return;
+  }
+  await lab.exec(node, ["nft", "add", "table", "inet", "vrrpcut"]);
+  for (const hook of ["input", "output"]) {
+    await lab.exec(node, [
+      "nft",
+      "add",
+      "chain",
+      "inet",
+      "vrrpcut",
+      hook,
+      `{ type filter hook ${hook} priority 0 ; }`,
+    ]);
+    await lab.exec(node, ["nft", "add", "rule", "inet", "vrrpcut", hook, "ip", "protocol", "vrrp", "drop"]);
+  }
 }

@@ -3,8 +3,10 @@
 // removed), SIGKILL = crash, SIGUSR1 = handover(), SIGUSR2 = a tracked fault toggles.
 // Options beyond the instance's: callerTransport + restarts (the node owns the transport and restarts the instance
 // on it), startAfterAdvert (ms after a heard advert). Option trackEth0: true adds an InterfaceTracker on eth0 (keepalived track_interface). Each `change` is logged
-// as an event named after the state entered ("stop" for initialize), as the suites read them.
+// as an event named after the state entered ("stop" for initialize), as the suites read them. Option loopDelay: N
+// prints the event loop's delay (max, p99, ms) every N ms as {"event":"loop"} lines.
 import { EventEmitter } from "node:events";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { InterfaceTracker, RawTransport, VrrpInstance } from "../../packages/vrrp/dist/index.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
@@ -15,7 +17,15 @@ const track = new EventEmitter();
 track.delta = 0;
 track.fault = false;
 
-const { trackEth0, startAfterAdvert, callerTransport, restarts = 0, ...rest } = opts;
+const { trackEth0, startAfterAdvert, callerTransport, restarts = 0, loopDelay, ...rest } = opts;
+if (loopDelay) {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  setInterval(() => {
+    log({ event: "loop", max: h.max / 1e6, p99: h.percentile(99) / 1e6 });
+    h.reset();
+  }, loopDelay).unref();
+}
 const tracks = [track];
 const owned = [];
 if (trackEth0) {

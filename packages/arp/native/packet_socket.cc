@@ -1,4 +1,6 @@
-// AF_PACKET sender for @lbkit/arp: open(ifindex) -> fd, send(fd, frame) -> bytes, close(fd).
+// AF_PACKET sender for @lbkit/arp: open(ifindex) -> fd, send(fd, frame) -> bytes, close(fd); and
+// attachFilter(cookie, program): a classic BPF socket filter on another of this process's sockets, found by its
+// SO_COOKIE (for sockets another addon owns, e.g. raw-socket's, whose descriptor JavaScript never sees).
 // The socket is SOCK_RAW with protocol 0: it sends complete Ethernet frames and receives nothing (no
 // packet_type hook is registered for protocol 0), so it never copies the interface's traffic.
 // Errors are thrown as JS Errors carrying errno, code (e.g. "EPERM") and syscall; src/socket.ts turns
@@ -6,6 +8,10 @@
 #include <napi.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/filter.h>
+#include <cstdint>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <linux/if_ether.h>
@@ -31,6 +37,7 @@ const char* ErrnoName(int err) {
     case EAFNOSUPPORT: return "EAFNOSUPPORT";
     case EMFILE: return "EMFILE";
     case ENFILE: return "ENFILE";
+    case ENOENT: return "ENOENT";
     case ENOMEM: return "ENOMEM";
     default: return "EIO";
   }
@@ -107,7 +114,52 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+// attachFilter(cookie: bigint, program: Uint8Array): number — the descriptor of this process's socket whose
+// SO_COOKIE is `cookie`, after SO_ATTACH_FILTER with `program` (struct sock_filter[], 8 bytes each, host order)
+Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsBigInt() || !info[1].IsTypedArray())
+    return ThrowType(env, "attachFilter(cookie, program): expected (bigint, Uint8Array)");
+  bool lossless = false;
+  uint64_t cookie = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+  Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_uint8_array) return ThrowType(env, "attachFilter: program must be a Uint8Array");
+  Napi::Uint8Array program = ta.As<Napi::Uint8Array>();
+  size_t len = program.ByteLength();
+  if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+    return ThrowType(env, "attachFilter: program must be 1..4096 instructions of 8 bytes");
+  struct sock_filter insns[BPF_MAXINSNS];
+  std::memcpy(insns, program.Data(), len);
+  struct sock_fprog prog;
+  prog.len = static_cast<unsigned short>(len / sizeof(struct sock_filter));
+  prog.filter = insns;
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return ThrowErrno(env, "opendir", errno);
+  int found = -1;
+  while (struct dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != 0 || fd == dirfd(dir)) continue;
+    uint64_t c = 0;
+    socklen_t clen = sizeof c;
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_COOKIE, &c, &clen) == 0 && c == cookie) {
+      found = static_cast<int>(fd);
+      break;
+    }
+  }
+  closedir(dir);
+  if (found < 0) return ThrowErrno(env, "attachFilter: no socket with that SO_COOKIE", ENOENT);
+  if (setsockopt(found, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+    return ThrowErrno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
+  return Napi::Number::New(env, found);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("attachFilter", Napi::Function::New(env, AttachFilter, "attachFilter"));
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("send", Napi::Function::New(env, Send, "send"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));

@@ -11,6 +11,7 @@ export type ArpErrorCode =
   | "ERR_SEND" // the kernel refused a frame, or the socket is closed
   | "ERR_NATIVE" // the AF_PACKET addon is not built / cannot load
   | "ERR_FRAME" // a frame that does not parse
+  | "ERR_FILTER" // attaching a socket filter (attachSocketFilter) failed
   | "ERR_NOT_STARTED"; // announceNow() before start()
 
 export class ArpError extends LbkitError {

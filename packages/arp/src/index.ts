@@ -44,3 +44,10 @@ export {
 } from "./interfaces.js";
 export { BROADCAST_MAC, formatMac, type MacLike, parseMac } from "./mac.js";
 export { type FrameSender, type LinkRef, PacketSocket } from "./socket.js";
+export {
+  attachSocketFilter,
+  type BpfInstruction,
+  encodeBpf,
+  SO_COOKIE,
+  SOL_SOCKET,
+} from "./socket-filter.js";

@@ -9,6 +9,8 @@ export interface NativePacket {
   open(ifindex: number): number;
   send(fd: number, ifindex: number, frame: Uint8Array): number;
   close(fd: number): void;
+  /** SO_ATTACH_FILTER on this process's socket with SO_COOKIE `cookie`; returns its descriptor (addon ≥ 0.2) */
+  attachFilter?(cookie: bigint, program: Uint8Array): number;
 }
 
 /** Where frames go: an AF_PACKET socket, or a fake in tests. */

@@ -1,5 +1,5 @@
 /** Target options, their HAProxy defaults, and validation that fails at construction. */
-import { HealthCheckConfigError, requireInt, requireMs } from "./errors.js";
+import { HealthCheckConfigError, v } from "./errors.js";
 import { type PassiveConfig, type PassiveOptions, passiveConfig } from "./passive.js";
 import type { Checker } from "./result.js";
 import type { InitState, Intervals, RiseFall } from "./state.js";
@@ -61,12 +61,12 @@ export function targetConfig(o: TargetOptions): TargetConfig {
       "must be a checker function (tcpCheck, httpCheck, execCheck, agentCheck or customCheck)",
     );
   }
-  const inter = requireMs("inter", o.inter ?? 2000, 1, DAY);
-  const fastinter = requireMs("fastinter", o.fastinter ?? inter, 1, DAY);
-  const downinter = requireMs("downinter", o.downinter ?? inter, 1, DAY);
-  const rise = requireInt("rise", o.rise ?? 2, 1, 1000, "a server needs at least one success to come up");
-  const fall = requireInt("fall", o.fall ?? 3, 1, 1000, "a server needs at least one failure to go down");
-  const timeout = requireMs("timeout", o.timeout ?? inter, 1, DAY);
+  const inter = v.ms("inter", o.inter ?? 2000, 1, DAY);
+  const fastinter = v.ms("fastinter", o.fastinter ?? inter, 1, DAY);
+  const downinter = v.ms("downinter", o.downinter ?? inter, 1, DAY);
+  const rise = v.int("rise", o.rise ?? 2, 1, 1000, "a server needs at least one success to come up");
+  const fall = v.int("fall", o.fall ?? 3, 1, 1000, "a server needs at least one failure to go down");
+  const timeout = v.ms("timeout", o.timeout ?? inter, 1, DAY);
   if (timeout > inter) {
     throw new HealthCheckConfigError(
       "timeout",
@@ -93,8 +93,8 @@ export function targetConfig(o: TargetOptions): TargetConfig {
     if (typeof o.agent.check !== "function") {
       throw new HealthCheckConfigError("agent.check", typeof o.agent.check, "must be a checker (agentCheck)");
     }
-    const ainter = requireMs("agent.inter", o.agent.inter ?? inter, 1, DAY);
-    const atimeout = requireMs("agent.timeout", o.agent.timeout ?? ainter, 1, DAY);
+    const ainter = v.ms("agent.inter", o.agent.inter ?? inter, 1, DAY);
+    const atimeout = v.ms("agent.timeout", o.agent.timeout ?? ainter, 1, DAY);
     if (atimeout > ainter) {
       throw new HealthCheckConfigError(
         "agent.timeout",

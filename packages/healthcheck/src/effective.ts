@@ -1,6 +1,5 @@
 /** The one state a pool sees, combining the health verdict, the agent's word and the admin state. */
-
-export type ServerState = "up" | "down" | "drain" | "maint";
+import type { ServerState } from "@lbkit/core";
 
 export interface StateInputs {
   /** The rise/fall verdict of the health check. */

@@ -1,6 +1,8 @@
+import { FakeTime } from "@lbkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { FakeTime } from "./fake-time.js";
-import { type ChangeEvent, HealthChecker, type WeightEvent } from "./health-checker.js";
+import { HealthCheckError } from "./errors.js";
+import type { ChangeEvent, WeightEvent } from "./events.js";
+import { HealthChecker } from "./health-checker.js";
 import { type CheckResult, down, up } from "./result.js";
 
 /** A checker whose answer the test sets; it resolves after `latency` ms of fake time. */
@@ -31,7 +33,7 @@ function setup(
   opts: { rise?: number; fall?: number; inter?: number; fastinter?: number; downinter?: number } = {},
 ) {
   const time = new FakeTime();
-  const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+  const hc = new HealthChecker({ time, random: () => 0 });
   const s = scripted(time);
   const events: ChangeEvent[] = [];
   hc.on("change", (e) => events.push(e));
@@ -88,7 +90,7 @@ describe("HealthChecker on fake time", () => {
     hc.add({ id: "web1", check: s.check, inter: 1000, timeout: 300, fall: 1, initState: "fully-up" });
     s.state.hang = true;
     const downs: ChangeEvent[] = [];
-    hc.on("down", (e) => downs.push(e));
+    hc.on("change", (e) => e.to === "down" && downs.push(e));
     await time.advance(1);
     await time.advance(400);
     expect(downs).toHaveLength(1);
@@ -98,32 +100,83 @@ describe("HealthChecker on fake time", () => {
     expect(s.state.inFlight).toBe(0);
   });
 
+  it("aborts the signal with ERR_CHECK_TIMEOUT at the timeout, ERR_STOPPED at stop()", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({ time, random: () => 0 });
+    const reasons: unknown[] = [];
+    const hang = ({ signal }: { signal: AbortSignal }) =>
+      new Promise<CheckResult>((resolve) =>
+        signal.addEventListener("abort", () => {
+          reasons.push(signal.reason);
+          resolve(down("L7TOUT", "timeout"));
+        }),
+      );
+    hc.add({ id: "x", check: hang, inter: 1000, timeout: 300 });
+    await hc.start();
+    await time.advance(300);
+    expect(reasons[0]).toBeInstanceOf(HealthCheckError);
+    expect(reasons[0]).toMatchObject({
+      code: "ERR_CHECK_TIMEOUT",
+      message: "healthcheck: check timed out after 300 ms",
+    });
+    await time.advance(800); // the next check is in flight
+    await hc.stop();
+    expect(reasons[1]).toMatchObject({ code: "ERR_STOPPED" });
+    expect(hc.inFlight).toBe(0);
+    expect(time.pending).toBe(0); // no timer left
+  });
+
   it("abandons a checker that ignores the abort after abortGrace", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0, abortGrace: 50 });
+    const hc = new HealthChecker({ time, random: () => 0, abortGrace: 50 });
     const downs: ChangeEvent[] = [];
-    hc.on("down", (e) => downs.push(e));
+    hc.on("change", (e) => e.to === "down" && downs.push(e));
+    const errors: HealthCheckError[] = [];
+    hc.on("error", (e) => errors.push(e));
     hc.add({ id: "x", check: () => new Promise(() => {}), inter: 500, timeout: 200, fall: 1 });
     hc.start();
     await time.advance(300);
     expect(downs[0]).toMatchObject({ code: "TIMEOUT", duration: 250 });
     expect(hc.inFlight).toBe(0);
+    expect(errors.map((e) => [e.code, e.message])).toEqual([
+      [
+        "ERR_CHECK_ABANDONED",
+        'healthcheck: the checker of target "x" ignored its abort for 50 ms after its 200 ms timeout and was abandoned (a checker must settle promptly when its signal aborts)',
+      ],
+    ]);
+  });
+
+  it("a reason with control characters reaches the change event printable", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({ time, random: () => 0 });
+    const changes: ChangeEvent[] = [];
+    hc.on("change", (e) => changes.push(e));
+    hc.add({ id: "x", check: async () => down("CUSTOM", "bad \u001b[2J\u001b]0;t\u0007 news"), fall: 1 });
+    await hc.start();
+    await time.advance(1);
+    expect(changes[0]?.reason).toBe("CUSTOM: bad .[2J.]0;t. news");
+    await hc.stop();
   });
 
   it("a rejecting checker counts as down with the error message", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     const downs: ChangeEvent[] = [];
-    hc.on("down", (e) => downs.push(e));
+    hc.on("change", (e) => e.to === "down" && downs.push(e));
+    const errors: HealthCheckError[] = [];
+    hc.on("error", (e) => errors.push(e));
     hc.add({ id: "x", check: async () => Promise.reject(new Error("nope")), fall: 1 });
     hc.start();
     await time.advance(1);
     expect(downs[0]?.reason).toBe("ERROR: checker failed: nope");
+    expect(errors[0]).toBeInstanceOf(HealthCheckError);
+    expect(errors[0]).toMatchObject({ code: "ERR_CHECKER", package: "healthcheck" });
+    expect(errors[0]?.message).toMatch(/^healthcheck: the checker of target "x" rejected \(nope\)/);
   });
 
   it("holds the global concurrency limit across targets", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, concurrency: 3 });
+    const hc = new HealthChecker({ time, concurrency: 3 });
     const s = scripted(time, 50);
     for (let i = 0; i < 20; i++) hc.add({ id: `t${i}`, check: s.check, inter: 100 });
     hc.start();
@@ -136,7 +189,7 @@ describe("HealthChecker on fake time", () => {
 
   it("agent words set admin state and weight; an unreachable agent changes nothing", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     let reply: CheckResult = { ...up("L7OK", "50%"), agent: { weightPercent: 50 }, weightPercent: 50 };
     const changes: ChangeEvent[] = [];
     const weights: WeightEvent[] = [];
@@ -151,7 +204,7 @@ describe("HealthChecker on fake time", () => {
     });
     hc.start();
     await time.advance(10);
-    expect(weights).toEqual([{ id: "s1", percent: 50 }]);
+    expect(weights).toEqual([{ id: "s1", weightPercent: 50 }]);
     reply = { ...up("L7OK", "drain"), agent: { admin: "drain" } };
     await time.advance(500);
     expect(hc.status("s1")?.state).toBe("drain");
@@ -172,10 +225,10 @@ describe("HealthChecker on fake time", () => {
 
   it("passive errors apply on-error: mark-down takes the server down and forces fastinter", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     const s = scripted(time);
     const downs: ChangeEvent[] = [];
-    hc.on("down", (e) => downs.push(e));
+    hc.on("change", (e) => e.to === "down" && downs.push(e));
     hc.add({
       id: "s1",
       check: s.check,
@@ -186,12 +239,12 @@ describe("HealthChecker on fake time", () => {
     });
     hc.start();
     await time.advance(10);
-    hc.observe("s1", { kind: "response", status: 503 });
-    hc.observe("s1", { kind: "response", status: 501 }); // not an error under layer7: resets
-    hc.observe("s1", { kind: "response", status: 503 });
-    hc.observe("s1", { kind: "connect-error" });
+    hc.observe("s1", { ok: false, status: 503 });
+    hc.observe("s1", { ok: false, status: 501 }); // not an error under layer7: resets
+    hc.observe("s1", { ok: false, status: 503 });
+    hc.observe("s1", { ok: false, code: "ECONNREFUSED" });
     expect(downs).toHaveLength(0);
-    hc.observe("s1", { kind: "timeout" });
+    hc.observe("s1", { ok: false, code: "timeout" });
     expect(downs).toHaveLength(1);
     expect(downs[0]).toMatchObject({
       code: "PASSIVE",
@@ -203,7 +256,7 @@ describe("HealthChecker on fake time", () => {
 
   it("a passing active check clears the passive error count (as HAProxy does)", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     hc.add({
       id: "s1",
       check: async () => up("L7OK", "ok"),
@@ -213,13 +266,13 @@ describe("HealthChecker on fake time", () => {
     });
     hc.start();
     await time.advance(10);
-    hc.observe("s1", { kind: "response", status: 503 });
-    hc.observe("s1", { kind: "response", status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
     await time.advance(300); // a check passes in between
-    hc.observe("s1", { kind: "response", status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
     expect(hc.status("s1")?.state).toBe("up");
-    hc.observe("s1", { kind: "response", status: 503 });
-    hc.observe("s1", { kind: "response", status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
+    hc.observe("s1", { ok: false, status: 503 });
     expect(hc.status("s1")?.state).toBe("down");
     await hc.stop();
   });
@@ -233,90 +286,12 @@ describe("HealthChecker on fake time", () => {
     expect(() => hc.add({ id: "a", check, inter: 1000, timeout: 2000 })).toThrow(
       "healthcheck: timeout 2000 exceeds inter 1000: a check must end before the next one is due (lower timeout or raise inter)",
     );
-    expect(() => new HealthChecker({ spread: 80 })).toThrow(/spread 80 must be a percentage 0\.\.50/);
+    expect(() => new HealthChecker({ spread: 80 })).toThrow(
+      "healthcheck: spread 80 must be a number 0..50 (a percentage, HAProxy spread-checks)",
+    );
     hc.add({ id: "a", check });
     expect(() => hc.add({ id: "a", check })).toThrow(
       'healthcheck: id "a" is already added (remove it first)',
     );
-  });
-});
-
-describe("HealthChecker outlier detection", () => {
-  it("ejects a target after consecutive 5xx, for base × times ejected, then brings it back", async () => {
-    const time = new FakeTime();
-    const hc = new HealthChecker({
-      clock: time,
-      timers: time,
-      random: () => 0,
-      outlier: { consecutive5xx: 3, baseEjectionTime: 1000, maxEjectionPercent: 50, interval: 10_000 },
-    });
-    const changes: ChangeEvent[] = [];
-    hc.on("change", (e) => changes.push(e));
-    for (const id of ["a", "b", "c", "d"]) {
-      hc.add({ id, check: async () => up("L4OK", "ok"), inter: 500, initState: "fully-up" });
-    }
-    hc.start();
-    await time.advance(10);
-    const burst = (id: string) => {
-      for (let i = 0; i < 3; i++) hc.observe(id, { kind: "response", status: 500 });
-    };
-    burst("a");
-    expect(hc.status("a")).toMatchObject({ state: "down", ejected: true, healthUp: true });
-    expect(changes.at(-1)).toMatchObject({
-      id: "a",
-      to: "down",
-      code: "OUTLIER",
-      reason: "outlier consecutive-5xx: ejected for 1000 ms (ejection 1)",
-    });
-    burst("b"); // 2 of 4 = 50%: allowed
-    burst("c"); // 3 of 4 = 75%: refused
-    expect(hc.list().map((s) => s.ejected)).toEqual([true, true, false, false]);
-    await time.advance(1000);
-    expect(hc.status("a")).toMatchObject({ state: "up", ejected: false });
-    burst("a");
-    expect(changes.at(-1)?.reason).toBe("outlier consecutive-5xx: ejected for 2000 ms (ejection 2)");
-    await time.advance(1999);
-    expect(hc.status("a")?.ejected).toBe(true);
-    await time.advance(1);
-    expect(hc.status("a")?.ejected).toBe(false);
-    await hc.stop();
-  });
-});
-
-describe("HealthChecker start spread", () => {
-  it("spreads first checks over one interval from start(), however long after add()", async () => {
-    const time = new FakeTime();
-    let seed = 1;
-    const random = () => {
-      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-      return seed / 2 ** 32;
-    };
-    const hc = new HealthChecker({ clock: time, timers: time, random });
-    const starts: number[] = [];
-    for (let i = 0; i < 1000; i++) {
-      hc.add({
-        id: `t${i}`,
-        check: async () => {
-          starts.push(time.now());
-          return up("L4OK", "ok");
-        },
-        inter: 1000,
-      });
-    }
-    await time.advance(60_000); // not started yet: nothing runs
-    expect(starts).toEqual([]);
-    hc.start();
-    await time.advance(999);
-    expect(starts).toHaveLength(1000);
-    const perTenth = new Array(10).fill(0);
-    for (const t of starts) perTenth[Math.floor((t - 60_000) / 100)]++;
-    for (const n of perTenth) expect(n).toBeGreaterThan(60);
-    await hc.stop();
-    // a restart spreads again instead of firing everything at once
-    starts.length = 0;
-    hc.start();
-    await time.advance(100);
-    expect(starts.length).toBeLessThan(200);
-    await hc.stop();
   });
 });

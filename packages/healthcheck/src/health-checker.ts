@@ -1,191 +1,52 @@
 /**
- * The imperative shell: owns the timers, runs checkers, feeds results into the pure state and scheduler,
- * and emits typed events. Everything time-related goes through the injected Clock and Timers.
+ * The imperative shell: owns one wake timer, runs checkers (through `Flights`), feeds results into the pure
+ * state and scheduler, and emits typed events. Everything time-related goes through the injected `time`.
  */
+import { emitError, type RequestOutcome, type Time } from "@lbkit/core";
 import { EventEmitter } from "eventemitter3";
-import { type Clock, systemClock, systemTimers, type Timers } from "./clock.js";
-import { type TargetConfig, type TargetOptions, targetConfig } from "./config.js";
-import { effectiveState, type ServerState } from "./effective.js";
-import { HealthCheckConfigError, requireInt, requireMs } from "./errors.js";
-import { type OutlierAction, OutlierDetector, type OutlierOptions } from "./outlier.js";
-import { observe as observeOutcome, type TrafficOutcome } from "./passive.js";
-import { type AgentReply, type CheckCode, type CheckResult, down } from "./result.js";
+import { type TargetOptions, targetConfig } from "./config.js";
+import { effectiveState } from "./effective.js";
+import { HealthCheckConfigError, HealthCheckError } from "./errors.js";
+import type { ChangeEvent, HealthCheckerEvents, TargetStatus, WeightEvent } from "./events.js";
+import { Flights } from "./flights.js";
+import { type CheckerSettings, checkerSettings, type HealthCheckerOptions } from "./options.js";
+import type { OutlierAction } from "./outlier.js";
+import { passiveStep } from "./passive.js";
+import { type AgentReply, type CheckResult, reasonText } from "./result.js";
 import { CheckScheduler } from "./scheduler.js";
-import {
-  type HealthState,
-  initialState,
-  interval,
-  markDown,
-  type Phase,
-  phase,
-  record,
-  type Step,
-  suddenDeath,
-} from "./state.js";
+import { checkInterval, type HealthStep, healthPhase, markDown, recordCheck, suddenDeath } from "./state.js";
+import { newTarget, type Slot, snapshot, type Target } from "./target.js";
 
-export interface HealthCheckerOptions {
-  /** Most checks in flight at once. Default 1000 (enough for 10,000 targets at 1 s with fast backends). */
-  concurrency?: number;
-  /** HAProxy `spread-checks`: ±percent randomisation of every interval, 0..50. Default 0. */
-  spread?: number;
-  /** After aborting a check at its timeout, how long the checker gets to settle before it is abandoned. */
-  abortGrace?: number;
-  /**
-   * Most checks started in one event-loop turn; the rest start on the next turn, so that a burst of due
-   * checks does not block the loop (connect() on loopback is synchronous work). Default 256.
-   */
-  batch?: number;
-  /**
-   * Measure each interval from the previous check's `start` (default: a fixed rate, so detection takes
-   * about fall × inter even when checks time out) or its `end` (HAProxy's behaviour).
-   */
-  intervalFrom?: "start" | "end";
-  /**
-   * Envoy-style outlier detection over the outcomes reported with `observe()`: an ejected target is `down`
-   * until its ejection time is over. Off unless given.
-   */
-  outlier?: OutlierOptions;
-  clock?: Clock;
-  timers?: Timers;
-  random?: () => number;
-}
-
-export type CheckKind = "check" | "agent";
-
-export interface CheckEvent {
-  id: string;
-  kind: CheckKind;
-  result: CheckResult;
-  /** How long the check took, ms. */
-  duration: number;
-  /** The rise/fall verdict and counter after this result. */
-  healthUp: boolean;
-  health: number;
-  phase: Phase;
-}
-
-export interface ChangeEvent {
-  id: string;
-  from: ServerState;
-  to: ServerState;
-  /** Why, e.g. `L7STS: HTTP status 500 not in 200-399`. */
-  reason: string;
-  code: CheckCode | "AGENT" | "PASSIVE" | "OUTLIER";
-  /** Duration of the check that caused the change, ms (0 for passive changes). */
-  duration: number;
-  /** A short excerpt of the response that caused the change. */
-  excerpt?: string;
-  /** Time spent in the previous state, ms. */
-  since: number;
-}
-
-export interface WeightEvent {
-  id: string;
-  /** Relative to the initial weight (agent `NN%`). */
-  percent?: number;
-  /** Absolute (keepalived misc_dynamic). */
-  weight?: number;
-}
-
-/** An agent's `maxconn:N` (HAProxy agent-check): the server's connection limit, 0 = none. */
-export interface MaxConnEvent {
-  id: string;
-  maxconn: number;
-}
-
-export interface HealthCheckerEvents {
-  check: (e: CheckEvent) => void;
-  change: (e: ChangeEvent) => void;
-  up: (e: ChangeEvent) => void;
-  down: (e: ChangeEvent) => void;
-  weight: (e: WeightEvent) => void;
-  maxconn: (e: MaxConnEvent) => void;
-}
-
-export interface TargetStatus {
-  id: string;
-  state: ServerState;
-  healthUp: boolean;
-  health: number;
-  phase: Phase;
-  agentDown: boolean;
-  /** Ejected by outlier detection. */
-  ejected: boolean;
-  admin?: "ready" | "drain" | "maint";
-  weightPercent?: number;
-  weight?: number;
-  /** The last `maxconn:N` an agent sent. */
-  maxconn?: number;
-  lastResult?: CheckResult;
-  /** Checks run (not counting agent checks). */
-  checks: number;
-}
-
-interface Target {
-  cfg: TargetConfig;
-  health: HealthState;
-  agentDown: boolean;
-  ejected: boolean;
-  admin: "ready" | "drain" | "maint" | undefined;
-  state: ServerState;
-  since: number;
-  weightPercent: number | undefined;
-  weight: number | undefined;
-  maxconn: number | undefined;
-  lastResult: CheckResult | undefined;
-  checks: number;
-  passiveErrors: number;
-}
-
-interface Flight {
-  target: Target;
-  kind: CheckKind;
-  abort: AbortController;
-  timer: unknown;
-  grace: unknown;
-  settled: Promise<void>;
-}
-
-const AGENT_SUFFIX = "\u0000agent";
+type Why = Pick<ChangeEvent, "reason" | "code" | "duration" | "excerpt">;
 
 export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
-  private readonly clock: Clock;
-  private readonly timers: Timers;
-  private readonly scheduler: CheckScheduler;
-  private readonly abortGrace: number;
-  private readonly batch: number;
+  private readonly settings: CheckerSettings;
+  private readonly time: Time;
+  private readonly scheduler: CheckScheduler<Slot>;
+  private readonly flights: Flights<Slot>;
   private readonly targets = new Map<string, Target>();
-  private readonly flights = new Map<string, Flight>();
-  private wake: { at: number; handle: unknown } | undefined;
   private running = false;
-  private readonly outlier: OutlierDetector | undefined;
-  private outlierWake: { at: number; handle: unknown } | undefined;
+  private stopping: Promise<void> | undefined;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private wakeHandle: unknown;
+  private readonly onWake = () => this.wake();
 
   constructor(opts: HealthCheckerOptions = {}) {
     super();
-    const concurrency = requireInt("concurrency", opts.concurrency ?? 1000, 1, 1_000_000);
-    const spread = opts.spread ?? 0;
-    if (typeof spread !== "number" || !(spread >= 0 && spread <= 50)) {
-      throw new HealthCheckConfigError(
-        "spread",
-        spread,
-        "must be a percentage 0..50 (HAProxy spread-checks)",
-      );
-    }
-    this.abortGrace = requireMs("abortGrace", opts.abortGrace ?? 1000, 0, 60_000);
-    this.batch = requireInt("batch", opts.batch ?? 256, 1, 1_000_000);
-    this.clock = opts.clock ?? systemClock;
-    this.timers = opts.timers ?? systemTimers;
-    if (opts.outlier !== undefined) this.outlier = new OutlierDetector(opts.outlier, this.clock.now());
-    const intervalFrom = opts.intervalFrom ?? "start";
-    if (intervalFrom !== "start" && intervalFrom !== "end") {
-      throw new HealthCheckConfigError("intervalFrom", intervalFrom, "must be start or end");
-    }
-    this.scheduler = new CheckScheduler({
-      concurrency,
-      spread,
-      intervalFrom,
-      ...(opts.random ? { random: opts.random } : {}),
+    this.settings = checkerSettings(opts);
+    this.time = this.settings.time;
+    this.scheduler = new CheckScheduler<Slot>(this.settings);
+    this.flights = new Flights<Slot>(this.time, this.settings.abortGrace, {
+      result: (slot, result, duration) => this.complete(slot, result, duration),
+      error: (slot, code, what, cause) =>
+        emitError(
+          this,
+          new HealthCheckError(
+            code,
+            `healthcheck: ${slot.kind === "agent" ? "the agent checker" : "the checker"} of target ${JSON.stringify(slot.target.cfg.id)} ${what}`,
+            cause === undefined ? undefined : { cause },
+          ),
+        ),
     });
   }
 
@@ -198,35 +59,27 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     if (this.targets.has(cfg.id)) {
       throw new HealthCheckConfigError("id", cfg.id, "is already added (remove it first)");
     }
-    const health = initialState(cfg, cfg.initState);
-    const t: Target = {
-      cfg,
-      health,
-      agentDown: false,
-      ejected: false,
-      admin: undefined,
-      state: health.up ? "up" : "down",
-      since: this.clock.now(),
-      weightPercent: undefined,
-      maxconn: undefined,
-      weight: undefined,
-      lastResult: undefined,
-      checks: 0,
-      passiveErrors: 0,
-    };
+    const t = newTarget(cfg, this.time.now());
     this.targets.set(cfg.id, t);
-    this.outlier?.addHost(cfg.id);
+    this.settings.outlier?.addHost(cfg.id);
     if (this.running) {
-      this.schedule(t, this.clock.now());
+      this.schedule(t, this.time.now());
       this.arm();
     }
   }
 
   /** First checks are spread over one interval from now (at start, or when added while running). */
   private schedule(t: Target, now: number): void {
-    const cfg = t.cfg;
-    this.scheduler.add(cfg.id, now, interval(cfg, cfg, t.health));
-    if (cfg.agent) this.scheduler.add(cfg.id + AGENT_SUFFIX, now, cfg.agent.inter);
+    this.scheduler.add(t.check, now, checkInterval(t.cfg, t.cfg, t.health));
+    if (t.agent && t.cfg.agent) this.scheduler.add(t.agent, now, t.cfg.agent.inter);
+  }
+
+  private unschedule(t: Target, reason: () => HealthCheckError): void {
+    for (const slot of [t.check, t.agent]) {
+      if (!slot) continue;
+      this.scheduler.remove(slot);
+      if (slot.flight) this.flights.cancel(slot, reason());
+    }
   }
 
   /** Remove a target; a check in flight is aborted and its result ignored. */
@@ -234,17 +87,12 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const t = this.targets.get(id);
     if (!t) return false;
     this.targets.delete(id);
-    this.outlier?.removeHost(id);
-    for (const key of [id, id + AGENT_SUFFIX]) {
-      this.scheduler.remove(key);
-      const f = this.flights.get(key);
-      if (f) {
-        this.flights.delete(key);
-        this.release(f);
-        f.abort.abort(new Error("healthcheck: target removed"));
-      }
-    }
-    if (this.running) this.arm();
+    this.settings.outlier?.removeHost(id);
+    this.unschedule(
+      t,
+      () => new HealthCheckError("ERR_TARGET_REMOVED", `healthcheck: target ${JSON.stringify(id)} removed`),
+    );
+    this.arm();
     return true;
   }
 
@@ -254,11 +102,11 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
 
   status(id: string): TargetStatus | undefined {
     const t = this.targets.get(id);
-    return t ? this.snapshot(t) : undefined;
+    return t ? snapshot(t) : undefined;
   }
 
   list(): TargetStatus[] {
-    return [...this.targets.values()].map((t) => this.snapshot(t));
+    return [...this.targets.values()].map(snapshot);
   }
 
   /** Checks in flight now. */
@@ -270,238 +118,170 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     return this.running;
   }
 
-  start(): this {
-    if (this.running) return this;
+  /** Start checking every target; resolves at once (nothing here can fail). A no-op while running. */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
-    const now = this.clock.now();
+    const now = this.time.now();
     for (const t of this.targets.values()) this.schedule(t, now);
-    this.pump();
-    this.armOutlier();
-    return this;
-  }
-
-  /** Stop scheduling, abort checks in flight and wait (at most `abortGrace`) for them to settle. */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    if (this.wake) this.timers.clearTimeout(this.wake.handle);
-    this.wake = undefined;
-    if (this.outlierWake) this.timers.clearTimeout(this.outlierWake.handle);
-    this.outlierWake = undefined;
-    const pending: Promise<void>[] = [];
-    for (const [key, f] of this.flights) {
-      this.flights.delete(key);
-      this.release(f);
-      f.abort.abort(new Error("healthcheck: checker stopped"));
-      pending.push(f.settled);
-    }
-    for (const id of this.targets.keys()) {
-      this.scheduler.remove(id);
-      this.scheduler.remove(id + AGENT_SUFFIX);
-    }
-    if (pending.length === 0) return;
-    let handle: unknown;
-    await Promise.race([
-      Promise.allSettled(pending),
-      new Promise<void>((resolve) => {
-        handle = this.timers.setTimeout(resolve, this.abortGrace);
-      }),
-    ]);
-    this.timers.clearTimeout(handle);
+    this.wake();
+    return Promise.resolve();
   }
 
   /**
-   * Report the outcome of a real request to `id`: feeds the target's `passive` (HAProxy observe/error-limit/
-   * on-error) and, when enabled, outlier detection.
+   * Stop scheduling, abort checks in flight and wait (at most `abortGrace`) for them to settle. Idempotent;
+   * `start()` may follow at once.
    */
-  observe(id: string, outcome: TrafficOutcome): void {
+  stop(): Promise<void> {
+    if (!this.running) return this.stopping ?? Promise.resolve();
+    this.running = false;
+    this.disarm();
+    for (const t of this.targets.values())
+      this.unschedule(t, () => new HealthCheckError("ERR_STOPPED", "healthcheck: checker stopped"));
+    const stopping = this.drain().finally(() => {
+      if (this.stopping === stopping) this.stopping = undefined;
+    });
+    this.stopping = stopping;
+    return stopping;
+  }
+
+  private async drain(): Promise<void> {
+    let handle: unknown;
+    await Promise.race([
+      this.flights.drained(),
+      new Promise<void>((resolve) => {
+        handle = this.time.setTimeout(resolve, this.settings.abortGrace);
+      }),
+    ]);
+    this.time.clearTimeout(handle);
+  }
+
+  /**
+   * Report the outcome of a real request to `id` (the same `RequestOutcome` a pool lease's `release()` takes):
+   * feeds the target's `passive` checks (HAProxy observe/error-limit/on-error) and, when enabled, outlier
+   * detection. Unknown ids are ignored.
+   */
+  observe(id: string, outcome: RequestOutcome): void {
     const t = this.targets.get(id);
     if (!t) return;
-    if (this.outlier) this.applyOutlier(this.outlier.report(id, outcome, this.clock.now()));
-    if (!t.cfg.passive) return;
-    const step = observeOutcome(t.cfg.passive, t.passiveErrors, outcome);
+    const outlier = this.settings.outlier;
+    if (outlier) this.applyOutlier(outlier.report(id, outcome, this.time.now()));
+    const passive = t.cfg.passive;
+    if (!passive) return;
+    const step = passiveStep(passive, t.passiveErrors, outcome);
     t.passiveErrors = step.errors;
     if (!step.action) return;
     const cfg = t.cfg;
-    let next: Step | undefined;
-    if (step.action === "fail-check") next = record(cfg, t.health, false);
+    let next: HealthStep | undefined;
+    if (step.action === "fail-check") next = recordCheck(cfg, t.health, false);
     else if (step.action === "sudden-death") next = suddenDeath(cfg, t.health);
     else if (step.action === "mark-down") next = markDown(cfg, t.health);
     if (next) t.health = next.state;
-    this.scheduler.expedite(id, this.clock.now(), cfg.fastinter);
+    this.scheduler.expedite(t.check, this.time.now(), cfg.fastinter);
     this.update(t, {
-      reason: `${cfg.passive?.errorLimit} consecutive ${cfg.passive?.observe} errors, on-error ${step.action}`,
+      reason: `${passive.errorLimit} consecutive ${passive.observe} errors, on-error ${step.action}`,
       code: "PASSIVE",
       duration: 0,
     });
-    if (this.running) this.arm();
+    this.arm();
   }
 
   private applyOutlier(actions: OutlierAction[]): void {
-    const now = this.clock.now();
+    const now = this.time.now();
     for (const a of actions) {
       const t = this.targets.get(a.id);
       if (!t) continue;
-      if (a.type === "eject") {
-        t.ejected = true;
-        this.update(t, {
-          reason: `outlier ${a.reason}: ejected for ${Math.round(a.until - now)} ms (ejection ${a.ejections})`,
-          code: "OUTLIER",
-          duration: 0,
-        });
-      } else {
-        t.ejected = false;
-        this.update(t, { reason: "outlier: ejection time over", code: "OUTLIER", duration: 0 });
-      }
+      t.ejected = a.type === "eject";
+      const reason =
+        a.type === "eject"
+          ? `outlier ${a.reason}: ejected for ${Math.round(a.until - now)} ms (ejection ${a.ejections})`
+          : "outlier: ejection time over";
+      this.update(t, { reason, code: "OUTLIER", duration: 0 });
     }
-    this.armOutlier();
+    if (actions.length) this.arm();
   }
 
-  private armOutlier(): void {
-    if (!this.outlier || !this.running) return;
-    const at = this.outlier.nextTick();
-    if (this.outlierWake && this.outlierWake.at <= at) return;
-    if (this.outlierWake) this.timers.clearTimeout(this.outlierWake.handle);
-    const handle = this.timers.setTimeout(
-      () => {
-        this.outlierWake = undefined;
-        if (this.outlier) this.applyOutlier(this.outlier.tick(this.clock.now()));
-      },
-      Math.max(0, Math.ceil(at - this.clock.now())),
-    );
-    this.outlierWake = { at, handle };
-  }
-
-  private snapshot(t: Target): TargetStatus {
-    const s: TargetStatus = {
-      id: t.cfg.id,
-      state: t.state,
-      healthUp: t.health.up,
-      health: t.health.health,
-      phase: phase(t.cfg, t.health),
-      agentDown: t.agentDown,
-      ejected: t.ejected,
-      checks: t.checks,
-    };
-    if (t.admin !== undefined) s.admin = t.admin;
-    if (t.weightPercent !== undefined) s.weightPercent = t.weightPercent;
-    if (t.weight !== undefined) s.weight = t.weight;
-    if (t.maxconn !== undefined) s.maxconn = t.maxconn;
-    if (t.lastResult !== undefined) s.lastResult = t.lastResult;
-    return s;
-  }
-
-  private pump(): void {
+  /** The one timer: check timeouts, outlier ticks and due checks (at most `batch` per turn). */
+  private wake(): void {
+    this.wakeHandle = undefined;
+    this.wakeAt = Number.POSITIVE_INFINITY;
     if (!this.running) return;
-    const now = this.clock.now();
-    for (const key of this.scheduler.take(now, this.batch)) this.launch(key, now);
+    const now = this.time.now();
+    this.flights.expire(now);
+    const outlier = this.settings.outlier;
+    if (outlier && outlier.nextTick() <= now) this.applyOutlier(outlier.tick(now));
+    for (const slot of this.scheduler.take(now, this.settings.batch)) this.launch(slot, now);
     this.arm();
   }
 
   private arm(): void {
     if (!this.running) return;
-    const due = this.scheduler.nextDue();
-    if (due === undefined) {
-      if (this.wake) this.timers.clearTimeout(this.wake.handle);
-      this.wake = undefined;
+    const now = this.time.now();
+    let at = this.scheduler.nextDue() ?? Number.POSITIVE_INFINITY;
+    // a check due in the future starts on the tick after, so that one wake serves every check due within it;
+    // timeouts and outlier sweeps keep their exact time
+    const tick = this.settings.tick;
+    if (tick > 0 && at > now && at !== Number.POSITIVE_INFINITY) at = Math.ceil(at / tick) * tick;
+    const deadline = this.flights.nextDeadline();
+    if (deadline !== undefined && deadline < at) at = deadline;
+    const sweep = this.settings.outlier?.nextTick();
+    if (sweep !== undefined && sweep < at) at = sweep;
+    if (at === Number.POSITIVE_INFINITY) {
+      if (this.wakeAt !== Number.POSITIVE_INFINITY) this.disarm();
       return;
     }
-    if (this.wake && this.wake.at <= due) return;
-    if (this.wake) this.timers.clearTimeout(this.wake.handle);
-    const delay = Math.max(0, Math.ceil(due - this.clock.now()));
-    const handle = this.timers.setTimeout(() => {
-      this.wake = undefined;
-      this.pump();
-    }, delay);
-    this.wake = { at: due, handle };
+    if (at >= this.wakeAt) return;
+    this.disarm();
+    this.wakeAt = at;
+    this.wakeHandle = this.time.setTimeout(this.onWake, Math.max(0, Math.ceil(at - now)));
   }
 
-  private launch(key: string, started: number): void {
-    const isAgent = key.endsWith(AGENT_SUFFIX);
-    const id = isAgent ? key.slice(0, -AGENT_SUFFIX.length) : key;
-    const target = this.targets.get(id);
-    if (!target) return;
-    const kind: CheckKind = isAgent ? "agent" : "check";
-    const agent = target.cfg.agent;
-    const checker = isAgent && agent ? agent.check : target.cfg.check;
-    const timeout = isAgent && agent ? agent.timeout : target.cfg.timeout;
-    const abort = new AbortController();
-    let settle!: () => void;
-    const flight: Flight = {
-      target,
-      kind,
-      abort,
-      timer: undefined,
-      grace: undefined,
-      settled: new Promise<void>((r) => {
-        settle = r;
-      }),
-    };
-    this.flights.set(key, flight);
-    const finish = (result: CheckResult) => {
-      settle();
-      if (this.flights.get(key) !== flight) return; // removed, stopped or abandoned
-      this.flights.delete(key);
-      this.release(flight);
-      this.complete(key, flight, result, this.clock.now() - started);
-    };
-    flight.timer = this.timers.setTimeout(() => {
-      flight.timer = undefined;
-      abort.abort(new CheckTimeoutError(timeout));
-      flight.grace = this.timers.setTimeout(() => {
-        flight.grace = undefined;
-        finish(down("TIMEOUT", `no result within timeout ${timeout} ms (checker ignored the abort)`));
-      }, this.abortGrace);
-    }, timeout);
-    let p: Promise<CheckResult>;
-    try {
-      p = checker({ signal: abort.signal, timeout });
-    } catch (err) {
-      p = Promise.reject(err);
-    }
-    p.then(finish, (err: unknown) => {
-      const msg = err instanceof Error ? err.message : String(err);
-      finish(down(abort.signal.aborted ? "TIMEOUT" : "ERROR", `checker failed: ${msg}`));
-    });
+  private disarm(): void {
+    if (this.wakeHandle !== undefined) this.time.clearTimeout(this.wakeHandle);
+    this.wakeHandle = undefined;
+    this.wakeAt = Number.POSITIVE_INFINITY;
   }
 
-  private release(f: Flight): void {
-    if (f.timer !== undefined) this.timers.clearTimeout(f.timer);
-    if (f.grace !== undefined) this.timers.clearTimeout(f.grace);
-    f.timer = undefined;
-    f.grace = undefined;
+  private launch(slot: Slot, now: number): void {
+    const cfg = slot.target.cfg;
+    const agent = slot.kind === "agent" ? cfg.agent : undefined;
+    if (agent) this.flights.launch(slot, agent.check, agent.timeout, now);
+    else this.flights.launch(slot, cfg.check, cfg.timeout, now);
   }
 
-  private complete(key: string, f: Flight, result: CheckResult, duration: number): void {
-    const t = f.target;
+  private complete(slot: Slot, result: CheckResult, duration: number): void {
+    const t = slot.target;
     const cfg = t.cfg;
-    const now = this.clock.now();
-    if (f.kind === "check") {
+    const now = this.time.now();
+    const ok = result.status === "up";
+    if (slot.kind === "check") {
       t.checks++;
       t.lastResult = result;
-      t.health = record(cfg, t.health, result.status === "up").state;
-      if (result.status === "up") t.passiveErrors = 0; // HAProxy: a passing check clears observed errors
-      this.scheduler.finish(key, now, interval(cfg, cfg, t.health));
-      if (result.status === "up") this.setWeight(t, result.weightPercent, result.weight);
+      t.health = recordCheck(cfg, t.health, ok).state;
+      if (ok) t.passiveErrors = 0; // HAProxy: a passing check clears observed errors
+      this.scheduler.finish(slot, now, checkInterval(cfg, cfg, t.health));
+      if (ok) this.setWeight(t, result.weightPercent, result.weight);
     } else {
-      this.scheduler.finish(key, now, cfg.agent?.inter ?? cfg.inter);
+      this.scheduler.finish(slot, now, cfg.agent?.inter ?? cfg.inter);
       if (result.agent) this.applyAgent(t, result.agent);
     }
-    this.emit("check", {
-      id: cfg.id,
-      kind: f.kind,
-      result,
-      duration,
-      healthUp: t.health.up,
-      health: t.health.health,
-      phase: phase(cfg, t.health),
-    });
-    const change: Omit<ChangeEvent, "id" | "from" | "to" | "since"> =
-      f.kind === "agent"
+    if (this.listenerCount("check") > 0) {
+      this.emit("check", {
+        id: cfg.id,
+        kind: slot.kind,
+        result,
+        duration,
+        healthUp: t.health.up,
+        health: t.health.health,
+        phase: healthPhase(cfg, t.health),
+      });
+    }
+    const why: Why =
+      slot.kind === "agent"
         ? { reason: `agent: ${result.reason}`, code: "AGENT", duration }
         : { reason: `${result.code}: ${result.reason}`, code: result.code, duration };
-    if (result.excerpt !== undefined) change.excerpt = result.excerpt;
-    this.update(t, change);
+    if (result.excerpt !== undefined) why.excerpt = result.excerpt;
+    this.update(t, why);
     this.arm(); // new checks start from the wake timer, at most `batch` per turn
   }
 
@@ -509,24 +289,24 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     if (reply.op !== undefined) t.agentDown = reply.op !== "up";
     if (reply.admin !== undefined) t.admin = reply.admin === "ready" ? undefined : reply.admin;
     if (reply.weightPercent !== undefined) this.setWeight(t, reply.weightPercent, undefined);
-    if (reply.maxconn !== undefined && reply.maxconn !== t.maxconn) {
-      t.maxconn = reply.maxconn;
-      this.emit("maxconn", { id: t.cfg.id, maxconn: reply.maxconn });
+    if (reply.maxConn !== undefined && reply.maxConn !== t.maxConn) {
+      t.maxConn = reply.maxConn;
+      this.emit("maxConn", { id: t.cfg.id, maxConn: reply.maxConn });
     }
   }
 
-  private setWeight(t: Target, percent: number | undefined, weight: number | undefined): void {
-    if (percent === undefined && weight === undefined) return;
-    if (percent === t.weightPercent && weight === t.weight) return;
-    t.weightPercent = percent;
+  private setWeight(t: Target, weightPercent: number | undefined, weight: number | undefined): void {
+    if (weightPercent === undefined && weight === undefined) return;
+    if (weightPercent === t.weightPercent && weight === t.weight) return;
+    t.weightPercent = weightPercent;
     t.weight = weight;
     const e: WeightEvent = { id: t.cfg.id };
-    if (percent !== undefined) e.percent = percent;
+    if (weightPercent !== undefined) e.weightPercent = weightPercent;
     if (weight !== undefined) e.weight = weight;
     this.emit("weight", e);
   }
 
-  private update(t: Target, why: Omit<ChangeEvent, "id" | "from" | "to" | "since">): void {
+  private update(t: Target, why: Why): void {
     const to = effectiveState({
       healthUp: t.health.up,
       agentDown: t.agentDown,
@@ -534,20 +314,20 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       ejected: t.ejected,
     });
     if (to === t.state) return;
-    const now = this.clock.now();
-    const e: ChangeEvent = { id: t.cfg.id, from: t.state, to, ...why, since: now - t.since };
+    const now = this.time.now();
+    const e: ChangeEvent = {
+      id: t.cfg.id,
+      from: t.state,
+      to,
+      reason: reasonText(why.reason),
+      at: now,
+      code: why.code,
+      duration: why.duration,
+      since: now - t.since,
+    };
+    if (why.excerpt !== undefined) e.excerpt = why.excerpt;
     t.state = to;
     t.since = now;
     this.emit("change", e);
-    if (to === "up") this.emit("up", e);
-    else if (to === "down") this.emit("down", e);
-  }
-}
-
-/** The reason a check's signal is aborted at its timeout. */
-export class CheckTimeoutError extends Error {
-  override readonly name = "CheckTimeoutError";
-  constructor(readonly timeout: number) {
-    super(`healthcheck: check timed out after ${timeout} ms`);
   }
 }

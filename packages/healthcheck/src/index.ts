@@ -1,8 +1,11 @@
+/**
+ * @lbkit/healthcheck — active (tcp, http, exec, agent, custom) and passive health checking with HAProxy's
+ * rise/fall semantics, driving pools (`bindPool`) and VRRP priority (`PriorityTracker`).
+ */
 export {
   type BindPoolOptions,
   bindPool,
   type HealthSource,
-  MAX_WEIGHT,
   type PoolLike,
   weightFor,
 } from "./bind/pool.js";
@@ -13,40 +16,43 @@ export {
   priorityDelta,
   type StateSource,
   type TrackScript,
-  trackPriority,
 } from "./bind/vrrp-priority.js";
 export { type AgentCheckOptions, agentCheck, parseAgentReply } from "./checkers/agent.js";
 export type { ConnectionPhase, TlsOptions } from "./checkers/connection.js";
 export { type CustomOutcome, customCheck } from "./checkers/custom.js";
 export { type ExecCheckOptions, execCheck } from "./checkers/exec.js";
 export { type HttpCheckOptions, httpCheck, parseStatus } from "./checkers/http.js";
+export { type LdapCheckOptions, ldapCheck } from "./checkers/ldap.js";
+export { type MysqlCheckOptions, mysqlCheck } from "./checkers/mysql.js";
+export { type PgsqlCheckOptions, pgsqlCheck } from "./checkers/pgsql.js";
+export { type RedisCheckOptions, redisCheck } from "./checkers/redis.js";
+export { type SmtpCheckOptions, smtpCheck } from "./checkers/smtp.js";
+export { type SslHelloCheckOptions, sslHelloCheck } from "./checkers/ssl-hello.js";
 export { type TcpCheckOptions, type TcpStep, tcpCheck } from "./checkers/tcp.js";
-export { type Clock, systemClock, systemTimers, type Timers } from "./clock.js";
 export type { AgentOptions, TargetOptions } from "./config.js";
-export { effectiveState, type ServerState, type StateInputs } from "./effective.js";
-export { HealthCheckConfigError } from "./errors.js";
-export {
-  type ChangeEvent,
-  type CheckEvent,
-  type CheckKind,
-  CheckTimeoutError,
-  HealthChecker,
-  type HealthCheckerEvents,
-  type HealthCheckerOptions,
-  type MaxConnEvent,
-  type TargetStatus,
-  type WeightEvent,
-} from "./health-checker.js";
+export { effectiveState, type StateInputs } from "./effective.js";
+export { HealthCheckConfigError, HealthCheckError, type HealthCheckErrorCode } from "./errors.js";
+export type {
+  ChangeCode,
+  ChangeEvent,
+  CheckEvent,
+  CheckKind,
+  HealthCheckerEvents,
+  MaxConnEvent,
+  TargetStatus,
+  WeightEvent,
+} from "./events.js";
+export { HealthChecker } from "./health-checker.js";
+export type { HealthCheckerOptions } from "./options.js";
 export { type OutlierAction, OutlierDetector, type OutlierOptions, type OutlierReason } from "./outlier.js";
 export {
-  isError,
+  isPassiveError,
   type OnError,
-  observe,
   type PassiveConfig,
   type PassiveOptions,
   type PassiveStep,
   passiveConfig,
-  type TrafficOutcome,
+  passiveStep,
 } from "./passive.js";
 export {
   type AgentReply,
@@ -58,16 +64,16 @@ export {
 } from "./result.js";
 export { CheckScheduler, type SchedulerOptions } from "./scheduler.js";
 export {
+  checkInterval,
+  type HealthPhase,
   type HealthState,
+  type HealthStep,
+  healthPhase,
   type InitState,
   type Intervals,
-  initialState,
-  interval,
+  initialHealth,
   markDown,
-  type Phase,
-  phase,
   type RiseFall,
-  record,
-  type Step,
+  recordCheck,
   suddenDeath,
 } from "./state.js";

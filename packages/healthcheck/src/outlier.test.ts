@@ -2,9 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OutlierDetector } from "./outlier.js";
 
-const five = { kind: "response", status: 500 } as const;
-const gw = { kind: "response", status: 503 } as const;
-const ok = { kind: "ok" } as const;
+const five = { ok: false, status: 500 } as const;
+const gw = { ok: false, status: 503 } as const;
+const ok = { ok: true } as const;
 
 function detector(n: number, opts: ConstructorParameters<typeof OutlierDetector>[0] = {}) {
   const d = new OutlierDetector({ maxEjectionPercent: 100, ...opts }, 0);
@@ -28,7 +28,7 @@ describe("OutlierDetector (Envoy semantics)", () => {
 
   it("gateway failures (502/503/504 and connection errors) have their own threshold", () => {
     const d = detector(3, { consecutive5xx: 0, consecutiveGatewayFailure: 2 });
-    d.report("h1", { kind: "connect-error" }, 0);
+    d.report("h1", { ok: false, code: "ECONNREFUSED" }, 0);
     expect(d.report("h1", gw, 0)[0]).toMatchObject({ type: "eject", reason: "consecutive-gateway-failure" });
   });
 
@@ -120,7 +120,7 @@ describe("OutlierDetector properties", () => {
           let now = 0;
           for (const [h, status, dt] of events) {
             now += dt;
-            const actions = [...d.tick(now), ...d.report(`h${h % hosts}`, { kind: "response", status }, now)];
+            const actions = [...d.tick(now), ...d.report(`h${h % hosts}`, { ok: status < 500, status }, now)];
             for (const a of actions) {
               if (a.type !== "eject") continue;
               expect(a.until - now).toBe(Math.min(base * a.ejections, max));

@@ -5,8 +5,8 @@
  * multiplier shrinks by one for every interval the host spends in the pool without being ejected.
  * At most `maxEjectionPercent` of hosts are ejected at once, but at least one may always be.
  */
-import { HealthCheckConfigError, requireInt, requireMs } from "./errors.js";
-import type { TrafficOutcome } from "./passive.js";
+import type { RequestOutcome } from "@lbkit/core";
+import { HealthCheckConfigError, v } from "./errors.js";
 
 export interface OutlierOptions {
   /** Consecutive 5xx (connection errors count as 503) before ejection; 0 disables. Default 5. */
@@ -58,16 +58,16 @@ export class OutlierDetector {
   private nextSweep: number;
 
   constructor(opts: OutlierOptions = {}, now = 0) {
-    this.consecutive5xx = requireInt("consecutive5xx", opts.consecutive5xx ?? 5, 0, 1_000_000);
-    this.consecutiveGatewayFailure = requireInt(
+    this.consecutive5xx = v.int("consecutive5xx", opts.consecutive5xx ?? 5, 0, 1_000_000);
+    this.consecutiveGatewayFailure = v.int(
       "consecutiveGatewayFailure",
       opts.consecutiveGatewayFailure ?? 5,
       0,
       1_000_000,
     );
-    this.interval = requireMs("interval", opts.interval ?? 10_000, 1, 86_400_000);
-    this.baseEjectionTime = requireMs("baseEjectionTime", opts.baseEjectionTime ?? 30_000, 1, 86_400_000);
-    this.maxEjectionTime = requireMs("maxEjectionTime", opts.maxEjectionTime ?? 300_000, 1, 86_400_000);
+    this.interval = v.ms("interval", opts.interval ?? 10_000, 1, 86_400_000);
+    this.baseEjectionTime = v.ms("baseEjectionTime", opts.baseEjectionTime ?? 30_000, 1, 86_400_000);
+    this.maxEjectionTime = v.ms("maxEjectionTime", opts.maxEjectionTime ?? 300_000, 1, 86_400_000);
     if (this.maxEjectionTime < this.baseEjectionTime) {
       throw new HealthCheckConfigError(
         "maxEjectionTime",
@@ -75,20 +75,20 @@ export class OutlierDetector {
         `is below baseEjectionTime ${this.baseEjectionTime} (raise maxEjectionTime)`,
       );
     }
-    this.maxEjectionPercent = requireInt("maxEjectionPercent", opts.maxEjectionPercent ?? 10, 0, 100);
-    this.successRateMinimumHosts = requireInt(
+    this.maxEjectionPercent = v.int("maxEjectionPercent", opts.maxEjectionPercent ?? 10, 0, 100);
+    this.successRateMinimumHosts = v.int(
       "successRateMinimumHosts",
       opts.successRateMinimumHosts ?? 5,
       0,
       1e6,
     );
-    this.successRateRequestVolume = requireInt(
+    this.successRateRequestVolume = v.int(
       "successRateRequestVolume",
       opts.successRateRequestVolume ?? 100,
       1,
       1e9,
     );
-    this.successRateStdevFactor = requireInt(
+    this.successRateStdevFactor = v.int(
       "successRateStdevFactor",
       opts.successRateStdevFactor ?? 1900,
       0,
@@ -138,11 +138,10 @@ export class OutlierDetector {
   }
 
   /** Record one request outcome; returns an ejection when a consecutive-error threshold is reached. */
-  report(id: string, o: TrafficOutcome, now: number): OutlierAction[] {
+  report(id: string, o: RequestOutcome, now: number): OutlierAction[] {
     const h = this.hosts.get(id);
     if (!h) return [];
-    const status =
-      o.kind === "response" ? o.status : o.kind === "ok" ? (o.status ?? 200) : 503; /* local errors → 503 */
+    const status = o.status ?? (o.ok ? 200 : 503); /* local errors (no response) count as 503, as Envoy */
     h.total++;
     if (status < 500) {
       h.ok++;

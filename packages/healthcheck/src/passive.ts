@@ -3,15 +3,8 @@
  * Pure: the caller reports each request's outcome; after `errorLimit` consecutive errors the configured
  * action is returned for the shell to apply, and the counter starts again.
  */
-import { HealthCheckConfigError, requireInt } from "./errors.js";
-
-/** What one real request did. `status` is the HTTP status when there was a response. */
-export type TrafficOutcome =
-  | { kind: "ok"; status?: number }
-  | { kind: "connect-error" }
-  | { kind: "timeout" }
-  | { kind: "reset" }
-  | { kind: "response"; status: number };
+import type { RequestOutcome } from "@lbkit/core";
+import { HealthCheckConfigError, v } from "./errors.js";
 
 export type OnError = "fastinter" | "fail-check" | "sudden-death" | "mark-down";
 
@@ -34,32 +27,30 @@ const ON_ERROR: readonly OnError[] = ["fastinter", "fail-check", "sudden-death",
 
 export function passiveConfig(o: PassiveOptions): PassiveConfig {
   if (o.observe !== "layer4" && o.observe !== "layer7") {
-    throw new HealthCheckConfigError("observe", o.observe, "must be layer4 or layer7");
+    throw new HealthCheckConfigError("passive.observe", o.observe, "must be layer4 or layer7");
   }
   const onError = o.onError ?? "fail-check";
   if (!ON_ERROR.includes(onError)) {
-    throw new HealthCheckConfigError("onError", onError, `must be one of ${ON_ERROR.join(", ")}`);
+    throw new HealthCheckConfigError("passive.onError", onError, `must be one of ${ON_ERROR.join(", ")}`);
   }
   return {
     observe: o.observe,
-    errorLimit: requireInt("errorLimit", o.errorLimit ?? 10, 1, 1_000_000),
+    errorLimit: v.int("passive.errorLimit", o.errorLimit ?? 10, 1, 1_000_000),
     onError,
   };
 }
 
-/** Whether this outcome counts as an error under `observe`. */
-export function isError(observe: "layer4" | "layer7", o: TrafficOutcome): boolean {
-  switch (o.kind) {
-    case "connect-error":
-    case "timeout":
-    case "reset":
-      return true;
-    case "ok":
-      return false;
-    case "response":
-      if (observe === "layer4") return false;
-      return o.status >= 500 && o.status <= 599 && o.status !== 501 && o.status !== 505;
-  }
+/**
+ * Whether a request's outcome counts as an error under `observe`, as HAProxy decides: an outcome with an HTTP
+ * `status` had a response, so it is never a layer-4 error, and under `layer7` it is one when the status is 5xx
+ * other than 501 and 505 (whatever `ok` says); an outcome without a status (connect error, timeout, reset) is
+ * an error when `ok` is false.
+ */
+export function isPassiveError(observe: "layer4" | "layer7", o: RequestOutcome): boolean {
+  const status = o.status;
+  if (status === undefined) return !o.ok;
+  if (observe === "layer4") return false;
+  return status >= 500 && status <= 599 && status !== 501 && status !== 505;
 }
 
 export interface PassiveStep {
@@ -69,8 +60,9 @@ export interface PassiveStep {
   action?: OnError;
 }
 
-export function observe(cfg: PassiveConfig, errors: number, o: TrafficOutcome): PassiveStep {
-  if (!isError(cfg.observe, o)) return { errors: 0 };
+/** One request's outcome against `errors` consecutive errors so far: the new count and the action, if due. */
+export function passiveStep(cfg: PassiveConfig, errors: number, o: RequestOutcome): PassiveStep {
+  if (!isPassiveError(cfg.observe, o)) return { errors: 0 };
   const n = errors + 1;
   if (n >= cfg.errorLimit) return { errors: 0, action: cfg.onError };
   return { errors: n };

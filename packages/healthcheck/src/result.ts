@@ -51,7 +51,7 @@ export interface AgentReply {
   /** `NN%`: weight relative to the initial weight. */
   weightPercent?: number;
   /** `maxconn:NN`. */
-  maxconn?: number;
+  maxConn?: number;
 }
 
 export interface CheckContext {
@@ -66,22 +66,50 @@ export type Checker = (ctx: CheckContext) => Promise<CheckResult>;
 
 export const EXCERPT_MAX = 128;
 
-/** A printable excerpt: control characters shown as `.`, cut at EXCERPT_MAX characters. */
+/**
+ * `text` made safe to print: control characters (C0, DEL and C1, so no terminal escape sequence survives) shown
+ * as `.`, cut at `max` characters with a trailing `…`.
+ */
+export function printable(text: string, max: number): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
+  const clean = text.slice(0, max).replace(/[\u0000-\u001f\u007f-\u009f]/g, ".");
+  return text.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+/** A printable excerpt of what a target answered, at most EXCERPT_MAX characters. */
 export function excerpt(data: string | Uint8Array | undefined): string | undefined {
   if (data === undefined) return undefined;
-  const text = typeof data === "string" ? data : Buffer.from(data).toString("latin1");
+  const text =
+    typeof data === "string"
+      ? data
+      : Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, EXCERPT_MAX + 1)).toString("latin1");
   if (text.length === 0) return undefined;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
-  const clean = text.slice(0, EXCERPT_MAX).replace(/[\u0000-\u001f\u007f]/g, ".");
-  return text.length > EXCERPT_MAX ? `${clean.slice(0, EXCERPT_MAX - 1)}…` : clean;
+  return printable(text, EXCERPT_MAX);
+}
+
+/** The most characters of a result's `reason`. */
+export const REASON_MAX = 512;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A reason as results carry it: printable (it may quote what a target sent) and bounded. */
+export function reasonText(reason: string): string {
+  return reason.length > REASON_MAX || CONTROL.test(reason) ? printable(reason, REASON_MAX) : reason;
 }
 
 export function up(code: CheckCode, reason: string, data?: string | Uint8Array): CheckResult {
   const ex = excerpt(data);
-  return ex === undefined ? { status: "up", code, reason } : { status: "up", code, reason, excerpt: ex };
+  const r = reasonText(reason);
+  return ex === undefined
+    ? { status: "up", code, reason: r }
+    : { status: "up", code, reason: r, excerpt: ex };
 }
 
 export function down(code: CheckCode, reason: string, data?: string | Uint8Array): CheckResult {
   const ex = excerpt(data);
-  return ex === undefined ? { status: "down", code, reason } : { status: "down", code, reason, excerpt: ex };
+  const r = reasonText(reason);
+  return ex === undefined
+    ? { status: "down", code, reason: r }
+    : { status: "down", code, reason: r, excerpt: ex };
 }

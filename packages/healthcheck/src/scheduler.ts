@@ -2,8 +2,11 @@
  * Pure check scheduling over caller-supplied time: start spread, per-check jitter (HAProxy `spread-checks`),
  * fixed-rate intervals measured from each check's start, never two checks in flight for one key, and a
  * global limit on checks in flight. The shell asks `take(now)` what to start and reports `finish`.
+ * Keys are any values (the health checker uses one object per target and check kind); waiting keys sit in one
+ * indexed heap by due time, re-keyed in place, so the shell needs a single timer for all of them.
  */
-import { MinHeap } from "./heap.js";
+import { IndexedHeap } from "@lbkit/core";
+import { HealthCheckError } from "./errors.js";
 
 export interface SchedulerOptions {
   /** Most checks in flight at once across all keys. Default: unlimited. */
@@ -18,27 +21,34 @@ export interface SchedulerOptions {
    * does (measured: inter 300 ms + timeout 200 ms on a hanging server gives 500 ms between checks).
    */
   intervalFrom?: "start" | "end";
+  /**
+   * The shell starts due checks in ticks of this many ms (one wake for all of them). A check started within
+   * one tick of its due time counts as started when it was due, so ticks do not stretch the intervals.
+   * Default 0.
+   */
+  tick?: number;
 }
 
-interface Job {
+interface Job<K> {
+  key: K;
   due: number;
-  gen: number;
+  /** ties in due time start in the order they were scheduled */
+  seq: number;
   inFlight: boolean;
   startedAt: number;
+  heapPos: number;
 }
 
-interface Entry {
-  key: string;
-  gen: number;
-}
-
-export class CheckScheduler {
+export class CheckScheduler<K = string> {
   readonly concurrency: number;
   readonly spread: number;
   readonly intervalFrom: "start" | "end";
+  readonly tick: number;
   private readonly random: () => number;
-  private readonly jobs = new Map<string, Job>();
-  private readonly queue = new MinHeap<Entry>();
+  private readonly jobs = new Map<K, Job<K>>();
+  private readonly waiting = new IndexedHeap<Job<K>>(
+    (a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq),
+  );
   private running = 0;
   private seq = 0;
 
@@ -47,6 +57,7 @@ export class CheckScheduler {
     this.spread = opts.spread ?? 0;
     this.random = opts.random ?? Math.random;
     this.intervalFrom = opts.intervalFrom ?? "start";
+    this.tick = opts.tick ?? 0;
   }
 
   /** Checks in flight now. */
@@ -58,16 +69,16 @@ export class CheckScheduler {
     return this.jobs.size;
   }
 
-  has(key: string): boolean {
+  has(key: K): boolean {
     return this.jobs.has(key);
   }
 
-  isInFlight(key: string): boolean {
+  isInFlight(key: K): boolean {
     return this.jobs.get(key)?.inFlight ?? false;
   }
 
   /** When `key` is next due (undefined while in flight or unknown). */
-  dueAt(key: string): number | undefined {
+  dueAt(key: K): number | undefined {
     const job = this.jobs.get(key);
     return job && !job.inFlight ? job.due : undefined;
   }
@@ -76,20 +87,23 @@ export class CheckScheduler {
    * Add a key. Its first check is due at a uniformly random point within `firstWithin` ms (pass the
    * interval so that N keys added together spread over one interval instead of firing at once).
    */
-  add(key: string, now: number, firstWithin: number): void {
+  add(key: K, now: number, firstWithin: number): void {
     if (this.jobs.has(key))
-      throw new Error(`healthcheck: scheduler key ${JSON.stringify(key)} already added`);
+      throw new HealthCheckError(
+        "ERR_DUPLICATE",
+        `healthcheck: scheduler key ${String(key)} is already added`,
+      );
     const due = now + Math.floor(this.random() * Math.max(0, firstWithin));
-    const gen = ++this.seq;
-    const job: Job = { due, gen, inFlight: false, startedAt: 0 };
+    const job: Job<K> = { key, due, seq: ++this.seq, inFlight: false, startedAt: 0, heapPos: -1 };
     this.jobs.set(key, job);
-    this.queue.push(due, { key, gen });
+    this.waiting.push(job);
   }
 
-  remove(key: string): void {
+  remove(key: K): void {
     const job = this.jobs.get(key);
     if (!job) return;
     if (job.inFlight) this.running--;
+    else this.waiting.remove(job);
     this.jobs.delete(key);
   }
 
@@ -97,18 +111,16 @@ export class CheckScheduler {
    * Start every due key the concurrency limit allows (at most `max`), earliest due first; they are now in
    * flight.
    */
-  take(now: number, max = Number.POSITIVE_INFINITY): string[] {
-    const out: string[] = [];
+  take(now: number, max = Number.POSITIVE_INFINITY): K[] {
+    const out: K[] = [];
     while (this.running < this.concurrency && out.length < max) {
-      const top = this.queue.peekKey();
-      if (top === undefined || top > now) break;
-      const entry = this.queue.pop()!;
-      const job = this.jobs.get(entry.key);
-      if (!job || job.gen !== entry.gen || job.inFlight) continue;
+      const job = this.waiting.peek();
+      if (job === undefined || job.due > now) break;
+      this.waiting.remove(job);
       job.inFlight = true;
-      job.startedAt = now;
+      job.startedAt = now - job.due <= this.tick ? job.due : now;
       this.running++;
-      out.push(entry.key);
+      out.push(job.key);
     }
     return out;
   }
@@ -117,44 +129,37 @@ export class CheckScheduler {
    * A check finished. The next one is due `interval` (jittered) after this one started (`intervalFrom`
    * `start`: if that moment has passed, it is due now) or after now (`end`).
    */
-  finish(key: string, now: number, interval: number): void {
+  finish(key: K, now: number, interval: number): void {
     const job = this.jobs.get(key);
     if (!job?.inFlight) return;
     job.inFlight = false;
     this.running--;
     const from = this.intervalFrom === "end" ? now : job.startedAt;
-    this.schedule(key, job, Math.max(now, from + this.jitter(interval)));
+    job.due = Math.max(now, from + this.jitter(interval));
+    job.seq = ++this.seq;
+    this.waiting.push(job);
   }
 
   /** Bring a waiting key's next check forward to at most `interval` from now (on-error fastinter). */
-  expedite(key: string, now: number, interval: number): void {
+  expedite(key: K, now: number, interval: number): void {
     const job = this.jobs.get(key);
     if (!job || job.inFlight) return;
     const due = now + interval;
-    if (due < job.due) this.schedule(key, job, due);
+    if (due >= job.due) return;
+    job.due = due;
+    job.seq = ++this.seq;
+    this.waiting.update(job);
   }
 
   /** The earliest moment `take` could return something, or undefined if nothing can start until a finish. */
   nextDue(): number | undefined {
     if (this.running >= this.concurrency) return undefined;
-    for (;;) {
-      const entry = this.queue.peek();
-      if (!entry) return undefined;
-      const job = this.jobs.get(entry.key);
-      if (job && job.gen === entry.gen && !job.inFlight) return this.queue.peekKey();
-      this.queue.pop(); // stale entry: removed, rescheduled or started
-    }
+    return this.waiting.peek()?.due;
   }
 
   jitter(interval: number): number {
     if (this.spread <= 0) return interval;
     const f = 1 + (this.spread / 100) * (2 * this.random() - 1);
     return Math.max(0, Math.round(interval * f));
-  }
-
-  private schedule(key: string, job: Job, due: number): void {
-    job.gen = ++this.seq;
-    job.due = due;
-    this.queue.push(due, { key, gen: job.gen });
   }
 }

@@ -1,14 +1,22 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { initialState, interval, markDown, phase, type RiseFall, record, suddenDeath } from "./state.js";
+import {
+  checkInterval,
+  healthPhase,
+  initialHealth,
+  markDown,
+  type RiseFall,
+  recordCheck,
+  suddenDeath,
+} from "./state.js";
 
 const rf: RiseFall = { rise: 2, fall: 3 };
 
-function run(cfg: RiseFall, init: Parameters<typeof initialState>[1], results: boolean[]) {
-  let s = initialState(cfg, init);
+function run(cfg: RiseFall, init: Parameters<typeof initialHealth>[1], results: boolean[]) {
+  let s = initialHealth(cfg, init);
   const transitions: { at: number; to: string }[] = [];
   results.forEach((ok, i) => {
-    const step = record(cfg, s, ok);
+    const step = recordCheck(cfg, s, ok);
     s = step.state;
     if (step.transition) transitions.push({ at: i + 1, to: step.transition });
   });
@@ -45,21 +53,21 @@ describe("rise/fall (HAProxy health counter)", () => {
 
   it("phase and interval follow srv_getinter: inter up, fastinter transitioning, downinter down", () => {
     const iv = { inter: 1000, fastinter: 100, downinter: 5000 };
-    let s = initialState(rf, "fully-up");
-    expect([phase(rf, s), interval(rf, iv, s)]).toEqual(["up", 1000]);
-    s = record(rf, s, false).state;
-    expect([phase(rf, s), interval(rf, iv, s)]).toEqual(["going-down", 100]);
-    s = record(rf, record(rf, s, false).state, false).state;
-    expect([phase(rf, s), interval(rf, iv, s)]).toEqual(["down", 5000]);
-    s = record(rf, s, true).state;
-    expect([phase(rf, s), interval(rf, iv, s)]).toEqual(["going-up", 100]);
+    let s = initialHealth(rf, "fully-up");
+    expect([healthPhase(rf, s), checkInterval(rf, iv, s)]).toEqual(["up", 1000]);
+    s = recordCheck(rf, s, false).state;
+    expect([healthPhase(rf, s), checkInterval(rf, iv, s)]).toEqual(["going-down", 100]);
+    s = recordCheck(rf, recordCheck(rf, s, false).state, false).state;
+    expect([healthPhase(rf, s), checkInterval(rf, iv, s)]).toEqual(["down", 5000]);
+    s = recordCheck(rf, s, true).state;
+    expect([healthPhase(rf, s), checkInterval(rf, iv, s)]).toEqual(["going-up", 100]);
   });
 
   it("sudden-death leaves one failure to go, mark-down goes down now", () => {
-    const s = initialState(rf, "fully-up");
+    const s = initialHealth(rf, "fully-up");
     const sd = suddenDeath(rf, s);
     expect(sd.state.up).toBe(true);
-    expect(record(rf, sd.state, false).transition).toBe("down");
+    expect(recordCheck(rf, sd.state, false).transition).toBe("down");
     expect(markDown(rf, s)).toEqual({ state: { up: false, health: 0 }, transition: "down" });
     expect(markDown(rf, { up: false, health: 1 }).transition).toBeUndefined();
   });
@@ -73,13 +81,13 @@ describe("rise/fall (HAProxy health counter)", () => {
         fc.array(fc.boolean(), { maxLength: 200 }),
         (rise, fall, init, results) => {
           const cfg = { rise, fall };
-          let s = initialState(cfg, init);
+          let s = initialHealth(cfg, init);
           // reference model: consecutive counts, starting as far from a transition as the init state says
           let up = init === "fully-up" || init === "up";
           let fails = init === "up" ? fall - 1 : 0;
           let oks = init === "down" ? rise - 1 : 0;
           for (const ok of results) {
-            const step = record(cfg, s, ok);
+            const step = recordCheck(cfg, s, ok);
             let want: "up" | "down" | undefined;
             if (ok) {
               fails = 0;

@@ -30,9 +30,9 @@ export interface HealthState {
   readonly health: number;
 }
 
-export type Phase = "up" | "going-down" | "down" | "going-up";
+export type HealthPhase = "up" | "going-down" | "down" | "going-up";
 
-export interface Step {
+export interface HealthStep {
   state: HealthState;
   /** Set when this step changed the up/down verdict. */
   transition?: "up" | "down";
@@ -44,7 +44,7 @@ const max = (rf: RiseFall) => rf.rise + rf.fall - 1;
  * `fully-up`: needs `fall` failures to go down. `up` (HAProxy's default): up, but the first failure takes it
  * down. `down`: down, the first success brings it up. `fully-down`: needs `rise` successes.
  */
-export function initialState(rf: RiseFall, init: InitState): HealthState {
+export function initialHealth(rf: RiseFall, init: InitState): HealthState {
   switch (init) {
     case "fully-up":
       return { up: true, health: max(rf) };
@@ -57,21 +57,21 @@ export function initialState(rf: RiseFall, init: InitState): HealthState {
   }
 }
 
-export function phase(rf: RiseFall, s: HealthState): Phase {
+export function healthPhase(rf: RiseFall, s: HealthState): HealthPhase {
   if (s.up) return s.health >= max(rf) ? "up" : "going-down";
   return s.health <= 0 ? "down" : "going-up";
 }
 
 /** The interval until the next check in this state (HAProxy `srv_getinter`). */
-export function interval(rf: RiseFall, iv: Intervals, s: HealthState): number {
-  const p = phase(rf, s);
+export function checkInterval(rf: RiseFall, iv: Intervals, s: HealthState): number {
+  const p = healthPhase(rf, s);
   if (p === "up") return iv.inter;
   if (p === "down") return iv.downinter;
   return iv.fastinter;
 }
 
 /** Apply one check result. */
-export function record(rf: RiseFall, s: HealthState, ok: boolean): Step {
+export function recordCheck(rf: RiseFall, s: HealthState, ok: boolean): HealthStep {
   if (ok) {
     if (s.up) return { state: { up: true, health: max(rf) } };
     const health = s.health + 1;
@@ -87,14 +87,14 @@ export function record(rf: RiseFall, s: HealthState, ok: boolean): Step {
  * HAProxy `on-error sudden-death`: "a pre-fatal failed check": the counter drops to just above `rise`, then
  * counts one failure, so the next failed check takes the server down (with `fall 1`, this one does).
  */
-export function suddenDeath(rf: RiseFall, s: HealthState): Step {
+export function suddenDeath(rf: RiseFall, s: HealthState): HealthStep {
   if (!s.up) return { state: { up: false, health: 0 } };
   const health = s.health > rf.rise ? rf.rise + 1 : s.health;
-  return record(rf, { up: true, health }, false);
+  return recordCheck(rf, { up: true, health }, false);
 }
 
 /** HAProxy `on-error mark-down`: down now, rise successes needed to come back. */
-export function markDown(_rf: RiseFall, s: HealthState): Step {
+export function markDown(_rf: RiseFall, s: HealthState): HealthStep {
   if (!s.up) return { state: { up: false, health: 0 } };
   return { state: { up: false, health: 0 }, transition: "down" };
 }

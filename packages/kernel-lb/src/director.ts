@@ -12,8 +12,8 @@ import { computeTable, type ServiceTable, sameTable } from "./table.js";
 
 /** Anything that announces pool changes: a `HealthChecker` from @lbkit/healthcheck fits. */
 export interface ChangeSource {
-  on(event: "change", fn: (...args: never[]) => void): unknown;
-  off(event: "change", fn: (...args: never[]) => void): unknown;
+  on(event: "change", fn: () => void): unknown;
+  off(event: "change", fn: () => void): unknown;
 }
 
 export interface KernelDirectorOptions {

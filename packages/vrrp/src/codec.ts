@@ -3,7 +3,7 @@
  * receive checks of RFC 5798 §7.1 / RFC 3768 §7.1 returning typed reasons.
  */
 import { type Family, formatIp, internetChecksum, pseudoHeader } from "@lbkit/core";
-import { addressToBytes, canonicalAddress } from "./address.js";
+import { addressToBytes } from "./address.js";
 
 export const VRRP_PROTOCOL = 112;
 export const VRRP_GROUP_V4 = "224.0.0.18";
@@ -101,13 +101,20 @@ export type DiscardReason =
   | "vrid"
   | "auth"
   | "interval"
-  | "family";
+  | "family"
+  /** receive policy beyond §7.1 (see advert-policy.ts): the address list differs from ours */
+  | "addresses"
+  /** receive policy: another router also claims to own the addresses (priority 255) */
+  | "owner-conflict";
 
 export interface ReceivedPacket {
   family: Family;
   src: string;
   dst: string;
-  /** IPv4 TTL or IPv6 hop limit; undefined when the transport cannot see it (the kernel enforced IP_MINTTL) */
+  /**
+   * IPv4 TTL or IPv6 hop limit; undefined when the transport cannot see it (the check is skipped: a transport
+   * that leaves it undefined must enforce 255 itself, as the raw transport's IPv6 socket filter does)
+   */
   ttl?: number;
   /** the VRRP message (IP payload) */
   message: Uint8Array;
@@ -176,7 +183,8 @@ export function decodeAdvert(packet: ReceivedPacket): ValidateResult {
           advertInterval: m[5]! * 1000,
           addresses,
           authType: m[4]!,
-          authData: m.slice(8 + count * 4, 16 + count * 4),
+          // a copy, and a plain Uint8Array even when the message is a Buffer (whose slice() is a view)
+          authData: Uint8Array.from(m.subarray(8 + count * 4, 16 + count * 4)),
         }
       : {
           version,
@@ -220,11 +228,4 @@ export function validateAdvert(packet: ReceivedPacket, expect: ValidateOptions):
       );
   }
   return decoded;
-}
-
-/** True when the advert's address set equals ours (RFC: a mismatch MAY be logged; keepalived logs it). */
-export function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Set(a.map(canonicalAddress));
-  return b.every((v) => x.has(canonicalAddress(v)));
 }

@@ -11,7 +11,8 @@ export type VrrpErrorCode =
   | "ERR_VIP" // adding or removing a VIP (or the accept-mode filter, the VMAC) failed
   | "ERR_ANNOUNCE" // a gratuitous ARP / NA burst failed
   | "ERR_NOT_RUNNING" // handover() on a stopped instance
-  | "ERR_HANDOVER_TIMEOUT"; // no peer became master within the handover timeout
+  | "ERR_HANDOVER_TIMEOUT" // no peer became master within the handover timeout
+  | "ERR_CONFLICT"; // another router also claims to own the addresses (priority 255): a configuration error
 
 /** A runtime failure (transport, VIP, announcement); `cause` holds the system error. */
 export class VrrpError extends LbkitError {

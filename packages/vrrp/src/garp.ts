@@ -14,7 +14,7 @@ import {
   PacketSocket,
 } from "@lbkit/arp";
 import type { Time } from "@lbkit/core";
-import { asVrrpError, VrrpConfigError, type VrrpError } from "./errors.js";
+import { asVrrpError, check, VrrpConfigError, type VrrpError } from "./errors.js";
 
 export interface VrrpGarpOptions {
   /** keepalived garp_master_repeat: announcements per VIP in each burst (default 5) */
@@ -25,6 +25,10 @@ export interface VrrpGarpOptions {
   refresh?: number;
   /** keepalived garp_master_refresh_repeat (default 1) */
   refreshRepeat?: number;
+  /** keepalived garp_lower_prio_repeat: announcements per VIP when answering a lower-priority advert (default `repeat`) */
+  lowerPrioRepeat?: number;
+  /** keepalived garp_lower_prio_delay: a second such burst this long after the answer, ms (default `delay`; 0 = none) */
+  lowerPrioDelay?: number;
   /** keepalived garp_interval / gna_interval: ms between two frames (default 0) */
   interval?: number;
   /** how frames reach the wire (default: @lbkit/arp's AF_PACKET socket on the VIP interface); for tests */
@@ -44,6 +48,8 @@ export class VipAnnouncer {
   private announcer: Announcer | undefined;
   /** bumped on quiet(): an announcement queued before it is dropped */
   private generation = 0;
+  /** the delayed second burst of a lower-priority answer */
+  private answerTimer: unknown;
 
   constructor(
     private readonly o: VrrpGarpOptions,
@@ -52,7 +58,9 @@ export class VipAnnouncer {
     private readonly onError: (e: VrrpError) => void,
   ) {
     // bad GARP options fail at construction: the schedule is checked now, built for the real interface at start
-    const { open: _open, ...schedule } = o;
+    const { open: _open, lowerPrioRepeat, lowerPrioDelay, ...schedule } = o;
+    if (lowerPrioRepeat !== undefined) check.int("garp.lowerPrioRepeat", lowerPrioRepeat, 1, 1000);
+    if (lowerPrioDelay !== undefined) check.ms("garp.lowerPrioDelay", lowerPrioDelay, 0);
     try {
       new Announcer({ ...schedule, interface: "check", addresses: [...addresses], time });
     } catch (e) {
@@ -67,7 +75,7 @@ export class VipAnnouncer {
     const link = await open(ifname).catch((e: unknown) => {
       throw asVrrpError("ERR_ANNOUNCE", `gratuitous ARP on ${ifname}`, e);
     });
-    const { open: _open, ...schedule } = this.o;
+    const { open: _open, lowerPrioRepeat: _r, lowerPrioDelay: _d, ...schedule } = this.o;
     try {
       this.announcer = new Announcer({
         ...schedule,
@@ -101,8 +109,34 @@ export class VipAnnouncer {
     }
   }
 
+  /**
+   * keepalived's answer to a lower-priority advert while master: garp_lower_prio_repeat now and, once pending at
+   * most, again garp_lower_prio_delay later (the machine rate-limits how often it answers).
+   */
+  async answer(ticket: number): Promise<void> {
+    const a = this.announcer;
+    if (!a || ticket !== this.generation) return;
+    const repeat = this.o.lowerPrioRepeat ?? this.o.repeat ?? 5;
+    try {
+      await (a.running ? a.announceNow(repeat) : a.start());
+    } catch (e) {
+      this.onError(asVrrpError("ERR_ANNOUNCE", "gratuitous ARP", e));
+    }
+    const delay = this.o.lowerPrioDelay ?? this.o.delay ?? 5000;
+    if (delay <= 0 || this.answerTimer !== undefined) return;
+    this.answerTimer = this.time.setTimeout(() => {
+      this.answerTimer = undefined;
+      if (ticket !== this.generation || !this.announcer?.running) return;
+      this.announcer
+        .announceNow(repeat)
+        .catch((e: unknown) => this.onError(asVrrpError("ERR_ANNOUNCE", "gratuitous ARP", e)));
+    }, delay);
+  }
+
   /** On leaving master: pending bursts and refreshes are cancelled (the link stays open). */
   quiet(): void {
+    if (this.answerTimer !== undefined) this.time.clearTimeout(this.answerTimer);
+    this.answerTimer = undefined;
     this.generation++;
     void this.announcer?.stop();
   }

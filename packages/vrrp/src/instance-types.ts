@@ -26,6 +26,9 @@ export interface VrrpInstanceOptions extends VrrpConfigInput {
   witness?: Witness;
   /** keepalived lower_prio_no_advert */
   lowerPrioNoAdvert?: boolean;
+  /** keepalived higher_prio_send_advert: one advert of our priority before stepping down to a higher one (default
+   * true; false steps down silently, as the RFC) */
+  higherPrioSendAdvert?: boolean;
   /** RFC 5798 Accept_Mode. Default true (keepalived without `vrrp_strict`). false: as a non-owner master, the
    * netlink mover drops traffic to the VIPs with an nftables table `lbkit_vrrp_<vrid>` (needs `nft`). */
   acceptMode?: boolean;
@@ -110,6 +113,7 @@ export function machineConfigOf(
     preempt: c.preempt,
     preemptDelay: c.preemptDelay,
     lowerPrioNoAdvert: o.lowerPrioNoAdvert,
+    higherPrioSendAdvert: o.higherPrioSendAdvert,
     acceptMode: o.acceptMode,
   };
 }

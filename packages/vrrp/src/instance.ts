@@ -6,6 +6,7 @@
 import { emitError, systemTime, type Time } from "@lbkit/core";
 import { EventEmitter } from "eventemitter3";
 import { admit } from "./admit.js";
+import { screenAdvert } from "./advert-policy.js";
 import { AdvertSender } from "./advert-sender.js";
 import type { ReceivedPacket } from "./codec.js";
 import { type VrrpConfig, validateConfig } from "./config.js";
@@ -45,6 +46,9 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     () => this.release(),
   );
   private readonly advertListeners = new Set<AdvertListener>();
+  /** the VIPs' addresses, for the receive policy (advert-policy.ts) */
+  private readonly vipList: string[];
+  private configErrorAt: number | undefined;
 
   constructor(options: VrrpInstanceOptions) {
     super();
@@ -52,6 +56,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
     this.opts = options;
     this.id = checkInstanceOptions(options, this.config);
     this.time = options.time ?? systemTime;
+    this.vipList = this.config.virtualAddresses.map((v) => v.address);
     this.slot = new TransportSlot(options.transport, options.interface);
     const witness = options.witness && new WitnessTracker(options.witness, this.time);
     this.inputs = new PriorityInputs(this.config.priority, [...(options.tracks ?? [])], witness);
@@ -166,6 +171,17 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       this.emit("discard", { reason: r.reason, detail: r.detail, src: p.src });
       return;
     }
+    const d = screenAdvert({ vips: this.vipList, priority: this.s.priority }, p.src, r.advert);
+    if (d) {
+      this.stats.discarded[d.reason] = (this.stats.discarded[d.reason] ?? 0) + 1;
+      this.emit("discard", { reason: d.reason, detail: d.detail, src: p.src });
+      // a configuration error is reported as an error too, at most once a minute (every advert is a discard)
+      if (d.configError && !(this.configErrorAt !== undefined && r.at - this.configErrorAt < 60_000)) {
+        this.configErrorAt = r.at;
+        emitError(this, new VrrpError("ERR_CONFLICT", d.detail));
+      }
+      return;
+    }
     this.stats.advertsReceived++;
     for (const l of [...this.advertListeners]) l(p.src, r.advert);
     this.apply({ type: "advert", src: p.src, advert: r.advert }, r.at);
@@ -264,7 +280,9 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
         if (!garp) return;
         const ticket = garp.ticket;
         const ready = this.work;
-        this.garps = this.garps.then(() => ready).then(() => garp.announce(ticket));
+        // cause "lower-priority": keepalived's answer to a lower-priority master (garp_lower_prio_repeat/_delay)
+        const burst = a.cause === "lower-priority" ? () => garp.answer(ticket) : () => garp.announce(ticket);
+        this.garps = this.garps.then(() => ready).then(burst);
         return;
       }
       case "ready":

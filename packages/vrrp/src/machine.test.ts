@@ -129,7 +129,8 @@ describe("RFC 5798 §6.4 transitions", () => {
     const s = { ...base, priority: 100 };
     const hi = step(c, s, { type: "advert", src: "198.18.0.1", advert: advert(101) }, 5);
     expect(hi.state.state).toBe("backup");
-    expect(hi.actions[0]).toEqual({ type: "removeVips" });
+    // keepalived higher_prio_send_advert (default on): one advert of our own priority first, then the VIPs go
+    expect(hi.actions.slice(0, 2)).toEqual([{ type: "sendAdvert", priority: 100 }, { type: "removeVips" }]);
     expect(hi.actions.at(-1)).toMatchObject({ event: "backup", reason: "higher-priority" });
     const tieHigh = step(c, s, { type: "advert", src: "198.18.0.3", advert: advert(100) }, 5);
     expect(tieHigh.actions.at(-1)).toMatchObject({ reason: "equal-priority-higher-address" });

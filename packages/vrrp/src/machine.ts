@@ -21,6 +21,18 @@ export interface MachineConfig {
   /** keepalived `lower_prio_no_advert`: a master stays silent when it hears a lower priority (default false) */
   lowerPrioNoAdvert?: boolean;
   /**
+   * A master answers a lower-priority advert (an advert and a GARP burst) at most once per this many ms; the
+   * adverts in between are ignored, so a flood of them costs a decode each and nothing more. Default: the
+   * advert interval (the master's own adverts already go out that often).
+   */
+  lowerPrioAnswerInterval?: number;
+  /**
+   * keepalived `higher_prio_send_advert`: a master stepping down because of a higher-priority advert first sends
+   * one advert of its own priority, so the winner (a keepalived or lbkit master answering lower priorities)
+   * re-announces at once and clients that followed this node during a split brain move back. Default true.
+   */
+  higherPrioSendAdvert?: boolean;
+  /**
    * RFC 5798 Accept_Mode, carried to the `addVips` action for the VIP mover. Default true, keepalived's behaviour
    * without `vrrp_strict` (the RFC's default is false); the address owner always accepts.
    */
@@ -66,8 +78,11 @@ export type MachineAction =
   | { type: "sendAdvert"; priority: number }
   | { type: "addVips"; acceptMode: boolean }
   | { type: "removeVips" }
-  /** gratuitous ARP / unsolicited NA for the VIPs (a burst; the shell applies delay/repeat/refresh) */
-  | { type: "announce" }
+  /**
+   * gratuitous ARP / unsolicited NA for the VIPs (a burst; the shell applies delay/repeat/refresh); cause
+   * "lower-priority": the answer to a lower-priority advert (keepalived garp_lower_prio_repeat/_delay)
+   */
+  | { type: "announce"; cause?: "lower-priority" }
   /** the single pending deadline (ms, same clock as `now`); undefined cancels it */
   | { type: "setTimer"; at: number | undefined }
   | { type: "emit"; event: "master" | "backup" | "fault" | "stop"; reason: TransitionReason; from: VrrpState }
@@ -95,6 +110,8 @@ export interface MachineState {
   hold: boolean;
   /** held, and the Master_Down_Timer has fired */
   ready: boolean;
+  /** when this master last answered a lower-priority advert (see `lowerPrioAnswerInterval`) */
+  lowerPrioAnsweredAt?: number;
 }
 
 export interface Step {
@@ -159,6 +176,7 @@ function becomeMaster(c: MachineConfig, s: MachineState, now: number, reason: Tr
       preemptAt: undefined,
       peerResigned: false,
       ready: false,
+      lowerPrioAnsweredAt: undefined,
     },
     actions: [
       { type: "sendAdvert", priority: s.priority },
@@ -352,7 +370,7 @@ function onAdvert(
     const why = beats(c, s, a.priority, src);
     if (why) {
       const interval = c.version === 3 ? a.advertInterval || c.advertInterval : c.advertInterval;
-      return becomeBackup(
+      const b = becomeBackup(
         c,
         s,
         now,
@@ -360,13 +378,25 @@ function onAdvert(
         interval,
         src,
       );
+      // keepalived higher_prio_send_advert: the winner hears a lower priority and re-announces the VIPs
+      if (c.higherPrioSendAdvert ?? true)
+        return { state: b.state, actions: [{ type: "sendAdvert", priority: s.priority }, ...b.actions] };
+      return b;
     }
-    // keepalived beyond the RFC: a lower-priority master exists (split brain); answer now and re-announce
+    // keepalived beyond the RFC: a lower-priority master exists (split brain); answer now and re-announce, at
+    // most once per lowerPrioAnswerInterval (a flood of lower-priority adverts must not become a flood of answers)
     if (c.lowerPrioNoAdvert) return { state: s, actions: [] };
+    const last = s.lowerPrioAnsweredAt;
+    if (last !== undefined && now >= last && now - last < (c.lowerPrioAnswerInterval ?? c.advertInterval))
+      return { state: s, actions: [] };
     const at = now + c.advertInterval;
     return {
-      state: { ...s, timerAt: at },
-      actions: [{ type: "sendAdvert", priority: s.priority }, { type: "announce" }, { type: "setTimer", at }],
+      state: { ...s, timerAt: at, lowerPrioAnsweredAt: now },
+      actions: [
+        { type: "sendAdvert", priority: s.priority },
+        { type: "announce", cause: "lower-priority" },
+        { type: "setTimer", at },
+      ],
     };
   }
   return { state: s, actions: [] };

@@ -1,5 +1,5 @@
+import { FakeTime } from "@lbkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { FakeTime } from "../fake-time.js";
 import { HealthChecker } from "../health-checker.js";
 import { type CheckResult, up } from "../result.js";
 import { bindPool, type PoolLike, weightFor } from "./pool.js";
@@ -30,16 +30,16 @@ class FakePool implements PoolLike {
 
 describe("bindPool", () => {
   it("NN% is relative to the initial weight, rounded and clamped to 0..256", () => {
-    expect(weightFor(100, { percent: 50 })).toBe(50);
-    expect(weightFor(3, { percent: 50 })).toBe(2);
-    expect(weightFor(200, { percent: 300 })).toBe(256);
+    expect(weightFor(100, { weightPercent: 50 })).toBe(50);
+    expect(weightFor(3, { weightPercent: 50 })).toBe(2);
+    expect(weightFor(200, { weightPercent: 300 })).toBe(256);
     expect(weightFor(10, { weight: -4 })).toBe(0);
     expect(weightFor(10, {})).toBeUndefined();
   });
 
   it("an agent answering 50% halves the server's weight; drain/ready/down map to states", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     const pool = new FakePool();
     pool.add("web1", 100);
     pool.add("web2", 10);
@@ -71,10 +71,10 @@ describe("bindPool", () => {
 
   it("an agent's maxconn:N reaches a pool that has setMaxConn, once per change", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ clock: time, timers: time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0 });
     const pool = new FakePool();
     pool.add("web1", 100);
-    let reply: CheckResult = { ...up("L7OK", "maxconn:30"), agent: { maxconn: 30 } };
+    let reply: CheckResult = { ...up("L7OK", "maxconn:30"), agent: { maxConn: 30 } };
     hc.add({
       id: "web1",
       check: async () => up("L4OK", "connected"),
@@ -86,10 +86,10 @@ describe("bindPool", () => {
     hc.start();
     await time.advance(10);
     await time.advance(1000);
-    reply = { ...up("L7OK", "maxconn:0"), agent: { maxconn: 0 } };
+    reply = { ...up("L7OK", "maxconn:0"), agent: { maxConn: 0 } };
     await time.advance(1000);
     expect(pool.calls.filter((c) => c.includes("maxconn"))).toEqual(["web1:maxconn30", "web1:maxconn0"]);
-    expect(hc.list()[0]?.maxconn).toBe(0);
+    expect(hc.list()[0]?.maxConn).toBe(0);
     await hc.stop();
   });
 });

@@ -3,10 +3,13 @@
  * setState/setWeight/get; `@lbkit/balancer`'s Pool fits) so neither package depends on the other.
  * The binding only sets states and weights: slow start on recovery is the pool's own business.
  */
-import type { ServerState } from "../effective.js";
-import type { ChangeEvent, MaxConnEvent, TargetStatus, WeightEvent } from "../health-checker.js";
+import { MAX_WEIGHT, type ServerState } from "@lbkit/core";
+import type { ChangeEvent, MaxConnEvent, TargetStatus, WeightEvent } from "../events.js";
 
-/** What the binding needs from a pool. Weights are integers 0..256, as in HAProxy. */
+/**
+ * What the binding needs from a pool. Weights are integers 0..256 (`MAX_WEIGHT`), as in HAProxy.
+ * `@lbkit/balancer`'s `Pool` satisfies it (checked at the type level in test/pool-seams.test.ts).
+ */
 export interface PoolLike {
   setState(id: string, state: ServerState): void;
   setWeight(id: string, weight: number): void;
@@ -19,22 +22,20 @@ export interface PoolLike {
 export interface HealthSource {
   on(event: "change", fn: (e: ChangeEvent) => void): unknown;
   on(event: "weight", fn: (e: WeightEvent) => void): unknown;
-  on(event: "maxconn", fn: (e: MaxConnEvent) => void): unknown;
+  on(event: "maxConn", fn: (e: MaxConnEvent) => void): unknown;
   off(event: "change", fn: (e: ChangeEvent) => void): unknown;
   off(event: "weight", fn: (e: WeightEvent) => void): unknown;
-  off(event: "maxconn", fn: (e: MaxConnEvent) => void): unknown;
+  off(event: "maxConn", fn: (e: MaxConnEvent) => void): unknown;
   list(): TargetStatus[];
 }
-
-export const MAX_WEIGHT = 256;
 
 /** HAProxy semantics: an agent's `NN%` is relative to the server's configured (initial) weight. */
 export function weightFor(
   initialWeight: number,
-  e: { percent?: number; weight?: number },
+  e: { weightPercent?: number; weight?: number },
 ): number | undefined {
   let w: number;
-  if (e.percent !== undefined) w = Math.round((initialWeight * e.percent) / 100);
+  if (e.weightPercent !== undefined) w = Math.round((initialWeight * e.weightPercent) / 100);
   else if (e.weight !== undefined) w = Math.round(e.weight);
   else return undefined;
   return Math.min(MAX_WEIGHT, Math.max(0, w));
@@ -61,27 +62,24 @@ export function bindPool(checker: HealthSource, pool: PoolLike, opts: BindPoolOp
     if (w !== undefined) pool.setWeight(e.id, w);
   };
   const onMaxConn = (e: MaxConnEvent) => {
-    if (pool.get(e.id)) pool.setMaxConn?.(e.id, e.maxconn);
+    if (pool.get(e.id)) pool.setMaxConn?.(e.id, e.maxConn);
   };
   checker.on("change", onChange);
   checker.on("weight", onWeight);
-  checker.on("maxconn", onMaxConn);
+  checker.on("maxConn", onMaxConn);
   if (opts.sync ?? true) {
     for (const s of checker.list()) {
       const server = pool.get(s.id);
       if (!server) continue;
       pool.setState(s.id, s.state);
-      const w = weightFor(server.initialWeight, {
-        ...(s.weightPercent !== undefined ? { percent: s.weightPercent } : {}),
-        ...(s.weight !== undefined ? { weight: s.weight } : {}),
-      });
+      const w = weightFor(server.initialWeight, s);
       if (w !== undefined) pool.setWeight(s.id, w);
-      if (s.maxconn !== undefined) pool.setMaxConn?.(s.id, s.maxconn);
+      if (s.maxConn !== undefined) pool.setMaxConn?.(s.id, s.maxConn);
     }
   }
   return () => {
     checker.off("change", onChange);
     checker.off("weight", onWeight);
-    checker.off("maxconn", onMaxConn);
+    checker.off("maxConn", onMaxConn);
   };
 }

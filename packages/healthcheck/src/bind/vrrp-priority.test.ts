@@ -1,8 +1,8 @@
+import type { ServerState } from "@lbkit/core";
 import { EventEmitter } from "eventemitter3";
 import { describe, expect, it } from "vitest";
-import type { ServerState } from "../effective.js";
-import type { ChangeEvent } from "../health-checker.js";
-import { priorityDelta, type StateSource, trackPriority } from "./vrrp-priority.js";
+import type { ChangeEvent } from "../events.js";
+import { PriorityTracker, priorityDelta, type StateSource } from "./vrrp-priority.js";
 
 class Source extends EventEmitter<{ change: (e: ChangeEvent) => void }> implements StateSource {
   states = new Map<string, ServerState>();
@@ -13,7 +13,7 @@ class Source extends EventEmitter<{ change: (e: ChangeEvent) => void }> implemen
   set(id: string, to: ServerState) {
     const from = this.states.get(id) ?? "up";
     this.states.set(id, to);
-    this.emit("change", { id, from, to, reason: "test", code: "CUSTOM", duration: 0, since: 0 });
+    this.emit("change", { id, from, to, reason: "test", at: 0, code: "CUSTOM", duration: 0, since: 0 });
   }
 }
 
@@ -45,11 +45,11 @@ describe("VRRP priority from checks (keepalived track_script weights)", () => {
     expect(one(0, "down")).toEqual({ delta: 0, fault: false });
   });
 
-  it("the tracker follows changes and emits only when delta or fault moves", () => {
+  it("the tracker follows changes and emits only when delta or fault moves", async () => {
     const src = new Source();
     src.states.set("nginx", "up");
     src.states.set("disk", "up");
-    const t = trackPriority(src, [
+    const t = new PriorityTracker(src, [
       { id: "nginx", weight: -30 },
       { id: "disk", weight: 0 },
     ]);
@@ -65,15 +65,22 @@ describe("VRRP priority from checks (keepalived track_script weights)", () => {
       { delta: -30, fault: false, previous: { delta: 0, fault: false } },
       { delta: -30, fault: true, previous: { delta: -30, fault: false } },
     ]);
-    t.close();
+    await t.stop();
+    await t.stop(); // idempotent
     src.set("nginx", "up");
     expect(seen).toHaveLength(2);
+    expect(t.delta).toBe(-30); // the last value, until it follows again
+    await t.start(); // follows again and catches up at once
+    expect(t.delta).toBe(0);
+    src.set("nginx", "down");
+    expect(t.delta).toBe(-30);
+    expect(seen).toHaveLength(4);
   });
 
   it("rejects weights outside keepalived's -253..253", () => {
-    expect(() => trackPriority(new Source(), [{ id: "a", weight: 300 }])).toThrow(
+    expect(() => new PriorityTracker(new Source(), [{ id: "a", weight: 300 }])).toThrow(
       "healthcheck: tracks[0].weight 300 must be an integer -253..253 (keepalived track_script weight)",
     );
-    expect(() => trackPriority(new Source(), [])).toThrow(/tracks \[\] must list at least one/);
+    expect(() => new PriorityTracker(new Source(), [])).toThrow(/tracks \[\] must list at least one/);
   });
 });

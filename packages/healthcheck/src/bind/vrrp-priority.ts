@@ -5,12 +5,14 @@
  * adjustment: weight 10 reverse subtracts 10 while up, weight -20 reverse adds 20 while down, and weight 0
  * reverse is FAULT while the check is up. Checked against
  * keepalived 2.2 in test/healthcheck-keepalived.test.ts.
- * The tracker is a structural object (`delta`, `fault`, `on("change")`) for @lbkit/vrrp to consume.
+ * The tracker is a structural object (`delta`, `fault`, `on("change")`) for @lbkit/vrrp to consume. It follows
+ * its source from construction; `stop()` lets go of it (and `start()` follows it again, recomputing).
  */
+
+import type { ServerState } from "@lbkit/core";
 import { EventEmitter } from "eventemitter3";
-import type { ServerState } from "../effective.js";
-import { HealthCheckConfigError, requireInt } from "../errors.js";
-import type { ChangeEvent, TargetStatus } from "../health-checker.js";
+import { HealthCheckConfigError, v } from "../errors.js";
+import type { ChangeEvent, TargetStatus } from "../events.js";
 
 export interface TrackScript {
   /** The health-check target id. */
@@ -70,10 +72,15 @@ interface Events {
   change: (s: PriorityState & { previous: PriorityState }) => void;
 }
 
+/** `new PriorityTracker(checker, [{ id: "chk_nginx", weight: -20 }])` — keepalived `track_script`. */
 export class PriorityTracker extends EventEmitter<Events> implements PriorityTrackerLike {
   private current: PriorityState;
   private readonly tracks: readonly TrackScript[];
-  private readonly onChange: (e: ChangeEvent) => void;
+  private readonly ids: ReadonlySet<string>;
+  private following = false;
+  private readonly onChange = (e: ChangeEvent) => {
+    if (this.ids.has(e.id)) this.refresh();
+  };
 
   constructor(
     private readonly source: StateSource,
@@ -87,14 +94,12 @@ export class PriorityTracker extends EventEmitter<Events> implements PriorityTra
       if (typeof t?.id !== "string" || t.id === "") {
         throw new HealthCheckConfigError(`tracks[${i}].id`, t?.id, "must be a health-check target id");
       }
-      requireInt(`tracks[${i}].weight`, t.weight, -253, 253, "keepalived track_script weight");
+      v.int(`tracks[${i}].weight`, t.weight, -253, 253, "keepalived track_script weight");
     }
     this.tracks = tracks.map((t) => ({ ...t }));
+    this.ids = new Set(this.tracks.map((t) => t.id));
     this.current = this.compute();
-    this.onChange = (e) => {
-      if (this.tracks.some((t) => t.id === e.id)) this.refresh();
-    };
-    source.on("change", this.onChange);
+    this.follow();
   }
 
   get delta(): number {
@@ -105,7 +110,7 @@ export class PriorityTracker extends EventEmitter<Events> implements PriorityTra
     return this.current.fault;
   }
 
-  /** Recompute (also called on every tracked change); emits `change` when delta or fault moved. */
+  /** Recompute (also done on every tracked change); emits `change` when delta or fault moved. */
   refresh(): void {
     const next = this.compute();
     if (next.delta === this.current.delta && next.fault === this.current.fault) return;
@@ -114,17 +119,27 @@ export class PriorityTracker extends EventEmitter<Events> implements PriorityTra
     this.emit("change", { ...next, previous });
   }
 
-  close(): void {
-    this.source.off("change", this.onChange);
-    this.removeAllListeners();
+  /** Follow the source again after `stop()` (a no-op while following), recomputing at once. */
+  start(): Promise<void> {
+    this.follow();
+    this.refresh();
+    return Promise.resolve();
+  }
+
+  /** Stop following the source (idempotent); `delta` and `fault` keep their last values. */
+  stop(): Promise<void> {
+    if (this.following) this.source.off("change", this.onChange);
+    this.following = false;
+    return Promise.resolve();
+  }
+
+  private follow(): void {
+    if (this.following) return;
+    this.following = true;
+    this.source.on("change", this.onChange);
   }
 
   private compute(): PriorityState {
     return priorityDelta(this.tracks, (id) => this.source.status(id)?.state);
   }
-}
-
-/** `trackPriority(checker, [{ id: "chk_nginx", weight: -20 }])` — keepalived `track_script`. */
-export function trackPriority(source: StateSource, tracks: readonly TrackScript[]): PriorityTracker {
-  return new PriorityTracker(source, tracks);
 }

@@ -14,7 +14,7 @@ describe("parseAgentReply (HAProxy agent-check words)", () => {
     ["#only a comment", { description: "only a comment" }],
     ["stopped # shutting down", { op: "stopped", description: "shutting down" }],
     ["fail", { op: "fail" }],
-    ["75%,maxconn:30,maint,down", { weightPercent: 75, maxconn: 30, admin: "maint", op: "down" }],
+    ["75%,maxconn:30,maint,down", { weightPercent: 75, maxConn: 30, admin: "maint", op: "down" }],
     ["up\tready  0%", { op: "up", admin: "ready", weightPercent: 0 }],
     ["bogus words 12", {}],
   ])("%j", (line, want) => {
@@ -49,8 +49,8 @@ describe("agentCheck on loopback", () => {
   it("reads one line and parses it; agent-send is sent first", async () => {
     const port = await agent((sent) => (sent === "be/srv1\n" ? "drain 50%\r\nignored\n" : "up\n"));
     const r = await agentCheck({ host: "127.0.0.1", port, send: "be/srv1\n" })({
-      signal: AbortSignal.timeout(500),
-      timeout: 500,
+      signal: AbortSignal.timeout(3000), // generous: a reply must not lose a race with a loaded machine
+      timeout: 3000,
     });
     expect(r).toMatchObject({
       status: "up",
@@ -62,8 +62,8 @@ describe("agentCheck on loopback", () => {
   it("a reply of down is a down result; no reply before the timeout is L7TOUT", async () => {
     const port = await agent(() => "down #maintenance window\n");
     const r = await agentCheck({ host: "127.0.0.1", port })({
-      signal: AbortSignal.timeout(500),
-      timeout: 500,
+      signal: AbortSignal.timeout(3000), // generous: a reply must not lose a race with a loaded machine
+      timeout: 3000,
     });
     expect(r).toMatchObject({ status: "down", agent: { op: "down", description: "maintenance window" } });
     const silent = await agent(() => null);
@@ -78,10 +78,26 @@ describe("agentCheck on loopback", () => {
   it("a reply cut by the close without CR/LF is ignored, as HAProxy does", async () => {
     const port = await agent(() => "50%");
     const r = await agentCheck({ host: "127.0.0.1", port })({
-      signal: AbortSignal.timeout(500),
-      timeout: 500,
+      signal: AbortSignal.timeout(3000), // generous: a reply must not lose a race with a loaded machine
+      timeout: 3000,
     });
     expect(r).toMatchObject({ status: "down", code: "L7RSP" });
     expect(r.agent).toBeUndefined();
+  });
+
+  it("terminal escapes in the agent's line never reach the reason or the description raw", async () => {
+    const evil = "down \u001b[31mred\u001b]0;owned\u0007 #\u001b[2Jdisk \u009b1mfull\n";
+    const port = await agent(() => evil);
+    const r = await agentCheck({ host: "127.0.0.1", port })({
+      signal: AbortSignal.timeout(3000), // generous: a reply must not lose a race with a loaded machine
+      timeout: 3000,
+    });
+    expect(r.status).toBe("down");
+    expect(r.reason).toBe("down .[31mred.]0;owned. #.[2Jdisk Â.1mfull"); // the agent wrote UTF-8; C1 CSI (0x9b) shown as "."
+    expect(r.agent?.description).toBe(".[2Jdisk Â.1mfull");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the point
+    const control = /[\u0000-\u001f\u007f-\u009f]/;
+    for (const text of [r.reason, r.excerpt ?? "", r.agent?.description ?? ""])
+      expect(text).not.toMatch(control);
   });
 });

@@ -8,9 +8,10 @@
  * ignored; words not said leave that setting unchanged.
  */
 import net from "node:net";
-import { HealthCheckConfigError, requireInt } from "../errors.js";
-import { type AgentReply, type Checker, type CheckResult, down, excerpt, up } from "../result.js";
-import { checkHost } from "./tcp.js";
+import { HealthCheckConfigError, v } from "../errors.js";
+import { type AgentReply, type Checker, down, printable, up } from "../result.js";
+import { attempt } from "./attempt.js";
+import { checkHost } from "./host.js";
 
 export interface AgentCheckOptions {
   host: string;
@@ -23,63 +24,55 @@ export interface AgentCheckOptions {
 
 export function agentCheck(opts: AgentCheckOptions): Checker {
   const host = checkHost(opts.host);
-  const port = requireInt("port", opts.port, 1, 65535);
+  const port = v.int("port", opts.port, 1, 65535);
   if (opts.send !== undefined && typeof opts.send !== "string") {
     throw new HealthCheckConfigError("send", opts.send, "must be a string (HAProxy agent-send)");
   }
-  const maxLine = requireInt("maxLine", opts.maxLine ?? 1024, 1, 65536);
+  const maxLine = v.int("maxLine", opts.maxLine ?? 1024, 1, 65536);
 
-  return ({ signal }) =>
-    new Promise<CheckResult>((resolve) => {
-      let buf = Buffer.alloc(0);
+  return (ctx) =>
+    attempt(ctx, (finish) => {
+      let buf: Buffer = Buffer.alloc(0);
       let connected = false;
-      let done = false;
       const socket = net.connect({ host, port });
-      const finish = (r: CheckResult) => {
-        if (done) return;
-        done = true;
-        signal.removeEventListener("abort", onAbort);
-        socket.destroy();
-        resolve(r);
-      };
       const conclude = () => {
         const text = buf.toString("latin1");
         const end = text.search(/[\r\n]/);
         if (end < 0) {
           return finish(down("L7RSP", "ignoring an incomplete line from the agent (no CR or LF)", text));
         }
-        const line = text.slice(0, end);
+        const line = text.slice(0, Math.min(end, maxLine));
         if (line.trim() === "") return finish(down("L7RSP", "agent sent an empty reply"));
         const reply = parseAgentReply(line);
+        // up()/down() make the reason printable: the agent's raw bytes never reach change events or logs
         const r =
           reply.op !== undefined && reply.op !== "up" ? down("L7OK", line, line) : up("L7OK", line, line);
         r.agent = reply;
         if (reply.weightPercent !== undefined) r.weightPercent = reply.weightPercent;
         finish(r);
       };
-      const onAbort = () =>
-        finish(
-          connected
-            ? down("L7TOUT", "timeout waiting for the agent's reply", buf)
-            : down("L4TOUT", "timeout connecting to the agent"),
-        );
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
       socket.once("connect", () => {
         connected = true;
         if (opts.send) socket.write(opts.send);
       });
       socket.on("data", (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk]);
-        if (/[\r\n]/.test(buf.toString("latin1")) || buf.length >= maxLine) conclude();
+        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+        if (buf.includes(10) || buf.includes(13) || buf.length >= maxLine) conclude();
       });
       socket.on("end", conclude);
       socket.on("error", (err: NodeJS.ErrnoException) => {
         if (!connected)
           return finish(down("L4CON", `${err.code ?? err.message} connecting to the agent ${host}:${port}`));
         if (buf.length > 0) return conclude();
-        finish(down("L7RSP", `${err.code ?? err.message} before the agent replied`, excerpt(buf)));
+        finish(down("L7RSP", `${err.code ?? err.message} before the agent replied`));
       });
+      return {
+        aborted: () =>
+          connected
+            ? down("L7TOUT", "timeout waiting for the agent's reply", buf)
+            : down("L4TOUT", "timeout connecting to the agent"),
+        release: () => socket.destroy(),
+      };
     });
 }
 
@@ -92,7 +85,7 @@ export function parseAgentReply(line: string): AgentReply {
   const words = head.split(/[ \t,]+/).filter(Boolean);
   if (hash >= 0) {
     const d = line.slice(line.indexOf("#", hash) + 1).trim();
-    if (d) out.description = d;
+    if (d) out.description = printable(d, 1024);
   }
   for (const raw of words) {
     const w = raw.toLowerCase();
@@ -103,7 +96,7 @@ export function parseAgentReply(line: string): AgentReply {
     }
     const mc = /^maxconn:(\d+)$/.exec(w);
     if (mc) {
-      out.maxconn = Number(mc[1]);
+      out.maxConn = Number(mc[1]);
       continue;
     }
     if (w === "ready" || w === "drain" || w === "maint") out.admin = w;

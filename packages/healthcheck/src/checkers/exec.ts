@@ -6,7 +6,8 @@
  */
 import { spawn } from "node:child_process";
 import { HealthCheckConfigError } from "../errors.js";
-import { type Checker, type CheckResult, down, excerpt, up } from "../result.js";
+import { type Checker, down, excerpt, up } from "../result.js";
+import { attempt } from "./attempt.js";
 
 export interface ExecCheckOptions {
   command: string;
@@ -29,18 +30,14 @@ export function execCheck(opts: ExecCheckOptions): Checker {
   }
   const name = [opts.command, ...args].join(" ");
 
-  return ({ signal }) =>
-    new Promise<CheckResult>((resolve) => {
+  return (ctx) =>
+    attempt(ctx, (finish) => {
+      if (ctx.signal.aborted) {
+        finish(down("PROCTOUT", `${name}: not started, already timed out`));
+        return { aborted: () => undefined };
+      }
       let output = "";
       let timedOut = false;
-      let done = false;
-      const finish = (r: CheckResult) => {
-        if (done) return;
-        done = true;
-        signal.removeEventListener("abort", onAbort);
-        resolve(r);
-      };
-      if (signal.aborted) return finish(down("PROCTOUT", `${name}: not started, already timed out`));
       const child = spawn(opts.command, args, {
         detached: true, // its own process group, so the group can be killed as a whole
         stdio: ["ignore", "pipe", "pipe"],
@@ -58,11 +55,6 @@ export function execCheck(opts: ExecCheckOptions): Checker {
           // ESRCH: the group is already gone
         }
       };
-      const onAbort = () => {
-        timedOut = true;
-        killGroup();
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
       const collect = (chunk: Buffer) => {
         if (output.length < 1024) output += chunk.toString("utf8");
       };
@@ -88,5 +80,13 @@ export function execCheck(opts: ExecCheckOptions): Checker {
         }
         finish(down("PROCERR", `${name}: exit ${code}`, out));
       });
+      return {
+        // the command is killed with its group; the attempt settles when it has exited
+        aborted: () => {
+          timedOut = true;
+          killGroup();
+          return undefined;
+        },
+      };
     });
 }

@@ -87,4 +87,23 @@ describe("ResponseReader", () => {
       kind: "error",
     });
   });
+
+  it("the head limit holds however the bytes arrive: a 60 KB head in one chunk or split is an error", () => {
+    const big = `HTTP/1.1 200 OK\r\nX-Big: ${"a".repeat(60 * 1024)}\r\nContent-Length: 2\r\n\r\nok`;
+    const whole = feed("GET", [big]);
+    expect(whole.st).toEqual({ kind: "error", message: "response head over 16384 bytes" });
+    for (const cut of [1, 100, 16_383, 16_384, 16_385, 40_000, big.length - 3]) {
+      const split = feed("GET", [big.slice(0, cut), big.slice(cut)]);
+      expect(split.st).toEqual({ kind: "error", message: "response head over 16384 bytes" });
+    }
+    // interim heads count toward the limit too
+    const interim = `HTTP/1.1 100 Continue\r\nX-A: ${"b".repeat(10_000)}\r\n\r\n`;
+    const twice = feed("GET", [`${interim}${interim}HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`]);
+    expect(twice.st.kind).toBe("error");
+    // just under the limit is fine, in one chunk or byte by byte
+    const fits = `HTTP/1.1 200 OK\r\nX-A: ${"c".repeat(16_384 - 50)}\r\nContent-Length: 2\r\n\r\nok`;
+    expect(fits.indexOf("\r\n\r\n") + 4).toBeLessThanOrEqual(16_384);
+    expect(feed("GET", [fits]).st.kind).toBe("done");
+    expect(feed("GET", [...fits]).st.kind).toBe("done");
+  });
 });

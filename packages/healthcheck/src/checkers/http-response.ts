@@ -1,7 +1,8 @@
 /**
  * An incremental HTTP/1.x response reader for health checks, as HAProxy's checks read responses: status
  * line, headers, then as much body as a check needs (Content-Length, chunked, or up to the close). Pure:
- * bytes in, state out. It reads at most `maxHead` bytes of head and keeps at most `maxBody` bytes of body.
+ * bytes in, state out. It reads at most `maxHead` bytes of head (however they arrive) and keeps at most
+ * `maxBody` bytes of body.
  */
 
 export interface ResponseHead {
@@ -28,6 +29,10 @@ export class ResponseReader {
   private buf: Buffer = Buffer.alloc(0);
   private bodyMode: Body = { mode: "close" };
   private finished = false;
+  /** Bytes of `buf` already searched for the end of the head. */
+  private scanned = 0;
+  /** Bytes of head consumed so far (interim responses). */
+  private headBytes = 0;
 
   constructor(
     private readonly method: string,
@@ -58,23 +63,30 @@ export class ResponseReader {
 
   private step(): ReadState {
     while (!this.head) {
-      // the head ends at an empty line; bare-LF line endings are tolerated, as most servers' clients do
-      let at = this.buf.indexOf(CRLFCRLF);
+      // the head ends at an empty line; bare-LF line endings are tolerated, as most servers' clients do.
+      // The search resumes where the last one stopped (a head trickling in byte by byte is not rescanned), and
+      // the limit holds however the bytes arrive: a head (interim 1xx heads included) longer than maxHead is
+      // an error even when its end arrived in the same chunk.
+      const from = Math.max(0, this.scanned - 3);
+      let at = this.buf.indexOf(CRLFCRLF, from);
       let sep = 4;
-      const lf = this.buf.indexOf(LFLF);
+      const lf = this.buf.indexOf(LFLF, from);
       if (lf >= 0 && (at < 0 || lf < at)) {
         at = lf;
         sep = 2;
       }
+      if (at < 0 ? this.headBytes + this.buf.length > this.maxHead : this.headBytes + at + sep > this.maxHead)
+        return { kind: "error", message: `response head over ${this.maxHead} bytes` };
       if (at < 0) {
-        if (this.buf.length > this.maxHead)
-          return { kind: "error", message: `response head over ${this.maxHead} bytes` };
+        this.scanned = this.buf.length;
         return { kind: "more" };
       }
       const parsed = parseHead(this.buf.subarray(0, at).toString("latin1"));
       if ("error" in parsed) return { kind: "error", message: parsed.error };
       const head = parsed.head;
       this.buf = this.buf.subarray(at + sep);
+      this.headBytes += at + sep;
+      this.scanned = 0;
       if (head.status >= 100 && head.status < 200 && head.status !== 101) continue; // interim: skip
       this.head = head;
       this.bodyMode = bodyMode(this.method, head);

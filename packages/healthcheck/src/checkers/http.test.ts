@@ -3,10 +3,12 @@ import https from "node:https";
 import type net from "node:net";
 import type { TLSSocket } from "node:tls";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { selfSigned } from "../../../../test/fixtures/self-signed.js";
 import { HealthCheckConfigError } from "../errors.js";
 import type { CheckResult } from "../result.js";
+import { agentCheck } from "./agent.js";
 import { httpCheck, parseStatus } from "./http.js";
-import { selfSigned } from "./self-signed.fixture.js";
+import { tcpCheck } from "./tcp.js";
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -20,7 +22,8 @@ async function serve(server: http.Server | https.Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-const run = (c: ReturnType<typeof httpCheck>, timeout = 1000): Promise<CheckResult> =>
+// generous by default: a check that should pass must not fail because a loaded machine was slow (a race with the clock)
+const run = (c: ReturnType<typeof httpCheck>, timeout = 3000): Promise<CheckResult> =>
   c({ signal: AbortSignal.timeout(timeout), timeout });
 
 describe("httpCheck on loopback", () => {
@@ -135,6 +138,29 @@ describe("httpCheck on loopback", () => {
       [200, 299],
       [304, 304],
     ]);
+  });
+
+  it("refuses a URL where a host is expected, naming the options that take its parts", () => {
+    let err: unknown;
+    try {
+      httpCheck({ host: "http://127.0.0.1:8080/health" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HealthCheckConfigError);
+    expect(err).toMatchObject({
+      code: "ERR_CONFIG",
+      option: "host",
+      value: "http://127.0.0.1:8080/health",
+      message:
+        'healthcheck: host "http://127.0.0.1:8080/health" is a URL, not a host: give only the host name or IP address here (e.g. "127.0.0.1"), the port in `port` and the path in `path`',
+    });
+    expect(() => httpCheck({ host: "127.0.0.1/health" })).toThrow(/the path in `path`/);
+    expect(() => tcpCheck({ host: "tcp://db:5432", port: 5432 })).toThrow(
+      /host "tcp:\/\/db:5432" is a URL, not a host: .* and the port in `port`$/,
+    );
+    expect(() => agentCheck({ host: "http://a", port: 9999 })).toThrow(/is a URL, not a host/);
+    expect(httpCheck({ host: "::1", port: 8080 })).toBeTypeOf("function");
   });
 });
 

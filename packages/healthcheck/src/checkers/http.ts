@@ -6,11 +6,12 @@
  * thousands of targets are checked every second.
  */
 import net from "node:net";
-import { HealthCheckConfigError, requireInt } from "../errors.js";
-import { type Checker, type CheckResult, down, up } from "../result.js";
+import { HealthCheckConfigError, v } from "../errors.js";
+import { type Checker, down, up } from "../result.js";
+import { attempt } from "./attempt.js";
 import { openConnection, type TlsOptions } from "./connection.js";
+import { checkHost } from "./host.js";
 import { ResponseReader } from "./http-response.js";
-import { checkHost } from "./tcp.js";
 
 export interface HttpCheckOptions {
   host: string;
@@ -45,10 +46,13 @@ export interface HttpCheckOptions {
 
 type Range = readonly [number, number];
 
+/** The most bytes of response head (status line and headers) read, however they arrive; more is `L7RSP`. */
+export const MAX_HEAD = 16384;
+
 export function httpCheck(opts: HttpCheckOptions): Checker {
-  const host = checkHost(opts.host);
+  const host = checkHost(opts.host, "path");
   const secure = opts.https === true;
-  const port = requireInt("port", opts.port ?? (secure ? 443 : 80), 1, 65535);
+  const port = v.int("port", opts.port ?? (secure ? 443 : 80), 1, 65535);
   const method = (opts.method ?? "GET").toUpperCase();
   if (!/^[A-Z]+$/.test(method))
     throw new HealthCheckConfigError("method", opts.method, "must be an HTTP method");
@@ -59,7 +63,7 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
   if (body !== undefined && !(typeof body === "string" || body instanceof RegExp)) {
     throw new HealthCheckConfigError("expect.body", body, "is not a known expect: use a string or a RegExp");
   }
-  const maxBody = requireInt("maxBody", opts.maxBody ?? 16384, 1, 16 * 1024 * 1024);
+  const maxBody = v.int("maxBody", opts.maxBody ?? 16384, 1, 16 * 1024 * 1024);
   const userHeaders = { ...opts.headers };
   let givenHost = opts.hostHeader;
   for (const k of Object.keys(userHeaders)) {
@@ -103,27 +107,9 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
   // without a body expectation only an excerpt of the body is needed
   const keepBody = body === undefined ? 128 : maxBody;
 
-  return ({ signal }) =>
-    new Promise<CheckResult>((resolve) => {
-      let done = false;
-      const reader = new ResponseReader(method, 16384, keepBody);
-      const finish = (r: CheckResult) => {
-        if (done) return;
-        done = true;
-        signal.removeEventListener("abort", onAbort);
-        conn.destroy();
-        resolve(r);
-      };
-      const onAbort = () =>
-        finish(
-          reader.head
-            ? down("L7TOUT", "timeout reading the response body", reader.body)
-            : conn.phase === "ready"
-              ? down("L7TOUT", `timeout waiting for the response to ${method} ${path}`)
-              : conn.phase === "handshaking"
-                ? down("L6TOUT", "timeout in the TLS handshake")
-                : down("L4TOUT", `timeout connecting to ${host}:${port}`),
-        );
+  return (ctx) =>
+    attempt(ctx, (finish) => {
+      const reader = new ResponseReader(method, MAX_HEAD, keepBody);
       const conclude = () => {
         const head = reader.head;
         const text = reader.body.toString("utf8");
@@ -155,8 +141,17 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
           else finish(down("SOCKERR", `${what} before a complete response`));
         },
       });
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
+      return {
+        aborted: () =>
+          reader.head
+            ? down("L7TOUT", "timeout reading the response body", reader.body)
+            : conn.phase === "ready"
+              ? down("L7TOUT", `timeout waiting for the response to ${method} ${path}`)
+              : conn.phase === "handshaking"
+                ? down("L6TOUT", "timeout in the TLS handshake")
+                : down("L4TOUT", `timeout connecting to ${host}:${port}`),
+        release: () => conn.destroy(),
+      };
     });
 }
 

@@ -3,9 +3,11 @@
  * `tcp-check expect string|rstring|binary`. Data received is matched cumulatively; a match consumes the
  * received data up to its end, so the next expect sees only what follows.
  */
-import { HealthCheckConfigError, requireInt } from "../errors.js";
-import { type Checker, type CheckResult, down, up } from "../result.js";
+import { HealthCheckConfigError, v } from "../errors.js";
+import { type Checker, down, up } from "../result.js";
+import { attempt } from "./attempt.js";
 import { openConnection, type TlsOptions } from "./connection.js";
+import { checkHost } from "./host.js";
 
 export type TcpStep = { send: string | Uint8Array } | { expect: string | RegExp | Uint8Array };
 
@@ -24,33 +26,17 @@ type Step = { send: Buffer } | { expect: string | RegExp | Buffer; label: string
 
 export function tcpCheck(opts: TcpCheckOptions): Checker {
   const host = checkHost(opts.host);
-  const port = requireInt("port", opts.port, 1, 65535);
-  const maxBuffer = requireInt("maxBuffer", opts.maxBuffer ?? 16384, 1, 16 * 1024 * 1024);
+  const port = v.int("port", opts.port, 1, 65535);
+  const maxBuffer = v.int("maxBuffer", opts.maxBuffer ?? 16384, 1, 16 * 1024 * 1024);
   const steps = (opts.sequence ?? []).map(compileStep);
   const tlsOpts: TlsOptions | undefined = opts.tls === true ? {} : opts.tls || undefined;
 
-  return ({ signal }) =>
-    new Promise<CheckResult>((resolve) => {
-      let done = false;
-      let buf = Buffer.alloc(0);
+  return (ctx) =>
+    attempt(ctx, (finish) => {
+      let buf: Buffer = Buffer.alloc(0);
       let i = 0;
-      const finish = (r: CheckResult) => {
-        if (done) return;
-        done = true;
-        signal.removeEventListener("abort", onAbort);
-        conn.destroy();
-        resolve(r);
-      };
-      const onAbort = () =>
-        finish(
-          conn.phase === "ready"
-            ? down(steps.length ? "L7TOUT" : "L4TOUT", `timeout waiting for ${label(steps[i])}`, buf)
-            : conn.phase === "handshaking"
-              ? down("L6TOUT", "timeout in the TLS handshake")
-              : down("L4TOUT", `timeout connecting to ${host}:${port}`),
-        );
       const advance = () => {
-        while (!done && i < steps.length) {
+        while (i < steps.length) {
           const step = steps[i]!;
           if ("send" in step) {
             conn.socket.write(step.send);
@@ -62,13 +48,12 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
           buf = buf.subarray(end);
           i++;
         }
-        if (!done)
-          finish(up(steps.length ? "L7OK" : "L4OK", steps.length ? "sequence passed" : "connected", buf));
+        finish(up(steps.length ? "L7OK" : "L4OK", steps.length ? "sequence passed" : "connected", buf));
       };
       const conn = openConnection(host, port, tlsOpts, {
         ready: advance,
         data: (chunk) => {
-          buf = Buffer.concat([buf, chunk]);
+          buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
           if (buf.length > maxBuffer) {
             return finish(down("L7RSP", `no match for ${label(steps[i])} in ${maxBuffer} bytes`, buf));
           }
@@ -82,8 +67,15 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
           finish(down("SOCKERR", `${what} while waiting for ${label(steps[i])}`, buf));
         },
       });
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
+      return {
+        aborted: () =>
+          conn.phase === "ready"
+            ? down(steps.length ? "L7TOUT" : "L4TOUT", `timeout waiting for ${label(steps[i])}`, buf)
+            : conn.phase === "handshaking"
+              ? down("L6TOUT", "timeout in the TLS handshake")
+              : down("L4TOUT", `timeout connecting to ${host}:${port}`),
+        release: () => conn.destroy(),
+      };
     });
 }
 
@@ -125,11 +117,4 @@ function matchEnd(buf: Buffer, e: string | RegExp | Buffer): number {
 function label(s: Step | undefined): string {
   if (!s) return "the connection";
   return "send" in s ? "send" : s.label;
-}
-
-export function checkHost(host: unknown): string {
-  if (typeof host !== "string" || host.length === 0) {
-    throw new HealthCheckConfigError("host", host, "must be a host name or IP address");
-  }
-  return host;
 }

@@ -2,15 +2,25 @@
  * VRRP over raw IP protocol 112 (raw-socket), bound to one interface: multicast to 224.0.0.18 / ff02::12, or
  * unicast to keepalived-style `unicast_peer`s. IPv4 builds its own header like keepalived (IP_HDRINCL, TOS 0xc0,
  * TTL 255, source = the interface's primary address); IPv6 lets the kernel fill the header and the checksum
- * (IPV6_CHECKSUM at offset 6) with hop limit 255. Receive: IP_MINTTL / IPV6_MINHOPCOUNT 255 make the kernel
- * drop anything that crossed a router; the codec checks the TTL again.
+ * (IPV6_CHECKSUM at offset 6) with hop limit 255. Receive (RFC 5798 §7.1: TTL / hop limit 255): IPv4 raw
+ * sockets deliver the IP header and the codec's TTL check discards anything else (IP_MINTTL is enforced for
+ * TCP only, so it is not set); IPv6 raw sockets deliver the payload alone, so a BPF socket filter drops every
+ * advert whose hop limit is not 255 in the kernel (see hop-limit-filter.ts; IPV6_MINHOPCOUNT is TCP-only too).
  */
-import { getInterface, type InterfaceInfo as LinkInfo } from "@lbkit/arp";
+import { endianness } from "node:os";
+import {
+  attachSocketFilter,
+  encodeBpf,
+  getInterface,
+  type InterfaceInfo as LinkInfo,
+  SO_COOKIE,
+} from "@lbkit/arp";
 import { type Family, moduleExports } from "@lbkit/core";
 import { addressToBytes, canonicalAddress } from "../address.js";
 import { type ReceivedPacket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, VRRP_TTL } from "../codec.js";
 import { asVrrpError, VrrpError } from "../errors.js";
 import { decodeIpv4Packet, encodeIpv4Packet } from "../ipv4.js";
+import { hopLimitFilter } from "./hop-limit-filter.js";
 import { Receivers, type Transport } from "./transport.js";
 
 // Linux socket option numbers raw-socket does not export
@@ -18,7 +28,6 @@ const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
-const IP_MINTTL = 21;
 const IP_MULTICAST_IF = 32;
 const IP_MULTICAST_TTL = 33;
 const IP_MULTICAST_LOOP = 34;
@@ -30,7 +39,6 @@ const IPV6_MULTICAST_IF = 17;
 const IPV6_MULTICAST_HOPS = 18;
 const IPV6_MULTICAST_LOOP = 19;
 const IPV6_ADD_MEMBERSHIP = 20;
-const IPV6_MINHOPCOUNT = 73;
 
 export interface RawTransportOptions {
   /** the interface VRRP runs on, e.g. "eth0" */
@@ -124,7 +132,6 @@ export async function createRawTransport(
   if (family === 4) {
     const local = Buffer.from(addressToBytes(src));
     opt("IP_HDRINCL", IPPROTO_IP, IP_HDRINCL, 1);
-    opt("IP_MINTTL 255", IPPROTO_IP, IP_MINTTL, VRRP_TTL);
     opt("IP_MULTICAST_IF", IPPROTO_IP, IP_MULTICAST_IF, local);
     opt("IP_MULTICAST_TTL 255", IPPROTO_IP, IP_MULTICAST_TTL, VRRP_TTL);
     opt("IP_MULTICAST_LOOP 0", IPPROTO_IP, IP_MULTICAST_LOOP, 0);
@@ -140,7 +147,15 @@ export async function createRawTransport(
     const index = Buffer.alloc(4);
     index.writeUInt32LE(info.ifindex);
     opt("IPV6_CHECKSUM 6", IPPROTO_IPV6, IPV6_CHECKSUM, 6);
-    opt("IPV6_MINHOPCOUNT 255", IPPROTO_IPV6, IPV6_MINHOPCOUNT, VRRP_TTL);
+    try {
+      const cookie = Buffer.alloc(8);
+      socket.getOption(SOL_SOCKET, SO_COOKIE, cookie, 8);
+      // the cookie is a u64 in host byte order
+      const id = endianness() === "LE" ? cookie.readBigUInt64LE(0) : cookie.readBigUInt64BE(0);
+      attachSocketFilter(id, encodeBpf(hopLimitFilter(VRRP_TTL)));
+    } catch (e) {
+      fail("the hop-limit-255 socket filter", e);
+    }
     opt("IPV6_MULTICAST_IF", IPPROTO_IPV6, IPV6_MULTICAST_IF, info.ifindex);
     opt("IPV6_MULTICAST_HOPS 255", IPPROTO_IPV6, IPV6_MULTICAST_HOPS, VRRP_TTL);
     opt("IPV6_UNICAST_HOPS 255", IPPROTO_IPV6, IPV6_UNICAST_HOPS, VRRP_TTL);
@@ -162,12 +177,13 @@ export async function createRawTransport(
       if (!ip || ip.protocol !== VRRP_PROTOCOL) return;
       packet = { family, src: ip.src, dst: ip.dst, ttl: ip.ttl, message: ip.payload.slice(), receivedAt };
     } else {
-      // IPv6 raw sockets deliver the payload only; the kernel enforced the hop limit (IPV6_MINHOPCOUNT)
+      // IPv6 raw sockets deliver the payload only; the socket filter admitted hop limit 255 alone
       const from = canonicalAddress(source);
       packet = {
         family,
         src: from,
         dst: peers.length ? src : group,
+        ttl: VRRP_TTL,
         message: new Uint8Array(buffer),
         receivedAt,
       };

@@ -11,6 +11,8 @@ declare module "raw-socket" {
     ): RawSocket;
     setOption(level: number, option: number, value: number): void;
     setOption(level: number, option: number, value: Buffer, length: number): void;
+    /** getsockopt into `value`; returns the length the kernel wrote */
+    getOption(level: number, option: number, value: Buffer, length: number): number;
     close(): RawSocket;
     /**
      * Not in raw-socket's README: the native SocketWrap behind the socket. Its `send` is a synchronous sendto on

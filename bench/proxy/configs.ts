@@ -1,0 +1,116 @@
+// Configuration text for the real peers (haproxy, nginx as proxy and as origin). Pure: addresses in, text out.
+// Shared by the bench (bench/proxy) and the smuggling corpus suite (test/proxy-corpus).
+
+export interface Addr {
+  host: string;
+  port: number;
+}
+const hp = (a: Addr) => `${a.host}:${a.port}`;
+
+export interface HaproxyOptions {
+  listen: Addr;
+  backends: readonly Addr[];
+  mode: "http" | "tcp";
+  /** seconds for client/server/keep-alive timeouts (long enough for idle-connection memory rows) */
+  idleTimeout?: number;
+  maxconn?: number;
+}
+
+/** haproxy 2.6, one thread, sane timeouts; http mode reuses server connections (`http-reuse always`). */
+export function haproxyConfig(o: HaproxyOptions): string {
+  const t = o.idleTimeout ?? 60;
+  return [
+    "global",
+    "  nbthread 1",
+    `  maxconn ${o.maxconn ?? 4000}`,
+    "defaults",
+    `  mode ${o.mode}`,
+    "  timeout connect 5s",
+    `  timeout client ${t}s`,
+    `  timeout server ${t}s`,
+    ...(o.mode === "http" ? [`  timeout http-keep-alive ${t}s`, "  timeout http-request 10s"] : []),
+    "frontend fe",
+    `  bind ${hp(o.listen)}`,
+    "  default_backend be",
+    "backend be",
+    ...(o.mode === "http" ? ["  http-reuse always"] : []),
+    ...o.backends.map((b, i) => `  server s${i} ${hp(b)}`),
+    "",
+  ].join("\n");
+}
+
+/** Paths nginx writes to, all inside `dir` (it runs as root; never touch /var/lib/nginx or /run). */
+function nginxMain(dir: string, workerConnections: number): string[] {
+  return [
+    "worker_processes 1;",
+    "daemon off;",
+    `pid ${dir}/nginx.pid;`,
+    "error_log stderr warn;",
+
+    `events { worker_connections ${workerConnections}; }`,
+  ];
+}
+function nginxTemp(dir: string): string[] {
+  return [
+    `  client_body_temp_path ${dir}/client_body;`,
+    `  proxy_temp_path ${dir}/proxy;`,
+    `  fastcgi_temp_path ${dir}/fastcgi;`,
+    `  uwsgi_temp_path ${dir}/uwsgi;`,
+    `  scgi_temp_path ${dir}/scgi;`,
+  ];
+}
+
+export interface NginxProxyOptions {
+  dir: string;
+  listen: Addr;
+  backends: readonly Addr[];
+  /** idle upstream connections kept per worker */
+  keepalive?: number;
+  idleTimeout?: number;
+}
+
+/**
+ * nginx 1.22 as reverse proxy: one worker, upstream keepalive (HTTP/1.1, Connection cleared), no disk
+ * buffering of responses (`proxy_max_temp_file_size 0`: a large body streams through memory buffers).
+ */
+export function nginxProxyConfig(o: NginxProxyOptions): string {
+  const t = o.idleTimeout ?? 60;
+  return [
+    ...nginxMain(o.dir, 40000),
+    "http {",
+    "  access_log off;",
+    ...nginxTemp(o.dir),
+    `  keepalive_timeout ${t}s;`,
+    "  keepalive_requests 1000000;",
+    `  upstream origin { ${o.backends.map((b) => `server ${hp(b)};`).join(" ")} keepalive ${o.keepalive ?? 64}; keepalive_requests 1000000; }`,
+    `  server { listen ${hp(o.listen)};`,
+    '    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";',
+    "      proxy_max_temp_file_size 0; } }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+export interface NginxOriginOptions {
+  dir: string;
+  listen: Addr;
+  /** directory with the static files */
+  root: string;
+}
+
+/** nginx as the origin: static files with sendfile, one worker, keep-alive without a request cap. */
+export function nginxOriginConfig(o: NginxOriginOptions): string {
+  return [
+    ...nginxMain(o.dir, 40000),
+    "http {",
+    "  access_log off;",
+    ...nginxTemp(o.dir),
+    "  sendfile on; tcp_nopush on; tcp_nodelay on;",
+    "  keepalive_timeout 120s;",
+    "  keepalive_requests 10000000;",
+    "  default_type application/octet-stream;",
+    `  server { listen ${hp(o.listen)}; root ${o.root}; location / { } }`,
+    "}",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,261 @@
+// pnpm bench:proxy [--quick] [--rounds N] [--seconds S] [--no-write]
+// The proxy bench: wrk against the origin directly and through every peer, in one interleaved run of several
+// rounds (each round runs every peer once, order rotated), then the memory rows. Writes the <!-- proxy -->
+// section of bench/README.md. CPU layout (2 cores): the proxy on CPU 0, wrk and the origin on CPU 1.
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+// @ts-expect-error -- a plain .mjs helper without typings
+import { writeSection as writeSectionUntyped } from "../lib/readme-section.mjs";
+import { type Addr, nginxOriginConfig } from "./configs";
+import { streamOnce, withIdleConnections } from "./load";
+import { PEERS, type PeerDef, type PeerId, type RunningPeer, startPeer } from "./peers";
+import { killAllOnExit, run, type Spawned, start, waitListening } from "./procs";
+import { sampleTree } from "./procstat";
+import {
+  cpuVerdict,
+  type MemoryRow,
+  median,
+  originVerdict,
+  renderMemoryTable,
+  renderThroughputTable,
+  type Sample,
+} from "./report";
+import { roundOrders } from "./schedule";
+import { parseWrk, WRK_LUA, wrkArgs } from "./wrk";
+
+const argv = process.argv.slice(2);
+const flag = (n: string) => argv.includes(`--${n}`);
+const opt = (n: string, d: number) => {
+  const i = argv.indexOf(`--${n}`);
+  return i >= 0 ? Number(argv[i + 1]) : d;
+};
+const QUICK = flag("quick");
+const ROUNDS = opt("rounds", QUICK ? 2 : 10);
+const SECONDS = opt("seconds", QUICK ? 2 : 3);
+const STREAM_BYTES = QUICK ? 2 ** 28 : 2 ** 30;
+// Open-file limit: an L4 peer holds two fds per idle connection, so the idle row opens as many as the hard
+// limit allows (10,000 when it is ≥ 20,500) and scales its figure to 10k.
+const NOFILE = Math.min(
+  65_536,
+  Number(execFileSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim()) || 1024,
+);
+const IDLE = opt("idle", QUICK ? 1000 : Math.min(10_000, Math.floor((NOFILE - 500) / 2 / 250) * 250));
+const PORT_BASE = opt("port-base", 28_100);
+const PROXY_CPU = "0";
+const LOAD_CPU = "1";
+const SMALL_BODY = 100;
+const BULK_BYTES = 10 * 2 ** 20;
+const host = "127.0.0.1";
+
+const writeSection = writeSectionUntyped as (name: string, body: string) => void;
+killAllOnExit();
+const dir = mkdtempSync(join(tmpdir(), "lbkit-proxybench-"));
+const log = (...a: unknown[]) => console.error("[bench:proxy]", ...a);
+
+chmodSync(dir, 0o755); // nginx workers run as nobody
+const www = join(dir, "www");
+mkdirSync(www);
+writeFileSync(join(www, "small"), `${"x".repeat(SMALL_BODY - 1)}\n`);
+writeFileSync(join(www, "bulk"), Buffer.alloc(BULK_BYTES, 0x61));
+writeFileSync(join(www, "huge"), "");
+truncateSync(join(www, "huge"), STREAM_BYTES); // sparse: no disk used, served by sendfile
+const script = join(dir, "report.lua");
+writeFileSync(script, WRK_LUA);
+
+const originAddr: Addr = { host, port: PORT_BASE };
+const running = new Map<PeerId, RunningPeer>();
+let origin: Spawned | undefined;
+
+async function wrk(a: Addr, path: string, connections: number, seconds: number) {
+  const out = await run(
+    "wrk",
+    wrkArgs({ url: `http://${a.host}:${a.port}${path}`, threads: 1, connections, seconds, script }),
+    { cpus: LOAD_CPU, timeoutMs: (seconds + 15) * 1000 },
+  );
+  return parseWrk(out);
+}
+
+async function measure(peer: PeerDef, round: number, c: "small" | "bulk"): Promise<Sample> {
+  const r = running.get(peer.id);
+  const a = r ? r.addr : originAddr;
+  const pid = r ? r.pid : origin!.pid;
+  const p0 = sampleTree(pid);
+  const o0 = sampleTree(origin!.pid);
+  const t0 = performance.now();
+  const w = await wrk(a, c === "small" ? "/small" : "/bulk", c === "small" ? 50 : 4, SECONDS);
+  const wall = (performance.now() - t0) / 1000;
+  const p1 = sampleTree(pid);
+  const o1 = sampleTree(origin!.pid);
+  return {
+    round,
+    peer: peer.id,
+    case: c,
+    rps: w.rps,
+    bytesPerSec: w.bytesPerSec,
+    p50Ms: w.p50Ms,
+    p99Ms: w.p99Ms,
+    errors: w.errors,
+    cpuPct: ((p1.cpuSeconds - p0.cpuSeconds) / wall) * 100,
+    originCpuPct: ((o1.cpuSeconds - o0.cpuSeconds) / wall) * 100,
+    rssBytes: p1.rssBytes,
+  };
+}
+
+/** Median of five RSS samples over one second (a Node peer's heap moves between single samples). */
+async function steadyRss(pid: number): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    xs.push(sampleTree(pid).rssBytes);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  return median(xs);
+}
+
+async function memoryRow(peer: PeerDef): Promise<MemoryRow> {
+  const r = running.get(peer.id)!;
+  const rss = () => sampleTree(r.pid).rssBytes;
+  // idle connections first, from a quiet process; then the stream
+  const idleBefore = await steadyRss(r.pid);
+  const open = await withIdleConnections(r.addr, "/small", IDLE, () => steadyRss(r.pid));
+  await new Promise((res) => setTimeout(res, 500));
+  const before = await steadyRss(r.pid);
+  let peak = before;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rss());
+  }, 100);
+  let s: { bytes: number; seconds: number };
+  try {
+    s = await streamOnce(r.addr, "/huge", STREAM_BYTES, 300_000);
+  } finally {
+    clearInterval(timer);
+  }
+  const stream = {
+    before,
+    peak,
+    after: await steadyRss(r.pid),
+    bytesPerSec: s.bytes / s.seconds,
+    bytes: s.bytes,
+  };
+  return { label: peer.label, stream, idle: { connections: IDLE, before: idleBefore, open } };
+}
+
+async function main() {
+  log(
+    `dir ${dir}; ${ROUNDS} rounds × ${SECONDS} s; stream ${STREAM_BYTES / 2 ** 20} MiB; ${IDLE} idle conns`,
+  );
+  mkdirSync(join(dir, "origin"));
+  const oconf = join(dir, "origin", "nginx.conf");
+  writeFileSync(oconf, nginxOriginConfig({ dir: join(dir, "origin"), listen: originAddr, root: www }));
+  origin = start("nginx", ["-p", join(dir, "origin"), "-c", oconf, "-e", "stderr"], {
+    cpus: LOAD_CPU,
+    nofile: NOFILE,
+  });
+  await waitListening(host, originAddr.port, origin);
+
+  const active = PEERS.filter((p) => !p.missing());
+  for (const [i, p] of active.entries()) {
+    if (p.id === "direct") continue;
+    const listen = { host, port: PORT_BASE + 1 + i };
+    running.set(
+      p.id,
+      await startPeer(p.id, {
+        dir,
+        listen,
+        backends: [originAddr],
+        cpus: PROXY_CPU,
+        nofile: NOFILE,
+        maxconn: Math.floor((NOFILE - 200) / 2),
+      }),
+    );
+    log(`started ${p.label} on ${listen.port}`);
+  }
+  // warm-up: JIT, pools, page cache
+  for (const p of active) await wrk(running.get(p.id)?.addr ?? originAddr, "/small", 50, 1);
+
+  const samples: Sample[] = [];
+  const load0 = loadavg()[0]!;
+  const t0 = performance.now();
+  for (const [round, order] of roundOrders(active, ROUNDS).entries()) {
+    for (const p of order) {
+      for (const c of ["small", "bulk"] as const) {
+        const s = await measure(p, round, c);
+        samples.push(s);
+        log(
+          `round ${round + 1}/${ROUNDS} ${p.label} ${c}: ${s.rps.toFixed(0)} req/s, ${(s.bytesPerSec / 2 ** 20).toFixed(0)} MiB/s, p99 ${s.p99Ms.toFixed(2)} ms, cpu ${s.cpuPct.toFixed(0)}%, origin ${s.originCpuPct.toFixed(0)}%, errors ${s.errors}`,
+        );
+      }
+    }
+  }
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const load1 = loadavg()[0]!;
+
+  const memory: MemoryRow[] = [];
+  for (const p of PEERS) {
+    if (p.id === "direct") continue;
+    const missing = p.missing();
+    if (missing) {
+      memory.push({ label: p.label, missing });
+      continue;
+    }
+    try {
+      memory.push(await memoryRow(p));
+    } catch (e) {
+      memory.push({ label: p.label, missing: `failed: ${(e as Error).message.split("\n")[0]}` });
+    }
+    log(`memory ${p.label} done`);
+  }
+
+  const rows = PEERS.map((p) => ({ id: p.id, label: p.label, baseline: p.baseline, missing: p.missing() }));
+  const body = [
+    "## Proxies: lbkit against haproxy, nginx and Node proxies",
+    "",
+    `Regenerate: \`pnpm build && pnpm bench:proxy\` (\`--quick\` for a short smoke run). Measured ${new Date().toISOString().slice(0, 10)} on`,
+    `${cpus()[0]?.model.trim() ?? "?"} (${cpus().length} cores, shared with other work), Node ${process.version}, ${QUICK ? "**quick mode**, " : ""}${ROUNDS} interleaved rounds of ${SECONDS} s per case (${loadSeconds.toFixed(0)} s of load; machine load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after).`,
+    "",
+    "Layout: each proxy is pinned to CPU 0 (`taskset`), wrk and the origin to CPU 1. The origin is nginx serving static",
+    `files (a ${SMALL_BODY}-byte body and a 10 MiB body, sendfile, one worker, keep-alive without a request cap), chosen`,
+    "over a Node origin so that the origin costs little CPU per request; whether it limits any row shows in the",
+    "*origin direct* row and in the origin's CPU share below. Small body:",
+    "`wrk -t1 -c50` on `/small`; bulk: `wrk -t1 -c4` on the 10 MiB `/bulk`. Each round runs every peer once, the",
+    "order rotated by one each round; each × column is the peer's figure divided by haproxy's *in the same round*",
+    "(haproxy http for L7 peers, haproxy tcp for L4), median and (min–max) over rounds — for latency, lower is",
+    "better. CPU is the proxy process tree's utime+stime over the run (/proc/<pid>/stat), % of one core; RSS the",
+    "largest after any run. Peers: haproxy `nbthread 1`, `http-reuse always`; nginx one worker, upstream",
+    "`keepalive 64`, HTTP/1.1 upstream, `proxy_max_temp_file_size 0`; node-http-proxy and @fastify/http-proxy",
+    "with keep-alive upstream pools; lbkit runs `examples/proxy/index.mjs --mode http|tcp`.",
+    "",
+    renderThroughputTable(rows, samples),
+    "",
+    `${cpuVerdict(samples, rows)} ` +
+      originVerdict(samples, rows) +
+      " Origin CPU share during the small-body runs (CPU 1 also runs wrk): " +
+      rows
+        .filter((r) => !r.missing)
+        .map((r) => {
+          const xs = samples.filter((s) => s.peer === r.id && s.case === "small").map((s) => s.originCpuPct);
+          return `${r.label} ${(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)).toFixed(0)}%`;
+        })
+        .join(", ") +
+      ".",
+    "",
+    `Memory, per proxy after the load rounds: ${IDLE.toLocaleString("en")} idle keep-alive client connections opened on loopback`,
+    "(each after one complete request; for L4 peers each also holds an origin connection), RSS before and with them",
+    "open (median of five samples over 1 s; a Node peer's RSS also moves with its heap), then all closed; then",
+    `${(STREAM_BYTES / 2 ** 30).toFixed(2)} GiB streamed through in one response to a raw client reading as fast as it can, RSS`,
+    "sampled every 100 ms (peak) and after.",
+    "",
+    renderMemoryTable(memory),
+  ].join("\n");
+  console.log(body);
+  if (!flag("no-write")) writeSection("proxy", body);
+}
+
+try {
+  await main();
+} finally {
+  await Promise.all([...running.values()].map((r) => r.stop()));
+  await origin?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

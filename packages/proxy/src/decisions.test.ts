@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { WaitQueue } from "./queue.js";
+import { decideRetry, RETRY_ON, type RetryPolicy } from "./retry.js";
+import { newTermination, note, type TxnEvent, terminationState } from "./termination.js";
+
+const policy = (over: Partial<RetryPolicy> = {}): RetryPolicy => ({
+  retries: 3,
+  redispatch: -1,
+  retryOn: new Set(RETRY_ON),
+  ...over,
+});
+
+describe("decideRetry", () => {
+  const base = {
+    retriesDone: 0,
+    failure: "conn-failure" as const,
+    requestSent: false,
+    idempotent: false,
+    replayable: true,
+  };
+  it("retries a connection failure whatever the method, redispatching on the last retry by default", () => {
+    expect(decideRetry(policy(), base)).toEqual({ retry: true, redispatch: false });
+    expect(decideRetry(policy(), { ...base, retriesDone: 2 })).toEqual({ retry: true, redispatch: true });
+    expect(decideRetry(policy(), { ...base, retriesDone: 3 })).toEqual({ retry: false });
+  });
+  it("redispatch 1 = every retry, 2 = every other, 0 = never", () => {
+    expect(decideRetry(policy({ redispatch: 1 }), base)).toEqual({ retry: true, redispatch: true });
+    expect(decideRetry(policy({ redispatch: 2 }), base)).toEqual({ retry: true, redispatch: false });
+    expect(decideRetry(policy({ redispatch: 2 }), { ...base, retriesDone: 1 })).toEqual({
+      retry: true,
+      redispatch: true,
+    });
+    expect(decideRetry(policy({ redispatch: 0 }), { ...base, retriesDone: 2 })).toEqual({
+      retry: true,
+      redispatch: false,
+    });
+    expect(decideRetry(policy({ redispatch: -2 }), { ...base, retriesDone: 1 })).toEqual({
+      retry: true,
+      redispatch: true,
+    });
+  });
+  it("never retries a non-idempotent request that reached the server", () => {
+    const post = { ...base, failure: "empty-response" as const, requestSent: true, idempotent: false };
+    expect(decideRetry(policy(), post)).toEqual({ retry: false });
+    expect(decideRetry(policy(), { ...post, idempotent: true })).toEqual({ retry: true, redispatch: false });
+    expect(decideRetry(policy(), { ...post, idempotent: true, replayable: false })).toEqual({ retry: false });
+  });
+  it("honours retry-on and retries 0", () => {
+    expect(
+      decideRetry(policy({ retryOn: new Set(["conn-failure"]) }), {
+        ...base,
+        failure: "response-timeout",
+        idempotent: true,
+        requestSent: true,
+      }),
+    ).toEqual({ retry: false });
+    expect(decideRetry(policy({ retries: 0 }), base)).toEqual({ retry: false });
+  });
+});
+
+describe("WaitQueue", () => {
+  it("is FIFO, bounded by maxqueue, expires by deadline and skips cancelled entries", () => {
+    const q = new WaitQueue<string>(3, 100);
+    const a = q.push("a", 0);
+    q.push("b", 10);
+    const c = q.push("c", 20);
+    expect(q.push("d", 20)).toBeUndefined();
+    expect(q.length).toBe(3);
+    q.cancel(a as NonNullable<typeof a>);
+    expect(q.nextDeadline()).toBe(110);
+    expect(q.shift()?.item).toBe("b");
+    expect(q.expire(119)).toEqual([]);
+    expect(q.expire(120).map((w) => w.item)).toEqual(["c"]);
+    expect(c?.cancelled).toBe(false);
+    expect(q.length).toBe(0);
+    expect(q.shift()).toBeUndefined();
+    expect(q.nextDeadline()).toBeUndefined();
+  });
+  it("is unbounded with maxqueue 0 and compacts", () => {
+    const q = new WaitQueue<number>(0, 5);
+    for (let i = 0; i < 5000; i++) q.push(i, i);
+    for (let i = 0; i < 4000; i++) expect(q.shift()?.item).toBe(i);
+    expect(q.expire(4004 + 5).map((w) => w.item)).toEqual([4000, 4001, 4002, 4003, 4004]);
+    expect(q.length).toBe(995);
+  });
+});
+
+describe("termination state", () => {
+  const run = (...events: TxnEvent[]) => terminationState(events.reduce(note, newTermination()));
+  it("matches HAProxy's letters for the usual endings", () => {
+    expect(run("connecting", "request-sent", "response-head", "server-done")).toBe("--");
+    expect(run("client-timeout")).toBe("cR"); // slowloris: timeout http-request
+    expect(run("client-abort")).toBe("CR");
+    expect(run("proxy")).toBe("PR"); // deny / bad request
+    expect(run("queued", "server-timeout")).toBe("sQ"); // timeout queue
+    expect(run("queued", "client-abort")).toBe("CQ");
+    expect(run("resource")).toBe("RR"); // queue full / no server... at request phase
+    expect(run("connecting", "server-timeout")).toBe("sC"); // timeout connect
+    expect(run("connecting", "server-abort")).toBe("SC"); // refused
+    expect(run("connecting", "request-sent", "server-timeout")).toBe("sH"); // timeout server before headers
+    expect(run("connecting", "request-sent", "server-abort")).toBe("SH");
+    expect(run("connecting", "request-sent", "bad-response")).toBe("PH"); // invalid response → 502
+    expect(run("connecting", "request-sent", "response-head", "server-abort")).toBe("SD");
+    expect(run("connecting", "request-sent", "response-head", "client-abort")).toBe("CD");
+    expect(run("connecting", "request-sent", "response-head", "server-done", "client-timeout")).toBe("cL");
+    expect(run("connecting", "tunnel", "client-timeout", "server-abort")).toBe("cD"); // first cause wins
+  });
+});

@@ -1,0 +1,349 @@
+/**
+ * The L4 shell: one TCP session per accepted connection. Picks a server (source hashing works through the
+ * pool's PickContext), queues at maxconn, connects with `timeout connect`, retries/redispatches connection
+ * failures, then relays bytes both ways with backpressure (a write() that returns false pauses the other side
+ * until `drain`), propagates half-close (FIN) each way with `timeout client-fin`/`server-fin` from then on,
+ * and tears down the other side on any abort. Client bytes are not read before the server connected
+ * (pauseOnConnect), so a retry never replays anything.
+ */
+import net from "node:net";
+import type { Lease, PickContext } from "@lbkit/balancer";
+import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { ProxyError } from "./errors.js";
+import type { PersistRequest } from "./persist/persistence.js";
+import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
+import type { Waiter } from "./queue.js";
+import { decideRetry } from "./retry.js";
+import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
+import { newTermination, note, type Termination, terminationState } from "./termination.js";
+
+export class TcpSession implements QueueClient, Tracked {
+  readonly pickContext: PickContext;
+  avoid: string | undefined;
+  private backend: Backend | undefined;
+  private lease: Lease<ServerMeta> | undefined;
+  private upstream: net.Socket | undefined;
+  private waiter: Waiter<QueueClient> | undefined;
+  private readonly t: Termination = newTermination();
+  private readonly startedAt: number;
+  private retries = 0;
+  /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
+  private redispatches = 0;
+  private queuePos = -1;
+  private tQueued = -1;
+  private tDequeued = -1;
+  private tConnect = -1;
+  private tConnected = -1;
+  private connected = false;
+  private clientEnded = false;
+  private serverEnded = false;
+  private finished = false;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private readonly source: string;
+  private serverId: string | undefined;
+  private persist: PersistRequest | undefined;
+
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly fe: FrontendRuntime,
+    private readonly client: net.Socket,
+    /** The client's endpoints from an accepted PROXY header (acceptProxy), else read from the socket. */
+    private readonly peer?: ClientPeer,
+  ) {
+    this.startedAt = core.clock.now();
+    this.source = peer?.address ?? client.remoteAddress ?? "";
+    this.pickContext = { source: this.source };
+    core.track(this);
+    client.setNoDelay(true);
+    // every handler is guarded: an exception ends this session (termination I), never the process
+    client.on("error", () => {}); // surfaced by 'close'
+    client.on("close", () => this.guard(() => this.onClientClose()));
+    client.on("end", () => this.guard(() => this.onClientEnd()));
+    client.on("data", (d: Buffer) => {
+      try {
+        this.onClientData(d); // no closure per chunk on the hot path
+      } catch (e) {
+        this.failed(e);
+      }
+    });
+    client.on("drain", () => this.upstream?.resume());
+    client.pause(); // nothing is read before a server is connected
+    client.setTimeout(fe.cfg.timeouts.client, () => this.guard(() => this.onTimeout("client-timeout")));
+    let id: string | undefined;
+    try {
+      id = fe.router.route({ source: this.source });
+    } catch (e) {
+      this.failed(e);
+      return;
+    }
+    this.backend = id === undefined ? undefined : core.backend(id);
+    if (!this.backend) {
+      note(this.t, "resource");
+      this.end();
+      return;
+    }
+    const now = core.clock.now();
+    this.persist = this.backend.persistence?.request(
+      this.pickContext,
+      { source: this.source },
+      [],
+      now,
+      Date.now(),
+    );
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    const be = this.backend as Backend;
+    const got = be.acquire(this.pickContext, this.avoid);
+    if (got === "none") {
+      note(this.t, "resource");
+      this.end();
+    } else if (got === "full") {
+      note(this.t, "queued");
+      this.tQueued = this.core.clock.now();
+      this.queuePos = be.queue.length;
+      this.waiter = be.enqueue(this);
+      if (!this.waiter) {
+        note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
+        this.end();
+      }
+    } else this.connect(got);
+  }
+
+  granted(lease: Lease<ServerMeta>): void {
+    this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
+    if (this.finished) {
+      (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+      return;
+    }
+    this.connect(lease);
+  }
+
+  expired(): void {
+    this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
+    note(this.t, "server-timeout"); // sQ, as HAProxy logs a queue timeout
+    this.end();
+  }
+
+  private connect(lease: Lease<ServerMeta>): void {
+    this.lease = lease;
+    this.serverId = lease.server.id;
+    note(this.t, "connecting");
+    this.tConnect = this.core.clock.now();
+    if (this.persist) this.backend?.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
+    const meta = lease.server.meta as ServerMeta;
+    const be = this.backend as Backend;
+    const up = net.connect({ host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true });
+    this.upstream = up;
+    if (meta.sendProxy) up.write(proxyHeaderFor(meta.sendProxy, this.peer ?? socketPeer(this.client)));
+    up.setTimeout(be.cfg.timeouts.connect, () => this.guard(() => this.onUpstreamTimeout(up)));
+    up.on("connect", () => this.guard(() => this.onConnect(up)));
+    up.on("error", () => {}); // surfaced by 'close'
+    up.on("close", () => this.guard(() => this.onUpstreamClose(up)));
+    up.on("end", () => this.guard(() => this.onServerEnd(up)));
+    up.on("data", (d: Buffer) => {
+      try {
+        this.onServerData(d);
+      } catch (e) {
+        this.failed(e);
+      }
+    });
+    up.on("drain", () => this.client.resume());
+  }
+
+  private onConnect(up: net.Socket): void {
+    if (up !== this.upstream) return;
+    this.connected = true;
+    this.tConnected = this.core.clock.now();
+    note(this.t, "tunnel");
+    const to = (this.backend as Backend).cfg.timeouts;
+    up.setTimeout(to.tunnel ?? to.server);
+    if (to.tunnel !== undefined) this.client.setTimeout(to.tunnel);
+    this.client.resume();
+  }
+
+  private onClientData(d: Buffer): void {
+    this.bytesIn += d.length;
+    const up = this.upstream;
+    if (up && !up.write(d)) this.client.pause();
+  }
+
+  private onServerData(d: Buffer): void {
+    this.bytesOut += d.length;
+    if (!this.client.write(d)) (this.upstream as net.Socket).pause();
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    const up = this.upstream;
+    if (!up || !this.connected) {
+      // the client gave up before a server took it (it still could read, but nothing was sent): abort
+      note(this.t, "client-abort");
+      this.end();
+      return;
+    }
+    up.end();
+    up.setTimeout((this.backend as Backend).cfg.timeouts.serverFin);
+  }
+
+  private onServerEnd(up: net.Socket): void {
+    if (up !== this.upstream) return;
+    this.serverEnded = true;
+    this.client.end();
+    this.client.setTimeout(this.fe.cfg.timeouts.clientFin);
+  }
+
+  private onClientClose(): void {
+    if (this.finished) return;
+    if (!(this.clientEnded && this.serverEnded)) note(this.t, "client-abort");
+    this.end();
+  }
+
+  private onUpstreamClose(up: net.Socket): void {
+    if (up !== this.upstream || this.finished) return;
+    if (!this.connected) {
+      this.connectFailed("conn-failure");
+      return;
+    }
+    if (this.clientEnded && this.serverEnded) {
+      this.end();
+      return;
+    }
+    note(this.t, "server-abort");
+    this.end();
+  }
+
+  private onUpstreamTimeout(up: net.Socket): void {
+    if (up !== this.upstream) return;
+    if (!this.connected) {
+      this.connectFailed("timeout");
+      return;
+    }
+    this.onTimeout("server-timeout");
+  }
+
+  private connectFailed(code: "conn-failure" | "timeout"): void {
+    const be = this.backend as Backend;
+    const lease = this.lease as Lease<ServerMeta>;
+    const up = this.upstream as net.Socket;
+    this.upstream = undefined;
+    this.lease = undefined;
+    up.destroy();
+    be.finish(lease, { ok: false, code });
+    const d = decideRetry(be.cfg.policy, {
+      retriesDone: this.retries,
+      failure: "conn-failure",
+      requestSent: false,
+      idempotent: true,
+      replayable: true,
+    });
+    if (!d.retry || this.clientEnded) {
+      note(this.t, code === "timeout" ? "server-timeout" : "server-abort");
+      this.end();
+      return;
+    }
+    this.retries++;
+    this.avoid = d.redispatch ? lease.server.id : undefined;
+    if (d.redispatch) this.redispatches++;
+    this.dispatch();
+  }
+
+  private onTimeout(e: "client-timeout" | "server-timeout"): void {
+    note(this.t, e);
+    this.end();
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  private failed(e: unknown): void {
+    this.core.error(
+      new ProxyError(
+        `proxy: internal error on a TCP session from ${this.source}: ${(e as Error)?.message ?? e}`,
+        "ERR_INTERNAL",
+        {
+          cause: e,
+        },
+      ),
+    );
+    note(this.t, "internal");
+    this.end();
+  }
+
+  drain(): void {}
+
+  holds(backend: string, server: string): boolean {
+    return this.lease !== undefined && this.lease.server.id === server && this.backend?.id === backend;
+  }
+
+  kill(): void {
+    note(this.t, "killed");
+    this.end();
+  }
+
+  /** Ends the session once: both sockets destroyed (or already closed), the lease released, the log emitted. */
+  private end(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.core.untrack(this);
+    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
+    this.waiter = undefined;
+    const cause = this.t.cause;
+    const clean = cause === "-";
+    // a clean end has both FINs through already; otherwise nothing more is owed to either side
+    this.client.destroy();
+    this.upstream?.destroy();
+    if (this.lease) {
+      const serverFault = cause === "S" || cause === "s";
+      (this.backend as Backend).finish(this.lease, {
+        ok: !serverFault,
+        latencyMs: this.core.clock.now() - this.startedAt,
+        ...(serverFault
+          ? { code: cause === "s" ? "timeout" : "reset" }
+          : clean
+            ? {}
+            : { code: "client-abort" }),
+      });
+      this.lease = undefined;
+    }
+    if (!this.core.wantsLog("session")) return;
+    const now = this.core.clock.now();
+    this.core.log("session", {
+      frontend: this.fe.cfg.id,
+      backend: this.backend?.id,
+      server: this.serverId,
+      client: this.source,
+      clientPort: this.client.remotePort ?? 0,
+      status: undefined,
+      termination: terminationState(this.t),
+      retries: this.retries,
+      redispatches: this.redispatches,
+      queuePos: this.queuePos,
+      duration: now - this.startedAt,
+      at: Date.now() - (now - this.startedAt),
+      timers: {
+        request: -1,
+        queue:
+          this.tQueued >= 0
+            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
+            : this.tConnect >= 0
+              ? 0
+              : -1,
+        connect: this.tConnected >= 0 ? this.tConnected - this.tConnect : -1,
+        response: -1,
+        total: now - this.startedAt,
+      },
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+    });
+  }
+}

@@ -1,0 +1,967 @@
+/**
+ * The L7 shell: one HttpConnection per client socket, a small state machine per request —
+ * reading head → routing → pick/queue → connect → request head+body → response head → response body →
+ * keep-alive (next pipelined request, in order) or close — plus Upgrade/CONNECT tunnels. Parsing, framing
+ * and header rewriting are the wire layer's (src/http); routing, retry and queue decisions are pure modules;
+ * this file only moves bytes and reacts to socket events. Per-request state lives in fields of the connection
+ * (no per-request closures); bodies stream through with backpressure both ways and are never buffered whole.
+ * Over 350 lines: it is the one state machine, and splitting its transitions across files would hide them.
+ */
+import type net from "node:net";
+import type { Lease, PickContext } from "@lbkit/balancer";
+import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { ProxyError } from "./errors.js";
+import { ChunkedBody, ContentLengthBody } from "./http/body.js";
+import { serialiseRequest, serialiseResponse } from "./http/forward.js";
+import { parseRequestHead } from "./http/request.js";
+import { parseResponseHead } from "./http/response.js";
+import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
+import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
+import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
+import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
+import { captureFrom, type NormalCapture } from "./log/capture.js";
+import type { Persistence, PersistRequest } from "./persist/persistence.js";
+import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
+import type { Waiter } from "./queue.js";
+import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
+import type { RequestFacts } from "./route.js";
+import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
+import { newTermination, note, type Termination, type TxnEvent, terminationState } from "./termination.js";
+import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "./upstream.js";
+
+const IDLE = 0; // waiting for the first byte of a request
+const HEAD = 1; // reading a request head
+const DISPATCH = 2; // routed, waiting for a server (queue, connect); the client is paused
+const EXCHANGE = 3; // request and/or response in flight
+const TUNNEL = 4; // after 101 / 2xx to CONNECT: raw bytes both ways
+const CLOSED = 5;
+
+const EMPTY = Buffer.alloc(0);
+/** Up to this many first body bytes are copied behind the response head to leave in a single write. */
+const SMALL_BODY = 16_384;
+
+/** What routing and http-request rules see, read from the current request only when a rule asks. */
+class LazyFacts implements RequestFacts {
+  private r: RequestHead | undefined;
+  private h: string | undefined | null = null;
+  constructor(readonly source: string) {}
+  get req(): RequestHead | undefined {
+    return this.r;
+  }
+  set req(r: RequestHead | undefined) {
+    this.r = r;
+    this.h = null;
+  }
+  get method(): string | undefined {
+    return this.r?.method;
+  }
+  get host(): string | undefined {
+    if (this.h === null) this.h = this.r ? routingHost(this.r) : undefined;
+    return this.h;
+  }
+  get path(): string | undefined {
+    return this.r?.path;
+  }
+  get query(): string {
+    return this.r?.query ?? "";
+  }
+  header(name: string): string | undefined {
+    return this.r?.get(name);
+  }
+}
+const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
+
+export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
+  readonly pickContext: PickContext & { uri?: string };
+  avoid: string | undefined;
+  private readonly facts: LazyFacts;
+  private readonly source: string;
+  private readonly limits: HeadLimits;
+  private readonly scan = newHeadScan();
+  private readonly resScan = newHeadScan();
+  private state = IDLE;
+  /** Unconsumed client bytes: a head being read, request body bytes not yet sent, or pipelined requests. */
+  private buf: Buffer = EMPTY;
+  private headDeadline = 0;
+  private draining = false;
+  /** Transactions ended on this connection. */
+  private served = 0;
+  private clientEnded = false;
+
+  // ---- the current transaction ----
+  private req: RequestHead | undefined;
+  private reqBody: BodyDecoder | undefined;
+  private reqDone = false;
+  private reqSent = false;
+  private clientKeepAlive = true;
+  private startedAt = 0;
+  // stage times (clock ms, -1 = not reached) for the log's HAProxy timers
+  private tHead = -1;
+  private tQueued = -1;
+  private tDequeued = -1;
+  private tConnect = -1;
+  private tSent = -1;
+  private tResponse = -1;
+  private t: Termination = newTermination();
+  private backend: Backend | undefined;
+  private lease: Lease<ServerMeta> | undefined;
+  private waiter: Waiter<QueueClient> | undefined;
+  private up: UpstreamConn | undefined;
+  private retries = 0;
+  /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
+  private redispatches = 0;
+  private queuePos = -1;
+  private serverId: string | undefined;
+  private resBuf: Buffer = EMPTY;
+  private res: ResponseHead | undefined;
+  private resBody: BodyDecoder | undefined;
+  private pendingHead: Buffer | undefined;
+  private untilClose = false;
+  private status: number | undefined;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private serverEnded = false;
+  /** What cookie persistence / the stick table made of this request, when the backend has them. */
+  private persist: PersistRequest | undefined;
+
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly fe: FrontendRuntime,
+    private readonly client: net.Socket,
+    /** The client's endpoints from an accepted PROXY header (acceptProxy), else read from the socket. */
+    private readonly peer?: ClientPeer,
+  ) {
+    this.source = peer?.address ?? client.remoteAddress ?? "";
+    this.limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
+    const current = () => this.req;
+    this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };
+    this.facts = new LazyFacts(this.source);
+    core.track(this);
+    client.setNoDelay(true);
+    // every handler is guarded: an exception cuts this connection (termination I), never the process
+    client.on("data", (d: Buffer) => {
+      try {
+        this.onClientData(d);
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
+    client.on("end", () => this.guard(this.onClientEnd));
+    client.on("error", () => {});
+    client.on("close", () => this.guard(this.onClientClose));
+    client.on("drain", () => this.guard(this.onClientDrain));
+    client.on("timeout", () => this.guard(this.onClientTimeout));
+    this.idle(fe.cfg.timeouts.httpRequest);
+    this.headDeadline = core.clock.now() + fe.cfg.timeouts.httpRequest;
+  }
+
+  /**
+   * Arms the client socket's inactivity timeout. Node allocates a new timer on every `setTimeout` call, while
+   * activity only refreshes the existing one: an unchanged value is not set again.
+   */
+  private clientIdle = -1;
+  private idle(ms: number): void {
+    if (ms === this.clientIdle) return;
+    this.clientIdle = ms;
+    this.client.setTimeout(ms);
+  }
+
+  // ================= client side =================
+
+  private onClientData(d: Buffer): void {
+    this.bytesIn += d.length;
+    switch (this.state) {
+      case IDLE:
+        this.state = HEAD;
+        this.startedAt = this.core.clock.now();
+        this.headDeadline = this.startedAt + this.fe.cfg.timeouts.httpRequest;
+        this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+        this.readHead();
+        return;
+      case HEAD:
+        this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+        this.readHead();
+        return;
+      case EXCHANGE:
+        if (!this.reqDone && this.reqSent && this.buf.length === 0) {
+          this.sendBody(d);
+          return;
+        }
+        this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+        // pipelined bytes wait for the response; stop reading when they pile up
+        if (this.buf.length > this.limits.maxHeadSize) this.client.pause();
+        return;
+      case TUNNEL:
+        if (this.up && !this.up.socket.write(d)) this.client.pause();
+        return;
+      case CLOSED: // answered and closing (e.g. an early response during an upload): the rest is dropped
+        return;
+      default: // DISPATCH: body bytes wait for the connection, pipelined ones for the response (bounded)
+        this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+        if (this.buf.length > this.limits.maxHeadSize) this.client.pause();
+    }
+  }
+
+  private readHead(): void {
+    const r = parseRequestHead(this.buf, this.limits, this.scan);
+    if (r.kind === "incomplete") {
+      // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris)
+      this.idle(Math.max(1, this.headDeadline - this.core.clock.now()));
+      return;
+    }
+    if (r.kind === "error") {
+      this.t = newTermination();
+      note(this.t, "proxy");
+      this.replyCanned(r.status as CannedStatus, true);
+      return;
+    }
+    this.buf = this.buf.subarray(r.length);
+    this.tQueued = this.tDequeued = this.tConnect = this.tSent = this.tResponse = -1;
+    this.tHead = this.core.clock.now();
+    this.begin(r.head);
+  }
+
+  private begin(req: RequestHead): void {
+    this.req = req;
+    this.t = newTermination();
+    this.retries = 0;
+    this.redispatches = 0;
+    this.queuePos = -1;
+    this.avoid = undefined;
+    this.serverId = undefined;
+    this.backend = undefined;
+    this.status = undefined;
+    this.reqSent = false;
+    this.serverEnded = false;
+    this.res = undefined;
+    this.resBody = undefined;
+    this.resBuf = EMPTY;
+    this.untilClose = false;
+    this.clientKeepAlive = req.keepAlive && !this.draining && !this.clientEnded;
+    const f = req.framing;
+    this.reqBody =
+      f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
+    this.reqDone = this.reqBody === undefined;
+    this.idle(this.fe.cfg.timeouts.client);
+    if (req.method === "CONNECT" && !this.fe.cfg.connect) {
+      note(this.t, "proxy");
+      this.replyCanned(405, true);
+      return;
+    }
+    if (this.fe.cfg.stats !== undefined && (req.method === "GET" || req.method === "HEAD")) {
+      const close = !this.clientKeepAlive || !this.reqDone;
+      const page = this.core.statsPage(this.fe, req, close);
+      if (page) {
+        this.replyBytes(page.status, page.bytes, close);
+        return;
+      }
+    }
+    const facts = this.facts;
+    facts.req = req;
+    const rules = this.fe.cfg.httpRequest;
+    if (rules.length > 0) {
+      const local = localAnswer(rules, facts, !this.clientKeepAlive || !this.reqDone);
+      if (local) {
+        if (local.termination === "proxy") note(this.t, "proxy");
+        this.replyBytes(local.status, local.bytes, !this.clientKeepAlive || !this.reqDone);
+        return;
+      }
+    }
+    const id = this.fe.router.route(facts);
+    this.backend = id === undefined ? undefined : this.core.backend(id);
+    if (!this.backend) {
+      note(this.t, "resource");
+      this.replyCanned(503, !this.reqDone);
+      return;
+    }
+    this.pickContext.uri = req.target;
+    const persistence = this.backend.persistence;
+    this.persist = persistence?.request(
+      this.pickContext,
+      facts,
+      req.getAll("cookie"),
+      this.core.clock.now(),
+      Date.now(),
+    );
+    this.state = DISPATCH;
+    // a body waits in the kernel until a server is connected; a complete request keeps the client read, so that
+    // its abort (CQ, CC) is noticed at once
+    if (!this.reqDone) this.client.pause();
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    const be = this.backend as Backend;
+    const got = be.acquire(this.pickContext, this.avoid);
+    if (got === "none") {
+      note(this.t, "connecting");
+      note(this.t, "server-abort"); // HAProxy logs <NOSRV> with SC
+      this.replyCanned(503, !this.reqDone);
+    } else if (got === "full") {
+      note(this.t, "queued");
+      this.tQueued = this.core.clock.now();
+      this.queuePos = be.queue.length;
+      this.waiter = be.enqueue(this);
+      if (!this.waiter) {
+        note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
+        this.replyCanned(503, !this.reqDone);
+      }
+    } else this.connect(got);
+  }
+
+  granted(lease: Lease<ServerMeta>): void {
+    this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
+    if (this.state !== DISPATCH) {
+      (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+      return;
+    }
+    this.connect(lease);
+  }
+
+  expired(): void {
+    this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
+    note(this.t, "server-timeout");
+    this.replyCanned(503, !this.reqDone);
+  }
+
+  private connect(lease: Lease<ServerMeta>): void {
+    this.lease = lease;
+    this.serverId = lease.server.id;
+    note(this.t, "connecting");
+    this.tConnect = this.core.clock.now();
+    this.tSent = -1;
+    const be = this.backend as Backend;
+    if (this.persist) be.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
+    let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
+    if (!pool) {
+      const meta = lease.server.meta as ServerMeta;
+      pool = new UpstreamPool({
+        address: meta.address,
+        port: meta.port,
+        ...be.cfg.keepAlive,
+        ...(meta.tls ? { tls: meta.tls } : {}),
+      });
+      be.attachments.set(lease.server.id, pool);
+    }
+    const req = this.req as RequestHead;
+    const sendProxy = (lease.server.meta as ServerMeta).sendProxy;
+    const reuse = isIdempotent(req.method) && req.upgrade === undefined && sendProxy === undefined;
+    const up = pool.take(this, reuse, be.cfg.timeouts.connect);
+    this.up = up;
+    if (sendProxy) {
+      // the header names this client: the connection is never handed to another one
+      up.spoiled = true;
+      up.socket.write(proxyHeaderFor(sendProxy, this.peer ?? socketPeer(this.client)));
+    }
+    if (up.connected) this.sendHead();
+  }
+
+  onUpstreamConnect(c: UpstreamConn): void {
+    if (c !== this.up) return;
+    this.sendHead();
+  }
+
+  private sendHead(): void {
+    this.tSent = this.core.clock.now();
+    const up = this.up as UpstreamConn;
+    const req = this.req as RequestHead;
+    const be = this.backend as Backend;
+    up.idle(be.cfg.timeouts.server);
+    this.state = EXCHANGE;
+    const head = serialiseRequest(
+      req,
+      {
+        connection: req.upgrade !== undefined ? "upgrade" : "keep-alive",
+        clientAddress: this.source,
+        proto: this.fe.cfg.tls ? "https" : "http",
+      },
+      this.persist
+        ? (be.persistence as Persistence).requestRules(frontendHeaderRules(this.fe.cfg), this.persist)
+        : frontendHeaderRules(this.fe.cfg),
+    );
+    const s = up.socket;
+    this.reqSent = true;
+    if (!this.reqDone && this.buf.length > 0) {
+      // the head and the body bytes already received leave together
+      s.cork();
+      s.write(head);
+      const pending = this.buf;
+      this.buf = EMPTY;
+      this.sendBody(pending);
+      s.uncork();
+    } else s.write(head); // one buffer: no cork bookkeeping
+    if (this.state === EXCHANGE && this.res === undefined) note(this.t, "request-sent");
+    if (this.state === EXCHANGE) this.client.resume();
+  }
+
+  /** Request body bytes from the client: forward what belongs to the body, keep the rest (pipelined). */
+  private sendBody(d: Buffer): void {
+    const body = this.reqBody as BodyDecoder;
+    const n = body.feed(d, 0);
+    if (body.error !== undefined) {
+      note(this.t, "proxy");
+      this.abortUpstream();
+      this.replyCanned(400, true);
+      return;
+    }
+    const up = this.up as UpstreamConn;
+    if (n > 0 && !up.socket.write(n === d.length ? d : d.subarray(0, n))) this.client.pause();
+    if (body.done) {
+      this.reqDone = true;
+      if (n < d.length) this.buf = d.subarray(n);
+    }
+  }
+
+  private onClientDrain(): void {
+    if (this.up && (this.state === EXCHANGE || this.state === TUNNEL)) this.up.socket.resume();
+  }
+
+  onUpstreamDrain(c: UpstreamConn): void {
+    if (c === this.up && (this.state === EXCHANGE || this.state === TUNNEL)) this.client.resume();
+  }
+
+  // ================= server side =================
+
+  onUpstreamData(c: UpstreamConn, d: Buffer): void {
+    if (c !== this.up) return;
+    try {
+      this.upstreamData(c, d);
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  private guard(fn: (this: HttpConnection) => void): void {
+    try {
+      fn.call(this);
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  /** Called by the upstream connection when one of the other handlers threw. */
+  onUpstreamFailure(e: unknown): void {
+    this.internalError(e);
+  }
+
+  /**
+   * A bug must not take the whole proxy down: the connection is cut (termination I) and the error reported
+   * (`error` event, or a process warning when nobody listens).
+   */
+  private internalError(e: unknown): void {
+    if (this.state === CLOSED) {
+      this.client.destroy();
+      this.dropUpstream();
+      this.core.error(
+        new ProxyError(
+          `proxy: internal error on a closed connection: ${(e as Error)?.message ?? e}`,
+          "ERR_INTERNAL",
+          { cause: e },
+        ),
+      );
+      return;
+    }
+    this.core.error(
+      new ProxyError(
+        `proxy: internal error on a connection from ${this.source}: ${(e as Error)?.message ?? e}`,
+        "ERR_INTERNAL",
+        {
+          cause: e,
+        },
+      ),
+    );
+    note(this.t, "internal");
+    try {
+      if (this.res === undefined && this.state !== TUNNEL && this.state !== CLOSED) {
+        this.replyCanned(500, true);
+        return;
+      }
+    } catch {}
+    this.abort();
+  }
+
+  private upstreamData(c: UpstreamConn, d: Buffer): void {
+    this.bytesOut += d.length;
+    if (this.state === TUNNEL) {
+      if (!this.client.write(d)) c.socket.pause();
+      return;
+    }
+    if (this.res === undefined) {
+      this.resBuf = this.resBuf.length === 0 ? d : Buffer.concat([this.resBuf, d]);
+      this.readResponseHead();
+      return;
+    }
+    this.forwardResponseBody(d);
+  }
+
+  private readResponseHead(): void {
+    for (;;) {
+      const r = parseResponseHead(this.resBuf, RESPONSE_LIMITS, this.req as RequestHead, this.resScan);
+      if (r.kind === "incomplete") return;
+      if (r.kind === "error") {
+        note(this.t, "bad-response");
+        this.failAttempt(502, "bad-response");
+        return;
+      }
+      const head = r.head;
+      const rest = this.resBuf.subarray(r.length);
+      this.resBuf = EMPTY;
+      if (head.informational) {
+        // 1xx (100 Continue, 103 Early Hints): relayed to HTTP/1.1 clients, then the final response follows
+        if ((this.req as RequestHead).version === 11) this.client.write(head.raw.subarray(0, r.length));
+        this.resBuf = rest;
+        if (rest.length === 0) return;
+        continue;
+      }
+      this.startResponse(head, rest);
+      return;
+    }
+  }
+
+  private startResponse(head: ResponseHead, rest: Buffer): void {
+    this.tResponse = this.core.clock.now();
+    this.res = head;
+    this.status = head.status;
+    note(this.t, "response-head");
+    const f = head.framing;
+    const up = this.up as UpstreamConn;
+    if (f.kind === "tunnel") {
+      this.state = TUNNEL;
+      note(this.t, "tunnel");
+      this.client.write(serialiseResponse(head, { connection: head.status === 101 ? "upgrade" : "close" }));
+      if (rest.length > 0) this.client.write(rest);
+      const to = (this.backend as Backend).cfg.timeouts;
+      const tunnel = to.tunnel ?? Math.max(to.server, this.fe.cfg.timeouts.client);
+      this.idle(tunnel);
+      up.idle(tunnel);
+      if (this.buf.length > 0) {
+        up.socket.write(this.buf);
+        this.buf = EMPTY;
+      }
+      this.reqDone = true;
+      this.client.resume();
+      if (this.clientEnded) up.socket.end();
+      return;
+    }
+    if (f.kind === "until-close") this.untilClose = true;
+    if (f.kind === "until-close" || !this.reqDone) this.clientKeepAlive = false;
+    this.resBody =
+      f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
+    this.idle(this.fe.cfg.timeouts.client);
+    const persistence = this.persist && (this.backend as Backend).persistence;
+    const out = serialiseResponse(
+      head,
+      { connection: this.clientKeepAlive ? "keep-alive" : "close" },
+      persistence
+        ? persistence.responseRules(
+            frontendResponseRules(this.fe.cfg),
+            this.persist as PersistRequest,
+            (this.lease as Lease<ServerMeta>).server.cookie,
+            head.getAll("set-cookie"),
+            Date.now(),
+          )
+        : frontendResponseRules(this.fe.cfg),
+    );
+    if (rest.length === 0 || (this.resBody === undefined && !this.untilClose)) {
+      this.client.write(out);
+      if (this.resBody === undefined && !this.untilClose) {
+        if (rest.length > 0) up.spoiled = true; // bytes after a body-less response: out of step
+        this.responseDone();
+      }
+      return;
+    }
+    // the head goes out with the first body bytes in one write
+    this.pendingHead = out;
+    this.forwardResponseBody(rest);
+    if (this.pendingHead !== undefined) this.writeClient(EMPTY);
+  }
+
+  /** Writes to the client, prefixed by a response head still waiting to go: one buffer for small bodies, else corked. */
+  private writeClient(d: Buffer): boolean {
+    const head = this.pendingHead;
+    if (head === undefined) return this.client.write(d);
+    this.pendingHead = undefined;
+    if (d.length === 0) return this.client.write(head);
+    if (d.length <= SMALL_BODY) return this.client.write(Buffer.concat([head, d], head.length + d.length));
+    this.client.cork();
+    this.client.write(head);
+    const ok = this.client.write(d);
+    this.client.uncork();
+    return ok;
+  }
+
+  private forwardResponseBody(d: Buffer): void {
+    const up = this.up as UpstreamConn;
+    if (this.untilClose) {
+      if (!this.writeClient(d)) up.socket.pause();
+      return;
+    }
+    const body = this.resBody as BodyDecoder;
+    const n = body.feed(d, 0);
+    if (n > 0 && !this.writeClient(n === d.length ? d : d.subarray(0, n))) up.socket.pause();
+    if (body.error !== undefined) {
+      note(this.t, "server-abort");
+      this.truncateResponse();
+      return;
+    }
+    if (body.done) {
+      if (n < d.length) up.spoiled = true;
+      this.responseDone();
+    }
+  }
+
+  onUpstreamEnd(c: UpstreamConn): void {
+    if (c !== this.up) return;
+    this.serverEnded = true;
+    if (this.state === TUNNEL) {
+      this.client.end();
+      this.idle(this.fe.cfg.timeouts.clientFin);
+      if (this.clientEnded) this.finish();
+      return;
+    }
+    if (this.untilClose) {
+      this.responseDone();
+      return;
+    }
+    if (this.res === undefined) {
+      if (this.state === EXCHANGE) this.attemptFailed("empty-response", "server-abort", 502);
+      return;
+    }
+    note(this.t, "server-abort");
+    this.truncateResponse();
+  }
+
+  onUpstreamClose(c: UpstreamConn): void {
+    if (c !== this.up || this.state === CLOSED) return;
+    if (!c.connected || this.state === DISPATCH) {
+      this.attemptFailed("conn-failure", "server-abort", 503);
+      return;
+    }
+    if (this.state === TUNNEL) {
+      if (!this.serverEnded) note(this.t, "server-abort");
+      this.finish();
+      return;
+    }
+    if (this.res === undefined) this.attemptFailed("empty-response", "server-abort", 502);
+    else {
+      note(this.t, "server-abort");
+      this.truncateResponse();
+    }
+  }
+
+  onUpstreamTimeout(c: UpstreamConn): void {
+    if (c !== this.up) return;
+    if (!c.connected) this.attemptFailed("conn-failure", "server-timeout", 503);
+    else if (this.state === TUNNEL || this.res !== undefined) {
+      note(this.t, "server-timeout");
+      if (this.state === TUNNEL) this.finish();
+      else this.truncateResponse();
+    } else this.attemptFailed("response-timeout", "server-timeout", 504);
+  }
+
+  /** This attempt on this server failed before any response byte: retry, redispatch, or answer `status`. */
+  private attemptFailed(kind: FailureKind, cause: TxnEvent, status: CannedStatus): void {
+    const be = this.backend as Backend;
+    const req = this.req as RequestHead;
+    const lease = this.lease as Lease<ServerMeta>;
+    const sent = this.reqSent;
+    this.dropUpstream();
+    this.lease = undefined;
+    be.finish(lease, { ok: false, code: kind === "response-timeout" ? "timeout" : kind });
+    const d = decideRetry(be.cfg.policy, {
+      retriesDone: this.retries,
+      failure: kind,
+      requestSent: sent,
+      idempotent: isIdempotent(req.method),
+      replayable: this.reqBody === undefined && req.upgrade === undefined,
+    });
+    if (d.retry && this.state !== CLOSED) {
+      this.retries++;
+      this.avoid = d.redispatch ? lease.server.id : undefined;
+      if (d.redispatch) this.redispatches++;
+      this.reqSent = false;
+      this.state = DISPATCH;
+      if (!this.reqDone) this.client.pause();
+      this.t.phase = "R";
+      this.dispatch();
+      return;
+    }
+    note(this.t, cause);
+    this.replyCanned(status, true);
+  }
+
+  private failAttempt(status: CannedStatus, _why: string): void {
+    const be = this.backend as Backend;
+    const lease = this.lease as Lease<ServerMeta>;
+    this.dropUpstream();
+    this.lease = undefined;
+    be.finish(lease, { ok: false, status, code: "bad-response" });
+    this.replyCanned(status, true);
+  }
+
+  // ================= endings =================
+
+  /** The response went out completely: keep the upstream connection if it may be reused, then the next request. */
+  private responseDone(): void {
+    note(this.t, "server-done");
+    const up = this.up as UpstreamConn;
+    this.up = undefined;
+    const reusable = this.reqDone && !this.untilClose && this.res?.keepAlive === true && !up.spoiled;
+    if (reusable) up.pool.release(up);
+    else up.drop();
+    const lease = this.lease;
+    this.lease = undefined;
+    const status = this.status ?? 0;
+    if (lease)
+      (this.backend as Backend).finish(lease, {
+        ok: status < 500,
+        status,
+        latencyMs: this.core.clock.now() - this.startedAt,
+      });
+    this.endTransaction(!this.clientKeepAlive);
+  }
+
+  /** The server failed mid-response: the client gets what was sent, then EOF (a truncated body, never a hang). */
+  private truncateResponse(): void {
+    this.clientKeepAlive = false;
+    const lease = this.lease;
+    this.lease = undefined;
+    this.dropUpstream();
+    if (lease)
+      (this.backend as Backend).finish(lease, {
+        ok: false,
+        code: "reset",
+        ...(this.status ? { status: this.status } : {}),
+      });
+    this.endTransaction(true);
+  }
+
+  private replyCanned(status: CannedStatus, close: boolean): void {
+    const bytes = cannedResponse(status, close);
+    const req = this.req;
+    this.replyBytes(
+      status,
+      req?.method === "HEAD" ? bytes.subarray(0, cannedHeadLength(status, close)) : bytes,
+      close,
+    );
+  }
+
+  private replyBytes(status: number, bytes: Buffer, close: boolean): void {
+    if (this.state === CLOSED) return;
+    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
+    this.waiter = undefined;
+    this.abortUpstream();
+    this.status = status;
+    if (this.res === undefined) this.client.write(bytes);
+    this.endTransaction(close || !this.reqDone);
+  }
+
+  /** Log, then either close the connection or wait for the next request (already buffered ones first). */
+  private endTransaction(close: boolean): void {
+    this.served++;
+    if (this.pendingHead !== undefined) this.writeClient(EMPTY);
+    this.log();
+    this.req = undefined;
+    this.reqBody = undefined;
+    this.res = undefined;
+    this.resBody = undefined;
+    this.backend = undefined;
+    if (close || this.draining || this.clientEnded) {
+      this.state = CLOSED;
+      if (this.draining) {
+        this.client.destroySoon(); // stopping: flush and close without waiting for the client's FIN
+        return;
+      }
+      this.client.end();
+      this.idle(this.fe.cfg.timeouts.clientFin);
+      return;
+    }
+    this.state = IDLE;
+    this.idle(this.fe.cfg.timeouts.httpKeepAlive);
+    this.client.resume();
+    if (this.buf.length > 0) {
+      const d = this.buf;
+      this.buf = EMPTY;
+      this.bytesIn -= d.length;
+      this.onClientData(d);
+    }
+  }
+
+  private captured(c: NormalCapture): { request: string[]; response: string[] } {
+    return {
+      request: captureFrom(c.request, this.req, c.len),
+      response: captureFrom(c.response, this.res, c.len),
+    };
+  }
+
+  private log(): void {
+    if (!this.core.wantsLog("request")) return;
+    const now = this.core.clock.now();
+    this.core.log("request", {
+      frontend: this.fe.cfg.id,
+      backend: this.backend?.id,
+      server: this.serverId,
+      client: this.source,
+      clientPort: this.client.remotePort ?? 0,
+      status: this.status,
+      termination: terminationState(this.t),
+      retries: this.retries,
+      redispatches: this.redispatches,
+      queuePos: this.queuePos,
+      duration: now - this.startedAt,
+      at: Date.now() - (now - this.startedAt),
+      timers: {
+        request: this.tHead >= 0 ? this.tHead - this.startedAt : -1,
+        queue:
+          this.tQueued >= 0
+            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
+            : this.tConnect >= 0
+              ? 0
+              : -1,
+        connect: this.tSent >= 0 ? this.tSent - this.tConnect : -1,
+        response: this.tResponse >= 0 ? this.tResponse - this.tSent : -1,
+        total: now - this.startedAt,
+      },
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      ...(this.req ? { method: this.req.method, path: this.req.path } : {}),
+      ...(this.fe.cfg.capture ? { captured: this.captured(this.fe.cfg.capture) } : {}),
+    });
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+  }
+
+  private dropUpstream(): void {
+    const up = this.up;
+    this.up = undefined;
+    up?.drop();
+  }
+
+  /** Abandon the server side of the transaction (the request will not complete there). */
+  private abortUpstream(): void {
+    const lease = this.lease;
+    this.lease = undefined;
+    this.dropUpstream();
+    if (lease) (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    switch (this.state) {
+      case IDLE:
+        this.state = CLOSED;
+        this.client.end();
+        return;
+      case HEAD:
+        note(this.t, "client-abort");
+        this.abort();
+        return;
+      case TUNNEL:
+        this.up?.socket.end();
+        this.up?.idle((this.backend as Backend).cfg.timeouts.serverFin);
+        if (this.serverEnded) this.finish();
+        return;
+      default:
+        // a request still arriving is cut short; a complete one gets its response, then the connection closes
+        this.clientKeepAlive = false;
+        if (!this.reqDone) {
+          note(this.t, "client-abort");
+          this.abort();
+        }
+    }
+  }
+
+  private onClientClose(): void {
+    this.core.untrack(this);
+    if (this.state === CLOSED) return;
+    if (this.state !== IDLE && !(this.state === TUNNEL && this.clientEnded && this.serverEnded))
+      note(this.t, "client-abort");
+    this.abort();
+  }
+
+  private onClientTimeout(): void {
+    switch (this.state) {
+      case CLOSED: // client-fin expired after we closed our side
+        this.client.destroy();
+        return;
+      case DISPATCH: // queued or connecting: timeout queue / connect decide
+        return;
+      case IDLE:
+        this.state = CLOSED; // http-keep-alive expired: close quietly
+        this.client.destroy();
+        return;
+      case HEAD:
+        note(this.t, "client-timeout");
+        this.replyCanned(408, true);
+        return;
+      case EXCHANGE:
+        // waiting for the server's answer is not the client's fault
+        if (this.reqDone && this.res === undefined) return;
+        note(this.t, "client-timeout");
+        this.abort();
+        return;
+      default:
+        note(this.t, "client-timeout");
+        this.abort();
+    }
+  }
+
+  /** Tunnel ended both ways (or was cut): release everything. */
+  private finish(): void {
+    if (this.state === CLOSED) return;
+    const lease = this.lease;
+    this.lease = undefined;
+    const serverFault = this.t.cause === "S" || this.t.cause === "s";
+    this.dropUpstream();
+    if (lease) (this.backend as Backend).finish(lease, { ok: !serverFault, status: this.status ?? 101 });
+    this.log();
+    this.state = CLOSED;
+    this.client.destroy();
+  }
+
+  /** Cut the connection now (abort, timeout, operator kill): both sockets destroyed, the lease released. */
+  private abort(): void {
+    if (this.state === CLOSED) return;
+    const wasIdle = this.state === IDLE;
+    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
+    this.waiter = undefined;
+    const lease = this.lease;
+    this.lease = undefined;
+    const cause = this.t.cause;
+    this.dropUpstream();
+    if (lease)
+      (this.backend as Backend).finish(lease, {
+        ok: cause !== "S" && cause !== "s",
+        code: cause === "s" ? "timeout" : cause === "S" ? "reset" : "client-abort",
+      });
+    if (!wasIdle) this.log();
+    this.state = CLOSED;
+    this.client.destroy();
+  }
+
+  drain(): void {
+    this.draining = true;
+    this.clientKeepAlive = false;
+    // an idle kept-alive connection closes now; a fresh one (accepted, no request yet) still gets its first
+    // request answered (with Connection: close), within http-request or the stop's grace
+    if (this.state === IDLE && this.buf.length === 0 && this.served > 0) this.state = CLOSED;
+    // closed on our side: flush what is written, then close without waiting for the client's FIN
+    if (this.state === CLOSED) this.client.destroySoon();
+  }
+
+  holds(backend: string, server: string): boolean {
+    return this.lease !== undefined && this.lease.server.id === server && this.backend?.id === backend;
+  }
+
+  kill(): void {
+    this.core.untrack(this);
+    if (this.state === CLOSED) {
+      this.client.destroy();
+      return;
+    }
+    note(this.t, "killed");
+    this.abort();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Pure FIFO wait queue for requests that find every server at its `maxconn` (HAProxy's backend queue):
+ * `maxqueue` bounds it (a full queue refuses → 503), `timeout queue` expires the oldest first. Time is injected.
+ * Entries are removed lazily (cancel marks them), so push/shift/cancel are O(1) amortised.
+ */
+
+export interface Waiter<T> {
+  readonly item: T;
+  readonly deadline: number;
+  cancelled: boolean;
+}
+
+export class WaitQueue<T> {
+  private items: (Waiter<T> | undefined)[] = [];
+  private head = 0;
+  private live = 0;
+
+  constructor(
+    /** Most waiting entries; 0 = unbounded. */
+    public maxQueue: number,
+    /** ms an entry may wait. */
+    public timeout: number,
+  ) {}
+
+  get length(): number {
+    return this.live;
+  }
+
+  /** Undefined when the queue is full (the caller answers 503). */
+  push(item: T, now: number): Waiter<T> | undefined {
+    if (this.maxQueue > 0 && this.live >= this.maxQueue) return undefined;
+    const w: Waiter<T> = { item, deadline: now + this.timeout, cancelled: false };
+    this.items.push(w);
+    this.live++;
+    return w;
+  }
+
+  cancel(w: Waiter<T>): void {
+    if (w.cancelled) return;
+    w.cancelled = true;
+    this.live--;
+    this.compact();
+  }
+
+  /** The oldest live entry, removed. */
+  shift(): Waiter<T> | undefined {
+    this.skipCancelled();
+    if (this.head >= this.items.length) return undefined;
+    const w = this.items[this.head] as Waiter<T>;
+    this.items[this.head++] = undefined;
+    this.live--;
+    this.compact();
+    return w;
+  }
+
+  /** Removes and returns the entries whose deadline is at or before `now`, oldest first. */
+  expire(now: number): Waiter<T>[] {
+    const out: Waiter<T>[] = [];
+    for (;;) {
+      this.skipCancelled();
+      const w = this.items[this.head];
+      if (!w || w.deadline > now) break;
+      this.items[this.head++] = undefined;
+      this.live--;
+      out.push(w);
+    }
+    this.compact();
+    return out;
+  }
+
+  /** The earliest deadline, for the shell's single timer; undefined when empty. */
+  nextDeadline(): number | undefined {
+    this.skipCancelled();
+    return this.items[this.head]?.deadline;
+  }
+
+  private skipCancelled(): void {
+    while (this.head < this.items.length && (this.items[this.head] as Waiter<T>).cancelled)
+      this.items[this.head++] = undefined;
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    if (this.live === 0) {
+      this.items.length = 0;
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,203 @@
+// Unit tests of the proxy bench's pure parts (bench/proxy): round scheduling, wrk output parsing, /proc parsing,
+// same-round ratios and table rendering, peer configuration text.
+import { describe, expect, it } from "vitest";
+import { haproxyConfig, nginxOriginConfig, nginxProxyConfig } from "../../bench/proxy/configs";
+import { descendants, parseStat } from "../../bench/proxy/procstat";
+import {
+  cpuVerdict,
+  median,
+  originVerdict,
+  renderMemoryTable,
+  renderThroughputTable,
+  type Sample,
+  sameRoundRatio,
+} from "../../bench/proxy/report";
+import { roundOrders } from "../../bench/proxy/schedule";
+import { parseWrk, wrkArgs } from "../../bench/proxy/wrk";
+
+describe("roundOrders", () => {
+  it("runs every peer once per round, rotated by one each round", () => {
+    expect(roundOrders(["a", "b", "c"], 4)).toEqual([
+      ["a", "b", "c"],
+      ["b", "c", "a"],
+      ["c", "a", "b"],
+      ["a", "b", "c"],
+    ]);
+  });
+  it("gives each peer each position equally often over n rounds", () => {
+    const peers = ["a", "b", "c", "d", "e"];
+    const orders = roundOrders(peers, peers.length);
+    for (const p of peers) expect(orders.map((o) => o.indexOf(p)).sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+  it("rejects a round count that is not a positive integer", () => {
+    expect(() => roundOrders(["a"], 0)).toThrow(/rounds 0/);
+    expect(() => roundOrders(["a"], 1.5)).toThrow(/rounds 1.5/);
+  });
+});
+
+describe("parseWrk", () => {
+  const out = [
+    "Running 5s test @ http://127.0.0.1:1/small",
+    "  1 threads and 50 connections",
+    'WRK_JSON {"requests":350000,"duration_us":5000000,"bytes":70000000,"p50_us":650,"p99_us":2100,"mean_us":700.5,"connect":0,"read":1,"write":0,"status":2,"timeout":3}',
+  ].join("\n");
+  it("reads counts, rates and percentiles from the Lua line", () => {
+    const r = parseWrk(out);
+    expect(r.rps).toBe(70_000);
+    expect(r.bytesPerSec).toBe(14_000_000);
+    expect(r.p50Ms).toBe(0.65);
+    expect(r.p99Ms).toBe(2.1);
+    expect(r.meanMs).toBeCloseTo(0.7005);
+    expect(r.errors).toBe(6);
+  });
+  it("names the output when the line is missing or incomplete", () => {
+    expect(() => parseWrk("Requests/sec: 1")).toThrow(/no WRK_JSON line.*\n.*Requests\/sec/s);
+    expect(() => parseWrk('WRK_JSON {"requests":1}')).toThrow(/field duration_us missing/);
+  });
+  it("builds the command line", () => {
+    expect(wrkArgs({ url: "http://h:1/", threads: 1, connections: 50, seconds: 5, script: "r.lua" })).toEqual(
+      ["-t1", "-c50", "-d5s", "--timeout", "5s", "-s", "r.lua", "http://h:1/"],
+    );
+  });
+});
+
+describe("/proc parsing", () => {
+  it("splits after the last ')' so a command name with spaces and parentheses parses", () => {
+    const line =
+      "4242 (nginx: worker (x)) S 4241 4241 4241 0 -1 4194624 100 0 0 0 250 130 0 0 20 0 1 0 123 1000000 2048 18446744073709551615";
+    expect(parseStat(line)).toEqual({ pid: 4242, ppid: 4241, ticks: 380, rssPages: 2048 });
+  });
+  it("collects a process and all its descendants", () => {
+    const p = (pid: number, ppid: number) => ({ pid, ppid, ticks: 0, rssPages: 0 });
+    const all = [p(1, 0), p(10, 1), p(11, 10), p(12, 10), p(13, 11), p(20, 1)];
+    expect(
+      descendants(10, all)
+        .map((x) => x.pid)
+        .sort(),
+    ).toEqual([10, 11, 12, 13]);
+    expect(descendants(99, all)).toEqual([]);
+  });
+});
+
+const sample = (round: number, peer: string, rps: number, p99Ms = 1): Sample => ({
+  round,
+  peer,
+  case: "small",
+  rps,
+  bytesPerSec: rps * 100,
+  p50Ms: 0.5,
+  p99Ms,
+  errors: 0,
+  cpuPct: 90,
+  originCpuPct: 30,
+  rssBytes: 20 * 2 ** 20,
+});
+
+describe("same-round ratios", () => {
+  it("divides by the baseline of the same round, never another round's", () => {
+    // the machine slows down in round 1: absolute figures halve, ratios stay
+    const s = [sample(0, "h", 100), sample(0, "x", 80), sample(1, "h", 50), sample(1, "x", 45)];
+    const r = sameRoundRatio(s, "x", "h", "small", (v) => v.rps)!;
+    expect(r.min).toBeCloseTo(0.8);
+    expect(r.max).toBeCloseTo(0.9);
+    expect(r.median).toBeCloseTo(0.85);
+    expect(r.rounds).toBe(2);
+  });
+  it("skips rounds where the baseline did not run, and is undefined with none", () => {
+    const s = [sample(0, "x", 80), sample(1, "h", 100), sample(1, "x", 70)];
+    expect(sameRoundRatio(s, "x", "h", "small", (v) => v.rps)?.rounds).toBe(1);
+    expect(sameRoundRatio([sample(0, "x", 1)], "x", "h", "small", (v) => v.rps)).toBeUndefined();
+  });
+  it("median of odd and even counts", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+});
+
+describe("tables", () => {
+  it("renders ratios with their spread, and missing peers with their reason", () => {
+    const s = [
+      sample(0, "h", 100_000, 2),
+      sample(0, "x", 80_000, 3),
+      sample(1, "h", 90_000, 2),
+      sample(1, "x", 81_000, 2),
+    ];
+    const t = renderThroughputTable(
+      [
+        { id: "h", label: "haproxy", baseline: "h" },
+        { id: "x", label: "lbkit", baseline: "h" },
+        { id: "y", label: "later", baseline: "h", missing: "not built yet" },
+      ],
+      s,
+    );
+    const lines = t.split("\n");
+    expect(lines[2]).toMatch(/^\| haproxy \| — \| 95\.0 k \| 1\.00 \(1\.00–1\.00\) \|/);
+    expect(lines[3]).toMatch(/^\| lbkit \| haproxy \| 80\.5 k \| 0\.85 \(0\.80–0\.90\) \|/);
+    expect(lines[3]).toContain("| 1.25 (1.00–1.50) |"); // p99 ratio
+    expect(lines[4]).toBe("| later | | not built yet | | | | | | | | | | |");
+    for (const l of lines) expect(l.split("|").length).toBe(lines[0]!.split("|").length);
+  });
+  it("memory rows: growth while streaming and RSS per 10k idle connections", () => {
+    const M = 2 ** 20;
+    const t = renderMemoryTable([
+      {
+        label: "haproxy",
+        stream: { before: 15 * M, peak: 16 * M, after: 15 * M, bytesPerSec: 500 * M, bytes: 2 ** 30 },
+        idle: { connections: 5000, before: 15 * M, open: 40 * M },
+      },
+    ]);
+    expect(t.split("\n")[2]).toBe(
+      "| haproxy | 1.00 GiB | 15.0 → 16.0 → 15.0 | 1.0 | 500.0 | 5,000 | 15.0 → 40.0 | 50.0 |",
+    );
+  });
+});
+
+describe("peer configurations", () => {
+  const listen = { host: "127.0.0.1", port: 1 };
+  const backends = [{ host: "127.0.0.1", port: 2 }];
+  it("haproxy: one thread, the mode asked for, http-reuse and keep-alive timeout only in http mode", () => {
+    const http = haproxyConfig({ listen, backends, mode: "http" });
+    expect(http).toMatch(/nbthread 1/);
+    expect(http).toMatch(/mode http/);
+    expect(http).toMatch(/http-reuse always/);
+    expect(http).toMatch(/server s0 127\.0\.0\.1:2/);
+    const tcp = haproxyConfig({ listen, backends, mode: "tcp" });
+    expect(tcp).toMatch(/mode tcp/);
+    expect(tcp).not.toMatch(/http-reuse|http-keep-alive/);
+  });
+  it("nginx: one worker, files under the scratch dir, upstream keepalive over HTTP/1.1", () => {
+    const p = nginxProxyConfig({ dir: "/tmp/x", listen, backends, keepalive: 32 });
+    expect(p).toMatch(/worker_processes 1;/);
+    expect(p).toMatch(/pid \/tmp\/x\/nginx\.pid;/);
+    expect(p).toMatch(/keepalive 32;/);
+    expect(p).toMatch(/proxy_http_version 1\.1;/);
+    expect(p).not.toMatch(/\/var\//);
+    expect(nginxOriginConfig({ dir: "/tmp/x", listen, root: "/tmp/x/www" })).toMatch(/root \/tmp\/x\/www;/);
+  });
+});
+
+describe("originVerdict", () => {
+  const rows = [
+    { id: "direct", label: "origin" },
+    { id: "h", label: "haproxy" },
+    { id: "x", label: "lbkit", missing: "not built yet" },
+  ];
+  it("says the origin was not the bottleneck when it served well above the fastest proxy", () => {
+    expect(originVerdict([sample(0, "direct", 100_000), sample(0, "h", 60_000)], rows)).toMatch(
+      /100\.0 k req\/s directly, 1\.67 × the fastest proxy \(haproxy, 60\.0 k\): it was not the bottleneck/,
+    );
+  });
+  it("warns when the origin is close to the proxies", () => {
+    expect(originVerdict([sample(0, "direct", 65_000), sample(0, "h", 60_000)], rows)).toMatch(/with care/);
+  });
+});
+
+describe("cpuVerdict", () => {
+  const rows = [{ id: "direct" }, { id: "h" }];
+  it("says the ratios are indicative when no proxy was CPU-bound", () => {
+    expect(cpuVerdict([{ ...sample(0, "h", 1), cpuPct: 35 }], rows)).toMatch(/No proxy used more than 35%/);
+    const busy = { ...sample(0, "h", 1), cpuPct: 97 };
+    expect(cpuVerdict([busy], rows)).toMatch(/97% of its core: the small-body runs were CPU-bound/);
+  });
+});

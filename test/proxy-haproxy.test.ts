@@ -1,0 +1,294 @@
+// The subtle cases, side by side with HAProxy 2.6 on the same origins: what each answers (status), which
+// server it reaches or retries, and the termination state it logs (HAProxy's httplog via `log stdout`).
+import { mkdtempSync, rmSync } from "node:fs";
+import type net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BackendOptions, ReverseProxy, type TransactionLog } from "@lbkit/proxy";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haproxyPrerequisite, type RunningHaproxy, startHaproxy } from "./healthcheck/haproxy.js";
+import { connect, deadPort, origin, readAll, until } from "./proxy/helpers.js";
+import { request } from "./proxy/l7-setup.js";
+import { type HttpOrigin, httpOrigin, parseStatus } from "./proxy/origin-http.js";
+
+const { haproxy, skip } = haproxyPrerequisite("proxy-haproxy");
+let dir = "";
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "lbkit-proxy-haproxy-"));
+});
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Side {
+  port: number;
+  /** requests waiting in the backend queue now */
+  queued(): Promise<number>;
+  /** termination states logged so far, in order */
+  terminations(): string[];
+}
+
+async function haproxySide(name: string, backend: string[], timeouts: string[] = []): Promise<Side> {
+  const port = await deadPort();
+  const lines: string[] = [];
+  let buf = "";
+  const h: RunningHaproxy = await startHaproxy(
+    haproxy,
+    dir,
+    name,
+    [
+      "  log stdout format raw local0",
+      "defaults",
+      "  mode http",
+      "  log global",
+      "  option httplog",
+      "  timeout connect 1s",
+      "  timeout client 5s",
+      "  timeout server 5s",
+      ...timeouts.map((t) => `  ${t}`),
+      "frontend fe",
+      `  bind 127.0.0.1:${port}`,
+      "  default_backend be",
+      "backend be",
+      ...backend.map((l) => `  ${l}`),
+    ],
+    (chunk) => {
+      buf += chunk;
+      let i = buf.indexOf("\n");
+      while (i >= 0) {
+        lines.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        i = buf.indexOf("\n");
+      }
+    },
+  );
+  cleanups.push(() => h.stop());
+  const queued = async () =>
+    (await h.stat()).filter((r) => r.pxname === "be").reduce((n, r) => n + Number(r.qcur || 0), 0);
+  // httplog: ... <status> <bytes> - - <termination state (4 chars)> ...
+  const terminations = () => {
+    const out: string[] = [];
+    for (const l of lines) {
+      const m = / \d{3} -?\d+ \S+ \S+ (\S{4}) /.exec(l);
+      if (m?.[1]) out.push(m[1].slice(0, 2));
+    }
+    return out;
+  };
+  return { port, terminations, queued };
+}
+
+async function lbkitSide(backend: BackendOptions): Promise<Side> {
+  const p = new ReverseProxy({
+    frontends: [{ id: "fe", bind: "127.0.0.1:0", defaultBackend: "be", timeouts: { client: 5000 } }],
+    backends: [backend],
+  });
+  const logs: TransactionLog[] = [];
+  p.on("request", (l) => logs.push(l));
+  await p.start();
+  cleanups.push(() => p.stop());
+  return {
+    port: (p.addresses()[0] as net.AddressInfo).port,
+    terminations: () => logs.map((l) => l.termination),
+    queued: async () => p.backend("be").queue.length,
+  };
+}
+
+async function closerOrigin(): Promise<{ port: number; hits: () => number }> {
+  let hits = 0;
+  const o = await origin((s) =>
+    s.once("data", () => {
+      hits++;
+      setTimeout(() => s.destroy(), 20);
+    }),
+  );
+  cleanups.push(() => o.close());
+  return { port: o.port, hits: () => hits };
+}
+
+async function httpOrigins(...ids: string[]): Promise<HttpOrigin[]> {
+  const out: HttpOrigin[] = [];
+  for (const id of ids) {
+    const o = await httpOrigin(id);
+    cleanups.push(() => o.close());
+    out.push(o);
+  }
+  return out;
+}
+
+describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
+  it("a POST whose server closes without answering: 502 SH from both, no retry, no second server", async () => {
+    const closer = await closerOrigin();
+    const [b] = (await httpOrigins("b")) as [HttpOrigin];
+    const h = await haproxySide("post-close", [
+      "balance first",
+      "retries 3",
+      "option redispatch 1",
+      "retry-on conn-failure empty-response response-timeout",
+      `server closer 127.0.0.1:${closer.port}`,
+      `server b 127.0.0.1:${b.port}`,
+    ]);
+    const l = await lbkitSide({
+      id: "be",
+      balance: "first",
+      retries: 3,
+      redispatch: 1,
+      servers: [
+        { id: "closer", address: "127.0.0.1", port: closer.port },
+        { id: "b", address: "127.0.0.1", port: b.port },
+      ],
+    });
+    for (const side of [h, l]) {
+      const before = closer.hits();
+      const r = await request(side.port, { method: "POST", path: "/p", body: "x".repeat(70_000) });
+      expect(r.status).toBe(502);
+      expect(closer.hits() - before).toBe(1);
+      expect(await until(() => side.terminations().length === 1)).toBe(true);
+      expect(side.terminations()[0]).toBe("SH");
+    }
+    expect(b.hits).toBe(0);
+  });
+
+  it("a refused server: both retry and redispatch a GET to the live one", async () => {
+    const dead = await deadPort();
+    const [a] = (await httpOrigins("a")) as [HttpOrigin];
+    const h = await haproxySide("refused", [
+      "balance first",
+      "retries 2",
+      "option redispatch 1",
+      `server dead 127.0.0.1:${dead}`,
+      `server a 127.0.0.1:${a.port}`,
+    ]);
+    const l = await lbkitSide({
+      id: "be",
+      balance: "first",
+      retries: 2,
+      redispatch: 1,
+      servers: [
+        { id: "dead", address: "127.0.0.1", port: dead },
+        { id: "a", address: "127.0.0.1", port: a.port },
+      ],
+    });
+    for (const side of [h, l]) {
+      const r = await request(side.port, { path: "/" });
+      expect(r.status).toBe(200);
+      expect(r.headers["x-server"]).toBe("a");
+      expect(await until(() => side.terminations().length === 1)).toBe(true);
+      expect(side.terminations()[0]).toBe("--");
+    }
+  });
+
+  it("a server that never answers: 504 sH from both after timeout server", async () => {
+    const [a] = (await httpOrigins("a")) as [HttpOrigin];
+    const h = await haproxySide("never", [`server a 127.0.0.1:${a.port}`], ["timeout server 300"]);
+    const l = await lbkitSide({
+      id: "be",
+      timeouts: { server: 300 },
+      servers: [{ id: "a", address: "127.0.0.1", port: a.port }],
+    });
+    for (const side of [h, l]) {
+      const r = await request(side.port, { path: "/never" });
+      expect(r.status).toBe(504);
+      expect(await until(() => side.terminations().length === 1)).toBe(true);
+      expect(side.terminations()[0]).toBe("sH");
+    }
+  });
+
+  it("maxconn 1 with a full queue and a queue timeout: the same statuses and termination states", async () => {
+    const [a] = (await httpOrigins("a")) as [HttpOrigin];
+    const h = await haproxySide(
+      "queue",
+      [`server a 127.0.0.1:${a.port} maxconn 1 maxqueue 1`],
+      ["timeout queue 200"],
+    );
+    const l = await lbkitSide({
+      id: "be",
+      maxqueue: 1,
+      timeouts: { queue: 200 },
+      servers: [{ id: "a", address: "127.0.0.1", port: a.port, maxconn: 1 }],
+    });
+    const results: Record<string, unknown>[] = [];
+    for (const side of [h, l]) {
+      const hits = a.hits;
+      const slow = request(side.port, { path: "/slow?ms=700" });
+      await until(() => a.hits === hits + 1);
+      const queued = request(side.port, { path: "/q" });
+      for (let i = 0; i < 500 && (await side.queued()) !== 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(await side.queued()).toBe(1);
+      const refused = await request(side.port, { path: "/refused" });
+      const q = await queued;
+      await slow;
+      expect(await until(() => side.terminations().length === 3)).toBe(true);
+      results.push({
+        refused: refused.status,
+        queued: q.status,
+        terminations: [...side.terminations()].sort(),
+      });
+    }
+    console.log("haproxy", results[0], "lbkit", results[1]);
+    expect(results[1]).toEqual(results[0]);
+  });
+
+  it("no usable server: 503 SC from both", async () => {
+    const [a] = (await httpOrigins("a")) as [HttpOrigin];
+    const h = await haproxySide("nosrv", [`server a 127.0.0.1:${a.port} disabled`]);
+    const l = await lbkitSide({
+      id: "be",
+      servers: [{ id: "a", address: "127.0.0.1", port: a.port, state: "maint" }],
+    });
+    for (const side of [h, l]) {
+      expect((await request(side.port, { path: "/" })).status).toBe(503);
+      expect(await until(() => side.terminations().length === 1)).toBe(true);
+      expect(side.terminations()[0]).toBe("SC");
+    }
+    expect(a.hits).toBe(0);
+  });
+
+  it("a slowloris head: 408 cR from both; a stalled upload: phase H in both, cut by timeout client in lbkit (cH) where HAProxy 2.6 waits for timeout server (sH)", async () => {
+    const [a] = (await httpOrigins("a")) as [HttpOrigin];
+    const h = await haproxySide(
+      "slow",
+      [`server a 127.0.0.1:${a.port}`],
+      ["timeout http-request 300", "timeout client 300"],
+    );
+    const p = new ReverseProxy({
+      frontends: [
+        { id: "fe", bind: "127.0.0.1:0", defaultBackend: "be", timeouts: { httpRequest: 300, client: 300 } },
+      ],
+      backends: [{ id: "be", servers: [{ id: "a", address: "127.0.0.1", port: a.port }] }],
+    });
+    const logs: TransactionLog[] = [];
+    p.on("request", (x) => logs.push(x));
+    await p.start();
+    cleanups.push(() => p.stop());
+    const l: Side = {
+      port: (p.addresses()[0] as net.AddressInfo).port,
+      terminations: () => logs.map((x) => x.termination),
+      queued: async () => p.backend("be").queue.length,
+    };
+    const results: { slow: number; upload: string }[] = [];
+    for (const side of [h, l]) {
+      const c = await connect(side.port);
+      const all = readAll(c);
+      const drip = setInterval(() => c.writable && c.write("a"), 50);
+      c.write("GET / HTTP/1.1\r\nHost: x\r\nX-Drip: ");
+      const slow = parseStatus(String(await all));
+      clearInterval(drip);
+      c.destroy();
+      const u = await connect(side.port);
+      u.on("error", () => {});
+      const uall = readAll(u);
+      u.write("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial");
+      await uall;
+      u.destroy();
+      expect(await until(() => side.terminations().length === 2)).toBe(true);
+      results.push({ slow, upload: side.terminations().join(" ") });
+    }
+    console.log("haproxy", results[0], "lbkit", results[1]);
+    expect(results[0]).toEqual({ slow: 408, upload: "cR sH" });
+    expect(results[1]).toEqual({ slow: 408, upload: "cR cH" });
+  });
+});
