@@ -1,6 +1,6 @@
 // N active balancers behind ECMP: a router namespace running FRR (zebra + bgpd + bfdd, maximum-paths 8, BFD
 // 200 ms × 3), three balancer nodes each with gobgpd driven by an lbkit BgpSpeaker (and its BFD speaker), three
-// web servers and a client. The balancer is a minimal HTTP stand-in (@lbkit/proxy is not on main yet) picking
+// web servers and a client. The balancer is a minimal HTTP stand-in (@lbkit/proxy landed on main after this suite was written) picking
 // servers with Maglev on the flow. Everything runs in namespaces from test/lab and is removed afterwards.
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 // An lbkit balancer node for test/bgp-*: a BgpSpeaker (built dist) announcing the VIP through the gobgpd of this
 // namespace, with BFD towards the router, and a minimal HTTP balancer on VIP:80 standing in for @lbkit/proxy
-// (not on main yet): it picks a web server with Maglev on the flow (client address:port) and answers
+// (it landed on main only as this suite was finished; moving the suite onto it is the next step): it picks a web server with Maglev on the flow (client address:port) and answers
 // {"balancer","server"}. The speaker tracks the web servers: in fault while none answers a TCP connect.
 // Usage: node node.mjs '<json>'. SIGUSR1 = planned drain (withdraw, wait for quiet, close, stop, exit 0).
 // One JSON line per event on stdout.
