@@ -22,6 +22,8 @@ export interface RouterOptions {
   neighbors: string[];
   /** BFD on every neighbor with these timers (ms); undefined: no BFD */
   bfd?: { tx: number; rx: number; mult: number };
+  /** also accept IPv6 unicast routes (MP-BGP over the IPv4 sessions) */
+  ipv6?: boolean;
   /** BGP keepalive / hold (s) */
   timers?: { keepalive: number; hold: number };
 }
@@ -50,6 +52,14 @@ export async function startRouter(lab: Lab, node: string, o: RouterOptions): Pro
     "  neighbor LB activate",
     "  maximum-paths 8",
     " exit-address-family",
+    ...(o.ipv6
+      ? [
+          " address-family ipv6 unicast",
+          "  neighbor LB activate",
+          "  maximum-paths 8",
+          " exit-address-family",
+        ]
+      : []),
     "",
   ].join("\n");
   const bfdd = o.bfd

@@ -68,14 +68,10 @@ export function normalizeNeighbor(n: NeighborOptions, option: string): Neighbor 
       conf: { neighborAddress: ip.text, peerAsn: peerAs, localAsn: localAs },
       timers: { config: { holdTime, keepaliveInterval: keepalive, connectRetry } },
       transport: localAddress ? { localAddress } : {},
-      afiSafis: [
-        {
-          config: {
-            family: { afi: family === 4 ? "AFI_IP" : "AFI_IP6", safi: "SAFI_UNICAST" },
-            enabled: true,
-          },
-        },
-      ],
+      // both unicast families on every session (MP-BGP): IPv6 VIPs can ride an IPv4 session and vice versa
+      afiSafis: (["AFI_IP", "AFI_IP6"] as const).map((afi) => ({
+        config: { family: { afi, safi: "SAFI_UNICAST" }, enabled: true },
+      })),
     }),
   };
 }
