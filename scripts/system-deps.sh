@@ -4,7 +4,7 @@
 # no database, mail or directory server is left running: the suites start their own on loopback.
 set -euo pipefail
 want=(iproute2 tcpdump tshark keepalived nftables iputils-ping haproxy python3 nginx wrk chromium mariadb-server mariadb-client
-  postgresql redis-server exim4-daemon-light slapd openssl nghttp2-client)
+  postgresql redis-server exim4-daemon-light slapd openssl nghttp2-client gobgpd frr golang-github-osrg-gobgp-dev)
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 missing=()
 have_cmd ip || missing+=(iproute2)
@@ -27,6 +27,9 @@ have_cmd mariadb || missing+=(mariadb-client)
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/sbin/exim4 ] || missing+=(exim4-daemon-light)
 [ -x /usr/sbin/slapd ] || missing+=(slapd)
+have_cmd gobgpd || missing+=(gobgpd) # @lbkit/bgp drives it (test/bgp-*, in namespaces only)
+[ -x /usr/lib/frr/bgpd ] || missing+=(frr) # the router in test/bgp-*: zebra + bgpd + bfdd, in a namespace
+[ -d /usr/share/gocode/src/github.com/osrg/gobgp/api ] || missing+=(golang-github-osrg-gobgp-dev) # the .proto source of packages/bgp/proto
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then
   echo "lbkit: missing system packages (${missing[*]}); install them as root: apt-get install ${want[*]}" >&2

@@ -1,0 +1,168 @@
+// The BGP lab: a router namespace running FRR (zebra + bgpd + bfdd, ECMP, BFD) and gobgpd on the balancer nodes.
+// Every daemon runs inside a namespace created by test/lab, bound to lab addresses; nothing runs in the root
+// namespace. FRR's sockets live under /var/run/frr/<pathspace> (frr -N), a directory made for and removed with
+// the lab.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Lab, LabProcess } from "../lab/netns.js";
+
+export const ROUTER_AS = 65000;
+export const BALANCER_AS = 65001;
+
+export interface Router {
+  pathspace: string;
+  procs: LabProcess[];
+  vtysh(cmd: string): Promise<string>;
+  /** next hops of `prefix` in the router's kernel FIB (what ECMP uses) */
+  nexthops(prefix: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export interface RouterOptions {
+  neighbors: string[];
+  /** BFD on every neighbor with these timers (ms); undefined: no BFD */
+  bfd?: { tx: number; rx: number; mult: number };
+  /** also accept IPv6 unicast routes (MP-BGP over the IPv4 sessions) */
+  ipv6?: boolean;
+  /** BGP keepalive / hold (s) */
+  timers?: { keepalive: number; hold: number };
+}
+
+export async function startRouter(lab: Lab, node: string, o: RouterOptions): Promise<Router> {
+  const me = lab.node(node);
+  const pathspace = `${lab.id}-${node}`;
+  const run = join("/var/run/frr", pathspace);
+  mkdirSync(run, { recursive: true });
+  const dir = run; // the daemons read their configuration as the frr user
+  const { keepalive, hold } = o.timers ?? { keepalive: 3, hold: 9 };
+  const bgpd = [
+    "log stdout debugging",
+    `router bgp ${ROUTER_AS}`,
+    ` bgp router-id ${me.ipv4}`,
+    " no bgp ebgp-requires-policy",
+    " no bgp default ipv4-unicast",
+    ` timers bgp ${keepalive} ${hold}`,
+    " neighbor LB peer-group",
+    ` neighbor LB remote-as ${BALANCER_AS}`,
+    " neighbor LB timers connect 1",
+    ` neighbor LB update-source ${me.ipv4}`, // the BFD session's source is known before BGP comes up
+    ...(o.bfd ? [" neighbor LB bfd", " neighbor LB bfd profile lbkit"] : []),
+    ...o.neighbors.map((n) => ` neighbor ${n} peer-group LB`),
+    " address-family ipv4 unicast",
+    "  neighbor LB activate",
+    "  maximum-paths 8",
+    " exit-address-family",
+    ...(o.ipv6
+      ? [
+          " address-family ipv6 unicast",
+          "  neighbor LB activate",
+          "  maximum-paths 8",
+          " exit-address-family",
+        ]
+      : []),
+    "",
+  ].join("\n");
+  const bfdd = o.bfd
+    ? [
+        "bfd",
+        " profile lbkit",
+        `  detect-multiplier ${o.bfd.mult}`,
+        `  receive-interval ${o.bfd.rx}`,
+        `  transmit-interval ${o.bfd.tx}`,
+        " !",
+        "!",
+        "",
+      ].join("\n")
+    : "";
+  writeFileSync(join(dir, "zebra.conf"), "log stdout informational\n");
+  writeFileSync(join(dir, "bgpd.conf"), bgpd);
+  writeFileSync(join(dir, "bfdd.conf"), bfdd);
+  await lab.exec(node, ["chown", "-R", "frr:frr", run]); // the daemons drop to the frr user
+  await lab.exec(node, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+  await lab.exec(node, ["sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1"]); // L4 hash: flows spread
+  await lab.exec(node, ["sysctl", "-qw", "net.ipv4.conf.all.send_redirects=0"]);
+  await lab.exec(node, ["sysctl", "-qw", "net.ipv4.conf.eth0.send_redirects=0"]);
+  const common = (d: string) => ["-N", pathspace, "-f", join(dir, `${d}.conf`), "-i", join(run, `${d}.pid`)];
+  const procs: LabProcess[] = [];
+  const vtysh = async (cmd: string) => (await lab.exec(node, ["vtysh", "-N", pathspace, "-c", cmd])).stdout;
+  try {
+    await startDaemons();
+  } catch (e) {
+    for (const p of procs) p.kill("SIGKILL");
+    rmSync(run, { recursive: true, force: true });
+    throw e;
+  }
+  async function startDaemons() {
+    const zebra = lab.spawn(node, ["/usr/lib/frr/zebra", ...common("zebra")]);
+    procs.push(zebra);
+    await waitFile(join(run, "zserv.api"), 10_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nzebra: ${zebra.output()}`);
+    });
+    if (o.bfd) procs.push(lab.spawn(node, ["/usr/lib/frr/bfdd", ...common("bfdd")]));
+    procs.push(lab.spawn(node, ["/usr/lib/frr/bgpd", ...common("bgpd"), "-l", me.ipv4]));
+    let last = "";
+    await waitFor(
+      async () => {
+        last = await vtysh("show bgp summary").catch((e: Error) => e.message);
+        return last.includes("BGP router identifier");
+      },
+      15_000,
+      "bgpd",
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\nvtysh: ${last}\n${procs.map((p) => p.output()).join("\n")}`);
+    });
+  }
+  return {
+    pathspace,
+    procs,
+    vtysh,
+    async nexthops(prefix) {
+      const { stdout } = await lab.exec(node, ["ip", "-4", "route", "show", prefix]);
+      return [...stdout.matchAll(/via (\S+)/g)].map((m) => m[1]!).sort();
+    },
+    async stop() {
+      for (const p of procs.reverse()) p.kill("SIGTERM");
+      await Promise.race([Promise.all(procs.map((p) => p.exited)), new Promise((r) => setTimeout(r, 3000))]);
+      for (const p of procs) p.kill("SIGKILL");
+      rmSync(run, { recursive: true, force: true });
+    },
+  };
+}
+
+/** gobgpd in `node`'s namespace, its gRPC API on 127.0.0.1:50051 of that namespace only. */
+export async function startGobgpd(lab: Lab, node: string): Promise<LabProcess> {
+  const p = lab.spawn(node, [
+    "gobgpd",
+    "--api-hosts",
+    "127.0.0.1:50051",
+    "--pprof-disable",
+    "-p",
+    "-l",
+    "info",
+  ]);
+  await waitFor(async () => {
+    const r = await lab
+      .exec(node, ["gobgp", "-u", "127.0.0.1", "global"])
+      .catch((e: Error) => ({ stdout: e.message }));
+    return /not started|AS:/.test(r.stdout);
+  }, 10_000);
+  return p;
+}
+
+export async function waitFor(
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what = "condition",
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > until) throw new Error(`lab: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function waitFile(path: string, timeoutMs: number): Promise<void> {
+  const { existsSync } = await import("node:fs");
+  await waitFor(() => existsSync(path), timeoutMs, path);
+}
