@@ -2,6 +2,7 @@
 // the failback and the planned handover, with no request lost in the last two, and nothing is left behind —
 // whether it ends normally, by Ctrl-C, or because its reader went away (EPIPE).
 import { execFile, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "./lab/build.js";
@@ -85,15 +86,16 @@ describe.skipIf(pre.skip)("ha-pair demo in network namespaces (root)", () => {
       const code = await exited;
       expect(code, how).toBe(how === "SIGINT" ? 130 : 141);
       expect(leftovers(child.pid!), how).toEqual([]);
-      // no process of the demo is left either
-      const alive = pids.filter((p) => {
+      // no process of the demo is left either (SIGKILLed children are reaped by init once the demo has exited)
+      const isAlive = (p: string) => {
         try {
           process.kill(Number(p), 0);
-          return true;
+          return !/^\S+ \S+ Z/.test(readFileSync(`/proc/${p}/stat`, "utf8").replace(/\(.*\)/, "x")); // zombie: dead
         } catch {
           return false;
         }
-      });
+      };
+      const alive = pids.filter(isAlive);
       expect(alive, how).toEqual([]);
     }
   }, 90_000);

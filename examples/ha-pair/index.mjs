@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { canUseNamespaces, createLab } from "./lab.mjs";
+import { clientArgv, HOSTS, LBS, lbArgv, VIP, WEBS, webArgv } from "./topology.mjs";
 
 const { values: o } = parseArgs({
   options: {
@@ -38,18 +39,7 @@ if (!canUseNamespaces()) {
   process.exit(spawnSync(process.execPath, [failover, "--udp"], { stdio: "inherit" }).status ?? 1);
 }
 
-const here = (f) => fileURLToPath(new URL(f, import.meta.url));
-const VIP = "198.18.0.200";
-const LBS = [
-  { name: "lb1", address: "198.18.0.11", priority: 104 },
-  { name: "lb2", address: "198.18.0.12", priority: 100 },
-];
-const WEBS = [
-  { name: "web1", address: "198.18.0.21", port: 80 },
-  { name: "web2", address: "198.18.0.22", port: 8080 },
-  { name: "web3", address: "198.18.0.23", port: 8080 },
-];
-const lab = createLab("lbkha", [...LBS, ...WEBS, { name: "client", address: "198.18.0.100" }]);
+const lab = createLab("lbkha", HOSTS);
 const t0 = Date.now();
 const stamp = () => `+${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
 const log = (line) => console.log(`${stamp()}  ${line}`);
@@ -62,20 +52,7 @@ const procs = new Map();
 function startLb(n) {
   n.state = "starting";
   views.set(n.name, Object.fromEntries(WEBS.map((w) => [w.name, "?"])));
-  const child = lab.spawn(n.name, [
-    process.execPath,
-    here("./node.mjs"),
-    "--name",
-    n.name,
-    "--priority",
-    String(n.priority),
-    "--vip",
-    `${VIP}/24`,
-    "--interface",
-    "eth0",
-    "--servers",
-    WEBS.map((w) => `${w.name}=${w.address}:${w.port}`).join(","),
-  ]);
+  const child = lab.spawn(n.name, lbArgv(n));
   procs.set(n.name, child);
   child.once("exit", () => {
     n.state = "gone";
@@ -104,16 +81,7 @@ function startLb(n) {
   });
 }
 function startWeb(w) {
-  const child = lab.spawn(w.name, [
-    process.execPath,
-    here("./web.mjs"),
-    "--name",
-    w.name,
-    "--host",
-    w.address,
-    "--port",
-    String(w.port),
-  ]);
+  const child = lab.spawn(w.name, webArgv(w));
   return new Promise((resolve) => createInterface({ input: child.stdout }).once("line", resolve));
 }
 const holder = () =>
@@ -127,16 +95,7 @@ const holder = () =>
 const phase = { name: "start", ok: 0, failed: 0 };
 const totals = [];
 function startClient(seconds) {
-  const child = lab.spawn("client", [
-    process.execPath,
-    here("./client.mjs"),
-    "--url",
-    `http://${VIP}/index.html`,
-    "--rate",
-    o.rate,
-    "--duration",
-    String(seconds),
-  ]);
+  const child = lab.spawn("client", clientArgv(o.rate, seconds));
   createInterface({ input: child.stdout }).on("line", (line) => {
     const s = JSON.parse(line);
     phase.ok += s.ok;
@@ -205,7 +164,7 @@ client.kill("SIGTERM");
 console.log("\nphase                                   answered  failed");
 for (const p of totals)
   console.log(`${p.name.slice(0, 38).padEnd(40)}${String(p.ok).padStart(8)}${String(p.failed).padStart(8)}`);
-for (const c of procs.values()) if (c.exitCode === null) c.kill("SIGTERM");
+for (const c of procs.values()) if (c.exitCode === null) c.kill("SIGINT"); // stop now (SIGTERM would hand over)
 await Promise.race([
   Promise.all(
     [...procs.values()].map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)),

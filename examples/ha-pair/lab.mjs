@@ -29,6 +29,7 @@ export function createLab(prefix, hosts) {
   function destroy() {
     if (destroyed) return;
     destroyed = true;
+    live.delete(destroy);
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
     for (const name of [...created].reverse()) killAllIn(name);
     for (const name of created.reverse()) {
@@ -37,17 +38,8 @@ export function createLab(prefix, hosts) {
       } catch {}
     }
   }
-  const onSignal = (code) => () => {
-    destroy();
-    process.exit(code);
-  };
-  process.once("exit", destroy);
-  process.once("SIGINT", onSignal(130));
-  process.once("SIGTERM", onSignal(143));
-  process.once("SIGHUP", onSignal(129));
-  process.stdout.on("error", (e) => {
-    if (e.code === "EPIPE") onSignal(141)();
-  });
+  live.add(destroy);
+  hookProcess();
 
   try {
     ip("netns", "add", ns("br"));
@@ -77,6 +69,8 @@ export function createLab(prefix, hosts) {
     destroy,
     /** `ip -n <ns(host)> …` */
     ip: (host, ...args) => ip("-n", ns(host), ...args),
+    /** SIGKILL every process in the host's namespace (a crash: daemons' forked children included) */
+    killAll: (host) => killAllIn(ns(host)),
     /** a process in the host's namespace (killed by destroy()) */
     spawn(host, argv, opts = {}) {
       const child = spawn("ip", ["netns", "exec", ns(host), ...argv], {
@@ -88,6 +82,28 @@ export function createLab(prefix, hosts) {
       return child;
     },
   };
+}
+
+// every live lab is destroyed however the process ends (one set of handlers for any number of labs)
+const live = new Set();
+let hooked = false;
+function hookProcess() {
+  if (hooked) return;
+  hooked = true;
+  const destroyAll = () => {
+    for (const d of [...live]) d();
+  };
+  const onSignal = (code) => () => {
+    destroyAll();
+    process.exit(code);
+  };
+  process.once("exit", destroyAll);
+  process.once("SIGINT", onSignal(130));
+  process.once("SIGTERM", onSignal(143));
+  process.once("SIGHUP", onSignal(129));
+  process.stdout.on("error", (e) => {
+    if (e.code === "EPIPE") onSignal(141)();
+  });
 }
 
 function killAllIn(name) {
