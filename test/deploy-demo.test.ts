@@ -18,6 +18,35 @@ beforeAll(() => {
   for (const p of ["core", "arp", "balancer", "healthcheck", "vrrp", "proxy"]) ensureBuilt(p);
 }, 180_000);
 
+function parse(out: string) {
+  const parts = out.split(/\n── /);
+  const table = Object.fromEntries(
+    [...out.matchAll(/^(start|lb1 crashes|lb1 comes back|planned maintenance)\S*.*?\s+(\d+)\s+(\d+)$/gm)].map(
+      (m) => [m[1], { ok: Number(m[2]), failed: Number(m[3]) }],
+    ),
+  );
+  return { parts, table };
+}
+
+describe("ha-pair demo on the UDP loopback transport (unprivileged)", () => {
+  it("tells the same story: crash, failback and handover, nothing lost in the last two", async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [DEMO, "--udp"], { timeout: 90_000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const { parts, table } = parse(out);
+    expect(parts.length, out).toBe(4);
+    expect(parts[0]).toMatch(/VIP lb1 .*web1 UP {2}web2 UP {2}web3 UP \| served by lb1/);
+    expect(parts[1]).toMatch(/lb2: VRRP BACKUP → MASTER .*master-down-timer/);
+    expect(parts[2]).toMatch(/lb1: VRRP BACKUP → MASTER .*master-down-timer/);
+    expect(parts[3]).toMatch(/lb2: VRRP BACKUP → MASTER .*peer-resigned/);
+    expect(table["lb1 comes back"], out).toMatchObject({ failed: 0 });
+    expect(table["planned maintenance"], out).toMatchObject({ failed: 0 });
+    expect(out).toMatch(/all processes stopped\.$/m);
+  }, 120_000);
+});
+
 const pre = requireRoot(["ip"]);
 describe.skipIf(pre.skip)("ha-pair demo in network namespaces (root)", () => {
   it("fails over on a crash within Master_Down_Interval + 1 s, loses nothing on failback and handover", async () => {

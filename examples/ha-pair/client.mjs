@@ -30,7 +30,7 @@ function one() {
       if (res.statusCode === 200) {
         bucket.ok++;
         const s = res.headers["x-served-by"] ?? "?";
-        const p = res.headers["x-proxy-address"] ?? "?";
+        const p = res.headers["x-lb"] ?? res.headers["x-proxy-address"] ?? "?";
         bucket.servers[s] = (bucket.servers[s] ?? 0) + 1;
         bucket.proxies[p] = (bucket.proxies[p] ?? 0) + 1;
         record(true, s, p);

@@ -106,6 +106,35 @@ function hookProcess() {
   });
 }
 
+/** The same interface without namespaces (the unprivileged demo on loopback): processes only. */
+export function createLoopback() {
+  const children = new Map(); // host → Set of children
+  let destroyed = false;
+  function destroy() {
+    if (destroyed) return;
+    destroyed = true;
+    live.delete(destroy);
+    for (const set of children.values())
+      for (const c of set) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  }
+  live.add(destroy);
+  hookProcess();
+  return {
+    tag: "loopback",
+    destroy,
+    killAll: (host) => {
+      for (const c of children.get(host) ?? []) c.kill("SIGKILL");
+    },
+    spawn(host, argv, opts = {}) {
+      const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "inherit"], ...opts });
+      if (!children.has(host)) children.set(host, new Set());
+      children.get(host).add(child);
+      child.once("exit", () => children.get(host).delete(child));
+      return child;
+    },
+  };
+}
+
 function killAllIn(name) {
   try {
     for (const pid of ip("netns", "pids", name).split("\n").filter(Boolean)) {

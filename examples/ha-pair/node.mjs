@@ -40,7 +40,14 @@ const servers = o.servers.split(",").map((spec) => {
 });
 const proxy = new ReverseProxy({
   frontends: [
-    { id: "www", bind: o.bind, mode: "http", defaultBackend: "web", forwardFor: true }, // option forwardfor
+    {
+      id: "www",
+      bind: o.bind,
+      mode: "http",
+      defaultBackend: "web",
+      forwardFor: true, // option forwardfor
+      httpResponse: [{ setHeader: "X-Lb", value: o.name }], // which node served (the demo's timeline)
+    },
   ],
   backends: [
     {
