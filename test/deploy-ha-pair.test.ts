@@ -26,7 +26,7 @@ interface Result {
   errors: Record<string, number>;
 }
 
-const pre = requireRoot(["ip", "haproxy", "keepalived"]);
+const pre = requireRoot(["ip", "haproxy", "keepalived", "tcpdump"]);
 describe.skipIf(pre.skip)("ha-pair end to end: lbkit against haproxy 2.6 + keepalived 2.2 (root)", () => {
   const dir = mkdtempSync(join(tmpdir(), "lbk-deploy-test-"));
   let results: Result[] = [];
