@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main demo: installs and builds only what is missing or stale, saying so, then runs the failover demo (real
-# VRRP, VIPs and GARP in network namespaces as root; the UDP loopback transport otherwise) and the balancer's live
-# view. Arguments go to the balancer view (e.g. --fast).
+# The main demo: installs and builds only what is missing or stale, saying so, then runs the ha-pair demo (two lbkit
+# nodes, proxy + VRRP, holding a VIP in front of three web servers: in network namespaces as root, on the UDP
+# loopback transport otherwise) and the balancer's live view. Arguments go to the balancer view (e.g. --fast).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pnpm.sh
@@ -17,6 +17,6 @@ if [ ! -f "$stamp" ] || [ -n "$(find pnpm-lock.yaml package.json packages/*/pack
 fi
 node scripts/build-stale.mjs
 echo
-node examples/failover/index.mjs
+node examples/ha-pair/index.mjs
 echo
 node examples/balancer-live/index.mjs "$@"

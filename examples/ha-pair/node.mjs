@@ -1,0 +1,253 @@
+// One load-balancer node of the ha-pair: @lbkit/proxy (the guide's haproxy.cfg) + @lbkit/vrrp (its
+// keepalived.conf), the VRRP priority tracking this node's own proxy (the guide's checkHaproxy.sh, weight 2).
+// Prints one JSON line per event on stdout; reads "handover" / "resume" / "kill-proxy" on stdin. SIGTERM stops it
+// gracefully (a master hands over first), SIGINT at once (priority-0 advert, VIP removed).
+//   node node.mjs --name lb1 --priority 104 --vip 198.18.0.200/24 --interface eth0 \
+//     --servers web1=198.18.0.21:80,web2=198.18.0.22:8080,web3=198.18.0.23:8080
+//   (without root) --udp 127.0.0.11 --peers 127.0.0.11,127.0.0.12 --bind 127.0.0.11:18080 --stats 127.0.0.11:18404
+import { createServer } from "node:http";
+import { parseArgs } from "node:util";
+import { HealthChecker, httpCheck, PriorityTracker, tcpCheck } from "@lbkit/healthcheck";
+import { ReverseProxy } from "@lbkit/proxy";
+import { MemoryVipMover, NetlinkVipMover, UdpTransport, VrrpInstance } from "@lbkit/vrrp";
+
+const { values: o } = parseArgs({
+  options: {
+    name: { type: "string", default: "lb" },
+    priority: { type: "string", default: "100" },
+    vip: { type: "string" },
+    interface: { type: "string" },
+    udp: { type: "string" },
+    peers: { type: "string", default: "" },
+    servers: { type: "string" },
+    bind: { type: "string", default: ":80" },
+    stats: { type: "string", default: ":8404" },
+    "track-weight": { type: "string", default: "2" },
+  },
+});
+const say = (event, fields = {}) => {
+  if (!process.stdout.destroyed)
+    console.log(JSON.stringify({ node: o.name, event, t: Date.now(), ...fields }));
+};
+process.stdout.on("error", () => shutdown(false)); // EPIPE: whoever read us is gone
+
+// ── haproxy.cfg: frontend www / backend web ──
+const servers = o.servers.split(",").map((spec) => {
+  const [id, hostPort] = spec.split("=");
+  const i = hostPort.lastIndexOf(":");
+  // server web1 198.18.0.21:80 weight 5 check inter 2000 rise 2 fall 3
+  return { id, address: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)), weight: 5, check: true };
+});
+const proxy = new ReverseProxy({
+  frontends: [
+    {
+      id: "www",
+      bind: o.bind,
+      mode: "http",
+      defaultBackend: "web",
+      forwardFor: true, // option forwardfor
+      httpResponse: [{ setHeader: "X-Lb", value: o.name }], // which node served (the demo's timeline)
+    },
+  ],
+  backends: [
+    {
+      id: "web",
+      balance: "roundrobin",
+      // option httpchk HEAD /index.html ; check inter 2000 rise 2 fall 3
+      healthCheck: {
+        inter: 2000,
+        rise: 2,
+        fall: 3,
+        check: (s) => httpCheck({ host: s.address, port: s.port, method: "HEAD", path: "/index.html" }),
+      },
+      retries: 2, // retries 2
+      redispatch: true, // option redispatch
+      timeouts: { connect: 1000 },
+      servers,
+    },
+  ],
+});
+proxy.on("change", (e) => say("server", { id: e.id, from: e.from, to: e.to, reason: e.reason }));
+proxy.on("error", (e) => say("error", { message: e.message }));
+
+// ── stats page (the proxy has no stats page yet: this node serves a small one from the pool's state) ──
+const [statsHost, statsPort] = splitHostPort(o.stats);
+const stats = createServer((req, res) => {
+  if (req.url !== "/web-status") {
+    res.statusCode = 404;
+    return res.end("see /web-status\n");
+  }
+  const pool = proxy.backend("web").pool;
+  const rows = pool.servers.map(
+    (s) =>
+      `${s.id.padEnd(6)} ${`${s.address}:${s.port}`.padEnd(20)} ${s.state.padEnd(6)} weight ${s.weight}  in flight ${s.inFlight}`,
+  );
+  res.setHeader("Content-Type", "text/plain");
+  res.end(`${o.name}  VRRP ${vrrp.state} (priority ${vrrp.priority})\n${rows.join("\n")}\n`);
+});
+
+// ── keepalived.conf: vrrp_script chk_haproxy (weight 2) + vrrp_instance VI_1 ──
+const self = new HealthChecker();
+const [bindHost, bindPort] = splitHostPort(o.bind);
+self.add({
+  id: "proxy",
+  check: tcpCheck({ host: bindHost || "127.0.0.1", port: bindPort }),
+  inter: 2000, // vrrp_script interval 2 (keepalived's default rise 1, fall 1)
+  timeout: 1000,
+  rise: 1,
+  fall: 1,
+  // the proxy runs in this process: when it stops, the node reports it at once instead of waiting for the next
+  // check (keepalived can only poll haproxy); the TCP check still catches a listener that hangs
+  passive: { observe: "layer4", errorLimit: 1, onError: "mark-down" },
+});
+const tracker = new PriorityTracker(self, [{ id: "proxy", weight: Number(o["track-weight"]) }]);
+const udp = o.udp !== undefined;
+const transport = udp
+  ? new UdpTransport({ address: o.udp, peers: o.peers.split(",").filter(Boolean) })
+  : undefined;
+// Losing the VIP loses nothing only if this node keeps answering on it until the peer has taken it and its
+// gratuitous ARPs have moved the clients: while running, the VIP's removal waits DRAIN_MS (a preempting peer)
+// or, during a planned handover, until the peer is master and then DRAIN_MS. On stop it goes at once.
+const DRAIN_MS = 1000;
+const netlink = udp ? undefined : new NetlinkVipMover();
+let handingOver = false;
+let stopping = false;
+let deferred;
+let drainTimer;
+async function releaseDeferred() {
+  clearTimeout(drainTimer);
+  const d = deferred;
+  deferred = undefined;
+  if (d) await netlink.remove(d.vips, d.ctx).catch((e) => say("error", { message: e.message }));
+}
+const vipMover = netlink && {
+  prepare: (ctx) => netlink.prepare(ctx),
+  add: (vips, ctx) => {
+    clearTimeout(drainTimer);
+    deferred = undefined;
+    return netlink.add(vips, ctx);
+  },
+  remove: async (vips, ctx) => {
+    if (stopping) return netlink.remove(vips, ctx);
+    deferred = { vips, ctx };
+    clearTimeout(drainTimer);
+    if (!handingOver) drainTimer = setTimeout(releaseDeferred, DRAIN_MS);
+  },
+};
+const vrrp = new VrrpInstance({
+  id: o.name,
+  vrid: 51,
+  version: 2,
+  advertInterval: 1000, // advert_int 1
+  authPassword: "1111", // auth_type PASS
+  priority: Number(o.priority),
+  virtualAddresses: [o.vip],
+  tracks: [tracker],
+  ...(udp
+    ? { transport, vipMover: new MemoryVipMover(), garp: false }
+    : { interface: o.interface, vipMover, garp: { repeat: 3, delay: 1000 } }),
+});
+vrrp.on("change", (c) =>
+  say("state", {
+    from: c.from,
+    to: c.to === "initialize" ? "stopped" : c.to,
+    reason: c.reason,
+    priority: c.priority,
+  }),
+);
+vrrp.on("priority", (p) => say("priority", { from: p.from, to: p.to }));
+vrrp.on("error", (e) => say("error", { message: e.message }));
+
+await proxy.start();
+await new Promise((resolve) => stats.listen(statsPort, statsHost || undefined, resolve));
+await self.start();
+await transport?.start();
+await vrrp.start();
+say("started", {
+  priority: vrrp.priority,
+  mode: udp ? "udp-loopback" : "raw",
+  stats: `/web-status on ${o.stats}`,
+});
+
+// A master whose own proxy is down resigns at once (a planned handover: the backup takes over after Skew_Time)
+// rather than advertising a lower priority and waiting for the backup's Master_Down_Interval — and whatever the
+// weights (the guides' 104/100 with weight 2 never move the VIP). It resumes its priority when the proxy is back.
+let resignedForProxy = false;
+self.on("change", (e) => {
+  say("self-check", { to: e.to, reason: e.reason });
+  if (e.to === "down" && vrrp.state === "master" && !handingOver) {
+    resignedForProxy = true;
+    handOver(5000);
+  } else if (e.to === "up" && resignedForProxy) {
+    resignedForProxy = false;
+    vrrp.resume();
+  }
+});
+
+// each server's state as this node's proxy sees it, once a second (the demo's timeline shows the master's view)
+const snapshot = setInterval(
+  () =>
+    say("servers", {
+      states: Object.fromEntries(proxy.backend("web").pool.servers.map((x) => [x.id, x.state])),
+    }),
+  1000,
+);
+// planned maintenance: resign (priority-0 advert), keep the VIP until the peer is master (its GARPs move the
+// clients), drain, then let the VIP go
+async function handOver(timeout) {
+  handingOver = true;
+  try {
+    const { master } = await vrrp.handover({ timeout });
+    say("handover", { master });
+    await new Promise((r) => setTimeout(r, 1000));
+  } catch (e) {
+    say("error", { message: e.message });
+  }
+  handingOver = false;
+  if (deferred)
+    await netlink.remove(deferred.vips, deferred.ctx).catch((e) => say("error", { message: e.message }));
+  deferred = undefined;
+}
+
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", async (chunk) => {
+  for (const cmd of chunk.split("\n").map((s) => s.trim())) {
+    if (cmd === "handover") {
+      await handOver(10_000);
+    } else if (cmd === "resume") vrrp.resume();
+    else if (cmd === "kill-proxy") {
+      // the proxy dies, the VRRP speaker lives (the tracked check must notice)
+      await proxy.stop();
+      self.observe("proxy", { ok: false, code: "ECONNREFUSED" });
+      say("proxy-stopped");
+    }
+  }
+});
+
+let shuttingDown = false;
+async function shutdown(graceful) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  clearInterval(snapshot);
+  // a graceful stop (SIGTERM) of the master is a planned handover first (no request lost when a peer is there)
+  if (graceful && vrrp.state === "master" && !handingOver) await handOver(2500);
+  stopping = true;
+  handingOver = false;
+  await vrrp.stop(); // priority-0 advert if still master, VIP removed
+  await releaseDeferred();
+  await netlink?.stop();
+  await transport?.stop();
+  await tracker.stop();
+  await self.stop();
+  await proxy.stop();
+  stats.close();
+  say("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => shutdown(true));
+process.on("SIGINT", () => shutdown(false));
+
+function splitHostPort(s) {
+  const i = s.lastIndexOf(":");
+  return [s.slice(0, i), Number(s.slice(i + 1))];
+}
