@@ -1,6 +1,8 @@
 /**
  * The Proxy: frontends (listeners + rules) and backends (pools + checks + queues) built from one validated
  * configuration, started and stopped as a unit, and changed at run time without dropping connections.
+ * Over 350 lines: the accept path and the whole runtime API (servers, rules, backends, certificates, sessions) sit on
+ * the one class an operator drives; the work each method does lives in the backend, config and shell modules.
  */
 import net from "node:net";
 import type tls from "node:tls";

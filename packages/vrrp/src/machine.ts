@@ -1,6 +1,8 @@
 /**
  * The pure RFC 5798 §6 state machine, with keepalived's extensions: (config, state, event, now) → (state,
  * actions). Time is an argument (ms); the shell owns the one timer the machine asks for with `setTimer`.
+ * Over 350 lines: one transition function per RFC state plus keepalived's extensions (preempt delay, split-brain
+ * answers, owner conflicts, rate-limited answers); they share helpers and read best side by side.
  */
 import { compareAddresses } from "./address.js";
 import type { Advert, VrrpVersion } from "./codec.js";

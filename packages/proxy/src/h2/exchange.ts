@@ -6,6 +6,7 @@
  * out closed before any response), the request body streamed with DATA counted against Content-Length, the
  * response head parsed strictly and relayed without its hop-by-hop fields, the body de-chunked into DATA.
  * Timeouts: the frontend's `client` on the stream, the backend's `connect` then `server` on the upstream.
+ * Over 350 lines: like l7.ts, it is one state machine (per stream), and its transitions read best together.
  */
 import http2 from "node:http2";
 import type net from "node:net";
