@@ -277,13 +277,13 @@ describe.skipIf(pre.skip)("kernel-lb in network namespaces", () => {
       `kernel-lb churn: ${CHURN} map updates in ${Math.round(Number(churned.ms))} ms; ${total} flows, ${r.failures} failed`,
     );
     expect(churned.count).toBe(CHURN);
-    // Target: none. Measured (2026-11-30, 10,000 rewrites, ~18,000 flows, loaded 2-core machine): 0 failures without
-    // rewrites, 3–14 with them — a SYN now and then answered by the director itself (RST from the VIP, not DNATed)
-    // while a transaction commits; seen with a rule swap and with a map-element swap alike. Open; this bound keeps
-    // it from getting worse, and the errors are printed.
+    // Measured (2026-11-30, 10,000 rewrites, loaded 2-core machine): before the fallback rule after the map rule
+    // (ruleset.ts, serviceRules) 3–14 of ~18,000 new flows were refused — a packet evaluating the old rule while the
+    // commit landed missed its anonymous map, whose elements the flush had made inactive in the new generation; with
+    // it 0 of 39,111 (and 0 of 17,278, 0 of 22,327; in the last run a diagnostic counter on the fallback counted 6
+    // SYNs that took it).
     if (r.failures > 0) console.log(`kernel-lb churn: failed flows ${JSON.stringify(r.errors)}`);
-    expect(r.errors.every((e) => e === "ECONNREFUSED")).toBe(true);
-    expect(r.failures / total).toBeLessThan(0.001);
+    expect(r.failures).toBe(0);
     expect(total).toBeGreaterThan(1000);
     expect(Object.keys(r.counts).sort()).toEqual(SERVERS);
     d.send({ op: "stop" });

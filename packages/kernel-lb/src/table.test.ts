@@ -146,9 +146,21 @@ describe("ruleset", () => {
       "add rule m_web__198_2e18_2e0_2e24__80",
       "flush chain svc_web",
       "add rule svc_web",
+      "add rule svc_web",
       "flush chain m_web__198_2e18_2e0_2e21__80",
       "delete chain m_web__198_2e18_2e0_2e21__80",
     ]);
+    // the map rule, then a set-free goto to the first slot's target for a packet that misses the retired map
+    const svcRules = cmds.filter(
+      (c) => (c as { add?: { rule?: { chain: string } } }).add?.rule?.chain === "svc_web",
+    );
+    expect(JSON.stringify(svcRules[0])).toContain('"vmap"');
+    const first = b.targets[b.slots[0]!]!.chain;
+    expect(svcRules[1]).toEqual({
+      add: {
+        rule: { family: "inet", table: "lbkit", chain: "svc_web", expr: [{ goto: { target: first } }] },
+      },
+    });
     const masq = JSON.stringify(masqueradeCommands("lbkit", [a], [b]));
     expect(masq).toContain('"delete":{"element"');
     expect(masq).toContain("198.18.0.24");
