@@ -12,7 +12,7 @@ const DEMO = fileURLToPath(new URL("../examples/ha-pair/index.mjs", import.meta.
 const leftovers = (pid: number) =>
   execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
     .split("\n")
-    .filter((l) => l.startsWith(`lbkha-${pid}-`));
+    .filter((l) => l.startsWith(`lbk-${pid}-`)); // @lbkit/lab: lbk-<pid>-<hex>-<host>
 
 beforeAll(() => {
   for (const p of ["core", "arp", "balancer", "healthcheck", "vrrp", "proxy"]) ensureBuilt(p);
@@ -83,7 +83,7 @@ describe.skipIf(pre.skip)("ha-pair demo in network namespaces (root)", () => {
     expect(table["lb1 comes back"]).toMatchObject({ failed: 0 });
     expect(table["planned maintenance"]).toMatchObject({ failed: 0 });
     expect(table["planned maintenance"].ok).toBeGreaterThan(100);
-    expect(out).toMatch(new RegExp(`namespaces lbkha-${pid}-\\* removed`));
+    expect(out).toMatch(new RegExp(`namespaces lbk-${pid}-[0-9a-f]+-\\* removed`));
     expect(leftovers(pid)).toEqual([]);
   }, 120_000);
 

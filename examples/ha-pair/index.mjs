@@ -13,18 +13,12 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createConnection, createServer } from "node:net";
 import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
+import { cli } from "../cli.mjs";
 import { clientArgv, HOSTS, LBS, lbArgv, VIP, WEBS, webArgv } from "./topology.mjs";
 
-const { values: o } = parseArgs({
-  options: {
-    rate: { type: "string", default: "50" },
-    udp: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
-if (o.help) {
-  console.log(`usage: node examples/ha-pair/index.mjs [--rate N] [--udp]
+const o = cli(
+  `
+usage: node examples/ha-pair/index.mjs [--rate N] [--udp]
 
 The guides' keepalived + HAProxy pair in lbkit, in network namespaces (root):
   lb1 (198.18.0.11, priority 104) and lb2 (198.18.0.12, priority 100) run @lbkit/proxy + @lbkit/vrrp
@@ -35,9 +29,10 @@ Stats page: the proxy's own (HAProxy's stats uri) at http://<node>:8404/web-stat
 (printed while it runs; ;csv and ;json too).
 Without root, or with --udp: the same on loopback (127.0.0.11/12, web servers 127.0.0.21-23:18080, UDP VRRP
 transport), with 127.0.0.200:18080 standing in for the VIP (a forwarder to the current master).
-Side by side, the same topology as haproxy.cfg + keepalived.conf: examples/ha-pair/classic/.`);
-  process.exit(0);
-}
+Side by side, the same topology as haproxy.cfg + keepalived.conf: examples/ha-pair/classic/.
+  -h, --help   this text`,
+  { rate: { type: "string", default: "50" }, udp: { type: "boolean", default: false } },
+);
 const hasIp = (() => {
   try {
     execFileSync("ip", ["-V"], { stdio: "ignore" });
