@@ -109,6 +109,18 @@ describe.skipIf(pre.skip)("ha-pair demo in network namespaces (root)", () => {
           .filter(Boolean),
       );
       expect(pids.length).toBeGreaterThanOrEqual(6); // two nodes, three web servers, the client
+      if (how === "SIGINT") {
+        // the stats page it prints is the proxy's own (HAProxy's stats uri): its CSV lists the three servers
+        const lb1 = namespaces.map((l) => l.split(" ")[0]!).find((ns) => ns.endsWith("-lb1"))!;
+        const get = `fetch(process.argv[1]).then(async (r) => { if (!r.ok) process.exit(1); process.stdout.write(await r.text()); })`;
+        const csv = execFileSync(
+          "ip",
+          ["netns", "exec", lb1, process.execPath, "-e", get, "http://198.18.0.11:8404/web-status;csv"],
+          { encoding: "utf8", timeout: 10_000 },
+        );
+        expect(csv).toMatch(/^# pxname,svname,/);
+        for (const w of ["web1", "web2", "web3"]) expect(csv).toMatch(new RegExp(`^web,${w},.*,UP,`, "m"));
+      }
       const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
       if (how === "SIGINT") child.kill("SIGINT");
       else child.stdout.destroy(); // the next write gets EPIPE
