@@ -12,7 +12,7 @@ const DEMO = fileURLToPath(new URL("../examples/ha-pair/index.mjs", import.meta.
 const leftovers = (pid: number) =>
   execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
     .split("\n")
-    .filter((l) => l.startsWith(`lbkha-${pid}-`));
+    .filter((l) => l.startsWith(`lbk-${pid}-`)); // @lbkit/lab: lbk-<pid>-<hex>-<host>
 
 beforeAll(() => {
   for (const p of ["core", "arp", "balancer", "healthcheck", "vrrp", "proxy"]) ensureBuilt(p);
@@ -83,7 +83,7 @@ describe.skipIf(pre.skip)("ha-pair demo in network namespaces (root)", () => {
     expect(table["lb1 comes back"]).toMatchObject({ failed: 0 });
     expect(table["planned maintenance"]).toMatchObject({ failed: 0 });
     expect(table["planned maintenance"].ok).toBeGreaterThan(100);
-    expect(out).toMatch(new RegExp(`namespaces lbkha-${pid}-\\* removed`));
+    expect(out).toMatch(new RegExp(`namespaces lbk-${pid}-[0-9a-f]+-\\* removed`));
     expect(leftovers(pid)).toEqual([]);
   }, 120_000);
 
@@ -109,6 +109,18 @@ describe.skipIf(pre.skip)("ha-pair demo in network namespaces (root)", () => {
           .filter(Boolean),
       );
       expect(pids.length).toBeGreaterThanOrEqual(6); // two nodes, three web servers, the client
+      if (how === "SIGINT") {
+        // the stats page it prints is the proxy's own (HAProxy's stats uri): its CSV lists the three servers
+        const lb1 = namespaces.map((l) => l.split(" ")[0]!).find((ns) => ns.endsWith("-lb1"))!;
+        const get = `fetch(process.argv[1]).then(async (r) => { if (!r.ok) process.exit(1); process.stdout.write(await r.text()); })`;
+        const csv = execFileSync(
+          "ip",
+          ["netns", "exec", lb1, process.execPath, "-e", get, "http://198.18.0.11:8404/web-status;csv"],
+          { encoding: "utf8", timeout: 10_000 },
+        );
+        expect(csv).toMatch(/^# pxname,svname,/);
+        for (const w of ["web1", "web2", "web3"]) expect(csv).toMatch(new RegExp(`^web,${w},.*,UP,`, "m"));
+      }
       const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
       if (how === "SIGINT") child.kill("SIGINT");
       else child.stdout.destroy(); // the next write gets EPIPE

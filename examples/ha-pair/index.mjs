@@ -6,36 +6,96 @@
 // As root: network namespaces, a real VIP, raw VRRP, gratuitous ARP. Without root (or with --udp): the same
 // processes on loopback with the (non-standard) UDP transport, and 127.0.0.200:18080 standing in for the VIP (a
 // forwarder to the current master). Bounded: about 40 s.
-// Everything it creates is removed however it ends (Ctrl-C, SIGTERM, a closed pipe).
+// As root it builds the namespace lab of test/lab (@lbkit/lab, as the failover demo): the namespaces
+// (lbk-<pid>-<hex>-*) and every process are removed however the demo ends short of SIGKILL — at the end, on
+// Ctrl-C, SIGTERM or SIGHUP, when stdout is closed (`… | head`), on an error — and the next run removes those of
+// a run that was SIGKILLed (their PID is dead).
+import { execFileSync, spawn } from "node:child_process";
 import { createConnection, createServer } from "node:net";
 import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
-import { canUseNamespaces, createLab, createLoopback } from "./lab.mjs";
+import { cli } from "../cli.mjs";
 import { clientArgv, HOSTS, LBS, lbArgv, VIP, WEBS, webArgv } from "./topology.mjs";
 
-const { values: o } = parseArgs({
-  options: {
-    rate: { type: "string", default: "50" },
-    udp: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
-if (o.help) {
-  console.log(`usage: node examples/ha-pair/index.mjs [--rate N] [--udp]
+const o = cli(
+  `
+usage: node examples/ha-pair/index.mjs [--rate N] [--udp]
 
 The guides' keepalived + HAProxy pair in lbkit, in network namespaces (root):
   lb1 (198.18.0.11, priority 104) and lb2 (198.18.0.12, priority 100) run @lbkit/proxy + @lbkit/vrrp
   (advert_int 1, auth PASS, tracking their own proxy with weight 2) and hold the VIP 198.18.0.200;
   web1 198.18.0.21:80, web2 198.18.0.22:8080, web3 198.18.0.23:8080; a client sends N requests/s (default 50).
 Timeline: election, the master crashes, it comes back (preempts), a planned handover. About 40 s.
-Stats page: http://<node>:8404/web-status inside the namespaces (printed while it runs).
+Stats page: the proxy's own (HAProxy's stats uri) at http://<node>:8404/web-status inside the namespaces
+(printed while it runs; ;csv and ;json too).
 Without root, or with --udp: the same on loopback (127.0.0.11/12, web servers 127.0.0.21-23:18080, UDP VRRP
 transport), with 127.0.0.200:18080 standing in for the VIP (a forwarder to the current master).
-Side by side, the same topology as haproxy.cfg + keepalived.conf: examples/ha-pair/classic/.`);
-  process.exit(0);
+Side by side, the same topology as haproxy.cfg + keepalived.conf: examples/ha-pair/classic/.
+  -h, --help   this text`,
+  { rate: { type: "string", default: "50" }, udp: { type: "boolean", default: false } },
+);
+const hasIp = (() => {
+  try {
+    execFileSync("ip", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const udp = o.udp || process.getuid?.() !== 0 || !hasIp;
+
+// ── ending: however it ends, children are stopped and the lab is destroyed before the process exits ──
+let stdoutOpen = true;
+const children = new Set();
+let lab; // @lbkit/lab, as root
+let labPromise;
+let forwarder;
+let stopping;
+function stop(code) {
+  stopping ??= (async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    const built = await labPromise?.catch(() => undefined);
+    await built?.destroy();
+    forwarder?.close();
+    process.exit(code);
+  })();
+  return stopping;
 }
-const udp = o.udp || !canUseNamespaces();
-const lab = udp ? createLoopback() : createLab("lbkha", HOSTS);
+process.on("exit", () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+});
+process.on("SIGINT", () => void stop(130));
+process.on("SIGTERM", () => void stop(143));
+process.on("SIGHUP", () => void stop(129));
+process.stdout.on("error", (err) => {
+  stdoutOpen = false;
+  if (err.code !== "EPIPE") console.error(`ha-pair demo: stdout: ${err.message}`);
+  void stop(141);
+});
+const say = (line = "") => {
+  if (stdoutOpen) console.log(line);
+};
+/** a process on host `name` (its namespace as root; `ip netns exec` execs argv, so the PID is its own) */
+function spawnOn(name, argv) {
+  const child = udp
+    ? spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "inherit"] })
+    : spawn("ip", ["netns", "exec", lab.node(name).ns, ...argv], { stdio: ["pipe", "pipe", "inherit"] });
+  child.stdin.on("error", () => {}); // the process may be gone when we tell it something
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+/** `ip -n <host's namespace> …` */
+const ipOn = (name, ...args) =>
+  execFileSync("ip", ["-n", lab.node(name).ns, ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+if (!udp) {
+  // imported here so that the loopback mode runs without the lab package built
+  const { createLab } = await import("@lbkit/lab");
+  labPromise = createLab({ nodes: HOSTS.map((h) => ({ name: h.name, ipv4: `${h.address}/24` })) });
+  lab = await labPromise;
+}
 // on loopback: the same hosts at 127.0.0.x, web servers on 18080, the proxies on 18080 of their own address
 const U = (a) => a.replace("198.18.0.", "127.0.0.");
 const UDP_PORT = 18080;
@@ -62,7 +122,7 @@ const shownVip = udp ? "127.0.0.200" : VIP;
 // on loopback the VIP is a forwarder to the node that is master (kept on the old one until another is master,
 // as the real VIP is during a drain)
 let forwardTo;
-const forwarder = udp
+forwarder = udp
   ? createServer((c) => {
       if (!forwardTo) return c.destroy();
       const up = createConnection(UDP_PORT, U(forwardTo.address));
@@ -75,7 +135,7 @@ if (forwarder) await new Promise((r) => forwarder.listen(UDP_PORT, "127.0.0.200"
 
 const t0 = Date.now();
 const stamp = () => `+${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
-const log = (line) => console.log(`${stamp()}  ${line}`);
+const log = (line) => say(`${stamp()}  ${line}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const byAddress = Object.fromEntries(LBS.map((n) => [n.address, n.name]));
 
@@ -85,7 +145,7 @@ const procs = new Map();
 function startLb(n) {
   n.state = "starting";
   views.set(n.name, Object.fromEntries(WEBS.map((w) => [w.name, "?"])));
-  const child = lab.spawn(n.name, argvOf.lb(n));
+  const child = spawnOn(n.name, argvOf.lb(n));
   procs.set(n.name, child);
   child.once("exit", () => {
     n.state = "gone";
@@ -119,14 +179,14 @@ function startLb(n) {
   });
 }
 function startWeb(w) {
-  const child = lab.spawn(w.name, argvOf.web(w));
+  const child = spawnOn(w.name, argvOf.web(w));
   return new Promise((resolve) => createInterface({ input: child.stdout }).once("line", resolve));
 }
 const holder = () =>
   LBS.filter((n) =>
     udp
       ? forwardTo === n
-      : n.state !== "gone" && lab.ip(n.name, "-4", "addr", "show", "dev", "eth0").includes(`${VIP}/`),
+      : n.state !== "gone" && ipOn(n.name, "-4", "addr", "show", "dev", "eth0").includes(`${VIP}/`),
   )
     .map((n) => n.name)
     .join("+") || "nobody";
@@ -135,7 +195,7 @@ const holder = () =>
 const phase = { name: "start", ok: 0, failed: 0 };
 const totals = [];
 function startClient(seconds) {
-  const child = lab.spawn(
+  const child = spawnOn(
     "client",
     clientArgv(o.rate, seconds).map((a, i, all) => (all[i - 1] === "--url" ? vipUrl : a)),
   );
@@ -160,7 +220,7 @@ function startClient(seconds) {
 }
 function endPhase(next) {
   totals.push({ ...phase });
-  console.log(`\n── ${next} ──`);
+  say(`\n── ${next} ──`);
   Object.assign(phase, { name: next, ok: 0, failed: 0 });
 }
 async function until(pred, ms) {
@@ -170,8 +230,8 @@ async function until(pred, ms) {
 }
 
 // ── the story ──
-console.log(
-  `lbkit ha-pair demo — ${udp ? "UDP loopback transport (not root or --udp: no namespaces, 127.0.0.200 stands in for the VIP)" : `namespaces ${lab.tag}-*`}: VIP ${shownVip};\n` +
+say(
+  `lbkit ha-pair demo — ${udp ? "UDP loopback transport (not root or --udp: no namespaces, 127.0.0.200 stands in for the VIP)" : `namespaces ${lab.id}-*`}: VIP ${shownVip};\n` +
     `lb1 (priority 104) and lb2 (100), VRRP v2 every 1 s, auth PASS; web1, web2, web3; a client sends ${o.rate} requests/s to ${vipUrl}\n`,
 );
 await Promise.all(WEBS.map(startWeb));
@@ -184,16 +244,16 @@ endPhase(
   `lb1 crashes: SIGKILL${udp ? "" : " and its link goes down"} (lb2 takes over after Master_Down_Interval ≈ 3.6 s)`,
 );
 procs.get("lb1").kill("SIGKILL");
-if (!udp) lab.ip("lb1", "link", "set", "eth0", "down");
+if (!udp) ipOn("lb1", "link", "set", "eth0", "down");
 await until(() => LBS[1].state === "master", 10_000);
 await sleep(3_000);
 
 endPhase(`lb1 comes back: ${udp ? "" : "link up, "}node restarted; priority 106 > 102, it preempts`);
 if (!udp) {
   try {
-    lab.ip("lb1", "addr", "del", `${VIP}/24`, "dev", "eth0"); // a rebooted machine has lost the VIP
+    ipOn("lb1", "addr", "del", `${VIP}/24`, "dev", "eth0"); // a rebooted machine has lost the VIP
   } catch {}
-  lab.ip("lb1", "link", "set", "eth0", "up");
+  ipOn("lb1", "link", "set", "eth0", "up");
 }
 startLb(LBS[0]);
 await until(() => LBS[0].state === "master", 15_000);
@@ -208,9 +268,9 @@ await sleep(3_000);
 totals.push({ ...phase });
 
 client.kill("SIGTERM");
-console.log("\nphase                                   answered  failed");
+say("\nphase                                   answered  failed");
 for (const p of totals)
-  console.log(`${p.name.slice(0, 38).padEnd(40)}${String(p.ok).padStart(8)}${String(p.failed).padStart(8)}`);
+  say(`${p.name.slice(0, 38).padEnd(40)}${String(p.ok).padStart(8)}${String(p.failed).padStart(8)}`);
 for (const c of procs.values()) if (c.exitCode === null) c.kill("SIGINT"); // stop now (SIGTERM would hand over)
 await Promise.race([
   Promise.all(
@@ -218,6 +278,8 @@ await Promise.race([
   ),
   sleep(3000),
 ]);
-lab.destroy();
+for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL"); // web servers
+await lab?.destroy();
 forwarder?.close();
-console.log(udp ? "\nall processes stopped." : `\nnamespaces ${lab.tag}-* removed.`);
+say(udp ? "\nall processes stopped." : `\nnamespaces ${lab.id}-* removed.`);
+process.exit(0);

@@ -5,7 +5,6 @@
 //   node node.mjs --name lb1 --priority 104 --vip 198.18.0.200/24 --interface eth0 \
 //     --servers web1=198.18.0.21:80,web2=198.18.0.22:8080,web3=198.18.0.23:8080
 //   (without root) --udp 127.0.0.11 --peers 127.0.0.11,127.0.0.12 --bind 127.0.0.11:18080 --stats 127.0.0.11:18404
-import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { HealthChecker, httpCheck, PriorityTracker, tcpCheck } from "@lbkit/healthcheck";
 import { ReverseProxy } from "@lbkit/proxy";
@@ -48,6 +47,8 @@ const proxy = new ReverseProxy({
       forwardFor: true, // option forwardfor
       httpResponse: [{ setHeader: "X-Lb", value: o.name }], // which node served (the demo's timeline)
     },
+    // listen stats / bind *:8404 / stats enable / stats uri /web-status (HAProxy's page; ;csv and ;json too)
+    { id: "stats", bind: o.stats, mode: "http", stats: { uri: "/web-status", refresh: 2 } },
   ],
   backends: [
     {
@@ -69,22 +70,6 @@ const proxy = new ReverseProxy({
 });
 proxy.on("change", (e) => say("server", { id: e.id, from: e.from, to: e.to, reason: e.reason }));
 proxy.on("error", (e) => say("error", { message: e.message }));
-
-// ── stats page (the proxy has no stats page yet: this node serves a small one from the pool's state) ──
-const [statsHost, statsPort] = splitHostPort(o.stats);
-const stats = createServer((req, res) => {
-  if (req.url !== "/web-status") {
-    res.statusCode = 404;
-    return res.end("see /web-status\n");
-  }
-  const pool = proxy.backend("web").pool;
-  const rows = pool.servers.map(
-    (s) =>
-      `${s.id.padEnd(6)} ${`${s.address}:${s.port}`.padEnd(20)} ${s.state.padEnd(6)} weight ${s.weight}  in flight ${s.inFlight}`,
-  );
-  res.setHeader("Content-Type", "text/plain");
-  res.end(`${o.name}  VRRP ${vrrp.state} (priority ${vrrp.priority})\n${rows.join("\n")}\n`);
-});
 
 // ── keepalived.conf: vrrp_script chk_haproxy (weight 2) + vrrp_instance VI_1 ──
 const self = new HealthChecker();
@@ -159,7 +144,6 @@ vrrp.on("priority", (p) => say("priority", { from: p.from, to: p.to }));
 vrrp.on("error", (e) => say("error", { message: e.message }));
 
 await proxy.start();
-await new Promise((resolve) => stats.listen(statsPort, statsHost || undefined, resolve));
 await self.start();
 await transport?.start();
 await vrrp.start();
@@ -240,7 +224,6 @@ async function shutdown(graceful) {
   await tracker.stop();
   await self.stop();
   await proxy.stop();
-  stats.close();
   say("stopped");
   process.exit(0);
 }
