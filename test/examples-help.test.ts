@@ -1,10 +1,10 @@
 /**
  * Every example script answers --help (usage on stdout, exit 0, before it touches the network) and rejects an
  * unknown option with its usage and exit code 2, without a stack trace. Examples added later are covered: every
- * .mjs under examples/ except the shared examples/cli.mjs.
+ * .mjs under examples/ except modules (files that export something, such as the shared examples/cli.mjs).
  */
 import { execFile } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ function scripts(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
     if (e.isDirectory()) return e.name === "node_modules" ? [] : scripts(p);
-    return e.name.endsWith(".mjs") && p !== join(EXAMPLES, "cli.mjs") ? [p] : [];
+    return e.name.endsWith(".mjs") && !/^export /m.test(readFileSync(p, "utf8")) ? [p] : [];
   });
 }
 

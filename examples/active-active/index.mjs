@@ -3,13 +3,14 @@
 // Runs on the (non-standard) UDP loopback transport with in-memory VIPs: no root; about 3 s, VRRP v3 at 100 ms.
 //   node examples/active-active/index.mjs [--help]
 import { MemoryVipMover, UdpTransport, VrrpInstance } from "@lbkit/vrrp";
+import { cli } from "../cli.mjs";
 
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(
-    "usage: node examples/active-active/index.mjs\n\nTwo VRRP instances per node, each node master of one VIP; prints who holds each VIP as lb1 fails\nand returns. UDP loopback transport, no root, about 3 s.",
-  );
-  process.exit(0);
-}
+cli(`
+usage: node examples/active-active/index.mjs
+
+Two VRRP instances per node, each node master of one VIP; prints who holds each VIP as lb1 fails
+and returns. UDP loopback transport, no root, about 3 s.
+  -h, --help   this text`);
 const VIPS = { 51: "198.18.0.201/24", 52: "198.18.0.202/24" };
 // one transport per instance (its own loopback address), as each VRID is its own conversation here
 const ADDR = { lb1: { 51: "127.0.0.11", 52: "127.0.0.13" }, lb2: { 51: "127.0.0.12", 52: "127.0.0.14" } };

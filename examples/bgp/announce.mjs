@@ -11,11 +11,26 @@
 // The router side (FRR) is in packages/bgp/README.md. One JSON line per event on stdout.
 import { EventEmitter } from "node:events";
 import net from "node:net";
-import { parseArgs } from "node:util";
 import { BgpSpeaker } from "@lbkit/bgp";
+import { cli } from "../cli.mjs";
 
-const { values: v } = parseArgs({
-  options: {
+const v = cli(
+  `
+usage: node examples/bgp/announce.mjs --router ADDR --router-as N --local-as N --router-id ADDR --vip PREFIX [options]
+Announce VIPs to a router over BGP through a gobgpd beside this process (with BFD) while --backend answers;
+withdrawn otherwise, with hysteresis. SIGUSR1 drains; SIGINT/SIGTERM stop. Run it only on a balancer host or
+inside a network namespace you own.
+  --gobgp HOST:PORT     gobgpd's API (default 127.0.0.1:50051)
+  --router ADDR         the BGP neighbour
+  --router-as N         its AS
+  --local-as N          this node's AS
+  --router-id ADDR      this node's router id (next hop of the routes)
+  --vip PREFIX          a VIP to announce (repeat for more)
+  --med N               MED of the routes
+  --backend HOST:PORT   the TCP port whose answer keeps the routes announced
+  --bfd-interval MS     BFD transmit/receive interval (default 100)
+  -h, --help            this text`,
+  {
     gobgp: { type: "string", default: "127.0.0.1:50051" },
     router: { type: "string" },
     "router-as": { type: "string" },
@@ -26,7 +41,7 @@ const { values: v } = parseArgs({
     backend: { type: "string" },
     "bfd-interval": { type: "string", default: "100" },
   },
-});
+);
 const log = (e) => process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...e })}\n`);
 
 // the tracker: in fault while the backend refuses TCP (any object with `fault` and a "change" event works)

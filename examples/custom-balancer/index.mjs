@@ -3,13 +3,14 @@
 // Loopback only, no root; about 1 s.   node examples/custom-balancer/index.mjs [--help]
 import { createServer, get } from "node:http";
 import { ReverseProxy } from "@lbkit/proxy";
+import { cli } from "../cli.mjs";
 
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(
-    "usage: node examples/custom-balancer/index.mjs\n\nA power-of-two-choices algorithm (~15 lines) as a @lbkit/balancer AlgorithmFactory, used by a\n@lbkit/proxy backend over three local servers; prints how 60 requests were spread.",
-  );
-  process.exit(0);
-}
+cli(`
+usage: node examples/custom-balancer/index.mjs
+
+A power-of-two-choices algorithm (~15 lines) as a @lbkit/balancer AlgorithmFactory, used by a
+@lbkit/proxy backend over three local servers; prints how 60 requests were spread.
+  -h, --help   this text`);
 
 // ── the algorithm: an AlgorithmFactory is { name, create() → { add, remove, pick } } ──
 const twoChoices = {

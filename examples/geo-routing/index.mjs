@@ -4,13 +4,14 @@
 //   node examples/geo-routing/index.mjs [--help]
 import { createServer, get } from "node:http";
 import { ReverseProxy } from "@lbkit/proxy";
+import { cli } from "../cli.mjs";
 
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(
-    "usage: node examples/geo-routing/index.mjs\n\nRoutes by client CIDR (a geo map, longest prefix wins) to regional backends with a default,\nall on loopback; prints which region answered each client address.",
-  );
-  process.exit(0);
-}
+cli(`
+usage: node examples/geo-routing/index.mjs
+
+Routes by client CIDR (a geo map, longest prefix wins) to regional backends with a default,
+all on loopback; prints which region answered each client address.
+  -h, --help   this text`);
 
 const GEO = {
   "127.0.1.0/24": "eu",

@@ -3,16 +3,25 @@
 // --records, a last line holding every request: [sent ms, done ms, ok 0/1, server, proxy address, error].
 //   node client.mjs --url http://198.18.0.200/index.html --rate 50 --duration 30
 import { request } from "node:http";
-import { parseArgs } from "node:util";
+import { cli } from "../cli.mjs";
 
-const { values: o } = parseArgs({
-  options: {
+const o = cli(
+  `
+usage: node examples/ha-pair/client.mjs --url URL [--rate N] [--duration S] [--records]
+The ha-pair demo's client: --rate HTTP GETs per second to --url (a fresh connection each, 1 s timeout) for
+--duration seconds; one JSON line per second (answered, failed, who served), and with --records every request.
+  --url URL        what to request
+  --rate N         requests per second (default 50)
+  --duration S     seconds (default 30)
+  --records        a last line with every request
+  -h, --help       this text`,
+  {
     url: { type: "string" },
     rate: { type: "string", default: "50" },
     duration: { type: "string", default: "30" },
     records: { type: "boolean", default: false },
   },
-});
+);
 const rate = Number(o.rate);
 const end = Date.now() + Number(o.duration) * 1000;
 let bucket = { ok: 0, failed: 0, servers: {}, proxies: {}, errors: {} };

@@ -5,13 +5,29 @@
 //   node node.mjs --name lb1 --priority 104 --vip 198.18.0.200/24 --interface eth0 \
 //     --servers web1=198.18.0.21:80,web2=198.18.0.22:8080,web3=198.18.0.23:8080
 //   (without root) --udp 127.0.0.11 --peers 127.0.0.11,127.0.0.12 --bind 127.0.0.11:18080 --stats 127.0.0.11:18404
-import { parseArgs } from "node:util";
 import { HealthChecker, httpCheck, PriorityTracker, tcpCheck } from "@lbkit/healthcheck";
 import { ReverseProxy } from "@lbkit/proxy";
 import { MemoryVipMover, NetlinkVipMover, UdpTransport, VrrpInstance } from "@lbkit/vrrp";
+import { cli } from "../cli.mjs";
 
-const { values: o } = parseArgs({
-  options: {
+const o = cli(
+  `
+usage: node examples/ha-pair/node.mjs --vip ADDR/PREFIX --servers ID=HOST:PORT,… (--interface IFACE | --udp ADDR --peers A,B) [options]
+One load-balancer node of the ha-pair: @lbkit/proxy (the guide's haproxy.cfg) + @lbkit/vrrp (its keepalived.conf),
+VRRP priority tracking this node's own proxy. JSON events on stdout; "handover" / "resume" / "kill-proxy" on
+stdin; SIGTERM stops gracefully, SIGINT at once. Started by examples/ha-pair/index.mjs.
+  --name NAME           instance name (default lb)
+  --priority N          VRRP priority (default 100)
+  --vip ADDR/PREFIX     the virtual address
+  --interface IFACE     raw VRRP on IFACE (root, in a namespace)
+  --udp ADDR            the UDP loopback transport, bound to ADDR…
+  --peers A,B           …sending to these
+  --servers LIST        web servers, id=host:port comma-separated
+  --bind HOST:PORT      the proxy's listener (default :80)
+  --stats HOST:PORT     the stats page listener (default :8404)
+  --track-weight N      weight of the tracked proxy check (default 2)
+  -h, --help            this text`,
+  {
     name: { type: "string", default: "lb" },
     priority: { type: "string", default: "100" },
     vip: { type: "string" },
@@ -23,7 +39,7 @@ const { values: o } = parseArgs({
     stats: { type: "string", default: ":8404" },
     "track-weight": { type: "string", default: "2" },
   },
-});
+);
 const say = (event, fields = {}) => {
   if (!process.stdout.destroyed)
     console.log(JSON.stringify({ node: o.name, event, t: Date.now(), ...fields }));
