@@ -86,8 +86,9 @@ describe.skipIf(pre.skip)("ha-pair end to end: lbkit against haproxy 2.6 + keepa
       const l = get("lbkit", s);
       const c = get("classic", s);
       expect(l.failed, `${s} failed\n${log}`).toBeLessThanOrEqual(c.failed);
-      // where neither loses a request the longest gap is only the client's own pacing: not compared
-      if (c.failed > 0)
+      // where lbkit loses no request its longest gap is only the client's own pacing (60–70 ms): not compared — a
+      // classic run that lost one request to a 502 can still show a 65 ms gap against lbkit's 67
+      if (l.failed > 0)
         expect(l.longestGapMs, `${s} longest gap\n${log}`).toBeLessThanOrEqual(c.longestGapMs);
     }
     // A crash: both backups take over Master_Down_Interval after the master's last advert (the event comes right
