@@ -73,6 +73,12 @@ describe("proxy stats on live traffic", () => {
     expect((await request(port, { method: "POST", path: "/echo", body: "y".repeat(1000) })).status).toBe(200);
     // the last request's event is emitted when its transaction ends; wait for the counters to see all 9
     await until(() => adm.stats.snapshot().frontends[0]?.traffic.reqTot === 9);
+    // the stats hear check results from the moment they attach: wait for a's next one rather than assume it came
+    await until(() =>
+      (adm.stats.snapshot().backends[0]?.servers ?? []).every(
+        (s: { check?: unknown }) => s.check !== undefined,
+      ),
+    );
 
     const json = JSON.parse((await call("GET", "/stats;json")).body);
     const fe = json.frontends[0];
