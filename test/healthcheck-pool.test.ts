@@ -10,12 +10,21 @@ import { agentCheck, bindPool, HealthChecker, tcpCheck } from "@lbkit/healthchec
 import { afterAll, describe, expect, it } from "vitest";
 
 const servers: net.Server[] = [];
+// A check that has its verdict destroys its socket, so a reply still unread makes the kernel send a
+// reset: the server side may see ECONNRESET/EPIPE. Anything else is a real failure.
+const unexpected: Error[] = [];
 afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  expect(unexpected).toEqual([]);
 });
 
 async function listen(onConn: (s: net.Socket) => void, port = 0): Promise<net.Server> {
-  const srv = net.createServer(onConn);
+  const srv = net.createServer((s) => {
+    s.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "ECONNRESET" && e.code !== "EPIPE") unexpected.push(e);
+    });
+    onConn(s);
+  });
   servers.push(srv);
   await new Promise<void>((r) => srv.listen(port, "127.0.0.1", r));
   return srv;

@@ -7,12 +7,21 @@ import type { CheckResult } from "../result.js";
 import { tcpCheck } from "./tcp.js";
 
 const servers: net.Server[] = [];
+// A check destroys its socket once it has a verdict; an unread reply then makes the kernel reset the
+// connection, so the server side may see ECONNRESET/EPIPE. Anything else is a real failure.
+const unexpected: Error[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  expect(unexpected.splice(0)).toEqual([]);
 });
 
 async function listen(onConn: (s: net.Socket) => void): Promise<number> {
-  const srv = net.createServer(onConn);
+  const srv = net.createServer((s) => {
+    s.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "ECONNRESET" && e.code !== "EPIPE") unexpected.push(e);
+    });
+    onConn(s);
+  });
   servers.push(srv);
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
   return (srv.address() as net.AddressInfo).port;
