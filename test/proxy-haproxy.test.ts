@@ -31,7 +31,11 @@ interface Side {
   terminations(): string[];
 }
 
-async function haproxySide(name: string, backend: string[], timeouts: string[] = []): Promise<Side> {
+async function haproxySide(
+  name: string,
+  backend: string[],
+  timeouts: string[] = [],
+): Promise<Side & { stat(): Promise<Record<string, string>[]> }> {
   const port = await deadPort();
   const lines: string[] = [];
   let buf = "";
@@ -77,7 +81,7 @@ async function haproxySide(name: string, backend: string[], timeouts: string[] =
     }
     return out;
   };
-  return { port, terminations, queued };
+  return { port, terminations, queued, stat: () => h.stat() };
 }
 
 async function lbkitSide(backend: BackendOptions): Promise<Side> {
@@ -290,5 +294,113 @@ describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
     console.log("haproxy", results[0], "lbkit", results[1]);
     expect(results[0]).toEqual({ slow: 408, upload: "cR sH" });
     expect(results[1]).toEqual({ slow: 408, upload: "cR cH" });
+  });
+});
+
+describe.skipIf(skip)("per-server queues vs HAProxy 2.6", () => {
+  interface Case {
+    name: string;
+    haproxy: string[];
+    lbkit: Partial<BackendOptions>;
+    headers: Record<string, string>;
+  }
+  const cookieCase = (a: number, b: number, redispatch: boolean): Case => ({
+    name: redispatch ? "cookie-redispatch" : "cookie",
+    haproxy: [
+      "balance roundrobin",
+      ...(redispatch ? ["option redispatch"] : []),
+      "cookie SRV insert indirect nocache",
+      `server a 127.0.0.1:${a} maxconn 1 maxqueue 1 cookie a`,
+      `server b 127.0.0.1:${b} cookie b`,
+    ],
+    lbkit: { redispatch, cookie: { name: "SRV", mode: "insert", indirect: true, nocache: true } },
+    headers: { cookie: "SRV=a" },
+  });
+  const cases = (a: number, b: number): Case[] => [
+    cookieCase(a, b, false),
+    cookieCase(a, b, true),
+    {
+      name: "hash-redispatch",
+      haproxy: [
+        "balance hdr(x-user)",
+        "option redispatch",
+        `server a 127.0.0.1:${a} maxconn 1 maxqueue 1`,
+        `server b 127.0.0.1:${b} maxconn 1 maxqueue 1`,
+      ],
+      lbkit: { redispatch: true, balance: "hdr(x-user)" },
+      headers: { "x-user": "u1" },
+    },
+  ];
+
+  it("a bound request waits in its own server's queue while another has room; a full server queue answers 503 SQ unless a persisted request may be redispatched", async () => {
+    const [a, b] = (await httpOrigins("a", "b")) as [HttpOrigin, HttpOrigin];
+    for (const c of cases(a.port, b.port)) {
+      const h = await haproxySide(`srvq-${c.name}`, c.haproxy, ["timeout queue 3s"]);
+      const p = new ReverseProxy({
+        frontends: [{ id: "fe", bind: "127.0.0.1:0", defaultBackend: "be", timeouts: { client: 5000 } }],
+        backends: [
+          {
+            id: "be",
+            timeouts: { queue: 3000 },
+            servers: [
+              { id: "a", address: "127.0.0.1", port: a.port, maxconn: 1, maxqueue: 1, cookie: "a" },
+              {
+                id: "b",
+                address: "127.0.0.1",
+                port: b.port,
+                cookie: "b",
+                ...(c.name.startsWith("hash") ? { maxconn: 1, maxqueue: 1 } : {}),
+              },
+            ],
+            ...c.lbkit,
+          },
+        ],
+      });
+      const logs: TransactionLog[] = [];
+      p.on("request", (x) => logs.push(x));
+      await p.start();
+      cleanups.push(() => p.stop());
+      const l = {
+        port: (p.addresses()[0] as net.AddressInfo).port,
+        terminations: () => logs.map((x) => x.termination),
+        serverQueued: async (id: string) => p.backend("be").serverQueue(id)?.length ?? 0,
+        backendQueued: async () => p.backend("be").queue.length,
+      };
+      const hs = {
+        ...h,
+        serverQueued: async (id: string) =>
+          Number((await h.stat()).find((r) => r.pxname === "be" && r.svname === id)?.qcur || 0),
+        backendQueued: async () =>
+          Number((await h.stat()).find((r) => r.pxname === "be" && r.svname === "BACKEND")?.qcur || 0),
+      };
+      const results: Record<string, unknown>[] = [];
+      for (const side of [hs, l]) {
+        const hits = a.hits + b.hits;
+        const slow = request(side.port, { path: "/slow?ms=600", headers: c.headers });
+        await until(() => a.hits + b.hits === hits + 1);
+        const queued = request(side.port, { path: "/q", headers: c.headers });
+        let waitsOn: string | undefined;
+        for (let i = 0; i < 300 && waitsOn === undefined; i++) {
+          for (const id of ["a", "b"]) if ((await side.serverQueued(id)) === 1) waitsOn = id;
+          if (waitsOn === undefined) await new Promise((r) => setTimeout(r, 10));
+        }
+        const backendQueued = await side.backendQueued();
+        const third = await request(side.port, { path: "/third", headers: c.headers });
+        const first = await slow;
+        const q = await queued;
+        expect(await until(() => side.terminations().length === 3)).toBe(true);
+        results.push({
+          waitsOnItsServer: waitsOn !== undefined && waitsOn === first.headers["x-server"],
+          backendQueued,
+          queued: `${q.status} ${q.headers["x-server"] === first.headers["x-server"] ? "same server" : "other server"}`,
+          third: `${third.status}${third.status === 200 ? ` ${third.headers["x-server"] === first.headers["x-server"] ? "same server" : "other server"}` : ""}`,
+          terminations: [...side.terminations()].sort(),
+        });
+      }
+      console.log(c.name, "haproxy", results[0], "lbkit", results[1]);
+      expect(results[0]?.waitsOnItsServer).toBe(true);
+      expect(results[1]).toEqual(results[0]);
+      void results;
+    }
   });
 });

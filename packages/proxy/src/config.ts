@@ -125,8 +125,17 @@ export interface ServerOptions {
   port: number;
   /** 0..256, default 1. */
   weight?: number;
-  /** Concurrent requests (L7) or connections (L4) at most; more wait in the backend queue. 0 = no limit. */
+  /**
+   * Concurrent requests (L7) or connections (L4) at most; 0 = no limit. Beyond it, a request bound to this server
+   * (persistence cookie, stick entry, or a hash `balance`) waits in this server's queue, any other in the
+   * backend queue.
+   */
   maxconn?: number;
+  /**
+   * HAProxy server `maxqueue`: requests waiting in this server's queue at most; one more is redispatched when
+   * it is persisted and `redispatch` is on, else answered 503. 0 = unbounded. Default 0.
+   */
+  maxqueue?: number;
   backup?: boolean;
   /** Active health checks with the backend's `healthCheck` settings (true), or target options of its own. */
   check?: boolean | Partial<Omit<TargetOptions, "id">>;
@@ -199,7 +208,10 @@ export interface BackendOptions {
   redispatch?: boolean | number;
   /** HAProxy `retry-on`. Default ["conn-failure", "empty-response", "response-timeout"]. */
   retryOn?: readonly FailureKind[];
-  /** HAProxy `maxqueue` for the backend queue; 0 = unbounded. Default 0. */
+  /**
+   * Requests waiting in the backend queue at most (lbkit's bound; HAProxy's backend queue has none, its
+   * `maxqueue` is per server: see ServerOptions.maxqueue); 0 = unbounded. Default 0.
+   */
   maxqueue?: number;
   timeouts?: BackendTimeouts;
   keepAlive?: KeepAliveOptions;
@@ -326,6 +338,7 @@ const SERVER_KEYS = [
   "port",
   "weight",
   "maxconn",
+  "maxqueue",
   "backup",
   "check",
   "state",
@@ -504,6 +517,7 @@ export function normaliseServer(at: string, s: ServerOptions): ServerOptions {
   int(`${at}.port`, s.port, -1, 1, 65535);
   int(`${at}.weight`, s.weight, 1, 0, 256);
   int(`${at}.maxconn`, s.maxconn, 0, 0, 10_000_000);
+  int(`${at}.maxqueue`, s.maxqueue, 0, 0, 10_000_000);
   if (s.state !== undefined && !["up", "down", "drain", "maint"].includes(s.state))
     throw new ProxyConfigError(`${at}.state`, s.state, "must be up, down, drain or maint");
   if (s.sendProxy !== undefined && s.sendProxy !== "v1" && s.sendProxy !== "v2")

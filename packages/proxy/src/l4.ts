@@ -30,6 +30,7 @@ export class TcpSession implements QueueClient, Tracked {
   /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
   private redispatches = 0;
   private queuePos = -1;
+  private serverQueued = false;
   private tQueued = -1;
   private tDequeued = -1;
   private tConnect = -1;
@@ -96,19 +97,21 @@ export class TcpSession implements QueueClient, Tracked {
 
   private dispatch(): void {
     const be = this.backend as Backend;
-    const got = be.acquire(this.pickContext, this.avoid);
+    const got = be.place(this);
     if (got === "none") {
       note(this.t, "resource");
       this.end();
-    } else if (got === "full") {
+    } else if (got === "backend-full" || got === "server-full") {
+      // HAProxy 2.6 logs a full server queue SQ; lbkit's bounded backend queue logs sQ (test/proxy-haproxy)
+      note(this.t, "queued");
+      note(this.t, got === "server-full" ? "server-abort" : "server-timeout");
+      this.end();
+    } else if ("item" in got) {
       note(this.t, "queued");
       this.tQueued = this.core.clock.now();
-      this.queuePos = be.queue.length;
-      this.waiter = be.enqueue(this);
-      if (!this.waiter) {
-        note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
-        this.end();
-      }
+      this.queuePos = got.pos;
+      this.serverQueued = got.queue !== be.queue;
+      this.waiter = got;
     } else this.connect(got);
   }
 
@@ -328,6 +331,7 @@ export class TcpSession implements QueueClient, Tracked {
       retries: this.retries,
       redispatches: this.redispatches,
       queuePos: this.queuePos,
+      ...(this.serverQueued ? { serverQueued: true } : {}),
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {

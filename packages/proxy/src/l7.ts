@@ -111,6 +111,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
   private redispatches = 0;
   private queuePos = -1;
+  private serverQueued = false;
   private serverId: string | undefined;
   private resBuf: Buffer = EMPTY;
   private res: ResponseHead | undefined;
@@ -227,6 +228,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.retries = 0;
     this.redispatches = 0;
     this.queuePos = -1;
+    this.serverQueued = false;
     this.avoid = undefined;
     this.serverId = undefined;
     this.backend = undefined;
@@ -292,20 +294,22 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   private dispatch(): void {
     const be = this.backend as Backend;
-    const got = be.acquire(this.pickContext, this.avoid);
+    const got = be.place(this);
     if (got === "none") {
       note(this.t, "connecting");
       note(this.t, "server-abort"); // HAProxy logs <NOSRV> with SC
       this.replyCanned(503, !this.reqDone);
-    } else if (got === "full") {
+    } else if (got === "backend-full" || got === "server-full") {
+      // HAProxy 2.6 logs a full server queue SQ; lbkit's bounded backend queue logs sQ (test/proxy-haproxy)
+      note(this.t, "queued");
+      note(this.t, got === "server-full" ? "server-abort" : "server-timeout");
+      this.replyCanned(503, !this.reqDone);
+    } else if ("item" in got) {
       note(this.t, "queued");
       this.tQueued = this.core.clock.now();
-      this.queuePos = be.queue.length;
-      this.waiter = be.enqueue(this);
-      if (!this.waiter) {
-        note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
-        this.replyCanned(503, !this.reqDone);
-      }
+      this.queuePos = got.pos;
+      this.serverQueued = got.queue !== be.queue;
+      this.waiter = got;
     } else this.connect(got);
   }
 
@@ -810,6 +814,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       retries: this.retries,
       redispatches: this.redispatches,
       queuePos: this.queuePos,
+      ...(this.serverQueued ? { serverQueued: true } : {}),
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {
