@@ -184,6 +184,40 @@ describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
     }
   });
 
+  it("a refused server retried on itself: both wait min(timeout connect, 1 s) before each retry (the turn-around), then 503 SC", async () => {
+    const dead = await deadPort();
+    const h = await haproxySide(
+      "turn-around",
+      ["retries 2", `server dead 127.0.0.1:${dead}`],
+      ["timeout connect 300"],
+    );
+    const l = await lbkitSide({
+      id: "be",
+      retries: 2,
+      redispatch: false,
+      timeouts: { connect: 300 },
+      servers: [{ id: "dead", address: "127.0.0.1", port: dead }],
+    });
+    const took: number[] = [];
+    for (const side of [h, l]) {
+      const t0 = performance.now();
+      const r = await request(side.port, { path: "/" });
+      took.push(performance.now() - t0);
+      expect(r.status).toBe(503);
+      expect(await until(() => side.terminations().length === 1)).toBe(true);
+      expect(side.terminations()[0]).toBe("SC");
+    }
+    console.log(
+      "turn-around: haproxy",
+      Math.round(took[0] as number),
+      "ms, lbkit",
+      Math.round(took[1] as number),
+      "ms",
+    );
+    // two retries, each after a 300 ms turn-around (a lower bound: a loaded machine only adds)
+    for (const ms of took) expect(ms).toBeGreaterThanOrEqual(590);
+  });
+
   it("a server that never answers: 504 sH from both after timeout server", async () => {
     const [a] = (await httpOrigins("a")) as [HttpOrigin];
     const h = await haproxySide("never", [`server a 127.0.0.1:${a.port}`], ["timeout server 300"]);

@@ -16,6 +16,7 @@ import { ProxyConfigError } from "./errors.js";
 import { PERSIST_COOKIE, Persistence } from "./persist/persistence.js";
 import { bindsServer, nextWaiter, placeBound, whenServerQueueFull } from "./placement.js";
 import { type Waiter, WaitQueue } from "./queue.js";
+import { roundRobinKind, type TurnAroundFacts } from "./retry.js";
 import { serverTls } from "./tls/upstream.js";
 
 export interface ServerMeta {
@@ -61,6 +62,7 @@ export class Backend {
   /** The balance algorithm designates one server per request (a hash). */
   private readonly binds: boolean;
   private order = 0;
+  private readonly roundRobin: boolean;
   private unbind: (() => void) | undefined;
   private queueTimer: { at: number; handle: unknown } | undefined;
   /** Per-server resources owned by a shell (upstream connection pools), closed when the server is removed. */
@@ -92,6 +94,7 @@ export class Backend {
     });
     this.queue = new WaitQueue(cfg.maxqueue, cfg.timeouts.queue);
     this.binds = bindsServer(cfg.balance);
+    this.roundRobin = roundRobinKind(cfg.balance);
     for (const s of cfg.servers) this.addServer(s, false);
   }
 
@@ -279,6 +282,18 @@ export class Backend {
       this.armQueue();
     }
     return w;
+  }
+
+  /** What the retry decision needs to know of this backend for HAProxy's turn-around. */
+  turnAround(now: number, error: boolean, reused: boolean): TurnAroundFacts {
+    return {
+      now,
+      connectTimeout: this.cfg.timeouts.connect,
+      error,
+      reused,
+      roundRobin: this.roundRobin,
+      activeServers: this.pool.stats().usable,
+    };
   }
 
   /** A server with room for a request not bound to it, or "full" (queue it) or "none" (503). */

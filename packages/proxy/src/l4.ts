@@ -31,6 +31,8 @@ export class TcpSession implements QueueClient, Tracked {
   private redispatches = 0;
   private queuePos = -1;
   private serverQueued = false;
+  /** HAProxy's turn-around before a retry on the same server. */
+  private turnTimer: unknown;
   private tQueued = -1;
   private tDequeued = -1;
   private tConnect = -1;
@@ -237,12 +239,14 @@ export class TcpSession implements QueueClient, Tracked {
     this.lease = undefined;
     up.destroy();
     be.finish(lease, { ok: false, code });
+    const now = this.core.clock.now();
     const d = decideRetry(be.cfg.policy, {
       retriesDone: this.retries,
       failure: "conn-failure",
       requestSent: false,
       idempotent: true,
       replayable: true,
+      turnAround: be.turnAround(now, code === "conn-failure", false),
     });
     if (!d.retry || this.clientEnded) {
       note(this.t, code === "timeout" ? "server-timeout" : "server-abort");
@@ -252,6 +256,17 @@ export class TcpSession implements QueueClient, Tracked {
     this.retries++;
     this.avoid = d.redispatch ? lease.server.id : undefined;
     if (d.redispatch) this.redispatches++;
+    if (d.at !== undefined && d.at > now) {
+      this.turnTimer = this.core.timers.setTimeout(
+        () =>
+          this.guard(() => {
+            this.turnTimer = undefined;
+            this.dispatch();
+          }),
+        d.at - now,
+      );
+      return;
+    }
     this.dispatch();
   }
 
@@ -300,6 +315,8 @@ export class TcpSession implements QueueClient, Tracked {
     this.core.untrack(this);
     if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
     this.waiter = undefined;
+    if (this.turnTimer !== undefined) this.core.timers.clearTimeout(this.turnTimer);
+    this.turnTimer = undefined;
     const cause = this.t.cause;
     const clean = cause === "-";
     // a clean end has both FINs through already; otherwise nothing more is owed to either side

@@ -112,6 +112,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private redispatches = 0;
   private queuePos = -1;
   private serverQueued = false;
+  /** HAProxy's turn-around before a retry on the same server. */
+  private turnTimer: unknown;
   private serverId: string | undefined;
   private resBuf: Buffer = EMPTY;
   private res: ResponseHead | undefined;
@@ -671,15 +673,18 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     const req = this.req as RequestHead;
     const lease = this.lease as Lease<ServerMeta>;
     const sent = this.reqSent;
+    const reused = (this.up?.requests ?? 1) > 1;
     this.dropUpstream();
     this.lease = undefined;
     be.finish(lease, { ok: false, code: kind === "response-timeout" ? "timeout" : kind });
+    const now = this.core.clock.now();
     const d = decideRetry(be.cfg.policy, {
       retriesDone: this.retries,
       failure: kind,
       requestSent: sent,
       idempotent: isIdempotent(req.method),
       replayable: this.reqBody === undefined && req.upgrade === undefined,
+      turnAround: be.turnAround(now, cause === "server-abort", reused),
     });
     if (d.retry && this.state !== CLOSED) {
       this.retries++;
@@ -689,11 +694,25 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       this.state = DISPATCH;
       if (!this.reqDone) this.client.pause();
       this.t.phase = "R";
+      if (d.at !== undefined && d.at > now) {
+        this.turnTimer = this.core.timers.setTimeout(() => this.afterTurnAround(), d.at - now);
+        return;
+      }
       this.dispatch();
       return;
     }
     note(this.t, cause);
     this.replyCanned(status, true);
+  }
+
+  private afterTurnAround(): void {
+    this.turnTimer = undefined;
+    if (this.state !== DISPATCH) return;
+    try {
+      this.dispatch();
+    } catch (e) {
+      this.internalError(e);
+    }
   }
 
   private failAttempt(status: CannedStatus, _why: string): void {
@@ -932,6 +951,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     const wasIdle = this.state === IDLE;
     if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
     this.waiter = undefined;
+    if (this.turnTimer !== undefined) this.core.timers.clearTimeout(this.turnTimer);
+    this.turnTimer = undefined;
     const lease = this.lease;
     this.lease = undefined;
     const cause = this.t.cause;
