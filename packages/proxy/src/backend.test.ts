@@ -224,3 +224,16 @@ describe("per-server queues (HAProxy's srv_queue)", () => {
     expect(time.pending).toBe(0);
   });
 });
+
+describe("queue options at construction", () => {
+  it("rejects a bad server maxqueue or abortOnClose, naming the option", () => {
+    const server = { id: "a", address: "127.0.0.1", port: 1 };
+    expect(() => normaliseBackend(0, { id: "be", servers: [{ ...server, maxqueue: -1 }] })).toThrow(
+      /backends\[0\]\.servers\[0\]\.maxqueue -1 must be an integer/,
+    );
+    expect(() => normaliseBackend(0, { id: "be", abortOnClose: "yes" as never })).toThrow(
+      /backends\[0\]\.abortOnClose "yes" must be true or false/,
+    );
+    expect(normaliseBackend(0, { id: "be" }).abortOnClose).toBe(false);
+  });
+});

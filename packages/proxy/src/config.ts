@@ -213,6 +213,12 @@ export interface BackendOptions {
    * `maxqueue` is per server: see ServerOptions.maxqueue); 0 = unbounded. Default 0.
    */
   maxqueue?: number;
+  /**
+   * HAProxy `option abortonclose` (http): a client that closes its side (FIN) while its request waits in a
+   * queue, in the retry turn-around or for the connection to its server is dropped there (CQ / CC) instead of
+   * being served. Off by default: a client that half-closes after a complete request still gets its response.
+   */
+  abortOnClose?: boolean;
   timeouts?: BackendTimeouts;
   keepAlive?: KeepAliveOptions;
   /** HAProxy `cookie <name> insert|prefix|rewrite …` (http only): cookie persistence. */
@@ -249,6 +255,7 @@ export interface NormalBackend {
   passive: PassiveOptions | undefined;
   policy: RetryPolicy;
   maxqueue: number;
+  abortOnClose: boolean;
   timeouts: Required<Omit<BackendTimeouts, "tunnel">> & { tunnel: number | undefined };
   keepAlive: Required<KeepAliveOptions>;
   cookie: NormalCookie | undefined;
@@ -272,6 +279,12 @@ export function int(option: string, v: unknown, dflt: number, min: number, max: 
   if (v === undefined) return dflt;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
     throw new ProxyConfigError(option, v, `must be an integer in ${min}..${max}`);
+  return v;
+}
+
+function bool(option: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw new ProxyConfigError(option, v, "must be true or false");
   return v;
 }
 
@@ -327,6 +340,7 @@ const BACKEND_KEYS = [
   "redispatch",
   "retryOn",
   "maxqueue",
+  "abortOnClose",
   "timeouts",
   "keepAlive",
   "cookie",
@@ -614,6 +628,7 @@ export function normaliseBackend(i: number, b: BackendOptions): NormalBackend {
     passive: b.passive,
     policy: { retries: int(`${at}.retries`, b.retries, 3, 0, 100), redispatch, retryOn: new Set(retryOn) },
     maxqueue: int(`${at}.maxqueue`, b.maxqueue, 0, 0, 10_000_000),
+    abortOnClose: bool(`${at}.abortOnClose`, b.abortOnClose),
     timeouts: {
       connect,
       server,

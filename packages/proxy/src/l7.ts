@@ -695,6 +695,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       if (!this.reqDone) this.client.pause();
       this.t.phase = "R";
       if (d.at !== undefined && d.at > now) {
+        note(this.t, "connecting"); // an abort during the turn-around logs CC, as HAProxy's
         this.turnTimer = this.core.timers.setTimeout(() => this.afterTurnAround(), d.at - now);
         return;
       }
@@ -890,7 +891,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       default:
         // a request still arriving is cut short; a complete one gets its response, then the connection closes
         this.clientKeepAlive = false;
-        if (!this.reqDone) {
+        // option abortonclose: a request still waiting for its server (queue, turn-around, connect) is dropped
+        if (!this.reqDone || (this.state === DISPATCH && (this.backend as Backend).cfg.abortOnClose)) {
           note(this.t, "client-abort");
           this.abort();
         }
