@@ -101,6 +101,48 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
     expect(logs[0]?.termination).toBe("PR");
   });
 
+  it("applies conditional http-response rules on status, response header and request; deny (502 PH) and return replace the response", async () => {
+    const [a] = await origins("a");
+    const { port, logs } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {
+      httpResponse: [
+        { setHeader: "Cache-Control", value: "no-store", if: (r) => r.status >= 500 },
+        { delHeader: "X-Server", if: (r) => r.request.path?.startsWith("/api") === true },
+        {
+          addHeader: "X-Answered-By",
+          value: "be",
+          if: (r) => r.header("x-server") === "a" && r.backend === "be",
+        },
+        { deny: true, if: (r) => r.status === 418 },
+        { return: 404, body: "nothing here\n", if: (r) => r.status === 410 },
+      ],
+    });
+    const ok = await request(port, { path: "/" });
+    expect([
+      ok.status,
+      ok.headers["cache-control"],
+      ok.headers["x-server"],
+      ok.headers["x-answered-by"],
+    ]).toEqual([200, undefined, "a", "be"]);
+    const err = await request(port, { path: "/status?code=503" });
+    expect([err.status, err.headers["cache-control"]]).toEqual([503, "no-store"]);
+    const api = await request(port, { path: "/api/x" });
+    expect(api.headers["x-server"]).toBeUndefined();
+    const denied = await request(port, { path: "/status?code=418" });
+    expect(denied.status).toBe(502);
+    const replaced = await request(port, { path: "/status?code=410" });
+    expect([replaced.status, replaced.body]).toEqual([404, "nothing here\n"]);
+    // the kept-alive client goes on after a replaced response
+    const agent = new (await import("node:http")).Agent({ keepAlive: true, maxSockets: 1 });
+    for (const path of ["/status?code=410", "/", "/status?code=418", "/"])
+      expect((await request(port, { path }, agent)).status).toBe(
+        path === "/" ? 200 : path.endsWith("410") ? 404 : 502,
+      );
+    agent.destroy();
+    expect(await until(() => logs.length === 9)).toBe(true);
+    expect(logs.find((l) => l.status === 502)?.termination).toBe("PH");
+    expect(logs.filter((l) => l.status === 502).every((l) => l.server === "a")).toBe(true);
+  });
+
   it("changes servers and rules at run time without dropping a kept-alive client", async () => {
     const [a, b] = await origins("a", "b");
     const { p, port } = await l7([

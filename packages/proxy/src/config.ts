@@ -52,11 +52,31 @@ export type HttpRequestRule =
       if?: (facts: import("./route.js").RequestFacts) => boolean;
     };
 
-/** HAProxy `http-response` header edits. */
+/** What an `http-response` condition sees: the response head, the request it answers, who answered. */
+export interface ResponseFacts {
+  status: number;
+  /** A response header's value (first occurrence), by lower-case name. */
+  header(name: string): string | undefined;
+  /** The request (client address, method, host, path, query, request headers). */
+  request: import("./route.js").RequestFacts;
+  backend: string;
+  server: string | undefined;
+}
+
+/** An `http-response … if <cond>` condition. */
+export type ResponseCondition = (facts: ResponseFacts) => boolean;
+
+/**
+ * HAProxy `http-response` actions, evaluated in order on each response head from a server: header edits, and
+ * `deny` (502 by default, logged PH) / `return` replacing the server's response; the first of those two that
+ * applies ends the list. `if` makes a rule conditional (`http-response … if <cond>`).
+ */
 export type HttpResponseRule =
-  | { setHeader: string; value: string }
-  | { addHeader: string; value: string }
-  | { delHeader: string };
+  | { setHeader: string; value: string; if?: ResponseCondition }
+  | { addHeader: string; value: string; if?: ResponseCondition }
+  | { delHeader: string; if?: ResponseCondition }
+  | { deny: true; status?: number; if?: ResponseCondition }
+  | { return: number; body?: string; contentType?: string; if?: ResponseCondition };
 
 export interface FrontendTimeouts {
   /** HAProxy `timeout client`: client inactivity. Default 30000. */
@@ -96,7 +116,7 @@ export interface FrontendOptions {
   forwardFor?: boolean | ForwardForOptions;
   /** HAProxy `http-request` rules (http only). */
   httpRequest?: readonly HttpRequestRule[];
-  /** HAProxy `http-response set-header/add-header/del-header` (http only), applied to every response. */
+  /** HAProxy `http-response set-header/add-header/del-header/deny/return [if <cond>]` (http only). */
   httpResponse?: readonly HttpResponseRule[];
   /** HAProxy `maxconn` on the frontend: connections beyond it wait, unread, for a slot (FIFO). 0 = no limit. */
   maxconn?: number;
@@ -367,7 +387,7 @@ function mode(option: string, v: unknown): "http" | "tcp" {
   return v;
 }
 
-function checkHttpRule(option: string, r: HttpRequestRule): void {
+function checkHttpRule(option: string, r: HttpRequestRule | HttpResponseRule): void {
   if (typeof r !== "object" || r === null)
     throw new ProxyConfigError(option, r, "must be an http-request rule object");
   const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -443,11 +463,11 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
   if (!Array.isArray(httpResponseRules))
     throw new ProxyConfigError(`${at}.httpResponse`, httpResponseRules, "must be an array of rules");
   for (const [j, r] of httpResponseRules.entries()) {
-    if (typeof r !== "object" || r === null || !("setHeader" in r || "addHeader" in r || "delHeader" in r))
+    if (typeof r !== "object" || r === null || "redirect" in r)
       throw new ProxyConfigError(
         `${at}.httpResponse[${j}]`,
         r,
-        "must be one of setHeader, addHeader, delHeader",
+        "must be one of setHeader, addHeader, delHeader, deny, return",
       );
     checkHttpRule(`${at}.httpResponse[${j}]`, r);
   }

@@ -14,6 +14,8 @@ export type {
   HttpRequestRule,
   HttpResponseRule,
   KeepAliveOptions,
+  ResponseCondition,
+  ResponseFacts,
   ServerOptions,
 } from "./config.js";
 export { ProxyConfigError, ProxyError } from "./errors.js";

@@ -10,15 +10,23 @@
 import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import type { ResponseFacts } from "./config.js";
 import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
-import { serialiseRequest, serialiseResponse } from "./http/forward.js";
+import { type HeaderRules, serialiseRequest, serialiseResponse } from "./http/forward.js";
 import { parseRequestHead } from "./http/request.js";
 import { parseResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
 import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
-import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
+import {
+  frontendHeaderRules,
+  type LocalAnswer,
+  localAnswer,
+  responseAction,
+  responsePlan,
+  routingHost,
+} from "./l7-local.js";
 import { captureFrom, type NormalCapture } from "./log/capture.js";
 import type { Persistence, PersistRequest } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
@@ -528,6 +536,17 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   private startResponse(head: ResponseHead, rest: Buffer): void {
     this.tResponse = this.core.clock.now();
+    // http-response rules: compiled edits, or (conditional rules, deny, return) evaluated on this response
+    const plan = responsePlan(this.fe.cfg);
+    let edits = plan.fixed;
+    if (edits === undefined && head.framing.kind !== "tunnel") {
+      const a = responseAction(plan, this.responseFacts(head), !this.clientKeepAlive || !this.reqDone);
+      if ("status" in a) {
+        this.replaceResponse(a);
+        return;
+      }
+      edits = a.headers;
+    }
     this.res = head;
     this.status = head.status;
     note(this.t, "response-head");
@@ -562,13 +581,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       { connection: this.clientKeepAlive ? "keep-alive" : "close" },
       persistence
         ? persistence.responseRules(
-            frontendResponseRules(this.fe.cfg),
+            edits as HeaderRules,
             this.persist as PersistRequest,
             (this.lease as Lease<ServerMeta>).server.cookie,
             head.getAll("set-cookie"),
             Date.now(),
           )
-        : frontendResponseRules(this.fe.cfg),
+        : (edits as HeaderRules),
     );
     if (rest.length === 0 || (this.resBody === undefined && !this.untilClose)) {
       this.client.write(out);
@@ -582,6 +601,22 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.pendingHead = out;
     this.forwardResponseBody(rest);
     if (this.pendingHead !== undefined) this.writeClient(EMPTY);
+  }
+
+  private responseFacts(head: ResponseHead): ResponseFacts {
+    return {
+      status: head.status,
+      header: (name) => head.get(name),
+      request: this.facts,
+      backend: (this.backend as Backend).id,
+      server: this.serverId,
+    };
+  }
+
+  /** An http-response deny/return: the server's response is dropped (its connection with it), ours goes out. */
+  private replaceResponse(a: LocalAnswer): void {
+    if (a.termination === "proxy") note(this.t, "proxy"); // PH, as HAProxy logs http-response deny
+    this.replyBytes(a.status, a.bytes, !this.clientKeepAlive || !this.reqDone);
   }
 
   /** Writes to the client, prefixed by a response head still waiting to go: one buffer for small bodies, else corked. */
