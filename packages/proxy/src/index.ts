@@ -94,6 +94,9 @@ export {
   RETRY_ON,
   type RetryDecision,
   type RetryPolicy,
+  roundRobinKind,
+  TURN_AROUND_MAX,
+  type TurnAroundFacts,
 } from "./retry.js";
 export {
   queryParam,

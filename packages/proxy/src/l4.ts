@@ -9,32 +9,22 @@
 import net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import type { PersistRequest } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
-import type { Waiter } from "./queue.js";
-import { decideRetry } from "./retry.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
 
 export class TcpSession implements QueueClient, Tracked {
   readonly pickContext: PickContext;
-  avoid: string | undefined;
   private backend: Backend | undefined;
   private lease: Lease<ServerMeta> | undefined;
   private upstream: net.Socket | undefined;
-  private waiter: Waiter<QueueClient> | undefined;
   private readonly t: Termination = newTermination();
   private readonly startedAt: number;
-  private retries = 0;
-  /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
-  private redispatches = 0;
-  private queuePos = -1;
-  private serverQueued = false;
-  /** HAProxy's turn-around before a retry on the same server. */
-  private turnTimer: unknown;
-  private tQueued = -1;
-  private tDequeued = -1;
+  /** Placing, queueing and retrying, with their log bookkeeping. */
+  private readonly d = new Dispatch();
   private tConnect = -1;
   private tConnected = -1;
   private connected = false;
@@ -97,29 +87,21 @@ export class TcpSession implements QueueClient, Tracked {
     this.dispatch();
   }
 
+  get avoid(): string | undefined {
+    return this.d.avoid;
+  }
+
   private dispatch(): void {
-    const be = this.backend as Backend;
-    const got = be.place(this);
+    const got = this.d.place(this.backend as Backend, this, this.t, this.core.clock.now());
     if (got === "none") {
       note(this.t, "resource");
       this.end();
-    } else if (got === "backend-full" || got === "server-full") {
-      // HAProxy 2.6 logs a full server queue SQ; lbkit's bounded backend queue logs sQ (test/proxy-haproxy)
-      note(this.t, "queued");
-      note(this.t, got === "server-full" ? "server-abort" : "server-timeout");
-      this.end();
-    } else if ("item" in got) {
-      note(this.t, "queued");
-      this.tQueued = this.core.clock.now();
-      this.queuePos = got.pos;
-      this.serverQueued = got.queue !== be.queue;
-      this.waiter = got;
-    } else this.connect(got);
+    } else if (got === "full") this.end();
+    else if (got !== "queued") this.connect(got);
   }
 
   granted(lease: Lease<ServerMeta>): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     if (this.finished) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -128,8 +110,7 @@ export class TcpSession implements QueueClient, Tracked {
   }
 
   expired(): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     note(this.t, "server-timeout"); // sQ, as HAProxy logs a queue timeout
     this.end();
   }
@@ -240,34 +221,24 @@ export class TcpSession implements QueueClient, Tracked {
     up.destroy();
     be.finish(lease, { ok: false, code });
     const now = this.core.clock.now();
-    const d = decideRetry(be.cfg.policy, {
-      retriesDone: this.retries,
-      failure: "conn-failure",
-      requestSent: false,
-      idempotent: true,
-      replayable: true,
-      turnAround: be.turnAround(now, code === "conn-failure", false),
-    });
-    if (!d.retry || this.clientEnded) {
+    const d = this.clientEnded
+      ? { retry: false as const }
+      : this.d.retry(be, lease.server.id, {
+          retriesDone: this.d.retries,
+          failure: "conn-failure",
+          requestSent: false,
+          idempotent: true,
+          replayable: true,
+          turnAround: be.turnAround(now, code === "conn-failure", false),
+        });
+    if (!d.retry) {
       note(this.t, code === "timeout" ? "server-timeout" : "server-abort");
       this.end();
       return;
     }
-    this.retries++;
-    this.avoid = d.redispatch ? lease.server.id : undefined;
-    if (d.redispatch) this.redispatches++;
-    if (d.at !== undefined && d.at > now) {
-      this.turnTimer = this.core.timers.setTimeout(
-        () =>
-          this.guard(() => {
-            this.turnTimer = undefined;
-            this.dispatch();
-          }),
-        d.at - now,
-      );
-      return;
-    }
-    this.dispatch();
+    if (d.at !== undefined && d.at > now)
+      this.d.wait(this.core.timers, d.at - now, () => this.guard(() => this.dispatch()));
+    else this.dispatch();
   }
 
   private onTimeout(e: "client-timeout" | "server-timeout"): void {
@@ -313,10 +284,7 @@ export class TcpSession implements QueueClient, Tracked {
     if (this.finished) return;
     this.finished = true;
     this.core.untrack(this);
-    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
-    this.waiter = undefined;
-    if (this.turnTimer !== undefined) this.core.timers.clearTimeout(this.turnTimer);
-    this.turnTimer = undefined;
+    this.d.cancel(this.backend, this.core.timers);
     const cause = this.t.cause;
     const clean = cause === "-";
     // a clean end has both FINs through already; otherwise nothing more is owed to either side
@@ -345,20 +313,15 @@ export class TcpSession implements QueueClient, Tracked {
       clientPort: this.client.remotePort ?? 0,
       status: undefined,
       termination: terminationState(this.t),
-      retries: this.retries,
-      redispatches: this.redispatches,
-      queuePos: this.queuePos,
-      ...(this.serverQueued ? { serverQueued: true } : {}),
+      retries: this.d.retries,
+      redispatches: this.d.redispatches,
+      queuePos: this.d.queuePos,
+      ...(this.d.serverQueued ? { serverQueued: true } : {}),
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {
         request: -1,
-        queue:
-          this.tQueued >= 0
-            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
-            : this.tConnect >= 0
-              ? 0
-              : -1,
+        queue: this.d.queueTime(now, this.tConnect),
         connect: this.tConnected >= 0 ? this.tConnected - this.tConnect : -1,
         response: -1,
         total: now - this.startedAt,

@@ -11,6 +11,7 @@ import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
 import type { ResponseFacts } from "./config.js";
+import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
 import { type HeaderRules, serialiseRequest, serialiseResponse } from "./http/forward.js";
@@ -30,8 +31,7 @@ import {
 import { captureFrom, type NormalCapture } from "./log/capture.js";
 import type { Persistence, PersistRequest } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
-import type { Waiter } from "./queue.js";
-import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
+import { type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, type TxnEvent, terminationState } from "./termination.js";
@@ -81,7 +81,6 @@ const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
 
 export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   readonly pickContext: PickContext & { uri?: string };
-  avoid: string | undefined;
   private readonly facts: LazyFacts;
   private readonly source: string;
   private readonly limits: HeadLimits;
@@ -105,23 +104,15 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private startedAt = 0;
   // stage times (clock ms, -1 = not reached) for the log's HAProxy timers
   private tHead = -1;
-  private tQueued = -1;
-  private tDequeued = -1;
   private tConnect = -1;
   private tSent = -1;
   private tResponse = -1;
   private t: Termination = newTermination();
   private backend: Backend | undefined;
   private lease: Lease<ServerMeta> | undefined;
-  private waiter: Waiter<QueueClient> | undefined;
   private up: UpstreamConn | undefined;
-  private retries = 0;
-  /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
-  private redispatches = 0;
-  private queuePos = -1;
-  private serverQueued = false;
-  /** HAProxy's turn-around before a retry on the same server. */
-  private turnTimer: unknown;
+  /** Placing, queueing and retrying, with their log bookkeeping. */
+  private readonly d = new Dispatch();
   private serverId: string | undefined;
   private resBuf: Buffer = EMPTY;
   private res: ResponseHead | undefined;
@@ -227,7 +218,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       return;
     }
     this.buf = this.buf.subarray(r.length);
-    this.tQueued = this.tDequeued = this.tConnect = this.tSent = this.tResponse = -1;
+    this.tConnect = this.tSent = this.tResponse = -1;
     this.tHead = this.core.clock.now();
     this.begin(r.head);
   }
@@ -235,11 +226,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private begin(req: RequestHead): void {
     this.req = req;
     this.t = newTermination();
-    this.retries = 0;
-    this.redispatches = 0;
-    this.queuePos = -1;
-    this.serverQueued = false;
-    this.avoid = undefined;
+    this.d.reset();
     this.serverId = undefined;
     this.backend = undefined;
     this.status = undefined;
@@ -302,30 +289,22 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.dispatch();
   }
 
+  get avoid(): string | undefined {
+    return this.d.avoid;
+  }
+
   private dispatch(): void {
-    const be = this.backend as Backend;
-    const got = be.place(this);
+    const got = this.d.place(this.backend as Backend, this, this.t, this.core.clock.now());
     if (got === "none") {
       note(this.t, "connecting");
       note(this.t, "server-abort"); // HAProxy logs <NOSRV> with SC
       this.replyCanned(503, !this.reqDone);
-    } else if (got === "backend-full" || got === "server-full") {
-      // HAProxy 2.6 logs a full server queue SQ; lbkit's bounded backend queue logs sQ (test/proxy-haproxy)
-      note(this.t, "queued");
-      note(this.t, got === "server-full" ? "server-abort" : "server-timeout");
-      this.replyCanned(503, !this.reqDone);
-    } else if ("item" in got) {
-      note(this.t, "queued");
-      this.tQueued = this.core.clock.now();
-      this.queuePos = got.pos;
-      this.serverQueued = got.queue !== be.queue;
-      this.waiter = got;
-    } else this.connect(got);
+    } else if (got === "full") this.replyCanned(503, !this.reqDone);
+    else if (got !== "queued") this.connect(got);
   }
 
   granted(lease: Lease<ServerMeta>): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     if (this.state !== DISPATCH) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -334,8 +313,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   }
 
   expired(): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     note(this.t, "server-timeout");
     this.replyCanned(503, !this.reqDone);
   }
@@ -713,25 +691,25 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.lease = undefined;
     be.finish(lease, { ok: false, code: kind === "response-timeout" ? "timeout" : kind });
     const now = this.core.clock.now();
-    const d = decideRetry(be.cfg.policy, {
-      retriesDone: this.retries,
-      failure: kind,
-      requestSent: sent,
-      idempotent: isIdempotent(req.method),
-      replayable: this.reqBody === undefined && req.upgrade === undefined,
-      turnAround: be.turnAround(now, cause === "server-abort", reused),
-    });
-    if (d.retry && this.state !== CLOSED) {
-      this.retries++;
-      this.avoid = d.redispatch ? lease.server.id : undefined;
-      if (d.redispatch) this.redispatches++;
+    const d =
+      this.state === CLOSED
+        ? { retry: false as const }
+        : this.d.retry(be, lease.server.id, {
+            retriesDone: this.d.retries,
+            failure: kind,
+            requestSent: sent,
+            idempotent: isIdempotent(req.method),
+            replayable: this.reqBody === undefined && req.upgrade === undefined,
+            turnAround: be.turnAround(now, cause === "server-abort", reused),
+          });
+    if (d.retry) {
       this.reqSent = false;
       this.state = DISPATCH;
       if (!this.reqDone) this.client.pause();
       this.t.phase = "R";
       if (d.at !== undefined && d.at > now) {
         note(this.t, "connecting"); // an abort during the turn-around logs CC, as HAProxy's
-        this.turnTimer = this.core.timers.setTimeout(() => this.afterTurnAround(), d.at - now);
+        this.d.wait(this.core.timers, d.at - now, () => this.afterTurnAround());
         return;
       }
       this.dispatch();
@@ -742,7 +720,6 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   }
 
   private afterTurnAround(): void {
-    this.turnTimer = undefined;
     if (this.state !== DISPATCH) return;
     try {
       this.dispatch();
@@ -809,8 +786,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   private replyBytes(status: number, bytes: Buffer, close: boolean): void {
     if (this.state === CLOSED) return;
-    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
-    this.waiter = undefined;
+    this.d.cancel(this.backend, this.core.timers);
     this.abortUpstream();
     this.status = status;
     if (this.res === undefined) this.client.write(bytes);
@@ -866,20 +842,15 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       clientPort: this.client.remotePort ?? 0,
       status: this.status,
       termination: terminationState(this.t),
-      retries: this.retries,
-      redispatches: this.redispatches,
-      queuePos: this.queuePos,
-      ...(this.serverQueued ? { serverQueued: true } : {}),
+      retries: this.d.retries,
+      redispatches: this.d.redispatches,
+      queuePos: this.d.queuePos,
+      ...(this.d.serverQueued ? { serverQueued: true } : {}),
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {
         request: this.tHead >= 0 ? this.tHead - this.startedAt : -1,
-        queue:
-          this.tQueued >= 0
-            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
-            : this.tConnect >= 0
-              ? 0
-              : -1,
+        queue: this.d.queueTime(now, this.tConnect),
         connect: this.tSent >= 0 ? this.tSent - this.tConnect : -1,
         response: this.tResponse >= 0 ? this.tResponse - this.tSent : -1,
         total: now - this.startedAt,
@@ -986,10 +957,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
   private abort(): void {
     if (this.state === CLOSED) return;
     const wasIdle = this.state === IDLE;
-    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
-    this.waiter = undefined;
-    if (this.turnTimer !== undefined) this.core.timers.clearTimeout(this.turnTimer);
-    this.turnTimer = undefined;
+    this.d.cancel(this.backend, this.core.timers);
     const lease = this.lease;
     this.lease = undefined;
     const cause = this.t.cause;
