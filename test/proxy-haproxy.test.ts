@@ -35,7 +35,7 @@ async function haproxySide(
   name: string,
   backend: string[],
   timeouts: string[] = [],
-): Promise<Side & { stat(): Promise<Record<string, string>[]> }> {
+): Promise<Side & { stat(): Promise<Record<string, string>[]>; lines: string[] }> {
   const port = await deadPort();
   const lines: string[] = [];
   let buf = "";
@@ -81,7 +81,7 @@ async function haproxySide(
     }
     return out;
   };
-  return { port, terminations, queued, stat: () => h.stat() };
+  return { port, terminations, queued, stat: () => h.stat(), lines };
 }
 
 async function lbkitSide(backend: BackendOptions): Promise<Side> {
@@ -378,6 +378,88 @@ describe.skipIf(skip)("option abortonclose vs HAProxy 2.6", () => {
     expect(results[0]).toMatchObject({ status: 200, reachedServer: true, terminations: "-- --" });
     expect(results[2]).toMatchObject({ status: 200, reachedServer: true, terminations: "-- --" }); // haproxy
     expect(results[3]).toMatchObject({ status: "closed", reachedServer: false, terminations: "-- CQ" }); // lbkit
+  });
+});
+
+describe.skipIf(skip)("option abortonclose in tcp mode vs HAProxy 2.6", () => {
+  it("a queued TCP session whose client sends data then FIN: served by both without the option, dropped (CQ, never reaching the server) by both with it", async () => {
+    const { origin } = await import("./proxy/helpers.js");
+    const o = await origin((sock) => {
+      sock.on("data", () => {});
+      setTimeout(() => sock.end("bye\n"), 500);
+    });
+    cleanups.push(() => o.close());
+    const results: Record<string, unknown>[] = [];
+    for (const abort of [false, true]) {
+      const h = await haproxySide(
+        `tcp-abortonclose-${abort}`,
+        [...(abort ? ["option abortonclose"] : []), `server a 127.0.0.1:${o.port} maxconn 1`],
+        ["mode tcp", "option tcplog", "timeout queue 3s"],
+      );
+      const hFe = h.lines; // tcplog lines: ... <Tw/Tc/Tt> <bytes> <termination> <conns> <queues>
+      const p = new ReverseProxy({
+        frontends: [{ id: "fe", mode: "tcp", bind: "127.0.0.1:0", defaultBackend: "be" }],
+        backends: [
+          {
+            id: "be",
+            mode: "tcp",
+            abortOnClose: abort,
+            timeouts: { queue: 3000 },
+            servers: [{ id: "a", address: "127.0.0.1", port: o.port, maxconn: 1 }],
+          },
+        ],
+      });
+      const sessions: TransactionLog[] = [];
+      p.on("session", (x) => sessions.push(x));
+      await p.start();
+      cleanups.push(() => p.stop());
+      const sides = [
+        {
+          port: h.port,
+          queued: h.queued,
+          terminations: () =>
+            hFe
+              .map((l) => / (\S{2}) \d+\/\d+\/\d+\/\d+\/\d+ \d+\/\d+$/.exec(l)?.[1])
+              .filter((x) => x !== undefined),
+        },
+        {
+          port: (p.addresses()[0] as net.AddressInfo).port,
+          queued: async () => p.backend("be").queue.length,
+          terminations: () => sessions.map((x) => x.termination),
+        },
+      ];
+      for (const side of sides) {
+        const accepted = o.accepted;
+        const first = await connect(side.port);
+        first.on("error", () => {});
+        const firstDone = readAll(first);
+        first.write("first");
+        await until(() => o.accepted === accepted + 1);
+        const second = await connect(side.port);
+        second.on("error", () => {});
+        const secondDone = readAll(second);
+        second.write("second");
+        for (let i = 0; i < 300 && (await side.queued()) !== 1; i++)
+          await new Promise((r) => setTimeout(r, 10));
+        second.end();
+        first.end(); // the first session ends once its server said bye: the slot frees
+        await firstDone;
+        await secondDone;
+        expect(await until(() => side.terminations().length === 2)).toBe(true);
+        results.push({
+          abort,
+          reachedServer: o.accepted === accepted + 2,
+          terminations: [...side.terminations()].sort().join(" "),
+        });
+        first.destroy();
+        second.destroy();
+      }
+    }
+    console.log("tcp abortonclose", results);
+    expect(results[1]).toEqual(results[0]);
+    expect(results[3]).toEqual(results[2]);
+    expect(results[0]).toMatchObject({ reachedServer: true });
+    expect(results[2]).toMatchObject({ reachedServer: false, terminations: "-- CQ" });
   });
 });
 

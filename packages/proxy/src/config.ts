@@ -234,9 +234,9 @@ export interface BackendOptions {
    */
   maxqueue?: number;
   /**
-   * HAProxy `option abortonclose` (http): a client that closes its side (FIN) while its request waits in a
-   * queue, in the retry turn-around or for the connection to its server is dropped there (CQ / CC) instead of
-   * being served. Off by default: a client that half-closes after a complete request still gets its response.
+   * HAProxy `option abortonclose`: a client that closes its side (FIN) while its request (http) or session
+   * (tcp) waits in a queue, in the retry turn-around or for the connection to its server is dropped there
+   * (CQ / CC) instead of being served. Off by default: a client that half-closes after a complete request still gets its response.
    */
   abortOnClose?: boolean;
   timeouts?: BackendTimeouts;

@@ -4,7 +4,8 @@
  * failures, then relays bytes both ways with backpressure (a write() that returns false pauses the other side
  * until `drain`), propagates half-close (FIN) each way with `timeout client-fin`/`server-fin` from then on,
  * and tears down the other side on any abort. Client bytes are not read before the server connected
- * (pauseOnConnect), so a retry never replays anything.
+ * (pauseOnConnect), so a retry never replays anything — except with `abortOnClose`, where they are read (to see
+ * a FIN) and held, bounded, until the server is connected.
  */
 import net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
@@ -16,6 +17,9 @@ import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/pe
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
 
+/** Most bytes read from a client before its server is connected (option abortonclose), then it is paused. */
+const EARLY_MAX = 65_536;
+
 export class TcpSession implements QueueClient, Tracked {
   readonly pickContext: PickContext;
   private backend: Backend | undefined;
@@ -25,6 +29,9 @@ export class TcpSession implements QueueClient, Tracked {
   private readonly startedAt: number;
   /** Placing, queueing and retrying, with their log bookkeeping. */
   private readonly d = new Dispatch();
+  /** option abortonclose: what the client sent before its server was connected (read so that a FIN is seen). */
+  private early: Buffer[] | undefined;
+  private earlyBytes = 0;
   private tConnect = -1;
   private tConnected = -1;
   private connected = false;
@@ -84,6 +91,10 @@ export class TcpSession implements QueueClient, Tracked {
       now,
       Date.now(),
     );
+    if (this.backend.cfg.abortOnClose) {
+      this.early = [];
+      this.client.resume();
+    }
     this.dispatch();
   }
 
@@ -149,11 +160,22 @@ export class TcpSession implements QueueClient, Tracked {
     const to = (this.backend as Backend).cfg.timeouts;
     up.setTimeout(to.tunnel ?? to.server);
     if (to.tunnel !== undefined) this.client.setTimeout(to.tunnel);
+    const early = this.early;
+    this.early = undefined;
+    if (early) for (const b of early) up.write(b);
     this.client.resume();
   }
 
   private onClientData(d: Buffer): void {
     this.bytesIn += d.length;
+    const early = this.early;
+    if (early !== undefined) {
+      // held until the server is connected (a failed attempt never consumed them); bounded
+      early.push(d);
+      this.earlyBytes += d.length;
+      if (this.earlyBytes >= EARLY_MAX) this.client.pause();
+      return;
+    }
     const up = this.upstream;
     if (up && !up.write(d)) this.client.pause();
   }
