@@ -143,6 +143,41 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
     expect(logs.filter((l) => l.status === 502).every((l) => l.server === "a")).toBe(true);
   });
 
+  it("abortOnClose drops a request whose client half-closes during the retry turn-around (CC); without it the request gets its 503 after the retries", async () => {
+    const { deadPort } = await import("./proxy/helpers.js");
+    const dead = await deadPort();
+    const results: { status: number | "closed"; termination: string | undefined; ms: number }[] = [];
+    for (const abortOnClose of [true, false]) {
+      const { port, logs } = await l7([
+        {
+          id: "be",
+          retries: 1,
+          redispatch: false,
+          abortOnClose,
+          timeouts: { connect: 800 },
+          servers: [{ id: "dead", address: "127.0.0.1", port: dead }],
+        },
+      ]);
+      const c = await connect(port);
+      c.on("error", () => {});
+      const all = readAll(c);
+      const t0 = performance.now();
+      c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 200)); // the refused attempt is over: in the 800 ms turn-around
+      c.end();
+      const text = String(await all);
+      expect(await until(() => logs.length === 1)).toBe(true);
+      results.push({
+        status: text ? parseStatus(text) : "closed",
+        termination: logs[0]?.termination,
+        ms: performance.now() - t0,
+      });
+    }
+    expect(results[0]).toMatchObject({ status: "closed", termination: "CC" });
+    expect(results[1]).toMatchObject({ status: 503, termination: "SC" });
+    expect(results[1]?.ms).toBeGreaterThanOrEqual(790); // the FIN changed nothing: it waited the turn-around
+  });
+
   it("changes servers and rules at run time without dropping a kept-alive client", async () => {
     const [a, b] = await origins("a", "b");
     const { p, port } = await l7([
