@@ -6,7 +6,7 @@
  * and tears down the other side on any abort. Client bytes are not read before the server connected
  * (pauseOnConnect), so a retry never replays anything.
  */
-import net from "node:net";
+import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
 import { ProxyError } from "./errors.js";
@@ -16,6 +16,7 @@ import type { Waiter } from "./queue.js";
 import { decideRetry } from "./retry.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
+import { connectServer } from "./tls/connect.js";
 
 export class TcpSession implements QueueClient, Tracked {
   readonly pickContext: PickContext;
@@ -137,11 +138,11 @@ export class TcpSession implements QueueClient, Tracked {
     if (this.persist) this.backend?.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
-    const up = net.connect({ host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true });
+    const { socket: up, ready } = connectServer(meta); // TLS when the server has `ssl`
     this.upstream = up;
     if (meta.sendProxy) up.write(proxyHeaderFor(meta.sendProxy, this.peer ?? socketPeer(this.client)));
     up.setTimeout(be.cfg.timeouts.connect, () => this.guard(() => this.onUpstreamTimeout(up)));
-    up.on("connect", () => this.guard(() => this.onConnect(up)));
+    up.on(ready, () => this.guard(() => this.onConnect(up)));
     up.on("error", () => {}); // surfaced by 'close'
     up.on("close", () => this.guard(() => this.onUpstreamClose(up)));
     up.on("end", () => this.guard(() => this.onServerEnd(up)));
