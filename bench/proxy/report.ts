@@ -54,7 +54,8 @@ export function sameRoundRatio(
     if (s.peer !== peer || s.case !== c) continue;
     const b = samples.find((x) => x.peer === baseline && x.case === c && x.round === s.round);
     if (!b || metric(b) === 0) continue;
-    rs.push(metric(s) / metric(b));
+    const r = metric(s) / metric(b);
+    if (Number.isFinite(r)) rs.push(r); // a metric the peer's client does not report (h2load: percentiles)
   }
   if (rs.length === 0) return undefined;
   return { median: median(rs), min: Math.min(...rs), max: Math.max(...rs), rounds: rs.length };
