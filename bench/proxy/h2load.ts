@@ -1,5 +1,7 @@
 // h2load (nghttp2-client) invocation and output parsing, for the HTTP/2 rows. h2load prints no latency
 // percentiles (only min/max/mean per request), so its rows carry req/s, bytes/s and errors; p50/p99 stay empty.
+// Runs are a request count (-n), not a duration: h2load 1.52's -D sometimes never exits after "Stopped all
+// clients" when its clients connected slowly (seen against a cold, loaded proxy whose every stream had completed).
 
 export interface H2loadOptions {
   url: string;
@@ -7,11 +9,13 @@ export interface H2loadOptions {
   clients: number;
   /** concurrent streams per connection */
   streams: number;
-  seconds: number;
+  /** requests in all (at least `clients`) */
+  requests: number;
 }
 
 export function h2loadArgs(o: H2loadOptions): string[] {
-  return ["-c", String(o.clients), "-m", String(o.streams), "-D", String(o.seconds), o.url];
+  const n = Math.max(o.clients, Math.round(o.requests));
+  return ["-c", String(o.clients), "-m", String(o.streams), "-n", String(n), o.url];
 }
 
 export interface H2loadResult {

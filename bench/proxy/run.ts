@@ -113,12 +113,16 @@ async function wrk(a: Addr, path: string, connections: number, seconds: number, 
   return parseWrk(out);
 }
 
-/** h2load over TLS 1.3 (ALPN h2): small bodies with 50 connections × 10 streams, bulk with 4 × 1. */
+/**
+ * h2load over TLS 1.3 (ALPN h2): small bodies with 50 connections × 10 streams, bulk with 4 × 1; a request count
+ * sized to take about `seconds` at a few thousand small requests (or ~60 MiB) per second.
+ */
 async function h2load(a: Addr, path: string, connections: number, streams: number, seconds: number) {
+  const requests = path === "/small" ? 4000 * seconds : 6 * seconds;
   const out = await run(
     "h2load",
-    h2loadArgs({ url: `https://${a.host}:${a.port}${path}`, clients: connections, streams, seconds }),
-    { cpus: LOAD_CPU, timeoutMs: (seconds + 15) * 1000 },
+    h2loadArgs({ url: `https://${a.host}:${a.port}${path}`, clients: connections, streams, requests }),
+    { cpus: LOAD_CPU, timeoutMs: (seconds * 20 + 30) * 1000 },
   );
   const h = parseH2load(out);
   return { ...h, p50Ms: Number.NaN, p99Ms: Number.NaN };
@@ -289,7 +293,8 @@ async function main() {
     "comparison with haproxy). *TLS termination*: wrk over HTTPS (keep-alive, so mostly record encryption, few",
     `handshakes) to lbkit (\`--tls-cert\`) and to haproxy (\`bind … ssl crt\`) with the same ECDSA P-256 certificate, TLS 1.3`,
     `only and the one suite ${CIPHERSUITE} on both. *h2 clients*: h2load over the same TLS with ALPN h2`,
-    "(`-c 50 -m 10` on `/small`, `-c 4 -m 1` on `/bulk`), lbkit (`--h2`, downgrading to HTTP/1.1 to the origin)",
+    "(`-c 50 -m 10 -n <4,000 per second of a case>` on `/small`, `-c 4 -m 1 -n <6 per second>` on `/bulk`), lbkit",
+    "(`--h2`, downgrading to HTTP/1.1 to the origin)",
     "against haproxy (`alpn h2`, HTTP/1.1 to the origin); h2load reports no latency percentiles, so those cells are",
     "empty. These rows have no memory row.",
     "",

@@ -224,15 +224,16 @@ describe("h2load", () => {
       meanMs: 0.18,
       errors: 6,
     });
-    expect(h2loadArgs({ url: "https://h:1/s", clients: 50, streams: 10, seconds: 3 })).toEqual([
+    expect(h2loadArgs({ url: "https://h:1/s", clients: 50, streams: 10, requests: 12000 })).toEqual([
       "-c",
       "50",
       "-m",
       "10",
-      "-D",
-      "3",
+      "-n",
+      "12000",
       "https://h:1/s",
     ]);
+    expect(h2loadArgs({ url: "https://h:1/b", clients: 4, streams: 1, requests: 2 })[5]).toBe("4"); // ≥ clients
   });
   it("throws with the output when h2load printed no summary", () => {
     expect(() => parseH2load("No protocol negotiated. Aborted")).toThrow(/no summary[\s\S]*Aborted/);
