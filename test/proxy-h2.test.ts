@@ -6,7 +6,7 @@ import type net from "node:net";
 import { ReverseProxy, type TransactionLog } from "@lbkit/proxy";
 import { describe, expect, it } from "vitest";
 import { testCa } from "./proxy/certs.js";
-import { deadPort } from "./proxy/helpers.js";
+import { deadPort, origin } from "./proxy/helpers.js";
 import { cleanups, origins, server } from "./proxy/l7-setup.js";
 
 const ca = testCa();
@@ -308,6 +308,34 @@ describe("HTTP/2 streams get what HTTP/1.1 requests get", () => {
       ["SH", 0],
     ]);
     expect(died).toEqual(["GET", "GET", "GET", "POST"]);
+  });
+
+  it("sendProxy: each stream's connection starts with a PROXY header naming the h2 client, and is never reused", async () => {
+    const lines: string[] = [];
+    const o = await origin((sock) => {
+      let buf = "";
+      const onData = (d: Buffer) => {
+        buf += d.toString("latin1");
+        if (buf.indexOf("\r\n\r\n") < 0) return;
+        sock.off("data", onData); // one request per connection read; the connection stays open (keep-alive)
+        const line = buf.slice(0, buf.indexOf("\r\n"));
+        lines.push(line);
+        sock.write(`HTTP/1.1 200 OK\r\ncontent-length: ${line.length}\r\n\r\n${line}`);
+      };
+      sock.on("data", onData);
+    });
+    cleanups.push(() => o.close());
+    const { client, logs } = await h2Front({}, [
+      { id: "be", servers: [{ id: "p", address: "127.0.0.1", port: o.port, sendProxy: "v1" }] },
+    ]);
+    const r1 = await send(client, { ":path": "/a" });
+    const r2 = await send(client, { ":path": "/b" });
+    const port = (client.socket as net.Socket).localPort;
+    expect(r1.body).toMatch(new RegExp(`^PROXY TCP4 127\\.0\\.0\\.1 127\\.0\\.0\\.1 ${port} \\d+$`));
+    expect(r2.body).toBe(r1.body);
+    expect(lines).toHaveLength(2);
+    expect(o.accepted).toBe(2); // one connection per stream, each with its header
+    expect(logs.map((l) => l.clientPort)).toEqual([port, port]);
   });
 
   it("relays 103 Early Hints and 100-continue as informational HEADERS, and trailers both ways", async () => {

@@ -200,6 +200,13 @@ async function memoryRow(peer: PeerDef): Promise<MemoryRow> {
   return { label: peer.label, stream, idle: { connections: IDLE, before: idleBefore, open } };
 }
 
+/** A loud note when the machine was busy with other work (load average above its core count) during the run. */
+function loadVerdict(before: number, after: number): string {
+  const n = cpus().length;
+  if (Math.max(before, after) <= n) return "";
+  return `**Loaded machine:** the load average was ${before.toFixed(1)} before and ${after.toFixed(1)} after on ${n} cores, so every peer shared its pinned core with other work; single figures swing between rounds and only the same-round ratios mean anything (rerun on a quiet machine for capacity figures). `;
+}
+
 async function main() {
   log(
     `dir ${dir}; ${ROUNDS} rounds × ${SECONDS} s; stream ${STREAM_BYTES / 2 ** 20} MiB; ${IDLE} idle conns`,
@@ -300,7 +307,8 @@ async function main() {
     "",
     renderThroughputTable(rows, samples),
     "",
-    `${cpuVerdict(samples, rows)} ` +
+    loadVerdict(load0, load1) +
+      `${cpuVerdict(samples, rows)} ` +
       originVerdict(samples, rows) +
       " Origin CPU share during the small-body runs (CPU 1 also runs wrk): " +
       rows

@@ -26,6 +26,7 @@ import { DEFAULT_HEAD_LIMITS } from "../http/scan.js";
 import type { RequestHead, ResponseHead } from "../http/types.js";
 import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "../l7-local.js";
 import type { Persistence, PersistRequest } from "../persist/persistence.js";
+import { type ClientPeer, proxyHeaderFor } from "../proxy-protocol/peer.js";
 import type { Waiter } from "../queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "../retry.js";
 import type { RequestFacts } from "../route.js";
@@ -73,6 +74,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   private termination = "--";
   private done = false;
   private readonly startedAt: number;
+  private readonly source: string;
 
   constructor(
     private readonly core: ProxyCore,
@@ -80,8 +82,11 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     private readonly stream: http2.ServerHttp2Stream,
     rawHeaders: string[],
     endStream: boolean,
-    private readonly source: string,
+    /** The client: the TLS connection's peer, or the one its PROXY header named. */
+    private readonly peer: ClientPeer,
   ) {
+    const source = peer.address;
+    this.source = source;
     this.startedAt = core.clock.now();
     stream.on("error", () => {});
     stream.on("close", () => this.onStreamClose());
@@ -202,7 +207,8 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       { connection: "keep-alive", clientAddress: this.source, proto: "https" },
       this.persist ? (be.persistence as Persistence).requestRules(rules, this.persist) : rules,
     );
-    this.open(pool, isIdempotent(req.method));
+    // a PROXY header names this client: such a connection is never reused nor handed to another stream
+    this.open(pool, isIdempotent(req.method) && meta.sendProxy === undefined);
   }
 
   /** The stream's DATA flows to the server from the first connected upstream on (a failed connect replays nothing). */
@@ -224,6 +230,11 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     this.conn = c;
     this.up = c.socket;
     this.reused = c.connected;
+    const sendProxy = ((this.lease as Lease<ServerMeta>).server.meta as ServerMeta).sendProxy;
+    if (sendProxy) {
+      c.spoiled = true;
+      c.socket.write(proxyHeaderFor(sendProxy, this.peer));
+    }
     c.socket.write(this.head as Buffer);
     if (c.connected) {
       c.idle(be.cfg.timeouts.server);
@@ -535,7 +546,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       backend: this.backend?.id,
       server: lease?.server.id,
       client: this.source,
-      clientPort: 0, // the h2 session's, not tracked per stream
+      clientPort: this.peer.port,
       status: this.status,
       termination: this.termination,
       retries: this.retries,
