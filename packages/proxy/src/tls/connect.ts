@@ -12,12 +12,12 @@ export interface ServerSocket {
   ready: "connect" | "secureConnect";
 }
 
-export function connectServer(meta: {
-  address: string;
-  port: number;
-  tls?: tls.ConnectionOptions;
-}): ServerSocket {
-  const base = { host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true };
+/** `extra`: further socket options for either kind (e.g. `onread`, which node:tls honours too). */
+export function connectServer(
+  meta: { address: string; port: number; tls?: tls.ConnectionOptions },
+  extra: Pick<net.TcpNetConnectOpts, "onread"> = {},
+): ServerSocket {
+  const base = { ...extra, host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true };
   if (!meta.tls) return { socket: net.connect(base), ready: "connect" };
   return { socket: tls.connect({ ...meta.tls, ...base } as tls.ConnectionOptions), ready: "secureConnect" };
 }
