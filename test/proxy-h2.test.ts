@@ -277,19 +277,30 @@ describe("HTTP/2 streams get what HTTP/1.1 requests get", () => {
   it("retries and redispatches a failed connect, as on HTTP/1.1; a body sent to a server that died is not replayed", async () => {
     const [a] = await origins("a");
     const dead = await deadPort();
-    const { client, logs } = await h2Front({}, [
-      {
-        id: "be",
-        balance: "first",
-        retries: 2,
-        redispatch: 1,
-        servers: [{ id: "dead", address: "127.0.0.1", port: dead }, server(a!)],
-      },
-    ]);
-    const r = await send(client, { ":path": "/x" });
+    const { client, logs } = await h2Front(
+      { capture: { request: ["x-trace"], response: ["content-type"] } },
+      [
+        {
+          id: "be",
+          balance: "first",
+          retries: 2,
+          redispatch: 1,
+          servers: [{ id: "dead", address: "127.0.0.1", port: dead }, server(a!)],
+        },
+      ],
+    );
+    const r = await send(client, { ":path": "/x", "x-trace": "t-1" });
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body).id).toBe("a");
+    expect(logs[0]?.captured).toEqual({ request: ["t-1"], response: [r.headers["content-type"] ?? ""] });
     expect(logs[0]).toMatchObject({ server: "a", retries: 1, redispatches: 1, termination: "--" });
+    // the log's timers and bytes, and captured headers, as an HTTP/1.1 request's
+    const l = logs[0] as TransactionLog;
+    expect(l.timers.queue).toBe(0);
+    expect(l.timers.connect).toBeGreaterThanOrEqual(0);
+    expect(l.timers.response).toBeGreaterThanOrEqual(0);
+    expect(l.timers.total).toBeGreaterThanOrEqual(l.timers.connect + l.timers.response);
+    expect(l.bytesOut).toBe(Buffer.byteLength(r.body));
     const post = await send(client, { ":method": "POST", ":path": "/echo" }, ["body"]);
     expect(post.body).toBe("body"); // the failed connect read none of it: the retry sends it whole
   });

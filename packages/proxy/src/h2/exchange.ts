@@ -25,6 +25,7 @@ import { parseResponseHead } from "../http/response.js";
 import { DEFAULT_HEAD_LIMITS } from "../http/scan.js";
 import type { RequestHead, ResponseHead } from "../http/types.js";
 import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "../l7-local.js";
+import { captureFrom } from "../log/capture.js";
 import type { Persistence, PersistRequest } from "../persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor } from "../proxy-protocol/peer.js";
 import type { Waiter } from "../queue.js";
@@ -50,6 +51,13 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   /** The warm connection's close was answered by one send on a fresh one (not a retry: nothing reached a server). */
   private retried = false;
   private retries = 0;
+  /** Clock readings for the log's timers (HAProxy Tw/Tc/Tr), -1 until reached. */
+  private tQueued = -1;
+  private tDequeued = -1;
+  private tConnect = -1;
+  private tSent = -1;
+  private tResponse = -1;
+  private bytesOut = 0;
   private redispatches = 0;
   private queuePos = -1;
   private reqDone = false;
@@ -164,6 +172,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     if (got === "full") {
       // the backend's FIFO queue, `timeout queue` and `maxqueue`, as HTTP/1.1 requests wait
       this.queuePos = be.queue.length;
+      this.tQueued = this.core.clock.now();
       this.waiter = be.enqueue(this);
       if (!this.waiter) this.answer(503, "sQ");
       return;
@@ -173,6 +182,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
 
   granted(lease: Lease<ServerMeta>): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     if (this.done) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -182,11 +192,14 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
 
   expired(): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     this.answer(503, "sQ");
   }
 
   private connect(lease: Lease<ServerMeta>): void {
     this.lease = lease;
+    this.tConnect = this.core.clock.now();
+    this.tSent = -1;
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
     let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
@@ -237,6 +250,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     }
     c.socket.write(this.head as Buffer);
     if (c.connected) {
+      this.tSent = this.core.clock.now();
       c.idle(be.cfg.timeouts.server);
       this.read();
     }
@@ -244,6 +258,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
 
   onUpstreamConnect(c: UpstreamConn): void {
     if (c !== this.conn) return;
+    this.tSent = this.core.clock.now();
     c.idle((this.backend as Backend).cfg.timeouts.server);
     this.read();
   }
@@ -393,6 +408,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   }
 
   private respond(head: ResponseHead): void {
+    this.tResponse = this.core.clock.now();
     this.res = head;
     this.status = head.status;
     const base = frontendResponseRules(this.fe.cfg);
@@ -436,7 +452,10 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
         this.fail("SD", NGHTTP2_CANCEL);
         return;
       }
-      for (const part of this.dechunk.feed(d.subarray(0, n))) ok = this.stream.write(part) && ok;
+      for (const part of this.dechunk.feed(d.subarray(0, n))) {
+        this.bytesOut += part.length;
+        ok = this.stream.write(part) && ok;
+      }
       if (check.done) {
         this.finish();
         return;
@@ -444,12 +463,16 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     } else if (this.resLeft >= 0) {
       const part = d.subarray(0, this.resLeft);
       this.resLeft -= part.length;
+      this.bytesOut += part.length;
       ok = this.stream.write(part);
       if (this.resLeft === 0) {
         this.finish();
         return;
       }
-    } else ok = this.stream.write(d);
+    } else {
+      this.bytesOut += d.length;
+      ok = this.stream.write(d);
+    }
     if (!ok) {
       up.pause();
       this.stream.once("drain", () => up.resume());
@@ -541,6 +564,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       });
     if (!this.core.wantsLog("request")) return;
     const now = this.core.clock.now();
+    const capture = this.fe.cfg.capture;
     this.core.log("request", {
       frontend: this.fe.cfg.id,
       backend: this.backend?.id,
@@ -554,10 +578,29 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       queuePos: this.queuePos,
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
-      timers: { request: 0, queue: -1, connect: -1, response: -1, total: now - this.startedAt },
+      timers: {
+        request: 0, // the HEADERS frame arrived whole
+        queue:
+          this.tQueued >= 0
+            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
+            : this.tConnect >= 0
+              ? 0
+              : -1,
+        connect: this.tSent >= 0 ? this.tSent - this.tConnect : -1,
+        response: this.tResponse >= 0 && this.tSent >= 0 ? this.tResponse - this.tSent : -1,
+        total: now - this.startedAt,
+      },
       bytesIn: this.sentBody,
-      bytesOut: 0,
+      bytesOut: this.bytesOut,
       ...(this.req ? { method: this.req.method, path: this.req.path } : {}),
+      ...(capture
+        ? {
+            captured: {
+              request: captureFrom(capture.request, this.req, capture.len),
+              response: captureFrom(capture.response, this.res, capture.len),
+            },
+          }
+        : {}),
     });
   }
 }
