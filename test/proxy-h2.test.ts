@@ -1,5 +1,6 @@
 // HTTP/2 on a TLS listener (ALPN h2) proxied to HTTP/1.1 origins, with node:http2 clients: routing, bodies both
 // ways (content-length, chunked without one, de-chunked responses), and the downgrade's strictness.
+import { execFile } from "node:child_process";
 import http from "node:http";
 import http2 from "node:http2";
 import type net from "node:net";
@@ -347,6 +348,25 @@ describe("HTTP/2 streams get what HTTP/1.1 requests get", () => {
     expect(lines).toHaveLength(2);
     expect(o.accepted).toBe(2); // one connection per stream, each with its header
     expect(logs.map((l) => l.clientPort)).toEqual([port, port]);
+  });
+
+  it("nghttp2's own client (h2load, 4 connections × 8 streams) gets every answer from the origin through the proxy", async () => {
+    const [a, b] = await origins("a", "b");
+    const { p, logs } = await h2Front({}, [{ id: "be", servers: [server(a!), server(b!)] }]);
+    const port = (p.addresses()[0] as net.AddressInfo).port;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        "h2load",
+        ["-n", "400", "-c", "4", "-m", "8", `https://127.0.0.1:${port}/x`],
+        { timeout: 60_000 },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+    expect(out).toMatch(/Application protocol: h2/);
+    expect(out).toMatch(/requests: 400 total, 400 started, 400 done, 400 succeeded, 0 failed, 0 errored/);
+    expect(out).toMatch(/status codes: 400 2xx/);
+    expect(logs).toHaveLength(400);
+    expect(new Set(logs.map((l) => l.server))).toEqual(new Set(["a", "b"]));
   });
 
   it("relays 103 Early Hints and 100-continue as informational HEADERS, and trailers both ways", async () => {
