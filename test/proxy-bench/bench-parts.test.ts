@@ -136,7 +136,8 @@ describe("tables", () => {
     expect(lines[2]).toMatch(/^\| haproxy \| — \| 95\.0 k \| 1\.00 \(1\.00–1\.00\) \|/);
     expect(lines[3]).toMatch(/^\| lbkit \| haproxy \| 80\.5 k \| 0\.85 \(0\.80–0\.90\) \|/);
     expect(lines[3]).toContain("| 1.25 (1.00–1.50) |"); // p99 ratio
-    expect(lines[4]).toBe("| later | | not built yet | | | | | | | | | | |");
+    expect(lines[3]).toContain("| 11.2 | 1.18 (1.11–1.25) |"); // CPU µs per request (90% of a core ÷ req/s), ratio
+    expect(lines[4]).toBe("| later | | not built yet | | | | | | | | | | | | |");
     for (const l of lines) expect(l.split("|").length).toBe(lines[0]!.split("|").length);
   });
   it("memory rows: growth while streaming and RSS per 10k idle connections", () => {
