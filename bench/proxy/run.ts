@@ -204,7 +204,7 @@ async function memoryRow(peer: PeerDef): Promise<MemoryRow> {
 function loadVerdict(before: number, after: number): string {
   const n = cpus().length;
   if (Math.max(before, after) <= n) return "";
-  return `**Loaded machine:** the load average was ${before.toFixed(1)} before and ${after.toFixed(1)} after on ${n} cores, so every peer shared its pinned core with other work; single figures swing between rounds and only the same-round ratios mean anything (rerun on a quiet machine for capacity figures). `;
+  return `**Loaded machine:** the load average was ${before.toFixed(1)} before and ${after.toFixed(1)} after on ${n} cores, so every peer shared its pinned core with other work: req/s, latency and their ratios swing between rounds; CPU µs/req and its ratio are the figures that hold (rerun on a quiet machine for capacity figures). `;
 }
 
 async function main() {
