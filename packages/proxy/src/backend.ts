@@ -130,7 +130,9 @@ export class Backend {
         "already exists (remove it first, or use setServer)",
       );
     const ssl =
-      s.ssl === undefined ? undefined : serverTls(`backend ${this.id} server ${s.id} ssl`, s.ssl, s.address);
+      s.ssl === undefined
+        ? undefined
+        : serverTls(`backend ${this.id} server ${s.id} ssl`, s.ssl, s.address, this.cfg.mode);
     const server = this.pool.add({
       id: s.id,
       address: s.address,

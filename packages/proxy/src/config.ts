@@ -169,7 +169,7 @@ export interface ServerOptions {
   /** HAProxy `cookie <value>`: this server's value in the persistence cookie (and stick tables). Default its id. */
   cookie?: string;
   /**
-   * HAProxy `ssl verify required ca-file … sni …`: TLS to this server (http mode), verified by default; its
+   * HAProxy `ssl verify required ca-file … sni …`: TLS to this server (http or tcp mode), verified by default; its
    * active checks run over TLS too (`check-ssl`).
    */
   ssl?: true | ServerTlsOptions;
@@ -622,12 +622,6 @@ export function normaliseBackend(i: number, b: BackendOptions): NormalBackend {
     );
   const m = mode(`${at}.mode`, b.mode);
   for (const [j, sv] of servers.entries()) {
-    if (sv.ssl !== undefined && m === "tcp")
-      throw new ProxyConfigError(
-        `${at}.servers[${j}].ssl`,
-        sv.ssl,
-        "needs mode http (tcp backends relay bytes as they are)",
-      );
     if (sv.ssl !== undefined && sv.sendProxy !== undefined)
       throw new ProxyConfigError(
         `${at}.servers[${j}].sendProxy`,

@@ -7,7 +7,7 @@
  * (pauseOnConnect), so a retry never replays anything — except with `abortOnClose`, where they are read (to see
  * a FIN) and held, bounded, until the server is connected.
  */
-import net from "node:net";
+import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
 import { Dispatch } from "./dispatch.js";
@@ -16,6 +16,7 @@ import type { PersistRequest } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
+import { connectServer } from "./tls/connect.js";
 
 /** Most bytes read from a client before its server is connected (option abortonclose), then it is paused. */
 const EARLY_MAX = 65_536;
@@ -134,11 +135,11 @@ export class TcpSession implements QueueClient, Tracked {
     if (this.persist) this.backend?.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
-    const up = net.connect({ host: meta.address, port: meta.port, allowHalfOpen: true, noDelay: true });
+    const { socket: up, ready } = connectServer(meta); // TLS when the server has `ssl`
     this.upstream = up;
     if (meta.sendProxy) up.write(proxyHeaderFor(meta.sendProxy, this.peer ?? socketPeer(this.client)));
     up.setTimeout(be.cfg.timeouts.connect, () => this.guard(() => this.onUpstreamTimeout(up)));
-    up.on("connect", () => this.guard(() => this.onConnect(up)));
+    up.on(ready, () => this.guard(() => this.onConnect(up)));
     up.on("error", () => {}); // surfaced by 'close'
     up.on("close", () => this.guard(() => this.onUpstreamClose(up)));
     up.on("end", () => this.guard(() => this.onServerEnd(up)));
