@@ -1,7 +1,8 @@
 // N active balancers behind ECMP: a router namespace running FRR (zebra + bgpd + bfdd, maximum-paths 8, BFD
-// 200 ms × 3), three balancer nodes each with gobgpd driven by an lbkit BgpSpeaker (and its BFD speaker), three
-// web servers and a client. The balancer is a minimal HTTP stand-in (@lbkit/proxy landed on main after this suite was written) picking
-// servers with Maglev on the flow. Everything runs in namespaces from test/lab and is removed afterwards.
+// 200 ms × 3), three balancer nodes each running @lbkit/proxy (L7, Maglev on the flow over the three web servers,
+// TCP health checks) and gobgpd driven by an lbkit BgpSpeaker (and its BFD speaker) that tracks the proxy
+// backend's health, three web servers and a client. Everything runs in namespaces from test/lab and is removed
+// afterwards.
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BALANCER_AS, ROUTER_AS, type Router, startGobgpd, startRouter, waitFor } from "./bgp/lab.js";
@@ -85,8 +86,7 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     });
 
   beforeAll(async () => {
-    ensureBuilt("balancer");
-    ensureBuilt("bgp");
+    for (const p of ["core", "balancer", "healthcheck", "proxy", "arp", "bgp"]) ensureBuilt(p);
     lab = await createLab({ nodes: ["router", ...LBS, ...WEBS, "client"] });
     router = await startRouter(lab, "router", { neighbors: LBS.map(addr), bfd: BFD });
     for (const w of WEBS) await lab.spawnNode(w, here("./bgp/web.mjs"), [w, addr(w)]).waitFor(/listening/);

@@ -54,8 +54,7 @@ for (const s of settings) {
   it.skipIf(pre.skip)(
     `crash → route change: ${s.name}`,
     async () => {
-      ensureBuilt("balancer");
-      ensureBuilt("bgp");
+      for (const p of ["core", "balancer", "healthcheck", "proxy", "arp", "bgp"]) ensureBuilt(p);
       const l = await createLab({ nodes: ["router", "lb1", "lb2", "web1"] });
       lab = l;
       const addr = (n: string) => l.node(n).ipv4;
