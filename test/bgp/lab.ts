@@ -4,6 +4,7 @@
 // the lab.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Lab, LabProcess } from "../lab/netns.js";
 
 export const ROUTER_AS = 65000;
@@ -13,8 +14,10 @@ export interface Router {
   pathspace: string;
   procs: LabProcess[];
   vtysh(cmd: string): Promise<string>;
-  /** next hops of `prefix` in the router's kernel FIB (what ECMP uses) */
+  /** next hops of `prefix` in the router's kernel FIB as zebra installed them (main table) */
   nexthops(prefix: string): Promise<string[]>;
+  /** with `resilient`: the next hops of the resilient group that forwards the prefix, as last synced */
+  resilientHops(): string[];
   stop(): Promise<void>;
 }
 
@@ -26,6 +29,12 @@ export interface RouterOptions {
   ipv6?: boolean;
   /** BGP keepalive / hold (s) */
   timers?: { keepalive: number; hold: number };
+  /**
+   * Router configuration, not lbkit: forward `prefix` over a resilient next-hop group that follows zebra's next
+   * hops, edited in place (test/bgp/resilient-ecmp.mjs), so a next hop leaving moves only its own flows.
+   * `idleTimer` (s, default 1): how long a bucket must be idle before it moves to a next hop that (re)joined.
+   */
+  resilient?: { prefix: string; buckets?: number; idleTimer?: number };
 }
 
 export async function startRouter(lab: Lab, node: string, o: RouterOptions): Promise<Router> {
@@ -84,6 +93,7 @@ export async function startRouter(lab: Lab, node: string, o: RouterOptions): Pro
   await lab.exec(node, ["sysctl", "-qw", "net.ipv4.conf.eth0.send_redirects=0"]);
   const common = (d: string) => ["-N", pathspace, "-f", join(dir, `${d}.conf`), "-i", join(run, `${d}.pid`)];
   const procs: LabProcess[] = [];
+  let mirror: LabProcess | undefined;
   const vtysh = async (cmd: string) => (await lab.exec(node, ["vtysh", "-N", pathspace, "-c", cmd])).stdout;
   try {
     await startDaemons();
@@ -100,6 +110,17 @@ export async function startRouter(lab: Lab, node: string, o: RouterOptions): Pro
     });
     if (o.bfd) procs.push(lab.spawn(node, ["/usr/lib/frr/bfdd", ...common("bfdd")]));
     procs.push(lab.spawn(node, ["/usr/lib/frr/bgpd", ...common("bgpd"), "-l", me.ipv4]));
+    if (o.resilient) {
+      const { prefix, buckets = 128, idleTimer = 1 } = o.resilient;
+      mirror = lab.spawnNode(node, fileURLToPath(new URL("./resilient-ecmp.mjs", import.meta.url)), [
+        prefix,
+        "eth0",
+        String(buckets),
+        String(idleTimer),
+      ]);
+      procs.push(mirror);
+      await mirror.waitFor(/synced/, 10_000);
+    }
     let last = "";
     await waitFor(
       async () => {
@@ -119,6 +140,10 @@ export async function startRouter(lab: Lab, node: string, o: RouterOptions): Pro
     async nexthops(prefix) {
       const { stdout } = await lab.exec(node, ["ip", "-4", "route", "show", prefix]);
       return [...stdout.matchAll(/via (\S+)/g)].map((m) => m[1]!).sort();
+    },
+    resilientHops() {
+      const last = [...(mirror?.output() ?? "").matchAll(/^synced (\S+)$/gm)].at(-1)?.[1];
+      return !last || last === "-" ? [] : last.split(",");
     },
     async stop() {
       for (const p of procs.reverse()) p.kill("SIGTERM");
