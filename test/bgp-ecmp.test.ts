@@ -7,7 +7,7 @@
 // its own flows and no other.
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BALANCER_AS, ROUTER_AS, type Router, startGobgpd, startRouter, waitFor } from "./bgp/lab.js";
+import { type Router, startBalancer, startGobgpd, startRouter, waitFor } from "./bgp/lab.js";
 import { ensureBuilt } from "./lab/build.js";
 import { createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
 
@@ -35,21 +35,9 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
   const nodes = new Map<string, LabProcess>();
   const addr = (n: string) => lab.node(n).ipv4;
 
-  const startNode = async (lb: string, extra: Record<string, unknown> = {}) => {
-    const opts = {
-      id: lb,
-      address: addr(lb),
-      vip: VIP,
-      router: addr("router"),
-      routerAs: ROUTER_AS,
-      localAs: BALANCER_AS,
-      webs: WEBS.map((w) => ({ id: w, address: addr(w), port: 8080 })),
-      bfd: { desiredMinTx: BFD.tx, requiredMinRx: BFD.rx, detectMult: BFD.mult },
-      ...extra,
-    };
-    const p = lab.spawnNode(lb, here("./bgp/node.mjs"), [JSON.stringify(opts)]);
+  const startNode = async (lb: string) => {
+    const p = await startBalancer(lab, lb, { vip: VIP, router: "router", webs: WEBS, bfd: BFD });
     nodes.set(lb, p);
-    await p.waitFor(/"event":"started"/, 20_000);
     return p;
   };
   const load = async (args: Record<string, unknown>): Promise<Reply[]> => {

@@ -191,3 +191,31 @@ async function waitFile(path: string, timeoutMs: number): Promise<void> {
   const { existsSync } = await import("node:fs");
   await waitFor(() => existsSync(path), timeoutMs, path);
 }
+
+export interface BalancerOptions {
+  vip: string;
+  /** the router node's name and the web server nodes' names (their port is 8080) */
+  router: string;
+  webs: string[];
+  bfd?: { tx: number; rx: number; mult: number };
+  holdTime?: number;
+}
+
+/** Starts test/bgp/node.mjs (proxy + speaker) on `lb`, which runs gobgpd already; resolves once it has started. */
+export async function startBalancer(lab: Lab, lb: string, o: BalancerOptions): Promise<LabProcess> {
+  const addr = (n: string) => lab.node(n).ipv4;
+  const opts = {
+    id: lb,
+    address: addr(lb),
+    vip: o.vip,
+    router: addr(o.router),
+    routerAs: ROUTER_AS,
+    localAs: BALANCER_AS,
+    ...(o.holdTime ? { holdTime: o.holdTime } : {}),
+    webs: o.webs.map((w) => ({ id: w, address: addr(w), port: 8080 })),
+    ...(o.bfd ? { bfd: { desiredMinTx: o.bfd.tx, requiredMinRx: o.bfd.rx, detectMult: o.bfd.mult } } : {}),
+  };
+  const p = lab.spawnNode(lb, fileURLToPath(new URL("./node.mjs", import.meta.url)), [JSON.stringify(opts)]);
+  await p.waitFor(/"event":"started"/, 20_000);
+  return p;
+}
