@@ -7,9 +7,8 @@
 // its own flows and no other.
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Router, startBalancer, startGobgpd, startRouter, waitFor } from "./bgp/lab.js";
-import { ensureBuilt } from "./lab/build.js";
-import { createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
+import { type Router, startBalancer, startEcmpLab, waitFor } from "./bgp/lab.js";
+import { type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
 
 const pre = requireRoot(["ip", "gobgpd", "gobgp", "vtysh", "nft"]);
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -82,20 +81,8 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     });
 
   beforeAll(async () => {
-    for (const p of ["core", "balancer", "healthcheck", "proxy", "arp", "bgp"]) ensureBuilt(p);
-    lab = await createLab({ nodes: ["router", ...LBS, ...WEBS, "client"] });
-    router = await startRouter(lab, "router", {
-      neighbors: LBS.map(addr),
-      bfd: BFD,
-      resilient: { prefix: `${VIP}/32` },
-    });
-    for (const w of WEBS) await lab.spawnNode(w, here("./bgp/web.mjs"), [w, addr(w)]).waitFor(/listening/);
-    await lab.exec("client", ["ip", "route", "add", "198.18.1.0/24", "via", addr("router")]);
-    for (const lb of LBS) {
-      await lab.exec(lb, ["ip", "addr", "add", `${VIP}/32`, "dev", "lo"]);
-      await startGobgpd(lab, lb);
-      await startNode(lb);
-    }
+    ({ lab, router } = await startEcmpLab({ vip: VIP, lbs: LBS, webs: WEBS, bfd: BFD }));
+    for (const lb of LBS) await startNode(lb);
   }, 120_000);
 
   afterAll(async () => {

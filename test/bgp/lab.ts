@@ -5,7 +5,8 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Lab, LabProcess } from "../lab/netns.js";
+import { ensureBuilt } from "../lab/build.js";
+import { createLab, type Lab, type LabProcess } from "../lab/netns.js";
 
 export const ROUTER_AS = 65000;
 export const BALANCER_AS = 65001;
@@ -218,4 +219,42 @@ export async function startBalancer(lab: Lab, lb: string, o: BalancerOptions): P
   const p = lab.spawnNode(lb, fileURLToPath(new URL("./node.mjs", import.meta.url)), [JSON.stringify(opts)]);
   await p.waitFor(/"event":"started"/, 20_000);
   return p;
+}
+
+export interface EcmpLabOptions {
+  vip: string;
+  lbs: string[];
+  webs: string[];
+  bfd: { tx: number; rx: number; mult: number };
+}
+
+/**
+ * The three-tier lab of test/bgp-ecmp and bench/bgp: the packages the nodes run built; a "router" running FRR with
+ * BFD and resilient ECMP for `vip`; web servers on :8080; a "client" routed to the VIPs via the router; and the
+ * balancer nodes with `vip` on lo and gobgpd running (start their node.mjs with startBalancer).
+ */
+export async function startEcmpLab(o: EcmpLabOptions): Promise<{ lab: Lab; router: Router }> {
+  for (const p of ["core", "balancer", "healthcheck", "proxy", "arp", "bgp"]) ensureBuilt(p);
+  const lab = await createLab({ nodes: ["router", ...o.lbs, ...o.webs, "client"] });
+  const addr = (n: string) => lab.node(n).ipv4;
+  let router: Router | undefined;
+  try {
+    router = await startRouter(lab, "router", {
+      neighbors: o.lbs.map(addr),
+      bfd: o.bfd,
+      resilient: { prefix: `${o.vip}/32` },
+    });
+    const web = fileURLToPath(new URL("./web.mjs", import.meta.url));
+    for (const w of o.webs) await lab.spawnNode(w, web, [w, addr(w)]).waitFor(/listening/);
+    await lab.exec("client", ["ip", "route", "add", "198.18.1.0/24", "via", addr("router")]);
+    for (const lb of o.lbs) {
+      await lab.exec(lb, ["ip", "addr", "add", `${o.vip}/32`, "dev", "lo"]);
+      await startGobgpd(lab, lb);
+    }
+    return { lab, router };
+  } catch (e) {
+    await router?.stop();
+    await lab.destroy();
+    throw e;
+  }
 }

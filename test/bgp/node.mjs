@@ -1,5 +1,5 @@
 // An lbkit balancer node for test/bgp-* and bench/bgp: @lbkit/proxy on VIP:80 (L7) balancing over the web servers
-// with Maglev keyed on the flow (the client's X-Flow header, else its address), TCP health checks every 100 ms,
+// with Maglev keyed on the flow (the client's X-Flow header, else its address), TCP health checks every 200 ms,
 // and a BgpSpeaker (built dist) announcing the VIP through this namespace's gobgpd with BFD towards the router.
 // The speaker tracks the proxy backend's health: in fault while every web server is down. Each response carries
 // X-Balancer: <this node's id>; the web servers answer their own id.
@@ -29,7 +29,7 @@ const proxy = new ReverseProxy({
     {
       id: "web",
       balance: maglev({ key: flowKey }),
-      healthCheck: { inter: 100, rise: 1, fall: 2, timeout: 100 },
+      healthCheck: { inter: 200, rise: 1, fall: 2, timeout: 200 },
       servers: o.webs.map((w) => ({ ...w, check: true })),
     },
   ],
