@@ -78,7 +78,7 @@ describe("Bfd (UDP shell)", () => {
       for (const ttl of [254, 64, 1]) {
         const before = dropped();
         await send(ttl);
-        await waitUntil(() => dropped() === before + 1);
+        await waitUntil(() => dropped() === before + 1, `the TTL-${ttl} packet counted in dropped.ttl`);
       }
       expect(bfd.dropped.ttl).toBe(3);
       expect(bfd.state("127.0.0.3")).toBe("Down");
@@ -95,6 +95,10 @@ describe("Bfd (UDP shell)", () => {
 });
 
 /** Resolves once `cond()` holds (a datagram's delivery is an event this test cannot subscribe to). */
-async function waitUntil(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
