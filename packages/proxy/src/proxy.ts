@@ -418,7 +418,12 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   setServer(
     backend: string,
     id: string,
-    change: { weight?: number; maxconn?: number; state?: "up" | "down" | "drain" | "maint" },
+    change: {
+      weight?: number;
+      maxconn?: number;
+      maxqueue?: number;
+      state?: "up" | "down" | "drain" | "maint";
+    },
   ): void {
     this.backend(backend).setServer(id, change);
   }
