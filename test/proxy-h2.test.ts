@@ -375,6 +375,48 @@ describe("HTTP/2 streams get what HTTP/1.1 requests get", () => {
     expect(logs.find((l) => l.path === "/slow")?.serverQueued).toBeUndefined();
   });
 
+  it("a stream the client cancels while queued (CQ) or in the turn-around (CC) gives its place up at once", async () => {
+    const [a] = await origins("a");
+    const dead = await deadPort();
+    const { p, client, logs } = await h2Front({}, [
+      {
+        id: "be",
+        cookie: { name: "SRV" },
+        servers: [server(a!, { maxconn: 1, cookie: "a" })],
+      },
+      {
+        id: "dead",
+        retries: 2,
+        redispatch: 0,
+        timeouts: { connect: 1000 },
+        servers: [{ id: "d", address: "127.0.0.1", port: dead }],
+      },
+    ]);
+    const first = send(client, { ":path": "/slow?ms=300", cookie: "SRV=a" });
+    await until(() => p.backend("be").pool.get("a")?.inFlight === 1);
+    const queued = client.request({ ":path": "/q", cookie: "SRV=a" });
+    queued.on("error", () => {});
+    await until(() => p.backend("be").serverQueue("a")?.length === 1);
+    queued.close(http2.constants.NGHTTP2_CANCEL);
+    await until(() => logs.some((l) => l.path === "/q"));
+    expect(logs.find((l) => l.path === "/q")).toMatchObject({ termination: "CQ", serverQueued: true });
+    expect(p.backend("be").serverQueue("a")?.length).toBe(0);
+    expect((await first).status).toBe(200);
+    // the dead backend: the first connect fails, the retry waits 1 s; the client leaves meanwhile
+    p.setRules("fe", [{ pathPrefix: "/dead", useBackend: "dead" }], "be");
+    const turning = client.request({ ":path": "/dead" });
+    turning.on("error", () => {});
+    await until(() => (p.backend("dead").pool.get("d")?.stats.failed ?? 0) === 1);
+    turning.close(http2.constants.NGHTTP2_CANCEL);
+    await until(() => logs.some((l) => l.path === "/dead"));
+    expect(logs.find((l) => l.path === "/dead")).toMatchObject({
+      termination: "CC",
+      retries: 1,
+      server: "d",
+    });
+    expect(p.backend("dead").pool.get("d")?.stats.failed).toBe(1); // the turn-around was given up: no second attempt
+  });
+
   it("a failed connect retried to the same server waits the turn-around, min(timeout connect, 1 s), each time", async () => {
     const dead = await deadPort();
     const { client, logs } = await h2Front({}, [

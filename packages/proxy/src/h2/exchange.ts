@@ -522,8 +522,11 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
 
   private onStreamClose(): void {
     if (this.done) return;
-    // nghttp2 itself resets a stream whose DATA overruns its content-length (PROTOCOL_ERROR): a refused request
-    this.termination = this.stream.rstCode === NGHTTP2_PROTOCOL_ERROR ? "PR" : "CD";
+    // nghttp2 itself resets a stream whose DATA overruns its content-length (PROTOCOL_ERROR): a refused request;
+    // else the client went away: while queued (CQ), in the turn-around or connecting (CC), waiting for the
+    // response (CH) or during its data (CD), as HAProxy logs it
+    const phase = this.d.waiter ? "Q" : !this.conn?.connected ? "C" : !this.res ? "H" : "D";
+    this.termination = this.stream.rstCode === NGHTTP2_PROTOCOL_ERROR ? "PR" : `C${phase}`;
     this.end(false);
   }
 
