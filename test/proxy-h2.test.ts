@@ -4,10 +4,10 @@ import { execFile } from "node:child_process";
 import http from "node:http";
 import http2 from "node:http2";
 import type net from "node:net";
-import { ReverseProxy, type TransactionLog } from "@lbkit/proxy";
+import { CSV_COLUMNS, ReverseProxy, type TransactionLog } from "@lbkit/proxy";
 import { describe, expect, it } from "vitest";
 import { testCa } from "./proxy/certs.js";
-import { deadPort, origin } from "./proxy/helpers.js";
+import { deadPort, origin, until } from "./proxy/helpers.js";
 import { cleanups, origins, server } from "./proxy/l7-setup.js";
 
 const ca = testCa();
@@ -339,6 +339,102 @@ describe("HTTP/2 streams get what HTTP/1.1 requests get", () => {
     expect(l.bytesOut).toBe(Buffer.byteLength(r.body));
     const post = await send(client, { ":method": "POST", ":path": "/echo" }, ["body"]);
     expect(post.body).toBe("body"); // the failed connect read none of it: the retry sends it whole
+  });
+
+  it("a stream bound by its cookie to a server at maxconn waits in that server's queue (CSV qcur), served when the slot frees", async () => {
+    const [a, b] = await origins("a", "b");
+    const { p, client, logs } = await h2Front({ stats: { uri: "/st" } }, [
+      {
+        id: "be",
+        cookie: { name: "SRV" },
+        servers: [server(a!, { maxconn: 1, maxqueue: 5, cookie: "a" }), server(b!, { cookie: "b" })],
+      },
+    ]);
+    const first = send(client, { ":path": "/slow?ms=500", cookie: "SRV=a" });
+    await until(() => p.backend("be").pool.get("a")?.inFlight === 1);
+    const second = send(client, { ":path": "/", cookie: "SRV=a" });
+    await until(() => p.backend("be").serverQueue("a")?.length === 1);
+    const csv = (await send(client, { ":path": "/st;csv" })).body.split("\n");
+    const col = (row: string | undefined, name: string) =>
+      row?.split(",")[CSV_COLUMNS.indexOf(name as (typeof CSV_COLUMNS)[number])];
+    const rowA = csv.find((l) => l.startsWith("be,a,"));
+    expect([col(rowA, "qcur"), col(rowA, "qlimit")]).toEqual(["1", "5"]);
+    expect(
+      col(
+        csv.find((l) => l.startsWith("be,BACKEND,")),
+        "qcur",
+      ),
+    ).toBe("0"); // b had room: not the backend's
+    const [r1, r2] = await Promise.all([first, second]);
+    expect([r1.status, r2.status]).toEqual([200, 200]);
+    expect([r1.headers["x-server"], r2.headers["x-server"]]).toEqual(["a", "a"]);
+    const queued = logs.find((l) => l.path === "/") as TransactionLog;
+    expect(queued).toMatchObject({ server: "a", serverQueued: true, queuePos: 0, termination: "--" });
+    expect(queued.timers.queue).toBeGreaterThan(0);
+    expect(logs.find((l) => l.path === "/slow")).toMatchObject({ queuePos: -1, termination: "--" });
+    expect(logs.find((l) => l.path === "/slow")?.serverQueued).toBeUndefined();
+  });
+
+  it("a stream the client cancels while queued (CQ) or in the turn-around (CC) gives its place up at once", async () => {
+    const [a] = await origins("a");
+    const dead = await deadPort();
+    const { p, client, logs } = await h2Front({}, [
+      {
+        id: "be",
+        cookie: { name: "SRV" },
+        servers: [server(a!, { maxconn: 1, cookie: "a" })],
+      },
+      {
+        id: "dead",
+        retries: 2,
+        redispatch: 0,
+        timeouts: { connect: 1000 },
+        servers: [{ id: "d", address: "127.0.0.1", port: dead }],
+      },
+    ]);
+    const first = send(client, { ":path": "/slow?ms=300", cookie: "SRV=a" });
+    await until(() => p.backend("be").pool.get("a")?.inFlight === 1);
+    const queued = client.request({ ":path": "/q", cookie: "SRV=a" });
+    queued.on("error", () => {});
+    await until(() => p.backend("be").serverQueue("a")?.length === 1);
+    queued.close(http2.constants.NGHTTP2_CANCEL);
+    await until(() => logs.some((l) => l.path === "/q"));
+    expect(logs.find((l) => l.path === "/q")).toMatchObject({ termination: "CQ", serverQueued: true });
+    expect(p.backend("be").serverQueue("a")?.length).toBe(0);
+    expect((await first).status).toBe(200);
+    // the dead backend: the first connect fails, the retry waits 1 s; the client leaves meanwhile
+    p.setRules("fe", [{ pathPrefix: "/dead", useBackend: "dead" }], "be");
+    const turning = client.request({ ":path": "/dead" });
+    turning.on("error", () => {});
+    await until(() => (p.backend("dead").pool.get("d")?.stats.failed ?? 0) === 1);
+    turning.close(http2.constants.NGHTTP2_CANCEL);
+    await until(() => logs.some((l) => l.path === "/dead"));
+    expect(logs.find((l) => l.path === "/dead")).toMatchObject({
+      termination: "CC",
+      retries: 1,
+      server: "d",
+    });
+    expect(p.backend("dead").pool.get("d")?.stats.failed).toBe(1); // the turn-around was given up: no second attempt
+  });
+
+  it("a failed connect retried to the same server waits the turn-around, min(timeout connect, 1 s), each time", async () => {
+    const dead = await deadPort();
+    const { client, logs } = await h2Front({}, [
+      {
+        id: "be",
+        retries: 2,
+        redispatch: 0,
+        timeouts: { connect: 300 },
+        servers: [{ id: "dead", address: "127.0.0.1", port: dead }],
+      },
+    ]);
+    const t0 = Date.now();
+    const r = await send(client, { ":path": "/" });
+    const took = Date.now() - t0;
+    expect(r.status).toBe(503);
+    expect(logs[0]).toMatchObject({ server: "dead", retries: 2, termination: "SC" });
+    expect(took).toBeGreaterThanOrEqual(2 * 300 - 5); // two retries, each after a 300 ms turn-around
+    expect(logs[0]?.duration).toBeGreaterThanOrEqual(2 * 300);
   });
 
   it("a request the server dropped before answering: retried when idempotent and bodiless, never a body", async () => {

@@ -370,6 +370,7 @@ describe("admin API on a live proxy", () => {
       [401, "GET", "/stats;csv", undefined, null],
       [400, "POST", "/backends/be/servers/a", "{not json", `Bearer ${TOKEN}`],
       [400, "POST", "/backends/be/servers/a", { weight: 999 }, `Bearer ${TOKEN}`],
+      [400, "POST", "/backends/be/servers/a", { maxqueue: -1 }, `Bearer ${TOKEN}`],
       [400, "PUT", "/backends/be/servers/c", { address: "127.0.0.1" }, `Bearer ${TOKEN}`],
       [404, "POST", "/backends/nope/servers/a/disable", undefined, `Bearer ${TOKEN}`],
       [404, "POST", "/backends/be/servers/zz/disable", undefined, `Bearer ${TOKEN}`],
@@ -430,8 +431,16 @@ describe("admin API on a live proxy", () => {
     const afterRemove = JSON.parse((await call("GET", "/stats;json")).body);
     expect(afterRemove.backends[0].servers.map((s: { id: string }) => s.id)).toEqual(["a", "b"]);
     expect(new Set(await hits(3))).toEqual(new Set(["a"]));
-    expect((await call("POST", "/backends/be/servers/a", { maxconn: 3, state: "drain" })).status).toBe(200);
+    expect(
+      (await call("POST", "/backends/be/servers/a", { maxconn: 3, maxqueue: 4, state: "drain" })).status,
+    ).toBe(200);
     expect(p.backend("be").pool.get("a")).toMatchObject({ maxConn: 3, state: "drain" });
+    expect(p.backend("be").serverQueue("a")?.maxQueue).toBe(4);
+    const listed = JSON.parse((await call("GET", "/servers")).body)[0].servers;
+    expect(listed.find((s: { id: string }) => s.id === "a")).toMatchObject({ maxconn: 3, maxqueue: 4 });
+    expect(
+      csvRows((await call("GET", "/stats;csv")).body, [...CSV_COLUMNS]).find((r) => r.svname === "a"),
+    ).toMatchObject({ slim: "3", qlimit: "4" });
     expect((await call("POST", "/backends/be/servers/a/enable")).status).toBe(200);
     // a request hanging on a: shutdown-sessions kills it (termination K)
     const hanging = request(port, { path: "/never" }).then(

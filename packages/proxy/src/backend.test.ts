@@ -43,18 +43,18 @@ describe("Backend", () => {
   it("hands out servers below maxconn, then queues FIFO, serves the queue as slots free, expires after timeout queue", async () => {
     const time = new FakeTime();
     const be = backend(time);
-    const l1 = be.acquire({});
-    const l2 = be.acquire({});
-    expect(typeof l1 !== "string" && l1.server.id).toBe("a");
-    expect(typeof l2 !== "string" && l2.server.id).toBe("b");
-    expect(be.acquire({})).toBe("full");
+    const l1 = be.place(new Client(time));
+    const l2 = be.place(new Client(time));
+    expect(typeof l1 !== "string" && "server" in l1 && l1.server.id).toBe("a");
+    expect(typeof l2 !== "string" && "server" in l2 && l2.server.id).toBe("b");
     const c1 = new Client(time);
     const c2 = new Client(time);
     const c3 = new Client(time);
-    expect(be.enqueue(c1)).toBeDefined();
+    const w1 = be.place(c1);
+    expect(typeof w1 !== "string" && "item" in w1 && w1.queue).toBe(be.queue); // no server bound: the backend's
     await time.advance(100);
-    expect(be.enqueue(c2)).toBeDefined();
-    expect(be.enqueue(c3)).toBeUndefined(); // maxqueue 2
+    expect(typeof be.place(c2)).toBe("object");
+    expect(be.place(c3)).toBe("backend-full"); // maxqueue 2
     be.finish(l2 as Lease<ServerMeta>, { ok: true, status: 200 });
     expect(c1.lease?.server.id).toBe("b");
     expect(c2.lease).toBeUndefined();
@@ -74,21 +74,21 @@ describe("Backend", () => {
         { id: "b", address: "127.0.0.1", port: 2 },
       ],
     });
-    const l = be.acquire({}, "a");
-    expect(typeof l !== "string" && l.server.id).toBe("b");
+    const l = be.place(new Client(time, "a"));
+    expect(typeof l !== "string" && "server" in l && l.server.id).toBe("b");
     be.setServer("b", { state: "maint" });
-    const only = be.acquire({}, "a");
-    expect(typeof only !== "string" && only.server.id).toBe("a");
+    const only = be.place(new Client(time, "a"));
+    expect(typeof only !== "string" && "server" in only && only.server.id).toBe("a");
     be.setServer("a", { state: "down" });
-    expect(be.acquire({}, "a")).toBe("none");
+    expect(be.place(new Client(time, "a"))).toBe("none");
   });
 
   it("answers a queued request at once when its backend loses every server", () => {
     const time = new FakeTime();
     const be = backend(time, { servers: [{ id: "a", address: "127.0.0.1", port: 1, maxconn: 1 }] });
-    const l = be.acquire({});
+    const l = be.place(new Client(time));
     const c = new Client(time);
-    be.enqueue(c);
+    expect(typeof be.place(c)).toBe("object"); // queued
     be.setServer("a", { state: "maint" });
     be.finish(l as Lease<ServerMeta>, { ok: true });
     expect(c.expiredAt).toBe(0);

@@ -39,8 +39,6 @@ export interface QueueClient {
   expired(): void;
 }
 
-export type Acquire = Lease<ServerMeta> | "full" | "none";
-
 /**
  * What `place` did with a request: a lease now, a place in a queue, or a 503: "none" (no usable server),
  * "backend-full" (the backend queue is at its maxqueue), "server-full" (the bound server's queue is at its
@@ -299,7 +297,7 @@ export class Backend {
   }
 
   /** A server with room for a request not bound to it, or "full" (queue it) or "none" (503). */
-  acquire(ctx: PickContext, avoid?: string): Acquire {
+  private acquire(ctx: PickContext, avoid?: string): Lease<ServerMeta> | "full" | "none" {
     // the common case without the candidate generator: the algorithm's first choice has room
     const first = this.pool.pick(ctx);
     if (!first.ok) return "none";
@@ -327,6 +325,11 @@ export class Backend {
     return q === undefined || q.length === 0;
   }
 
+  /** Server `id`'s `maxqueue` (0: unbounded); undefined for an unknown server. */
+  serverMaxQueue(id: string): number | undefined {
+    return this.maxQueueOf.get(id);
+  }
+
   /** The queue of requests bound to server `id` (HAProxy's server queue); undefined for an unknown server. */
   serverQueue(id: string): WaitQueue<QueueClient> | undefined {
     let q = this.srvQueues.get(id);
@@ -335,11 +338,6 @@ export class Backend {
       this.srvQueues.set(id, q);
     }
     return q;
-  }
-
-  /** Queue `client` in the backend queue until a slot frees up; undefined when it is full (maxqueue). */
-  enqueue(client: QueueClient): Waiter<QueueClient> | undefined {
-    return this.wait(this.queue, client);
   }
 
   cancelQueued(w: Waiter<QueueClient>): void {

@@ -1,8 +1,9 @@
 /**
- * The dispatch step the L7 and L4 shells share: place a request on a server or in a queue (Backend.place), and
- * after a failed connection attempt decide the retry (decideRetry, with HAProxy's turn-around), keeping the
- * bookkeeping the logs need (retries, redispatches, queue position and times). One per connection or session,
- * reset per request; the decisions themselves are pure (placement.ts, retry.ts), the sockets stay in the shells.
+ * The dispatch step the HTTP/1.1, HTTP/2 and L4 shells share: place a request on a server or in a queue
+ * (Backend.place), and after a failed connection attempt decide the retry (decideRetry, with HAProxy's
+ * turn-around), keeping the bookkeeping the logs need (retries, redispatches, queue position and times). One per
+ * connection, session or h2 stream, reset per request; the decisions themselves are pure (placement.ts,
+ * retry.ts), the sockets stay in the shells.
  */
 import type { Lease } from "@lbkit/balancer";
 import type { Timers } from "@lbkit/core";

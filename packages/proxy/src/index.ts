@@ -1,7 +1,7 @@
 export { AdminServer, type AdminServerEvents, type AdminServerOptions } from "./admin/admin.js";
 export type { AdminAuth } from "./admin/auth.js";
 export { type AdminCommand, parseCommand, type ServerChange } from "./admin/commands.js";
-export type { Acquire, Backend, Placed, QueueClient, ServerMeta } from "./backend.js";
+export type { Backend, Placed, QueueClient, ServerMeta } from "./backend.js";
 export { CidrMap } from "./cidr.js";
 export type {
   BackendOptions,

@@ -42,6 +42,12 @@ describe("admin commands", () => {
       server: "a",
       change: { weight: 5, state: "drain" },
     });
+    expect(parseCommand("POST", "/backends/be/servers/a", '{"maxqueue":10,"maxconn":0}')).toEqual({
+      kind: "set",
+      backend: "be",
+      server: "a",
+      change: { maxqueue: 10, maxconn: 0 },
+    });
     expect(parseCommand("POST", "/backends/be/servers/a/disable", "")).toMatchObject({
       change: { state: "maint" },
     });
@@ -77,6 +83,9 @@ describe("admin commands", () => {
     expect(st("POST", "/backends/be/servers/a", '{"weight":1.5}')).toBe(400);
     expect(st("POST", "/backends/be/servers/a", '{"state":"sleepy"}')).toBe(400);
     expect(st("POST", "/backends/be/servers/a", '{"maxconn":-1}')).toBe(400);
+    expect(st("POST", "/backends/be/servers/a", '{"maxqueue":-1}')).toBe(400);
+    expect(st("POST", "/backends/be/servers/a", '{"maxqueue":2.5}')).toBe(400);
+    expect(st("POST", "/backends/be/servers/a", '{"maxqueue":"5"}')).toBe(400);
     expect(st("POST", "/backends/be/servers/a", '{"colour":"red"}')).toBe(400);
     expect(st("PUT", "/backends/be/servers/a", '{"address":"127.0.0.1"}')).toBe(400);
     expect(st("PUT", "/backends/be/servers/a", '{"address":"x","port":1,"evil":1}')).toBe(400);

@@ -197,19 +197,23 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
         return this.reply(
           res,
           200,
-          this.proxy.backendIds().map((id) => ({
-            backend: id,
-            servers: this.proxy.backend(id).pool.servers.map((s) => ({
-              id: s.id,
-              address: s.address,
-              port: s.port,
-              state: s.state,
-              weight: s.weight,
-              maxconn: s.maxConn,
-              backup: s.backup,
-              inFlight: s.inFlight,
-            })),
-          })),
+          this.proxy.backendIds().map((id) => {
+            const be = this.proxy.backend(id);
+            return {
+              backend: id,
+              servers: be.pool.servers.map((s) => ({
+                id: s.id,
+                address: s.address,
+                port: s.port,
+                state: s.state,
+                weight: s.weight,
+                maxconn: s.maxConn,
+                maxqueue: be.serverMaxQueue(s.id) ?? 0,
+                backup: s.backup,
+                inFlight: s.inFlight,
+              })),
+            };
+          }),
         );
     }
     if (!this.proxy.backendIds().includes(cmd.backend))

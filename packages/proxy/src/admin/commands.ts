@@ -1,7 +1,7 @@
 /**
  * The admin API's requests (pure): method + path + body → a command, or the status that refuses it. Paths:
  *   GET  /stats (HTML) · /stats;csv · /stats;json · /metrics · /servers
- *   POST   /backends/<b>/servers/<s>                   {"state"?, "weight"?, "maxconn"?}
+ *   POST   /backends/<b>/servers/<s>                   {"state"?, "weight"?, "maxconn"?, "maxqueue"?}
  *   POST   /backends/<b>/servers/<s>/<enable|disable|drain|shutdown-sessions>
  *   PUT    /backends/<b>/servers/<s>                   ServerOptions without id (add)
  *   DELETE /backends/<b>/servers/<s>                   (remove)
@@ -20,12 +20,15 @@ export interface ServerChange {
   state?: "up" | "down" | "drain" | "maint";
   weight?: number;
   maxconn?: number;
+  /** The server's own queue's bound (requests bound to it at its maxconn); 0 unbounded. */
+  maxqueue?: number;
 }
 
 export type Parsed = AdminCommand | { error: 400 | 404 | 405; message: string };
 
 const STATES = ["up", "down", "drain", "maint"];
-const ADD_KEYS = ["address", "port", "weight", "maxconn", "backup", "check", "state"];
+const ADD_KEYS = ["address", "port", "weight", "maxconn", "maxqueue", "backup", "check", "state"];
+const LIMITS = ["maxconn", "maxqueue"] as const;
 
 function json(body: string): Record<string, unknown> | undefined {
   if (body.trim() === "") return {};
@@ -42,7 +45,7 @@ function json(body: string): Record<string, unknown> | undefined {
 function change(o: Record<string, unknown>): ServerChange | string {
   const out: ServerChange = {};
   for (const k of Object.keys(o))
-    if (!["state", "weight", "maxconn"].includes(k)) return `unknown field ${k}`;
+    if (!["state", "weight", "maxconn", "maxqueue"].includes(k)) return `unknown field ${k}`;
   if (o.state !== undefined) {
     if (typeof o.state !== "string" || !STATES.includes(o.state))
       return "state must be up, down, drain or maint";
@@ -53,11 +56,13 @@ function change(o: Record<string, unknown>): ServerChange | string {
       return "weight must be an integer 0..256";
     out.weight = o.weight as number;
   }
-  if (o.maxconn !== undefined) {
-    if (!Number.isInteger(o.maxconn) || (o.maxconn as number) < 0) return "maxconn must be an integer >= 0";
-    out.maxconn = o.maxconn as number;
+  for (const k of LIMITS) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if (!Number.isInteger(v) || (v as number) < 0) return `${k} must be an integer >= 0 (0: unlimited)`;
+    out[k] = v as number;
   }
-  if (Object.keys(out).length === 0) return "nothing to change (state, weight or maxconn)";
+  if (Object.keys(out).length === 0) return "nothing to change (state, weight, maxconn or maxqueue)";
   return out;
 }
 

@@ -2,14 +2,16 @@
  * One HTTP/2 stream proxied to an HTTP/1.1 server (the shell): the request converted and checked (request.ts),
  * parsed again by the strict HTTP/1.1 head parser, answered by the stats page or an `http-request`
  * deny/redirect/return when one applies (l7-local, as HTTP/1.1 requests are), routed by the frontend's rules over
- * the same request facts, persisted (cookie / stick table, persistence.ts), a server leased from the
- * backend (queued in its FIFO queue at maxconn, as HTTP/1.1 requests are), a connection from the server's keep-alive pool (shared
- * with HTTP/1.1 traffic; idempotent requests reuse a warm one, and are sent once more on a fresh one if it turns
- * out closed before any response), the request body streamed with DATA counted against Content-Length, the
- * response head parsed strictly and relayed without its hop-by-hop fields, with the `http-response` rules and the
- * persistence cookie (response.ts), 1xx relayed as informational HEADERS (100-continue, 103 Early Hints), the
- * body de-chunked into DATA, trailers relayed both ways. A failure before any response byte is retried and
- * redispatched by the backend's policy (retry.ts), as on HTTP/1.1.
+ * the same request facts, persisted (cookie / stick table, persistence.ts), placed through the same Dispatch as
+ * HTTP/1.1 requests (a server with room, else the queue of the server it is bound to, else the backend's), a
+ * connection from the server's keep-alive pool (shared with HTTP/1.1 traffic; idempotent requests reuse a warm
+ * one, and are sent once more on a fresh one if it turns out closed before any response), the request body
+ * streamed with DATA counted against Content-Length, the response head parsed strictly and relayed without its
+ * hop-by-hop fields, with the `http-response` rules and the persistence cookie (response.ts), 1xx relayed as
+ * informational HEADERS (100-continue, 103 Early Hints), the body de-chunked into DATA, trailers relayed both
+ * ways. A failure before any response byte is retried and redispatched by the backend's policy (retry.ts), as on
+ * HTTP/1.1, with HAProxy's turn-around before a retry after a connect error; a body is never replayed (its DATA
+ * is read from the first connected upstream on, so a failed connect is always retried).
  * Timeouts: the frontend's `client` on the stream, the backend's `connect` then `server` on the upstream.
  * Over 350 lines: like l7.ts, it is one state machine (per stream), and its transitions read best together.
  */
@@ -17,6 +19,7 @@ import http2 from "node:http2";
 import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "../backend.js";
+import { Dispatch } from "../dispatch.js";
 import { ProxyError } from "../errors.js";
 import { ChunkedBody } from "../http/body.js";
 import { serialiseRequest } from "../http/forward.js";
@@ -28,10 +31,10 @@ import { frontendHeaderRules, localAnswer, responseAction, responsePlan, routing
 import { captureFrom } from "../log/capture.js";
 import type { Persistence, PersistRequest } from "../persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor } from "../proxy-protocol/peer.js";
-import type { Waiter } from "../queue.js";
-import { decideRetry, type FailureKind, isIdempotent } from "../retry.js";
+import { type FailureKind, isIdempotent } from "../retry.js";
 import type { RequestFacts } from "../route.js";
 import type { FrontendRuntime, ProxyCore } from "../shell.js";
+import { newTermination, terminationState } from "../termination.js";
 import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "../upstream.js";
 import { Dechunker } from "./dechunk.js";
 import { h2ToHttp1, http1Trailers } from "./request.js";
@@ -41,25 +44,19 @@ const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2
 
 export class H2Exchange implements UpstreamOwner, QueueClient {
   pickContext: PickContext = {};
-  /** A server to redispatch away from (set by a retry), as QueueClient. */
-  avoid: string | undefined;
-  private waiter: Waiter<QueueClient> | undefined;
+  /** Placing, queueing and retrying, with their log bookkeeping (shared with HTTP/1.1 and L4). */
+  private readonly d = new Dispatch();
   private up: net.Socket | undefined;
   private conn: UpstreamConn | undefined;
   private head: Buffer | undefined;
   private reused = false;
   /** The warm connection's close was answered by one send on a fresh one (not a retry: nothing reached a server). */
   private retried = false;
-  private retries = 0;
-  /** Clock readings for the log's timers (HAProxy Tw/Tc/Tr), -1 until reached. */
-  private tQueued = -1;
-  private tDequeued = -1;
+  /** Clock readings for the log's timers (HAProxy Tc/Tr; Tw is the Dispatch's), -1 until reached. */
   private tConnect = -1;
   private tSent = -1;
   private tResponse = -1;
   private bytesOut = 0;
-  private redispatches = 0;
-  private queuePos = -1;
   private reqDone = false;
   /** The HEADERS frame ended the stream: the request can be replayed whole. */
   private bodyless = false;
@@ -67,6 +64,8 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   private reading = false;
   private reqTrailers = "";
   private lease: Lease<ServerMeta> | undefined;
+  /** The server of the last attempt, logged even when that attempt failed (HAProxy's server name). */
+  private serverId: string | undefined;
   private backend: Backend | undefined;
   private req: RequestHead | undefined;
   private facts: RequestFacts | undefined;
@@ -100,7 +99,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     stream.on("error", () => {});
     stream.on("close", () => this.onStreamClose());
     stream.setTimeout(fe.cfg.timeouts.client, () => {
-      if (!this.waiter) this.fail("cD", NGHTTP2_CANCEL); // while queued, `timeout queue` decides
+      if (!this.d.waiter) this.fail("cD", NGHTTP2_CANCEL); // while queued, `timeout queue` decides
     });
     const conv = h2ToHttp1(rawHeaders, endStream);
     if (!conv.ok) {
@@ -163,28 +162,25 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     this.dispatch();
   }
 
-  /** A server for this request: leased now, queued at maxconn, or a 503. */
+  /** A server to redispatch away from (set by a retry), as QueueClient. */
+  get avoid(): string | undefined {
+    return this.d.avoid;
+  }
+
+  /**
+   * A server for this request: leased now, queued (its bound server's queue, else the backend's; `timeout queue`
+   * and `maxqueue`, as HTTP/1.1 requests wait), or a 503 (SC no server, sQ / SQ the queue it needs is full).
+   */
   private dispatch(): void {
-    const be = this.backend as Backend;
-    const got = be.acquire(this.pickContext, this.avoid);
-    if (got === "none") {
-      this.answer(503, "SC");
-      return;
-    }
-    if (got === "full") {
-      // the backend's FIFO queue, `timeout queue` and `maxqueue`, as HTTP/1.1 requests wait
-      this.queuePos = be.queue.length;
-      this.tQueued = this.core.clock.now();
-      this.waiter = be.enqueue(this);
-      if (!this.waiter) this.answer(503, "sQ");
-      return;
-    }
-    this.connect(got);
+    const t = newTermination();
+    const got = this.d.place(this.backend as Backend, this, t, this.core.clock.now());
+    if (got === "none") this.answer(503, "SC");
+    else if (got === "full") this.answer(503, terminationState(t));
+    else if (got !== "queued") this.connect(got);
   }
 
   granted(lease: Lease<ServerMeta>): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     if (this.done) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -193,13 +189,13 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   }
 
   expired(): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     this.answer(503, "sQ");
   }
 
   private connect(lease: Lease<ServerMeta>): void {
     this.lease = lease;
+    this.serverId = lease.server.id;
     this.tConnect = this.core.clock.now();
     this.tSent = -1;
     const meta = lease.server.meta as ServerMeta;
@@ -290,43 +286,61 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       return;
     }
     if (this.res) this.fail("SD", NGHTTP2_CANCEL);
-    else if (!this.conn?.connected) this.attemptFailed("conn-failure", "SC", 503);
+    else if (!this.conn?.connected) this.attemptFailed("conn-failure", "SC", 503, true);
     else this.attemptFailed("empty-response", "SH", 502);
   }
 
   onUpstreamTimeout(c: UpstreamConn): void {
     if (c !== this.conn) return;
     if (this.res) this.fail("sD", NGHTTP2_CANCEL);
-    else if (!c.connected) this.attemptFailed("conn-failure", "sC", 503);
+    else if (!c.connected) this.attemptFailed("conn-failure", "sC", 503, false);
     else this.attemptFailed("response-timeout", "sH", 504);
   }
 
-  /** This attempt failed before any response byte: retry or redispatch by the backend's policy, else answer `status`. */
-  private attemptFailed(kind: FailureKind, termination: string, status: number): void {
+  /**
+   * This attempt failed before any response byte: retry or redispatch by the backend's policy (after the
+   * turn-around when a connect `error`, not a timeout, will likely meet the same server), else answer `status`.
+   */
+  private attemptFailed(kind: FailureKind, termination: string, status: number, error = false): void {
     const be = this.backend as Backend;
     const lease = this.lease as Lease<ServerMeta>;
+    const reused = this.reused;
     this.conn?.drop();
     this.conn = undefined;
     this.up = undefined;
     this.lease = undefined;
     be.finish(lease, { ok: false, code: kind === "response-timeout" ? "timeout" : kind });
-    const d = decideRetry(be.cfg.policy, {
-      retriesDone: this.retries,
-      failure: kind,
-      requestSent: this.sentBody > 0 || kind !== "conn-failure",
-      idempotent: isIdempotent((this.req as RequestHead).method),
-      replayable: this.bodyless,
-    });
-    if (!d.retry || this.done) {
+    const now = this.core.clock.now();
+    const d = this.done
+      ? { retry: false as const }
+      : this.d.retry(be, lease.server.id, {
+          retriesDone: this.d.retries,
+          failure: kind,
+          requestSent: this.sentBody > 0 || kind !== "conn-failure",
+          idempotent: isIdempotent((this.req as RequestHead).method),
+          replayable: this.bodyless,
+          turnAround: be.turnAround(now, error, reused),
+        });
+    if (!d.retry) {
       this.fail(termination, NGHTTP2_CANCEL, status);
       return;
     }
-    this.retries++;
-    this.avoid = d.redispatch ? lease.server.id : undefined;
-    if (d.redispatch) this.redispatches++;
     this.retried = false;
     if (this.reading) this.stream.pause(); // no DATA until the next server is connected
+    if (d.at !== undefined && d.at > now) {
+      this.d.wait(this.core.timers, d.at - now, () => this.afterTurnAround());
+      return;
+    }
     this.dispatch();
+  }
+
+  private afterTurnAround(): void {
+    if (this.done) return;
+    try {
+      this.dispatch();
+    } catch (e) {
+      this.onUpstreamFailure(e);
+    }
   }
 
   /** A handler above threw (a bug): the stream is reset (termination I) and the error reported. */
@@ -508,8 +522,11 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
 
   private onStreamClose(): void {
     if (this.done) return;
-    // nghttp2 itself resets a stream whose DATA overruns its content-length (PROTOCOL_ERROR): a refused request
-    this.termination = this.stream.rstCode === NGHTTP2_PROTOCOL_ERROR ? "PR" : "CD";
+    // nghttp2 itself resets a stream whose DATA overruns its content-length (PROTOCOL_ERROR): a refused request;
+    // else the client went away: while queued (CQ), in the turn-around or connecting (CC), waiting for the
+    // response (CH) or during its data (CD), as HAProxy logs it
+    const phase = this.d.waiter ? "Q" : !this.conn?.connected ? "C" : !this.res ? "H" : "D";
+    this.termination = this.stream.rstCode === NGHTTP2_PROTOCOL_ERROR ? "PR" : `C${phase}`;
     this.end(false);
   }
 
@@ -575,8 +592,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   private end(ok: boolean): void {
     if (this.done) return;
     this.done = true;
-    if (this.waiter) this.backend?.cancelQueued(this.waiter);
-    this.waiter = undefined;
+    this.d.cancel(this.backend, this.core.timers);
     this.conn?.drop();
     this.conn = undefined;
     this.up = undefined;
@@ -595,24 +611,20 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     this.core.log("request", {
       frontend: this.fe.cfg.id,
       backend: this.backend?.id,
-      server: lease?.server.id,
+      server: this.serverId,
       client: this.source,
       clientPort: this.peer.port,
       status: this.status,
       termination: this.termination,
-      retries: this.retries,
-      redispatches: this.redispatches,
-      queuePos: this.queuePos,
+      retries: this.d.retries,
+      redispatches: this.d.redispatches,
+      queuePos: this.d.queuePos,
+      ...(this.d.serverQueued ? { serverQueued: true } : {}),
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {
         request: 0, // the HEADERS frame arrived whole
-        queue:
-          this.tQueued >= 0
-            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
-            : this.tConnect >= 0
-              ? 0
-              : -1,
+        queue: this.d.queueTime(now, this.tConnect),
         connect: this.tSent >= 0 ? this.tSent - this.tConnect : -1,
         response: this.tResponse >= 0 && this.tSent >= 0 ? this.tResponse - this.tSent : -1,
         total: now - this.startedAt,
