@@ -48,14 +48,14 @@ export function dialogCheck(opts: DialogCheckOptions, dialog: () => Dialog): Che
       const judge = (closed: boolean) => {
         const step = d.next(buf, closed);
         if ("result" in step) {
-          if (step.bye && !conn.socket.destroyed) conn.socket.write(step.bye);
+          if (step.bye) conn.write(step.bye);
           return finish(step.result);
         }
         if ("send" in step) {
           if (closed)
             return finish(down("L7RSP", `${opts.what}: connection closed before the next exchange`, buf));
           buf = Buffer.alloc(0);
-          conn.socket.write(step.send);
+          conn.write(step.send);
           return;
         }
         if (closed) finish(down("L7RSP", `${opts.what}: connection closed before a complete reply`, buf));
@@ -65,7 +65,7 @@ export function dialogCheck(opts: DialogCheckOptions, dialog: () => Dialog): Che
       };
       const conn = openConnection(host, port, opts.tls, {
         ready: () => {
-          if (d.hello) conn.socket.write(d.hello);
+          if (d.hello) conn.write(d.hello);
         },
         data: (chunk) => {
           buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);

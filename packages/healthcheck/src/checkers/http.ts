@@ -129,7 +129,7 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
         else if (st.kind === "error") finish(down("L7RSP", `bad HTTP response: ${st.message}`));
       };
       const conn = openConnection(host, port, tlsOpts, {
-        ready: () => conn.socket.write(request),
+        ready: () => conn.write(request),
         data: (chunk) => onState(reader.push(chunk)),
         end: () => onState(reader.end()),
         error: (err, phase) => {

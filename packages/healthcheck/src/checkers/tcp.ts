@@ -39,7 +39,7 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
         while (i < steps.length) {
           const step = steps[i]!;
           if ("send" in step) {
-            conn.socket.write(step.send);
+            conn.write(step.send);
             i++;
             continue;
           }
