@@ -38,9 +38,15 @@ export class Flight<S> implements CheckContext, AbortHook {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
+      if (this.aborted) this.controller.abort(this.abortReason());
     }
     return this.controller.signal;
+  }
+
+  /** The reason is made when a signal needs it (an error's stack per timed-out check costs, under overload). */
+  private abortReason(): unknown {
+    if (typeof this.reason === "function") this.reason = (this.reason as () => unknown)();
+    return this.reason;
   }
 
   [ON_ABORT](fn: () => void): boolean {
@@ -49,11 +55,12 @@ export class Flight<S> implements CheckContext, AbortHook {
     return true;
   }
 
+  /** `reason`: the abort reason, or a function that makes it. */
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    this.controller?.abort(reason);
+    if (this.controller) this.controller.abort(this.abortReason());
     const fn = this.onAbort;
     this.onAbort = undefined;
     fn?.();
@@ -134,7 +141,8 @@ export class Flights<S extends { flight: Flight<S> | undefined }> {
         f.deadline = now + this.abortGrace;
         this.deadlines.update(f);
         f.abort(
-          new HealthCheckError("ERR_CHECK_TIMEOUT", `healthcheck: check timed out after ${f.timeout} ms`),
+          () =>
+            new HealthCheckError("ERR_CHECK_TIMEOUT", `healthcheck: check timed out after ${f.timeout} ms`),
         );
         continue;
       }

@@ -160,11 +160,16 @@ export class ResponseReader {
 }
 
 function parseHead(text: string): { head: ResponseHead } | { error: string } {
-  const lines = text.split(/\r?\n/);
-  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
-  if (!m) return { error: `not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? "").slice(0, 40))}` };
+  // lines end in LF or CRLF; walked with indexOf rather than split into an array (this runs once per check)
+  let eol = text.indexOf("\n");
+  const first = lineAt(text, 0, eol);
+  const m = STATUS_LINE.exec(first);
+  if (!m) return { error: `not an HTTP/1.x status line: ${JSON.stringify(first.slice(0, 40))}` };
   const headers = new Map<string, string>();
-  for (const line of lines.slice(1)) {
+  while (eol >= 0) {
+    const start = eol + 1;
+    eol = text.indexOf("\n", start);
+    const line = lineAt(text, start, eol);
     const colon = line.indexOf(":");
     if (colon <= 0) return { error: `malformed header line ${JSON.stringify(line.slice(0, 40))}` };
     const name = line.slice(0, colon).trim().toLowerCase();
@@ -173,6 +178,15 @@ function parseHead(text: string): { head: ResponseHead } | { error: string } {
     headers.set(name, prev === undefined ? value : `${prev}, ${value}`);
   }
   return { head: { status: Number(m[1]), headers } };
+}
+
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/;
+
+/** The line from `start` to the LF at `eol` (or the end when -1), without its CR. */
+function lineAt(text: string, start: number, eol: number): string {
+  let end = eol < 0 ? text.length : eol;
+  if (end > start && text.charCodeAt(end - 1) === 13) end--;
+  return text.slice(start, end);
 }
 
 function bodyMode(method: string, head: ResponseHead): Body {
