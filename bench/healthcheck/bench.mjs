@@ -32,7 +32,7 @@ if (from) {
     for (const [i, c] of configs.entries()) {
       const out = join(dir, `${i}.json`);
       console.log(
-        `healthcheck bench: ${c.check} × ${c.targets}, lbkit, HAProxy, bare net.connect, ${rounds} rounds of ${seconds} s`,
+        `healthcheck bench: ${c.check} × ${c.targets}, lbkit, HAProxy, bare net.connect, bare TCP handle, ${rounds} rounds of ${seconds} s`,
       );
       execFileSync(
         process.execPath,
@@ -40,6 +40,7 @@ if (from) {
           fileURLToPath(new URL("./run.mjs", import.meta.url)),
           ...["--check", c.check, "--targets", String(c.targets), "--inter", "1000"],
           ...["--seconds", seconds, "--rounds", rounds, "--json", out],
+          ...["--peers", "lbkit,haproxy,node-floor,node-wrap"],
         ],
         { stdio: ["ignore", "inherit", "inherit"] },
       );
@@ -62,7 +63,7 @@ const ratioRows = [];
 const verdicts = [];
 for (const c of configs) {
   const mine = results.filter((r) => r.check === c.check && r.targets === c.targets);
-  for (const peer of ["lbkit", "haproxy", "node-floor"]) {
+  for (const peer of ["lbkit", "haproxy", "node-floor", "node-wrap"]) {
     const rs = mine.filter((r) => r.peer === peer);
     if (!rs.length) continue;
     const eld = rs[0].eventLoopDelayMs
@@ -72,7 +73,7 @@ for (const c of configs) {
         )
       : "—";
     rows.push(
-      `| ${c.check} | ${fmt(c.targets)} | ${{ lbkit: "lbkit", haproxy: "HAProxy 2.6", "node-floor": "bare net.connect" }[peer]} | ` +
+      `| ${c.check} | ${fmt(c.targets)} | ${{ lbkit: "lbkit", haproxy: "HAProxy 2.6", "node-floor": "bare net.connect", "node-wrap": "bare TCP handle" }[peer]} | ` +
         `${span(
           rs.map((r) => r.checksPerSecond),
           fmt,
@@ -84,7 +85,7 @@ for (const c of configs) {
           rs.map((r) => r.cpuPerCheckUs),
           (x) => `${Math.round(x)} µs`,
         )} | ` +
-        `${peer === "node-floor" ? "—" : `${median(rs.map((r) => r.checkDurationMs.p50)).toFixed(1)} / ${median(rs.map((r) => r.checkDurationMs.p99)).toFixed(1)} ms`} | ` +
+        `${peer.startsWith("node-") ? "—" : `${median(rs.map((r) => r.checkDurationMs.p50)).toFixed(1)} / ${median(rs.map((r) => r.checkDurationMs.p99)).toFixed(1)} ms`} | ` +
         `${eld} | ${median(rs.map((r) => r.rssMiB))} MiB | ${median(rs.map((r) => r.machineBusyPercent)).toFixed(0)}% |`,
     );
   }
@@ -96,6 +97,7 @@ for (const c of configs) {
     const ratio = (f, other = "haproxy") =>
       span(pairs.filter((p) => p[other]).map((p) => f(p.lbkit) / Math.max(1e-9, f(p[other]))));
     const floor = pairs.some((p) => p["node-floor"]) ? ratio((r) => r.cpuPerCheckUs, "node-floor") : "—";
+    const wrap = pairs.some((p) => p["node-wrap"]) ? ratio((r) => r.cpuPerCheckUs, "node-wrap") : "—";
     const cpuRatio = median(
       pairs.map((p) => p.lbkit.cpuPerCheckUs / Math.max(1e-9, p.haproxy.cpuPerCheckUs)),
     );
@@ -111,17 +113,17 @@ for (const c of configs) {
     );
     ratioRows.push(
       `| ${c.check} | ${fmt(c.targets)} | ${ratio((r) => r.checksPerSecond)} | ${ratio((r) => r.cpuPercentOfOneCore)} | ` +
-        `${ratio((r) => r.cpuPerCheckUs)} | ${ratio((r) => Math.max(0.5, r.checkDurationMs.p50))} | ${floor} | ${pairs.length} |`,
+        `${ratio((r) => r.cpuPerCheckUs)} | ${ratio((r) => Math.max(0.5, r.checkDurationMs.p50))} | ${floor} | ${wrap} | ${pairs.length} |`,
     );
   }
 }
 const cpu = cpus()[0]?.model ?? "unknown CPU";
-/** Median over configurations and rounds of `peer`'s CPU per check ÷ the bare net.connect floor's. */
-const vsFloor = (peer) => {
+/** Median over configurations and rounds of `peer`'s CPU per check ÷ the `floor` peer's (bare net.connect). */
+const vsFloor = (peer, floor = "node-floor") => {
   const xs = [];
   for (const r of results.filter((x) => x.peer === peer)) {
     const f = results.find(
-      (x) => x.peer === "node-floor" && x.round === r.round && x.check === r.check && x.targets === r.targets,
+      (x) => x.peer === floor && x.round === r.round && x.check === r.check && x.targets === r.targets,
     );
     if (f) xs.push(r.cpuPerCheckUs / f.cpuPerCheckUs);
   }
@@ -143,15 +145,16 @@ writeSection(
   "healthcheck",
   `## @lbkit/healthcheck against HAProxy
 
-Regenerate: \`pnpm build && pnpm --filter @lbkit/bench bench:healthcheck\` (as root: each run gets a network namespace; about ${Math.ceil((configs.length * Number(rounds) * 3 * (Number(seconds) + 5)) / 60)} min). Measured ${new Date().toISOString().slice(0, 10)} on
+Regenerate: \`pnpm build && pnpm --filter @lbkit/bench bench:healthcheck\` (as root: each run gets a network namespace; about ${Math.ceil((configs.length * Number(rounds) * 4 * (Number(seconds) + 5)) / 60)} min). Measured ${new Date().toISOString().slice(0, 10)} on
 ${cpu} (${cpus().length} cores, shared with other work — see the machine column), Node ${results[0]?.node}, HAProxy 2.6.
 
-Each configuration runs three checkers one after the other, ${roundsText} rounds, the order alternating, each alone in a
+Each configuration runs four checkers one after the other, ${roundsText} rounds, the order alternating, each alone in a
 network namespace of its own with a fresh backend process with the same ${results[0]?.listeners} loopback listeners (HTTP: \`200 ok\` and close; TCP: accept and close):
 HAProxy 2.6 (\`nbthread 1\`, \`check inter 1000 rise 2 fall 3\`, \`timeout check 1000\`, \`option httpchk GET /health\` for
 http); lbkit, a \`HealthChecker\` with the same schedule (\`inter 1000 rise 2 fall 3\`, \`timeout = inter\`, concurrency
-2000) in a process of its own; and *bare net.connect*, the same connections made with \`net.connect\` and nothing else
-(no scheduler, rise/fall, timeouts or events: the floor under any Node.js checker).
+2000) in a process of its own; and two floors, the same connections made with nothing else (no scheduler, rise/fall,
+timeouts or events): *bare net.connect*, a \`net.Socket\` each, and *bare TCP handle*, libuv's TCP handle driven directly
+as lbkit's checks now connect (\`bench/healthcheck/floor.mjs\`).
 After two intervals of warm-up each run measures ${secondsText} s. All are counted the same way: *checks/s* is connections the
 backend accepted (http) or the namespace's kernel TCP active opens (tcp: a connect check may be closed before the
 backend accepts it); *CPU* is the checker process's utime + stime from /proc (% of one core); *CPU per check* the one
@@ -166,24 +169,22 @@ ${rows.join("\n")}
 
 Same-run ratios, lbkit ÷ HAProxy within each round (median, min–max):
 
-| check | targets | checks/s | CPU | CPU per check | check duration p50 | CPU per check, lbkit ÷ bare net.connect | rounds |
-|---|---|---|---|---|---|---|---|
+| check | targets | checks/s | CPU | CPU per check | check duration p50 | CPU per check, lbkit ÷ bare net.connect | lbkit ÷ bare TCP handle | rounds |
+|---|---|---|---|---|---|---|---|---|
 ${ratioRows.join("\n")}
 
-Against the targets of issue 16, in this run: ${verdicts.join("; ")}. Machine load during the run (load average
-${results.at(-1)?.loadavg}, *machine busy* column) is from other work sharing the two cores, so every peer got less CPU than it
+Against the targets of issue 16, in this run: ${verdicts.join("; ")}. Machine load during the run (1-minute load average
+${range(results.map((r) => Number(r.loadavg.split(" ")[0])))} over the runs, *machine busy* column) is from other work sharing the two cores, so every peer got less CPU than it
 asked for; the absolute rates and durations are the machine's, and only the same-round ratios compare the checkers.
 
-Where lbkit's time goes (\`--cpu-prof\` of the checker at 10,000 http targets, \`node healthcheck/run.mjs --peers lbkit
---cpu-prof <dir>\`): about 40 % is the kernel's connect, close and write on loopback, reached through Node's socket and
-stream machinery (socket and stream construction, libuv handles, ~10 %), garbage collection ~9 %, and lbkit's own code
-(scheduler heap, rise/fall, the HTTP reader, events) ~10 %. The *bare net.connect* column makes the same connections with
-nothing else: per check, lbkit costs ${vsFloor("lbkit")} × that floor and HAProxy ${vsFloor("haproxy")} × it (median,
-min–max over configurations and rounds). About half of the distance to HAProxy is Node's own per-connection cost (a
-\`net.Socket\` with its stream state, libuv handle and callbacks per check, where HAProxy makes the same system calls
-from C), the rest lbkit's work on top of it (promises, the scheduler, rise/fall, events, the reader). CPU per check at
-1.5 × HAProxy's is below Node's floor here (1.5 × the HAProxy column is under the bare net.connect one), so it needs
-connections made outside \`net\` (a native connect loop), which lbkit does not have.
+Where lbkit's time goes (\`--cpu-prof\` of the checker at 10,000 targets, \`node healthcheck/run.mjs --peers lbkit
+--cpu-prof <dir>\`): most of it is the kernel's connect, write and close on loopback, reached from JavaScript; lbkit's own
+code (scheduler, rise/fall, the HTTP reader, events) and garbage collection are the rest. A \`net.Socket\` per check
+(socket and stream state, callbacks) cost more than the system calls themselves, so plain checks to an IP address
+connect over libuv's TCP handle directly, as \`net\` does inside (\`checkTransport()\` in @lbkit/healthcheck; \`net.Socket\`
+remains for TLS, host names, and a Node.js without the binding). Per check, lbkit costs ${vsFloor("lbkit", "node-wrap")} × the bare
+TCP handle, ${vsFloor("lbkit")} × bare net.connect, and HAProxy ${vsFloor("haproxy", "node-wrap")} × the bare TCP handle (median,
+min–max over configurations and rounds).
 Closing checks with a RST instead of a FIN (as HAProxy does, no TIME_WAIT) measured no difference and was not kept.`,
 );
 console.log("wrote the healthcheck section of bench/README.md");

@@ -7,7 +7,8 @@
 // /proc for each checker's own process.
 // Usage: node healthcheck/run.mjs [--check http|tcp] [--targets 10000] [--inter 1000] [--seconds 15]
 //          [--rounds 2] [--ports 100] [--peers lbkit,haproxy,node-floor] [--json out.json] [--cpu-prof dir]
-// `node-floor` (floor.mjs) does the same connections with bare net.connect: what any Node.js checker pays.
+// `node-floor` (floor.mjs) does the same connections with bare net.connect, `node-wrap` with libuv's TCP handle
+// and no net.Socket: what a Node.js checker pays through each transport.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -100,12 +101,12 @@ function findHaproxy() {
 }
 
 /** A peer: started, then measured from `mark()` to `report()`, then stopped. */
-async function startLbkit(ports, script = "./checker.mjs") {
+async function startLbkit(ports, script = "./checker.mjs", extra = []) {
   const args = [];
   if (CPU_PROF) args.push("--cpu-prof", "--cpu-prof-dir", CPU_PROF);
   const proc = inNetns(
     process.execPath,
-    [...args, here(script), CHECK, String(TARGETS), String(INTER), JSON.stringify(ports)],
+    [...args, here(script), CHECK, String(TARGETS), String(INTER), JSON.stringify(ports), ...extra],
     { stdio: ["ignore", "inherit", "inherit", "ipc"] },
   );
   await ask(proc, undefined, "ready");
@@ -207,8 +208,8 @@ async function measure(peer, round) {
   const p =
     peer === "lbkit"
       ? await startLbkit(backend.ports)
-      : peer === "node-floor"
-        ? await startLbkit(backend.ports, "./floor.mjs")
+      : peer === "node-floor" || peer === "node-wrap"
+        ? await startLbkit(backend.ports, "./floor.mjs", [peer === "node-wrap" ? "wrap" : "net"])
         : await startHaproxy(backend.ports, round);
   try {
     await sleep(INTER * 2); // the first checks spread over one interval; then steady state

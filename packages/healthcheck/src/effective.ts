@@ -14,8 +14,18 @@ export interface StateInputs {
 
 /** MAINT beats DOWN beats DRAIN beats UP, as on HAProxy's stats page. */
 export function effectiveState(i: StateInputs): ServerState {
-  if (i.admin === "maint") return "maint";
-  if (!i.healthUp || i.agentDown || i.ejected) return "down";
-  if (i.admin === "drain") return "drain";
+  return stateOf(i.healthUp, i.agentDown, i.admin, i.ejected === true);
+}
+
+/** {@link effectiveState} without an inputs object (the shell calls it after every check). */
+export function stateOf(
+  healthUp: boolean,
+  agentDown: boolean,
+  admin: StateInputs["admin"],
+  ejected: boolean,
+): ServerState {
+  if (admin === "maint") return "maint";
+  if (!healthUp || agentDown || ejected) return "down";
+  if (admin === "drain") return "drain";
   return "up";
 }

@@ -1,11 +1,12 @@
 /**
  * Checks in flight: each runs its checker with an `AbortSignal`, is aborted at its timeout, and is abandoned
- * (result `TIMEOUT`) if the checker has not settled `abortGrace` later. Deadlines sit in one heap, so the shell
+ * (result `TIMEOUT`) if the checker has not settled `abortGrace` later. Deadlines sit in one DueQueue, so the shell
  * needs no timer per check: it asks `nextDeadline()` and calls `expire(now)` from its single wake timer.
  * A flight cancelled by `stop()`/`remove()` is forgotten at once; `drained()` says when those have settled.
  */
-import { type Clock, IndexedHeap } from "@lbkit/core";
-import { type AbortHook, ON_ABORT } from "./checkers/attempt.js";
+import type { Clock } from "@lbkit/core";
+import { type AbortHook, ON_ABORT, RUN, type Runnable } from "./checkers/attempt.js";
+import { DueQueue } from "./due-queue.js";
 import { HealthCheckError } from "./errors.js";
 import { type CheckContext, type Checker, type CheckResult, down } from "./result.js";
 
@@ -18,6 +19,8 @@ export class Flight<S> implements CheckContext, AbortHook {
   /** The timeout, then (once aborted) the end of the grace period. */
   deadline: number;
   graced = false;
+  /** The checker's verdict (or failure) arrived. */
+  settled = false;
   heapPos = -1;
   private controller: AbortController | undefined;
   private onAbort: (() => void) | undefined;
@@ -35,9 +38,15 @@ export class Flight<S> implements CheckContext, AbortHook {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
+      if (this.aborted) this.controller.abort(this.abortReason());
     }
     return this.controller.signal;
+  }
+
+  /** The reason is made when a signal needs it (an error's stack per timed-out check costs, under overload). */
+  private abortReason(): unknown {
+    if (typeof this.reason === "function") this.reason = (this.reason as () => unknown)();
+    return this.reason;
   }
 
   [ON_ABORT](fn: () => void): boolean {
@@ -46,11 +55,12 @@ export class Flight<S> implements CheckContext, AbortHook {
     return true;
   }
 
+  /** `reason`: the abort reason, or a function that makes it. */
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    this.controller?.abort(reason);
+    if (this.controller) this.controller.abort(this.abortReason());
     const fn = this.onAbort;
     this.onAbort = undefined;
     fn?.();
@@ -65,7 +75,7 @@ export interface FlightEvents<S> {
 }
 
 export class Flights<S extends { flight: Flight<S> | undefined }> {
-  private readonly deadlines = new IndexedHeap<Flight<S>>((a, b) => a.deadline < b.deadline);
+  private readonly deadlines = new DueQueue<Flight<S>>((a, b) => a.deadline < b.deadline);
   /** Cancelled flights whose checkers have not settled yet. */
   private draining = 0;
   private onDrained: (() => void) | undefined;
@@ -85,6 +95,15 @@ export class Flights<S extends { flight: Flight<S> | undefined }> {
     const flight = new Flight(slot, now, timeout);
     slot.flight = flight;
     this.deadlines.push(flight);
+    const run = (checker as Partial<Runnable>)[RUN];
+    if (run !== undefined) {
+      try {
+        run.call(checker, flight, (result) => this.settle(flight, result));
+      } catch (err) {
+        this.settle(flight, undefined, err);
+      }
+      return;
+    }
     let p: Promise<CheckResult>;
     try {
       p = checker(flight);
@@ -122,7 +141,8 @@ export class Flights<S extends { flight: Flight<S> | undefined }> {
         f.deadline = now + this.abortGrace;
         this.deadlines.update(f);
         f.abort(
-          new HealthCheckError("ERR_CHECK_TIMEOUT", `healthcheck: check timed out after ${f.timeout} ms`),
+          () =>
+            new HealthCheckError("ERR_CHECK_TIMEOUT", `healthcheck: check timed out after ${f.timeout} ms`),
         );
         continue;
       }
@@ -155,6 +175,8 @@ export class Flights<S extends { flight: Flight<S> | undefined }> {
   }
 
   private settle(f: Flight<S>, result: CheckResult | undefined, err?: unknown): void {
+    if (f.settled) return;
+    f.settled = true;
     if (f.slot.flight !== f) {
       // cancelled or abandoned earlier
       if (--this.draining === 0 && this.onDrained) {

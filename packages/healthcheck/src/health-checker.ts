@@ -5,7 +5,7 @@
 import { emitError, type RequestOutcome, type Time } from "@lbkit/core";
 import { EventEmitter } from "eventemitter3";
 import { type TargetOptions, targetConfig } from "./config.js";
-import { effectiveState } from "./effective.js";
+import { stateOf } from "./effective.js";
 import { HealthCheckConfigError, HealthCheckError } from "./errors.js";
 import type { ChangeEvent, HealthCheckerEvents, TargetStatus, WeightEvent } from "./events.js";
 import { Flights } from "./flights.js";
@@ -276,12 +276,14 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
         phase: healthPhase(cfg, t.health),
       });
     }
-    const why: Why =
-      slot.kind === "agent"
-        ? { reason: `agent: ${result.reason}`, code: "AGENT", duration }
-        : { reason: `${result.code}: ${result.reason}`, code: result.code, duration };
-    if (result.excerpt !== undefined) why.excerpt = result.excerpt;
-    this.update(t, why);
+    if (this.stateOf(t) !== t.state) {
+      const why: Why =
+        slot.kind === "agent"
+          ? { reason: `agent: ${result.reason}`, code: "AGENT", duration }
+          : { reason: `${result.code}: ${result.reason}`, code: result.code, duration };
+      if (result.excerpt !== undefined) why.excerpt = result.excerpt;
+      this.update(t, why);
+    }
     this.arm(); // new checks start from the wake timer, at most `batch` per turn
   }
 
@@ -306,13 +308,12 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.emit("weight", e);
   }
 
+  private stateOf(t: Target) {
+    return stateOf(t.health.up, t.agentDown, t.admin, t.ejected);
+  }
+
   private update(t: Target, why: Why): void {
-    const to = effectiveState({
-      healthUp: t.health.up,
-      agentDown: t.agentDown,
-      admin: t.admin,
-      ejected: t.ejected,
-    });
+    const to = this.stateOf(t);
     if (to === t.state) return;
     const now = this.time.now();
     const e: ChangeEvent = {

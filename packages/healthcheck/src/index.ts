@@ -29,6 +29,7 @@ export { type RedisCheckOptions, redisCheck } from "./checkers/redis.js";
 export { type SmtpCheckOptions, smtpCheck } from "./checkers/smtp.js";
 export { type SslHelloCheckOptions, sslHelloCheck } from "./checkers/ssl-hello.js";
 export { type TcpCheckOptions, type TcpStep, tcpCheck } from "./checkers/tcp.js";
+export { type CheckTransport, checkTransport } from "./checkers/tcp-handle.js";
 export type { AgentOptions, TargetOptions } from "./config.js";
 export { effectiveState, type StateInputs } from "./effective.js";
 export { HealthCheckConfigError, HealthCheckError, type HealthCheckErrorCode } from "./errors.js";

@@ -78,7 +78,7 @@ export function printable(text: string, max: number): string {
 
 /** A printable excerpt of what a target answered, at most EXCERPT_MAX characters. */
 export function excerpt(data: string | Uint8Array | undefined): string | undefined {
-  if (data === undefined) return undefined;
+  if (data === undefined || data.length === 0) return undefined;
   const text =
     typeof data === "string"
       ? data

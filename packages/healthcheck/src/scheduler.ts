@@ -3,9 +3,10 @@
  * fixed-rate intervals measured from each check's start, never two checks in flight for one key, and a
  * global limit on checks in flight. The shell asks `take(now)` what to start and reports `finish`.
  * Keys are any values (the health checker uses one object per target and check kind); waiting keys sit in one
- * indexed heap by due time, re-keyed in place, so the shell needs a single timer for all of them.
+ * queue by due time (DueQueue: a heap with an O(1) path for in-order due times), re-keyed in place, so the
+ * shell needs a single timer for all of them.
  */
-import { IndexedHeap } from "@lbkit/core";
+import { DueQueue } from "./due-queue.js";
 import { HealthCheckError } from "./errors.js";
 
 export interface SchedulerOptions {
@@ -46,7 +47,7 @@ export class CheckScheduler<K = string> {
   readonly tick: number;
   private readonly random: () => number;
   private readonly jobs = new Map<K, Job<K>>();
-  private readonly waiting = new IndexedHeap<Job<K>>(
+  private readonly waiting = new DueQueue<Job<K>>(
     (a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq),
   );
   private running = 0;

@@ -10,7 +10,7 @@
 import net from "node:net";
 import { HealthCheckConfigError, v } from "../errors.js";
 import { type AgentReply, type Checker, down, printable, up } from "../result.js";
-import { attempt } from "./attempt.js";
+import { attemptChecker } from "./attempt.js";
 import { checkHost } from "./host.js";
 
 export interface AgentCheckOptions {
@@ -30,50 +30,49 @@ export function agentCheck(opts: AgentCheckOptions): Checker {
   }
   const maxLine = v.int("maxLine", opts.maxLine ?? 1024, 1, 65536);
 
-  return (ctx) =>
-    attempt(ctx, (finish) => {
-      let buf: Buffer = Buffer.alloc(0);
-      let connected = false;
-      const socket = net.connect({ host, port });
-      const conclude = () => {
-        const text = buf.toString("latin1");
-        const end = text.search(/[\r\n]/);
-        if (end < 0) {
-          return finish(down("L7RSP", "ignoring an incomplete line from the agent (no CR or LF)", text));
-        }
-        const line = text.slice(0, Math.min(end, maxLine));
-        if (line.trim() === "") return finish(down("L7RSP", "agent sent an empty reply"));
-        const reply = parseAgentReply(line);
-        // up()/down() make the reason printable: the agent's raw bytes never reach change events or logs
-        const r =
-          reply.op !== undefined && reply.op !== "up" ? down("L7OK", line, line) : up("L7OK", line, line);
-        r.agent = reply;
-        if (reply.weightPercent !== undefined) r.weightPercent = reply.weightPercent;
-        finish(r);
-      };
-      socket.once("connect", () => {
-        connected = true;
-        if (opts.send) socket.write(opts.send);
-      });
-      socket.on("data", (chunk: Buffer) => {
-        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-        if (buf.includes(10) || buf.includes(13) || buf.length >= maxLine) conclude();
-      });
-      socket.on("end", conclude);
-      socket.on("error", (err: NodeJS.ErrnoException) => {
-        if (!connected)
-          return finish(down("L4CON", `${err.code ?? err.message} connecting to the agent ${host}:${port}`));
-        if (buf.length > 0) return conclude();
-        finish(down("L7RSP", `${err.code ?? err.message} before the agent replied`));
-      });
-      return {
-        aborted: () =>
-          connected
-            ? down("L7TOUT", "timeout waiting for the agent's reply", buf)
-            : down("L4TOUT", "timeout connecting to the agent"),
-        release: () => socket.destroy(),
-      };
+  return attemptChecker((finish) => {
+    let buf: Buffer = Buffer.alloc(0);
+    let connected = false;
+    const socket = net.connect({ host, port });
+    const conclude = () => {
+      const text = buf.toString("latin1");
+      const end = text.search(/[\r\n]/);
+      if (end < 0) {
+        return finish(down("L7RSP", "ignoring an incomplete line from the agent (no CR or LF)", text));
+      }
+      const line = text.slice(0, Math.min(end, maxLine));
+      if (line.trim() === "") return finish(down("L7RSP", "agent sent an empty reply"));
+      const reply = parseAgentReply(line);
+      // up()/down() make the reason printable: the agent's raw bytes never reach change events or logs
+      const r =
+        reply.op !== undefined && reply.op !== "up" ? down("L7OK", line, line) : up("L7OK", line, line);
+      r.agent = reply;
+      if (reply.weightPercent !== undefined) r.weightPercent = reply.weightPercent;
+      finish(r);
+    };
+    socket.once("connect", () => {
+      connected = true;
+      if (opts.send) socket.write(opts.send);
     });
+    socket.on("data", (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      if (buf.includes(10) || buf.includes(13) || buf.length >= maxLine) conclude();
+    });
+    socket.on("end", conclude);
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      if (!connected)
+        return finish(down("L4CON", `${err.code ?? err.message} connecting to the agent ${host}:${port}`));
+      if (buf.length > 0) return conclude();
+      finish(down("L7RSP", `${err.code ?? err.message} before the agent replied`));
+    });
+    return {
+      aborted: () =>
+        connected
+          ? down("L7TOUT", "timeout waiting for the agent's reply", buf)
+          : down("L4TOUT", "timeout connecting to the agent"),
+      release: () => socket.destroy(),
+    };
+  });
 }
 
 /** Parse one agent line. Pure. */

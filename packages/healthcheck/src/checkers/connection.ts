@@ -1,9 +1,12 @@
 /**
  * A check's connection: plain TCP, optionally with TLS on top, that knows how far it got — so a refused
  * connect (L4), a failed handshake (L6) and a failure after that (L7) can be told apart, as HAProxy does.
+ * Plain TCP to an IP address goes over libuv's TCP handle directly (tcp-handle.ts) when this Node.js offers
+ * it; a host name or TLS, or a Node.js without it, over `net.Socket` (and `tls`).
  */
 import net from "node:net";
 import tls from "node:tls";
+import { HandleConnection, tcpHandleBindings } from "./tcp-handle.js";
 
 export interface TlsOptions {
   /** SNI. Default: `host` when it is a name; none for an IP address. */
@@ -16,11 +19,12 @@ export interface TlsOptions {
 export type ConnectionPhase = "connecting" | "handshaking" | "ready";
 
 export interface CheckConnection {
-  /** Read and write here (the TLS socket with TLS). */
-  readonly socket: net.Socket;
   readonly phase: ConnectionPhase;
   /** TCP is up (whatever TLS is doing). */
   readonly tcpUp: boolean;
+  /** Send `data` to the peer (once `ready`); a failure arrives as `error`. Ignored once destroyed. */
+  write(data: Uint8Array): void;
+  /** Close the connection; no event follows. */
   destroy(): void;
 }
 
@@ -33,6 +37,20 @@ export interface ConnectionEvents {
 }
 
 export function openConnection(
+  host: string,
+  port: number,
+  tlsOpts: TlsOptions | undefined,
+  on: ConnectionEvents,
+): CheckConnection {
+  if (!tlsOpts) {
+    const family = net.isIP(host);
+    const lean = family !== 0 ? tcpHandleBindings() : undefined;
+    if (lean) return new HandleConnection(lean, host, family === 6, port, on);
+  }
+  return socketConnection(host, port, tlsOpts, on);
+}
+
+function socketConnection(
   host: string,
   port: number,
   tlsOpts: TlsOptions | undefined,
@@ -73,12 +91,14 @@ export function openConnection(
   socket.on("data", (chunk: Buffer) => on.data(chunk));
   socket.on("end", () => on.end());
   return {
-    socket,
     get phase() {
       return phase;
     },
     get tcpUp() {
       return phase !== "connecting";
+    },
+    write(data) {
+      if (!socket.destroyed) socket.write(data);
     },
     destroy() {
       socket.destroy();

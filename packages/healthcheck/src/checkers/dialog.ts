@@ -5,7 +5,7 @@
  * wires one dialog to one connection.
  */
 import { type CheckCode, type Checker, type CheckResult, down } from "../result.js";
-import { attempt } from "./attempt.js";
+import { attemptChecker } from "./attempt.js";
 import { openConnection, type TlsOptions } from "./connection.js";
 
 /** What a dialog wants next. */
@@ -41,53 +41,52 @@ export function dialogCheck(opts: DialogCheckOptions, dialog: () => Dialog): Che
   const { host, port } = opts;
   const maxBuffer = opts.maxBuffer ?? 16384;
   const toutCode = opts.timeoutCode ?? "L7TOUT";
-  return (ctx) =>
-    attempt(ctx, (finish) => {
-      const d = dialog();
-      let buf: Buffer = Buffer.alloc(0);
-      const judge = (closed: boolean) => {
-        const step = d.next(buf, closed);
-        if ("result" in step) {
-          if (step.bye && !conn.socket.destroyed) conn.socket.write(step.bye);
-          return finish(step.result);
-        }
-        if ("send" in step) {
-          if (closed)
-            return finish(down("L7RSP", `${opts.what}: connection closed before the next exchange`, buf));
-          buf = Buffer.alloc(0);
-          conn.socket.write(step.send);
-          return;
-        }
-        if (closed) finish(down("L7RSP", `${opts.what}: connection closed before a complete reply`, buf));
-        else if (buf.length > maxBuffer) {
-          finish(down("L7RSP", `${opts.what}: no complete reply in ${maxBuffer} bytes`, buf));
-        }
-      };
-      const conn = openConnection(host, port, opts.tls, {
-        ready: () => {
-          if (d.hello) conn.socket.write(d.hello);
-        },
-        data: (chunk) => {
-          buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-          judge(false);
-        },
-        end: () => judge(true),
-        error: (err, phase) => {
-          const what = err.code ?? err.message;
-          if (phase === "connecting") return finish(down("L4CON", `${what} connecting to ${host}:${port}`));
-          if (phase === "handshaking") return finish(down("L6RSP", `TLS handshake failed: ${what}`));
-          if (buf.length > 0) return judge(true); // a reset right after the reply: judge what came
-          finish(down("SOCKERR", `${what} waiting for the ${opts.what} reply`));
-        },
-      });
-      return {
-        aborted: () =>
-          conn.phase === "ready"
-            ? down(toutCode, `timeout waiting for the ${opts.what} reply`, buf)
-            : conn.phase === "handshaking"
-              ? down("L6TOUT", "timeout in the TLS handshake")
-              : down("L4TOUT", `timeout connecting to ${host}:${port}`),
-        release: () => conn.destroy(),
-      };
+  return attemptChecker((finish) => {
+    const d = dialog();
+    let buf: Buffer = Buffer.alloc(0);
+    const judge = (closed: boolean) => {
+      const step = d.next(buf, closed);
+      if ("result" in step) {
+        if (step.bye) conn.write(step.bye);
+        return finish(step.result);
+      }
+      if ("send" in step) {
+        if (closed)
+          return finish(down("L7RSP", `${opts.what}: connection closed before the next exchange`, buf));
+        buf = Buffer.alloc(0);
+        conn.write(step.send);
+        return;
+      }
+      if (closed) finish(down("L7RSP", `${opts.what}: connection closed before a complete reply`, buf));
+      else if (buf.length > maxBuffer) {
+        finish(down("L7RSP", `${opts.what}: no complete reply in ${maxBuffer} bytes`, buf));
+      }
+    };
+    const conn = openConnection(host, port, opts.tls, {
+      ready: () => {
+        if (d.hello) conn.write(d.hello);
+      },
+      data: (chunk) => {
+        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+        judge(false);
+      },
+      end: () => judge(true),
+      error: (err, phase) => {
+        const what = err.code ?? err.message;
+        if (phase === "connecting") return finish(down("L4CON", `${what} connecting to ${host}:${port}`));
+        if (phase === "handshaking") return finish(down("L6RSP", `TLS handshake failed: ${what}`));
+        if (buf.length > 0) return judge(true); // a reset right after the reply: judge what came
+        finish(down("SOCKERR", `${what} waiting for the ${opts.what} reply`));
+      },
     });
+    return {
+      aborted: () =>
+        conn.phase === "ready"
+          ? down(toutCode, `timeout waiting for the ${opts.what} reply`, buf)
+          : conn.phase === "handshaking"
+            ? down("L6TOUT", "timeout in the TLS handshake")
+            : down("L4TOUT", `timeout connecting to ${host}:${port}`),
+      release: () => conn.destroy(),
+    };
+  });
 }

@@ -20,13 +20,16 @@ type Body =
   | { mode: "close" };
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
+const EMPTY = Buffer.alloc(0);
+const MORE: ReadState = Object.freeze({ kind: "more" });
+const DONE: ReadState = Object.freeze({ kind: "done" });
 const LFLF = Buffer.from("\n\n");
 
 export class ResponseReader {
   head: ResponseHead | undefined;
   /** The body read so far (at most maxBody bytes, de-chunked). */
-  body: Buffer = Buffer.alloc(0);
-  private buf: Buffer = Buffer.alloc(0);
+  body: Buffer = EMPTY;
+  private buf: Buffer = EMPTY;
   private bodyMode: Body = { mode: "close" };
   private finished = false;
   /** Bytes of `buf` already searched for the end of the head. */
@@ -42,14 +45,14 @@ export class ResponseReader {
 
   /** Feed received bytes. `done` once the head and enough body are in. */
   push(chunk: Buffer): ReadState {
-    if (this.finished) return { kind: "done" };
+    if (this.finished) return DONE;
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     return this.step();
   }
 
   /** The connection closed. */
   end(): ReadState {
-    if (this.finished) return { kind: "done" };
+    if (this.finished) return DONE;
     if (!this.head) {
       return {
         kind: "error",
@@ -58,7 +61,7 @@ export class ResponseReader {
     }
     // a close ends a close-delimited body; for the others a truncated body is still enough to judge
     this.finished = true;
-    return { kind: "done" };
+    return DONE;
   }
 
   private step(): ReadState {
@@ -79,7 +82,7 @@ export class ResponseReader {
         return { kind: "error", message: `response head over ${this.maxHead} bytes` };
       if (at < 0) {
         this.scanned = this.buf.length;
-        return { kind: "more" };
+        return MORE;
       }
       const parsed = parseHead(this.buf.subarray(0, at).toString("latin1"));
       if ("error" in parsed) return { kind: "error", message: parsed.error };
@@ -100,7 +103,7 @@ export class ResponseReader {
       const part = this.buf.subarray(0, n);
       this.buf = this.buf.subarray(n);
       const keep = part.subarray(0, Math.max(0, room()));
-      if (keep.length) this.body = Buffer.concat([this.body, keep]);
+      if (keep.length) this.body = this.body.length === 0 ? keep : Buffer.concat([this.body, keep]);
     };
     const m = this.bodyMode;
     for (;;) {
@@ -108,21 +111,21 @@ export class ResponseReader {
       if (m.mode === "none") return this.done();
       if (m.mode === "close") {
         take(this.buf.length);
-        return room() <= 0 ? this.done() : { kind: "more" };
+        return room() <= 0 ? this.done() : MORE;
       }
       if (m.mode === "length") {
         const n = Math.min(m.remaining, this.buf.length);
         take(n);
         m.remaining -= n;
         if (m.remaining === 0 || room() <= 0) return this.done();
-        return { kind: "more" };
+        return MORE;
       }
       // chunked
       if (m.phase === "size") {
         const eol = this.buf.indexOf("\r\n");
         if (eol < 0) {
           if (this.buf.length > 1024) return { kind: "error", message: "chunk size line too long" };
-          return { kind: "more" };
+          return MORE;
         }
         const line = this.buf.subarray(0, eol).toString("latin1");
         const size = Number.parseInt(line.split(";")[0]!.trim(), 16);
@@ -139,11 +142,11 @@ export class ResponseReader {
         take(n);
         m.remaining -= n;
         if (room() <= 0) return this.done();
-        if (m.remaining > 0) return { kind: "more" };
+        if (m.remaining > 0) return MORE;
         m.phase = "crlf";
       }
       if (m.phase === "crlf") {
-        if (this.buf.length < 2) return { kind: "more" };
+        if (this.buf.length < 2) return MORE;
         this.buf = this.buf.subarray(2);
         m.phase = "size";
       }
@@ -152,16 +155,21 @@ export class ResponseReader {
 
   private done(): ReadState {
     this.finished = true;
-    return { kind: "done" };
+    return DONE;
   }
 }
 
 function parseHead(text: string): { head: ResponseHead } | { error: string } {
-  const lines = text.split(/\r?\n/);
-  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
-  if (!m) return { error: `not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? "").slice(0, 40))}` };
+  // lines end in LF or CRLF; walked with indexOf rather than split into an array (this runs once per check)
+  let eol = text.indexOf("\n");
+  const first = lineAt(text, 0, eol);
+  const m = STATUS_LINE.exec(first);
+  if (!m) return { error: `not an HTTP/1.x status line: ${JSON.stringify(first.slice(0, 40))}` };
   const headers = new Map<string, string>();
-  for (const line of lines.slice(1)) {
+  while (eol >= 0) {
+    const start = eol + 1;
+    eol = text.indexOf("\n", start);
+    const line = lineAt(text, start, eol);
     const colon = line.indexOf(":");
     if (colon <= 0) return { error: `malformed header line ${JSON.stringify(line.slice(0, 40))}` };
     const name = line.slice(0, colon).trim().toLowerCase();
@@ -170,6 +178,15 @@ function parseHead(text: string): { head: ResponseHead } | { error: string } {
     headers.set(name, prev === undefined ? value : `${prev}, ${value}`);
   }
   return { head: { status: Number(m[1]), headers } };
+}
+
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/;
+
+/** The line from `start` to the LF at `eol` (or the end when -1), without its CR. */
+function lineAt(text: string, start: number, eol: number): string {
+  let end = eol < 0 ? text.length : eol;
+  if (end > start && text.charCodeAt(end - 1) === 13) end--;
+  return text.slice(start, end);
 }
 
 function bodyMode(method: string, head: ResponseHead): Body {

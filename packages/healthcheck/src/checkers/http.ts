@@ -7,8 +7,8 @@
  */
 import net from "node:net";
 import { HealthCheckConfigError, v } from "../errors.js";
-import { type Checker, down, up } from "../result.js";
-import { attempt } from "./attempt.js";
+import { type Checker, type CheckResult, down, up } from "../result.js";
+import { attemptChecker } from "./attempt.js";
 import { openConnection, type TlsOptions } from "./connection.js";
 import { checkHost } from "./host.js";
 import { ResponseReader } from "./http-response.js";
@@ -107,52 +107,60 @@ export function httpCheck(opts: HttpCheckOptions): Checker {
   // without a body expectation only an excerpt of the body is needed
   const keepBody = body === undefined ? 128 : maxBody;
 
-  return (ctx) =>
-    attempt(ctx, (finish) => {
-      const reader = new ResponseReader(method, MAX_HEAD, keepBody);
-      const conclude = () => {
-        const head = reader.head;
-        const text = reader.body.toString("utf8");
-        if (!head) return finish(down("L7RSP", "no HTTP response"));
-        const status = head.status;
-        if (!ranges.some(([a, b]) => status >= a && status <= b)) {
-          return finish(down("L7STS", `HTTP status ${status} not in ${want}`, text));
-        }
-        if (body !== undefined) {
-          const hit = typeof body === "string" ? text.includes(body) : body.test(text);
-          if (!hit) return finish(down("L7RSP", `HTTP body does not match ${String(body)}`, text));
-        }
-        finish(up("L7OK", `HTTP status ${status}`, text));
-      };
-      const onState = (st: ReturnType<ResponseReader["push"]>) => {
-        if (st.kind === "done") conclude();
-        else if (st.kind === "error") finish(down("L7RSP", `bad HTTP response: ${st.message}`));
-      };
-      const conn = openConnection(host, port, tlsOpts, {
-        ready: () => conn.socket.write(request),
-        data: (chunk) => onState(reader.push(chunk)),
-        end: () => onState(reader.end()),
-        error: (err, phase) => {
-          const what = err.code ?? err.message;
-          if (phase === "connecting") finish(down("L4CON", `${what} connecting to ${host}:${port}`));
-          else if (phase === "handshaking") finish(down("L6RSP", `TLS handshake failed: ${what}${sniNote}`));
-          else if (reader.head)
-            conclude(); // the response is in; a reset while closing does not matter
-          else finish(down("SOCKERR", `${what} before a complete response`));
-        },
-      });
-      return {
-        aborted: () =>
-          reader.head
-            ? down("L7TOUT", "timeout reading the response body", reader.body)
-            : conn.phase === "ready"
-              ? down("L7TOUT", `timeout waiting for the response to ${method} ${path}`)
-              : conn.phase === "handshaking"
-                ? down("L6TOUT", "timeout in the TLS handshake")
-                : down("L4TOUT", `timeout connecting to ${host}:${port}`),
-        release: () => conn.destroy(),
-      };
+  let lastUp: CheckResult | undefined;
+  let lastStatus = 0;
+  let lastText = "";
+  return attemptChecker((finish) => {
+    const reader = new ResponseReader(method, MAX_HEAD, keepBody);
+    const conclude = () => {
+      const head = reader.head;
+      const text = reader.body.toString("utf8");
+      if (!head) return finish(down("L7RSP", "no HTTP response"));
+      const status = head.status;
+      if (!ranges.some(([a, b]) => status >= a && status <= b)) {
+        return finish(down("L7STS", `HTTP status ${status} not in ${want}`, text));
+      }
+      if (body !== undefined) {
+        const hit = typeof body === "string" ? text.includes(body) : body.test(text);
+        if (!hit) return finish(down("L7RSP", `HTTP body does not match ${String(body)}`, text));
+      }
+      // a healthy target answers the same every time: its result is reused (frozen), not rebuilt
+      if (lastUp === undefined || lastStatus !== status || lastText !== text) {
+        lastUp = Object.freeze(up("L7OK", `HTTP status ${status}`, text)) as CheckResult;
+        lastStatus = status;
+        lastText = text;
+      }
+      finish(lastUp);
+    };
+    const onState = (st: ReturnType<ResponseReader["push"]>) => {
+      if (st.kind === "done") conclude();
+      else if (st.kind === "error") finish(down("L7RSP", `bad HTTP response: ${st.message}`));
+    };
+    const conn = openConnection(host, port, tlsOpts, {
+      ready: () => conn.write(request),
+      data: (chunk) => onState(reader.push(chunk)),
+      end: () => onState(reader.end()),
+      error: (err, phase) => {
+        const what = err.code ?? err.message;
+        if (phase === "connecting") finish(down("L4CON", `${what} connecting to ${host}:${port}`));
+        else if (phase === "handshaking") finish(down("L6RSP", `TLS handshake failed: ${what}${sniNote}`));
+        else if (reader.head)
+          conclude(); // the response is in; a reset while closing does not matter
+        else finish(down("SOCKERR", `${what} before a complete response`));
+      },
     });
+    return {
+      aborted: () =>
+        reader.head
+          ? down("L7TOUT", "timeout reading the response body", reader.body)
+          : conn.phase === "ready"
+            ? down("L7TOUT", `timeout waiting for the response to ${method} ${path}`)
+            : conn.phase === "handshaking"
+              ? down("L6TOUT", "timeout in the TLS handshake")
+              : down("L4TOUT", `timeout connecting to ${host}:${port}`),
+      release: () => conn.destroy(),
+    };
+  });
 }
 
 function bracket(host: string): string {

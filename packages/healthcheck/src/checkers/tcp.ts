@@ -4,8 +4,8 @@
  * received data up to its end, so the next expect sees only what follows.
  */
 import { HealthCheckConfigError, v } from "../errors.js";
-import { type Checker, down, up } from "../result.js";
-import { attempt } from "./attempt.js";
+import { type Checker, type CheckResult, down, up } from "../result.js";
+import { attemptChecker } from "./attempt.js";
 import { openConnection, type TlsOptions } from "./connection.js";
 import { checkHost } from "./host.js";
 
@@ -22,6 +22,10 @@ export interface TcpCheckOptions {
   maxBuffer?: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+/** A plain connect check's result: the same (frozen) object every time. */
+const CONNECTED = Object.freeze(up("L4OK", "connected")) as CheckResult;
+
 type Step = { send: Buffer } | { expect: string | RegExp | Buffer; label: string };
 
 export function tcpCheck(opts: TcpCheckOptions): Checker {
@@ -31,52 +35,52 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
   const steps = (opts.sequence ?? []).map(compileStep);
   const tlsOpts: TlsOptions | undefined = opts.tls === true ? {} : opts.tls || undefined;
 
-  return (ctx) =>
-    attempt(ctx, (finish) => {
-      let buf: Buffer = Buffer.alloc(0);
-      let i = 0;
-      const advance = () => {
-        while (i < steps.length) {
-          const step = steps[i]!;
-          if ("send" in step) {
-            conn.socket.write(step.send);
-            i++;
-            continue;
-          }
-          const end = matchEnd(buf, step.expect);
-          if (end < 0) return; // wait for more data
-          buf = buf.subarray(end);
+  return attemptChecker((finish) => {
+    let buf: Buffer = EMPTY;
+    let i = 0;
+    const advance = () => {
+      while (i < steps.length) {
+        const step = steps[i]!;
+        if ("send" in step) {
+          conn.write(step.send);
           i++;
+          continue;
         }
-        finish(up(steps.length ? "L7OK" : "L4OK", steps.length ? "sequence passed" : "connected", buf));
-      };
-      const conn = openConnection(host, port, tlsOpts, {
-        ready: advance,
-        data: (chunk) => {
-          buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-          if (buf.length > maxBuffer) {
-            return finish(down("L7RSP", `no match for ${label(steps[i])} in ${maxBuffer} bytes`, buf));
-          }
-          advance();
-        },
-        end: () => finish(down("L7RSP", `connection closed while waiting for ${label(steps[i])}`, buf)),
-        error: (err, phase) => {
-          const what = err.code ?? err.message;
-          if (phase === "connecting") return finish(down("L4CON", `${what} connecting to ${host}:${port}`));
-          if (phase === "handshaking") return finish(down("L6RSP", `TLS handshake failed: ${what}`));
-          finish(down("SOCKERR", `${what} while waiting for ${label(steps[i])}`, buf));
-        },
-      });
-      return {
-        aborted: () =>
-          conn.phase === "ready"
-            ? down(steps.length ? "L7TOUT" : "L4TOUT", `timeout waiting for ${label(steps[i])}`, buf)
-            : conn.phase === "handshaking"
-              ? down("L6TOUT", "timeout in the TLS handshake")
-              : down("L4TOUT", `timeout connecting to ${host}:${port}`),
-        release: () => conn.destroy(),
-      };
+        const end = matchEnd(buf, step.expect);
+        if (end < 0) return; // wait for more data
+        buf = buf.subarray(end);
+        i++;
+      }
+      if (steps.length === 0 && buf.length === 0) finish(CONNECTED);
+      else finish(up(steps.length ? "L7OK" : "L4OK", steps.length ? "sequence passed" : "connected", buf));
+    };
+    const conn = openConnection(host, port, tlsOpts, {
+      ready: advance,
+      data: (chunk) => {
+        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+        if (buf.length > maxBuffer) {
+          return finish(down("L7RSP", `no match for ${label(steps[i])} in ${maxBuffer} bytes`, buf));
+        }
+        advance();
+      },
+      end: () => finish(down("L7RSP", `connection closed while waiting for ${label(steps[i])}`, buf)),
+      error: (err, phase) => {
+        const what = err.code ?? err.message;
+        if (phase === "connecting") return finish(down("L4CON", `${what} connecting to ${host}:${port}`));
+        if (phase === "handshaking") return finish(down("L6RSP", `TLS handshake failed: ${what}`));
+        finish(down("SOCKERR", `${what} while waiting for ${label(steps[i])}`, buf));
+      },
     });
+    return {
+      aborted: () =>
+        conn.phase === "ready"
+          ? down(steps.length ? "L7TOUT" : "L4TOUT", `timeout waiting for ${label(steps[i])}`, buf)
+          : conn.phase === "handshaking"
+            ? down("L6TOUT", "timeout in the TLS handshake")
+            : down("L4TOUT", `timeout connecting to ${host}:${port}`),
+      release: () => conn.destroy(),
+    };
+  });
 }
 
 function compileStep(s: TcpStep, n: number): Step {
