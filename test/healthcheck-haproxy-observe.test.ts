@@ -45,13 +45,31 @@ async function serverStatus(backend: string): Promise<string> {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * While set, active checks get no answer (HAProxy waits `timeout check`): after a sequence's pause, no check
+ * can complete between its requests however slowly they go, so what clears the error count is only the pause's
+ * checks — the same interleaving lbkit's synchronous loop below has. (Without it, a loaded machine spaced the
+ * requests past `oe`'s 300 ms inter and HAProxy, cleared by a check in between, never marked it down.)
+ */
+let checksHeld: Promise<void> | undefined;
+let releaseChecks = () => {};
+function holdChecks(): void {
+  checksHeld = new Promise((r) => {
+    releaseChecks = () => {
+      checksHeld = undefined;
+      r();
+    };
+  });
+}
+
 describe.skipIf(skip)("observe/error-limit/on-error vs HAProxy 2.6 on real traffic", () => {
   beforeAll(async () => {
     if (!haproxy)
       throw new Error("haproxy is not installed; under CI=true run scripts/system-deps.sh as root");
     statusPort = await listen(
-      http.createServer((q, s) => {
+      http.createServer(async (q, s) => {
         const m = /\/(\d{3})$/.exec(q.url ?? "");
+        if (q.url === "/health" && checksHeld) await checksHeld;
         s.statusCode = m ? Number(m[1]) : 200;
         s.end();
       }),
@@ -73,6 +91,7 @@ describe.skipIf(skip)("observe/error-limit/on-error vs HAProxy 2.6 on real traff
         "  timeout connect 200ms",
         "  timeout client 2s",
         "  timeout server 2s",
+        "  timeout check 5s",
         "frontend fe",
         `  bind 127.0.0.1:${port}`,
         ...names.map((n) => `  use_backend ${n} if { path_beg /${n}/ }`),
@@ -90,6 +109,7 @@ describe.skipIf(skip)("observe/error-limit/on-error vs HAProxy 2.6 on real traff
   });
 
   afterAll(async () => {
+    releaseChecks();
     for (const hp of procs) await hp.stop();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     rmSync(dir, { recursive: true, force: true });
@@ -102,6 +122,7 @@ describe.skipIf(skip)("observe/error-limit/on-error vs HAProxy 2.6 on real traff
       for (const [i, status] of statuses.entries()) {
         if (status === 0) {
           await pause(1000);
+          holdChecks();
           continue;
         }
         const got = await new Promise<number>((resolve, reject) => {
@@ -122,6 +143,7 @@ describe.skipIf(skip)("observe/error-limit/on-error vs HAProxy 2.6 on real traff
           break;
         }
       }
+      releaseChecks();
     }
 
     // lbkit: the same outcomes through observe(), with real active checks (same intervals) against the backend
