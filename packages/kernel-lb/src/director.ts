@@ -7,7 +7,13 @@ import { EventEmitter } from "eventemitter3";
 import { type ServiceConfig, serviceConfig, type VirtualServiceOptions } from "./config.js";
 import { KernelLbConfigError, KernelLbError } from "./errors.js";
 import { type Nft, NftRunner } from "./nft.js";
-import { masqueradeCommands, removeCommands, serviceCommands, tableCommands } from "./ruleset.js";
+import {
+  deviceCommands,
+  masqueradeCommands,
+  removeCommands,
+  serviceCommands,
+  tableCommands,
+} from "./ruleset.js";
 import { computeTable, type ServiceTable, sameTable } from "./table.js";
 
 /** Anything that announces pool changes: a `HealthChecker` from @lbkit/healthcheck fits. */
@@ -17,7 +23,7 @@ export interface ChangeSource {
 }
 
 export interface KernelDirectorOptions {
-  /** the nftables table lbkit owns (family inet); default "lbkit" */
+  /** the nftables tables lbkit owns (family inet for NAT, netdev for DR services); default "lbkit" */
   table?: string;
   services?: readonly VirtualServiceOptions[];
   /** default: the `nft` binary */
@@ -194,6 +200,7 @@ export class KernelDirector extends EventEmitter<KernelDirectorEvents> {
       changed.push(id);
     }
     commands.push(...masqueradeCommands(this.table, prevAll, [...next.values()]));
+    commands.push(...deviceCommands(this.table, prevAll, [...next.values()]));
     const started = this.time.now();
     if (commands.length > 0) await this.nft.apply(commands);
     const ms = this.time.now() - started;

@@ -3,6 +3,7 @@
  * (nftables DNAT maps), as keepalived drives IPVS.
  */
 export {
+  type LbKind,
   type MemberSource,
   type MemberView,
   SCHEDULERS,
@@ -22,6 +23,7 @@ export {
 export { KernelLbConfigError, KernelLbError } from "./errors.js";
 export { type Nft, NftRunner, type NftRunnerOptions } from "./nft.js";
 export {
+  deviceCommands,
   masqueradeCommands,
   type NftCommand,
   removeCommands,
