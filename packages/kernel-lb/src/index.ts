@@ -21,7 +21,7 @@ export {
   type SyncEvent,
 } from "./director.js";
 export { KernelLbConfigError, KernelLbError } from "./errors.js";
-export { type Nft, NftRunner, type NftRunnerOptions } from "./nft.js";
+export { type Nft, NftRunner, type NftRunnerOptions, transactionLine } from "./nft.js";
 export {
   deviceCommands,
   masqueradeCommands,
@@ -30,5 +30,11 @@ export {
   serviceCommands,
   tableCommands,
 } from "./ruleset.js";
+export {
+  type NftTextCommand,
+  type ServiceUpdate,
+  serviceUpdate,
+  slotMapName,
+} from "./slotmap.js";
 export { hashBuckets, normaliseWeights, type SlotMember, weightedSequence } from "./slots.js";
 export { computeTable, type ServiceTable, type Target } from "./table.js";

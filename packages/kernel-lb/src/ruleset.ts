@@ -24,9 +24,9 @@ import { chainName, type ServiceTable, type Target } from "./table.js";
 
 export type NftCommand = Record<string, unknown>;
 
-type TableFamily = "inet" | "netdev";
+export type TableFamily = "inet" | "netdev";
 
-function familyOf(s: ServiceTable): TableFamily {
+export function familyOf(s: ServiceTable): TableFamily {
   return s.kind === "dr" ? "netdev" : "inet";
 }
 
@@ -34,7 +34,7 @@ function ipFamily(f: Family): "ip" | "ip6" {
   return f === 4 ? "ip" : "ip6";
 }
 
-function servicesMap(f: Family): string {
+export function servicesMap(f: Family): string {
   return f === 4 ? "services4" : "services6";
 }
 
@@ -42,7 +42,7 @@ function masqSet(f: Family): string {
   return f === 4 ? "masq4" : "masq6";
 }
 
-function chainRef(family: TableFamily, table: string, name: string) {
+export function chainRef(family: TableFamily, table: string, name: string) {
   return { family, table, name };
 }
 
@@ -50,7 +50,7 @@ function l4(protocol: string) {
   return { match: { op: "==", left: { meta: { key: "l4proto" } }, right: protocol } };
 }
 
-function targetRule(table: string, s: ServiceTable, t: Target): NftCommand {
+export function targetRule(table: string, s: ServiceTable, t: Target): NftCommand {
   const expr =
     s.kind === "dr"
       ? [{ fwd: { dev: s.device, family: ipFamily(s.family), addr: t.address } }]
@@ -66,13 +66,15 @@ function targetRule(table: string, s: ServiceTable, t: Target): NftCommand {
  * during 10,000 rewrites reached the director's own stack un-translated and were refused). The fallback has no set,
  * so such a packet still goes to a target of the old map.
  */
-function serviceRules(table: string, s: ServiceTable): NftCommand[] {
+export function serviceRules(table: string, s: ServiceTable, map?: string): NftCommand[] {
   let expr: unknown[];
   let fallback: unknown[] | undefined;
   if (s.sorry) expr = [{ goto: { target: s.sorry.chain } }];
   else if (s.slots.length === 0) expr = [{ return: null }];
   else {
-    const set = s.slots.map((t, i) => [i, { goto: { target: s.targets[t]!.chain } }]);
+    const set = map
+      ? `@${map}`
+      : { set: s.slots.map((t, i) => [i, { goto: { target: s.targets[t]!.chain } }]) };
     const saddr = { payload: { protocol: ipFamily(s.family), field: "saddr" } };
     const key =
       s.mode === "numgen"
@@ -87,7 +89,7 @@ function serviceRules(table: string, s: ServiceTable): NftCommand[] {
                   : { concat: [saddr, { payload: { protocol: "th", field: "sport" } }] },
             },
           };
-    expr = [{ vmap: { key, data: { set } } }];
+    expr = [{ vmap: { key, data: set } }];
     fallback = [{ goto: { target: s.targets[s.slots[0]!]!.chain } }];
   }
   const rule = (e: unknown[]): NftCommand => ({
@@ -96,11 +98,11 @@ function serviceRules(table: string, s: ServiceTable): NftCommand[] {
   return fallback ? [rule(expr), rule(fallback)] : [rule(expr)];
 }
 
-function serviceKey(s: ServiceTable) {
+export function serviceKey(s: ServiceTable) {
   return { concat: [s.vip, s.protocol, s.port] };
 }
 
-function targetsOf(s: ServiceTable): Target[] {
+export function targetsOf(s: ServiceTable): Target[] {
   return s.sorry ? [...s.targets, s.sorry] : s.targets;
 }
 
@@ -131,7 +133,7 @@ export function masqueradeCommands(
   return out;
 }
 
-function element(family: TableFamily, table: string, name: string, elem: unknown[]) {
+export function element(family: TableFamily, table: string, name: string, elem: unknown[]) {
   return { family, table, name, elem };
 }
 
