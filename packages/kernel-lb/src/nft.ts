@@ -2,7 +2,7 @@
  * The shell to the kernel: nftables' JSON API (as knftables uses it) through the `nft` binary.
  *
  * `NftRunner` keeps one `nft -j -i` process and writes each transaction as one JSON line (nft applies each input
- * line as one batch: all of it or nothing), followed by a `list tables` marker line; nft's stderr is merged into
+ * line as one batch: all of it or nothing), followed by a `list flowtables` marker line; nft's stderr is merged into
  * stdout, so whatever arrives before the marker's answer is that transaction's error. That costs well under a
  * millisecond per transaction against ~5–25 ms for a process per transaction. If the process dies, the next
  * transaction starts a new one. A transaction made only of `{ text }` commands is sent in nft's text syntax (one
@@ -27,7 +27,9 @@ export interface NftRunnerOptions {
   command?: readonly string[];
 }
 
-const MARKER = JSON.stringify({ nftables: [{ list: { tables: null } }] });
+// The marker must be cheap whatever the ruleset holds: `list tables` makes nft fetch its whole cache (1.5–2.5 s
+// with 10,000 chains and a 65,536-element map, measured with nft 1.0.6), `list flowtables` only the flowtables.
+const MARKER = JSON.stringify({ nftables: [{ list: { flowtables: null } }] });
 const ANSWER = '{"nftables": [{"metainfo"';
 
 interface Pending {
