@@ -32,6 +32,7 @@ import { chainName, type ServiceTable } from "./table.js";
 /** A text-syntax nft command (the `Nft` runner sends a transaction made only of these as one text line). */
 export type NftTextCommand = { text: string };
 
+/** What `serviceUpdate` returns: the transactions of one service's change and its named map's content after. */
 export interface ServiceUpdate {
   /** text commands to apply first, as their own transaction (the named map's creation) */
   prelude: NftTextCommand[];
@@ -41,6 +42,7 @@ export interface ServiceUpdate {
   content: string[] | undefined;
 }
 
+/** The name of a service's named slot map (`v_<id>`, escaped as chain names are). */
 export function slotMapName(s: ServiceTable): string {
   return chainName("v", s.id);
 }
