@@ -21,6 +21,16 @@ export {
   type SyncEvent,
 } from "./director.js";
 export { KernelLbConfigError, KernelLbError } from "./errors.js";
+export {
+  encodeIpvs,
+  IPVS_CMD,
+  IPVS_FWD,
+  type IpvsCommand,
+  type IpvsDest,
+  type IpvsService,
+  type IpvsServiceKey,
+  ipvsCommands,
+} from "./ipvs.js";
 export { type Nft, NftRunner, type NftRunnerOptions, transactionLine } from "./nft.js";
 export {
   deviceCommands,
