@@ -44,6 +44,9 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => cleanup(
 try {
   await lab.exec("director", ["ip", "addr", "add", `${VIP}/24`, "dev", "eth0"]);
   await lab.exec("director", ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+  // conntrack keeps a closed flow 120 s in TIME_WAIT by default; at thousands of new flows per second the client's
+  // ports come round again within a run — short, as LVS directors tune it (applies to every director row alike)
+  await lab.exec("director", ["sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_timeout_time_wait=5"]);
   for (const n of ["client", "director", ...SERVERS])
     await lab.exec(n, [
       "sysctl",
@@ -64,7 +67,7 @@ try {
         "http { access_log off; keepalive_requests 10000000; keepalive_timeout 120s;",
         `  client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/p; fastcgi_temp_path ${dir}/f;`,
         `  uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;`,
-        `  server { listen 80; location / { return 200 "${s}"; } } }`,
+        `  server { listen 80; listen 8080; location / { return 200 "${s}"; } } }`,
         "",
       ].join("\n"),
     );
@@ -72,7 +75,10 @@ try {
   }
   const lua = join(lab.dir, "wrk.lua");
   writeFileSync(lua, WRK_LUA);
-  const backends = SERVERS.map((s) => ({ host: lab.node(s).ipv4, port: 80 }));
+  // The proxies reach the real servers on port 8080, the kernel path (which keeps the client's port when it
+  // masquerades) on port 80: a real server's TIME_WAIT from a proxy's connection holds the proxy's TCP timestamps,
+  // and a later SYN on the same 4-tuple carrying the client's (another clock offset) would be refused by PAWS.
+  const backends = SERVERS.map((s) => ({ host: lab.node(s).ipv4, port: 8080 }));
 
   async function waitServing(p: LabProcess): Promise<void> {
     const deadline = Date.now() + 15_000;
@@ -106,7 +112,7 @@ try {
         "--listen",
         `${VIP}:80`,
         "--backend",
-        backends.map((b) => `${b.host}:80`).join(","),
+        backends.map((b) => `${b.host}:${b.port}`).join(","),
         "--mode",
         "tcp",
       ]);
@@ -119,7 +125,7 @@ try {
           port: 80,
           masquerade: true,
           scheduler: "rr",
-          servers: SERVERS.map((id, i) => ({ id, address: backends[i]!.host })),
+          servers: SERVERS.map((id, i) => ({ id, address: backends[i]!.host, port: 80 })),
         },
       ];
       p = lab.spawn(
@@ -222,10 +228,12 @@ try {
     `${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model.trim() ?? "?"} (${availableParallelism()} cores, shared with other work), ` +
       `Node ${process.version}, ${ROUNDS} interleaved round${ROUNDS > 1 ? "s" : ""} of ${SECONDS} s per case; machine load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after.`,
     "",
-    "Lab: client, director and three real servers (nginx, one worker, a 3-byte body) in network namespaces on one",
+    "Lab: client, director and three real servers (nginx, one worker, a 3-byte body; port 80 for the kernel path, 8080",
+    "for the proxies, so that no row meets another's TIME_WAIT on the real servers) in network namespaces on one",
     `bridge; \`wrk -t1 -c${CONNECTIONS}\` from the client to the VIP. *new conn/s*: wrk with \`Connection: close\` (one TCP`,
     "connection per request); *keep-alive req/s*: persistent connections. The director runs, in turn, @lbkit/kernel-lb",
-    "(nftables DNAT + masquerade, `rr`; the Node process only programs the maps), `examples/proxy/index.mjs --mode tcp`",
+    "(nftables DNAT + masquerade, `rr`, conntrack TIME_WAIT 5 s; the Node process only programs the maps),",
+    "`examples/proxy/index.mjs --mode tcp`",
     "(@lbkit/proxy L4, one process) and haproxy 2.6 `mode tcp` (`nbthread 1`). × is against haproxy in the same round,",
     "median (min–max). *process CPU*: the director process's utime+stime, % of one core (the kernel path's process is",
     "idle). Every packet of every namespace is processed by the same machine, so the kernel path's forwarding cost",
@@ -237,6 +245,18 @@ try {
     "| director | new conn/s | × | keep-alive req/s | × | process CPU % (new / ka) | softirq % (new / ka) | system % (new / ka) | machine CPU µs/req (new / ka) | errors |",
     "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
+    "",
+    "Reading it: the three directors share two cores with the client and the three real servers, so a row's rate is",
+    "what the whole machine reaches with that director in the path, and the kernel path's cost shows as softirq and",
+    "system time rather than in a process. New connections are where the kernel does most per request (conntrack",
+    "entry, NAT, masquerade, on every connection's first packets); on keep-alive connections it only forwards.",
+    ...(Math.max(load0, load1) > 2
+      ? [
+          "",
+          `**The machine was busy with other work during this run** (load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on 2 cores): the ranges are wide;`,
+          "take the medians as indications and re-run on a quiet machine for figures to quote.",
+        ]
+      : []),
   ].join("\n");
   console.log(body);
   if (!quick) writeSection("kernel-lb-path", body);
