@@ -22,6 +22,13 @@ export interface MemberView {
 export type Scheduler = "rr" | "wrr" | "sh";
 export const SCHEDULERS: readonly Scheduler[] = ["rr", "wrr", "sh"];
 
+/**
+ * keepalived `lb_kind`: `nat` rewrites the destination (DNAT, conntrack keeps each flow on its server); `dr`
+ * (direct return) forwards the unchanged packet to the real server's MAC, and the real server answers the client
+ * itself (see the README's *LVS-DR*).
+ */
+export type LbKind = "nat" | "dr";
+
 export interface VirtualServiceOptions {
   /** unique within a director */
   id: string;
@@ -55,6 +62,13 @@ export interface VirtualServiceOptions {
    * route); false (default) expects the real servers to route replies back through the director.
    */
   masquerade?: boolean;
+  /** keepalived `lb_kind`; default "nat" */
+  lbKind?: LbKind;
+  /**
+   * `dr` only, required: the interface the VIP's packets arrive on and the real servers are reached through (one
+   * L2 segment); the director's nftables netdev ingress hook is bound to it
+   */
+  device?: string;
 }
 
 export interface ServiceConfig {
@@ -71,6 +85,8 @@ export interface ServiceConfig {
   buckets: number;
   maxSlots: number;
   masquerade: boolean;
+  lbKind: LbKind;
+  device: string | undefined;
 }
 
 const KNOWN = [
@@ -86,6 +102,8 @@ const KNOWN = [
   "buckets",
   "maxSlots",
   "masquerade",
+  "lbKind",
+  "device",
 ];
 
 export function serviceConfig(o: VirtualServiceOptions, at = "service"): ServiceConfig {
@@ -118,6 +136,31 @@ export function serviceConfig(o: VirtualServiceOptions, at = "service"): Service
       port: v.int(`${at}.sorryServer.port`, o.sorryServer.port ?? port, 1, 65535),
     };
   }
+  const lbKind = v.oneOf(`${at}.lbKind`, o.lbKind ?? "nat", ["nat", "dr"] as const);
+  const masquerade = v.bool(`${at}.masquerade`, o.masquerade ?? false);
+  let device: string | undefined;
+  if (lbKind === "dr") {
+    if (typeof o.device !== "string" || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(o.device))
+      throw new KernelLbConfigError(
+        `${at}.device`,
+        o.device,
+        'must name the interface the VIP arrives on and the real servers are reached through (e.g. "eth0") when lbKind is "dr"',
+      );
+    device = o.device;
+    if (masquerade)
+      throw new KernelLbConfigError(
+        `${at}.masquerade`,
+        masquerade,
+        'must be false with lbKind "dr" (the real servers answer the client directly)',
+      );
+    if (sorryServer && sorryServer.port !== port)
+      throw new KernelLbConfigError(
+        `${at}.sorryServer.port`,
+        sorryServer.port,
+        `must be the service's port ${port} with lbKind "dr" (direct return forwards the packet unchanged)`,
+      );
+  } else if (o.device !== undefined)
+    throw new KernelLbConfigError(`${at}.device`, o.device, 'is only for lbKind "dr"; remove it');
   return {
     id,
     vip: ip.text,
@@ -131,6 +174,8 @@ export function serviceConfig(o: VirtualServiceOptions, at = "service"): Service
     hysteresis: v.int(`${at}.hysteresis`, o.hysteresis ?? 0, 0),
     buckets: v.int(`${at}.buckets`, o.buckets ?? 4096, 1, 65536),
     maxSlots: v.int(`${at}.maxSlots`, o.maxSlots ?? 4096, 1, 65536),
-    masquerade: v.bool(`${at}.masquerade`, o.masquerade ?? false),
+    masquerade,
+    lbKind,
+    device,
   };
 }

@@ -7,7 +7,14 @@ import { EventEmitter } from "eventemitter3";
 import { type ServiceConfig, serviceConfig, type VirtualServiceOptions } from "./config.js";
 import { KernelLbConfigError, KernelLbError } from "./errors.js";
 import { type Nft, NftRunner } from "./nft.js";
-import { masqueradeCommands, removeCommands, serviceCommands, tableCommands } from "./ruleset.js";
+import {
+  deviceCommands,
+  masqueradeCommands,
+  type NftCommand,
+  removeCommands,
+  tableCommands,
+} from "./ruleset.js";
+import { serviceUpdate } from "./slotmap.js";
 import { computeTable, type ServiceTable, sameTable } from "./table.js";
 
 /** Anything that announces pool changes: a `HealthChecker` from @lbkit/healthcheck fits. */
@@ -17,7 +24,7 @@ export interface ChangeSource {
 }
 
 export interface KernelDirectorOptions {
-  /** the nftables table lbkit owns (family inet); default "lbkit" */
+  /** the nftables tables lbkit owns (family inet for NAT, netdev for DR services); default "lbkit" */
   table?: string;
   services?: readonly VirtualServiceOptions[];
   /** default: the `nft` binary */
@@ -59,6 +66,8 @@ export class KernelDirector extends EventEmitter<KernelDirectorEvents> {
   private readonly time: Time;
   private readonly configs = new Map<string, ServiceConfig>();
   private readonly applied = new Map<string, ServiceTable>();
+  /** what each service's named slot map holds (services still programmed inline have none) */
+  private readonly slotMaps = new Map<string, string[]>();
   private readonly watch: readonly ChangeSource[];
   private running = false;
   private starting: Promise<void> | undefined;
@@ -103,6 +112,7 @@ export class KernelDirector extends EventEmitter<KernelDirectorEvents> {
       } finally {
         this.starting = undefined;
       }
+      this.slotMaps.clear();
       for (const t of tables) this.applied.set(t.id, t);
       this.running = true;
       for (const w of this.watch) w.on("change", this.onChange);
@@ -119,6 +129,7 @@ export class KernelDirector extends EventEmitter<KernelDirectorEvents> {
     for (const w of this.watch) w.off("change", this.onChange);
     await this.syncing?.catch(() => {});
     this.applied.clear();
+    this.slotMaps.clear();
     try {
       await this.nft.apply(removeCommands(this.table));
     } finally {
@@ -180,26 +191,34 @@ export class KernelDirector extends EventEmitter<KernelDirectorEvents> {
     const prevAll = [...this.applied.values()];
     const next = new Map<string, ServiceTable>();
     for (const c of this.configs.values()) next.set(c.id, computeTable(c, this.applied.get(c.id)?.up));
-    const commands = [];
+    const prelude: NftCommand[] = [];
+    const commands: NftCommand[] = [];
     const changed: string[] = [];
-    for (const [id, prev] of this.applied) {
-      if (next.has(id)) continue;
-      commands.push(...serviceCommands(this.table, prev, undefined));
+    const maps = new Map(this.slotMaps);
+    const update = (id: string, prev: ServiceTable | undefined, t: ServiceTable | undefined) => {
+      const u = serviceUpdate(this.table, prev, t, maps.get(id));
+      prelude.push(...u.prelude);
+      commands.push(...u.commands);
+      if (u.content) maps.set(id, u.content);
+      else maps.delete(id);
       changed.push(id);
-    }
+    };
+    for (const [id, prev] of this.applied) if (!next.has(id)) update(id, prev, undefined);
     for (const [id, t] of next) {
       const prev = this.applied.get(id);
-      if (prev && sameTable(prev, t)) continue;
-      commands.push(...serviceCommands(this.table, prev, t));
-      changed.push(id);
+      if (!prev || !sameTable(prev, t)) update(id, prev, t);
     }
     commands.push(...masqueradeCommands(this.table, prevAll, [...next.values()]));
+    commands.push(...deviceCommands(this.table, prevAll, [...next.values()]));
     const started = this.time.now();
+    if (prelude.length > 0) await this.nft.apply(prelude); // empty named maps nothing refers to yet
     if (commands.length > 0) await this.nft.apply(commands);
     const ms = this.time.now() - started;
     const at = this.time.now();
     this.applied.clear();
     for (const [id, t] of next) this.applied.set(id, t);
+    this.slotMaps.clear();
+    for (const [id, c] of maps) this.slotMaps.set(id, c);
     for (const t of next.values()) {
       const prev = prevAll.find((p) => p.id === t.id);
       if (prev && prev.up !== t.up)

@@ -3,6 +3,7 @@
  * (nftables DNAT maps), as keepalived drives IPVS.
  */
 export {
+  type LbKind,
   type MemberSource,
   type MemberView,
   SCHEDULERS,
@@ -20,13 +21,30 @@ export {
   type SyncEvent,
 } from "./director.js";
 export { KernelLbConfigError, KernelLbError } from "./errors.js";
-export { type Nft, NftRunner, type NftRunnerOptions } from "./nft.js";
 export {
+  encodeIpvs,
+  IPVS_CMD,
+  IPVS_FWD,
+  type IpvsCommand,
+  type IpvsDest,
+  type IpvsService,
+  type IpvsServiceKey,
+  ipvsCommands,
+} from "./ipvs.js";
+export { type Nft, NftRunner, type NftRunnerOptions, transactionLine } from "./nft.js";
+export {
+  deviceCommands,
   masqueradeCommands,
   type NftCommand,
   removeCommands,
   serviceCommands,
   tableCommands,
 } from "./ruleset.js";
+export {
+  type NftTextCommand,
+  type ServiceUpdate,
+  serviceUpdate,
+  slotMapName,
+} from "./slotmap.js";
 export { hashBuckets, normaliseWeights, type SlotMember, weightedSequence } from "./slots.js";
 export { computeTable, type ServiceTable, type Target } from "./table.js";

@@ -1,8 +1,14 @@
 import { Pool } from "@lbkit/balancer";
 import { describe, expect, it } from "vitest";
-import { serviceConfig } from "./config.js";
+import { serviceConfig, type VirtualServiceOptions } from "./config.js";
 import { KernelLbConfigError } from "./errors.js";
-import { masqueradeCommands, serviceCommands, tableCommands } from "./ruleset.js";
+import {
+  deviceCommands,
+  masqueradeCommands,
+  removeCommands,
+  serviceCommands,
+  tableCommands,
+} from "./ruleset.js";
 import { computeTable } from "./table.js";
 
 function pool() {
@@ -170,5 +176,121 @@ describe("ruleset", () => {
     const p = new Pool({ servers: [{ id: "r1", address: "198.18.0.21", state: "down" }] });
     const t = computeTable(serviceConfig({ id: "web", vip: "198.18.0.100", port: 80, pool: p }), undefined);
     expect(JSON.stringify(serviceCommands("lbkit", undefined, t))).toContain('"expr":[{"return":null}]');
+  });
+});
+
+const dr = (o: Partial<VirtualServiceOptions> = {}) =>
+  serviceConfig({
+    id: "web",
+    vip: "198.18.0.100",
+    port: 80,
+    pool: pool(),
+    lbKind: "dr",
+    device: "eth0",
+    ...o,
+  });
+
+describe("LVS-DR (lbKind dr)", () => {
+  it("needs a device, refuses masquerade and a sorry server on another port, and a device without dr", () => {
+    expect(() => dr({ device: undefined })).toThrow(
+      "kernel-lb: service.device undefined must name the interface the VIP arrives on",
+    );
+    expect(() => dr({ device: "eth0; drop" })).toThrow("service.device");
+    expect(() => dr({ masquerade: true })).toThrow('service.masquerade true must be false with lbKind "dr"');
+    expect(() => dr({ sorryServer: { address: "198.18.0.5", port: 8080 } })).toThrow(
+      "service.sorryServer.port 8080 must be the service's port 80",
+    );
+    expect(() =>
+      serviceConfig({ id: "web", vip: "198.18.0.100", port: 80, pool: pool(), device: "eth0" }),
+    ).toThrow('service.device "eth0" is only for lbKind "dr"');
+    expect(() => dr({ lbKind: "tun" as never })).toThrow("service.lbKind");
+  });
+
+  it("leaves out a real server on another port (the packet is forwarded unchanged) and hashes flows", () => {
+    const t = computeTable(dr(), undefined);
+    expect(t.targets.map((x) => x.address)).toEqual(["198.18.0.21", "198.18.0.22"]);
+    expect(t.problems).toEqual([
+      'server "r3" port 8080 is not the service\'s port 80 (direct return cannot change it)',
+    ]);
+    expect(t).toMatchObject({ kind: "dr", device: "eth0", mode: "jhash", hash: "flow" });
+    expect(t.slots).toHaveLength(4096);
+    // weighted consistent buckets: r2 (weight 2) owns about twice r1's
+    const r2 = t.slots.filter((s) => s === 1).length / t.slots.length;
+    expect(r2).toBeGreaterThan(0.55);
+    expect(r2).toBeLessThan(0.78);
+    expect(computeTable(dr({ scheduler: "sh" }), undefined).hash).toBe("source");
+  });
+
+  it("programs a netdev table: fwd to the real server on the device, an ingress chain per device", () => {
+    const t = computeTable(dr(), undefined);
+    const cmds = tableCommands("lbkit", [t]);
+    const json = JSON.stringify(cmds);
+    expect(json).toContain('{"add":{"table":{"family":"netdev","name":"lbkit"}}}');
+    expect(json).toContain('"fwd":{"dev":"eth0","family":"ip","addr":"198.18.0.22"}');
+    expect(json).not.toContain('"dnat":{"family":"ip","addr":"198.18.0.22"');
+    expect(json).toContain(
+      '"jhash":{"mod":4096,"seed":1818389364,"expr":{"concat":[{"payload":{"protocol":"ip","field":"saddr"}},{"payload":{"protocol":"th","field":"sport"}}]}}',
+    );
+    expect(cmds).toContainEqual({
+      add: {
+        chain: {
+          family: "netdev",
+          table: "lbkit",
+          name: "in_eth0",
+          type: "filter",
+          hook: "ingress",
+          dev: "eth0",
+          prio: 0,
+          policy: "accept",
+        },
+      },
+    });
+    expect(cmds).toContainEqual({
+      add: {
+        element: {
+          family: "netdev",
+          table: "lbkit",
+          name: "services4",
+          elem: [[{ concat: ["198.18.0.100", "tcp", 80] }, { goto: { target: "svc_web" } }]],
+        },
+      },
+    });
+    expect(removeCommands("lbkit")).toHaveLength(4);
+  });
+
+  it("a device's ingress chain comes with its first service and goes with its last", () => {
+    const a = computeTable(dr(), undefined);
+    const b = computeTable(dr({ id: "b", port: 81, device: "eth1" }), undefined);
+    const names = (cmds: object[]) =>
+      cmds.map((c) => {
+        const [op, body] = Object.entries(c)[0]!;
+        const [kind, v] = Object.entries(body as object)[0]!;
+        return `${op} ${kind} ${(v as { name?: string; chain?: string }).name ?? (v as { chain: string }).chain}`;
+      });
+    expect(names(deviceCommands("lbkit", [a], [a, b]))).toEqual([
+      "add chain in_eth1",
+      "add rule in_eth1",
+      "add rule in_eth1",
+    ]);
+    expect(names(deviceCommands("lbkit", [a, b], [b]))).toEqual([
+      "flush chain in_eth0",
+      "delete chain in_eth0",
+    ]);
+    expect(deviceCommands("lbkit", [a], [a])).toEqual([]);
+  });
+
+  it("a service that changes kind leaves one table and enters the other", () => {
+    const p = pool();
+    const nat = computeTable(serviceConfig({ id: "web", vip: "198.18.0.100", port: 80, pool: p }), undefined);
+    const d = computeTable(dr({ pool: p }), undefined);
+    const cmds = serviceCommands("lbkit", nat, d);
+    const families = cmds.map((c) => {
+      const body = Object.values(c)[0] as object;
+      return (Object.values(body)[0] as { family: string }).family;
+    });
+    expect(families.indexOf("netdev")).toBeGreaterThan(families.lastIndexOf("inet"));
+    expect(JSON.stringify(cmds)).toContain(
+      '{"delete":{"chain":{"family":"inet","table":"lbkit","name":"svc_web"}}}',
+    );
   });
 });

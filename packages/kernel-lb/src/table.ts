@@ -25,8 +25,14 @@ export interface ServiceTable {
   protocol: "tcp" | "udp";
   /** nft chain of the service */
   chain: string;
-  /** `numgen` walks `slots` in order (rr, wrr); `jhash` indexes them by source address (sh) */
+  /** `numgen` walks `slots` in order (rr, wrr under NAT); `jhash` indexes them by a hash of `hash` */
   mode: "numgen" | "jhash";
+  /** what `jhash` hashes: the source address (sh), or the source address and port (rr, wrr under DR) */
+  hash: "source" | "flow";
+  /** keepalived `lb_kind` */
+  kind: "nat" | "dr";
+  /** the interface of a `dr` service */
+  device: string | undefined;
   targets: Target[];
   /** indices into `targets`, the map's values in order; empty: nothing to balance to */
   slots: number[];
@@ -69,6 +75,12 @@ export function computeTable(cfg: ServiceConfig, wasUp: boolean | undefined): Se
       continue;
     }
     const port = s.port ?? cfg.port;
+    if (cfg.lbKind === "dr" && port !== cfg.port) {
+      problems.push(
+        `server ${JSON.stringify(s.id)} port ${port} is not the service's port ${cfg.port} (direct return cannot change it)`,
+      );
+      continue;
+    }
     const key = `${ip.text}:${port}`;
     const t = byKey.get(key);
     if (t) {
@@ -97,7 +109,7 @@ export function computeTable(cfg: ServiceConfig, wasUp: boolean | undefined): Se
     const { address, port } = cfg.sorryServer;
     sorry = { chain: chainName("sorry", cfg.id), address, port, servers: [], weight: 0 };
     slots = [];
-  } else if (cfg.scheduler === "sh") {
+  } else if (cfg.scheduler === "sh" || cfg.lbKind === "dr") {
     const buckets =
       cfg.buckets ??
       Math.min(65536, Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(1, targets.length) * 256))));
@@ -110,7 +122,10 @@ export function computeTable(cfg: ServiceConfig, wasUp: boolean | undefined): Se
     port: cfg.port,
     protocol: cfg.protocol,
     chain,
-    mode: cfg.scheduler === "sh" ? "jhash" : "numgen",
+    mode: cfg.scheduler === "sh" || cfg.lbKind === "dr" ? "jhash" : "numgen",
+    hash: cfg.scheduler === "sh" ? "source" : "flow",
+    kind: cfg.lbKind,
+    device: cfg.device,
     targets,
     slots,
     up,
@@ -124,7 +139,8 @@ export function computeTable(cfg: ServiceConfig, wasUp: boolean | undefined): Se
 /** Whether two tables program the same thing (quorum state and problems aside). */
 export function sameTable(a: ServiceTable, b: ServiceTable): boolean {
   if (a.chain !== b.chain || a.vip !== b.vip || a.port !== b.port || a.protocol !== b.protocol) return false;
-  if (a.mode !== b.mode || a.masquerade !== b.masquerade) return false;
+  if (a.mode !== b.mode || a.hash !== b.hash || a.masquerade !== b.masquerade) return false;
+  if (a.kind !== b.kind || a.device !== b.device) return false;
   if (
     a.sorry?.chain !== b.sorry?.chain ||
     a.sorry?.address !== b.sorry?.address ||
