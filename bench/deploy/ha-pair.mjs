@@ -226,7 +226,7 @@ async function run(pairName, sc) {
       client.onLine((l, stream) => {
         if (stream !== "stdout") return;
         const e = JSON.parse(l);
-        if (e.event === "records") resolve(e.records);
+        if (e.event === "records") resolve(e);
       }),
     );
     const t0 = Date.now();
@@ -235,12 +235,15 @@ async function run(pairName, sc) {
     await nextAdvert;
     const tEvent = Date.now();
     await sc.event(lab, nodes, pair, webs, opts, marks);
-    const records = await done;
+    const { records, maxStallMs } = await done;
     return {
       pair: pairName,
       scenario: sc.id,
       ...metrics(records, t0, tEvent),
       ...downAnswers(records, marks, tEvent),
+      // the client's longest event-loop stall: over a few hundred ms, the machine starved the client (its 1 s
+      // timeouts then count requests the pair answered in time) and the run measures the machine, not the pair
+      clientMaxStallMs: maxStallMs,
       holderAfter: (await holder(lab)).join("+") || "nobody",
     };
   } finally {
@@ -253,7 +256,8 @@ async function run(pairName, sc) {
  * that server down, and the server received them while it still was (so the proxy chose a server it knew was
  * down — a connection reused to it would show here). Requests in flight at the mark (sent before it, received
  * after) are counted apart. `marks` are timed when the bench read them, a few ms after the proxy decided, the
- * same for both pairs. Also: when each proxy marked a server down.
+ * same for both pairs. Also: when each proxy marked a server down, and how many requests each server answered
+ * after the event (a server failing its check still answers until it is out of rotation).
  */
 function downAnswers(records, marks, tEvent) {
   const lbOf = (p) => LBS.find((n) => n.name === p || n.address === p)?.name ?? p;
@@ -264,9 +268,13 @@ function downAnswers(records, marks, tEvent) {
   };
   const received = records.filter((r) => r[2] && r[6] != null && downAt(lbOf(r[4]), r[3], r[6]));
   const sentAfter = received.filter((r) => downAt(lbOf(r[4]), r[3], r[0]));
+  const answersAfterEvent = {};
+  for (const r of records)
+    if (r[2] && r[6] != null && r[6] >= tEvent) answersAfterEvent[r[3]] = (answersAfterEvent[r[3]] ?? 0) + 1;
   return {
     answeredByDownServer: sentAfter.length,
     inFlightAtDown: received.length - sentAfter.length,
+    answersAfterEvent,
     markedDown: marks
       .filter((m) => m.down)
       .map((m) => ({ lb: m.lb, server: m.server, afterEventMs: m.t - tEvent })),
@@ -308,7 +316,7 @@ for (const sc of SCENARIOS.filter((s) => !o.from && (!only || only.includes(s.id
     const r = await run(pairName, sc);
     results.push(r);
     console.log(
-      `${sc.id.padEnd(15)} ${pairName.padEnd(8)} sent ${r.sent}  failed ${String(r.failed).padStart(4)}  longest gap ${String(r.longestGapMs).padStart(5)} ms  answered by a down server ${r.answeredByDownServer} (in flight at the mark ${r.inFlightAtDown})  VIP after: ${r.holderAfter}  ${JSON.stringify(r.errors)}  marked down: ${JSON.stringify(r.markedDown)}`,
+      `${sc.id.padEnd(15)} ${pairName.padEnd(8)} sent ${r.sent}  failed ${String(r.failed).padStart(4)}  longest gap ${String(r.longestGapMs).padStart(5)} ms  answered by a down server ${r.answeredByDownServer} (in flight at the mark ${r.inFlightAtDown})  VIP after: ${r.holderAfter}  client stall ${r.clientMaxStallMs} ms  ${JSON.stringify(r.errors)}  marked down: ${JSON.stringify(r.markedDown)}`,
     );
   }
 }

@@ -1,9 +1,10 @@
 // The ha-pair demo's client: sends --rate HTTP GETs per second to --url (a fresh connection each, 1 s timeout)
 // for --duration seconds, and prints one JSON line per second: answered, failed, and who served them; with
 // --records, a last line holding every request: [sent ms, done ms, ok 0/1, server, proxy, error, ms the server
-// received it].
+// received it], and the longest the client's own event loop was held up (a starved client times requests out).
 //   node client.mjs --url http://198.18.0.200/index.html --rate 50 --duration 30
 import { request } from "node:http";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { cli } from "../cli.mjs";
 
 const o = cli(
@@ -27,6 +28,8 @@ const rate = Number(o.rate);
 const end = Date.now() + Number(o.duration) * 1000;
 let bucket = { ok: 0, failed: 0, servers: {}, proxies: {}, errors: {} };
 const records = [];
+const stalls = monitorEventLoopDelay({ resolution: 10 });
+stalls.enable();
 process.stdout.on("error", () => process.exit(0)); // EPIPE: the demo is gone
 
 function one() {
@@ -75,7 +78,8 @@ const reporter = setInterval(() => {
   bucket = { ok: 0, failed: 0, servers: {}, proxies: {}, errors: {} };
   if (Date.now() >= end + 1500) {
     clearInterval(reporter);
-    if (o.records) console.log(JSON.stringify({ event: "records", records }));
+    if (o.records)
+      console.log(JSON.stringify({ event: "records", records, maxStallMs: Math.round(stalls.max / 1e6) }));
     process.exit(0);
   }
 }, 1000);
