@@ -334,6 +334,11 @@ const table = [
   "timed as read: lbkit's `server` events, haproxy's `Server web/… is DOWN` warnings); in brackets, requests in",
   "flight at the mark (sent before it, received after). Check fails: web2's `/index.html` (the check) answers 503",
   "while `/` still answers, the way an operator takes a server out of rotation through its check.",
+  ...(results.some((r) => r.clientMaxStallMs != null)
+    ? [
+        `The client's longest event-loop stall in these runs: ${Math.max(...results.map((r) => r.clientMaxStallMs ?? 0))} ms (over a few hundred ms the machine starved the client and its 1 s timeouts count answers that came in time).`,
+      ]
+    : []),
   "",
   "| scenario | lbkit failed | classic failed | lbkit longest gap | classic longest gap | lbkit down answers | classic down answers |",
   "|---|---|---|---|---|---|---|",
