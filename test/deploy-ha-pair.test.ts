@@ -3,8 +3,8 @@
 // Targets: lbkit no worse than the classic pair (failed requests, longest gap, requests answered by a server marked
 // down); a crash costs at most Master_Down_Interval + 1 s; planned maintenance and failback lose no request. DEPLOY_BENCH_JSON=<file> keeps the run's results, from which
 // `node bench/deploy/ha-pair.mjs --from <file> --readme` writes the table without running again.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +57,10 @@ describe.skipIf(pre.skip)("ha-pair end to end: lbkit against haproxy 2.6 + keepa
 
   beforeAll(async () => {
     for (const p of ["core", "arp", "balancer", "healthcheck", "vrrp", "proxy"]) ensureBuilt(p);
+    // the bench imports the lab as @lbkit/lab (test/lab's dist); built only when missing, since a rebuild empties
+    // dist/ under any suite running at the same time
+    if (!existsSync(fileURLToPath(new URL("./lab/dist/netns.js", import.meta.url))))
+      execFileSync("pnpm", ["--filter", "@lbkit/lab", "build"], { stdio: "pipe" });
     const out = process.env.DEPLOY_BENCH_JSON ?? join(dir, "results.json");
     log = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, [BENCH, "--json", out], { timeout: 840_000 }, (err, stdout, stderr) =>
