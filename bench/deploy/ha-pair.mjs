@@ -309,11 +309,26 @@ function metrics(records, t0, tEvent) {
   };
 }
 
+// A run whose client stalled over half its 1 s timeout measured the machine, not the pair (the client's own
+// timeouts fire for answers that came in time): it is run again, the same rule for both pairs, up to REDOS in all.
+const STALL_LIMIT_MS = 500;
+const REDOS = 6;
+let redone = 0;
 const only = o.only?.split(",");
 const results = o.from ? JSON.parse(readFileSync(o.from, "utf8")) : [];
 for (const sc of SCENARIOS.filter((s) => !o.from && (!only || only.includes(s.id)))) {
   for (const pairName of o.pairs.split(",")) {
-    const r = await run(pairName, sc);
+    let r = await run(pairName, sc);
+    r.runs = 1;
+    while (r.clientMaxStallMs > STALL_LIMIT_MS && redone < REDOS) {
+      console.log(
+        `${sc.id.padEnd(15)} ${pairName.padEnd(8)} the client stalled ${r.clientMaxStallMs} ms (failed ${r.failed}): run again`,
+      );
+      redone++;
+      const runs = r.runs + 1;
+      r = await run(pairName, sc);
+      r.runs = runs;
+    }
     results.push(r);
     console.log(
       `${sc.id.padEnd(15)} ${pairName.padEnd(8)} sent ${r.sent}  failed ${String(r.failed).padStart(4)}  longest gap ${String(r.longestGapMs).padStart(5)} ms  answered by a down server ${r.answeredByDownServer} (in flight at the mark ${r.inFlightAtDown})  VIP after: ${r.holderAfter}  client stall ${r.clientMaxStallMs} ms  ${JSON.stringify(r.errors)}  marked down: ${JSON.stringify(r.markedDown)}`,
@@ -336,7 +351,7 @@ const table = [
   "while `/` still answers, the way an operator takes a server out of rotation through its check.",
   ...(results.some((r) => r.clientMaxStallMs != null)
     ? [
-        `The client's longest event-loop stall in these runs: ${Math.max(...results.map((r) => r.clientMaxStallMs ?? 0))} ms (over a few hundred ms the machine starved the client and its 1 s timeouts count answers that came in time).`,
+        `A run whose client stalled over ${STALL_LIMIT_MS} ms (half its timeout: a starved client times out answers that came in time) is run again, for both pairs alike, up to ${REDOS} times in all; run again here: ${results.reduce((n, r) => n + (r.runs ?? 1) - 1, 0)}. The client's longest stall in the runs shown: ${Math.max(...results.map((r) => r.clientMaxStallMs ?? 0))} ms.`,
       ]
     : []),
   "",
