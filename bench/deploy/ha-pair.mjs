@@ -303,6 +303,8 @@ function metrics(records, t0, tEvent) {
   return {
     sent,
     failed,
+    // of which sent before the event: in flight when it came (how many depends on the client's latency then)
+    failedSentBefore: records.filter((r) => !r[2] && r[0] < tEvent).length,
     longestGapMs: gap,
     errors,
     firstFailAfterEventMs: firstFail ? firstFail - tEvent : null,
