@@ -1,8 +1,10 @@
 // The ha-pair demo's client: sends --rate HTTP GETs per second to --url (a fresh connection each, 1 s timeout)
 // for --duration seconds, and prints one JSON line per second: answered, failed, and who served them; with
-// --records, a last line holding every request: [sent ms, done ms, ok 0/1, server, proxy address, error].
+// --records, a last line holding every request: [sent ms, done ms, ok 0/1, server, proxy, error, ms the server
+// received it], and the longest the client's own event loop was held up (a starved client times requests out).
 //   node client.mjs --url http://198.18.0.200/index.html --rate 50 --duration 30
 import { request } from "node:http";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { cli } from "../cli.mjs";
 
 const o = cli(
@@ -26,12 +28,14 @@ const rate = Number(o.rate);
 const end = Date.now() + Number(o.duration) * 1000;
 let bucket = { ok: 0, failed: 0, servers: {}, proxies: {}, errors: {} };
 const records = [];
+const stalls = monitorEventLoopDelay({ resolution: 10 });
+stalls.enable();
 process.stdout.on("error", () => process.exit(0)); // EPIPE: the demo is gone
 
 function one() {
   const sent = Date.now();
-  const record = (ok, server, proxy, error) => {
-    if (o.records) records.push([sent, Date.now(), ok ? 1 : 0, server, proxy, error]);
+  const record = (ok, server, proxy, error, receivedAt) => {
+    if (o.records) records.push([sent, Date.now(), ok ? 1 : 0, server, proxy, error, receivedAt]);
   };
   const req = request(o.url, { agent: false, timeout: 1000 }, (res) => {
     res.resume();
@@ -42,7 +46,7 @@ function one() {
         const p = res.headers["x-lb"] ?? res.headers["x-proxy-address"] ?? "?";
         bucket.servers[s] = (bucket.servers[s] ?? 0) + 1;
         bucket.proxies[p] = (bucket.proxies[p] ?? 0) + 1;
-        record(true, s, p);
+        record(true, s, p, undefined, Number(res.headers["x-received-at"]) || null);
       } else {
         fail(`HTTP ${res.statusCode}`);
         record(false, "", "", `HTTP ${res.statusCode}`);
@@ -74,7 +78,8 @@ const reporter = setInterval(() => {
   bucket = { ok: 0, failed: 0, servers: {}, proxies: {}, errors: {} };
   if (Date.now() >= end + 1500) {
     clearInterval(reporter);
-    if (o.records) console.log(JSON.stringify({ event: "records", records }));
+    if (o.records)
+      console.log(JSON.stringify({ event: "records", records, maxStallMs: Math.round(stalls.max / 1e6) }));
     process.exit(0);
   }
 }, 1000);

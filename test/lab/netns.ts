@@ -60,6 +60,11 @@ export interface LabProcess {
   kill(signal?: NodeJS.Signals): void;
   /** Writes to the process's stdin (spawned with `stdin: true`; otherwise throws). */
   write(text: string): void;
+  /**
+   * Calls `listener` with each complete line the process writes from now on, as it arrives (`stream` says which
+   * of stdout or stderr): for processes that report events, timed when they are read.
+   */
+  onLine(listener: (line: string, stream: "stdout" | "stderr") => void): void;
 }
 
 export interface SpawnOptions {
@@ -91,6 +96,11 @@ export interface Lab {
   exec(target: string, argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
   /** Starts a long-running process inside the target's namespace; killed by destroy(). */
   spawn(target: string, argv: string[], opts?: SpawnOptions): LabProcess;
+  /**
+   * SIGKILLs every process inside the target's namespace (a host crash: daemons' forked children too, which a
+   * kill of the spawned PID misses).
+   */
+  killAll(target: string): void;
   /** Starts `node script ...args` (this Node binary) inside the target's namespace. */
   spawnNode(target: string, script: string, args?: string[], opts?: { env?: NodeJS.ProcessEnv }): LabProcess;
   /** Runs `node script ...args` to completion inside the namespace; rejects on non-zero exit. */
@@ -428,12 +438,18 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     state.pids.add(pid);
     let out = "";
     const listeners = new Set<() => void>();
-    const onData = (d: Buffer) => {
-      out += d.toString("utf8");
+    const lineListeners: ((line: string, stream: "stdout" | "stderr") => void)[] = [];
+    const partial = { stdout: "", stderr: "" };
+    const onData = (stream: "stdout" | "stderr") => (d: Buffer) => {
+      const text = d.toString("utf8");
+      out += text;
+      const lines = (partial[stream] + text).split("\n");
+      partial[stream] = lines.pop() ?? "";
+      for (const line of lines) for (const l of lineListeners) l(line, stream);
       for (const l of listeners) l();
     };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
+    child.stdout?.on("data", onData("stdout"));
+    child.stderr?.on("data", onData("stderr"));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.on("close", (code, signal) => {
         state.pids.delete(pid);
@@ -455,6 +471,9 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       write: (text) => {
         if (!child.stdin) throw new Error("lab: spawn(…, { stdin: true }) to write to a process");
         child.stdin.write(text);
+      },
+      onLine: (listener) => {
+        lineListeners.push(listener);
       },
       waitFor: (pattern, timeoutMs = 10_000) =>
         new Promise<void>((resolve, reject) => {
@@ -497,6 +516,15 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     },
     exec: (target, argv, o) => run(inNs(nsOf(target), argv), o?.timeoutMs),
     spawn: spawnIn,
+    killAll(target) {
+      for (const pid of namespacePids(nsOf(target))) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    },
     spawnNode: (target, script, args = [], o) => spawnIn(target, [process.execPath, script, ...args], o),
     runNode: (target, script, args = [], o) =>
       run(inNs(nsOf(target), [process.execPath, script, ...args]), o?.timeoutMs ?? 30_000),
