@@ -57,7 +57,8 @@ const log = (...a: unknown[]) => console.error("[bench:proxy]", ...a);
 chmodSync(dir, 0o755); // nginx workers run as nobody
 const www = join(dir, "www");
 mkdirSync(www);
-writeFileSync(join(www, "small"), `${"x".repeat(SMALL_BODY - 1)}\n`);
+const smallBody = `${"x".repeat(SMALL_BODY - 1)}\n`;
+writeFileSync(join(www, "small"), smallBody);
 writeFileSync(join(www, "bulk"), Buffer.alloc(BULK_BYTES, 0x61));
 writeFileSync(join(www, "huge"), "");
 truncateSync(join(www, "huge"), STREAM_BYTES); // sparse: no disk used, served by sendfile
@@ -147,7 +148,15 @@ async function main() {
   );
   mkdirSync(join(dir, "origin"));
   const oconf = join(dir, "origin", "nginx.conf");
-  writeFileSync(oconf, nginxOriginConfig({ dir: join(dir, "origin"), listen: originAddr, root: www }));
+  writeFileSync(
+    oconf,
+    nginxOriginConfig({
+      dir: join(dir, "origin"),
+      listen: originAddr,
+      root: www,
+      fixed: { "/small": smallBody },
+    }),
+  );
   origin = start("nginx", ["-p", join(dir, "origin"), "-c", oconf, "-e", "stderr"], {
     cpus: LOAD_CPU,
     nofile: NOFILE,
@@ -214,8 +223,9 @@ async function main() {
     `Regenerate: \`pnpm build && pnpm bench:proxy\` (\`--quick\` for a short smoke run). Measured ${new Date().toISOString().slice(0, 10)} on`,
     `${cpus()[0]?.model.trim() ?? "?"} (${cpus().length} cores, shared with other work), Node ${process.version}, ${QUICK ? "**quick mode**, " : ""}${ROUNDS} interleaved rounds of ${SECONDS} s per case (${loadSeconds.toFixed(0)} s of load; machine load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after).`,
     "",
-    "Layout: each proxy is pinned to CPU 0 (`taskset`), wrk and the origin to CPU 1. The origin is nginx serving static",
-    `files (a ${SMALL_BODY}-byte body and a 10 MiB body, sendfile, one worker, keep-alive without a request cap), chosen`,
+    "Layout: each proxy is pinned to CPU 0 (`taskset`), wrk and the origin to CPU 1. The origin is nginx (one worker,",
+    `keep-alive without a request cap) answering the ${SMALL_BODY}-byte body from memory (\`return 200\`: half the CPU of`,
+    "serving it as a file, so the origin limits the proxies less) and the 10 MiB body from a file (sendfile), chosen",
     "over a Node origin so that the origin costs little CPU per request; whether it limits any row shows in the",
     "*origin direct* row and in the origin's CPU share below. Small body:",
     "`wrk -t1 -c50` on `/small`; bulk: `wrk -t1 -c4` on the 10 MiB `/bulk`. Each round runs every peer once, the",
