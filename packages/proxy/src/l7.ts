@@ -215,7 +215,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       this.replyCanned(r.status as CannedStatus, true);
       return;
     }
-    this.buf = this.buf.subarray(r.length);
+    // an empty view would keep the whole read chunk alive while the connection idles
+    this.buf = r.length === this.buf.length ? EMPTY : this.buf.subarray(r.length);
     this.tQueued = this.tDequeued = this.tConnect = this.tSent = this.tResponse = -1;
     this.tHead = this.core.clock.now();
     this.begin(r.head);
@@ -342,6 +343,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         port: meta.port,
         ...be.cfg.keepAlive,
         ...(meta.tls ? { tls: meta.tls } : {}),
+        clock: this.core.clock,
+        timers: this.core.timers,
       });
       be.attachments.set(lease.server.id, pool);
     }
@@ -763,7 +766,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.served++;
     if (this.pendingHead !== undefined) this.writeClient(EMPTY);
     this.log();
+    // nothing of this request stays referenced while the connection waits for the next one
     this.req = undefined;
+    this.facts.req = undefined;
+    this.pickContext.uri = undefined;
+    this.persist = undefined;
     this.reqBody = undefined;
     this.res = undefined;
     this.resBody = undefined;
