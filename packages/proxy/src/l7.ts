@@ -26,6 +26,7 @@ import type { Waiter } from "./queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
+import { type DeadlineOwner, Deadlines } from "./deadlines.js";
 import { newTermination, note, type Termination, type TxnEvent, terminationState } from "./termination.js";
 import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "./upstream.js";
 
@@ -70,10 +71,16 @@ class LazyFacts implements RequestFacts {
   }
 }
 const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
+/** One set of head deadlines (http-request, http-keep-alive) per proxy, behind one timer. */
+const deadlinesOf = new WeakMap<ProxyCore, Deadlines>();
 
-export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
+export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, DeadlineOwner {
   readonly pickContext: PickContext & { uri?: string };
   avoid: string | undefined;
+  /** Deadlines' bookkeeping: the head deadline while IDLE or HEAD. */
+  heapPos = -1;
+  deadline = 0;
+  private readonly deadlines: Deadlines;
   private readonly facts: LazyFacts;
   private readonly source: string;
   private readonly limits: HeadLimits;
@@ -151,13 +158,22 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     client.on("close", () => this.guard(this.onClientClose));
     client.on("drain", () => this.guard(this.onClientDrain));
     client.on("timeout", () => this.guard(this.onClientTimeout));
-    this.idle(fe.cfg.timeouts.httpRequest);
+    let deadlines = deadlinesOf.get(core);
+    if (!deadlines) {
+      deadlines = new Deadlines(core.clock, core.timers);
+      deadlinesOf.set(core, deadlines);
+    }
+    this.deadlines = deadlines;
+    this.idle(fe.cfg.timeouts.client);
     this.headDeadline = core.clock.now() + fe.cfg.timeouts.httpRequest;
+    deadlines.set(this, this.headDeadline);
   }
 
   /**
-   * Arms the client socket's inactivity timeout. Node allocates a new timer on every `setTimeout` call, while
-   * activity only refreshes the existing one: an unchanged value is not set again.
+   * Arms the client socket's inactivity timeout (`timeout client`, and later client-fin or tunnel). Node
+   * allocates a new timer on every `setTimeout` call, while activity only refreshes the existing one: an
+   * unchanged value is not set again, and waiting for a head (http-request, http-keep-alive) is a deadline
+   * in `Deadlines` instead, so a keep-alive request switches no timer.
    */
   private clientIdle = -1;
   private idle(ms: number): void {
@@ -175,6 +191,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         this.state = HEAD;
         this.startedAt = this.core.clock.now();
         this.headDeadline = this.startedAt + this.fe.cfg.timeouts.httpRequest;
+        this.deadlines.set(this, this.headDeadline);
         this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
         this.readHead();
         return;
@@ -204,11 +221,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   private readHead(): void {
     const r = parseRequestHead(this.buf, this.limits, this.scan);
-    if (r.kind === "incomplete") {
-      // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris)
-      this.idle(Math.max(1, this.headDeadline - this.core.clock.now()));
-      return;
-    }
+    // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris)
+    if (r.kind === "incomplete") return;
+    this.deadlines.clear(this);
     if (r.kind === "error") {
       this.t = newTermination();
       note(this.t, "proxy");
@@ -786,7 +801,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       return;
     }
     this.state = IDLE;
-    this.idle(this.fe.cfg.timeouts.httpKeepAlive);
+    this.deadlines.set(this, this.core.clock.now() + this.fe.cfg.timeouts.httpKeepAlive);
     this.client.resume();
     if (this.buf.length > 0) {
       const d = this.buf;
@@ -882,6 +897,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   private onClientClose(): void {
     this.core.untrack(this);
+    this.deadlines.clear(this);
     if (this.state === CLOSED) return;
     if (this.state !== IDLE && !(this.state === TUNNEL && this.clientEnded && this.serverEnded))
       note(this.t, "client-abort");
@@ -894,14 +910,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         this.client.destroy();
         return;
       case DISPATCH: // queued or connecting: timeout queue / connect decide
-        return;
-      case IDLE:
-        this.state = CLOSED; // http-keep-alive expired: close quietly
-        this.client.destroy();
-        return;
+      case IDLE: // waiting for a head: http-keep-alive / http-request decide (expired)
       case HEAD:
-        note(this.t, "client-timeout");
-        this.replyCanned(408, true);
         return;
       case EXCHANGE:
         // waiting for the server's answer is not the client's fault
@@ -912,6 +922,21 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       default:
         note(this.t, "client-timeout");
         this.abort();
+    }
+  }
+
+  /** The head deadline passed: http-keep-alive (IDLE) or http-request (HEAD). */
+  deadlinePassed(): void {
+    this.guard(this.onHeadTimeout);
+  }
+
+  private onHeadTimeout(): void {
+    if (this.state === IDLE) {
+      this.state = CLOSED; // http-keep-alive expired: close quietly
+      this.client.destroy();
+    } else if (this.state === HEAD) {
+      note(this.t, "client-timeout");
+      this.replyCanned(408, true);
     }
   }
 
