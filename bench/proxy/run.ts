@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { writeSection as writeSectionUntyped } from "../lib/readme-section.mjs";
 import { type Addr, nginxOriginConfig } from "./configs";
 import { streamOnce, withIdleConnections } from "./load";
-import { PEERS, type PeerDef, type PeerId, type RunningPeer, startPeer } from "./peers";
+import { NODE_PEER_FLAGS, PEERS, type PeerDef, type PeerId, type RunningPeer, startPeer } from "./peers";
 import { killAllOnExit, run, type Spawned, start, waitListening } from "./procs";
 import { sampleTree } from "./procstat";
 import {
@@ -234,7 +234,8 @@ async function main() {
     "better. CPU is the proxy process tree's utime+stime over the run (/proc/<pid>/stat), % of one core; RSS the",
     "largest after any run. Peers: haproxy `nbthread 1`, `http-reuse always`; nginx one worker, upstream",
     "`keepalive 64`, HTTP/1.1 upstream, `proxy_max_temp_file_size 0`; node-http-proxy and @fastify/http-proxy",
-    "with keep-alive upstream pools; lbkit runs `examples/proxy/index.mjs --mode http|tcp`.",
+    "with keep-alive upstream pools; lbkit runs `examples/proxy/index.mjs --mode http|tcp`. Every Node peer runs with",
+    `\`${NODE_PEER_FLAGS.join(" ")}\` (a young generation sized for a proxy's allocation rate; the proxy README's advice).`,
     "",
     renderThroughputTable(rows, samples),
     "",
