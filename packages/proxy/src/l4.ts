@@ -7,7 +7,8 @@
  * (pauseOnConnect), so a retry never replays anything.
  *
  * The server's bytes (the bulk direction of most sessions) are read with Node's `onread` into a buffer the
- * session reuses, instead of a fresh 64 KiB allocation and a stream `data` event per read: see `ReadBuffer`.
+ * session reuses (or, for small reads, one all sessions share), instead of a fresh 64 KiB allocation and a
+ * stream `data` event per read: see `ReadBuffer`.
  */
 import net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
@@ -20,23 +21,27 @@ import { decideRetry } from "./retry.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
 
-/** A read buffer that fits a small exchange; reads that fill it switch to `BIG_READ` (and a small read back). */
+/** Reads up to this size go to one buffer all sessions share; a read that fills it moves the session to its own. */
 const SMALL_READ = 512;
 const BIG_READ = 65_536;
+/** Shared by every session: a read into it is copied out before the callback returns, so nothing holds it. */
+const SHARED = Buffer.allocUnsafeSlow(SMALL_READ);
 
 /**
- * The buffer the server socket reads into (Node's `onread`), reused from one read to the next: no allocation,
- * no page faults on fresh memory, no stream machinery per read. Reuse is only safe when the bytes already left:
- * a client write that did not complete synchronously (the Writable still holds part of the chunk) lends the
- * buffer to that write, and the next read gets a new one. An idle session holds only a small buffer.
+ * The buffer the server socket reads into (Node's `onread`, asked for after every read). Small reads land in
+ * `SHARED` and are copied out (as Node's own read path copies each read to an exact-size buffer), so an idle
+ * session holds no buffer at all. A read that fills it gives the session its own 64 KiB buffer, reused from one
+ * read to the next: no allocation, no page faults on fresh memory, no stream machinery per read. Reuse is only
+ * safe when the bytes already left: a client write the kernel did not take whole lends the buffer to that
+ * write, and the next read gets a new one. A small read sends the session back to `SHARED`.
  */
 class ReadBuffer {
-  buf = Buffer.allocUnsafe(SMALL_READ);
-  /** The next read's buffer (Node asks after every read). */
+  buf: Buffer = SHARED;
   next(lent: boolean, n: number): Buffer {
-    const len = this.buf.length;
-    const want = n === len ? BIG_READ : n < SMALL_READ ? SMALL_READ : len;
-    if (lent || want !== len) this.buf = Buffer.allocUnsafe(want);
+    if (this.buf === SHARED) {
+      if (n === SMALL_READ) this.buf = Buffer.allocUnsafe(BIG_READ);
+    } else if (n < SMALL_READ) this.buf = SHARED;
+    else if (lent) this.buf = Buffer.allocUnsafe(BIG_READ);
     return this.buf;
   }
 }
@@ -207,11 +212,14 @@ export class TcpSession implements QueueClient, Tracked {
     this.bytesOut += n;
     this.lastRead = n;
     try {
-      const ok = this.client.write(n === b.length ? b : b.subarray(0, n));
-      this.lent = this.client.writableLength > 0;
+      const ok = this.client.write(
+        b === SHARED ? Buffer.from(b.subarray(0, n)) : n === b.length ? b : b.subarray(0, n),
+      );
+      const waiting = this.client.writableLength > 0;
+      this.lent = waiting && b !== SHARED;
       // write() answers false for any chunk over the high-water mark, even one the kernel took whole: stop
       // reading only when bytes are really waiting (a 'drain' follows a false answer; a true one promises none)
-      return ok || !this.lent;
+      return ok || !waiting;
     } catch (e) {
       this.lent = true;
       this.failed(e);
