@@ -10,6 +10,7 @@
 import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { type DeadlineOwner, Deadlines } from "./deadlines.js";
 import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
 import { serialiseRequest, serialiseResponse } from "./http/forward.js";
@@ -26,7 +27,6 @@ import type { Waiter } from "./queue.js";
 import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
-import { type DeadlineOwner, Deadlines } from "./deadlines.js";
 import { newTermination, note, type Termination, type TxnEvent, terminationState } from "./termination.js";
 import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "./upstream.js";
 
