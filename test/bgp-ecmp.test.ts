@@ -1,12 +1,14 @@
 // N active balancers behind ECMP: a router namespace running FRR (zebra + bgpd + bfdd, maximum-paths 8, BFD
-// 200 ms × 3), three balancer nodes each with gobgpd driven by an lbkit BgpSpeaker (and its BFD speaker), three
-// web servers and a client. The balancer is a minimal HTTP stand-in (@lbkit/proxy landed on main after this suite was written) picking
-// servers with Maglev on the flow. Everything runs in namespaces from test/lab and is removed afterwards.
+// 200 ms × 3), three balancer nodes each running @lbkit/proxy (L7, Maglev on the flow over the three web servers,
+// TCP health checks) and gobgpd driven by an lbkit BgpSpeaker (and its BFD speaker) that tracks the proxy
+// backend's health, three web servers and a client. Everything runs in namespaces from test/lab and is removed
+// afterwards. Router configuration: the VIP is forwarded over a resilient next-hop group that follows FRR's next
+// hops (test/bgp/resilient-ecmp.mjs; FRR 8.4 installs only hash-threshold groups), so a balancer leaving moves
+// its own flows and no other.
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BALANCER_AS, ROUTER_AS, type Router, startGobgpd, startRouter, waitFor } from "./bgp/lab.js";
-import { ensureBuilt } from "./lab/build.js";
-import { createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
+import { type Router, startBalancer, startEcmpLab, waitFor } from "./bgp/lab.js";
+import { type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
 
 const pre = requireRoot(["ip", "gobgpd", "gobgp", "vtysh", "nft"]);
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -32,21 +34,9 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
   const nodes = new Map<string, LabProcess>();
   const addr = (n: string) => lab.node(n).ipv4;
 
-  const startNode = async (lb: string, extra: Record<string, unknown> = {}) => {
-    const opts = {
-      id: lb,
-      address: addr(lb),
-      vip: VIP,
-      router: addr("router"),
-      routerAs: ROUTER_AS,
-      localAs: BALANCER_AS,
-      webs: WEBS.map((w) => ({ id: w, address: addr(w), port: 8080 })),
-      bfd: { desiredMinTx: BFD.tx, requiredMinRx: BFD.rx, detectMult: BFD.mult },
-      ...extra,
-    };
-    const p = lab.spawnNode(lb, here("./bgp/node.mjs"), [JSON.stringify(opts)]);
+  const startNode = async (lb: string) => {
+    const p = await startBalancer(lab, lb, { vip: VIP, router: "router", webs: WEBS, bfd: BFD });
     nodes.set(lb, p);
-    await p.waitFor(/"event":"started"/, 20_000);
     return p;
   };
   const load = async (args: Record<string, unknown>): Promise<Reply[]> => {
@@ -77,7 +67,13 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
   };
   const nexthopsAre = (want: string[], timeoutMs = 20_000) =>
     waitFor(
-      async () => JSON.stringify(await router.nexthops(VIP)) === JSON.stringify(want.map(addr).sort()),
+      async () => {
+        const hops = JSON.stringify(want.map(addr).sort());
+        return (
+          JSON.stringify(await router.nexthops(VIP)) === hops &&
+          JSON.stringify(router.resilientHops()) === hops
+        );
+      },
       timeoutMs,
       `router next hops for ${VIP} = ${want.join(",")}`,
     ).catch(async (e: Error) => {
@@ -85,17 +81,8 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     });
 
   beforeAll(async () => {
-    ensureBuilt("balancer");
-    ensureBuilt("bgp");
-    lab = await createLab({ nodes: ["router", ...LBS, ...WEBS, "client"] });
-    router = await startRouter(lab, "router", { neighbors: LBS.map(addr), bfd: BFD });
-    for (const w of WEBS) await lab.spawnNode(w, here("./bgp/web.mjs"), [w, addr(w)]).waitFor(/listening/);
-    await lab.exec("client", ["ip", "route", "add", "198.18.1.0/24", "via", addr("router")]);
-    for (const lb of LBS) {
-      await lab.exec(lb, ["ip", "addr", "add", `${VIP}/32`, "dev", "lo"]);
-      await startGobgpd(lab, lb);
-      await startNode(lb);
-    }
+    ({ lab, router } = await startEcmpLab({ vip: VIP, lbs: LBS, webs: WEBS, bfd: BFD }));
+    for (const lb of LBS) await startNode(lb);
   }, 120_000);
 
   afterAll(async () => {
@@ -123,7 +110,7 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
       expect(replies.filter((r) => r.balancer === lb).length).toBeGreaterThan(replies.length / 10);
   }, 60_000);
 
-  it("a crashed balancer's route goes within the BFD detection time; Maglev keeps moved flows on their server", async () => {
+  it("a crashed balancer's route goes within the BFD detection time and disturbs only its own flows; Maglev keeps moved flows on their server", async () => {
     const ports = Array.from({ length: 60 }, (_, i) => 41_000 + i);
     const before = await load({ ports });
     expect(before.filter((r) => !r.ok)).toEqual([]);
@@ -141,11 +128,11 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     await nexthopsAre(["lb1", "lb2"], 5000);
     const gone = Date.now() - t0;
 
-    // lb3's flows break (an L7 balancer terminates TCP) and continue on a survivor; the router's route change can
-    // also reset some survivors' flows (Linux ECMP is hash-threshold, FRR 8.4 programs no resilient groups): every
-    // failure falls between the crash and shortly after the route change, and every flow keeps its web server
+    // lb3's flows break (an L7 balancer terminates TCP) and continue on a survivor with the same web server
+    // (Maglev); the survivors' flows are not touched: the resilient group gives lb3's buckets to the survivors and
+    // keeps every other bucket where it was. Every failure falls between the crash and shortly after the change.
     const flows = await traffic;
-    let survivorsDisturbed = 0;
+    const onSurvivors: number[] = [];
     for (const port of held) {
       const mine = flows.filter((f) => f.port === port);
       const first = mine.find((f) => f.ok && f.t < t0)?.balancer;
@@ -153,13 +140,18 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
       const failed = mine.filter((f) => !f.ok);
       const why = JSON.stringify({ port, first, last, t0, gone, failed });
       if (first === "lb3") expect(failed.length, why).toBeGreaterThan(0);
-      else if (failed.length > 0) survivorsDisturbed++;
+      else {
+        onSurvivors.push(port);
+        expect(failed, why).toEqual([]);
+        expect(new Set(mine.map((f) => f.balancer)), why).toEqual(new Set([first])); // never moved
+      }
       for (const f of failed) expect(f.t >= t0 - 2000 && f.t <= t0 + gone + 1000, why).toBe(true);
       expect(last).not.toBe("lb3");
       expect(new Set(mine.filter((f) => f.ok).map((f) => f.server)).size, why).toBe(1); // Maglev: same server
     }
+    expect(onSurvivors.length).toBeGreaterThan(0);
     console.log(
-      `bgp crash: route gone after ${gone} ms; survivors' flows reset at the change: ${survivorsDisturbed}/${held.length}`,
+      `bgp crash: route gone after ${gone} ms; ${held.length - onSurvivors.length} of lb3's flows reset, ${onSurvivors.length} survivors' flows undisturbed`,
     );
     // detection 600 ms; BGP's hold timer alone would take 9 s. Slack for bfdd → bgpd → zebra on a loaded machine
     expect(gone).toBeLessThan(1500);

@@ -16,7 +16,7 @@ describe.skipIf(pre.skip)("bgp: an IPv6 VIP over MP-BGP to FRR", () => {
   const route6 = async () => (await lab.exec("router", ["ip", "-6", "route", "show", `${VIP6}/128`])).stdout;
 
   beforeAll(async () => {
-    ensureBuilt("bgp");
+    for (const p of ["core", "arp", "bgp"]) ensureBuilt(p);
     lab = await createLab({ nodes: ["router", "lb1"], ipv6: true });
     await lab.exec("router", ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
     router = await startRouter(lab, "router", { neighbors: [lab.node("lb1").ipv4], ipv6: true });

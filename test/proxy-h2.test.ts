@@ -1,10 +1,13 @@
 // HTTP/2 on a TLS listener (ALPN h2) proxied to HTTP/1.1 origins, with node:http2 clients: routing, bodies both
 // ways (content-length, chunked without one, de-chunked responses), and the downgrade's strictness.
+import { execFile } from "node:child_process";
+import http from "node:http";
 import http2 from "node:http2";
 import type net from "node:net";
 import { ReverseProxy, type TransactionLog } from "@lbkit/proxy";
 import { describe, expect, it } from "vitest";
 import { testCa } from "./proxy/certs.js";
+import { deadPort, origin } from "./proxy/helpers.js";
 import { cleanups, origins, server } from "./proxy/l7-setup.js";
 
 const ca = testCa();
@@ -12,31 +15,10 @@ const cert = ca.leaf("h2.test");
 
 async function h2Proxy(backendExtra: object = {}, serverExtra: object = {}) {
   const [a, b] = await origins("a", "b");
-  const p = new ReverseProxy({
-    frontends: [
-      {
-        id: "fe",
-        bind: "127.0.0.1:0",
-        defaultBackend: "a",
-        forwardFor: true,
-        rules: [{ pathPrefix: "/b/", useBackend: "b" }],
-        tls: { certificates: [cert], alpn: ["h2", "http/1.1"] },
-      },
-    ],
-    backends: [
-      { id: "a", servers: [server(a!, serverExtra)], ...backendExtra },
-      { id: "b", servers: [server(b!)] },
-    ],
-  });
-  const logs: TransactionLog[] = [];
-  p.on("request", (l) => logs.push(l));
-  await p.start();
-  cleanups.push(() => p.stop());
-  const port = (p.addresses()[0] as net.AddressInfo).port;
-  const client = http2.connect(`https://127.0.0.1:${port}`, { ca: ca.cert, servername: "h2.test" });
-  client.on("error", () => {});
-  cleanups.push(async () => void client.destroy());
-  return { p, client, logs };
+  return h2Front({ forwardFor: true, rules: [{ pathPrefix: "/b/", useBackend: "b" }] }, [
+    { id: "a", servers: [server(a!, serverExtra)], ...backendExtra },
+    { id: "b", servers: [server(b!)] },
+  ]);
 }
 
 interface Reply {
@@ -148,5 +130,350 @@ describe("HTTP/2 → HTTP/1.1", () => {
     }
     expect(r.status === 0 || r.status === 400).toBe(true);
     expect(r.body).not.toMatch(/"id"/); // never answered by an origin
+  });
+});
+
+/** A proxy with an h2 TLS frontend over `backends`, and a connected node:http2 client. */
+async function h2Front(front: object, backends: object[]) {
+  const p = new ReverseProxy({
+    frontends: [
+      {
+        id: "fe",
+        bind: "127.0.0.1:0",
+        defaultBackend: (backends[0] as { id: string }).id,
+        tls: { certificates: [cert], alpn: ["h2", "http/1.1"] },
+        ...front,
+      },
+    ],
+    backends: backends as never,
+  });
+  const logs: TransactionLog[] = [];
+  p.on("request", (l) => logs.push(l));
+  await p.start();
+  cleanups.push(() => p.stop());
+  const port = (p.addresses()[0] as net.AddressInfo).port;
+  const client = http2.connect(`https://127.0.0.1:${port}`, { ca: ca.cert, servername: "h2.test" });
+  client.on("error", () => {});
+  cleanups.push(async () => void client.destroy());
+  return { p, client, logs };
+}
+
+/**
+ * An HTTP/1.1 origin for 1xx, trailers and failures: /hints (103 then 200), /trailers (chunked with a trailer),
+ * /die (reads the request, closes without an answer), anything else echoes body, trailers and headers.
+ */
+const died: string[] = [];
+async function featureOrigin(): Promise<number> {
+  died.length = 0;
+  const srv = http.createServer((req, res) => {
+    if (req.url === "/die") {
+      died.push(req.method as string);
+      req.resume();
+      req.on("end", () => req.socket.destroy());
+      return;
+    }
+    if (req.url === "/hints") {
+      res.writeEarlyHints({ link: "</a.css>; rel=preload" });
+      res.end("after hints");
+      return;
+    }
+    if (req.url === "/trailers") {
+      res.setHeader("trailer", "x-sum");
+      res.write("abc");
+      res.addTrailers({ "x-sum": "3", "x-also": "yes" });
+      res.end();
+      return;
+    }
+    const body: Buffer[] = [];
+    req.on("data", (d: Buffer) => body.push(d));
+    req.on("end", () =>
+      res.end(
+        JSON.stringify({ body: String(Buffer.concat(body)), trailers: req.trailers, headers: req.headers }),
+      ),
+    );
+  });
+  srv.on("connection", (s) => {
+    s.on("error", () => {});
+    cleanups.push(async () => void s.destroy());
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  cleanups.push(() => new Promise<void>((r) => srv.close(() => r())));
+  return (srv.address() as net.AddressInfo).port;
+}
+
+describe("HTTP/2 streams get what HTTP/1.1 requests get", () => {
+  it("http-request deny/redirect/return and header rules, routing facts, http-response rules, the stats page", async () => {
+    const [a, b] = await origins("a", "b");
+    const { client, logs } = await h2Front(
+      {
+        stats: { uri: "/web-status" },
+        httpRequest: [
+          { deny: true, if: (f: { path?: string }) => f.path === "/admin" },
+          { redirect: "https://elsewhere.test/", code: 301, if: (f: { path?: string }) => f.path === "/old" },
+          {
+            return: 200,
+            body: "local",
+            if: (f: { header?: (n: string) => string | undefined }) => f.header?.("x-ret") === "1",
+          },
+          { setHeader: "x-set", value: "yes" },
+          { delHeader: "x-del" },
+        ],
+        httpResponse: [{ setHeader: "x-resp", value: "r" }, { delHeader: "x-powered" }],
+        rules: [{ header: { name: "x-be", value: "b" }, useBackend: "b" }],
+      },
+      [
+        { id: "a", servers: [server(a!)] },
+        { id: "b", servers: [server(b!)] },
+      ],
+    );
+    const deny = await send(client, { ":path": "/admin" });
+    expect(deny.status).toBe(403);
+    const moved = await send(client, { ":path": "/old" });
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe("https://elsewhere.test/");
+    expect(moved.headers.connection).toBeUndefined();
+    const local = await send(client, { ":path": "/x", "x-ret": "1" });
+    expect([local.status, local.body]).toEqual([200, "local"]);
+    const fwd = await send(client, { ":path": "/x", "x-be": "b", "x-del": "gone" });
+    expect(fwd.status).toBe(200);
+    const echo = JSON.parse(fwd.body);
+    expect(echo.id).toBe("b"); // routed on a header fact
+    expect(echo.headers["x-set"]).toBe("yes");
+    expect(echo.headers["x-del"]).toBeUndefined();
+    expect(fwd.headers["x-resp"]).toBe("r");
+    const stats = await send(client, { ":path": "/web-status;csv" });
+    expect(stats.status).toBe(200);
+    expect(stats.body).toMatch(/^# pxname,svname,/);
+    expect(logs.map((l) => [l.status, l.termination])).toEqual([
+      [403, "PR"],
+      [301, "--"],
+      [200, "--"],
+      [200, "--"],
+      [200, "--"],
+    ]);
+  });
+
+  it("conditional http-response rules: edits by condition, deny (502 PH) and return replace the server's answer", async () => {
+    const [a] = await origins("a");
+    const { client, logs } = await h2Front(
+      {
+        httpResponse: [
+          { setHeader: "x-from", value: "a", if: (f: { server?: string }) => f.server === "a" },
+          { setHeader: "x-never", value: "1", if: (f: { status: number }) => f.status === 500 },
+          { deny: true, if: (f: { request: { path: string } }) => f.request.path === "/secret" },
+          {
+            return: 410,
+            body: "gone",
+            if: (f: { request: { path: string } }) => f.request.path === "/old",
+          },
+        ],
+      },
+      [{ id: "a", servers: [server(a!)] }],
+    );
+    const ok = await send(client, { ":path": "/x" });
+    expect(ok.status).toBe(200);
+    expect(ok.headers["x-from"]).toBe("a");
+    expect(ok.headers["x-never"]).toBeUndefined();
+    const denied = await send(client, { ":path": "/secret" });
+    expect(denied.status).toBe(502);
+    expect(denied.body).not.toContain('"id"'); // the server's body never reaches the client
+    const gone = await send(client, { ":path": "/old" });
+    expect([gone.status, gone.body]).toEqual([410, "gone"]);
+    expect(logs.map((l) => [l.status, l.termination])).toEqual([
+      [200, "--"],
+      [502, "PH"],
+      [410, "--"],
+    ]);
+    const again = await send(client, { ":path": "/x" }); // the stream after a replaced answer still works
+    expect(again.status).toBe(200);
+  });
+
+  it("cookie persistence: the inserted cookie keeps a client on its server, removed before the server (indirect)", async () => {
+    const [a, b] = await origins("a", "b");
+    const { client } = await h2Front({}, [
+      {
+        id: "a",
+        cookie: { name: "SERVERID", indirect: true, nocache: true },
+        servers: [server(a!), server(b!)],
+      },
+    ]);
+    const first = await send(client, { ":path": "/" });
+    const owner = JSON.parse(first.body).id as string;
+    expect(first.headers["set-cookie"]).toEqual([`SERVERID=${owner}; path=/`]);
+    expect(first.headers["cache-control"]).toBe("private");
+    for (let i = 0; i < 4; i++) {
+      const r = await send(client, { ":path": "/", cookie: `SERVERID=${owner}; app=1` });
+      const e = JSON.parse(r.body);
+      expect(e.id).toBe(owner);
+      expect(e.headers.cookie).toBe("app=1");
+      expect(r.headers["set-cookie"]).toBeUndefined();
+    }
+  });
+
+  it("retries and redispatches a failed connect, as on HTTP/1.1; a body sent to a server that died is not replayed", async () => {
+    const [a] = await origins("a");
+    const dead = await deadPort();
+    const { client, logs } = await h2Front(
+      { capture: { request: ["x-trace"], response: ["content-type"] } },
+      [
+        {
+          id: "be",
+          balance: "first",
+          retries: 2,
+          redispatch: 1,
+          servers: [{ id: "dead", address: "127.0.0.1", port: dead }, server(a!)],
+        },
+      ],
+    );
+    const r = await send(client, { ":path": "/x", "x-trace": "t-1" });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).id).toBe("a");
+    expect(logs[0]?.captured).toEqual({ request: ["t-1"], response: [r.headers["content-type"] ?? ""] });
+    expect(logs[0]).toMatchObject({ server: "a", retries: 1, redispatches: 1, termination: "--" });
+    // the log's timers and bytes, and captured headers, as an HTTP/1.1 request's
+    const l = logs[0] as TransactionLog;
+    expect(l.timers.queue).toBe(0);
+    expect(l.timers.connect).toBeGreaterThanOrEqual(0);
+    expect(l.timers.response).toBeGreaterThanOrEqual(0);
+    expect(l.timers.total).toBeGreaterThanOrEqual(l.timers.connect + l.timers.response);
+    expect(l.bytesOut).toBe(Buffer.byteLength(r.body));
+    const post = await send(client, { ":method": "POST", ":path": "/echo" }, ["body"]);
+    expect(post.body).toBe("body"); // the failed connect read none of it: the retry sends it whole
+  });
+
+  it("a request the server dropped before answering: retried when idempotent and bodiless, never a body", async () => {
+    const port = await featureOrigin();
+    const { client, logs } = await h2Front({}, [
+      { id: "be", retries: 2, redispatch: 0, servers: [{ id: "o", address: "127.0.0.1", port }] },
+    ]);
+    const get = await send(client, { ":path": "/die" });
+    expect(get.status).toBe(502);
+    const post = await send(client, { ":method": "POST", ":path": "/die" }, ["once"]);
+    expect(post.status).toBe(502);
+    expect(logs.map((l) => [l.termination, l.retries])).toEqual([
+      ["SH", 2],
+      ["SH", 0],
+    ]);
+    expect(died).toEqual(["GET", "GET", "GET", "POST"]);
+  });
+
+  it("sendProxy: each stream's connection starts with a PROXY header naming the h2 client, and is never reused", async () => {
+    const lines: string[] = [];
+    const o = await origin((sock) => {
+      let buf = "";
+      const onData = (d: Buffer) => {
+        buf += d.toString("latin1");
+        if (buf.indexOf("\r\n\r\n") < 0) return;
+        sock.off("data", onData); // one request per connection read; the connection stays open (keep-alive)
+        const line = buf.slice(0, buf.indexOf("\r\n"));
+        lines.push(line);
+        sock.write(`HTTP/1.1 200 OK\r\ncontent-length: ${line.length}\r\n\r\n${line}`);
+      };
+      sock.on("data", onData);
+    });
+    cleanups.push(() => o.close());
+    const { client, logs } = await h2Front({}, [
+      { id: "be", servers: [{ id: "p", address: "127.0.0.1", port: o.port, sendProxy: "v1" }] },
+    ]);
+    const r1 = await send(client, { ":path": "/a" });
+    const r2 = await send(client, { ":path": "/b" });
+    const port = (client.socket as net.Socket).localPort;
+    expect(r1.body).toMatch(new RegExp(`^PROXY TCP4 127\\.0\\.0\\.1 127\\.0\\.0\\.1 ${port} \\d+$`));
+    expect(r2.body).toBe(r1.body);
+    expect(lines).toHaveLength(2);
+    expect(o.accepted).toBe(2); // one connection per stream, each with its header
+    expect(logs.map((l) => l.clientPort)).toEqual([port, port]);
+  });
+
+  it("nghttp2's own client (h2load, 4 connections × 8 streams) gets every answer from the origin through the proxy", async () => {
+    const [a, b] = await origins("a", "b");
+    const { p, logs } = await h2Front({}, [{ id: "be", servers: [server(a!), server(b!)] }]);
+    const port = (p.addresses()[0] as net.AddressInfo).port;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        "h2load",
+        ["-n", "400", "-c", "4", "-m", "8", `https://127.0.0.1:${port}/x`],
+        { timeout: 60_000 },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+    expect(out).toMatch(/Application protocol: h2/);
+    expect(out).toMatch(/requests: 400 total, 400 started, 400 done, 400 succeeded, 0 failed, 0 errored/);
+    expect(out).toMatch(/status codes: 400 2xx/);
+    expect(logs).toHaveLength(400);
+    expect(new Set(logs.map((l) => l.server))).toEqual(new Set(["a", "b"]));
+  });
+
+  it("relays 103 Early Hints and 100-continue as informational HEADERS, and trailers both ways", async () => {
+    const port = await featureOrigin();
+    const { client, logs } = await h2Front({}, [
+      { id: "o", servers: [{ id: "o", address: "127.0.0.1", port }] },
+    ]);
+    const hints = await new Promise<{ info: http2.IncomingHttpHeaders[]; status: number }>((resolve) => {
+      const info: http2.IncomingHttpHeaders[] = [];
+      const req = client.request({ ":path": "/hints" });
+      req.on("error", () => {});
+      req.on("headers", (h) => info.push(h));
+      let status = 0;
+      req.on("response", (h) => {
+        status = Number(h[":status"]);
+      });
+      req.resume();
+      req.on("close", () => resolve({ info, status }));
+    });
+    expect(hints.status).toBe(200);
+    expect(hints.info.map((h) => [h[":status"], h.link])).toEqual([[103, "</a.css>; rel=preload"]]);
+
+    const cont = await new Promise<{ continued: boolean; body: string }>((resolve) => {
+      const req = client.request({ ":method": "POST", ":path": "/upload", expect: "100-continue" });
+      req.on("error", () => {});
+      let continued = false;
+      const chunks: Buffer[] = [];
+      req.on("continue", () => {
+        continued = true;
+        req.end("after continue");
+      });
+      req.on("data", (d: Buffer) => chunks.push(d));
+      req.on("close", () => resolve({ continued, body: String(Buffer.concat(chunks)) }));
+    });
+    expect(cont.continued).toBe(true);
+    expect(JSON.parse(cont.body).body).toBe("after continue");
+
+    const up = await new Promise<string>((resolve) => {
+      const req = client.request({ ":method": "POST", ":path": "/upload" }, { waitForTrailers: true });
+      req.on("error", () => {});
+      req.on("wantTrailers", () => req.sendTrailers({ "x-digest": "abc", authorization: "no" }));
+      const chunks: Buffer[] = [];
+      req.on("data", (d: Buffer) => chunks.push(d));
+      req.on("close", () => resolve(String(Buffer.concat(chunks))));
+      req.end("payload");
+    });
+    const bad = await new Promise<number | undefined>((resolve) => {
+      const req = client.request({ ":method": "POST", ":path": "/upload" }, { waitForTrailers: true });
+      req.on("error", () => {});
+      req.on("wantTrailers", () => req.sendTrailers({ "content-length": "1" }));
+      req.resume();
+      req.on("close", () => resolve(req.rstCode));
+      req.end("payload");
+    });
+    expect(bad).toBe(http2.constants.NGHTTP2_PROTOCOL_ERROR); // a content-length trailer that disagrees with DATA
+    const got = JSON.parse(up);
+    expect(got.body).toBe("payload");
+    expect(got.trailers).toEqual({ "x-digest": "abc" }); // authorization is not allowed in trailers: dropped
+
+    const down = await new Promise<{ body: string; trailers: http2.IncomingHttpHeaders }>((resolve) => {
+      const req = client.request({ ":path": "/trailers" });
+      req.on("error", () => {});
+      let trailers: http2.IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      req.on("trailers", (t) => {
+        trailers = t;
+      });
+      req.on("data", (d: Buffer) => chunks.push(d));
+      req.on("close", () => resolve({ body: String(Buffer.concat(chunks)), trailers }));
+    });
+    expect(down.body).toBe("abc");
+    expect([down.trailers["x-sum"], down.trailers["x-also"]]).toEqual(["3", "yes"]);
+    expect(logs.map((l) => l.termination)).toEqual(["--", "--", "--", "PR", "--"]);
   });
 });

@@ -31,7 +31,11 @@ interface Side {
   terminations(): string[];
 }
 
-async function haproxySide(name: string, backend: string[], timeouts: string[] = []): Promise<Side> {
+async function haproxySide(
+  name: string,
+  backend: string[],
+  timeouts: string[] = [],
+): Promise<Side & { stat(): Promise<Record<string, string>[]>; lines: string[] }> {
   const port = await deadPort();
   const lines: string[] = [];
   let buf = "";
@@ -77,7 +81,7 @@ async function haproxySide(name: string, backend: string[], timeouts: string[] =
     }
     return out;
   };
-  return { port, terminations, queued };
+  return { port, terminations, queued, stat: () => h.stat(), lines };
 }
 
 async function lbkitSide(backend: BackendOptions): Promise<Side> {
@@ -178,6 +182,40 @@ describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
       expect(await until(() => side.terminations().length === 1)).toBe(true);
       expect(side.terminations()[0]).toBe("--");
     }
+  });
+
+  it("a refused server retried on itself: both wait min(timeout connect, 1 s) before each retry (the turn-around), then 503 SC", async () => {
+    const dead = await deadPort();
+    const h = await haproxySide(
+      "turn-around",
+      ["retries 2", `server dead 127.0.0.1:${dead}`],
+      ["timeout connect 300"],
+    );
+    const l = await lbkitSide({
+      id: "be",
+      retries: 2,
+      redispatch: false,
+      timeouts: { connect: 300 },
+      servers: [{ id: "dead", address: "127.0.0.1", port: dead }],
+    });
+    const took: number[] = [];
+    for (const side of [h, l]) {
+      const t0 = performance.now();
+      const r = await request(side.port, { path: "/" });
+      took.push(performance.now() - t0);
+      expect(r.status).toBe(503);
+      expect(await until(() => side.terminations().length === 1)).toBe(true);
+      expect(side.terminations()[0]).toBe("SC");
+    }
+    console.log(
+      "turn-around: haproxy",
+      Math.round(took[0] as number),
+      "ms, lbkit",
+      Math.round(took[1] as number),
+      "ms",
+    );
+    // two retries, each after a 300 ms turn-around (a lower bound: a loaded machine only adds)
+    for (const ms of took) expect(ms).toBeGreaterThanOrEqual(590);
   });
 
   it("a server that never answers: 504 sH from both after timeout server", async () => {
@@ -290,5 +328,245 @@ describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
     console.log("haproxy", results[0], "lbkit", results[1]);
     expect(results[0]).toEqual({ slow: 408, upload: "cR sH" });
     expect(results[1]).toEqual({ slow: 408, upload: "cR cH" });
+  });
+});
+
+describe.skipIf(skip)("option abortonclose vs HAProxy 2.6", () => {
+  // HAProxy 2.6's H1 mux reads nothing more from a client whose request is complete until the response is out,
+  // so it never sees that FIN and serves the request even with the option; lbkit follows the option's documented
+  // meaning (the request is dropped while it waits). Both are asserted, so a change on either side shows here.
+  it("a queued request whose client half-closes: served by both without the option; with it, dropped by lbkit (CQ, never reaching the server) where haproxy 2.6 does not see the FIN", async () => {
+    const [a] = (await httpOrigins("a")) as [HttpOrigin];
+    const results: Record<string, unknown>[] = [];
+    for (const abort of [false, true]) {
+      const h = await haproxySide(
+        `abortonclose-${abort}`,
+        [...(abort ? ["option abortonclose"] : []), `server a 127.0.0.1:${a.port} maxconn 1`],
+        ["timeout queue 3s"],
+      );
+      const l = await lbkitSide({
+        id: "be",
+        abortOnClose: abort,
+        timeouts: { queue: 3000 },
+        servers: [{ id: "a", address: "127.0.0.1", port: a.port, maxconn: 1 }],
+      });
+      for (const side of [h, l]) {
+        const hits = a.hits;
+        const slow = request(side.port, { path: "/slow?ms=400" });
+        await until(() => a.hits === hits + 1);
+        const c = await connect(side.port);
+        c.on("error", () => {});
+        const answer = readAll(c);
+        c.write("GET /late HTTP/1.1\r\nHost: x\r\n\r\n");
+        for (let i = 0; i < 300 && (await side.queued()) !== 1; i++)
+          await new Promise((r) => setTimeout(r, 10));
+        expect(await side.queued()).toBe(1);
+        c.end(); // FIN: the client will send nothing more, but could still read
+        const text = String(await answer);
+        await slow;
+        expect(await until(() => side.terminations().length === 2)).toBe(true);
+        results.push({
+          abort,
+          status: text ? parseStatus(text) : "closed",
+          reachedServer: a.hits === hits + 2,
+          terminations: [...side.terminations()].sort().join(" "),
+        });
+      }
+    }
+    console.log("abortonclose", results);
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]).toMatchObject({ status: 200, reachedServer: true, terminations: "-- --" });
+    expect(results[2]).toMatchObject({ status: 200, reachedServer: true, terminations: "-- --" }); // haproxy
+    expect(results[3]).toMatchObject({ status: "closed", reachedServer: false, terminations: "-- CQ" }); // lbkit
+  });
+});
+
+describe.skipIf(skip)("option abortonclose in tcp mode vs HAProxy 2.6", () => {
+  it("a queued TCP session whose client sends data then FIN: served by both without the option, dropped (CQ, never reaching the server) by both with it", async () => {
+    const { origin } = await import("./proxy/helpers.js");
+    const o = await origin((sock) => {
+      sock.on("data", () => {});
+      setTimeout(() => sock.end("bye\n"), 500);
+    });
+    cleanups.push(() => o.close());
+    const results: Record<string, unknown>[] = [];
+    for (const abort of [false, true]) {
+      const h = await haproxySide(
+        `tcp-abortonclose-${abort}`,
+        [...(abort ? ["option abortonclose"] : []), `server a 127.0.0.1:${o.port} maxconn 1`],
+        ["mode tcp", "option tcplog", "timeout queue 3s"],
+      );
+      const hFe = h.lines; // tcplog lines: ... <Tw/Tc/Tt> <bytes> <termination> <conns> <queues>
+      const p = new ReverseProxy({
+        frontends: [{ id: "fe", mode: "tcp", bind: "127.0.0.1:0", defaultBackend: "be" }],
+        backends: [
+          {
+            id: "be",
+            mode: "tcp",
+            abortOnClose: abort,
+            timeouts: { queue: 3000 },
+            servers: [{ id: "a", address: "127.0.0.1", port: o.port, maxconn: 1 }],
+          },
+        ],
+      });
+      const sessions: TransactionLog[] = [];
+      p.on("session", (x) => sessions.push(x));
+      await p.start();
+      cleanups.push(() => p.stop());
+      const sides = [
+        {
+          port: h.port,
+          queued: h.queued,
+          terminations: () =>
+            hFe
+              .map((l) => / (\S{2}) \d+\/\d+\/\d+\/\d+\/\d+ \d+\/\d+$/.exec(l)?.[1])
+              .filter((x) => x !== undefined),
+        },
+        {
+          port: (p.addresses()[0] as net.AddressInfo).port,
+          queued: async () => p.backend("be").queue.length,
+          terminations: () => sessions.map((x) => x.termination),
+        },
+      ];
+      for (const side of sides) {
+        const accepted = o.accepted;
+        const first = await connect(side.port);
+        first.on("error", () => {});
+        const firstDone = readAll(first);
+        first.write("first");
+        await until(() => o.accepted === accepted + 1);
+        const second = await connect(side.port);
+        second.on("error", () => {});
+        const secondDone = readAll(second);
+        second.write("second");
+        for (let i = 0; i < 300 && (await side.queued()) !== 1; i++)
+          await new Promise((r) => setTimeout(r, 10));
+        second.end();
+        first.end(); // the first session ends once its server said bye: the slot frees
+        await firstDone;
+        await secondDone;
+        expect(await until(() => side.terminations().length === 2)).toBe(true);
+        results.push({
+          abort,
+          reachedServer: o.accepted === accepted + 2,
+          terminations: [...side.terminations()].sort().join(" "),
+        });
+        first.destroy();
+        second.destroy();
+      }
+    }
+    console.log("tcp abortonclose", results);
+    expect(results[1]).toEqual(results[0]);
+    expect(results[3]).toEqual(results[2]);
+    expect(results[0]).toMatchObject({ reachedServer: true });
+    expect(results[2]).toMatchObject({ reachedServer: false, terminations: "-- CQ" });
+  });
+});
+
+describe.skipIf(skip)("per-server queues vs HAProxy 2.6", () => {
+  interface Case {
+    name: string;
+    haproxy: string[];
+    lbkit: Partial<BackendOptions>;
+    headers: Record<string, string>;
+  }
+  const cookieCase = (a: number, b: number, redispatch: boolean): Case => ({
+    name: redispatch ? "cookie-redispatch" : "cookie",
+    haproxy: [
+      "balance roundrobin",
+      ...(redispatch ? ["option redispatch"] : []),
+      "cookie SRV insert indirect nocache",
+      `server a 127.0.0.1:${a} maxconn 1 maxqueue 1 cookie a`,
+      `server b 127.0.0.1:${b} cookie b`,
+    ],
+    lbkit: { redispatch, cookie: { name: "SRV", mode: "insert", indirect: true, nocache: true } },
+    headers: { cookie: "SRV=a" },
+  });
+  const cases = (a: number, b: number): Case[] => [
+    cookieCase(a, b, false),
+    cookieCase(a, b, true),
+    {
+      name: "hash-redispatch",
+      haproxy: [
+        "balance hdr(x-user)",
+        "option redispatch",
+        `server a 127.0.0.1:${a} maxconn 1 maxqueue 1`,
+        `server b 127.0.0.1:${b} maxconn 1 maxqueue 1`,
+      ],
+      lbkit: { redispatch: true, balance: "hdr(x-user)" },
+      headers: { "x-user": "u1" },
+    },
+  ];
+
+  it("a bound request waits in its own server's queue while another has room; a full server queue answers 503 SQ unless a persisted request may be redispatched", async () => {
+    const [a, b] = (await httpOrigins("a", "b")) as [HttpOrigin, HttpOrigin];
+    for (const c of cases(a.port, b.port)) {
+      const h = await haproxySide(`srvq-${c.name}`, c.haproxy, ["timeout queue 3s"]);
+      const p = new ReverseProxy({
+        frontends: [{ id: "fe", bind: "127.0.0.1:0", defaultBackend: "be", timeouts: { client: 5000 } }],
+        backends: [
+          {
+            id: "be",
+            timeouts: { queue: 3000 },
+            servers: [
+              { id: "a", address: "127.0.0.1", port: a.port, maxconn: 1, maxqueue: 1, cookie: "a" },
+              {
+                id: "b",
+                address: "127.0.0.1",
+                port: b.port,
+                cookie: "b",
+                ...(c.name.startsWith("hash") ? { maxconn: 1, maxqueue: 1 } : {}),
+              },
+            ],
+            ...c.lbkit,
+          },
+        ],
+      });
+      const logs: TransactionLog[] = [];
+      p.on("request", (x) => logs.push(x));
+      await p.start();
+      cleanups.push(() => p.stop());
+      const l = {
+        port: (p.addresses()[0] as net.AddressInfo).port,
+        terminations: () => logs.map((x) => x.termination),
+        serverQueued: async (id: string) => p.backend("be").serverQueue(id)?.length ?? 0,
+        backendQueued: async () => p.backend("be").queue.length,
+      };
+      const hs = {
+        ...h,
+        serverQueued: async (id: string) =>
+          Number((await h.stat()).find((r) => r.pxname === "be" && r.svname === id)?.qcur || 0),
+        backendQueued: async () =>
+          Number((await h.stat()).find((r) => r.pxname === "be" && r.svname === "BACKEND")?.qcur || 0),
+      };
+      const results: Record<string, unknown>[] = [];
+      for (const side of [hs, l]) {
+        const hits = a.hits + b.hits;
+        const slow = request(side.port, { path: "/slow?ms=600", headers: c.headers });
+        await until(() => a.hits + b.hits === hits + 1);
+        const queued = request(side.port, { path: "/q", headers: c.headers });
+        let waitsOn: string | undefined;
+        for (let i = 0; i < 300 && waitsOn === undefined; i++) {
+          for (const id of ["a", "b"]) if ((await side.serverQueued(id)) === 1) waitsOn = id;
+          if (waitsOn === undefined) await new Promise((r) => setTimeout(r, 10));
+        }
+        const backendQueued = await side.backendQueued();
+        const third = await request(side.port, { path: "/third", headers: c.headers });
+        const first = await slow;
+        const q = await queued;
+        expect(await until(() => side.terminations().length === 3)).toBe(true);
+        results.push({
+          waitsOnItsServer: waitsOn !== undefined && waitsOn === first.headers["x-server"],
+          backendQueued,
+          queued: `${q.status} ${q.headers["x-server"] === first.headers["x-server"] ? "same server" : "other server"}`,
+          third: `${third.status}${third.status === 200 ? ` ${third.headers["x-server"] === first.headers["x-server"] ? "same server" : "other server"}` : ""}`,
+          terminations: [...side.terminations()].sort(),
+        });
+      }
+      console.log(c.name, "haproxy", results[0], "lbkit", results[1]);
+      expect(results[0]?.waitsOnItsServer).toBe(true);
+      expect(results[1]).toEqual(results[0]);
+      void results;
+    }
   });
 });

@@ -101,6 +101,83 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
     expect(logs[0]?.termination).toBe("PR");
   });
 
+  it("applies conditional http-response rules on status, response header and request; deny (502 PH) and return replace the response", async () => {
+    const [a] = await origins("a");
+    const { port, logs } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {
+      httpResponse: [
+        { setHeader: "Cache-Control", value: "no-store", if: (r) => r.status >= 500 },
+        { delHeader: "X-Server", if: (r) => r.request.path?.startsWith("/api") === true },
+        {
+          addHeader: "X-Answered-By",
+          value: "be",
+          if: (r) => r.header("x-server") === "a" && r.backend === "be",
+        },
+        { deny: true, if: (r) => r.status === 418 },
+        { return: 404, body: "nothing here\n", if: (r) => r.status === 410 },
+      ],
+    });
+    const ok = await request(port, { path: "/" });
+    expect([
+      ok.status,
+      ok.headers["cache-control"],
+      ok.headers["x-server"],
+      ok.headers["x-answered-by"],
+    ]).toEqual([200, undefined, "a", "be"]);
+    const err = await request(port, { path: "/status?code=503" });
+    expect([err.status, err.headers["cache-control"]]).toEqual([503, "no-store"]);
+    const api = await request(port, { path: "/api/x" });
+    expect(api.headers["x-server"]).toBeUndefined();
+    const denied = await request(port, { path: "/status?code=418" });
+    expect(denied.status).toBe(502);
+    const replaced = await request(port, { path: "/status?code=410" });
+    expect([replaced.status, replaced.body]).toEqual([404, "nothing here\n"]);
+    // the kept-alive client goes on after a replaced response
+    const agent = new (await import("node:http")).Agent({ keepAlive: true, maxSockets: 1 });
+    for (const path of ["/status?code=410", "/", "/status?code=418", "/"])
+      expect((await request(port, { path }, agent)).status).toBe(
+        path === "/" ? 200 : path.endsWith("410") ? 404 : 502,
+      );
+    agent.destroy();
+    expect(await until(() => logs.length === 9)).toBe(true);
+    expect(logs.find((l) => l.status === 502)?.termination).toBe("PH");
+    expect(logs.filter((l) => l.status === 502).every((l) => l.server === "a")).toBe(true);
+  });
+
+  it("abortOnClose drops a request whose client half-closes during the retry turn-around (CC); without it the request gets its 503 after the retries", async () => {
+    const { deadPort } = await import("./proxy/helpers.js");
+    const dead = await deadPort();
+    const results: { status: number | "closed"; termination: string | undefined; ms: number }[] = [];
+    for (const abortOnClose of [true, false]) {
+      const { port, logs } = await l7([
+        {
+          id: "be",
+          retries: 1,
+          redispatch: false,
+          abortOnClose,
+          timeouts: { connect: 800 },
+          servers: [{ id: "dead", address: "127.0.0.1", port: dead }],
+        },
+      ]);
+      const c = await connect(port);
+      c.on("error", () => {});
+      const all = readAll(c);
+      const t0 = performance.now();
+      c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 200)); // the refused attempt is over: in the 800 ms turn-around
+      c.end();
+      const text = String(await all);
+      expect(await until(() => logs.length === 1)).toBe(true);
+      results.push({
+        status: text ? parseStatus(text) : "closed",
+        termination: logs[0]?.termination,
+        ms: performance.now() - t0,
+      });
+    }
+    expect(results[0]).toMatchObject({ status: "closed", termination: "CC" });
+    expect(results[1]).toMatchObject({ status: 503, termination: "SC" });
+    expect(results[1]?.ms).toBeGreaterThanOrEqual(790); // the FIN changed nothing: it waited the turn-around
+  });
+
   it("changes servers and rules at run time without dropping a kept-alive client", async () => {
     const [a, b] = await origins("a", "b");
     const { p, port } = await l7([

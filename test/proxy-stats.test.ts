@@ -746,6 +746,45 @@ describe("retries, redispatches and queue positions reach stats and the log", ()
   });
 });
 
+describe("per-server queues reach stats, metrics and the log (srv_queue)", () => {
+  it("requests persisted to a full server wait in its own queue: CSV qcur/qmax, /metrics and httplog's srv_queue show it", async () => {
+    const [a, b] = await origins("a", "b");
+    const { p, port, logs } = await l7([
+      {
+        id: "be",
+        cookie: { name: "SRV" },
+        servers: [
+          server(a as HttpOrigin, { maxconn: 1, maxqueue: 5, cookie: "a" }),
+          server(b as HttpOrigin, { cookie: "b" }),
+        ],
+      },
+    ]);
+    const lines: string[] = [];
+    const log = new AccessLog({ proxy: p, to: (l) => lines.push(...l), format: "haproxy" });
+    await log.start();
+    cleanups.push(() => log.stop());
+    const { call } = await admin(p);
+    const slow = [1, 2, 3].map(() => request(port, { path: "/slow?ms=300", headers: { cookie: "SRV=a" } }));
+    await until(() => p.backend("be").serverQueue("a")?.length === 2);
+    const row = async (sv: string) =>
+      csvRows((await call("GET", "/stats;csv")).body, [...CSV_COLUMNS]).find(
+        (r) => r.svname === sv,
+      ) as Record<string, string>;
+    expect(await row("a")).toMatchObject({ qcur: "2", qmax: "2", qlimit: "5" });
+    expect(await row("BACKEND")).toMatchObject({ qcur: "0" });
+    expect((await call("GET", "/metrics")).body).toContain(
+      'haproxy_server_current_queue{proxy="be",server="a"} 2',
+    );
+    expect((await Promise.all(slow)).map((r) => r.headers["x-server"])).toEqual(["a", "a", "a"]);
+    expect(await row("a")).toMatchObject({ qcur: "0", qmax: "2" });
+    await until(() => lines.length === 3);
+    expect(logs.map((l) => l.serverQueued ?? false).sort()).toEqual([false, true, true]);
+    // srv_queue/backend_queue: the two that waited had 0 and 1 ahead of them in a's queue
+    expect(lines.filter((l) => / [01]\/0 "GET \/slow/.test(l)).length).toBe(3);
+    expect(lines.some((l) => / 1\/0 "GET \/slow/.test(l))).toBe(true);
+  });
+});
+
 describe("L4 sessions in stats and the tcplog", () => {
   it("counts a TCP session's bytes per server and logs it as HAProxy's tcplog", async () => {
     const { origin } = await import("./proxy/helpers.js");

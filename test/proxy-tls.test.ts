@@ -230,7 +230,56 @@ describe("TLS to servers", () => {
     expect(changes).not.toContain("g:down");
   });
 
-  it("rejects ssl on tcp backends and with sendProxy", () => {
+  it("mode tcp: relays bytes over TLS to the server with SNI, no ALPN, half-close; a server that does not verify is a connect failure, redispatched", async () => {
+    const pem = ca.leaf("origin.test");
+    const seen: { sni: string | false; alpn: string | false | null }[] = [];
+    const srv = tls.createServer({ ...pem, ALPNProtocols: ["x-other"] }, (s) => {
+      seen.push({
+        sni: (s as tls.TLSSocket & { servername: string | false }).servername,
+        alpn: s.alpnProtocol,
+      });
+      s.on("error", () => {});
+      const got: Buffer[] = [];
+      s.on("data", (d) => got.push(d));
+      s.on("end", () => s.end(`tls:${Buffer.concat(got)}`));
+    });
+    srv.on("tlsClientError", () => {});
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    srv.on("secureConnection", (s) => cleanups.push(async () => void s.destroy()));
+    cleanups.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const port = (srv.address() as net.AddressInfo).port;
+    const p = new ReverseProxy({
+      frontends: [{ id: "fe", mode: "tcp", bind: "127.0.0.1:0", defaultBackend: "be" }],
+      backends: [
+        {
+          id: "be",
+          mode: "tcp",
+          balance: "first",
+          retries: 1,
+          redispatch: 1,
+          servers: [
+            // the first server's name does not match its certificate: the handshake fails, the retry goes to b
+            { id: "a", address: "127.0.0.1", port, ssl: { ca: ca.cert, sni: "other.test" } },
+            { id: "b", address: "127.0.0.1", port, ssl: { ca: ca.cert, sni: "origin.test" } },
+          ],
+        },
+      ],
+    });
+    const logs: { server?: string; termination: string; retries: number; redispatches: number }[] = [];
+    p.on("session", (l) => logs.push(l));
+    await p.start();
+    cleanups.push(() => p.stop());
+    const fport = (p.addresses()[0] as net.AddressInfo).port;
+    const { connect, readAll } = await import("./proxy/helpers.js");
+    const c = await connect(fport);
+    c.end("hello over tls");
+    expect((await readAll(c)).toString()).toBe("tls:hello over tls");
+    expect(seen).toEqual([{ sni: "origin.test", alpn: false }]);
+    expect(await until(() => logs.length === 1)).toBe(true);
+    expect(logs[0]).toMatchObject({ server: "b", termination: "--", retries: 1, redispatches: 1 });
+  });
+
+  it("rejects ssl with sendProxy, and bad ssl options", () => {
     const build = (mode: "http" | "tcp", extra: object) =>
       new ReverseProxy({
         frontends: [],
@@ -238,7 +287,7 @@ describe("TLS to servers", () => {
           { id: "be", mode, servers: [{ id: "s", address: "127.0.0.1", port: 1, ssl: true, ...extra }] },
         ],
       });
-    expect(() => build("tcp", {})).toThrow(/ssl/);
+    expect(() => build("tcp", {})).not.toThrow();
     expect(() => build("http", { sendProxy: "v2" })).toThrow(/sendProxy/);
     expect(() => build("http", { ssl: { verify: "maybe" } })).toThrow(/ssl.verify/);
   });

@@ -6,14 +6,7 @@
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect, it } from "vitest";
-import {
-  BALANCER_AS,
-  ROUTER_AS,
-  type Router,
-  startGobgpd,
-  startRouter,
-  waitFor,
-} from "../../test/bgp/lab.js";
+import { type Router, startBalancer, startGobgpd, startRouter, waitFor } from "../../test/bgp/lab.js";
 import { ensureBuilt } from "../../test/lab/build.js";
 import { createLab, type Lab, requireRoot } from "../../test/lab/netns.js";
 // @ts-expect-error -- a plain .mjs helper without typings
@@ -22,7 +15,6 @@ import { writeSection as writeSectionUntyped } from "../lib/readme-section.mjs";
 const writeSection = writeSectionUntyped as (name: string, body: string) => void;
 const pre = requireRoot(["ip", "gobgpd", "vtysh"]);
 const VIP = "198.18.1.1";
-const node = fileURLToPath(new URL("../../test/bgp/node.mjs", import.meta.url));
 
 interface Setting {
   name: string;
@@ -54,8 +46,7 @@ for (const s of settings) {
   it.skipIf(pre.skip)(
     `crash → route change: ${s.name}`,
     async () => {
-      ensureBuilt("balancer");
-      ensureBuilt("bgp");
+      for (const p of ["core", "balancer", "healthcheck", "proxy", "arp", "bgp"]) ensureBuilt(p);
       const l = await createLab({ nodes: ["router", "lb1", "lb2", "web1"] });
       lab = l;
       const addr = (n: string) => l.node(n).ipv4;
@@ -74,20 +65,13 @@ for (const s of settings) {
       for (const lb of ["lb1", "lb2"]) {
         await l.exec(lb, ["ip", "addr", "add", `${VIP}/32`, "dev", "lo"]);
         await startGobgpd(l, lb);
-        const opts = {
-          id: lb,
-          address: addr(lb),
+        await startBalancer(l, lb, {
           vip: VIP,
-          router: addr("router"),
-          routerAs: ROUTER_AS,
-          localAs: BALANCER_AS,
+          router: "router",
+          webs: ["web1"],
+          bfd: s.bfd,
           holdTime: s.hold,
-          webs: [{ id: "web1", address: addr("web1"), port: 8080 }],
-          ...(s.bfd
-            ? { bfd: { desiredMinTx: s.bfd.tx, requiredMinRx: s.bfd.rx, detectMult: s.bfd.mult } }
-            : {}),
-        };
-        await l.spawnNode(lb, node, [JSON.stringify(opts)]).waitFor(/"event":"started"/, 20_000);
+        });
       }
       const both = [addr("lb1"), addr("lb2")].sort().join(",");
       const times: number[] = [];

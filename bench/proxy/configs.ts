@@ -14,7 +14,21 @@ export interface HaproxyOptions {
   /** seconds for client/server/keep-alive timeouts (long enough for idle-connection memory rows) */
   idleTimeout?: number;
   maxconn?: number;
+  /** TLS termination on the bind line: the certificate and key in one PEM file, ALPN, TLS 1.3 suites. */
+  tls?: BindTls;
 }
+
+export interface BindTls {
+  /** certificate followed by its key (haproxy `crt`) */
+  pem: string;
+  alpn: readonly string[];
+  /** TLS 1.3 cipher suites, e.g. TLS_AES_128_GCM_SHA256 (the bench pins one, the same on every peer) */
+  ciphersuites: string;
+}
+
+/** `bind` with TLS: TLS 1.3 only, the given suite, ALPN. */
+const bindTls = (t: BindTls) =>
+  ` ssl crt ${t.pem} alpn ${t.alpn.join(",")} ssl-min-ver TLSv1.3 ciphersuites ${t.ciphersuites}`;
 
 /** haproxy 2.6, one thread, sane timeouts; http mode reuses server connections (`http-reuse always`). */
 export function haproxyConfig(o: HaproxyOptions): string {
@@ -30,7 +44,7 @@ export function haproxyConfig(o: HaproxyOptions): string {
     `  timeout server ${t}s`,
     ...(o.mode === "http" ? [`  timeout http-keep-alive ${t}s`, "  timeout http-request 10s"] : []),
     "frontend fe",
-    `  bind ${hp(o.listen)}`,
+    `  bind ${hp(o.listen)}${o.tls ? bindTls(o.tls) : ""}`,
     "  default_backend be",
     "backend be",
     ...(o.mode === "http" ? ["  http-reuse always"] : []),

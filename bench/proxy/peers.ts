@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Addr, haproxyConfig, nginxProxyConfig } from "./configs";
+import { type Addr, type BindTls, haproxyConfig, nginxProxyConfig } from "./configs";
 import { type Spawned, start, waitListening } from "./procs";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -14,9 +14,14 @@ const PEER_DIR = fileURLToPath(new URL("./peers/", import.meta.url));
 export type PeerId =
   | "direct"
   | "lbkit-l7"
+  | "lbkit-l7-ops"
   | "lbkit-l4"
   | "haproxy-http"
   | "haproxy-tcp"
+  | "lbkit-tls"
+  | "haproxy-tls"
+  | "lbkit-h2"
+  | "haproxy-h2"
   | "nginx"
   | "http-proxy"
   | "fastify";
@@ -29,7 +34,16 @@ export interface PeerDef {
   mode: "http" | "tcp";
   /** why it cannot run on this machine, if it cannot */
   missing(): string | undefined;
+  /**
+   * How clients reach it: "http" (default, wrk), "https" (wrk over TLS 1.3), "h2" (h2load over TLS 1.3 with
+   * ALPN h2). The TLS and h2 rows are load rows only (no memory row).
+   */
+  client?: "http" | "https" | "h2";
 }
+
+const h2loadMissing = () =>
+  existsSync("/usr/bin/h2load") ? undefined : "h2load not installed (nghttp2-client)";
+const lbkitBuilt = () => (existsSync(LBKIT_EXAMPLE) ? undefined : "not built yet");
 
 export const PEERS: readonly PeerDef[] = [
   {
@@ -44,14 +58,23 @@ export const PEERS: readonly PeerDef[] = [
     label: "lbkit L7",
     baseline: "haproxy-http",
     mode: "http",
-    missing: () => (existsSync(LBKIT_EXAMPLE) ? undefined : "not built yet"),
+    missing: lbkitBuilt,
+  },
+  {
+    // the overhead row: the same example with the stats page, the admin server (/metrics) and the JSON access log
+    // to a file, divided by plain lbkit L7 in the same round
+    id: "lbkit-l7-ops",
+    label: "lbkit L7 with stats, metrics and access log on",
+    baseline: "lbkit-l7",
+    mode: "http",
+    missing: lbkitBuilt,
   },
   {
     id: "lbkit-l4",
     label: "lbkit L4",
     baseline: "haproxy-tcp",
     mode: "tcp",
-    missing: () => (existsSync(LBKIT_EXAMPLE) ? undefined : "not built yet"),
+    missing: lbkitBuilt,
   },
   {
     id: "haproxy-http",
@@ -68,6 +91,38 @@ export const PEERS: readonly PeerDef[] = [
     missing: () => undefined,
   },
   { id: "nginx", label: "nginx 1.22", baseline: "haproxy-http", mode: "http", missing: () => undefined },
+  {
+    id: "lbkit-tls",
+    label: "lbkit L7 TLS termination",
+    baseline: "haproxy-tls",
+    mode: "http",
+    client: "https",
+    missing: lbkitBuilt,
+  },
+  {
+    id: "haproxy-tls",
+    label: "haproxy 2.6 TLS termination",
+    baseline: "haproxy-tls",
+    mode: "http",
+    client: "https",
+    missing: () => undefined,
+  },
+  {
+    id: "lbkit-h2",
+    label: "lbkit h2 clients (h2load)",
+    baseline: "haproxy-h2",
+    mode: "http",
+    client: "h2",
+    missing: () => lbkitBuilt() ?? h2loadMissing(),
+  },
+  {
+    id: "haproxy-h2",
+    label: "haproxy 2.6 h2 clients (h2load)",
+    baseline: "haproxy-h2",
+    mode: "http",
+    client: "h2",
+    missing: h2loadMissing,
+  },
   {
     id: "http-proxy",
     label: "node-http-proxy",
@@ -96,6 +151,8 @@ export interface StartContext {
   maxconn?: number;
   /** idle timeouts in seconds */
   idleTimeout?: number;
+  /** the certificate for the TLS and h2 peers: separate PEM files (lbkit) and one combined file (haproxy) */
+  tls?: { cert: string; key: string; pem: string; ciphersuites: string };
 }
 
 export interface RunningPeer {
@@ -108,6 +165,9 @@ export interface RunningPeer {
 }
 
 const hp = (a: Addr) => `${a.host}:${a.port}`;
+const missingTls = (id: string): never => {
+  throw new Error(`bench: peer ${id} needs ctx.tls (a certificate)`);
+};
 
 /**
  * V8 flags for every Node peer (lbkit, node-http-proxy, @fastify/http-proxy alike): a young generation fixed at
@@ -139,9 +199,18 @@ export async function startPeer(id: PeerId, ctx: StartContext): Promise<RunningP
   let ready: Promise<void> | undefined;
   switch (id) {
     case "haproxy-http":
+    case "haproxy-tls":
+    case "haproxy-h2":
     case "haproxy-tcp": {
       const file = join(dir, "haproxy.cfg");
-      const mode = id === "haproxy-http" ? "http" : "tcp";
+      const mode = id === "haproxy-tcp" ? "tcp" : "http";
+      const t = ctx.tls;
+      const tls: BindTls | undefined =
+        id === "haproxy-http" || id === "haproxy-tcp"
+          ? undefined
+          : t
+            ? { pem: t.pem, ciphersuites: t.ciphersuites, alpn: id === "haproxy-h2" ? ["h2"] : ["http/1.1"] }
+            : missingTls(id);
       writeFileSync(
         file,
         haproxyConfig({
@@ -150,6 +219,7 @@ export async function startPeer(id: PeerId, ctx: StartContext): Promise<RunningP
           mode,
           idleTimeout: ctx.idleTimeout,
           maxconn: ctx.maxconn,
+          ...(tls ? { tls } : {}),
         }),
       );
       p = start("haproxy", ["-f", file, "-db"], so);
@@ -171,13 +241,33 @@ export async function startPeer(id: PeerId, ctx: StartContext): Promise<RunningP
       p = start(process.execPath, nodeArgs(join(PEER_DIR, "fastify-proxy.mjs")), so);
       break;
     case "lbkit-l7":
+    case "lbkit-l7-ops":
+    case "lbkit-tls":
+    case "lbkit-h2":
     case "lbkit-l4": {
       let onLine: () => void = () => {};
       ready = new Promise<void>((r) => {
         onLine = r;
       });
       let out = "";
-      p = start(process.execPath, nodeArgs(LBKIT_EXAMPLE, id === "lbkit-l7" ? "http" : "tcp"), {
+      const args = nodeArgs(LBKIT_EXAMPLE, id === "lbkit-l4" ? "tcp" : "http");
+      // stats page + admin server (/metrics) + JSON access log to a file in the peer's directory
+      if (id === "lbkit-l7-ops") args.push("--stats", "--log", "--log-file", join(dir, "access.log"));
+      if (id === "lbkit-tls" || id === "lbkit-h2") {
+        const t = ctx.tls ?? missingTls(id);
+        args.push(
+          "--tls-cert",
+          t.cert,
+          "--tls-key",
+          t.key,
+          "--tls-min",
+          "TLSv1.3",
+          "--tls-ciphers",
+          t.ciphersuites,
+        );
+        if (id === "lbkit-h2") args.push("--h2");
+      }
+      p = start(process.execPath, args, {
         ...so,
         cwd: REPO,
         onStdout: (d) => {

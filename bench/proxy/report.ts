@@ -54,7 +54,8 @@ export function sameRoundRatio(
     if (s.peer !== peer || s.case !== c) continue;
     const b = samples.find((x) => x.peer === baseline && x.case === c && x.round === s.round);
     if (!b || metric(b) === 0) continue;
-    rs.push(metric(s) / metric(b));
+    const r = metric(s) / metric(b);
+    if (Number.isFinite(r)) rs.push(r); // a metric the peer's client does not report (h2load: percentiles)
   }
   if (rs.length === 0) return undefined;
   return { median: median(rs), min: Math.min(...rs), max: Math.max(...rs), rounds: rs.length };
@@ -78,18 +79,25 @@ export const fmtMs = (n: number) => (!Number.isFinite(n) ? "–" : n < 10 ? n.to
 export const fmtMiB = (bytes: number) => (!Number.isFinite(bytes) ? "–" : (bytes / 2 ** 20).toFixed(1));
 
 /**
- * One row per peer: small-body req/s, p50, p99 and bulk MiB/s, each with its same-round ratio to the row's
+ * The proxy's own CPU time per small-body request, µs (its CPU share ÷ its request rate over the same run): what a
+ * request costs the proxy, which holds up when a shared machine makes req/s swing between rounds.
+ */
+export const cpuPerRequest = (s: Sample): number => (s.rps > 0 ? (s.cpuPct * 1e4) / s.rps : Number.NaN);
+const fmtUs = (n: number) => (!Number.isFinite(n) ? "–" : n.toFixed(1));
+
+/**
+ * One row per peer: small-body req/s, p50, p99, bulk MiB/s and CPU µs per request, each with its same-round ratio to the row's
  * baseline (median, min–max over rounds), then CPU, RSS and errors (medians / totals).
  */
 export function renderThroughputTable(rows: readonly PeerRow[], samples: readonly Sample[]): string {
   const head =
-    "| peer | vs | req/s | × | p50 ms | × | p99 ms | × | bulk MiB/s | × | CPU % (small / bulk) | RSS MiB | errors |";
-  const sep = `|${"---|".repeat(13)}`;
+    "| peer | vs | req/s | × | p50 ms | × | p99 ms | × | bulk MiB/s | × | CPU µs/req | × | CPU % (small / bulk) | RSS MiB | errors |";
+  const sep = `|${"---|".repeat(15)}`;
   const lines = [head, sep];
   const labels = new Map(rows.map((r) => [r.id, r.label]));
   for (const r of rows) {
     if (r.missing) {
-      lines.push(`| ${r.label} | | ${r.missing} |${" |".repeat(10)}`);
+      lines.push(`| ${r.label} | | ${r.missing} |${" |".repeat(12)}`);
       continue;
     }
     const m = (c: Case, f: (s: Sample) => number) => medianOf(samples, r.id, c, f);
@@ -98,7 +106,7 @@ export function renderThroughputTable(rows: readonly PeerRow[], samples: readonl
     const errors = samples.filter((s) => s.peer === r.id).reduce((a, s) => a + s.errors, 0);
     const rss = Math.max(...samples.filter((s) => s.peer === r.id).map((s) => s.rssBytes));
     lines.push(
-      `| ${r.label} | ${r.id === r.baseline ? "—" : (labels.get(r.baseline) ?? r.baseline)} | ${fmtCount(m("small", (s) => s.rps))} | ${x("small", (s) => s.rps)} | ${fmtMs(m("small", (s) => s.p50Ms))} | ${x("small", (s) => s.p50Ms)} | ${fmtMs(m("small", (s) => s.p99Ms))} | ${x("small", (s) => s.p99Ms)} | ${fmtMiB(m("bulk", (s) => s.bytesPerSec))} | ${x("bulk", (s) => s.bytesPerSec)} | ${m("small", (s) => s.cpuPct).toFixed(0)} / ${m("bulk", (s) => s.cpuPct).toFixed(0)} | ${fmtMiB(rss)} | ${errors} |`,
+      `| ${r.label} | ${r.id === r.baseline ? "—" : (labels.get(r.baseline) ?? r.baseline)} | ${fmtCount(m("small", (s) => s.rps))} | ${x("small", (s) => s.rps)} | ${fmtMs(m("small", (s) => s.p50Ms))} | ${x("small", (s) => s.p50Ms)} | ${fmtMs(m("small", (s) => s.p99Ms))} | ${x("small", (s) => s.p99Ms)} | ${fmtMiB(m("bulk", (s) => s.bytesPerSec))} | ${x("bulk", (s) => s.bytesPerSec)} | ${fmtUs(m("small", cpuPerRequest))} | ${x("small", cpuPerRequest)} | ${m("small", (s) => s.cpuPct).toFixed(0)} / ${m("bulk", (s) => s.cpuPct).toFixed(0)} | ${fmtMiB(rss)} | ${errors} |`,
     );
   }
   return lines.join("\n");

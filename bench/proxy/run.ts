@@ -3,12 +3,21 @@
 // rounds (each round runs every peer once, order rotated), then the memory rows. Writes the <!-- proxy -->
 // section of bench/README.md. CPU layout (2 cores): the proxy on CPU 0, wrk and the origin on CPU 1.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error -- a plain .mjs helper without typings
 import { writeSection as writeSectionUntyped } from "../lib/readme-section.mjs";
 import { type Addr, nginxOriginConfig } from "./configs";
+import { h2loadArgs, parseH2load } from "./h2load";
 import { streamOnce, withIdleConnections } from "./load";
 import { NODE_PEER_FLAGS, PEERS, type PeerDef, type PeerId, type RunningPeer, startPeer } from "./peers";
 import { killAllOnExit, run, type Spawned, start, waitListening } from "./procs";
@@ -69,13 +78,63 @@ const originAddr: Addr = { host, port: PORT_BASE };
 const running = new Map<PeerId, RunningPeer>();
 let origin: Spawned | undefined;
 
-async function wrk(a: Addr, path: string, connections: number, seconds: number) {
+/** The TLS and h2 rows' certificate (ECDSA P-256, TLS 1.3 with one suite pinned on every peer). */
+const CIPHERSUITE = "TLS_AES_128_GCM_SHA256";
+function certificate() {
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ].concat(["-days", "2", "-subj", "/CN=bench.test", "-addext", "subjectAltName=DNS:bench.test"]),
+    { stdio: "ignore" },
+  );
+  const pem = join(dir, "cert+key.pem");
+  writeFileSync(pem, readFileSync(cert, "utf8") + readFileSync(key, "utf8"));
+  return { cert, key, pem, ciphersuites: CIPHERSUITE };
+}
+
+async function wrk(a: Addr, path: string, connections: number, seconds: number, scheme = "http") {
   const out = await run(
     "wrk",
-    wrkArgs({ url: `http://${a.host}:${a.port}${path}`, threads: 1, connections, seconds, script }),
+    wrkArgs({ url: `${scheme}://${a.host}:${a.port}${path}`, threads: 1, connections, seconds, script }),
     { cpus: LOAD_CPU, timeoutMs: (seconds + 15) * 1000 },
   );
   return parseWrk(out);
+}
+
+/**
+ * h2load over TLS 1.3 (ALPN h2): small bodies with 50 connections × 10 streams, bulk with 4 × 1; a request count
+ * sized to take about `seconds` at a few thousand small requests (or ~60 MiB) per second.
+ */
+async function h2load(a: Addr, path: string, connections: number, streams: number, seconds: number) {
+  const requests = path === "/small" ? 4000 * seconds : 6 * seconds;
+  const out = await run(
+    "h2load",
+    h2loadArgs({ url: `https://${a.host}:${a.port}${path}`, clients: connections, streams, requests }),
+    { cpus: LOAD_CPU, timeoutMs: (seconds * 20 + 30) * 1000 },
+  );
+  const h = parseH2load(out);
+  return { ...h, p50Ms: Number.NaN, p99Ms: Number.NaN };
+}
+
+/** One load run against a peer, with the client its row is about. */
+function load(peer: PeerDef, a: Addr, c: "small" | "bulk", seconds: number) {
+  const path = c === "small" ? "/small" : "/bulk";
+  const connections = c === "small" ? 50 : 4;
+  if (peer.client === "h2") return h2load(a, path, connections, c === "small" ? 10 : 1, seconds);
+  return wrk(a, path, connections, seconds, peer.client === "https" ? "https" : "http");
 }
 
 async function measure(peer: PeerDef, round: number, c: "small" | "bulk"): Promise<Sample> {
@@ -85,7 +144,7 @@ async function measure(peer: PeerDef, round: number, c: "small" | "bulk"): Promi
   const p0 = sampleTree(pid);
   const o0 = sampleTree(origin!.pid);
   const t0 = performance.now();
-  const w = await wrk(a, c === "small" ? "/small" : "/bulk", c === "small" ? 50 : 4, SECONDS);
+  const w = await load(peer, a, c, SECONDS);
   const wall = (performance.now() - t0) / 1000;
   const p1 = sampleTree(pid);
   const o1 = sampleTree(origin!.pid);
@@ -142,6 +201,13 @@ async function memoryRow(peer: PeerDef): Promise<MemoryRow> {
   return { label: peer.label, stream, idle: { connections: IDLE, before: idleBefore, open } };
 }
 
+/** A loud note when the machine was busy with other work (load average above its core count) during the run. */
+function loadVerdict(before: number, after: number): string {
+  const n = cpus().length;
+  if (Math.max(before, after) <= n) return "";
+  return `**Loaded machine:** the load average was ${before.toFixed(1)} before and ${after.toFixed(1)} after on ${n} cores, so every peer shared its pinned core with other work: req/s, latency and their ratios swing between rounds; CPU µs/req and its ratio are the figures that hold (rerun on a quiet machine for capacity figures). `;
+}
+
 async function main() {
   log(
     `dir ${dir}; ${ROUNDS} rounds × ${SECONDS} s; stream ${STREAM_BYTES / 2 ** 20} MiB; ${IDLE} idle conns`,
@@ -164,6 +230,7 @@ async function main() {
   await waitListening(host, originAddr.port, origin);
 
   const active = PEERS.filter((p) => !p.missing());
+  const tls = certificate();
   for (const [i, p] of active.entries()) {
     if (p.id === "direct") continue;
     const listen = { host, port: PORT_BASE + 1 + i };
@@ -176,12 +243,13 @@ async function main() {
         cpus: PROXY_CPU,
         nofile: NOFILE,
         maxconn: Math.floor((NOFILE - 200) / 2),
+        tls,
       }),
     );
     log(`started ${p.label} on ${listen.port}`);
   }
   // warm-up: JIT, pools, page cache
-  for (const p of active) await wrk(running.get(p.id)?.addr ?? originAddr, "/small", 50, 1);
+  for (const p of active) await load(p, running.get(p.id)?.addr ?? originAddr, "small", 1);
 
   const samples: Sample[] = [];
   const load0 = loadavg()[0]!;
@@ -202,7 +270,7 @@ async function main() {
 
   const memory: MemoryRow[] = [];
   for (const p of PEERS) {
-    if (p.id === "direct") continue;
+    if (p.id === "direct" || p.client !== undefined) continue; // the TLS and h2 rows are load rows only
     const missing = p.missing();
     if (missing) {
       memory.push({ label: p.label, missing });
@@ -231,15 +299,29 @@ async function main() {
     "`wrk -t1 -c50` on `/small`; bulk: `wrk -t1 -c4` on the 10 MiB `/bulk`. Each round runs every peer once, the",
     "order rotated by one each round; each × column is the peer's figure divided by haproxy's *in the same round*",
     "(haproxy http for L7 peers, haproxy tcp for L4), median and (min–max) over rounds — for latency, lower is",
-    "better. CPU is the proxy process tree's utime+stime over the run (/proc/<pid>/stat), % of one core; RSS the",
+    "better. CPU is the proxy process tree's utime+stime over the run (/proc/<pid>/stat), % of one core, and CPU",
+    "µs/req that time ÷ the small-body requests served (what a request costs the proxy; it holds up when a shared",
+    "machine makes req/s swing, which the ratios of the other columns do not always); RSS the",
     "largest after any run. Peers: haproxy `nbthread 1`, `http-reuse always`; nginx one worker, upstream",
     "`keepalive 64`, HTTP/1.1 upstream, `proxy_max_temp_file_size 0`; node-http-proxy and @fastify/http-proxy",
     "with keep-alive upstream pools; lbkit runs `examples/proxy/index.mjs --mode http|tcp`. Every Node peer runs with",
     `\`${NODE_PEER_FLAGS.join(" ")}\` (a young generation sized for a proxy's allocation rate; the proxy README's advice).`,
     "",
+    "Operator and protocol rows: *lbkit L7 with stats, metrics and access log on* is the same example with",
+    "`--stats --log` (the stats page, an admin server with `/metrics` counting every transaction, and the JSON access",
+    "log written to a file), and its × columns divide by *plain lbkit L7* in the same round (its overhead, not a",
+    "comparison with haproxy; CPU µs/req × is the figure to read on a shared machine). *TLS termination*: wrk over HTTPS (keep-alive, so mostly record encryption, few",
+    `handshakes) to lbkit (\`--tls-cert\`) and to haproxy (\`bind … ssl crt\`) with the same ECDSA P-256 certificate, TLS 1.3`,
+    `only and the one suite ${CIPHERSUITE} on both. *h2 clients*: h2load over the same TLS with ALPN h2`,
+    "(`-c 50 -m 10 -n <4,000 per second of a case>` on `/small`, `-c 4 -m 1 -n <6 per second>` on `/bulk`), lbkit",
+    "(`--h2`, downgrading to HTTP/1.1 to the origin)",
+    "against haproxy (`alpn h2`, HTTP/1.1 to the origin); h2load reports no latency percentiles, so those cells are",
+    "empty. These rows have no memory row.",
+    "",
     renderThroughputTable(rows, samples),
     "",
-    `${cpuVerdict(samples, rows)} ` +
+    loadVerdict(load0, load1) +
+      `${cpuVerdict(samples, rows)} ` +
       originVerdict(samples, rows) +
       " Origin CPU share during the small-body runs (CPU 1 also runs wrk): " +
       rows

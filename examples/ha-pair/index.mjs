@@ -161,7 +161,13 @@ function startLb(n) {
     if (e.event === "state") {
       n.state = e.to;
       if (e.to === "master") forwardTo = n;
-      else if (forwardTo === n && e.to === "stopped") forwardTo = undefined;
+      else if (forwardTo === n) {
+        // two nodes can become master in the same instant (their master-down timers differ by ms); the one that
+        // steps down hands the stand-in VIP to the one still master, as its real VIP would stay with that one
+        const other = LBS.find((m) => m !== n && m.state === "master");
+        if (other) forwardTo = other;
+        else if (e.to === "stopped") forwardTo = undefined;
+      }
       log(
         `${e.node}: VRRP ${e.from.toUpperCase()} → ${e.to.toUpperCase()}  (priority ${e.priority}, ${e.reason})`,
       );

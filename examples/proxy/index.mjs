@@ -19,8 +19,10 @@
 // /metrics, /stats and the runtime API; its port is printed as "admin <host:port>", its token read from
 // $LBKIT_ADMIN_TOKEN, default "change-me-please"), --log (access log as JSON lines, batched, to --log-file, default
 // /dev/null — the bench's "stats, metrics and access log on" row uses --stats --log).
+// TLS termination (http): --tls-cert/--tls-key PEM files, --tls-min TLSv1.2|TLSv1.3, --tls-ciphers LIST, --h2 (ALPN
+// h2 and http/1.1) — the bench's TLS and HTTP/2 rows.
 import cluster from "node:cluster";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { AccessLog, AdminServer, ReverseProxy } from "@lbkit/proxy";
 import { cli } from "../cli.mjs";
 
@@ -39,6 +41,11 @@ Prints "listening HOST:PORT" when ready; SIGINT/SIGTERM stop it gracefully.
   --stats              http: stats page at <listen>/web-status, and an admin server (metrics, runtime API)
   --log                access log as JSON lines, batched, to --log-file (default /dev/null)
   --log-file PATH      where --log writes
+  --tls-cert PATH      http: terminate TLS with this certificate (PEM; needs --tls-key)
+  --tls-key PATH       its private key (PEM)
+  --tls-min VERSION    TLSv1.2 (default) or TLSv1.3
+  --tls-ciphers LIST   OpenSSL cipher list (TLS 1.3 suites included), default lbkit's modern list
+  --h2                 offer HTTP/2 (ALPN h2, http/1.1) on the TLS listener
   -h, --help           this text`,
   {
     listen: { type: "string", default: "127.0.0.1:8080" },
@@ -51,6 +58,11 @@ Prints "listening HOST:PORT" when ready; SIGINT/SIGTERM stop it gracefully.
     stats: { type: "boolean", default: false },
     log: { type: "boolean", default: false },
     "log-file": { type: "string", default: "/dev/null" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "tls-min": { type: "string", default: "TLSv1.2" },
+    "tls-ciphers": { type: "string" },
+    h2: { type: "boolean", default: false },
   },
 );
 if (!values.backend) {
@@ -93,6 +105,21 @@ if (workers > 1 && cluster.isPrimary) {
           ? { httpRequest: [{ setHeader: "X-Proxy-Worker", value: String(process.pid) }] }
           : {}),
         ...(values.stats && values.mode === "http" ? { stats: { uri: "/web-status" } } : {}),
+        ...(values["tls-cert"]
+          ? {
+              tls: {
+                certificates: [
+                  {
+                    cert: readFileSync(values["tls-cert"], "utf8"),
+                    key: readFileSync(values["tls-key"] ?? values["tls-cert"], "utf8"),
+                  },
+                ],
+                minVersion: values["tls-min"],
+                ...(values["tls-ciphers"] ? { ciphers: values["tls-ciphers"] } : {}),
+                alpn: values.h2 ? ["h2", "http/1.1"] : ["http/1.1"],
+              },
+            }
+          : {}),
       },
     ],
     backends: [{ id: "be", mode: values.mode, balance: values.balance, servers }],

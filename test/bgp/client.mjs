@@ -1,8 +1,9 @@
 // The client for test/bgp-*: one request per new TCP connection to http://VIP/, `rate` per second for `ms`
 // (bounded), each from a chosen source port when `ports` is given (a fixed flow, to watch where ECMP sends it).
 // With `hold: true`, each port in `ports` is one keep-alive connection sending a request every `every` ms for `ms`
-// (a reset connection is re-opened from the same port). Prints one JSON line: every request's
-// {t, port, ok, balancer, server, error}.
+// (a reset connection is re-opened from the same port). A request from a chosen port carries X-Flow: <port>, the
+// key the balancers' Maglev uses. Prints one JSON line: every request's {t, port, ok, balancer (the response's
+// X-Balancer), server (the body: the web server's id), error}.
 import http from "node:http";
 
 const {
@@ -18,16 +19,20 @@ const results = [];
 const one = (localPort, agent = false) =>
   new Promise((resolve) => {
     const t = Date.now();
-    const req = http.get({ host: vip, port: 80, path: "/", agent, localPort, timeout }, (res) => {
+    // a chosen port is a flow the balancers key Maglev on (X-Flow), whichever balancer ECMP sends it to
+    const headers = localPort === undefined ? {} : { "X-Flow": String(localPort) };
+    const req = http.get({ host: vip, port: 80, path: "/", agent, localPort, timeout, headers }, (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
       res.on("end", () => {
         const ok = res.statusCode === 200;
+        const balancer = res.headers["x-balancer"];
         resolve({
           t,
           port: localPort,
           ok,
-          ...(ok ? JSON.parse(body) : { error: `status ${res.statusCode}` }),
+          balancer,
+          ...(ok ? { server: body } : { error: `status ${res.statusCode}` }),
         });
       });
     });

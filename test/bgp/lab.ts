@@ -4,7 +4,9 @@
 // the lab.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Lab, LabProcess } from "../lab/netns.js";
+import { fileURLToPath } from "node:url";
+import { ensureBuilt } from "../lab/build.js";
+import { createLab, type Lab, type LabProcess } from "../lab/netns.js";
 
 export const ROUTER_AS = 65000;
 export const BALANCER_AS = 65001;
@@ -13,8 +15,10 @@ export interface Router {
   pathspace: string;
   procs: LabProcess[];
   vtysh(cmd: string): Promise<string>;
-  /** next hops of `prefix` in the router's kernel FIB (what ECMP uses) */
+  /** next hops of `prefix` in the router's kernel FIB as zebra installed them (main table) */
   nexthops(prefix: string): Promise<string[]>;
+  /** with `resilient`: the next hops of the resilient group that forwards the prefix, as last synced */
+  resilientHops(): string[];
   stop(): Promise<void>;
 }
 
@@ -26,6 +30,12 @@ export interface RouterOptions {
   ipv6?: boolean;
   /** BGP keepalive / hold (s) */
   timers?: { keepalive: number; hold: number };
+  /**
+   * Router configuration, not lbkit: forward `prefix` over a resilient next-hop group that follows zebra's next
+   * hops, edited in place (test/bgp/resilient-ecmp.mjs), so a next hop leaving moves only its own flows.
+   * `idleTimer` (s, default 1): how long a bucket must be idle before it moves to a next hop that (re)joined.
+   */
+  resilient?: { prefix: string; buckets?: number; idleTimer?: number };
 }
 
 export async function startRouter(lab: Lab, node: string, o: RouterOptions): Promise<Router> {
@@ -84,6 +94,7 @@ export async function startRouter(lab: Lab, node: string, o: RouterOptions): Pro
   await lab.exec(node, ["sysctl", "-qw", "net.ipv4.conf.eth0.send_redirects=0"]);
   const common = (d: string) => ["-N", pathspace, "-f", join(dir, `${d}.conf`), "-i", join(run, `${d}.pid`)];
   const procs: LabProcess[] = [];
+  let mirror: LabProcess | undefined;
   const vtysh = async (cmd: string) => (await lab.exec(node, ["vtysh", "-N", pathspace, "-c", cmd])).stdout;
   try {
     await startDaemons();
@@ -100,6 +111,17 @@ export async function startRouter(lab: Lab, node: string, o: RouterOptions): Pro
     });
     if (o.bfd) procs.push(lab.spawn(node, ["/usr/lib/frr/bfdd", ...common("bfdd")]));
     procs.push(lab.spawn(node, ["/usr/lib/frr/bgpd", ...common("bgpd"), "-l", me.ipv4]));
+    if (o.resilient) {
+      const { prefix, buckets = 128, idleTimer = 1 } = o.resilient;
+      mirror = lab.spawnNode(node, fileURLToPath(new URL("./resilient-ecmp.mjs", import.meta.url)), [
+        prefix,
+        "eth0",
+        String(buckets),
+        String(idleTimer),
+      ]);
+      procs.push(mirror);
+      await mirror.waitFor(/synced/, 10_000);
+    }
     let last = "";
     await waitFor(
       async () => {
@@ -119,6 +141,10 @@ export async function startRouter(lab: Lab, node: string, o: RouterOptions): Pro
     async nexthops(prefix) {
       const { stdout } = await lab.exec(node, ["ip", "-4", "route", "show", prefix]);
       return [...stdout.matchAll(/via (\S+)/g)].map((m) => m[1]!).sort();
+    },
+    resilientHops() {
+      const last = [...(mirror?.output() ?? "").matchAll(/^synced (\S+)$/gm)].at(-1)?.[1];
+      return !last || last === "-" ? [] : last.split(",");
     },
     async stop() {
       for (const p of procs.reverse()) p.kill("SIGTERM");
@@ -165,4 +191,70 @@ export async function waitFor(
 async function waitFile(path: string, timeoutMs: number): Promise<void> {
   const { existsSync } = await import("node:fs");
   await waitFor(() => existsSync(path), timeoutMs, path);
+}
+
+export interface BalancerOptions {
+  vip: string;
+  /** the router node's name and the web server nodes' names (their port is 8080) */
+  router: string;
+  webs: string[];
+  bfd?: { tx: number; rx: number; mult: number };
+  holdTime?: number;
+}
+
+/** Starts test/bgp/node.mjs (proxy + speaker) on `lb`, which runs gobgpd already; resolves once it has started. */
+export async function startBalancer(lab: Lab, lb: string, o: BalancerOptions): Promise<LabProcess> {
+  const addr = (n: string) => lab.node(n).ipv4;
+  const opts = {
+    id: lb,
+    address: addr(lb),
+    vip: o.vip,
+    router: addr(o.router),
+    routerAs: ROUTER_AS,
+    localAs: BALANCER_AS,
+    ...(o.holdTime ? { holdTime: o.holdTime } : {}),
+    webs: o.webs.map((w) => ({ id: w, address: addr(w), port: 8080 })),
+    ...(o.bfd ? { bfd: { desiredMinTx: o.bfd.tx, requiredMinRx: o.bfd.rx, detectMult: o.bfd.mult } } : {}),
+  };
+  const p = lab.spawnNode(lb, fileURLToPath(new URL("./node.mjs", import.meta.url)), [JSON.stringify(opts)]);
+  await p.waitFor(/"event":"started"/, 20_000);
+  return p;
+}
+
+export interface EcmpLabOptions {
+  vip: string;
+  lbs: string[];
+  webs: string[];
+  bfd: { tx: number; rx: number; mult: number };
+}
+
+/**
+ * The three-tier lab of test/bgp-ecmp and bench/bgp: the packages the nodes run built; a "router" running FRR with
+ * BFD and resilient ECMP for `vip`; web servers on :8080; a "client" routed to the VIPs via the router; and the
+ * balancer nodes with `vip` on lo and gobgpd running (start their node.mjs with startBalancer).
+ */
+export async function startEcmpLab(o: EcmpLabOptions): Promise<{ lab: Lab; router: Router }> {
+  for (const p of ["core", "balancer", "healthcheck", "proxy", "arp", "bgp"]) ensureBuilt(p);
+  const lab = await createLab({ nodes: ["router", ...o.lbs, ...o.webs, "client"] });
+  const addr = (n: string) => lab.node(n).ipv4;
+  let router: Router | undefined;
+  try {
+    router = await startRouter(lab, "router", {
+      neighbors: o.lbs.map(addr),
+      bfd: o.bfd,
+      resilient: { prefix: `${o.vip}/32` },
+    });
+    const web = fileURLToPath(new URL("./web.mjs", import.meta.url));
+    for (const w of o.webs) await lab.spawnNode(w, web, [w, addr(w)]).waitFor(/listening/);
+    await lab.exec("client", ["ip", "route", "add", "198.18.1.0/24", "via", addr("router")]);
+    for (const lb of o.lbs) {
+      await lab.exec(lb, ["ip", "addr", "add", `${o.vip}/32`, "dev", "lo"]);
+      await startGobgpd(lab, lb);
+    }
+    return { lab, router };
+  } catch (e) {
+    await router?.stop();
+    await lab.destroy();
+    throw e;
+  }
 }

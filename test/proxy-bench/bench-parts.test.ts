@@ -2,6 +2,7 @@
 // same-round ratios and table rendering, peer configuration text.
 import { describe, expect, it } from "vitest";
 import { haproxyConfig, nginxOriginConfig, nginxProxyConfig } from "../../bench/proxy/configs";
+import { h2loadArgs, parseH2load } from "../../bench/proxy/h2load";
 import { descendants, parseStat } from "../../bench/proxy/procstat";
 import {
   cpuVerdict,
@@ -135,7 +136,8 @@ describe("tables", () => {
     expect(lines[2]).toMatch(/^\| haproxy \| — \| 95\.0 k \| 1\.00 \(1\.00–1\.00\) \|/);
     expect(lines[3]).toMatch(/^\| lbkit \| haproxy \| 80\.5 k \| 0\.85 \(0\.80–0\.90\) \|/);
     expect(lines[3]).toContain("| 1.25 (1.00–1.50) |"); // p99 ratio
-    expect(lines[4]).toBe("| later | | not built yet | | | | | | | | | | |");
+    expect(lines[3]).toContain("| 11.2 | 1.18 (1.11–1.25) |"); // CPU µs per request (90% of a core ÷ req/s), ratio
+    expect(lines[4]).toBe("| later | | not built yet | | | | | | | | | | | | |");
     for (const l of lines) expect(l.split("|").length).toBe(lines[0]!.split("|").length);
   });
   it("memory rows: growth while streaming and RSS per 10k idle connections", () => {
@@ -206,5 +208,71 @@ describe("cpuVerdict", () => {
     expect(cpuVerdict([{ ...sample(0, "h", 1), cpuPct: 35 }], rows)).toMatch(/No proxy used more than 35%/);
     const busy = { ...sample(0, "h", 1), cpuPct: 97 };
     expect(cpuVerdict([busy], rows)).toMatch(/97% of its core: the small-body runs were CPU-bound/);
+  });
+});
+
+describe("h2load", () => {
+  const out = [
+    "progress: 100% done",
+    "",
+    "finished in 2.00s, 16688.00 req/s, 586.75KB/s",
+    "requests: 33376 total, 33386 started, 33376 done, 33370 succeeded, 2 failed, 1 errored, 0 timeout",
+    "status codes: 33370 2xx, 0 3xx, 3 4xx, 0 5xx",
+    "traffic: 1.15MB (1201536) total, 130.38KB (133504) headers (space savings 95.41%), 325.94KB (333760) data",
+    "                     min         max         mean         sd        +/- sd",
+    "time for request:       27us     71.48ms       180us      1.59ms    98.00%",
+    "time for connect:     9.84ms     10.05ms      9.94ms       150us   100.00%",
+  ].join("\n");
+  it("parses the summary: req/s, bytes/s from the traffic total, mean time, failures and 4xx/5xx as errors", () => {
+    expect(parseH2load(out)).toEqual({
+      requests: 33376,
+      seconds: 2,
+      rps: 16688,
+      bytesPerSec: 600768,
+      meanMs: 0.18,
+      errors: 6,
+    });
+    expect(h2loadArgs({ url: "https://h:1/s", clients: 50, streams: 10, requests: 12000 })).toEqual([
+      "-c",
+      "50",
+      "-m",
+      "10",
+      "-n",
+      "12000",
+      "https://h:1/s",
+    ]);
+    expect(h2loadArgs({ url: "https://h:1/b", clients: 4, streams: 1, requests: 2 })[5]).toBe("4"); // ≥ clients
+  });
+  it("throws with the output when h2load printed no summary", () => {
+    expect(() => parseH2load("No protocol negotiated. Aborted")).toThrow(/no summary[\s\S]*Aborted/);
+  });
+  it("haproxy's TLS bind line pins TLS 1.3, the suite and ALPN", () => {
+    const cfg = haproxyConfig({
+      listen: { host: "127.0.0.1", port: 9443 },
+      backends: [{ host: "127.0.0.1", port: 9000 }],
+      mode: "http",
+      tls: { pem: "/d/c.pem", alpn: ["h2"], ciphersuites: "TLS_AES_128_GCM_SHA256" },
+    });
+    expect(cfg).toContain(
+      "  bind 127.0.0.1:9443 ssl crt /d/c.pem alpn h2 ssl-min-ver TLSv1.3 ciphersuites TLS_AES_128_GCM_SHA256\n",
+    );
+  });
+  it("same-round ratios skip a metric the client does not report (NaN)", () => {
+    const s = (peer: string, p99Ms: number): Sample => ({
+      round: 0,
+      peer,
+      case: "small",
+      rps: 1,
+      bytesPerSec: 1,
+      p50Ms: p99Ms,
+      p99Ms,
+      errors: 0,
+      cpuPct: 0,
+      originCpuPct: 0,
+      rssBytes: 0,
+    });
+    expect(sameRoundRatio([s("a", Number.NaN), s("b", Number.NaN)], "a", "b", "small", (x) => x.p99Ms)).toBe(
+      undefined,
+    );
   });
 });

@@ -118,14 +118,16 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
 #define SO_COOKIE 57
 #endif
 
-// attachFilter(cookie: bigint, program: Uint8Array): number — the descriptor of this process's socket whose
-// SO_COOKIE is `cookie`, after SO_ATTACH_FILTER with `program` (struct sock_filter[], 8 bytes each, host order)
+// attachFilter(cookie: bigint | fd: number, program: Uint8Array): number — the descriptor of this process's socket
+// whose SO_COOKIE is `cookie` (or the descriptor `fd` itself, for a socket whose descriptor JavaScript knows), after
+// SO_ATTACH_FILTER with `program` (struct sock_filter[], 8 bytes each, host order)
 Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsBigInt() || !info[1].IsTypedArray())
-    return ThrowType(env, "attachFilter(cookie, program): expected (bigint, Uint8Array)");
+  if (info.Length() < 2 || !(info[0].IsBigInt() || info[0].IsNumber()) || !info[1].IsTypedArray())
+    return ThrowType(env, "attachFilter(cookie | fd, program): expected (bigint | number, Uint8Array)");
+  bool byFd = info[0].IsNumber();
   bool lossless = false;
-  uint64_t cookie = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+  uint64_t cookie = byFd ? 0 : info[0].As<Napi::BigInt>().Uint64Value(&lossless);
   Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
   if (ta.TypedArrayType() != napi_uint8_array) return ThrowType(env, "attachFilter: program must be a Uint8Array");
   Napi::Uint8Array program = ta.As<Napi::Uint8Array>();
@@ -137,6 +139,12 @@ Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
   struct sock_fprog prog;
   prog.len = static_cast<unsigned short>(len / sizeof(struct sock_filter));
   prog.filter = insns;
+  if (byFd) {
+    int fd = info[0].As<Napi::Number>().Int32Value();
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+      return ThrowErrno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
+    return Napi::Number::New(env, fd);
+  }
   DIR* dir = opendir("/proc/self/fd");
   if (!dir) return ThrowErrno(env, "opendir", errno);
   int found = -1;

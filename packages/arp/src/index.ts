@@ -50,4 +50,5 @@ export {
   encodeBpf,
   SO_COOKIE,
   SOL_SOCKET,
+  ttlFilter,
 } from "./socket-filter.js";

@@ -9,8 +9,8 @@ export interface NativePacket {
   open(ifindex: number): number;
   send(fd: number, ifindex: number, frame: Uint8Array): number;
   close(fd: number): void;
-  /** SO_ATTACH_FILTER on this process's socket with SO_COOKIE `cookie`; returns its descriptor (addon ≥ 0.2) */
-  attachFilter?(cookie: bigint, program: Uint8Array): number;
+  /** SO_ATTACH_FILTER on this process's socket with SO_COOKIE `cookie` (a bigint) or on descriptor `cookie` (a number); returns the descriptor */
+  attachFilter?(cookie: bigint | number, program: Uint8Array): number;
 }
 
 /** Where frames go: an AF_PACKET socket, or a fake in tests. */

@@ -246,6 +246,39 @@ describe("maxConn at run time", () => {
   });
 });
 
+describe("choice: the server a request is bound to", () => {
+  it("is the hash's own choice even at its maxConn, where pick moves on", () => {
+    const pool = new Pool({
+      algorithm: "source",
+      servers: [
+        { id: "a", maxConn: 1 },
+        { id: "b", maxConn: 1 },
+      ],
+    });
+    const ctx = { source: "198.18.0.9" };
+    const bound = pool.choice(ctx) as Server;
+    pool.acquire(bound);
+    expect(pool.choice(ctx)?.id).toBe(bound.id);
+    expect(idOf(pool.pick(ctx))).not.toBe(bound.id);
+    expect(bound.stats.selected).toBe(2);
+  });
+
+  it("is the persisted server first, and undefined when nothing is usable", () => {
+    const pool = new Pool({
+      cookie: "SRV",
+      servers: [
+        { id: "a", cookie: "s1", maxConn: 1 },
+        { id: "b", cookie: "s2" },
+      ],
+    });
+    pool.acquire("a");
+    expect(pool.choice({ cookies: { SRV: "s1" } })?.id).toBe("a");
+    pool.setState("a", "down");
+    pool.setState("b", "down");
+    expect(pool.choice({ cookies: { SRV: "s1" } })).toBeUndefined();
+  });
+});
+
 describe("first", () => {
   it("fills servers in declaration order up to their maxConn", () => {
     const pool = new Pool({

@@ -172,6 +172,23 @@ export class Pool<M = unknown> {
   }
 
   /**
+   * The server this request is bound to: the persisted one, else the algorithm's own first choice, whether or
+   * not it is at its maxConn (undefined when no server is usable). A proxy that queues a request on the server
+   * a hash or persistence designates (HAProxy's per-server queue) asks this instead of `pick`, which moves on
+   * to a server with room. Counts as a pick (lbtot).
+   */
+  choice(context: PickContext = EMPTY_CONTEXT): Server<M> | undefined {
+    const ctx = contextOf(context);
+    this.advanceRamps();
+    const persisted = this.persisted(ctx);
+    if (persisted) return this.counted(persisted);
+    const tier = this.activeTier();
+    const first = tier?.algorithm.pick(ctx) as ServerEntry<M> | undefined;
+    if (!tier || !first || !live(tier, first)) return undefined;
+    return this.counted(first);
+  }
+
+  /**
    * Every server that may take this request, best first: the persisted server, the algorithm's choice, its own
    * fallbacks, then the rest of the tier; servers at maxConn last. Backups only while no primary is usable.
    * Lazy: the algorithm's state advances once, when the first candidate is taken.

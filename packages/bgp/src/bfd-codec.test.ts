@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { controlPacket } from "../test/support.js";
 import { BFD_DIAGS, BFD_STATES, type BfdPacket, decodeBfd, encodeBfd } from "./bfd-codec.js";
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -46,23 +47,7 @@ describe("BFD codec", () => {
   });
 
   it("rejects what §6.8.6 discards without a session", () => {
-    const good = encodeBfd({
-      version: 1,
-      diag: "none",
-      state: "Down",
-      poll: false,
-      final: false,
-      controlPlaneIndependent: false,
-      authPresent: false,
-      demand: false,
-      multipoint: false,
-      detectMult: 3,
-      myDiscriminator: 7,
-      yourDiscriminator: 0,
-      desiredMinTxInterval: 1_000_000,
-      requiredMinRxInterval: 1_000_000,
-      requiredMinEchoRxInterval: 0,
-    });
+    const good = encodeBfd(controlPacket({}, 1_000_000));
     const edit = (i: number, v: number) => {
       const b = Uint8Array.from(good);
       b[i] = v;

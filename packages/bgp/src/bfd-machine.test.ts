@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { controlPacket } from "../test/support.js";
 import type { BfdPacket } from "./bfd-codec.js";
 import { type BfdAction, BfdMachine, type BfdTimers } from "./bfd-machine.js";
 
@@ -138,21 +139,5 @@ describe("BFD state machine", () => {
 });
 
 function peerPacket(state: BfdPacket["state"], my: number, your: number): BfdPacket {
-  return {
-    version: 1,
-    diag: "none",
-    state,
-    poll: false,
-    final: false,
-    controlPlaneIndependent: false,
-    authPresent: false,
-    demand: false,
-    multipoint: false,
-    detectMult: 3,
-    myDiscriminator: my,
-    yourDiscriminator: your,
-    desiredMinTxInterval: 100_000,
-    requiredMinRxInterval: 100_000,
-    requiredMinEchoRxInterval: 0,
-  };
+  return controlPacket({ state, myDiscriminator: my, yourDiscriminator: your });
 }

@@ -2,16 +2,19 @@
  * A BFD speaker (RFC 5880 asynchronous mode over RFC 5881 single-hop UDP): one receive socket on port 3784 of
  * `localAddress`, one send socket from a source port in 49152..65535 with TTL 255, a BfdMachine per peer. Thin
  * shell: it only moves bytes and timer ticks between the sockets and the pure machines.
- * Limits: no authentication, no Demand mode, no Echo; Node cannot read a datagram's TTL, so the RFC 5881 GTSM
- * check (TTL 255 on receive) is not made — bind to an address only the link can reach.
+ * RFC 5881 §5 GTSM: a BPF filter on the receive socket (gtsm.ts) empties every datagram whose TTL / Hop Limit is
+ * not 255; they are counted in `dropped.ttl` and never reach a session.
+ * Limits: no authentication, no Demand mode, no Echo.
  */
 import { randomInt } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
+import { attachSocketFilter, encodeBpf } from "@lbkit/arp";
 import { emitError, parseIp, systemTime, type Time, type TimerHandle } from "@lbkit/core";
 import { EventEmitter } from "eventemitter3";
 import { type BfdDiag, type BfdState, decodeBfd, encodeBfd } from "./bfd-codec.js";
 import { type BfdAction, BfdMachine, type BfdTimers } from "./bfd-machine.js";
 import { asBgpError, BgpConfigError, type BgpError, check } from "./errors.js";
+import { gtsmFilter } from "./gtsm.js";
 
 export const BFD_PORT = 3784;
 
@@ -39,6 +42,16 @@ interface Events {
   error: (e: BgpError) => void;
 }
 
+/** Received datagrams the speaker discarded, by reason (counted since construction). */
+export interface BfdDrops {
+  /** TTL / Hop Limit not 255 (RFC 5881 §5): emptied by the socket filter */
+  ttl: number;
+  /** not a valid control packet (RFC 5880 §6.8.6: short, wrong version or length, …) */
+  malformed: number;
+  /** from an address that is not a running session's peer */
+  unknownPeer: number;
+}
+
 interface Session {
   machine: BfdMachine;
   timer: TimerHandle | undefined;
@@ -55,6 +68,8 @@ export class Bfd extends EventEmitter<Events> {
   private readonly sessions = new Map<string, Session>();
   private starting: Promise<void> | undefined;
   private readonly startPeers: boolean;
+  /** datagrams discarded before reaching a session, by reason */
+  readonly dropped: BfdDrops = { ttl: 0, malformed: 0, unknownPeer: 0 };
 
   constructor(o: BfdOptions) {
     super();
@@ -155,6 +170,7 @@ export class Bfd extends EventEmitter<Events> {
         resolve();
       });
     });
+    attachGtsm(rx, this.family); // a descriptor exists once bound; no session runs yet
     this.tx = await bindSource(type, this.localAddress);
     this.tx.on("error", (e) =>
       emitError(this, asBgpError("ERR_TRANSPORT", `bfd send from ${this.localAddress}`, e)),
@@ -172,10 +188,20 @@ export class Bfd extends EventEmitter<Events> {
   }
 
   private onMessage(msg: Buffer, from: string): void {
+    if (msg.length === 0) {
+      this.dropped.ttl++; // the GTSM filter emptied it
+      return;
+    }
     const s = this.sessions.get(from.startsWith("::ffff:") ? from.slice(7) : from);
-    if (!s) return;
+    if (!s) {
+      this.dropped.unknownPeer++;
+      return;
+    }
     const d = decodeBfd(msg);
-    if (!d.ok) return;
+    if (!d.ok) {
+      this.dropped.malformed++;
+      return;
+    }
     this.perform(from, s.machine.receive(d.packet, this.time.now()));
     this.schedule(from, s);
   }
@@ -197,6 +223,18 @@ export class Bfd extends EventEmitter<Events> {
       else this.emit("change", { id: peer, from: a.from, to: a.to, reason: a.diag, at: this.time.now() });
     }
   }
+}
+
+/**
+ * The GTSM filter on the receive socket. Node exposes no descriptor of a dgram socket, so it is read from the
+ * socket's internal handle (Node 20–24 keep it under the "state symbol"); @lbkit/arp's addon attaches the filter.
+ */
+function attachGtsm(socket: Socket, family: 4 | 6): void {
+  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === "state symbol");
+  const fd = state && (socket as unknown as Record<symbol, { handle?: { fd?: number } }>)[state]?.handle?.fd;
+  if (typeof fd !== "number" || fd < 0)
+    throw new Error("the receive socket's descriptor is not reachable (Node's dgram internals changed)");
+  attachSocketFilter(fd, encodeBpf(gtsmFilter(family)));
 }
 
 /** RFC 5881 §4: a source port in 49152..65535, TTL 255. */

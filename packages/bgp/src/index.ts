@@ -4,7 +4,7 @@
  * router drops a crashed balancer's routes within the BFD detection time.
  */
 
-export { BFD_PORT, Bfd, type BfdChange, type BfdOptions } from "./bfd.js";
+export { BFD_PORT, Bfd, type BfdChange, type BfdDrops, type BfdOptions } from "./bfd.js";
 export {
   BFD_DIAGS,
   BFD_STATES,
@@ -16,6 +16,7 @@ export {
 } from "./bfd-codec.js";
 export { type BfdAction, BfdMachine, type BfdTimers } from "./bfd-machine.js";
 export { BgpConfigError, BgpError, type BgpErrorCode } from "./errors.js";
+export { GTSM_TTL, gtsmFilter } from "./gtsm.js";
 export { Hysteresis, type RouteState } from "./hysteresis.js";
 export type { NeighborOptions, SessionState } from "./neighbor.js";
 export { formatCommunity, parseCommunity, type VipRoute } from "./route.js";

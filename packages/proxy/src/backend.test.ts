@@ -1,8 +1,9 @@
-import type { Lease } from "@lbkit/balancer";
+import type { Lease, PickContext } from "@lbkit/balancer";
 import { FakeTime } from "@lbkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { Backend, type QueueClient, type ServerMeta } from "./backend.js";
 import { normaliseBackend } from "./config.js";
+import { PERSIST_COOKIE } from "./persist/persistence.js";
 
 function backend(time: FakeTime, over: object = {}) {
   const cfg = normaliseBackend(0, {
@@ -20,7 +21,7 @@ function backend(time: FakeTime, over: object = {}) {
 }
 
 class Client implements QueueClient {
-  readonly pickContext = {};
+  pickContext: PickContext = {};
   lease: Lease<ServerMeta> | undefined;
   expiredAt: number | undefined;
   readonly avoid: string | undefined;
@@ -116,5 +117,123 @@ describe("Backend", () => {
     expect(be.pool.stats().inFlight).toBe(0);
     be.finish(be.pool.acquire(server), { ok: true, code: "client-abort" });
     expect(seen.length).toBe(1);
+  });
+});
+
+const leaseOf = (p: unknown) => p as Lease<ServerMeta>;
+const to = (time: FakeTime, id: string) => {
+  const c = new Client(time);
+  c.pickContext = { cookies: { [PERSIST_COOKIE]: id } };
+  return c;
+};
+
+describe("per-server queues (HAProxy's srv_queue)", () => {
+  const persisted = (time: FakeTime, over: object = {}) =>
+    backend(time, {
+      balance: "roundrobin",
+      maxqueue: 0,
+      cookie: { name: "SRV" },
+      servers: [
+        { id: "a", address: "127.0.0.1", port: 1, maxconn: 1, maxqueue: 1 },
+        { id: "b", address: "127.0.0.1", port: 2, maxconn: 1 },
+      ],
+      ...over,
+    });
+
+  it("a persisted request waits for its own server though another has room, and gets it when a slot frees", () => {
+    const time = new FakeTime();
+    const be = persisted(time);
+    const first = be.place(to(time, "a"));
+    expect(leaseOf(first).server.id).toBe("a");
+    const c = to(time, "a");
+    const w = be.place(c);
+    expect(be.serverQueue("a")?.length).toBe(1);
+    expect(be.queue.length).toBe(0);
+    expect(w).toMatchObject({ pos: 0 });
+    // an unbound request does not overtake a's queue: b has room
+    expect(leaseOf(be.place(new Client(time))).server.id).toBe("b");
+    be.finish(leaseOf(first), { ok: true, status: 200 });
+    expect(c.lease?.server.id).toBe("a");
+    expect(be.serverQueue("a")?.length).toBe(0);
+    expect(be.serverQueue("a")?.peak).toBe(1);
+  });
+
+  it("a full server queue refuses without redispatch, and balances the request again with it", () => {
+    const time = new FakeTime();
+    const off = persisted(time, { redispatch: false });
+    off.place(to(time, "a"));
+    off.place(to(time, "a"));
+    expect(off.place(to(time, "a"))).toBe("server-full"); // maxqueue 1
+    const on = persisted(time);
+    on.place(to(time, "a"));
+    on.place(to(time, "a"));
+    expect(leaseOf(on.place(to(time, "a"))).server.id).toBe("b");
+  });
+
+  it("a hash-bound request waits for its server, and a full server queue answers 503 even with redispatch", () => {
+    const time = new FakeTime();
+    const be = backend(time, {
+      balance: "source",
+      maxqueue: 0,
+      servers: [
+        { id: "a", address: "127.0.0.1", port: 1, maxconn: 1, maxqueue: 1 },
+        { id: "b", address: "127.0.0.1", port: 2, maxconn: 1, maxqueue: 1 },
+      ],
+    });
+    const c = () => {
+      const x = new Client(time);
+      x.pickContext = { source: "198.18.0.7" };
+      return x;
+    };
+    const l = leaseOf(be.place(c()));
+    const waiting = c();
+    be.place(waiting);
+    expect(be.serverQueue(l.server.id)?.length).toBe(1);
+    expect(be.place(c())).toBe("server-full");
+    be.finish(l, { ok: true });
+    expect(waiting.lease?.server.id).toBe(l.server.id);
+  });
+
+  it("a freed slot goes to the older of the server queue's head and the backend queue's head", () => {
+    const time = new FakeTime();
+    const be = persisted(time, { servers: [{ id: "a", address: "127.0.0.1", port: 1, maxconn: 1 }] });
+    const l = leaseOf(be.place(new Client(time)));
+    const unbound = new Client(time);
+    expect(be.place(unbound)).toMatchObject({ queue: be.queue });
+    const bound = to(time, "a");
+    be.place(bound);
+    be.finish(l, { ok: true });
+    expect(unbound.lease?.server.id).toBe("a"); // it came first
+    expect(bound.lease).toBeUndefined();
+    be.finish(unbound.lease as Lease<ServerMeta>, { ok: true });
+    expect(bound.lease?.server.id).toBe("a");
+  });
+
+  it("expires server-queue waiters after timeout queue, and a removed server's waiters are balanced again", async () => {
+    const time = new FakeTime();
+    const be = persisted(time);
+    be.place(to(time, "a"));
+    const c = to(time, "a");
+    be.place(c);
+    await time.advance(1000);
+    expect(c.expiredAt).toBe(1000);
+    const d = to(time, "a");
+    be.place(d);
+    be.removeServer("a");
+    expect(d.lease?.server.id).toBe("b");
+    expect(time.pending).toBe(0);
+  });
+});
+
+describe("queue options at construction", () => {
+  it("rejects a bad server maxqueue or abortOnClose, naming the option", () => {
+    const server = { id: "a", address: "127.0.0.1", port: 1 };
+    expect(() => normaliseBackend(0, { id: "be", servers: [{ ...server, maxqueue: -1 }] })).toThrow(
+      /backends\[0\]\.servers\[0\]\.maxqueue -1 must be an integer/,
+    );
+    expect(() => normaliseBackend(0, { id: "be", abortOnClose: "yes" as never })).toThrow(
+      /backends\[0\]\.abortOnClose "yes" must be true or false/,
+    );
+    expect(normaliseBackend(0, { id: "be" }).abortOnClose).toBe(false);
   });
 });

@@ -1,7 +1,10 @@
 /**
  * A backend at run time: a balancer Pool over its servers, the active health checks bound to it, passive
- * health fed by real traffic, and the FIFO queue of requests waiting for a server below its `maxconn`.
- * No sockets here: the L4/L7 shells ask for a lease, and report each request's outcome once to `finish`.
+ * health fed by real traffic, and the queues of requests waiting for a server below its `maxconn`: one per
+ * server for requests bound to it, one for the backend (the decisions are placement.ts's). No sockets here: the
+ * L4/L7 shells `place` each request, and report each request's outcome once to `finish`.
+ * Over 350 lines because the queues' bookkeeping (placing, serving a freed slot, redistributing a lost server's
+ * queue, the one timer) acts on the pool at each step; the decisions themselves are pure in placement.ts.
  */
 import type tls from "node:tls";
 import { type Lease, type PickContext, Pool, type Server } from "@lbkit/balancer";
@@ -11,7 +14,9 @@ import type { NormalBackend, ServerOptions } from "./config.js";
 import { normaliseServer } from "./config.js";
 import { ProxyConfigError } from "./errors.js";
 import { PERSIST_COOKIE, Persistence } from "./persist/persistence.js";
+import { bindsServer, nextWaiter, placeBound, whenServerQueueFull } from "./placement.js";
 import { type Waiter, WaitQueue } from "./queue.js";
+import { roundRobinKind, type TurnAroundFacts } from "./retry.js";
 import { serverTls } from "./tls/upstream.js";
 
 export interface ServerMeta {
@@ -36,11 +41,28 @@ export interface QueueClient {
 
 export type Acquire = Lease<ServerMeta> | "full" | "none";
 
+/**
+ * What `place` did with a request: a lease now, a place in a queue, or a 503: "none" (no usable server),
+ * "backend-full" (the backend queue is at its maxqueue), "server-full" (the bound server's queue is at its
+ * maxqueue; HAProxy logs SQ).
+ */
+export type Placed = Lease<ServerMeta> | Waiter<QueueClient> | "none" | "backend-full" | "server-full";
+
 export class Backend {
   readonly id: string;
   readonly pool: Pool<ServerMeta>;
   readonly checker: HealthChecker;
+  /** The backend queue: requests not bound to a server, waiting for any server's slot. */
   readonly queue: WaitQueue<QueueClient>;
+  private readonly srvQueues = new Map<string, WaitQueue<QueueClient>>();
+  /** Server queues holding waiters (finish() looks at the queues only when some wait). */
+  private readonly waitingOn = new Set<WaitQueue<QueueClient>>();
+  private readonly maxQueueOf = new Map<string, number>();
+  private readonly byCookie = new Map<string, string>();
+  /** The balance algorithm designates one server per request (a hash). */
+  private readonly binds: boolean;
+  private order = 0;
+  private readonly roundRobin: boolean;
   private unbind: (() => void) | undefined;
   private queueTimer: { at: number; handle: unknown } | undefined;
   /** Per-server resources owned by a shell (upstream connection pools), closed when the server is removed. */
@@ -71,11 +93,22 @@ export class Backend {
       },
     });
     this.queue = new WaitQueue(cfg.maxqueue, cfg.timeouts.queue);
+    this.binds = bindsServer(cfg.balance);
+    this.roundRobin = roundRobinKind(cfg.balance);
     for (const s of cfg.servers) this.addServer(s, false);
   }
 
   start(): void {
-    this.unbind ??= bindPool(this.checker, this.pool);
+    if (!this.unbind) {
+      const unbindPool = bindPool(this.checker, this.pool);
+      // after the pool heard it: a server's new state or limits may free or strand waiters
+      const onHealth = () => this.serveQueue();
+      for (const e of ["change", "weight", "maxConn"] as const) this.checker.on(e, onHealth);
+      this.unbind = () => {
+        unbindPool();
+        for (const e of ["change", "weight", "maxConn"] as const) this.checker.off(e, onHealth);
+      };
+    }
     this.checker.start();
   }
 
@@ -97,7 +130,9 @@ export class Backend {
         "already exists (remove it first, or use setServer)",
       );
     const ssl =
-      s.ssl === undefined ? undefined : serverTls(`backend ${this.id} server ${s.id} ssl`, s.ssl, s.address);
+      s.ssl === undefined
+        ? undefined
+        : serverTls(`backend ${this.id} server ${s.id} ssl`, s.ssl, s.address, this.cfg.mode);
     const server = this.pool.add({
       id: s.id,
       address: s.address,
@@ -144,6 +179,8 @@ export class Backend {
         if (st) this.pool.setState(s.id, st.state);
       }
     }
+    this.maxQueueOf.set(s.id, s.maxqueue ?? 0);
+    this.byCookie.set(server.cookie, s.id);
     this.serveQueue();
     return server;
   }
@@ -156,21 +193,37 @@ export class Backend {
         id,
         `does not exist (servers: ${this.pool.servers.map((s) => s.id).join(", ")})`,
       );
+    const cookie = this.pool.get(id)?.cookie;
+    if (cookie !== undefined && this.byCookie.get(cookie) === id) this.byCookie.delete(cookie);
+    this.maxQueueOf.delete(id);
     this.pool.remove(id);
     this.checker.remove(id);
+    this.dropServerQueue(id);
     this.attachments.get(id)?.close();
     this.attachments.delete(id);
   }
 
-  /** Change a server's weight, maxconn or state at run time. */
+  /** Change a server's weight, maxconn, maxqueue or state at run time. */
   setServer(
     id: string,
-    change: { weight?: number; maxconn?: number; state?: "up" | "down" | "drain" | "maint" },
+    change: {
+      weight?: number;
+      maxconn?: number;
+      maxqueue?: number;
+      state?: "up" | "down" | "drain" | "maint";
+    },
   ): void {
     if (!this.pool.get(id)) throw new ProxyConfigError(`backend ${this.id} server`, id, "does not exist");
     try {
       if (change.weight !== undefined) this.pool.setWeight(id, change.weight);
       if (change.maxconn !== undefined) this.pool.setMaxConn(id, change.maxconn);
+      if (change.maxqueue !== undefined) {
+        if (!Number.isInteger(change.maxqueue) || change.maxqueue < 0)
+          throw new Error(`maxqueue ${change.maxqueue} must be an integer >= 0 (0: unbounded)`);
+        this.maxQueueOf.set(id, change.maxqueue);
+        const q = this.srvQueues.get(id);
+        if (q) q.maxQueue = change.maxqueue;
+      }
       if (change.state !== undefined) this.pool.setState(id, change.state);
     } catch (e) {
       throw new ProxyConfigError(`backend ${this.id} server ${id}`, change, (e as Error).message);
@@ -178,13 +231,80 @@ export class Backend {
     this.serveQueue();
   }
 
-  /** A server below its maxconn for this request, or "full" (queue it) or "none" (503). */
+  /**
+   * Where a request goes now (HAProxy's assign_server_and_queue): a lease on a server with room; a place in the
+   * queue of the server it is bound to (persistence, stick entry or hash) when that one is at its maxconn; a place
+   * in the backend queue when no server has room; "backend-full" / "server-full" when the queue it needs is
+   * full; "none" when no server is usable. A waiter hears `granted` or `expired` later.
+   */
+  place(client: QueueClient): Placed {
+    const ctx = client.pickContext;
+    let avoid = client.avoid;
+    const bound = this.boundServer(ctx, avoid);
+    if (bound) {
+      const q = this.serverQueue(bound.server.id) as WaitQueue<QueueClient>;
+      const s = bound.server;
+      const p = placeBound({
+        inFlight: s.inFlight,
+        maxConn: s.maxConn,
+        queued: q.length,
+        maxQueue: q.maxQueue,
+      });
+      if (p === "take") return this.pool.acquire(s);
+      if (p === "queue") return this.wait(q, client) ?? "server-full";
+      if (whenServerQueueFull(bound.persisted, this.cfg.policy.redispatch) === "refuse") return "server-full";
+      avoid = s.id; // redispatch: balanced again, away from the full server
+    }
+    const got = this.acquire(ctx, avoid);
+    if (got !== "full") return got;
+    return this.wait(this.queue, client) ?? "backend-full";
+  }
+
+  /** The server a request is bound to: its persisted server while up or draining, else a hash's choice. */
+  private boundServer(
+    ctx: PickContext,
+    avoid: string | undefined,
+  ): { server: Server<ServerMeta>; persisted: boolean } | undefined {
+    const value = this.persistence ? ctx.cookies?.[PERSIST_COOKIE] : undefined;
+    if (value !== undefined) {
+      const id = this.byCookie.get(value);
+      const s = id === undefined ? undefined : this.pool.get(id);
+      if (s && s.id !== avoid && (s.state === "up" || s.state === "drain"))
+        return { server: s, persisted: true };
+    }
+    if (!this.binds) return undefined;
+    const s = this.pool.choice(ctx);
+    return s && s.id !== avoid ? { server: s, persisted: false } : undefined;
+  }
+
+  private wait(q: WaitQueue<QueueClient>, client: QueueClient): Waiter<QueueClient> | undefined {
+    const w = q.push(client, this.clock.now(), this.order++);
+    if (w) {
+      if (q !== this.queue) this.waitingOn.add(q);
+      this.armQueue();
+    }
+    return w;
+  }
+
+  /** What the retry decision needs to know of this backend for HAProxy's turn-around. */
+  turnAround(now: number, error: boolean, reused: boolean): TurnAroundFacts {
+    return {
+      now,
+      connectTimeout: this.cfg.timeouts.connect,
+      error,
+      reused,
+      roundRobin: this.roundRobin,
+      activeServers: this.pool.stats().usable,
+    };
+  }
+
+  /** A server with room for a request not bound to it, or "full" (queue it) or "none" (503). */
   acquire(ctx: PickContext, avoid?: string): Acquire {
     // the common case without the candidate generator: the algorithm's first choice has room
     const first = this.pool.pick(ctx);
     if (!first.ok) return "none";
     const s0 = first.server;
-    if (s0.id !== avoid && (s0.maxConn === 0 || s0.inFlight < s0.maxConn)) return this.pool.acquire(s0);
+    if (s0.id !== avoid && this.hasRoom(s0)) return this.pool.acquire(s0);
     let any = false;
     let fallback: Server<ServerMeta> | undefined;
     for (const s of this.pool.candidates(ctx)) {
@@ -193,69 +313,124 @@ export class Backend {
         continue;
       }
       any = true;
-      if (s.maxConn === 0 || s.inFlight < s.maxConn) return this.pool.acquire(s);
+      if (this.hasRoom(s)) return this.pool.acquire(s);
     }
     // redispatch wanted another server but there is none: the same one is better than nothing
-    if (!any && fallback) {
-      if (fallback.maxConn === 0 || fallback.inFlight < fallback.maxConn) return this.pool.acquire(fallback);
-      return "full";
-    }
+    if (!any && fallback) return this.hasRoom(fallback) ? this.pool.acquire(fallback) : "full";
     return any ? "full" : "none";
   }
 
-  /** Queue `client` until a slot frees up; undefined when the queue is full (maxqueue). */
+  private hasRoom(s: Server<ServerMeta>): boolean {
+    if (s.maxConn === 0) return true;
+    if (s.inFlight >= s.maxConn) return false;
+    const q = this.waitingOn.size > 0 ? this.srvQueues.get(s.id) : undefined;
+    return q === undefined || q.length === 0;
+  }
+
+  /** The queue of requests bound to server `id` (HAProxy's server queue); undefined for an unknown server. */
+  serverQueue(id: string): WaitQueue<QueueClient> | undefined {
+    let q = this.srvQueues.get(id);
+    if (!q && this.pool.get(id)) {
+      q = new WaitQueue<QueueClient>(this.maxQueueOf.get(id) ?? 0, this.cfg.timeouts.queue);
+      this.srvQueues.set(id, q);
+    }
+    return q;
+  }
+
+  /** Queue `client` in the backend queue until a slot frees up; undefined when it is full (maxqueue). */
   enqueue(client: QueueClient): Waiter<QueueClient> | undefined {
-    const w = this.queue.push(client, this.clock.now());
-    if (w) this.armQueue();
-    return w;
+    return this.wait(this.queue, client);
   }
 
   cancelQueued(w: Waiter<QueueClient>): void {
-    this.queue.cancel(w);
+    w.queue.cancel(w);
+    if (w.queue.length === 0) this.waitingOn.delete(w.queue);
   }
 
-  /** Ends a request on its server: the lease and passive health each hear the outcome once; the queue moves. */
+  /** Ends a request on its server: the lease and passive health each hear the outcome once; the queues move. */
   finish(lease: Lease<ServerMeta>, outcome: RequestOutcome): void {
     lease.release(outcome);
     // a client that went away says nothing about the server
     if (outcome.code !== "client-abort") this.checker.observe(lease.server.id, outcome);
-    if (this.queue.length > 0) this.serveQueue();
+    if (this.queue.length > 0 || this.waitingOn.size > 0) {
+      const s = this.pool.get(lease.server.id);
+      if (s === lease.server) this.serve(s);
+    }
   }
 
-  /** Hand free slots to the oldest waiters. */
+  /**
+   * After a change of servers, states or limits: every server's free slots go to the oldest waiters; the queue of
+   * a server that went down or into maintenance is balanced again when `redispatch` is on (HAProxy's
+   * pendconn_redistribute), and waiters nothing can serve any more (no usable server) are answered at once.
+   */
   serveQueue(): void {
-    while (this.queue.length > 0) {
-      const head = this.queue.shift();
-      if (!head) break;
-      const got = this.acquire(head.item.pickContext, head.item.avoid);
-      if (typeof got === "string") {
-        if (got === "none") {
-          head.item.expired(); // nothing can ever serve it now: the shell answers 503
-          continue;
-        }
-        // put it back at the front: FIFO order is kept by re-inserting and rotating (rare path)
-        this.requeueFront(head);
-        break;
-      }
-      head.item.granted(got);
+    if (this.queue.length === 0 && this.waitingOn.size === 0) return;
+    for (const s of this.pool.servers) {
+      if ((s.state === "down" || s.state === "maint") && this.cfg.policy.redispatch !== 0) {
+        const q = this.srvQueues.get(s.id);
+        if (q && q.length > 0) this.redistribute(q, s.id);
+      } else this.serve(s);
     }
+    const st = this.pool.stats();
+    if (st.usable + st.usableBackups === 0)
+      for (let w = this.queue.shift(); w; w = this.queue.shift()) w.item.expired();
     this.armQueue();
   }
 
-  private requeueFront(w: Waiter<QueueClient>): void {
-    const rest: Waiter<QueueClient>[] = [];
-    for (let x = this.queue.shift(); x; x = this.queue.shift()) rest.push(x);
-    const max = this.queue.maxQueue;
-    this.queue.maxQueue = 0;
-    for (const x of [w, ...rest]) {
-      const again = this.queue.push(x.item, 0);
-      if (again) (again as { deadline: number }).deadline = x.deadline;
+  /**
+   * A slot may be free on `s`: it takes the older of its own queue's head and the backend queue's head (the
+   * latter only while `s` takes new requests: up with a weight), as HAProxy's process_srv_queue.
+   */
+  private serve(s: Server<ServerMeta>): void {
+    const own = this.srvQueues.get(s.id);
+    const shared = s.state === "up" && s.effectiveWeight > 0 ? this.queue : undefined;
+    const ownUsable = s.state === "up" || s.state === "drain";
+    while (s.maxConn === 0 || s.inFlight < s.maxConn) {
+      const a = ownUsable ? own?.peek() : undefined;
+      let b = shared?.peek();
+      if (b !== undefined && b.item.avoid === s.id) b = undefined;
+      const from = nextWaiter(a, b);
+      if (from === undefined) break;
+      const w = (from === "server" ? own : shared)?.shift() as Waiter<QueueClient>;
+      w.item.granted(this.pool.acquire(s));
     }
-    this.queue.maxQueue = max;
+    if (own && own.length === 0) this.waitingOn.delete(own);
+    this.armQueue();
   }
 
+  /** A server went away: its waiters are balanced again when `redispatch` is on, else answered 503. */
+  private dropServerQueue(id: string): void {
+    const q = this.srvQueues.get(id);
+    this.srvQueues.delete(id);
+    if (!q) return;
+    if (this.cfg.policy.redispatch !== 0) this.redistribute(q, id);
+    for (let w = q.shift(); w; w = q.shift()) w.item.expired();
+    this.waitingOn.delete(q);
+    this.armQueue();
+  }
+
+  /** Balance `q`'s waiters again away from server `id`, keeping their order and deadlines. */
+  private redistribute(q: WaitQueue<QueueClient>, id: string): void {
+    this.waitingOn.delete(q);
+    for (let w = q.shift(); w; w = q.shift()) {
+      const got = this.acquire(w.item.pickContext, id);
+      if (typeof got !== "string") w.item.granted(got);
+      else {
+        const again = got === "full" ? this.queue.push(w.item, this.clock.now(), w.order) : undefined;
+        if (again) (again as { deadline: number }).deadline = w.deadline;
+        else w.item.expired();
+      }
+    }
+  }
+
+  /** The single timer: the earliest deadline over the backend queue and the server queues holding waiters. */
   private armQueue(): void {
-    const next = this.queue.nextDeadline();
+    let next = this.queue.nextDeadline();
+    for (const q of this.waitingOn) {
+      const d = q.nextDeadline();
+      if (d === undefined) this.waitingOn.delete(q);
+      else if (next === undefined || d < next) next = d;
+    }
     if (next === undefined) {
       if (this.queueTimer) this.timers.clearTimeout(this.queueTimer.handle);
       this.queueTimer = undefined;
@@ -269,7 +444,9 @@ export class Backend {
 
   private onQueueTimer(): void {
     this.queueTimer = undefined;
-    for (const w of this.queue.expire(this.clock.now())) w.item.expired();
+    const now = this.clock.now();
+    for (const w of this.queue.expire(now)) w.item.expired();
+    for (const q of [...this.waitingOn]) for (const w of q.expire(now)) w.item.expired();
     this.armQueue();
   }
 }

@@ -52,11 +52,31 @@ export type HttpRequestRule =
       if?: (facts: import("./route.js").RequestFacts) => boolean;
     };
 
-/** HAProxy `http-response` header edits. */
+/** What an `http-response` condition sees: the response head, the request it answers, who answered. */
+export interface ResponseFacts {
+  status: number;
+  /** A response header's value (first occurrence), by lower-case name. */
+  header(name: string): string | undefined;
+  /** The request (client address, method, host, path, query, request headers). */
+  request: import("./route.js").RequestFacts;
+  backend: string;
+  server: string | undefined;
+}
+
+/** An `http-response … if <cond>` condition. */
+export type ResponseCondition = (facts: ResponseFacts) => boolean;
+
+/**
+ * HAProxy `http-response` actions, evaluated in order on each response head from a server: header edits, and
+ * `deny` (502 by default, logged PH) / `return` replacing the server's response; the first of those two that
+ * applies ends the list. `if` makes a rule conditional (`http-response … if <cond>`).
+ */
 export type HttpResponseRule =
-  | { setHeader: string; value: string }
-  | { addHeader: string; value: string }
-  | { delHeader: string };
+  | { setHeader: string; value: string; if?: ResponseCondition }
+  | { addHeader: string; value: string; if?: ResponseCondition }
+  | { delHeader: string; if?: ResponseCondition }
+  | { deny: true; status?: number; if?: ResponseCondition }
+  | { return: number; body?: string; contentType?: string; if?: ResponseCondition };
 
 export interface FrontendTimeouts {
   /** HAProxy `timeout client`: client inactivity. Default 30000. */
@@ -96,7 +116,7 @@ export interface FrontendOptions {
   forwardFor?: boolean | ForwardForOptions;
   /** HAProxy `http-request` rules (http only). */
   httpRequest?: readonly HttpRequestRule[];
-  /** HAProxy `http-response set-header/add-header/del-header` (http only), applied to every response. */
+  /** HAProxy `http-response set-header/add-header/del-header/deny/return [if <cond>]` (http only). */
   httpResponse?: readonly HttpResponseRule[];
   /** HAProxy `maxconn` on the frontend: connections beyond it wait, unread, for a slot (FIFO). 0 = no limit. */
   maxconn?: number;
@@ -125,8 +145,17 @@ export interface ServerOptions {
   port: number;
   /** 0..256, default 1. */
   weight?: number;
-  /** Concurrent requests (L7) or connections (L4) at most; more wait in the backend queue. 0 = no limit. */
+  /**
+   * Concurrent requests (L7) or connections (L4) at most; 0 = no limit. Beyond it, a request bound to this server
+   * (persistence cookie, stick entry, or a hash `balance`) waits in this server's queue, any other in the
+   * backend queue.
+   */
   maxconn?: number;
+  /**
+   * HAProxy server `maxqueue`: requests waiting in this server's queue at most; one more is redispatched when
+   * it is persisted and `redispatch` is on, else answered 503. 0 = unbounded. Default 0.
+   */
+  maxqueue?: number;
   backup?: boolean;
   /** Active health checks with the backend's `healthCheck` settings (true), or target options of its own. */
   check?: boolean | Partial<Omit<TargetOptions, "id">>;
@@ -140,7 +169,7 @@ export interface ServerOptions {
   /** HAProxy `cookie <value>`: this server's value in the persistence cookie (and stick tables). Default its id. */
   cookie?: string;
   /**
-   * HAProxy `ssl verify required ca-file … sni …`: TLS to this server (http mode), verified by default; its
+   * HAProxy `ssl verify required ca-file … sni …`: TLS to this server (http or tcp mode), verified by default; its
    * active checks run over TLS too (`check-ssl`).
    */
   ssl?: true | ServerTlsOptions;
@@ -199,8 +228,17 @@ export interface BackendOptions {
   redispatch?: boolean | number;
   /** HAProxy `retry-on`. Default ["conn-failure", "empty-response", "response-timeout"]. */
   retryOn?: readonly FailureKind[];
-  /** HAProxy `maxqueue` for the backend queue; 0 = unbounded. Default 0. */
+  /**
+   * Requests waiting in the backend queue at most (lbkit's bound; HAProxy's backend queue has none, its
+   * `maxqueue` is per server: see ServerOptions.maxqueue); 0 = unbounded. Default 0.
+   */
   maxqueue?: number;
+  /**
+   * HAProxy `option abortonclose`: a client that closes its side (FIN) while its request (http) or session
+   * (tcp) waits in a queue, in the retry turn-around or for the connection to its server is dropped there
+   * (CQ / CC) instead of being served. Off by default: a client that half-closes after a complete request still gets its response.
+   */
+  abortOnClose?: boolean;
   timeouts?: BackendTimeouts;
   keepAlive?: KeepAliveOptions;
   /** HAProxy `cookie <name> insert|prefix|rewrite …` (http only): cookie persistence. */
@@ -237,6 +275,7 @@ export interface NormalBackend {
   passive: PassiveOptions | undefined;
   policy: RetryPolicy;
   maxqueue: number;
+  abortOnClose: boolean;
   timeouts: Required<Omit<BackendTimeouts, "tunnel">> & { tunnel: number | undefined };
   keepAlive: Required<KeepAliveOptions>;
   cookie: NormalCookie | undefined;
@@ -260,6 +299,12 @@ export function int(option: string, v: unknown, dflt: number, min: number, max: 
   if (v === undefined) return dflt;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
     throw new ProxyConfigError(option, v, `must be an integer in ${min}..${max}`);
+  return v;
+}
+
+function bool(option: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw new ProxyConfigError(option, v, "must be true or false");
   return v;
 }
 
@@ -315,6 +360,7 @@ const BACKEND_KEYS = [
   "redispatch",
   "retryOn",
   "maxqueue",
+  "abortOnClose",
   "timeouts",
   "keepAlive",
   "cookie",
@@ -326,6 +372,7 @@ const SERVER_KEYS = [
   "port",
   "weight",
   "maxconn",
+  "maxqueue",
   "backup",
   "check",
   "state",
@@ -340,7 +387,7 @@ function mode(option: string, v: unknown): "http" | "tcp" {
   return v;
 }
 
-function checkHttpRule(option: string, r: HttpRequestRule): void {
+function checkHttpRule(option: string, r: HttpRequestRule | HttpResponseRule): void {
   if (typeof r !== "object" || r === null)
     throw new ProxyConfigError(option, r, "must be an http-request rule object");
   const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -416,11 +463,11 @@ export function normaliseFrontend(i: number, f: FrontendOptions): NormalFrontend
   if (!Array.isArray(httpResponseRules))
     throw new ProxyConfigError(`${at}.httpResponse`, httpResponseRules, "must be an array of rules");
   for (const [j, r] of httpResponseRules.entries()) {
-    if (typeof r !== "object" || r === null || !("setHeader" in r || "addHeader" in r || "delHeader" in r))
+    if (typeof r !== "object" || r === null || "redirect" in r)
       throw new ProxyConfigError(
         `${at}.httpResponse[${j}]`,
         r,
-        "must be one of setHeader, addHeader, delHeader",
+        "must be one of setHeader, addHeader, delHeader, deny, return",
       );
     checkHttpRule(`${at}.httpResponse[${j}]`, r);
   }
@@ -504,6 +551,7 @@ export function normaliseServer(at: string, s: ServerOptions): ServerOptions {
   int(`${at}.port`, s.port, -1, 1, 65535);
   int(`${at}.weight`, s.weight, 1, 0, 256);
   int(`${at}.maxconn`, s.maxconn, 0, 0, 10_000_000);
+  int(`${at}.maxqueue`, s.maxqueue, 0, 0, 10_000_000);
   if (s.state !== undefined && !["up", "down", "drain", "maint"].includes(s.state))
     throw new ProxyConfigError(`${at}.state`, s.state, "must be up, down, drain or maint");
   if (s.sendProxy !== undefined && s.sendProxy !== "v1" && s.sendProxy !== "v2")
@@ -574,12 +622,6 @@ export function normaliseBackend(i: number, b: BackendOptions): NormalBackend {
     );
   const m = mode(`${at}.mode`, b.mode);
   for (const [j, sv] of servers.entries()) {
-    if (sv.ssl !== undefined && m === "tcp")
-      throw new ProxyConfigError(
-        `${at}.servers[${j}].ssl`,
-        sv.ssl,
-        "needs mode http (tcp backends relay bytes as they are)",
-      );
     if (sv.ssl !== undefined && sv.sendProxy !== undefined)
       throw new ProxyConfigError(
         `${at}.servers[${j}].sendProxy`,
@@ -600,6 +642,7 @@ export function normaliseBackend(i: number, b: BackendOptions): NormalBackend {
     passive: b.passive,
     policy: { retries: int(`${at}.retries`, b.retries, 3, 0, 100), redispatch, retryOn: new Set(retryOn) },
     maxqueue: int(`${at}.maxqueue`, b.maxqueue, 0, 0, 10_000_000),
+    abortOnClose: bool(`${at}.abortOnClose`, b.abortOnClose),
     timeouts: {
       connect,
       server,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { WaitQueue } from "./queue.js";
-import { decideRetry, RETRY_ON, type RetryPolicy } from "./retry.js";
+import { decideRetry, RETRY_ON, type RetryPolicy, roundRobinKind } from "./retry.js";
 import { newTermination, note, type TxnEvent, terminationState } from "./termination.js";
 
 const policy = (over: Partial<RetryPolicy> = {}): RetryPolicy => ({
@@ -58,6 +58,73 @@ describe("decideRetry", () => {
   });
 });
 
+describe("the turn-around before retrying the same server (HAProxy back_handle_st_cer)", () => {
+  const refused = {
+    retriesDone: 0,
+    failure: "conn-failure" as const,
+    requestSent: false,
+    idempotent: true,
+    replayable: true,
+  };
+  const ta = (over: object = {}) => ({
+    now: 10_000,
+    connectTimeout: 5000,
+    error: true,
+    reused: false,
+    roundRobin: true,
+    activeServers: 2,
+    ...over,
+  });
+  it("waits min(timeout connect, 1 s) after a refused connection when the retry stays on the same server", () => {
+    expect(decideRetry(policy(), { ...refused, turnAround: ta() })).toEqual({
+      retry: true,
+      redispatch: false,
+      at: 11_000,
+    });
+    expect(decideRetry(policy(), { ...refused, turnAround: ta({ connectTimeout: 300 }) })).toEqual({
+      retry: true,
+      redispatch: false,
+      at: 10_300,
+    });
+  });
+  it("retries at once when it redispatches with round-robin over several servers", () => {
+    expect(decideRetry(policy({ redispatch: 1 }), { ...refused, turnAround: ta() })).toEqual({
+      retry: true,
+      redispatch: true,
+    });
+  });
+  it("waits even on a redispatch when another server is unlikely: a non round-robin algorithm or one server", () => {
+    expect(
+      decideRetry(policy({ redispatch: 1 }), { ...refused, turnAround: ta({ roundRobin: false }) }),
+    ).toEqual({
+      retry: true,
+      redispatch: true,
+      at: 11_000,
+    });
+    expect(
+      decideRetry(policy({ redispatch: 1 }), { ...refused, turnAround: ta({ activeServers: 1 }) }),
+    ).toEqual({
+      retry: true,
+      redispatch: true,
+      at: 11_000,
+    });
+  });
+  it("does not wait after a connect timeout, a reused connection, or a failure past the connection", () => {
+    expect(decideRetry(policy(), { ...refused, turnAround: ta({ error: false }) })).toEqual({
+      retry: true,
+      redispatch: false,
+    });
+    expect(decideRetry(policy(), { ...refused, turnAround: ta({ reused: true }) })).toEqual({
+      retry: true,
+      redispatch: false,
+    });
+    expect(
+      decideRetry(policy(), { ...refused, failure: "empty-response", requestSent: true, turnAround: ta() }),
+    ).toEqual({ retry: true, redispatch: false });
+    expect(decideRetry(policy(), { ...refused, retriesDone: 3, turnAround: ta() })).toEqual({ retry: false });
+  });
+});
+
 describe("WaitQueue", () => {
   it("is FIFO, bounded by maxqueue, expires by deadline and skips cancelled entries", () => {
     const q = new WaitQueue<string>(3, 100);
@@ -104,5 +171,13 @@ describe("termination state", () => {
     expect(run("connecting", "request-sent", "response-head", "client-abort")).toBe("CD");
     expect(run("connecting", "request-sent", "response-head", "server-done", "client-timeout")).toBe("cL");
     expect(run("connecting", "tunnel", "client-timeout", "server-abort")).toBe("cD"); // first cause wins
+  });
+});
+
+describe("roundRobinKind", () => {
+  it("is roundrobin and static-rr only, as HAProxy's BE_LB_KIND_RR", () => {
+    expect(roundRobinKind("roundrobin")).toBe(true);
+    expect(roundRobinKind("static-rr")).toBe(true);
+    for (const b of ["leastconn", "first", "source", "random", "uri"]) expect(roundRobinKind(b)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 export { AdminServer, type AdminServerEvents, type AdminServerOptions } from "./admin/admin.js";
 export type { AdminAuth } from "./admin/auth.js";
 export { type AdminCommand, parseCommand, type ServerChange } from "./admin/commands.js";
-export type { Backend, QueueClient, ServerMeta } from "./backend.js";
+export type { Acquire, Backend, Placed, QueueClient, ServerMeta } from "./backend.js";
 export { CidrMap } from "./cidr.js";
 export type {
   BackendOptions,
@@ -14,6 +14,8 @@ export type {
   HttpRequestRule,
   HttpResponseRule,
   KeepAliveOptions,
+  ResponseCondition,
+  ResponseFacts,
   ServerOptions,
 } from "./config.js";
 export { ProxyConfigError, ProxyError } from "./errors.js";
@@ -55,6 +57,15 @@ export { StickPeers, type StickPeersEvents, type StickPeersOptions } from "./per
 export { PEERS_HELLO } from "./persist/peers-codec.js";
 export type { StickKeyFn, StickOn, StickOptions } from "./persist/stick.js";
 export { type StickEntry, StickTable } from "./persist/stick-table.js";
+export {
+  bindsServer,
+  hasRoom,
+  nextWaiter,
+  placeBound,
+  type QueueHead,
+  type SlotState,
+  whenServerQueueFull,
+} from "./placement.js";
 export { type ProxyChangeEvent, type ProxyEvents, type ProxyOptions, ReverseProxy } from "./proxy.js";
 export {
   crc32c,
@@ -83,6 +94,9 @@ export {
   RETRY_ON,
   type RetryDecision,
   type RetryPolicy,
+  roundRobinKind,
+  TURN_AROUND_MAX,
+  type TurnAroundFacts,
 } from "./retry.js";
 export {
   queryParam,

@@ -4,22 +4,26 @@
  * failures, then relays bytes both ways with backpressure (a write() that returns false pauses the other side
  * until `drain`), propagates half-close (FIN) each way with `timeout client-fin`/`server-fin` from then on,
  * and tears down the other side on any abort. Client bytes are not read before the server connected
- * (pauseOnConnect), so a retry never replays anything.
+ * (pauseOnConnect), so a retry never replays anything — except with `abortOnClose`, where they are read (to see
+ * a FIN) and held, bounded, until the server is connected.
  *
  * The server's bytes (the bulk direction of most sessions) are read with Node's `onread` into a buffer the
  * session reuses (or, for small reads, one all sessions share), instead of a fresh 64 KiB allocation and a
  * stream `data` event per read: see `ReadBuffer`.
  */
-import net from "node:net";
+import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import type { PersistRequest } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
-import type { Waiter } from "./queue.js";
-import { decideRetry } from "./retry.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
+import { connectServer } from "./tls/connect.js";
+
+/** Most bytes read from a client before its server is connected (option abortonclose), then it is paused. */
+const EARLY_MAX = 65_536;
 
 /** Reads up to this size go to one buffer all sessions share; a read that fills it moves the session to its own. */
 const SMALL_READ = 512;
@@ -48,19 +52,16 @@ class ReadBuffer {
 
 export class TcpSession implements QueueClient, Tracked {
   readonly pickContext: PickContext;
-  avoid: string | undefined;
   private backend: Backend | undefined;
   private lease: Lease<ServerMeta> | undefined;
   private upstream: net.Socket | undefined;
-  private waiter: Waiter<QueueClient> | undefined;
   private readonly t: Termination = newTermination();
   private readonly startedAt: number;
-  private retries = 0;
-  /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
-  private redispatches = 0;
-  private queuePos = -1;
-  private tQueued = -1;
-  private tDequeued = -1;
+  /** Placing, queueing and retrying, with their log bookkeeping. */
+  private readonly d = new Dispatch();
+  /** option abortonclose: what the client sent before its server was connected (read so that a FIN is seen). */
+  private early: Buffer[] | undefined;
+  private earlyBytes = 0;
   private tConnect = -1;
   private tConnected = -1;
   private connected = false;
@@ -124,30 +125,28 @@ export class TcpSession implements QueueClient, Tracked {
       now,
       Date.now(),
     );
+    if (this.backend.cfg.abortOnClose) {
+      this.early = [];
+      this.client.resume();
+    }
     this.dispatch();
   }
 
+  get avoid(): string | undefined {
+    return this.d.avoid;
+  }
+
   private dispatch(): void {
-    const be = this.backend as Backend;
-    const got = be.acquire(this.pickContext, this.avoid);
+    const got = this.d.place(this.backend as Backend, this, this.t, this.core.clock.now());
     if (got === "none") {
       note(this.t, "resource");
       this.end();
-    } else if (got === "full") {
-      note(this.t, "queued");
-      this.tQueued = this.core.clock.now();
-      this.queuePos = be.queue.length;
-      this.waiter = be.enqueue(this);
-      if (!this.waiter) {
-        note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
-        this.end();
-      }
-    } else this.connect(got);
+    } else if (got === "full") this.end();
+    else if (got !== "queued") this.connect(got);
   }
 
   granted(lease: Lease<ServerMeta>): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     if (this.finished) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -156,8 +155,7 @@ export class TcpSession implements QueueClient, Tracked {
   }
 
   expired(): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     note(this.t, "server-timeout"); // sQ, as HAProxy logs a queue timeout
     this.end();
   }
@@ -170,11 +168,8 @@ export class TcpSession implements QueueClient, Tracked {
     if (this.persist) this.backend?.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
-    const up = net.connect({
-      host: meta.address,
-      port: meta.port,
-      allowHalfOpen: true,
-      noDelay: true,
+    // TLS when the server has `ssl`; node:tls honours onread too
+    const { socket: up, ready } = connectServer(meta, {
       onread: {
         buffer: () => this.rb.next(this.lent, this.lastRead),
         callback: (n: number, b: Uint8Array) => this.onServerRead(n, b as Buffer),
@@ -183,7 +178,7 @@ export class TcpSession implements QueueClient, Tracked {
     this.upstream = up;
     if (meta.sendProxy) up.write(proxyHeaderFor(meta.sendProxy, this.peer ?? socketPeer(this.client)));
     up.setTimeout(be.cfg.timeouts.connect, () => this.guard(() => this.onUpstreamTimeout(up)));
-    up.on("connect", () => this.guard(() => this.onConnect(up)));
+    up.on(ready, () => this.guard(() => this.onConnect(up)));
     up.on("error", () => {}); // surfaced by 'close'
     up.on("close", () => this.guard(() => this.onUpstreamClose(up)));
     up.on("end", () => this.guard(() => this.onServerEnd(up)));
@@ -198,11 +193,22 @@ export class TcpSession implements QueueClient, Tracked {
     const to = (this.backend as Backend).cfg.timeouts;
     up.setTimeout(to.tunnel ?? to.server);
     if (to.tunnel !== undefined) this.client.setTimeout(to.tunnel);
+    const early = this.early;
+    this.early = undefined;
+    if (early) for (const b of early) up.write(b);
     this.client.resume();
   }
 
   private onClientData(d: Buffer): void {
     this.bytesIn += d.length;
+    const early = this.early;
+    if (early !== undefined) {
+      // held until the server is connected (a failed attempt never consumed them); bounded
+      early.push(d);
+      this.earlyBytes += d.length;
+      if (this.earlyBytes >= EARLY_MAX) this.client.pause();
+      return;
+    }
     const up = this.upstream;
     if (up && !up.write(d)) this.client.pause();
   }
@@ -284,22 +290,25 @@ export class TcpSession implements QueueClient, Tracked {
     this.lease = undefined;
     up.destroy();
     be.finish(lease, { ok: false, code });
-    const d = decideRetry(be.cfg.policy, {
-      retriesDone: this.retries,
-      failure: "conn-failure",
-      requestSent: false,
-      idempotent: true,
-      replayable: true,
-    });
-    if (!d.retry || this.clientEnded) {
+    const now = this.core.clock.now();
+    const d = this.clientEnded
+      ? { retry: false as const }
+      : this.d.retry(be, lease.server.id, {
+          retriesDone: this.d.retries,
+          failure: "conn-failure",
+          requestSent: false,
+          idempotent: true,
+          replayable: true,
+          turnAround: be.turnAround(now, code === "conn-failure", false),
+        });
+    if (!d.retry) {
       note(this.t, code === "timeout" ? "server-timeout" : "server-abort");
       this.end();
       return;
     }
-    this.retries++;
-    this.avoid = d.redispatch ? lease.server.id : undefined;
-    if (d.redispatch) this.redispatches++;
-    this.dispatch();
+    if (d.at !== undefined && d.at > now)
+      this.d.wait(this.core.timers, d.at - now, () => this.guard(() => this.dispatch()));
+    else this.dispatch();
   }
 
   private onTimeout(e: "client-timeout" | "server-timeout"): void {
@@ -345,8 +354,7 @@ export class TcpSession implements QueueClient, Tracked {
     if (this.finished) return;
     this.finished = true;
     this.core.untrack(this);
-    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
-    this.waiter = undefined;
+    this.d.cancel(this.backend, this.core.timers);
     const cause = this.t.cause;
     const clean = cause === "-";
     // a clean end has both FINs through already; otherwise nothing more is owed to either side
@@ -375,19 +383,15 @@ export class TcpSession implements QueueClient, Tracked {
       clientPort: this.client.remotePort ?? 0,
       status: undefined,
       termination: terminationState(this.t),
-      retries: this.retries,
-      redispatches: this.redispatches,
-      queuePos: this.queuePos,
+      retries: this.d.retries,
+      redispatches: this.d.redispatches,
+      queuePos: this.d.queuePos,
+      ...(this.d.serverQueued ? { serverQueued: true } : {}),
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {
         request: -1,
-        queue:
-          this.tQueued >= 0
-            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
-            : this.tConnect >= 0
-              ? 0
-              : -1,
+        queue: this.d.queueTime(now, this.tConnect),
         connect: this.tConnected >= 0 ? this.tConnected - this.tConnect : -1,
         response: -1,
         total: now - this.startedAt,

@@ -3,7 +3,7 @@ import { normaliseFrontend } from "./config.js";
 import { parseRequestHead } from "./http/request.js";
 import { DEFAULT_HEAD_LIMITS } from "./http/scan.js";
 import type { RequestHead } from "./http/types.js";
-import { frontendHeaderRules, localAnswer, routingHost } from "./l7-local.js";
+import { frontendHeaderRules, localAnswer, responseAction, responsePlan, routingHost } from "./l7-local.js";
 
 function head(text: string): RequestHead {
   const r = parseRequestHead(Buffer.from(text), DEFAULT_HEAD_LIMITS);
@@ -52,5 +52,86 @@ describe("L7 local decisions", () => {
     expect(r.drop).toContain("x-b");
     expect(r.forwardedFor?.except?.("10.1.2.3")).toBe(true);
     expect(r.forwardedFor?.except?.("192.0.2.1")).toBe(false);
+  });
+
+  describe("http-response rules", () => {
+    const fe = (httpResponse: object[]) =>
+      normaliseFrontend(0, { id: "fe", bind: ":0", httpResponse: httpResponse as never });
+    const facts = (status: number, headers: Record<string, string> = {}, path = "/") => ({
+      status,
+      header: (n: string) => headers[n],
+      request: { source: "192.0.2.1", path, method: "GET" },
+      backend: "be",
+      server: "a",
+    });
+
+    it("compiles unconditional edits once, and evaluates nothing per response", () => {
+      const f = fe([{ setHeader: "X-A", value: "1" }, { delHeader: "Server" }]);
+      const plan = responsePlan(f);
+      expect(responsePlan(f)).toBe(plan);
+      expect(plan.fixed?.drop).toEqual(["server", "x-a"]);
+      const a = responseAction(plan, facts(200), false);
+      expect("headers" in a && a.headers).toBe(plan.fixed);
+    });
+
+    it("applies an edit only when its condition on status, header or request holds", () => {
+      const plan = responsePlan(
+        fe([
+          { setHeader: "Cache-Control", value: "no-store", if: (r: { status: number }) => r.status >= 500 },
+          {
+            delHeader: "X-Debug",
+            if: (r: { header(n: string): string | undefined }) => r.header("x-debug") === "1",
+          },
+          {
+            addHeader: "X-Api",
+            value: "yes",
+            if: (r: { request: { path?: string } }) => r.request.path?.startsWith("/api"),
+          },
+          { setHeader: "X-Always", value: "1" },
+        ]),
+      );
+      const ok = responseAction(plan, facts(200), false);
+      expect("headers" in ok && ok.headers.lines).toBe("X-Always: 1\r\n");
+      const bad = responseAction(plan, facts(503, { "x-debug": "1" }, "/api/x"), false);
+      expect("headers" in bad && bad.headers.lines).toBe(
+        "Cache-Control: no-store\r\nX-Always: 1\r\nX-Api: yes\r\n",
+      );
+      expect("headers" in bad && bad.headers.drop).toEqual(["x-debug", "cache-control", "x-always"]);
+      // the same outcome reuses the compiled edits
+      const again = responseAction(plan, facts(503, { "x-debug": "1" }, "/api/y"), false);
+      expect("headers" in again && again.headers).toBe("headers" in bad && bad.headers);
+    });
+
+    it("deny (502 by default, logged PH) and return replace the response; the first that applies wins", () => {
+      const plan = responsePlan(
+        fe([
+          {
+            deny: true,
+            if: (r: { header(n: string): string | undefined }) => r.header("x-leak") !== undefined,
+          },
+          { return: 410, body: "gone\n", if: (r: { status: number }) => r.status === 404 },
+          { deny: true, status: 403, if: (r: { status: number }) => r.status === 404 },
+        ]),
+      );
+      const d = responseAction(plan, facts(200, { "x-leak": "secret" }), true);
+      expect("status" in d && d.status).toBe(502);
+      expect("status" in d && d.termination).toBe("proxy");
+      expect("status" in d && String(d.bytes)).toMatch(/^HTTP\/1\.1 502 [^\r]*\r\n[\s\S]*Connection: close/);
+      const r = responseAction(plan, facts(404), false);
+      expect("status" in r && String(r.bytes)).toBe(
+        "HTTP/1.1 410 Gone\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\ngone\n",
+      );
+      expect("status" in r && r.termination).toBe("none");
+      expect("headers" in responseAction(plan, facts(200), false)).toBe(true);
+    });
+
+    it("rejects a redirect or a bad condition at construction", () => {
+      expect(() => fe([{ redirect: "/x" }])).toThrow(
+        /httpResponse\[0\].*must be one of setHeader, addHeader, delHeader, deny, return/,
+      );
+      expect(() => fe([{ deny: true, if: "status 500" }])).toThrow(
+        /httpResponse\[0\]\.if "status 500" must be a function/,
+      );
+    });
   });
 });

@@ -4,7 +4,7 @@
  * answers the proxy gives itself.
  */
 import { CidrMap } from "./cidr.js";
-import type { HttpRequestRule, NormalFrontend } from "./config.js";
+import type { HttpRequestRule, HttpResponseRule, NormalFrontend, ResponseFacts } from "./config.js";
 import { type HeaderRules, headerRules } from "./http/forward.js";
 import { type CannedStatus, cannedResponse } from "./http/responses.js";
 import type { RequestHead } from "./http/types.js";
@@ -48,23 +48,86 @@ export function frontendHeaderRules(fe: NormalFrontend): HeaderRules {
   return r;
 }
 
-const compiledResponse = new WeakMap<NormalFrontend, HeaderRules>();
+/**
+ * A frontend's `http-response` rules, prepared once per configuration: `fixed` when every rule is an
+ * unconditional header edit (the common case: compiled once, nothing evaluated per response), else the rules to
+ * evaluate on each response (`responseAction`).
+ */
+export type ResponsePlan =
+  | { readonly fixed: HeaderRules; readonly rules?: undefined }
+  | {
+      readonly fixed?: undefined;
+      readonly rules: readonly HttpResponseRule[];
+      readonly cache: Map<string, HeaderRules>;
+    };
 
-/** The frontend's `http-response` header edits, compiled once per configuration. */
-export function frontendResponseRules(fe: NormalFrontend): HeaderRules {
-  let r = compiledResponse.get(fe);
-  if (r) return r;
+const plans = new WeakMap<NormalFrontend, ResponsePlan>();
+
+/** The frontend's `http-response` plan, prepared once per configuration. */
+export function responsePlan(fe: NormalFrontend): ResponsePlan {
+  let p = plans.get(fe);
+  if (p) return p;
+  const dynamic = fe.httpResponse.some((r) => r.if !== undefined || "deny" in r || "return" in r);
+  p = dynamic
+    ? { rules: fe.httpResponse, cache: new Map() }
+    : { fixed: compileEdits(fe.httpResponse, undefined) };
+  plans.set(fe, p);
+  return p;
+}
+
+function compileEdits(rules: readonly HttpResponseRule[], only: readonly boolean[] | undefined): HeaderRules {
   const set: [string, string][] = [];
   const add: [string, string][] = [];
   const del: string[] = [];
-  for (const rule of fe.httpResponse) {
+  rules.forEach((rule, i) => {
+    if (only && !only[i]) return;
     if ("setHeader" in rule) set.push([rule.setHeader, rule.value]);
     else if ("addHeader" in rule) add.push([rule.addHeader, rule.value]);
-    else del.push(rule.delHeader);
+    else if ("delHeader" in rule) del.push(rule.delHeader);
+  });
+  return headerRules({ set, add, del });
+}
+
+const MAX_CACHED_EDITS = 64;
+
+/**
+ * Evaluates the `http-response` rules on one response, in order: the header edits whose condition holds, or the
+ * answer of the first `deny` (502 by default) / `return` whose condition holds, which replaces the response.
+ */
+export function responseAction(
+  plan: ResponsePlan,
+  facts: ResponseFacts,
+  close: boolean,
+): { headers: HeaderRules } | LocalAnswer {
+  if (plan.rules === undefined) return { headers: plan.fixed };
+  const applies: boolean[] = [];
+  let key = "";
+  for (const r of plan.rules) {
+    const on = r.if === undefined || r.if(facts) === true;
+    if (on && "deny" in r) {
+      const status = r.status ?? 502;
+      return {
+        status,
+        bytes:
+          cannedOrNull(status, close) ?? answer(status, "Content-Type: text/plain\r\n", `${status}\n`, close),
+        termination: "proxy",
+      };
+    }
+    if (on && "return" in r)
+      return {
+        status: r.return,
+        bytes: answer(r.return, `Content-Type: ${r.contentType ?? "text/plain"}\r\n`, r.body ?? "", close),
+        termination: "none",
+      };
+    applies.push(on);
+    key += on ? "1" : "0";
   }
-  r = headerRules({ set, add, del });
-  compiledResponse.set(fe, r);
-  return r;
+  let headers = plan.cache.get(key);
+  if (!headers) {
+    headers = compileEdits(plan.rules, applies);
+    if (plan.cache.size < MAX_CACHED_EDITS) plan.cache.set(key, headers);
+  }
+  return { headers };
 }
 
 export type LocalAnswer = { status: number; bytes: Buffer; termination: "proxy" | "none" };
@@ -77,6 +140,11 @@ const STATUS_TEXT: Record<number, string> = {
   307: "Temporary Redirect",
   308: "Permanent Redirect",
   403: "Forbidden",
+  404: "Not Found",
+  410: "Gone",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
 };
 
 function answer(status: number, headers: string, body: string, close: boolean): Buffer {

@@ -10,21 +10,29 @@
 import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import type { ResponseFacts } from "./config.js";
 import { type DeadlineOwner, Deadlines } from "./deadlines.js";
+import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
-import { serialiseRequest, serialiseResponse } from "./http/forward.js";
+import { type HeaderRules, serialiseRequest, serialiseResponse } from "./http/forward.js";
 import { parseRequestHead } from "./http/request.js";
 import { parseResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
 import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
-import { frontendHeaderRules, frontendResponseRules, localAnswer, routingHost } from "./l7-local.js";
+import {
+  frontendHeaderRules,
+  type LocalAnswer,
+  localAnswer,
+  responseAction,
+  responsePlan,
+  routingHost,
+} from "./l7-local.js";
 import { captureFrom, type NormalCapture } from "./log/capture.js";
 import type { Persistence, PersistRequest } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
-import type { Waiter } from "./queue.js";
-import { decideRetry, type FailureKind, isIdempotent } from "./retry.js";
+import { type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, type TxnEvent, terminationState } from "./termination.js";
@@ -76,7 +84,6 @@ const deadlinesOf = new WeakMap<ProxyCore, Deadlines>();
 
 export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, DeadlineOwner {
   readonly pickContext: PickContext & { uri?: string };
-  avoid: string | undefined;
   /** Deadlines' bookkeeping: the head deadline while IDLE or HEAD. */
   heapPos = -1;
   deadline = 0;
@@ -104,20 +111,15 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private startedAt = 0;
   // stage times (clock ms, -1 = not reached) for the log's HAProxy timers
   private tHead = -1;
-  private tQueued = -1;
-  private tDequeued = -1;
   private tConnect = -1;
   private tSent = -1;
   private tResponse = -1;
   private t: Termination = newTermination();
   private backend: Backend | undefined;
   private lease: Lease<ServerMeta> | undefined;
-  private waiter: Waiter<QueueClient> | undefined;
   private up: UpstreamConn | undefined;
-  private retries = 0;
-  /** Retries that went to another server (redispatch), and the backend queue length met when queued (-1: not). */
-  private redispatches = 0;
-  private queuePos = -1;
+  /** Placing, queueing and retrying, with their log bookkeeping. */
+  private readonly d = new Dispatch();
   private serverId: string | undefined;
   private resBuf: Buffer = EMPTY;
   private res: ResponseHead | undefined;
@@ -232,7 +234,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     }
     // an empty view would keep the whole read chunk alive while the connection idles
     this.buf = r.length === this.buf.length ? EMPTY : this.buf.subarray(r.length);
-    this.tQueued = this.tDequeued = this.tConnect = this.tSent = this.tResponse = -1;
+    this.tConnect = this.tSent = this.tResponse = -1;
     this.tHead = this.core.clock.now();
     this.begin(r.head);
   }
@@ -240,10 +242,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private begin(req: RequestHead): void {
     this.req = req;
     this.t = newTermination();
-    this.retries = 0;
-    this.redispatches = 0;
-    this.queuePos = -1;
-    this.avoid = undefined;
+    this.d.reset();
     this.serverId = undefined;
     this.backend = undefined;
     this.status = undefined;
@@ -306,28 +305,22 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.dispatch();
   }
 
+  get avoid(): string | undefined {
+    return this.d.avoid;
+  }
+
   private dispatch(): void {
-    const be = this.backend as Backend;
-    const got = be.acquire(this.pickContext, this.avoid);
+    const got = this.d.place(this.backend as Backend, this, this.t, this.core.clock.now());
     if (got === "none") {
       note(this.t, "connecting");
       note(this.t, "server-abort"); // HAProxy logs <NOSRV> with SC
       this.replyCanned(503, !this.reqDone);
-    } else if (got === "full") {
-      note(this.t, "queued");
-      this.tQueued = this.core.clock.now();
-      this.queuePos = be.queue.length;
-      this.waiter = be.enqueue(this);
-      if (!this.waiter) {
-        note(this.t, "server-timeout"); // queue full: HAProxy 2.6 logs sQ too (test/proxy-haproxy)
-        this.replyCanned(503, !this.reqDone);
-      }
-    } else this.connect(got);
+    } else if (got === "full") this.replyCanned(503, !this.reqDone);
+    else if (got !== "queued") this.connect(got);
   }
 
   granted(lease: Lease<ServerMeta>): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     if (this.state !== DISPATCH) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -336,8 +329,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   }
 
   expired(): void {
-    this.waiter = undefined;
-    this.tDequeued = this.core.clock.now();
+    this.d.dequeued(this.core.clock.now());
     note(this.t, "server-timeout");
     this.replyCanned(503, !this.reqDone);
   }
@@ -540,6 +532,17 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
 
   private startResponse(head: ResponseHead, rest: Buffer): void {
     this.tResponse = this.core.clock.now();
+    // http-response rules: compiled edits, or (conditional rules, deny, return) evaluated on this response
+    const plan = responsePlan(this.fe.cfg);
+    let edits = plan.fixed;
+    if (edits === undefined && head.framing.kind !== "tunnel") {
+      const a = responseAction(plan, this.responseFacts(head), !this.clientKeepAlive || !this.reqDone);
+      if ("status" in a) {
+        this.replaceResponse(a);
+        return;
+      }
+      edits = a.headers;
+    }
     this.res = head;
     this.status = head.status;
     note(this.t, "response-head");
@@ -574,13 +577,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       { connection: this.clientKeepAlive ? "keep-alive" : "close" },
       persistence
         ? persistence.responseRules(
-            frontendResponseRules(this.fe.cfg),
+            edits as HeaderRules,
             this.persist as PersistRequest,
             (this.lease as Lease<ServerMeta>).server.cookie,
             head.getAll("set-cookie"),
             Date.now(),
           )
-        : frontendResponseRules(this.fe.cfg),
+        : (edits as HeaderRules),
     );
     if (rest.length === 0 || (this.resBody === undefined && !this.untilClose)) {
       this.client.write(out);
@@ -594,6 +597,22 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.pendingHead = out;
     this.forwardResponseBody(rest);
     if (this.pendingHead !== undefined) this.writeClient(EMPTY);
+  }
+
+  private responseFacts(head: ResponseHead): ResponseFacts {
+    return {
+      status: head.status,
+      header: (name) => head.get(name),
+      request: this.facts,
+      backend: (this.backend as Backend).id,
+      server: this.serverId,
+    };
+  }
+
+  /** An http-response deny/return: the server's response is dropped (its connection with it), ours goes out. */
+  private replaceResponse(a: LocalAnswer): void {
+    if (a.termination === "proxy") note(this.t, "proxy"); // PH, as HAProxy logs http-response deny
+    this.replyBytes(a.status, a.bytes, !this.clientKeepAlive || !this.reqDone);
   }
 
   /** Writes to the client, prefixed by a response head still waiting to go: one buffer for small bodies, else corked. */
@@ -685,29 +704,46 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     const req = this.req as RequestHead;
     const lease = this.lease as Lease<ServerMeta>;
     const sent = this.reqSent;
+    const reused = (this.up?.requests ?? 1) > 1;
     this.dropUpstream();
     this.lease = undefined;
     be.finish(lease, { ok: false, code: kind === "response-timeout" ? "timeout" : kind });
-    const d = decideRetry(be.cfg.policy, {
-      retriesDone: this.retries,
-      failure: kind,
-      requestSent: sent,
-      idempotent: isIdempotent(req.method),
-      replayable: this.reqBody === undefined && req.upgrade === undefined,
-    });
-    if (d.retry && this.state !== CLOSED) {
-      this.retries++;
-      this.avoid = d.redispatch ? lease.server.id : undefined;
-      if (d.redispatch) this.redispatches++;
+    const now = this.core.clock.now();
+    const d =
+      this.state === CLOSED
+        ? { retry: false as const }
+        : this.d.retry(be, lease.server.id, {
+            retriesDone: this.d.retries,
+            failure: kind,
+            requestSent: sent,
+            idempotent: isIdempotent(req.method),
+            replayable: this.reqBody === undefined && req.upgrade === undefined,
+            turnAround: be.turnAround(now, cause === "server-abort", reused),
+          });
+    if (d.retry) {
       this.reqSent = false;
       this.state = DISPATCH;
       if (!this.reqDone) this.client.pause();
       this.t.phase = "R";
+      if (d.at !== undefined && d.at > now) {
+        note(this.t, "connecting"); // an abort during the turn-around logs CC, as HAProxy's
+        this.d.wait(this.core.timers, d.at - now, () => this.afterTurnAround());
+        return;
+      }
       this.dispatch();
       return;
     }
     note(this.t, cause);
     this.replyCanned(status, true);
+  }
+
+  private afterTurnAround(): void {
+    if (this.state !== DISPATCH) return;
+    try {
+      this.dispatch();
+    } catch (e) {
+      this.internalError(e);
+    }
   }
 
   private failAttempt(status: CannedStatus, _why: string): void {
@@ -768,8 +804,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
 
   private replyBytes(status: number, bytes: Buffer, close: boolean): void {
     if (this.state === CLOSED) return;
-    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
-    this.waiter = undefined;
+    this.d.cancel(this.backend, this.core.timers);
     this.abortUpstream();
     this.status = status;
     if (this.res === undefined) this.client.write(bytes);
@@ -829,19 +864,15 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       clientPort: this.client.remotePort ?? 0,
       status: this.status,
       termination: terminationState(this.t),
-      retries: this.retries,
-      redispatches: this.redispatches,
-      queuePos: this.queuePos,
+      retries: this.d.retries,
+      redispatches: this.d.redispatches,
+      queuePos: this.d.queuePos,
+      ...(this.d.serverQueued ? { serverQueued: true } : {}),
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
       timers: {
         request: this.tHead >= 0 ? this.tHead - this.startedAt : -1,
-        queue:
-          this.tQueued >= 0
-            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
-            : this.tConnect >= 0
-              ? 0
-              : -1,
+        queue: this.d.queueTime(now, this.tConnect),
         connect: this.tSent >= 0 ? this.tSent - this.tConnect : -1,
         response: this.tResponse >= 0 ? this.tResponse - this.tSent : -1,
         total: now - this.startedAt,
@@ -888,7 +919,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       default:
         // a request still arriving is cut short; a complete one gets its response, then the connection closes
         this.clientKeepAlive = false;
-        if (!this.reqDone) {
+        // option abortonclose: a request still waiting for its server (queue, turn-around, connect) is dropped
+        if (!this.reqDone || (this.state === DISPATCH && (this.backend as Backend).cfg.abortOnClose)) {
           note(this.t, "client-abort");
           this.abort();
         }
@@ -957,8 +989,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private abort(): void {
     if (this.state === CLOSED) return;
     const wasIdle = this.state === IDLE;
-    if (this.waiter) (this.backend as Backend).cancelQueued(this.waiter);
-    this.waiter = undefined;
+    this.d.cancel(this.backend, this.core.timers);
     const lease = this.lease;
     this.lease = undefined;
     const cause = this.t.cause;

@@ -343,7 +343,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   private open(fe: Frontend, socket: net.Socket, peer?: ClientPeer): void {
     try {
       if ((socket as tls.TLSSocket).alpnProtocol === "h2")
-        serveH2(this.core, fe, socket as tls.TLSSocket, peer?.address ?? socketPeer(socket).address);
+        serveH2(this.core, fe, socket as tls.TLSSocket, peer ?? socketPeer(socket));
       else if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket, peer);
       else {
         new HttpConnection(this.core, fe, socket, peer);
@@ -418,7 +418,12 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   setServer(
     backend: string,
     id: string,
-    change: { weight?: number; maxconn?: number; state?: "up" | "down" | "drain" | "maint" },
+    change: {
+      weight?: number;
+      maxconn?: number;
+      maxqueue?: number;
+      state?: "up" | "down" | "drain" | "maint";
+    },
   ): void {
     this.backend(backend).setServer(id, change);
   }

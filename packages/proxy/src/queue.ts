@@ -1,12 +1,19 @@
 /**
- * Pure FIFO wait queue for requests that find every server at its `maxconn` (HAProxy's backend queue):
- * `maxqueue` bounds it (a full queue refuses → 503), `timeout queue` expires the oldest first. Time is injected.
- * Entries are removed lazily (cancel marks them), so push/shift/cancel are O(1) amortised.
+ * Pure FIFO wait queue for requests waiting for a server slot: a backend's queue (every server at its
+ * `maxconn`) or one server's queue (the server a request is bound to is at its `maxconn`). `maxqueue` bounds it
+ * (a full queue refuses → 503), `timeout queue` expires the oldest first. Time is injected. Entries are removed
+ * lazily (cancel marks them), so push/shift/cancel are O(1) amortised.
  */
 
 export interface Waiter<T> {
   readonly item: T;
   readonly deadline: number;
+  /** Arrival order across the queues of one backend (the oldest of two heads is served first). */
+  readonly order: number;
+  /** Entries waiting in this queue when this one joined it (HAProxy's queue position in the log). */
+  readonly pos: number;
+  /** The queue holding it. */
+  readonly queue: WaitQueue<T>;
   cancelled: boolean;
 }
 
@@ -14,6 +21,8 @@ export class WaitQueue<T> {
   private items: (Waiter<T> | undefined)[] = [];
   private head = 0;
   private live = 0;
+  /** Most entries waiting at once (HAProxy's qmax). */
+  peak = 0;
 
   constructor(
     /** Most waiting entries; 0 = unbounded. */
@@ -26,13 +35,30 @@ export class WaitQueue<T> {
     return this.live;
   }
 
-  /** Undefined when the queue is full (the caller answers 503). */
-  push(item: T, now: number): Waiter<T> | undefined {
-    if (this.maxQueue > 0 && this.live >= this.maxQueue) return undefined;
-    const w: Waiter<T> = { item, deadline: now + this.timeout, cancelled: false };
+  get full(): boolean {
+    return this.maxQueue > 0 && this.live >= this.maxQueue;
+  }
+
+  /** Undefined when the queue is full (the caller answers 503). `order` defaults to `now`. */
+  push(item: T, now: number, order = now): Waiter<T> | undefined {
+    if (this.full) return undefined;
+    const w: Waiter<T> = {
+      item,
+      deadline: now + this.timeout,
+      order,
+      pos: this.live,
+      queue: this,
+      cancelled: false,
+    };
     this.items.push(w);
-    this.live++;
+    if (++this.live > this.peak) this.peak = this.live;
     return w;
+  }
+
+  /** The oldest live entry, left in place. */
+  peek(): Waiter<T> | undefined {
+    this.skipCancelled();
+    return this.items[this.head];
   }
 
   cancel(w: Waiter<T>): void {

@@ -1,6 +1,8 @@
 /**
  * Pure retry and redispatch decisions (HAProxy `retries`, `option redispatch <interval>`,
- * `retry-on conn-failure empty-response response-timeout`).
+ * `retry-on conn-failure empty-response response-timeout`), and HAProxy's turn-around: after a connection
+ * attempt failed with an error (refused, reset — not a timeout), a retry that will likely reach the same server
+ * waits min(`timeout connect`, 1 s) first (back_handle_st_cer), so a dead server is not hammered. Time is injected.
  */
 
 export type FailureKind = "conn-failure" | "empty-response" | "response-timeout";
@@ -33,9 +35,30 @@ export interface Attempt {
   idempotent: boolean;
   /** The request can be replayed (its bytes were kept: no body, or a body small enough to keep). */
   replayable: boolean;
+  /** What the turn-around needs to know; without it a retry never waits. */
+  turnAround?: TurnAroundFacts;
 }
 
-export type RetryDecision = { retry: false } | { retry: true; redispatch: boolean };
+/** The facts of a failed connection attempt that decide the turn-around. */
+export interface TurnAroundFacts {
+  now: number;
+  /** The backend's `timeout connect`, ms. */
+  connectTimeout: number;
+  /** The attempt ended with an error (refused, reset), not with `timeout connect`. */
+  error: boolean;
+  /** The failed connection was a reused keep-alive one (no wait: the server may well be fine). */
+  reused: boolean;
+  /** The algorithm is round-robin-like (HAProxy's BE_LB_KIND_RR: roundrobin, static-rr). */
+  roundRobin: boolean;
+  /** Usable active servers in the backend. */
+  activeServers: number;
+}
+
+/** HAProxy's longest turn-around, ms. */
+export const TURN_AROUND_MAX = 1000;
+
+/** `at`: the retry waits until then (the turn-around); absent, it goes at once. */
+export type RetryDecision = { retry: false } | { retry: true; redispatch: boolean; at?: number };
 
 export function decideRetry(p: RetryPolicy, a: Attempt): RetryDecision {
   if (a.retriesDone >= p.retries) return { retry: false };
@@ -47,5 +70,23 @@ export function decideRetry(p: RetryPolicy, a: Attempt): RetryDecision {
   let redispatch = false;
   if (p.redispatch > 0) redispatch = n % p.redispatch === 0;
   else if (p.redispatch < 0) redispatch = n === Math.max(1, p.retries + 1 + p.redispatch);
+  const t = a.turnAround;
+  // only after an error on a fresh connection, and only when the retry will likely meet the same server
+  if (
+    t !== undefined &&
+    a.failure === "conn-failure" &&
+    t.error &&
+    !t.reused &&
+    (!redispatch || !t.roundRobin || t.activeServers <= 1)
+  ) {
+    const delay = t.connectTimeout > 0 ? Math.min(t.connectTimeout, TURN_AROUND_MAX) : TURN_AROUND_MAX;
+    return { retry: true, redispatch, at: t.now + delay };
+  }
   return { retry: true, redispatch };
+}
+
+/** The `balance` is round-robin-like for the turn-around (HAProxy's BE_LB_KIND_RR). */
+export function roundRobinKind(balance: string | { readonly name: string }): boolean {
+  const name = typeof balance === "string" ? balance : balance.name;
+  return /^\s*(roundrobin|static-rr)\b/.test(name);
 }

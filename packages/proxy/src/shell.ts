@@ -31,8 +31,13 @@ export interface TransactionLog {
   retries: number;
   /** Of those retries, how many went to another server (HAProxy redispatch). */
   redispatches: number;
-  /** Requests ahead in the backend queue when this one was queued (HAProxy backend_queue), -1 if never queued. */
+  /**
+   * Requests ahead in the queue this one joined (HAProxy backend_queue, or srv_queue when `serverQueued`), -1 if
+   * never queued.
+   */
   queuePos: number;
+  /** It waited in its server's own queue (it was bound to that server), not in the backend's. */
+  serverQueued?: boolean;
   /** Ms from accept (L4) / first request byte (L7) to the end. */
   duration: number;
   /** Wall-clock start (ms since the epoch), for logs. */

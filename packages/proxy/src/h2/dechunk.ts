@@ -1,7 +1,8 @@
 /**
  * Chunked transfer-coding → payload bytes (pure), for relaying an HTTP/1.1 response body as HTTP/2 DATA. It
  * trusts its input's framing: the wire layer's ChunkedBody validates the same bytes alongside (and the shell
- * stops at its first error). Extensions and trailers are skipped.
+ * stops at its first error). Extensions are skipped; the trailer section is kept (`trailers`, its lines as
+ * received, at most `maxTrailers` bytes: the rest is dropped) for the shell to send as HTTP/2 trailers.
  */
 const SIZE = 0;
 const EXT = 1;
@@ -17,6 +18,15 @@ export class Dechunker {
   private size = 0;
   /** Bytes of the current trailer line (0 at a line start). */
   private lineLen = 0;
+  private trailerBytes: number[] = [];
+
+  constructor(private readonly maxTrailers = 8192) {}
+
+  /** The trailer section's text ("name: value\r\n"…), once `done`. */
+  get trailers(): string {
+    const text = Buffer.from(this.trailerBytes).toString("latin1");
+    return text.slice(0, text.lastIndexOf("\n") + 1); // a line cut by maxTrailers is dropped whole
+  }
 
   get done(): boolean {
     return this.state === DONE;
@@ -63,6 +73,9 @@ export class Dechunker {
           break;
         case TRAILER:
           p++;
+          if (this.lineLen > 0 || (c !== 0x0d && c !== 0x0a)) {
+            if (this.trailerBytes.length < this.maxTrailers) this.trailerBytes.push(c);
+          }
           if (c === 0x0a) {
             if (this.lineLen === 0) this.state = DONE;
             this.lineLen = 0;

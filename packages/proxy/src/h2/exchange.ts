@@ -1,10 +1,15 @@
 /**
  * One HTTP/2 stream proxied to an HTTP/1.1 server (the shell): the request converted and checked (request.ts),
- * parsed again by the strict HTTP/1.1 head parser, routed by the frontend's rules, a server leased from the
+ * parsed again by the strict HTTP/1.1 head parser, answered by the stats page or an `http-request`
+ * deny/redirect/return when one applies (l7-local, as HTTP/1.1 requests are), routed by the frontend's rules over
+ * the same request facts, persisted (cookie / stick table, persistence.ts), a server leased from the
  * backend (queued in its FIFO queue at maxconn, as HTTP/1.1 requests are), a connection from the server's keep-alive pool (shared
  * with HTTP/1.1 traffic; idempotent requests reuse a warm one, and are sent once more on a fresh one if it turns
  * out closed before any response), the request body streamed with DATA counted against Content-Length, the
- * response head parsed strictly and relayed without its hop-by-hop fields, the body de-chunked into DATA.
+ * response head parsed strictly and relayed without its hop-by-hop fields, with the `http-response` rules and the
+ * persistence cookie (response.ts), 1xx relayed as informational HEADERS (100-continue, 103 Early Hints), the
+ * body de-chunked into DATA, trailers relayed both ways. A failure before any response byte is retried and
+ * redispatched by the backend's policy (retry.ts), as on HTTP/1.1.
  * Timeouts: the frontend's `client` on the stream, the backend's `connect` then `server` on the upstream.
  * Over 350 lines: like l7.ts, it is one state machine (per stream), and its transitions read best together.
  */
@@ -19,38 +24,53 @@ import { parseRequestHead } from "../http/request.js";
 import { parseResponseHead } from "../http/response.js";
 import { DEFAULT_HEAD_LIMITS } from "../http/scan.js";
 import type { RequestHead, ResponseHead } from "../http/types.js";
-import { frontendHeaderRules, routingHost } from "../l7-local.js";
+import { frontendHeaderRules, localAnswer, responseAction, responsePlan, routingHost } from "../l7-local.js";
+import { captureFrom } from "../log/capture.js";
+import type { Persistence, PersistRequest } from "../persist/persistence.js";
+import { type ClientPeer, proxyHeaderFor } from "../proxy-protocol/peer.js";
 import type { Waiter } from "../queue.js";
-import { isIdempotent } from "../retry.js";
+import { decideRetry, type FailureKind, isIdempotent } from "../retry.js";
+import type { RequestFacts } from "../route.js";
 import type { FrontendRuntime, ProxyCore } from "../shell.js";
 import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "../upstream.js";
 import { Dechunker } from "./dechunk.js";
-import { h2ToHttp1 } from "./request.js";
+import { h2ToHttp1, http1Trailers } from "./request.js";
+import { h2ResponseHeaders, h2Trailers } from "./response.js";
 
-const HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "te",
-  "trailer",
-]);
 const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
 export class H2Exchange implements UpstreamOwner, QueueClient {
   pickContext: PickContext = {};
-  readonly avoid = undefined;
+  /** A server to redispatch away from (set by a retry), as QueueClient. */
+  avoid: string | undefined;
   private waiter: Waiter<QueueClient> | undefined;
   private up: net.Socket | undefined;
   private conn: UpstreamConn | undefined;
   private head: Buffer | undefined;
   private reused = false;
+  /** The warm connection's close was answered by one send on a fresh one (not a retry: nothing reached a server). */
   private retried = false;
+  private retries = 0;
+  /** Clock readings for the log's timers (HAProxy Tw/Tc/Tr), -1 until reached. */
+  private tQueued = -1;
+  private tDequeued = -1;
+  private tConnect = -1;
+  private tSent = -1;
+  private tResponse = -1;
+  private bytesOut = 0;
+  private redispatches = 0;
+  private queuePos = -1;
   private reqDone = false;
+  /** The HEADERS frame ended the stream: the request can be replayed whole. */
+  private bodyless = false;
+  /** The stream's DATA is being read (from the first connected upstream on). */
+  private reading = false;
+  private reqTrailers = "";
   private lease: Lease<ServerMeta> | undefined;
   private backend: Backend | undefined;
   private req: RequestHead | undefined;
+  private facts: RequestFacts | undefined;
+  private persist: PersistRequest | undefined;
   private sentBody = 0;
   private contentLength: number | undefined;
   private chunked = false;
@@ -63,6 +83,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   private termination = "--";
   private done = false;
   private readonly startedAt: number;
+  private readonly source: string;
 
   constructor(
     private readonly core: ProxyCore,
@@ -70,8 +91,11 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     private readonly stream: http2.ServerHttp2Stream,
     rawHeaders: string[],
     endStream: boolean,
-    private readonly source: string,
+    /** The client: the TLS connection's peer, or the one its PROXY header named. */
+    private readonly peer: ClientPeer,
   ) {
+    const source = peer.address;
+    this.source = source;
     this.startedAt = core.clock.now();
     stream.on("error", () => {});
     stream.on("close", () => this.onStreamClose());
@@ -92,33 +116,66 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     this.req = r.head;
     this.contentLength = conv.contentLength;
     this.chunked = conv.chunked;
+    this.bodyless = this.reqDone = endStream;
     if (endStream && (conv.contentLength ?? 0) !== 0) {
       this.reset("PR", NGHTTP2_PROTOCOL_ERROR); // content-length announced, no DATA
       return;
     }
     const req = r.head;
-    const id = fe.router.route({
+    if (fe.cfg.stats !== undefined && (req.method === "GET" || req.method === "HEAD")) {
+      const page = core.statsPage(fe, req, false);
+      if (page) {
+        this.answerBytes(page.bytes, "--");
+        return;
+      }
+    }
+    const facts: RequestFacts = {
       source,
       method: req.method,
       host: routingHost(req),
       path: req.path,
       query: req.query ?? "",
       header: (n: string) => req.get(n),
-    });
+    };
+    this.facts = facts;
+    if (fe.cfg.httpRequest.length > 0) {
+      const local = localAnswer(fe.cfg.httpRequest, facts, false);
+      if (local) {
+        this.answerBytes(local.bytes, local.termination === "proxy" ? "PR" : "--");
+        return;
+      }
+    }
+    const id = fe.router.route(facts);
     this.backend = id === undefined ? undefined : core.backend(id);
     if (!this.backend) {
       this.answer(503, "RR");
       return;
     }
     this.pickContext = { source, uri: req.target, headers: { get: (n: string) => req.get(n) } };
-    const got = this.backend.acquire(this.pickContext);
+    this.persist = this.backend.persistence?.request(
+      this.pickContext,
+      facts,
+      req.getAll("cookie"),
+      core.clock.now(),
+      Date.now(),
+    );
+    this.stream.on("trailers", (_h: unknown, _f: unknown, raw: string[]) => this.onTrailers(raw));
+    this.dispatch();
+  }
+
+  /** A server for this request: leased now, queued at maxconn, or a 503. */
+  private dispatch(): void {
+    const be = this.backend as Backend;
+    const got = be.acquire(this.pickContext, this.avoid);
     if (got === "none") {
       this.answer(503, "SC");
       return;
     }
     if (got === "full") {
       // the backend's FIFO queue, `timeout queue` and `maxqueue`, as HTTP/1.1 requests wait
-      this.waiter = this.backend.enqueue(this);
+      this.queuePos = be.queue.length;
+      this.tQueued = this.core.clock.now();
+      this.waiter = be.enqueue(this);
       if (!this.waiter) this.answer(503, "sQ");
       return;
     }
@@ -127,6 +184,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
 
   granted(lease: Lease<ServerMeta>): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     if (this.done) {
       (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
       return;
@@ -136,11 +194,14 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
 
   expired(): void {
     this.waiter = undefined;
+    this.tDequeued = this.core.clock.now();
     this.answer(503, "sQ");
   }
 
   private connect(lease: Lease<ServerMeta>): void {
     this.lease = lease;
+    this.tConnect = this.core.clock.now();
+    this.tSent = -1;
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
     let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
@@ -156,12 +217,25 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       be.attachments.set(lease.server.id, pool);
     }
     const req = this.req as RequestHead;
+    if (this.persist) be.persistence?.chosen(this.persist, lease.server.id, this.core.clock.now());
+    const rules = frontendHeaderRules(this.fe.cfg);
     this.head = serialiseRequest(
       req,
       { connection: "keep-alive", clientAddress: this.source, proto: "https" },
-      frontendHeaderRules(this.fe.cfg),
+      this.persist ? (be.persistence as Persistence).requestRules(rules, this.persist) : rules,
     );
-    this.open(pool, isIdempotent(req.method));
+    // a PROXY header names this client: such a connection is never reused nor handed to another stream
+    this.open(pool, isIdempotent(req.method) && meta.sendProxy === undefined);
+  }
+
+  /** The stream's DATA flows to the server from the first connected upstream on (a failed connect replays nothing). */
+  private read(): void {
+    if (this.bodyless) return;
+    if (this.reading) {
+      this.stream.resume(); // paused while a retry looked for a server
+      return;
+    }
+    this.reading = true;
     this.stream.on("data", (d: Buffer) => this.onData(d));
     this.stream.on("end", () => this.onEnd());
   }
@@ -173,12 +247,24 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     this.conn = c;
     this.up = c.socket;
     this.reused = c.connected;
-    if (c.connected) c.idle(be.cfg.timeouts.server);
+    const sendProxy = ((this.lease as Lease<ServerMeta>).server.meta as ServerMeta).sendProxy;
+    if (sendProxy) {
+      c.spoiled = true;
+      c.socket.write(proxyHeaderFor(sendProxy, this.peer));
+    }
     c.socket.write(this.head as Buffer);
+    if (c.connected) {
+      this.tSent = this.core.clock.now();
+      c.idle(be.cfg.timeouts.server);
+      this.read();
+    }
   }
 
   onUpstreamConnect(c: UpstreamConn): void {
-    if (c === this.conn) c.idle((this.backend as Backend).cfg.timeouts.server);
+    if (c !== this.conn) return;
+    this.tSent = this.core.clock.now();
+    c.idle((this.backend as Backend).cfg.timeouts.server);
+    this.read();
   }
 
   onUpstreamData(c: UpstreamConn, d: Buffer): void {
@@ -205,11 +291,44 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       this.open(pool, false);
       return;
     }
-    this.fail(this.res ? "SD" : "SH", NGHTTP2_CANCEL, 502);
+    if (this.res) this.fail("SD", NGHTTP2_CANCEL);
+    else if (!this.conn?.connected) this.attemptFailed("conn-failure", "SC", 503);
+    else this.attemptFailed("empty-response", "SH", 502);
   }
 
   onUpstreamTimeout(c: UpstreamConn): void {
-    if (c === this.conn) this.fail(this.res ? "sD" : "sH", NGHTTP2_CANCEL, 504);
+    if (c !== this.conn) return;
+    if (this.res) this.fail("sD", NGHTTP2_CANCEL);
+    else if (!c.connected) this.attemptFailed("conn-failure", "sC", 503);
+    else this.attemptFailed("response-timeout", "sH", 504);
+  }
+
+  /** This attempt failed before any response byte: retry or redispatch by the backend's policy, else answer `status`. */
+  private attemptFailed(kind: FailureKind, termination: string, status: number): void {
+    const be = this.backend as Backend;
+    const lease = this.lease as Lease<ServerMeta>;
+    this.conn?.drop();
+    this.conn = undefined;
+    this.up = undefined;
+    this.lease = undefined;
+    be.finish(lease, { ok: false, code: kind === "response-timeout" ? "timeout" : kind });
+    const d = decideRetry(be.cfg.policy, {
+      retriesDone: this.retries,
+      failure: kind,
+      requestSent: this.sentBody > 0 || kind !== "conn-failure",
+      idempotent: isIdempotent((this.req as RequestHead).method),
+      replayable: this.bodyless,
+    });
+    if (!d.retry || this.done) {
+      this.fail(termination, NGHTTP2_CANCEL, status);
+      return;
+    }
+    this.retries++;
+    this.avoid = d.redispatch ? lease.server.id : undefined;
+    if (d.redispatch) this.redispatches++;
+    this.retried = false;
+    if (this.reading) this.stream.pause(); // no DATA until the next server is connected
+    this.dispatch();
   }
 
   /** A handler above threw (a bug): the stream is reset (termination I) and the error reported. */
@@ -243,13 +362,24 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     if (!ok) this.stream.pause();
   }
 
+  /** Trailers end the stream (they come before its 'end'): forwarded after the last chunk when the body is chunked. */
+  private onTrailers(raw: string[]): void {
+    const t = http1Trailers(raw);
+    if (!t.ok) {
+      this.reset("PR", NGHTTP2_PROTOCOL_ERROR);
+      return;
+    }
+    this.reqTrailers = t.lines; // a body with a content-length has no trailer section in HTTP/1.1: dropped
+  }
+
   private onEnd(): void {
+    if (this.done) return;
     if (this.contentLength !== undefined && this.sentBody !== this.contentLength) {
       this.reset("PR", NGHTTP2_PROTOCOL_ERROR); // less DATA than content-length
       return;
     }
     this.reqDone = true;
-    if (this.chunked) this.up?.write("0\r\n\r\n");
+    if (this.chunked) this.up?.write(`0\r\n${this.reqTrailers}\r\n`);
   }
 
   private onResponseBytes(d: Buffer): void {
@@ -264,10 +394,16 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
           return;
         }
         this.resBuf = this.resBuf.subarray(r.length);
-        if (r.head.informational) continue; // 1xx are not relayed over HTTP/2 here
+        if (r.head.informational) {
+          // 100 Continue (the client's `expect: 100-continue` was forwarded), 103 Early Hints, 102: an
+          // informational HEADERS frame before the final response
+          if (!this.stream.destroyed) this.stream.additionalHeaders(h2ResponseHeaders(r.head));
+          continue;
+        }
         this.respond(r.head);
         break;
       }
+      if (this.done) return; // an http-response deny/return answered instead of the server
       const rest = this.resBuf;
       this.resBuf = Buffer.alloc(0);
       if (rest.length > 0) this.body(rest);
@@ -277,22 +413,53 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   }
 
   private respond(head: ResponseHead): void {
+    this.tResponse = this.core.clock.now();
+    // http-response rules: compiled edits, or (conditional rules, deny, return) evaluated on this response,
+    // through the same pure plan as an HTTP/1.1 response
+    const plan = responsePlan(this.fe.cfg);
+    let base = plan.fixed;
+    if (base === undefined) {
+      const a = responseAction(
+        plan,
+        {
+          status: head.status,
+          header: (name) => head.get(name),
+          request: this.facts as RequestFacts,
+          backend: (this.backend as Backend).id,
+          server: this.lease?.server.id,
+        },
+        false,
+      );
+      if ("status" in a) {
+        // the server's response is dropped with its connection; ours goes out (PH for deny, as HAProxy logs it)
+        this.conn?.drop();
+        this.conn = undefined;
+        this.answerBytes(a.bytes, a.termination === "proxy" ? "PH" : "--");
+        return;
+      }
+      base = a.headers;
+    }
     this.res = head;
     this.status = head.status;
-    const out: http2.OutgoingHttpHeaders = { ":status": head.status };
-    const h = head.headers;
-    for (let i = 0; i < h.length; i += 2) {
-      const name = h[i] as string;
-      if (HOP.has(name)) continue;
-      const prev = out[name];
-      out[name] =
-        prev === undefined
-          ? (h[i + 1] as string)
-          : ([] as string[]).concat(prev as string, h[i + 1] as string);
-    }
+    const persistence = this.persist && (this.backend as Backend).persistence;
+    const rules = persistence
+      ? persistence.responseRules(
+          base,
+          this.persist as PersistRequest,
+          (this.lease as Lease<ServerMeta>).server.cookie,
+          head.getAll("set-cookie"),
+          Date.now(),
+        )
+      : base;
+    const out = h2ResponseHeaders(head, rules);
     const f = head.framing;
     const empty = f.kind === "none" || (f.kind === "length" && f.n === 0);
-    this.stream.respond(out, { endStream: empty });
+    if (f.kind === "chunked")
+      this.stream.once("wantTrailers", () => {
+        const t = this.dechunk?.done ? h2Trailers(this.dechunk.trailers) : {};
+        if (!this.stream.destroyed) this.stream.sendTrailers(t); // none: an empty DATA frame ends the stream
+      });
+    this.stream.respond(out, { endStream: empty, waitForTrailers: f.kind === "chunked" });
     if (empty) {
       this.finish();
       return;
@@ -314,7 +481,10 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
         this.fail("SD", NGHTTP2_CANCEL);
         return;
       }
-      for (const part of this.dechunk.feed(d.subarray(0, n))) ok = this.stream.write(part) && ok;
+      for (const part of this.dechunk.feed(d.subarray(0, n))) {
+        this.bytesOut += part.length;
+        ok = this.stream.write(part) && ok;
+      }
       if (check.done) {
         this.finish();
         return;
@@ -322,12 +492,16 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     } else if (this.resLeft >= 0) {
       const part = d.subarray(0, this.resLeft);
       this.resLeft -= part.length;
+      this.bytesOut += part.length;
       ok = this.stream.write(part);
       if (this.resLeft === 0) {
         this.finish();
         return;
       }
-    } else ok = this.stream.write(d);
+    } else {
+      this.bytesOut += d.length;
+      ok = this.stream.write(d);
+    }
     if (!ok) {
       up.pause();
       this.stream.once("drain", () => up.resume());
@@ -366,6 +540,23 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     this.reset(termination, code);
   }
 
+  /** Answer with an HTTP/1.1 response the proxy built itself (stats page, http-request deny/redirect/return). */
+  private answerBytes(bytes: Buffer, termination: string): void {
+    const r = parseResponseHead(bytes, DEFAULT_HEAD_LIMITS, this.req as RequestHead);
+    if (r.kind !== "head") {
+      this.answer(500, "PR"); // cannot happen: the proxy's own bytes
+      return;
+    }
+    this.termination = termination;
+    this.status = r.head.status;
+    if (!this.stream.destroyed && !this.stream.headersSent) {
+      const body = bytes.subarray(r.length);
+      this.stream.respond(h2ResponseHeaders(r.head), { endStream: body.length === 0 });
+      if (body.length > 0) this.stream.end(body);
+    }
+    this.end(true);
+  }
+
   private answer(status: number, termination: string): void {
     this.termination = termination;
     this.status = status;
@@ -402,23 +593,43 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       });
     if (!this.core.wantsLog("request")) return;
     const now = this.core.clock.now();
+    const capture = this.fe.cfg.capture;
     this.core.log("request", {
       frontend: this.fe.cfg.id,
       backend: this.backend?.id,
       server: lease?.server.id,
       client: this.source,
-      clientPort: 0, // the h2 session's, not tracked per stream
+      clientPort: this.peer.port,
       status: this.status,
       termination: this.termination,
-      retries: 0,
-      redispatches: 0,
-      queuePos: -1,
+      retries: this.retries,
+      redispatches: this.redispatches,
+      queuePos: this.queuePos,
       duration: now - this.startedAt,
       at: Date.now() - (now - this.startedAt),
-      timers: { request: 0, queue: -1, connect: -1, response: -1, total: now - this.startedAt },
+      timers: {
+        request: 0, // the HEADERS frame arrived whole
+        queue:
+          this.tQueued >= 0
+            ? (this.tDequeued >= 0 ? this.tDequeued : now) - this.tQueued
+            : this.tConnect >= 0
+              ? 0
+              : -1,
+        connect: this.tSent >= 0 ? this.tSent - this.tConnect : -1,
+        response: this.tResponse >= 0 && this.tSent >= 0 ? this.tResponse - this.tSent : -1,
+        total: now - this.startedAt,
+      },
       bytesIn: this.sentBody,
-      bytesOut: 0,
+      bytesOut: this.bytesOut,
       ...(this.req ? { method: this.req.method, path: this.req.path } : {}),
+      ...(capture
+        ? {
+            captured: {
+              request: captureFrom(capture.request, this.req, capture.len),
+              response: captureFrom(capture.response, this.res, capture.len),
+            },
+          }
+        : {}),
     });
   }
 }

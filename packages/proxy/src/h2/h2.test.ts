@@ -1,9 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { headerRules } from "../http/forward.js";
 import { parseRequestHead } from "../http/request.js";
+import { parseResponseHead } from "../http/response.js";
 import { DEFAULT_HEAD_LIMITS } from "../http/scan.js";
 import { Dechunker } from "./dechunk.js";
-import { h2ToHttp1 } from "./request.js";
+import { h2ToHttp1, http1Trailers } from "./request.js";
+import { h2ResponseHeaders, h2Trailers } from "./response.js";
 
 const base = [":method", "GET", ":scheme", "https", ":path", "/a?b=1", ":authority", "x.test"];
 
@@ -86,5 +89,53 @@ describe("Dechunker (pure)", () => {
       expect(Buffer.concat(out).toString()).toBe("hello world!");
       expect(d.done).toBe(true);
     }
+  });
+});
+
+describe("trailers and response heads (pure)", () => {
+  it("Dechunker keeps the trailer section, bounded, whole lines only", () => {
+    const wire = Buffer.from("3\r\nabc\r\n0\r\nx-sum: 3\r\nx-b: long-value\r\n\r\n");
+    for (let cut = 0; cut <= wire.length; cut++) {
+      const d = new Dechunker();
+      d.feed(wire.subarray(0, cut));
+      d.feed(wire.subarray(cut));
+      expect(d.trailers).toBe("x-sum: 3\r\nx-b: long-value\r\n");
+    }
+    const small = new Dechunker(14);
+    small.feed(wire);
+    expect(small.trailers).toBe("x-sum: 3\r\n");
+    expect(h2Trailers("x-sum: 3\r\nContent-Length: 1\r\nX-Up: A\r\nbad line\r\n")).toEqual({
+      "x-sum": "3",
+      "x-up": "A",
+    });
+  });
+
+  it("http1Trailers: drops fields not allowed in trailers, refuses pseudo-headers, bad names and values", () => {
+    expect(http1Trailers(["x-digest", "abc", "content-length", "1", "host", "h"])).toEqual({
+      ok: true,
+      lines: "x-digest: abc\r\n",
+    });
+    expect(http1Trailers([":status", "200"]).ok).toBe(false);
+    expect(http1Trailers(["X-Up", "a"]).ok).toBe(false);
+    expect(http1Trailers(["x", "a\r\nb: c"]).ok).toBe(false);
+  });
+
+  it("h2ResponseHeaders: hop-by-hop fields and those Connection names never cross; rules drop, then add", () => {
+    const head = parseResponseHead(
+      Buffer.from(
+        "HTTP/1.1 200 OK\r\nConnection: keep-alive, x-hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\n" +
+          "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Del: gone\r\nContent-Length: 0\r\n\r\n",
+      ),
+      DEFAULT_HEAD_LIMITS,
+      { method: "GET" },
+    );
+    if (head.kind !== "head") throw new Error("unparsed");
+    const rules = headerRules({ set: [["X-Set", "v"]], add: [], del: ["x-del"] });
+    expect(h2ResponseHeaders(head.head, rules)).toEqual({
+      ":status": 200,
+      "set-cookie": ["a=1", "b=2"],
+      "content-length": "0",
+      "x-set": "v",
+    });
   });
 });

@@ -21,6 +21,21 @@ const CONNECTION_SPECIFIC = new Set([
   "upgrade",
 ]);
 
+/**
+ * Fields a trailer section must not carry (RFC 9110 §6.5.1): framing, routing, authentication, the connection's
+ * own. They are dropped from trailers both ways.
+ */
+export const NOT_IN_TRAILERS: ReadonlySet<string> = new Set([
+  ...CONNECTION_SPECIFIC,
+  "te",
+  "trailer",
+  "content-length",
+  "content-type",
+  "host",
+  "authorization",
+  "set-cookie",
+]);
+
 function badValue(v: string): boolean {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
@@ -115,4 +130,26 @@ export function h2ToHttp1(raw: readonly string[], endStream: boolean): H2Request
   if (chunked) head += "transfer-encoding: chunked\r\n";
   head += "\r\n";
   return { ok: true, head: Buffer.from(head, "latin1"), contentLength, chunked };
+}
+
+/**
+ * An HTTP/2 trailer section (`raw` in wire order) as the HTTP/1.1 trailer lines after the last chunk
+ * ("name: value\r\n"…); fields not allowed in trailers are dropped. A pseudo-header, a name that is not a
+ * lower-case token, or a value with CR, LF or NUL makes the stream malformed (RFC 9113 §8.1): `ok: false`.
+ */
+export function http1Trailers(
+  raw: readonly string[],
+): { ok: true; lines: string } | { ok: false; reason: string } {
+  let lines = "";
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    if (name.startsWith(":")) return { ok: false, reason: `pseudo-header ${name} in trailers` };
+    if (!TOKEN_LC.test(name))
+      return { ok: false, reason: `trailer name ${JSON.stringify(name)} is not a lower-case token` };
+    if (badValue(value))
+      return { ok: false, reason: `trailer ${name} has CR, LF, NUL or surrounding whitespace` };
+    if (!NOT_IN_TRAILERS.has(name)) lines += `${name}: ${value}\r\n`;
+  }
+  return { ok: true, lines };
 }

@@ -6,14 +6,16 @@
 import http2 from "node:http2";
 import type { Duplex } from "node:stream";
 import type tls from "node:tls";
+import type { ClientPeer } from "../proxy-protocol/peer.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "../shell.js";
 import { streamOver } from "../tls/terminator.js";
 import { H2Exchange } from "./exchange.js";
 
 const servers = new WeakMap<FrontendRuntime, http2.Http2Server>();
-const sources = new WeakMap<http2.Http2Session, string>();
-/** The client address of the connection being handed over (the 'session' event fires synchronously in emit). */
-let handing = "";
+const peers = new WeakMap<http2.Http2Session, ClientPeer>();
+const NO_PEER: ClientPeer = { address: "", port: 0, localAddress: "", localPort: 0 };
+/** The client of the connection being handed over (the 'session' event fires synchronously in emit). */
+let handing: ClientPeer = NO_PEER;
 
 function serverFor(core: ProxyCore, fe: FrontendRuntime): http2.Http2Server {
   let s = servers.get(fe);
@@ -23,7 +25,7 @@ function serverFor(core: ProxyCore, fe: FrontendRuntime): http2.Http2Server {
     maxHeaderListPairs: 256,
   });
   s.on("session", (session: http2.ServerHttp2Session) => {
-    sources.set(session, handing);
+    peers.set(session, handing);
     const t: Tracked = { drain: () => session.close(), kill: () => session.destroy(), holds: () => false };
     core.track(t);
     session.on("close", () => core.untrack(t));
@@ -31,27 +33,27 @@ function serverFor(core: ProxyCore, fe: FrontendRuntime): http2.Http2Server {
     session.setTimeout(fe.cfg.timeouts.httpKeepAlive, () => session.close());
   });
   s.on("stream", (stream: http2.ServerHttp2Stream, _h: unknown, flags: number, rawHeaders: string[]) => {
-    const source = (stream.session && sources.get(stream.session)) || "";
+    const peer = (stream.session && peers.get(stream.session)) || NO_PEER;
     new H2Exchange(
       core,
       fe,
       stream,
       rawHeaders,
       (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
-      source,
+      peer,
     );
   });
   servers.set(fe, s);
   return s;
 }
 
-/** Serves an h2-negotiated TLS connection; `source` is the client address (from the socket or a PROXY header). */
-export function serveH2(core: ProxyCore, fe: FrontendRuntime, socket: tls.TLSSocket, source: string): void {
+/** Serves an h2-negotiated TLS connection; `peer` is the client (from the socket or a PROXY header). */
+export function serveH2(core: ProxyCore, fe: FrontendRuntime, socket: tls.TLSSocket, peer: ClientPeer): void {
   // node:http2 does not take over the stream of a TLSSocket wrapped outside a tls.Server (its bytes keep going
   // to the socket's JS side): it gets a plain Duplex over the TLSSocket instead
   const d = streamOver(socket) as Duplex & { alpnProtocol?: string };
   d.alpnProtocol = "h2";
-  handing = source;
+  handing = peer;
   serverFor(core, fe).emit("connection", d);
-  handing = "";
+  handing = NO_PEER;
 }

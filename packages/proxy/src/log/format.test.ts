@@ -49,6 +49,13 @@ describe("access log format", () => {
     expect(httplog(r)).toContain(" ---- 0/0/0/0/+2 0/4 ");
     expect(tcplog(r)).toContain(" 0/0/0/0/+2 0/4");
   });
+  it("prints the server queue position (srv_queue) for a request that waited for its own server", () => {
+    const r = { ...e, queuePos: 3, serverQueued: true } as TransactionLog;
+    expect(httplog(r)).toContain(" ---- 0/0/0/0/0 3/0 ");
+    expect(tcplog(r)).toMatch(/ 3\/0$/);
+    expect(accessJson("request", r)).toContain('"backend_queue":-1,"srv_queue":3');
+    expect(accessRecord("request", r)).toMatchObject({ backend_queue: -1, srv_queue: 3 });
+  });
 
   it("renders a tcplog line", () => {
     const t = {

@@ -7,7 +7,7 @@
  *   tcplog:  client:port [accept date] frontend backend/server Tw/Tc/Tt bytes tsc actconn/…/retries sq/bq
  *
  * actconn/feconn/beconn/srv_conn are read when the transaction ends (the AccessLog passes them; 0 otherwise);
- * srv_queue is always 0 (lbkit queues per backend), backend_queue the requests ahead when this one was queued.
+ * srv_queue / backend_queue: the requests ahead when this one joined its server's queue / the backend queue.
  */
 import type { TransactionLog } from "../shell.js";
 
@@ -39,6 +39,8 @@ export interface AccessRecord {
   redispatches: number;
   /** Requests ahead in the backend queue when this one was queued, -1 if it never was. */
   backend_queue: number;
+  /** Requests ahead in its server's own queue when it joined it (only when it waited there). */
+  srv_queue?: number;
   method?: string;
   path?: string;
   captured?: { request: string[]; response: string[] };
@@ -76,8 +78,9 @@ export function accessRecord(
     termination: e.termination,
     retries: e.retries,
     redispatches: e.redispatches,
-    backend_queue: e.queuePos,
+    backend_queue: e.serverQueued ? -1 : e.queuePos,
   };
+  if (e.serverQueued) r.srv_queue = e.queuePos;
   if (e.method !== undefined) r.method = e.method;
   if (e.path !== undefined) r.path = e.path;
   if (e.captured !== undefined) r.captured = e.captured;
@@ -131,8 +134,14 @@ export function httplog(e: TransactionLog, conns: readonly number[] = NO_CONNS):
   return (
     `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
     `${t.TR}/${t.Tw}/${t.Tc}/${t.Tr}/${t.Ta} ${e.status ?? -1} ${e.bytesOut} - - ${e.termination}-- ` +
-    `${conns.join("/")}/${retries(e)} 0/${Math.max(0, e.queuePos)} ${captures(e)}"${reqLine.replace(/["\\]/g, (c) => `\\${c}`)}"`
+    `${conns.join("/")}/${retries(e)} ${queues(e)} ${captures(e)}"${reqLine.replace(/["\\]/g, (c) => `\\${c}`)}"`
   );
+}
+
+/** HAProxy's `srv_queue/backend_queue`: requests ahead in the queue this one joined, 0 in the other. */
+function queues(e: TransactionLog): string {
+  const pos = Math.max(0, e.queuePos);
+  return e.serverQueued ? `${pos}/0` : `0/${pos}`;
 }
 
 /** One HAProxy `option tcplog` line (without the syslog prefix). */
@@ -140,7 +149,7 @@ export function tcplog(e: TransactionLog, conns: readonly number[] = NO_CONNS): 
   const t = timersOf(e);
   return (
     `${clientAddr(e)} [${haproxyDate(acceptAt(e))}] ${e.frontend} ${route(e)} ` +
-    `${t.Tw}/${t.Tc}/${t.Ta} ${e.bytesOut} ${e.termination} ${conns.join("/")}/${retries(e)} 0/${Math.max(0, e.queuePos)}`
+    `${t.Tw}/${t.Tc}/${t.Ta} ${e.bytesOut} ${e.termination} ${conns.join("/")}/${retries(e)} ${queues(e)}`
   );
 }
 
@@ -173,7 +182,8 @@ export function accessJson(
     `"frontend":${str(e.frontend)},"backend":${str(e.backend)},"server":${str(e.server)},` +
     `"timers":{"TR":${t.TR},"Tw":${t.Tw},"Tc":${t.Tc},"Tr":${t.Tr},"Ta":${t.Ta}},"status":${e.status ?? "null"},` +
     `"bytes_read":${e.bytesOut},"bytes_uploaded":${e.bytesIn},"termination":${str(e.termination)},"retries":${e.retries},` +
-    `"redispatches":${e.redispatches},"backend_queue":${e.queuePos}` +
+    `"redispatches":${e.redispatches},"backend_queue":${e.serverQueued ? -1 : e.queuePos}` +
+    `${e.serverQueued ? `,"srv_queue":${e.queuePos}` : ""}` +
     `${e.method !== undefined ? `,"method":${str(e.method)}` : ""}${e.path !== undefined ? `,"path":${str(e.path)}` : ""}` +
     `${e.captured !== undefined ? `,"captured":${JSON.stringify(e.captured)}` : ""}` +
     `${conns ? `,"conns":{"act":${conns[0]},"fe":${conns[1]},"be":${conns[2]},"srv":${conns[3]}}` : ""}}`

@@ -109,7 +109,7 @@ function serverHtml(s: ServerRow): string {
     dur(s.lastchg),
     String(s.weight),
     `${s.scur}/${s.smax}/${s.slim || "-"}`,
-    "-",
+    `${s.qcur}/${s.qmax}`,
     s.rate,
     s.traffic,
     check,

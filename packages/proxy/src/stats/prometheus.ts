@@ -240,6 +240,14 @@ export function renderPrometheus(snap: StatsSnapshot): string {
           `${sl},state="${st}"`,
           s.status === st ? 1 : 0,
         );
+      o.add("haproxy_server_current_queue", "gauge", "Number of current queued connections.", sl, s.qcur);
+      o.add(
+        "haproxy_server_max_queue",
+        "gauge",
+        "Maximum observed number of queued connections.",
+        sl,
+        s.qmax,
+      );
       o.add("haproxy_server_current_sessions", "gauge", "Number of current sessions.", sl, s.scur);
       o.add(
         "haproxy_server_max_sessions",

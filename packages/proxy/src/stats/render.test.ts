@@ -68,6 +68,9 @@ function snapshot(): StatsSnapshot {
             scur: 0,
             smax: 2,
             slim: 10,
+            qcur: 2,
+            qmax: 3,
+            qlimit: 4,
             lbtot: 2,
             chkfail: 1,
             chkdown: 1,
@@ -93,6 +96,9 @@ function snapshot(): StatsSnapshot {
             scur: 0,
             smax: 0,
             slim: 0,
+            qcur: 0,
+            qmax: 0,
+            qlimit: 0,
             lbtot: 0,
             chkfail: 3,
             chkdown: 1,
@@ -157,6 +163,9 @@ describe("stats renderings", () => {
       act: "1",
       bck: "0",
       slim: "10",
+      qcur: "2", // the server's own queue (srv_queue)
+      qmax: "3",
+      qlimit: "4",
       check_status: "L7OK",
       check_code: "200",
       check_duration: "2",
@@ -179,6 +188,8 @@ describe("stats renderings", () => {
     expect(text).toContain('haproxy_server_status{proxy="be",server="a",state="UP"} 1');
     expect(text).toContain('haproxy_server_status{proxy="be",server="<b>",state="DOWN"} 1');
     expect(text).toContain('haproxy_server_check_code{proxy="be",server="a"} 200');
+    expect(text).toContain('haproxy_server_current_queue{proxy="be",server="a"} 2');
+    expect(text).toContain('haproxy_server_max_queue{proxy="be",server="a"} 3');
     expect(text).toContain('haproxy_backend_request_duration_seconds_bucket{proxy="be",le="0.005"} 2');
     expect(text).toContain('haproxy_backend_request_duration_seconds_bucket{proxy="be",le="0.0025"} 0');
     expect(text).toContain('haproxy_backend_request_duration_seconds_count{proxy="be"} 2');
@@ -204,6 +215,7 @@ describe("stats renderings", () => {
     expect(html).toContain('class="down" data-server="be/&lt;b&gt;" data-status="DOWN"');
     expect(html).not.toContain("<b>");
     expect(html).toContain("L7OK 200 in 2ms");
+    expect(html).toContain("<td>0/2/10</td><td>2/3</td>"); // sessions cur/max/limit, then the server queue cur/max
     expect(escapeHtml(`<&>"'`)).toBe("&lt;&amp;&gt;&quot;&#39;");
     expect(renderHtml(snapshot(), { refresh: 0 })).not.toContain("http-equiv");
   });

@@ -42,6 +42,11 @@ export interface ServerRow {
   smax: number;
   /** maxconn, 0 = none. */
   slim: number;
+  /** Requests waiting in this server's own queue now, and at most so far (HAProxy's srv_queue). */
+  qcur: number;
+  qmax: number;
+  /** The server's maxqueue, 0 = none. */
+  qlimit: number;
   /** Times picked by the balancer (lbtot). */
   lbtot: number;
   /** Failed checks, and transitions to DOWN. */

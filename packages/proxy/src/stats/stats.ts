@@ -115,7 +115,7 @@ export class ProxyStats {
     const be = this.backendRecord(e.backend);
     record(be.traffic, e, now);
     // the queue held queuePos requests when this one joined it: queuePos + 1 at that moment
-    if (e.queuePos >= 0 && e.queuePos + 1 > be.qmax) be.qmax = e.queuePos + 1;
+    if (e.queuePos >= 0 && !e.serverQueued && e.queuePos + 1 > be.qmax) be.qmax = e.queuePos + 1;
     if (e.server !== undefined) record(this.serverRecord(be, e.server).traffic, e, now, true);
   }
 
@@ -222,6 +222,7 @@ export class ProxyStats {
       let scur = 0;
       for (const sv of be.pool.servers) {
         const r = this.serverRecord(b, sv.id);
+        const q = be.serverQueue(sv.id);
         const st = be.checker.status(sv.id);
         const hc = be.cfg.healthCheck;
         const usable = sv.state === "up" && sv.weight > 0;
@@ -256,6 +257,9 @@ export class ProxyStats {
           scur: sv.inFlight,
           smax: sv.stats.peakInFlight,
           slim: sv.maxConn,
+          qcur: q?.length ?? 0,
+          qmax: q?.peak ?? 0,
+          qlimit: q?.maxQueue ?? 0,
           lbtot: sv.stats.selected,
           chkfail: r.chkfail,
           chkdown: r.chkdown,

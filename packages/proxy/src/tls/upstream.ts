@@ -1,6 +1,6 @@
 /**
- * TLS to servers (HAProxy `server … ssl verify required ca-file <f> sni <name>`), pure: the options, their
- * validation, and the node:tls connect options and health-check TLS options they turn into. Verification is on
+ * TLS to servers (HAProxy `server … ssl verify required ca-file <f> sni <name>`), for http and tcp backends; pure:
+ * the options, their validation, and the node:tls connect options and health-check TLS options they turn into. Verification is on
  * by default (against the system CAs, or `ca`); the name checked is `sni` when set, else the server's address.
  */
 import net from "node:net";
@@ -14,7 +14,7 @@ export interface ServerTlsOptions {
   ca?: string | Buffer;
   /** Server name sent in SNI and verified. Default: the address when it is a host name. */
   sni?: string;
-  /** ALPN offered to the server. Default ["http/1.1"]. */
+  /** ALPN offered to the server. Default ["http/1.1"] in http mode, none in tcp mode. */
   alpn?: readonly string[];
 }
 
@@ -24,7 +24,13 @@ export interface ServerTls {
   check: { servername?: string; ca?: string | Buffer; rejectUnauthorized: boolean };
 }
 
-export function serverTls(option: string, v: ServerTlsOptions | true, address: string): ServerTls {
+/** `mode` is the backend's: a tcp backend offers no ALPN unless `alpn` says so (the bytes relayed are not HTTP/1.1). */
+export function serverTls(
+  option: string,
+  v: ServerTlsOptions | true,
+  address: string,
+  mode: "http" | "tcp" = "http",
+): ServerTls {
   const o: ServerTlsOptions = v === true ? {} : v;
   if (typeof o !== "object" || o === null)
     throw new ProxyConfigError(
@@ -49,7 +55,7 @@ export function serverTls(option: string, v: ServerTlsOptions | true, address: s
       ...(servername ? { servername } : {}),
       ...(o.ca !== undefined ? { ca: o.ca } : {}),
       rejectUnauthorized,
-      ALPNProtocols: [...(o.alpn ?? ["http/1.1"])],
+      ...(o.alpn !== undefined || mode === "http" ? { ALPNProtocols: [...(o.alpn ?? ["http/1.1"])] } : {}),
       minVersion: "TLSv1.2",
     },
     check: {
