@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type net from "node:net";
 import { type BackendOptions, ReverseProxy, type TransactionLog } from "@lbkit/proxy";
 import { afterEach, describe, expect, it } from "vitest";
@@ -221,6 +222,64 @@ describe("L4 TCP proxy", () => {
     const rss = process.memoryUsage().rss;
     expect(rss).toBeLessThan(1024 * 1024 * 1024);
     c.destroy();
+  });
+
+  it("delivers every byte intact to fast and stalling clients at once (the server side's reused read buffer)", async () => {
+    // each session gets its own pseudo-random stream, so a buffer reused too early or shared across sessions
+    // shows as a wrong digest; the stalling clients force writes that do not complete synchronously
+    const SIZE = 24 * 1024 * 1024;
+    const stream = (seed: number) => {
+      const b = Buffer.allocUnsafe(SIZE);
+      let x = seed;
+      for (let i = 0; i < SIZE; i += 4) {
+        x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0;
+        b.writeUInt32LE(x, i);
+      }
+      return b;
+    };
+    const digest = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+    const o = await origin((s) => {
+      s.once("data", (d) => {
+        const data = stream(Number(String(d)));
+        // odd-sized writes, so reads do not line up with the proxy's buffer sizes
+        let off = 0;
+        const pump = () => {
+          while (off < data.length) {
+            const end = Math.min(data.length, off + 10_007 + (off % 50_000));
+            const ok = s.write(data.subarray(off, end));
+            off = end;
+            if (!ok) return void s.once("drain", pump);
+          }
+          s.end();
+        };
+        pump();
+      });
+    });
+    cleanups.push(() => o.close());
+    const { port } = await tcpProxy({ servers: [{ id: "a", address: "127.0.0.1", port: o.port }] });
+    const session = async (seed: number, stall: boolean) => {
+      const c = await connect(port);
+      const got: Buffer[] = [];
+      let bytes = 0;
+      let next = 0;
+      c.on("data", (d) => {
+        got.push(d);
+        bytes += d.length;
+        if (stall && bytes >= next) {
+          next = bytes + 2 * 1024 * 1024;
+          c.pause();
+          setTimeout(() => c.resume(), 25);
+        }
+      });
+      const ended = once(c, "end");
+      c.write(String(seed));
+      await ended;
+      c.destroy();
+      return digest(Buffer.concat(got));
+    };
+    const seeds = [11, 22, 33, 44];
+    const got = await Promise.all(seeds.map((seed, i) => session(seed, i % 2 === 1)));
+    expect(got).toEqual(seeds.map((seed) => digest(stream(seed))));
   });
 
   it("timeout client-fin: a client that never closes after the server's FIN is cut (cD)", async () => {

@@ -223,6 +223,23 @@ describe("L7 HTTP proxy: edges", () => {
     expect(pool("never", "b")).toMatchObject({ opened: 3, reused: 0 });
   });
 
+  it("keepAlive.idleTimeout closes an idle upstream connection (oldest first); one used in time is reused", async () => {
+    const [a] = await origins("a");
+    const o = a as HttpOrigin;
+    const { p, port } = await l7([{ id: "be", keepAlive: { idleTimeout: 300 }, servers: [server(o)] }]);
+    const pool = () => p.backend("be").attachments.get("a") as unknown as { opened: number; reused: number };
+    // two connections at once, then one reused right away: both stay idle in the pool
+    const [r1, r2] = await Promise.all([request(port, { path: "/1" }), request(port, { path: "/2" })]);
+    expect([r1.status, r2.status]).toEqual([200, 200]);
+    expect((await request(port, { path: "/3" })).status).toBe(200);
+    expect(pool()).toMatchObject({ opened: 2, reused: 1 });
+    expect(o.sockets.size).toBe(2);
+    // past the idle timeout the pool closes both (the server sees them go), and the next request opens a new one
+    expect(await until(() => o.sockets.size === 0)).toBe(true);
+    expect((await request(port, { path: "/4" })).status).toBe(200);
+    expect(pool()).toMatchObject({ opened: 3, reused: 1 });
+  });
+
   it("a client abort while the proxy is still connecting (CC) drops the pending upstream connection", async () => {
     const bh = await blackhole();
     cleanups.push(() => bh.close());

@@ -110,10 +110,24 @@ export interface NginxOriginOptions {
   listen: Addr;
   /** directory with the static files */
   root: string;
+  /**
+   * Paths answered from memory (`return 200 "<body>"`) instead of a file: no open/fstat/close per request, about
+   * half the origin's CPU per small response (12 → 7 µs measured), so the origin limits the proxies less.
+   */
+  fixed?: Record<string, string>;
 }
 
-/** nginx as the origin: static files with sendfile, one worker, keep-alive without a request cap. */
+const nginxString = (s: string) =>
+  `"${s
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r")}"`;
+
+/** nginx as the origin: static files with sendfile (and `fixed` bodies from memory), one worker, keep-alive without a request cap. */
 export function nginxOriginConfig(o: NginxOriginOptions): string {
+  const fixed = Object.entries(o.fixed ?? {}).map(
+    ([path, body]) => ` location = ${path} { return 200 ${nginxString(body)}; }`,
+  );
   return [
     ...nginxMain(o.dir, 40000),
     "http {",
@@ -123,7 +137,7 @@ export function nginxOriginConfig(o: NginxOriginOptions): string {
     "  keepalive_timeout 120s;",
     "  keepalive_requests 10000000;",
     "  default_type application/octet-stream;",
-    `  server { listen ${hp(o.listen)}; root ${o.root}; location / { } }`,
+    `  server { listen ${hp(o.listen)}; root ${o.root}; location / { }${fixed.join("")} }`,
     "}",
     "",
   ].join("\n");

@@ -19,7 +19,7 @@ import { writeSection as writeSectionUntyped } from "../lib/readme-section.mjs";
 import { type Addr, nginxOriginConfig } from "./configs";
 import { h2loadArgs, parseH2load } from "./h2load";
 import { streamOnce, withIdleConnections } from "./load";
-import { PEERS, type PeerDef, type PeerId, type RunningPeer, startPeer } from "./peers";
+import { NODE_PEER_FLAGS, PEERS, type PeerDef, type PeerId, type RunningPeer, startPeer } from "./peers";
 import { killAllOnExit, run, type Spawned, start, waitListening } from "./procs";
 import { sampleTree } from "./procstat";
 import {
@@ -66,7 +66,8 @@ const log = (...a: unknown[]) => console.error("[bench:proxy]", ...a);
 chmodSync(dir, 0o755); // nginx workers run as nobody
 const www = join(dir, "www");
 mkdirSync(www);
-writeFileSync(join(www, "small"), `${"x".repeat(SMALL_BODY - 1)}\n`);
+const smallBody = `${"x".repeat(SMALL_BODY - 1)}\n`;
+writeFileSync(join(www, "small"), smallBody);
 writeFileSync(join(www, "bulk"), Buffer.alloc(BULK_BYTES, 0x61));
 writeFileSync(join(www, "huge"), "");
 truncateSync(join(www, "huge"), STREAM_BYTES); // sparse: no disk used, served by sendfile
@@ -213,7 +214,15 @@ async function main() {
   );
   mkdirSync(join(dir, "origin"));
   const oconf = join(dir, "origin", "nginx.conf");
-  writeFileSync(oconf, nginxOriginConfig({ dir: join(dir, "origin"), listen: originAddr, root: www }));
+  writeFileSync(
+    oconf,
+    nginxOriginConfig({
+      dir: join(dir, "origin"),
+      listen: originAddr,
+      root: www,
+      fixed: { "/small": smallBody },
+    }),
+  );
   origin = start("nginx", ["-p", join(dir, "origin"), "-c", oconf, "-e", "stderr"], {
     cpus: LOAD_CPU,
     nofile: NOFILE,
@@ -282,8 +291,9 @@ async function main() {
     `Regenerate: \`pnpm build && pnpm bench:proxy\` (\`--quick\` for a short smoke run). Measured ${new Date().toISOString().slice(0, 10)} on`,
     `${cpus()[0]?.model.trim() ?? "?"} (${cpus().length} cores, shared with other work), Node ${process.version}, ${QUICK ? "**quick mode**, " : ""}${ROUNDS} interleaved rounds of ${SECONDS} s per case (${loadSeconds.toFixed(0)} s of load; machine load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after).`,
     "",
-    "Layout: each proxy is pinned to CPU 0 (`taskset`), wrk and the origin to CPU 1. The origin is nginx serving static",
-    `files (a ${SMALL_BODY}-byte body and a 10 MiB body, sendfile, one worker, keep-alive without a request cap), chosen`,
+    "Layout: each proxy is pinned to CPU 0 (`taskset`), wrk and the origin to CPU 1. The origin is nginx (one worker,",
+    `keep-alive without a request cap) answering the ${SMALL_BODY}-byte body from memory (\`return 200\`: half the CPU of`,
+    "serving it as a file, so the origin limits the proxies less) and the 10 MiB body from a file (sendfile), chosen",
     "over a Node origin so that the origin costs little CPU per request; whether it limits any row shows in the",
     "*origin direct* row and in the origin's CPU share below. Small body:",
     "`wrk -t1 -c50` on `/small`; bulk: `wrk -t1 -c4` on the 10 MiB `/bulk`. Each round runs every peer once, the",
@@ -294,7 +304,8 @@ async function main() {
     "machine makes req/s swing, which the ratios of the other columns do not always); RSS the",
     "largest after any run. Peers: haproxy `nbthread 1`, `http-reuse always`; nginx one worker, upstream",
     "`keepalive 64`, HTTP/1.1 upstream, `proxy_max_temp_file_size 0`; node-http-proxy and @fastify/http-proxy",
-    "with keep-alive upstream pools; lbkit runs `examples/proxy/index.mjs --mode http|tcp`.",
+    "with keep-alive upstream pools; lbkit runs `examples/proxy/index.mjs --mode http|tcp`. Every Node peer runs with",
+    `\`${NODE_PEER_FLAGS.join(" ")}\` (a young generation sized for a proxy's allocation rate; the proxy README's advice).`,
     "",
     "Operator and protocol rows: *lbkit L7 with stats, metrics and access log on* is the same example with",
     "`--stats --log` (the stats page, an admin server with `/metrics` counting every transaction, and the JSON access",

@@ -176,6 +176,13 @@ describe("peer configurations", () => {
     expect(p).toMatch(/proxy_http_version 1\.1;/);
     expect(p).not.toMatch(/\/var\//);
     expect(nginxOriginConfig({ dir: "/tmp/x", listen, root: "/tmp/x/www" })).toMatch(/root \/tmp\/x\/www;/);
+    const fixed = nginxOriginConfig({
+      dir: "/tmp/x",
+      listen,
+      root: "/tmp/x/www",
+      fixed: { "/small": 'a"b\\c\n' },
+    });
+    expect(fixed).toContain('location = /small { return 200 "a\\"b\\\\c\\n"; }');
   });
 });
 

@@ -6,6 +6,10 @@
  * and tears down the other side on any abort. Client bytes are not read before the server connected
  * (pauseOnConnect), so a retry never replays anything — except with `abortOnClose`, where they are read (to see
  * a FIN) and held, bounded, until the server is connected.
+ *
+ * The server's bytes (the bulk direction of most sessions) are read with Node's `onread` into a buffer the
+ * session reuses (or, for small reads, one all sessions share), instead of a fresh 64 KiB allocation and a
+ * stream `data` event per read: see `ReadBuffer`.
  */
 import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
@@ -20,6 +24,31 @@ import { connectServer } from "./tls/connect.js";
 
 /** Most bytes read from a client before its server is connected (option abortonclose), then it is paused. */
 const EARLY_MAX = 65_536;
+
+/** Reads up to this size go to one buffer all sessions share; a read that fills it moves the session to its own. */
+const SMALL_READ = 512;
+const BIG_READ = 65_536;
+/** Shared by every session: a read into it is copied out before the callback returns, so nothing holds it. */
+const SHARED = Buffer.allocUnsafeSlow(SMALL_READ);
+
+/**
+ * The buffer the server socket reads into (Node's `onread`, asked for after every read). Small reads land in
+ * `SHARED` and are copied out (as Node's own read path copies each read to an exact-size buffer), so an idle
+ * session holds no buffer at all. A read that fills it gives the session its own 64 KiB buffer, reused from one
+ * read to the next: no allocation, no page faults on fresh memory, no stream machinery per read. Reuse is only
+ * safe when the bytes already left: a client write the kernel did not take whole lends the buffer to that
+ * write, and the next read gets a new one. A small read sends the session back to `SHARED`.
+ */
+class ReadBuffer {
+  buf: Buffer = SHARED;
+  next(lent: boolean, n: number): Buffer {
+    if (this.buf === SHARED) {
+      if (n === SMALL_READ) this.buf = Buffer.allocUnsafe(BIG_READ);
+    } else if (n < SMALL_READ) this.buf = SHARED;
+    else if (lent) this.buf = Buffer.allocUnsafe(BIG_READ);
+    return this.buf;
+  }
+}
 
 export class TcpSession implements QueueClient, Tracked {
   readonly pickContext: PickContext;
@@ -44,6 +73,10 @@ export class TcpSession implements QueueClient, Tracked {
   private readonly source: string;
   private serverId: string | undefined;
   private persist: PersistRequest | undefined;
+  private readonly rb = new ReadBuffer();
+  /** Whether the last server read's bytes are still held by the client's Writable, and how many there were. */
+  private lent = false;
+  private lastRead = 0;
 
   constructor(
     private readonly core: ProxyCore,
@@ -135,7 +168,13 @@ export class TcpSession implements QueueClient, Tracked {
     if (this.persist) this.backend?.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
-    const { socket: up, ready } = connectServer(meta); // TLS when the server has `ssl`
+    // TLS when the server has `ssl`; node:tls honours onread too
+    const { socket: up, ready } = connectServer(meta, {
+      onread: {
+        buffer: () => this.rb.next(this.lent, this.lastRead),
+        callback: (n: number, b: Uint8Array) => this.onServerRead(n, b as Buffer),
+      },
+    });
     this.upstream = up;
     if (meta.sendProxy) up.write(proxyHeaderFor(meta.sendProxy, this.peer ?? socketPeer(this.client)));
     up.setTimeout(be.cfg.timeouts.connect, () => this.guard(() => this.onUpstreamTimeout(up)));
@@ -143,13 +182,6 @@ export class TcpSession implements QueueClient, Tracked {
     up.on("error", () => {}); // surfaced by 'close'
     up.on("close", () => this.guard(() => this.onUpstreamClose(up)));
     up.on("end", () => this.guard(() => this.onServerEnd(up)));
-    up.on("data", (d: Buffer) => {
-      try {
-        this.onServerData(d);
-      } catch (e) {
-        this.failed(e);
-      }
-    });
     up.on("drain", () => this.client.resume());
   }
 
@@ -181,9 +213,24 @@ export class TcpSession implements QueueClient, Tracked {
     if (up && !up.write(d)) this.client.pause();
   }
 
-  private onServerData(d: Buffer): void {
-    this.bytesOut += d.length;
-    if (!this.client.write(d)) (this.upstream as net.Socket).pause();
+  /** One read from the server into the session's buffer; false stops reading until the client drains. */
+  private onServerRead(n: number, b: Buffer): boolean {
+    this.bytesOut += n;
+    this.lastRead = n;
+    try {
+      const ok = this.client.write(
+        b === SHARED ? Buffer.from(b.subarray(0, n)) : n === b.length ? b : b.subarray(0, n),
+      );
+      const waiting = this.client.writableLength > 0;
+      this.lent = waiting && b !== SHARED;
+      // write() answers false for any chunk over the high-water mark, even one the kernel took whole: stop
+      // reading only when bytes are really waiting (a 'drain' follows a false answer; a true one promises none)
+      return ok || !waiting;
+    } catch (e) {
+      this.lent = true;
+      this.failed(e);
+      return false;
+    }
   }
 
   private onClientEnd(): void {

@@ -11,6 +11,7 @@ import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
 import type { ResponseFacts } from "./config.js";
+import { type DeadlineOwner, Deadlines } from "./deadlines.js";
 import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
@@ -78,9 +79,15 @@ class LazyFacts implements RequestFacts {
   }
 }
 const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
+/** One set of head deadlines (http-request, http-keep-alive) per proxy, behind one timer. */
+const deadlinesOf = new WeakMap<ProxyCore, Deadlines>();
 
-export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
+export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, DeadlineOwner {
   readonly pickContext: PickContext & { uri?: string };
+  /** Deadlines' bookkeeping: the head deadline while IDLE or HEAD. */
+  heapPos = -1;
+  deadline = 0;
+  private readonly deadlines: Deadlines;
   private readonly facts: LazyFacts;
   private readonly source: string;
   private readonly limits: HeadLimits;
@@ -153,13 +160,22 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     client.on("close", () => this.guard(this.onClientClose));
     client.on("drain", () => this.guard(this.onClientDrain));
     client.on("timeout", () => this.guard(this.onClientTimeout));
-    this.idle(fe.cfg.timeouts.httpRequest);
+    let deadlines = deadlinesOf.get(core);
+    if (!deadlines) {
+      deadlines = new Deadlines(core.clock, core.timers);
+      deadlinesOf.set(core, deadlines);
+    }
+    this.deadlines = deadlines;
+    this.idle(fe.cfg.timeouts.client);
     this.headDeadline = core.clock.now() + fe.cfg.timeouts.httpRequest;
+    deadlines.set(this, this.headDeadline);
   }
 
   /**
-   * Arms the client socket's inactivity timeout. Node allocates a new timer on every `setTimeout` call, while
-   * activity only refreshes the existing one: an unchanged value is not set again.
+   * Arms the client socket's inactivity timeout (`timeout client`, and later client-fin or tunnel). Node
+   * allocates a new timer on every `setTimeout` call, while activity only refreshes the existing one: an
+   * unchanged value is not set again, and waiting for a head (http-request, http-keep-alive) is a deadline
+   * in `Deadlines` instead, so a keep-alive request switches no timer.
    */
   private clientIdle = -1;
   private idle(ms: number): void {
@@ -177,6 +193,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         this.state = HEAD;
         this.startedAt = this.core.clock.now();
         this.headDeadline = this.startedAt + this.fe.cfg.timeouts.httpRequest;
+        this.deadlines.set(this, this.headDeadline);
         this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
         this.readHead();
         return;
@@ -206,18 +223,17 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   private readHead(): void {
     const r = parseRequestHead(this.buf, this.limits, this.scan);
-    if (r.kind === "incomplete") {
-      // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris)
-      this.idle(Math.max(1, this.headDeadline - this.core.clock.now()));
-      return;
-    }
+    // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris)
+    if (r.kind === "incomplete") return;
+    this.deadlines.clear(this);
     if (r.kind === "error") {
       this.t = newTermination();
       note(this.t, "proxy");
       this.replyCanned(r.status as CannedStatus, true);
       return;
     }
-    this.buf = this.buf.subarray(r.length);
+    // an empty view would keep the whole read chunk alive while the connection idles
+    this.buf = r.length === this.buf.length ? EMPTY : this.buf.subarray(r.length);
     this.tConnect = this.tSent = this.tResponse = -1;
     this.tHead = this.core.clock.now();
     this.begin(r.head);
@@ -334,6 +350,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         port: meta.port,
         ...be.cfg.keepAlive,
         ...(meta.tls ? { tls: meta.tls } : {}),
+        clock: this.core.clock,
+        timers: this.core.timers,
       });
       be.attachments.set(lease.server.id, pool);
     }
@@ -798,7 +816,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
     this.served++;
     if (this.pendingHead !== undefined) this.writeClient(EMPTY);
     this.log();
+    // nothing of this request stays referenced while the connection waits for the next one
     this.req = undefined;
+    this.facts.req = undefined;
+    this.pickContext.uri = undefined;
+    this.persist = undefined;
     this.reqBody = undefined;
     this.res = undefined;
     this.resBody = undefined;
@@ -814,7 +836,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       return;
     }
     this.state = IDLE;
-    this.idle(this.fe.cfg.timeouts.httpKeepAlive);
+    this.deadlines.set(this, this.core.clock.now() + this.fe.cfg.timeouts.httpKeepAlive);
     this.client.resume();
     if (this.buf.length > 0) {
       const d = this.buf;
@@ -907,6 +929,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
 
   private onClientClose(): void {
     this.core.untrack(this);
+    this.deadlines.clear(this);
     if (this.state === CLOSED) return;
     if (this.state !== IDLE && !(this.state === TUNNEL && this.clientEnded && this.serverEnded))
       note(this.t, "client-abort");
@@ -919,14 +942,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
         this.client.destroy();
         return;
       case DISPATCH: // queued or connecting: timeout queue / connect decide
-        return;
-      case IDLE:
-        this.state = CLOSED; // http-keep-alive expired: close quietly
-        this.client.destroy();
-        return;
+      case IDLE: // waiting for a head: http-keep-alive / http-request decide (expired)
       case HEAD:
-        note(this.t, "client-timeout");
-        this.replyCanned(408, true);
         return;
       case EXCHANGE:
         // waiting for the server's answer is not the client's fault
@@ -937,6 +954,21 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner {
       default:
         note(this.t, "client-timeout");
         this.abort();
+    }
+  }
+
+  /** The head deadline passed: http-keep-alive (IDLE) or http-request (HEAD). */
+  deadlinePassed(): void {
+    this.guard(this.onHeadTimeout);
+  }
+
+  private onHeadTimeout(): void {
+    if (this.state === IDLE) {
+      this.state = CLOSED; // http-keep-alive expired: close quietly
+      this.client.destroy();
+    } else if (this.state === HEAD) {
+      note(this.t, "client-timeout");
+      this.replyCanned(408, true);
     }
   }
 

@@ -8,9 +8,13 @@
  * `http-reuse safe` has the same concern).
  *
  * Each socket's listeners are attached once and forward to its current `owner`, so a request costs no closure.
+ * Nor a timer: a socket's inactivity timeout is set when it connects and again only when its value changes
+ * (Node allocates a timer per `setTimeout` call), and the idle timeout is one timer per pool, armed for the
+ * oldest idle connection, instead of a socket timeout switched at every release and reuse.
  */
 import net from "node:net";
 import tls from "node:tls";
+import type { Clock, TimerHandle, Timers } from "@lbkit/core";
 
 /** What a connection reports to the transaction that currently uses it. */
 export interface UpstreamOwner {
@@ -31,6 +35,8 @@ export class UpstreamConn {
   closed = false;
   /** The server sent something while no request was in flight, or ended: never reuse. */
   spoiled = false;
+  /** When it was last released to the pool (clock ms). */
+  idleSince = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -60,7 +66,7 @@ export class UpstreamConn {
     });
     socket.on("timeout", () => {
       if (this.owner) this.guard(() => this.owner?.onUpstreamTimeout(this));
-      else this.drop(); // idle timeout
+      else this.drop(); // idle for its whole inactivity timeout (the pool's idle timeout usually ends it first)
     });
     socket.on("drain", () => this.guard(() => this.owner?.onUpstreamDrain(this)));
   }
@@ -101,11 +107,16 @@ export interface UpstreamOptions {
   maxRequests: number;
   /** TLS to the server (its connections count as connected once the handshake is done). */
   tls?: tls.ConnectionOptions;
+  /** The proxy's clock and timers (the idle timeout). */
+  clock: Clock;
+  timers: Timers;
 }
 
 export class UpstreamPool {
+  /** Oldest first (released in clock order); `take` reuses the newest. */
   private readonly idle: UpstreamConn[] = [];
   private closedForGood = false;
+  private expiry: TimerHandle | undefined;
   /** Connections opened so far (stats and tests). */
   opened = 0;
   reused = 0;
@@ -119,10 +130,17 @@ export class UpstreamPool {
   /** A connection for `owner`: a warm idle one when allowed, else a new one (connecting; the owner hears `connect`). */
   take(owner: UpstreamOwner, reuse: boolean, connectTimeout: number): UpstreamConn {
     if (reuse) {
+      const now = this.opts.clock.now();
       while (this.idle.length > 0) {
         const c = this.idle.pop() as UpstreamConn;
         const s = c.socket;
-        if (c.spoiled || s.destroyed || s.readableEnded || !s.writable) {
+        if (
+          c.spoiled ||
+          s.destroyed ||
+          s.readableEnded ||
+          !s.writable ||
+          now - c.idleSince >= this.opts.idleTimeout
+        ) {
           c.drop();
           continue;
         }
@@ -165,10 +183,23 @@ export class UpstreamPool {
       c.drop();
       return;
     }
-    c.idle(o.idleTimeout);
+    c.idleSince = o.clock.now();
     c.socket.resume(); // it may have been paused by backpressure: an idle socket must notice the server closing
     this.idle.push(c);
+    if (this.expiry === undefined) this.expiry = o.timers.setTimeout(this.expire, o.idleTimeout);
   }
+
+  /** Closes the connections idle for `idleTimeout`, then waits for the oldest remaining one. */
+  private readonly expire = (): void => {
+    this.expiry = undefined;
+    const o = this.opts;
+    const now = o.clock.now();
+    while (this.idle.length > 0 && now - (this.idle[0] as UpstreamConn).idleSince >= o.idleTimeout)
+      (this.idle.shift() as UpstreamConn).drop();
+    const oldest = this.idle[0];
+    if (oldest)
+      this.expiry = o.timers.setTimeout(this.expire, Math.max(1, oldest.idleSince + o.idleTimeout - now));
+  };
 
   forget(c: UpstreamConn): void {
     const i = this.idle.indexOf(c);
@@ -178,6 +209,8 @@ export class UpstreamPool {
   /** Close idle connections; with `forGood`, also every connection released from now on. */
   close(forGood = true): void {
     if (forGood) this.closedForGood = true;
+    if (this.expiry !== undefined) this.opts.timers.clearTimeout(this.expiry);
+    this.expiry = undefined;
     for (const c of this.idle.splice(0)) c.drop();
   }
 }

@@ -207,6 +207,8 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
         port: meta.port,
         ...be.cfg.keepAlive,
         ...(meta.tls ? { tls: meta.tls } : {}),
+        clock: this.core.clock,
+        timers: this.core.timers,
       });
       be.attachments.set(lease.server.id, pool);
     }

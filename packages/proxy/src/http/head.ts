@@ -67,11 +67,23 @@ export const firstOf = new Int32Array(KINDS);
 export const countOf = new Int32Array(KINDS);
 
 /**
- * Parses the header lines of `buf[p, end)` (`end` is the CR of the final empty line) into `fields`.
- * Returns the field count, or a reason code for the first violation.
+ * Scratch for `parseFields`: it only grows, so a head's field offsets are written without the reallocations of
+ * an array pushed from empty; the head keeps an exact-size copy (`fieldsCopy`).
+ */
+export const fieldScratch: number[] = [];
+
+/** The first `count` fields of `fieldScratch`, as the array a head keeps. */
+export function fieldsCopy(count: number): number[] {
+  return fieldScratch.slice(0, count * STRIDE);
+}
+
+/**
+ * Parses the header lines of `buf[p, end)` (`end` is the CR of the final empty line) into `fields` from index 0
+ * (entries past the count are stale). Returns the field count, or a reason code for the first violation.
  */
 export function parseFields(buf: Buffer, p: number, end: number, fields: number[]): number | string {
   let n = 0;
+  let o = 0;
   for (let k = 0; k < KINDS; k++) {
     firstOf[k] = -1;
     countOf[k] = 0;
@@ -98,7 +110,13 @@ export function parseFields(buf: Buffer, p: number, end: number, fields: number[
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     const kind = kindOf(buf, nameStart, nameEnd);
     if (kind !== F_OTHER && countOf[kind]!++ === 0) firstOf[kind] = n;
-    fields.push(nameStart, nameEnd, valueStart, valueEnd, p, kind);
+    fields[o] = nameStart;
+    fields[o + 1] = nameEnd;
+    fields[o + 2] = valueStart;
+    fields[o + 3] = valueEnd;
+    fields[o + 4] = p;
+    fields[o + 5] = kind;
+    o += STRIDE;
     n++;
     p += 2;
   }

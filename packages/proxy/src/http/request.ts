@@ -20,6 +20,8 @@ import {
   F_HOST,
   F_TRANSFER_ENCODING,
   F_UPGRADE,
+  fieldScratch,
+  fieldsCopy,
   firstOf,
   Head,
   NONE,
@@ -216,7 +218,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   }
 
   // header section
-  const fields: number[] = [];
+  const fields = fieldScratch;
   const n = parseFields(buf, firstLf + 1, end - 2, fields);
   if (typeof n === "string") return fail(400, n);
 
@@ -294,7 +296,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
     start,
     lineEnd,
     version,
-    fields,
+    fieldsCopy(n),
     n,
     framing,
     keepAlive,

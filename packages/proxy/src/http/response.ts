@@ -16,6 +16,8 @@ import {
   F_CONTENT_LENGTH,
   F_TRANSFER_ENCODING,
   F_UPGRADE,
+  fieldScratch,
+  fieldsCopy,
   firstOf,
   Head,
   NONE,
@@ -117,7 +119,7 @@ export function parseResponseHead(
     for (let p = 13; p < lineEnd; p++) if (REASON[buf[p]!] !== 1) return fail("bad-reason");
   }
 
-  const fields: number[] = [];
+  const fields = fieldScratch;
   const n = parseFields(buf, firstLf + 1, end - 2, fields);
   if (typeof n === "string") return fail(n);
 
@@ -178,7 +180,7 @@ export function parseResponseHead(
     0,
     lineEnd,
     version,
-    fields,
+    fieldsCopy(n),
     n,
     framing,
     keepAlive,
