@@ -64,6 +64,11 @@ describe.skipIf(pre.skip)("kernel-lb in network namespaces", () => {
     lab = await createLab({ nodes: ["client", "director", ...SERVERS] });
     await lab.exec("director", ["ip", "addr", "add", `${VIP}/24`, "dev", "eth0"]);
     await lab.exec("director", ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    // the churn test's client opens tens of thousands of short connections to one VIP:port; each leaves a
+    // TIME_WAIT for 60 s, which exhausted the default 28k local ports (EADDRNOTAVAIL) when a loaded run went slowly.
+    // Like any load generator, the client's namespace gets the whole port range and reuses TIME_WAIT ports.
+    await lab.exec("client", ["sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535"]);
+    await lab.exec("client", ["sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1"]);
     for (const s of SERVERS) await startServer(s);
   }, 120_000);
   afterAll(() => lab?.destroy());

@@ -184,6 +184,49 @@ describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
     }
   });
 
+  it("roundrobin with option redispatch over a refused and two live servers: both redispatch every retry at once, no turn-around, no failure", async () => {
+    const dead = await deadPort();
+    const [a, b] = (await httpOrigins("a", "b")) as [HttpOrigin, HttpOrigin];
+    const h = await haproxySide(
+      "rr-redispatch",
+      [
+        "balance roundrobin",
+        "retries 2",
+        "option redispatch",
+        `server dead 127.0.0.1:${dead}`,
+        `server a 127.0.0.1:${a.port}`,
+        `server b 127.0.0.1:${b.port}`,
+      ],
+      ["timeout connect 2000"],
+    );
+    const l = await lbkitSide({
+      id: "be",
+      balance: "roundrobin",
+      retries: 2,
+      redispatch: true,
+      timeouts: { connect: 2000 },
+      servers: [
+        { id: "dead", address: "127.0.0.1", port: dead },
+        { id: "a", address: "127.0.0.1", port: a.port },
+        { id: "b", address: "127.0.0.1", port: b.port },
+      ],
+    });
+    for (const side of [h, l]) {
+      const slowest: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const t0 = performance.now();
+        const r = await request(side.port, { path: "/" });
+        slowest.push(performance.now() - t0);
+        expect(r.status).toBe(200);
+        expect(["a", "b"]).toContain(r.headers["x-server"]);
+      }
+      expect(await until(() => side.terminations().length === 6)).toBe(true);
+      expect(side.terminations().every((t) => t === "--")).toBe(true);
+      // a turn-around would be min(timeout connect, 1 s) = 1000 ms on the requests that met the dead server
+      expect(Math.max(...slowest)).toBeLessThan(1000);
+    }
+  });
+
   it("a refused server retried on itself: both wait min(timeout connect, 1 s) before each retry (the turn-around), then 503 SC", async () => {
     const dead = await deadPort();
     const h = await haproxySide(

@@ -284,8 +284,12 @@ export class Backend {
     return w;
   }
 
-  /** What the retry decision needs to know of this backend for HAProxy's turn-around. */
-  turnAround(now: number, error: boolean, reused: boolean): TurnAroundFacts {
+  /**
+   * What the retry decision needs to know of this backend and the failed `server` for HAProxy's redispatch and
+   * turn-around; `direct`: persistence chose that server for this request.
+   */
+  turnAround(now: number, error: boolean, reused: boolean, server?: string, direct = false): TurnAroundFacts {
+    const state = server === undefined ? undefined : this.pool.get(server)?.state;
     return {
       now,
       connectTimeout: this.cfg.timeouts.connect,
@@ -293,6 +297,8 @@ export class Backend {
       reused,
       roundRobin: this.roundRobin,
       activeServers: this.pool.stats().usable,
+      direct,
+      serverDown: state !== undefined && state !== "up" && state !== "drain",
     };
   }
 

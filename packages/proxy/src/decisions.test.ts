@@ -73,6 +73,7 @@ describe("the turn-around before retrying the same server (HAProxy back_handle_s
     reused: false,
     roundRobin: true,
     activeServers: 2,
+    direct: true, // persistence chose the server: round-robin alone does not move the retry
     ...over,
   });
   it("waits min(timeout connect, 1 s) after a refused connection when the retry stays on the same server", () => {
@@ -86,6 +87,32 @@ describe("the turn-around before retrying the same server (HAProxy back_handle_s
       redispatch: false,
       at: 10_300,
     });
+  });
+  it("with option redispatch, round-robin over several servers redispatches every retry at once unless persistence chose the server (sess_update_st_cer)", () => {
+    for (const retriesDone of [0, 1, 2])
+      expect(decideRetry(policy(), { ...refused, retriesDone, turnAround: ta({ direct: false }) })).toEqual({
+        retry: true,
+        redispatch: true,
+      });
+    // not with redispatch off, a non round-robin algorithm, or a single usable server
+    expect(decideRetry(policy({ redispatch: 0 }), { ...refused, turnAround: ta({ direct: false }) })).toEqual(
+      { retry: true, redispatch: false, at: 11_000 },
+    );
+    expect(
+      decideRetry(policy(), { ...refused, turnAround: ta({ direct: false, roundRobin: false }) }),
+    ).toEqual({ retry: true, redispatch: false, at: 11_000 });
+    expect(
+      decideRetry(policy(), { ...refused, turnAround: ta({ direct: false, activeServers: 1 }) }),
+    ).toEqual({ retry: true, redispatch: false, at: 11_000 });
+  });
+  it("with option redispatch, a retry leaves a server that is no longer running, even a persisted one", () => {
+    expect(decideRetry(policy(), { ...refused, turnAround: ta({ serverDown: true }) })).toEqual({
+      retry: true,
+      redispatch: true,
+    });
+    expect(
+      decideRetry(policy({ redispatch: 0 }), { ...refused, turnAround: ta({ serverDown: true }) }),
+    ).toEqual({ retry: true, redispatch: false, at: 11_000 });
   });
   it("retries at once when it redispatches with round-robin over several servers", () => {
     expect(decideRetry(policy({ redispatch: 1 }), { ...refused, turnAround: ta() })).toEqual({

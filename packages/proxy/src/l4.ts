@@ -16,7 +16,7 @@ import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
 import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
-import type { PersistRequest } from "./persist/persistence.js";
+import { type PersistRequest, persisted } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
@@ -299,7 +299,13 @@ export class TcpSession implements QueueClient, Tracked {
           requestSent: false,
           idempotent: true,
           replayable: true,
-          turnAround: be.turnAround(now, code === "conn-failure", false),
+          turnAround: be.turnAround(
+            now,
+            code === "conn-failure",
+            false,
+            lease.server.id,
+            persisted(this.persist),
+          ),
         });
     if (!d.retry) {
       note(this.t, code === "timeout" ? "server-timeout" : "server-abort");

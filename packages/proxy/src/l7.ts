@@ -30,7 +30,7 @@ import {
   routingHost,
 } from "./l7-local.js";
 import { captureFrom, type NormalCapture } from "./log/capture.js";
-import type { Persistence, PersistRequest } from "./persist/persistence.js";
+import { type Persistence, type PersistRequest, persisted } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import { type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
@@ -718,7 +718,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
             requestSent: sent,
             idempotent: isIdempotent(req.method),
             replayable: this.reqBody === undefined && req.upgrade === undefined,
-            turnAround: be.turnAround(now, cause === "server-abort", reused),
+            turnAround: be.turnAround(
+              now,
+              cause === "server-abort",
+              reused,
+              lease.server.id,
+              persisted(this.persist),
+            ),
           });
     if (d.retry) {
       this.reqSent = false;

@@ -52,6 +52,13 @@ export interface TurnAroundFacts {
   roundRobin: boolean;
   /** Usable active servers in the backend. */
   activeServers: number;
+  /**
+   * The request was sent to this server by persistence (a cookie or stick entry: HAProxy's SF_DIRECT), so a retry
+   * must not move it just because the algorithm is round-robin. Absent: false.
+   */
+  direct?: boolean;
+  /** The failed server is no longer running (down or in maintenance): a retry leaves it. Absent: false. */
+  serverDown?: boolean;
 }
 
 /** HAProxy's longest turn-around, ms. */
@@ -71,6 +78,16 @@ export function decideRetry(p: RetryPolicy, a: Attempt): RetryDecision {
   if (p.redispatch > 0) redispatch = n % p.redispatch === 0;
   else if (p.redispatch < 0) redispatch = n === Math.max(1, p.retries + 1 + p.redispatch);
   const t = a.turnAround;
+  // HAProxy (sess_update_st_cer): with `option redispatch`, a retry also leaves a server that is no longer running,
+  // and a request not bound by persistence on a round-robin backend with more than one usable server is
+  // redispatched on every retry ("we don't care about this particular server"), without the turn-around
+  if (
+    !redispatch &&
+    p.redispatch !== 0 &&
+    t !== undefined &&
+    (t.serverDown === true || (t.direct !== true && t.roundRobin && t.activeServers > 1))
+  )
+    redispatch = true;
   // only after an error on a fresh connection, and only when the retry will likely meet the same server
   if (
     t !== undefined &&

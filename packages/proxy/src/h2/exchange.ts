@@ -29,7 +29,7 @@ import { DEFAULT_HEAD_LIMITS } from "../http/scan.js";
 import type { RequestHead, ResponseHead } from "../http/types.js";
 import { frontendHeaderRules, localAnswer, responseAction, responsePlan, routingHost } from "../l7-local.js";
 import { captureFrom } from "../log/capture.js";
-import type { Persistence, PersistRequest } from "../persist/persistence.js";
+import { type Persistence, type PersistRequest, persisted } from "../persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor } from "../proxy-protocol/peer.js";
 import { type FailureKind, isIdempotent } from "../retry.js";
 import type { RequestFacts } from "../route.js";
@@ -321,7 +321,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
           requestSent: this.sentBody > 0 || kind !== "conn-failure",
           idempotent: isIdempotent((this.req as RequestHead).method),
           replayable: this.bodyless,
-          turnAround: be.turnAround(now, error, reused),
+          turnAround: be.turnAround(now, error, reused, lease.server.id, persisted(this.persist)),
         });
     if (!d.retry) {
       this.fail(termination, NGHTTP2_CANCEL, status);

@@ -22,6 +22,14 @@ export interface PersistRequest {
   key: string | undefined;
 }
 
+/**
+ * Persistence sent this request to a particular server (a server cookie, or a stick key: HAProxy's SF_DIRECT), so a
+ * retry after a failed connection must not leave it just because the backend is round-robin.
+ */
+export function persisted(p: PersistRequest | undefined): boolean {
+  return p !== undefined && (p.read?.server !== undefined || p.key !== undefined);
+}
+
 export class Persistence {
   readonly table: StickTable | undefined;
   /** Hears every entry this node stores (the peers link pushes them); set by StickPeers. */
