@@ -22,6 +22,16 @@ export {
 } from "./director.js";
 export { KernelLbConfigError, KernelLbError } from "./errors.js";
 export {
+  ackErrno,
+  decodeNetlink,
+  encodeGetFamily,
+  endsAnswer,
+  familyIdOf,
+  NETLINK_GENERIC,
+  type NetlinkMessage,
+} from "./genl.js";
+export { type GenlChannel, openGenlChannel } from "./genl-socket.js";
+export {
   encodeIpvs,
   IPVS_CMD,
   IPVS_FWD,
@@ -31,6 +41,7 @@ export {
   type IpvsServiceKey,
   ipvsCommands,
 } from "./ipvs.js";
+export { describeIpvs, IpvsDirector, type IpvsDirectorOptions } from "./ipvs-director.js";
 export { type Nft, NftRunner, type NftRunnerOptions, transactionLine } from "./nft.js";
 export {
   deviceCommands,
