@@ -12,14 +12,15 @@ export {
   serviceConfig,
   type VirtualServiceOptions,
 } from "./config.js";
+export { KernelDirector, type KernelDirectorOptions } from "./director.js";
 export {
   type ChangeSource,
-  KernelDirector,
+  DirectorBase,
+  type DirectorBaseOptions,
   type KernelDirectorEvents,
-  type KernelDirectorOptions,
   type QuorumChange,
   type SyncEvent,
-} from "./director.js";
+} from "./director-base.js";
 export { KernelLbConfigError, KernelLbError } from "./errors.js";
 export {
   ackErrno,

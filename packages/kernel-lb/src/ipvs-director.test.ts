@@ -159,3 +159,19 @@ describe("IpvsDirector", () => {
     expect(k.closed).toBe(1);
   });
 });
+
+describe("IpvsDirector without a socket", () => {
+  it("a socket that cannot open rejects start() and a later start() tries again", async () => {
+    let tries = 0;
+    const d = new IpvsDirector({
+      netlink: async () => {
+        tries++;
+        throw new Error("no netlink here");
+      },
+    });
+    await expect(d.start()).rejects.toThrow("no netlink here");
+    await expect(d.start()).rejects.toThrow("no netlink here");
+    expect(tries).toBe(2);
+    expect(d.isRunning).toBe(false);
+  });
+});

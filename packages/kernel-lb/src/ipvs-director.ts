@@ -4,10 +4,7 @@
  * sent one request at a time with NLM_F_ACK and each acknowledgement checked.
  */
 import { constants } from "node:os";
-import { emitError, systemTime, type Time } from "@lbkit/core";
-import { EventEmitter } from "eventemitter3";
-import { type ServiceConfig, serviceConfig, type VirtualServiceOptions } from "./config.js";
-import type { ChangeSource, KernelDirectorEvents } from "./director.js";
+import { DirectorBase, type DirectorBaseOptions } from "./director-base.js";
 import { KernelLbConfigError, KernelLbError } from "./errors.js";
 import { ackErrno, encodeGetFamily, familyIdOf } from "./genl.js";
 import { type GenlChannel, openGenlChannel } from "./genl-socket.js";
@@ -17,14 +14,10 @@ import { computeTable, type ServiceTable, sameTable } from "./table.js";
 const ESRCH = 3; // IPVS: no such service
 const ENOENT = 2; // controller: no such family
 
-/** `KernelDirector`'s options where they apply (no `table`: IPVS services are keyed by address; no `nft`). */
-export interface IpvsDirectorOptions {
-  services?: readonly VirtualServiceOptions[];
+/** `KernelDirector`'s options where they apply (`DirectorBaseOptions`; no `table`, IPVS services are keyed by address; `netlink` instead of `nft`). */
+export interface IpvsDirectorOptions extends DirectorBaseOptions {
   /** default: a NETLINK_GENERIC socket opened at `start()`, closed at `stop()` */
   netlink?: () => Promise<GenlChannel>;
-  /** resync after these emit `change` (health checkers bound to the pools) */
-  watch?: readonly ChangeSource[];
-  time?: Time;
 }
 
 function errnoName(errno: number): string {
@@ -45,40 +38,18 @@ export function describeIpvs(c: IpvsCommand): string {
  * `start()` rejects with `ERR_IPVS_MISSING` on a kernel without IPVS (`modprobe ip_vs`); a refused command rejects
  * with `ERR_IPVS`, naming it, its service and destination, and the errno.
  */
-export class IpvsDirector extends EventEmitter<KernelDirectorEvents> {
+export class IpvsDirector extends DirectorBase {
   private readonly open: () => Promise<GenlChannel>;
-  private readonly time: Time;
-  private readonly configs = new Map<string, ServiceConfig>();
-  private readonly applied = new Map<string, ServiceTable>();
-  private readonly watch: readonly ChangeSource[];
   private channel: GenlChannel | undefined;
   private family = 0;
   private seq = 0;
-  private running = false;
   private starting: Promise<void> | undefined;
-  private syncing: Promise<void> | undefined;
-  private again = false;
-  private readonly onChange = () => {
-    if (this.running) this.sync().catch((e: Error) => emitError(this, e));
-  };
 
   constructor(options: IpvsDirectorOptions = {}) {
-    super();
+    super(options);
     if (options.netlink !== undefined && typeof options.netlink !== "function")
       throw new KernelLbConfigError("netlink", options.netlink, "must be a function opening a GenlChannel");
     this.open = options.netlink ?? (() => openGenlChannel());
-    this.time = options.time ?? systemTime;
-    this.watch = options.watch ?? [];
-    for (const [i, s] of (options.services ?? []).entries()) this.addConfig(s, `services[${i}]`);
-  }
-
-  get isRunning(): boolean {
-    return this.running;
-  }
-
-  /** The tables as last programmed (or as they would be, before start). */
-  services(): ServiceTable[] {
-    return [...this.configs.values()].map((c) => this.applied.get(c.id) ?? computeTable(c, undefined));
   }
 
   /**
@@ -88,19 +59,19 @@ export class IpvsDirector extends EventEmitter<KernelDirectorEvents> {
   start(): Promise<void> {
     if (this.running) return Promise.resolve();
     this.starting ??= (async () => {
-      const channel = await this.open();
+      let channel: GenlChannel | undefined;
       try {
+        channel = await this.open();
         this.channel = channel;
         this.family = await this.resolveFamily();
         const tables = [...this.configs.values()].map((c) => computeTable(c, undefined));
         for (const t of tables) await this.program(t.id, undefined, t, true);
-        this.running = true;
-        for (const w of this.watch) w.on("change", this.onChange);
+        await this.setRunning(true);
         this.reportProblems(tables);
       } catch (err) {
         this.applied.clear();
         this.channel = undefined;
-        channel.close();
+        channel?.close();
         throw err;
       } finally {
         this.starting = undefined;
@@ -113,9 +84,7 @@ export class IpvsDirector extends EventEmitter<KernelDirectorEvents> {
   async stop(): Promise<void> {
     await this.starting?.catch(() => {});
     if (!this.running) return;
-    this.running = false;
-    for (const w of this.watch) w.off("change", this.onChange);
-    await this.syncing?.catch(() => {});
+    await this.setRunning(false);
     try {
       for (const [id, t] of this.applied) await this.program(id, t, undefined);
     } finally {
@@ -123,53 +92,6 @@ export class IpvsDirector extends EventEmitter<KernelDirectorEvents> {
       this.channel?.close();
       this.channel = undefined;
     }
-  }
-
-  /** Reads every pool again and sends the commands for what changed; calls made meanwhile coalesce into one more run. */
-  sync(): Promise<void> {
-    if (!this.running)
-      return Promise.reject(new KernelLbError("ERR_NOT_RUNNING", "kernel-lb: sync() before start()"));
-    if (this.syncing) {
-      this.again = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.syncOnce();
-        } while (this.again && this.running);
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
-  }
-
-  /** Adds a virtual service (programmed at once when running). */
-  async addService(options: VirtualServiceOptions): Promise<void> {
-    this.addConfig(options, "service");
-    if (this.running) await this.sync();
-  }
-
-  async removeService(id: string): Promise<void> {
-    if (!this.configs.delete(id))
-      throw new KernelLbError("ERR_UNKNOWN_SERVICE", `kernel-lb: no service ${JSON.stringify(id)}`);
-    if (this.running) await this.sync();
-  }
-
-  private addConfig(options: VirtualServiceOptions, at: string): void {
-    const cfg = serviceConfig(options, at);
-    if (this.configs.has(cfg.id))
-      throw new KernelLbConfigError(`${at}.id`, cfg.id, "is already a service id");
-    for (const other of this.configs.values())
-      if (other.vip === cfg.vip && other.port === cfg.port && other.protocol === cfg.protocol)
-        throw new KernelLbConfigError(
-          `${at}.vip`,
-          `${cfg.vip}:${cfg.port}/${cfg.protocol}`,
-          `is already service ${JSON.stringify(other.id)}`,
-        );
-    this.configs.set(cfg.id, cfg);
   }
 
   private async resolveFamily(): Promise<number> {
@@ -230,10 +152,9 @@ export class IpvsDirector extends EventEmitter<KernelDirectorEvents> {
     return commands.length + (fresh ? 1 : 0);
   }
 
-  private async syncOnce(): Promise<void> {
+  protected async syncOnce(): Promise<void> {
     const prevAll = new Map(this.applied);
-    const next = new Map<string, ServiceTable>();
-    for (const c of this.configs.values()) next.set(c.id, computeTable(c, prevAll.get(c.id)?.up));
+    const next = this.nextTables();
     const changed: string[] = [];
     let commands = 0;
     const started = this.time.now();
@@ -248,30 +169,6 @@ export class IpvsDirector extends EventEmitter<KernelDirectorEvents> {
       commands += await this.program(id, prev, t, !prev);
       changed.push(id);
     }
-    const ms = this.time.now() - started;
-    const at = this.time.now();
-    for (const t of next.values()) {
-      const prev = prevAll.get(t.id);
-      if (prev && prev.up !== t.up)
-        this.emit("change", {
-          id: t.id,
-          from: prev.up ? "up" : "down",
-          to: t.up ? "up" : "down",
-          reason: "quorum",
-          at,
-          weight: t.weight,
-        });
-    }
-    this.reportProblems([...next.values()]);
-    if (changed.length > 0) this.emit("sync", { changed, commands, ms });
-  }
-
-  private reportProblems(tables: readonly ServiceTable[]): void {
-    for (const t of tables)
-      for (const p of t.problems)
-        emitError(
-          this,
-          new KernelLbError("ERR_MEMBER", `kernel-lb: service ${JSON.stringify(t.id)}: ${p}; left out`),
-        );
+    this.synced(prevAll, next, { changed, commands, ms: this.time.now() - started });
   }
 }
