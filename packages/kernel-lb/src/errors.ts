@@ -3,7 +3,8 @@ import { type ConfigErrorFields, configMessage, LbkitError, type LbkitErrorOptio
 
 /**
  * Stable codes: `ERR_NFT` (nft refused or failed a transaction; `cause` has its stderr), `ERR_NFT_MISSING` (no `nft`
- * binary), `ERR_NOT_RUNNING` (an operation that needs a started director), `ERR_UNKNOWN_SERVICE`.
+ * binary), `ERR_NOT_RUNNING` (an operation that needs a started director), `ERR_UNKNOWN_SERVICE`, `ERR_IPVS_MISSING` (the
+ * kernel has no IPVS: `modprobe ip_vs`), `ERR_IPVS` (IPVS refused a command; the message names it and the errno).
  */
 export class KernelLbError extends LbkitError {
   override name = "KernelLbError";

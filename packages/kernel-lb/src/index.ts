@@ -12,15 +12,26 @@ export {
   serviceConfig,
   type VirtualServiceOptions,
 } from "./config.js";
+export { KernelDirector, type KernelDirectorOptions } from "./director.js";
 export {
   type ChangeSource,
-  KernelDirector,
+  DirectorBase,
+  type DirectorBaseOptions,
   type KernelDirectorEvents,
-  type KernelDirectorOptions,
   type QuorumChange,
   type SyncEvent,
-} from "./director.js";
+} from "./director-base.js";
 export { KernelLbConfigError, KernelLbError } from "./errors.js";
+export {
+  ackErrno,
+  decodeNetlink,
+  encodeGetFamily,
+  endsAnswer,
+  familyIdOf,
+  NETLINK_GENERIC,
+  type NetlinkMessage,
+} from "./genl.js";
+export { type GenlChannel, openGenlChannel } from "./genl-socket.js";
 export {
   encodeIpvs,
   IPVS_CMD,
@@ -31,6 +42,7 @@ export {
   type IpvsServiceKey,
   ipvsCommands,
 } from "./ipvs.js";
+export { describeIpvs, IpvsDirector, type IpvsDirectorOptions } from "./ipvs-director.js";
 export { type Nft, NftRunner, type NftRunnerOptions, transactionLine } from "./nft.js";
 export {
   deviceCommands,

@@ -2,10 +2,9 @@
  * Pure: the IPVS backend's wire format — generic-netlink messages of the kernel's "IPVS" family (linux/ip_vs.h),
  * as keepalived and ipvsadm send them, and the diff from one `ServiceTable` to the next as IPVS commands.
  *
- * This is the codec half of an IPVS backend behind the director's interface (the same tables, another data path:
- * IPVS keeps per-connection state, so DR keeps established flows across changes). The shell — a NETLINK_GENERIC
- * socket resolving the family id with CTRL_CMD_GETFAMILY and sending these messages — is not built: the kernel this
- * was written on has no IPVS (no /proc/net/ip_vs), so nothing could test it end to end.
+ * This is the codec half of the IPVS backend (`IpvsDirector`, the shell, sends these one request at a time over a
+ * NETLINK_GENERIC socket): the same tables as the nftables path, another data path — IPVS keeps per-connection
+ * state, so DR keeps established flows across changes.
  *
  * Layout: nlmsghdr (len u32, type u16 = the family id, flags u16, seq u32, pid u32), genlmsghdr (cmd u8, version
  * u8 = 1, reserved u16), then attributes (len u16, type u16, payload padded to 4 bytes), IPVS_CMD_ATTR_SERVICE and

@@ -1,7 +1,7 @@
 // A HealthChecker from @lbkit/healthcheck is a ChangeSource the director can watch (checked by tsc; run by vitest).
 import { HealthChecker } from "@lbkit/healthcheck";
 import { describe, expect, it } from "vitest";
-import type { ChangeSource } from "./director.js";
+import type { ChangeSource } from "./director-base.js";
 
 describe("seams", () => {
   it("a HealthChecker is a ChangeSource", () => {
