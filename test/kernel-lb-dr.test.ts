@@ -3,7 +3,7 @@
 // MAC (nftables netdev ingress, `fwd ip to … device eth0`); the real servers hold the VIP on lo (arp_ignore=1,
 // arp_announce=2) and answer the client straight, so no reply passes the director.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kernelLbScript as script, spawnDirector } from "./kernel-lb/harness.js";
+import { type ClientResult, kernelLbScript as script, spawnDirector } from "./kernel-lb/harness.js";
 import { ensureBuilt } from "./lab/build.js";
 import { createLab, type Lab, requireRoot } from "./lab/netns.js";
 import { readPcap } from "./lab/pcap.js";
@@ -11,12 +11,6 @@ import { readPcap } from "./lab/pcap.js";
 const pre = requireRoot(["ip", "nft", "tcpdump"]);
 const VIP = "198.18.0.100";
 const SERVERS = ["r1", "r2", "r3"];
-
-interface ClientResult {
-  counts: Record<string, number>;
-  failures: number;
-  errors: string[];
-}
 
 describe.skipIf(pre.skip)("kernel-lb LVS-DR in network namespaces", () => {
   let lab: Lab;

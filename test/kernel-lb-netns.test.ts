@@ -2,7 +2,12 @@
 // runs test/kernel-lb/director.mjs (a Pool per service, TCP checks bound to it, a KernelDirector programming nftables
 // in its namespace); the client counts which real server answers each new flow.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DirectorProcess, kernelLbScript as script, spawnDirector } from "./kernel-lb/harness.js";
+import {
+  type ClientResult,
+  type DirectorProcess,
+  kernelLbScript as script,
+  spawnDirector,
+} from "./kernel-lb/harness.js";
 import { ensureBuilt } from "./lab/build.js";
 import { createLab, type Lab, type LabProcess, requireRoot } from "./lab/netns.js";
 
@@ -11,12 +16,6 @@ const VIP = "198.18.0.100";
 const SERVERS = ["r1", "r2", "r3"];
 const CHURN = 10_000;
 const CHURN_MS = 120_000;
-
-interface ClientResult {
-  counts: Record<string, number>;
-  failures: number;
-  errors: string[];
-}
 
 describe.skipIf(pre.skip)("kernel-lb in network namespaces", () => {
   let lab: Lab;

@@ -2,6 +2,13 @@
 // on its stdin, waits for its JSON events on stdout.
 import type { Lab, LabProcess } from "../lab/netns.js";
 
+/** What test/kernel-lb/client.mjs prints: answers per real server, failed flows and their errors. */
+export interface ClientResult {
+  counts: Record<string, number>;
+  failures: number;
+  errors: string[];
+}
+
 export const kernelLbScript = (name: string) => new URL(`./${name}`, import.meta.url).pathname;
 
 export type DirectorProcess = LabProcess & {
