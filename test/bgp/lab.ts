@@ -247,6 +247,9 @@ export async function startEcmpLab(o: EcmpLabOptions): Promise<{ lab: Lab; route
     const web = fileURLToPath(new URL("./web.mjs", import.meta.url));
     for (const w of o.webs) await lab.spawnNode(w, web, [w, addr(w)]).waitFor(/listening/);
     await lab.exec("client", ["ip", "route", "add", "198.18.1.0/24", "via", addr("router")]);
+    // the client's chosen source ports (fixed flows, 40000..49999) never meet an ephemeral port still in
+    // TIME_WAIT from an earlier load: a CI run failed with EADDRINUSE on every reconnect from port 42008
+    await lab.exec("client", ["sysctl", "-qw", "net.ipv4.ip_local_port_range=50000 65000"]);
     for (const lb of o.lbs) {
       await lab.exec(lb, ["ip", "addr", "add", `${o.vip}/32`, "dev", "lo"]);
       await startGobgpd(lab, lb);
