@@ -58,6 +58,8 @@ const lbkit = {
       const e = JSON.parse(line);
       if (e.event === "server")
         marks.push({ t: Date.now(), lb: n.name, server: e.id, down: e.to === "down" });
+      // the flow handoff (a planned move) and what a node says of itself, on stderr for whoever watches
+      else if (e.event === "handoff" || e.event === "warning") process.stderr.write(`${line}\n`);
     });
     return { proc, stopProxy: () => proc.write("kill-proxy\n") };
   },

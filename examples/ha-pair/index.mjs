@@ -181,6 +181,13 @@ function startLb(n) {
       );
     else if (e.event === "priority") log(`${e.node}: priority ${e.from} → ${e.to}`);
     else if (e.event === "handover") log(`${e.node}: handover done, ${e.master} is master`);
+    else if (e.event === "handoff")
+      log(
+        e.peer
+          ? `${e.node}: flows ${e.peer} accepted before the move go back to it (1 s)`
+          : `${e.node}: handoff over`,
+      );
+    else if (e.event === "warning") log(`${e.node}: ${e.message}`);
     else if (e.event === "error") log(`${e.node}: error ${e.message}`);
   });
 }

@@ -6,6 +6,7 @@
 //     --servers web1=198.18.0.21:80,web2=198.18.0.22:8080,web3=198.18.0.23:8080
 //   (without root) --udp 127.0.0.11 --peers 127.0.0.11,127.0.0.12 --bind 127.0.0.11:18080 --stats 127.0.0.11:18404
 import { HealthChecker, httpCheck, PriorityTracker, tcpCheck } from "@lbkit/healthcheck";
+import { FlowHandoff } from "@lbkit/kernel-lb";
 import { ReverseProxy } from "@lbkit/proxy";
 import { MemoryVipMover, NetlinkVipMover, UdpTransport, VrrpInstance } from "@lbkit/vrrp";
 import { cli } from "../cli.mjs";
@@ -156,11 +157,37 @@ vrrp.on("change", (c) =>
     priority: c.priority,
   }),
 );
+// Flow handoff (raw mode): a connection whose SYN reached the old holder just before the VIP moved here sends its
+// next packets here, where no socket knows it and the kernel would reset it. When this node takes the VIP from a
+// live peer (it preempted it, or the peer resigned: an advert heard within the last 1.5 intervals) it forwards such
+// stray packets to that peer for DRAIN_MS, while the peer still holds the VIP and drains (see vipMover below).
+// A peer that went silent (crash) gets nothing: its flows are gone, and resets tell their clients at once.
+let handoff = udp
+  ? undefined
+  : new FlowHandoff({
+      vips: [o.vip.split("/")[0]],
+      ports: [bindPort],
+      device: o.interface,
+      graceMs: DRAIN_MS,
+    });
+handoff?.on("forward", (e) => say("handoff", { peer: e.peer ?? null }));
+handoff?.on("error", (e) => say("error", { message: e.message }));
+vrrp.on("change", (c) => {
+  if (!handoff) return;
+  const heard = vrrp.lastAdvert;
+  if (c.to === "master" && heard && heard.ago <= 1500 && heard.from !== vrrp.address)
+    handoff.forward(heard.from).catch((e) => say("error", { message: e.message }));
+  else if (c.from === "master") handoff.cancel().catch((e) => say("error", { message: e.message }));
+});
 vrrp.on("priority", (p) => say("priority", { from: p.from, to: p.to }));
 vrrp.on("error", (e) => say("error", { message: e.message }));
 
 await proxy.start();
 await self.start();
+await handoff?.start().catch((e) => {
+  say("warning", { message: `no flow handoff: ${e.message}` }); // e.g. no nft binary: VIP moves as before
+  handoff = undefined;
+});
 await transport?.start();
 await vrrp.start();
 say("started", {
@@ -235,6 +262,7 @@ async function shutdown(graceful) {
   handingOver = false;
   await vrrp.stop(); // priority-0 advert if still master, VIP removed
   await releaseDeferred();
+  await handoff?.stop().catch(() => {});
   await netlink?.stop();
   await transport?.stop();
   await tracker.stop();

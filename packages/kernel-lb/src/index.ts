@@ -23,6 +23,15 @@ export {
 } from "./director-base.js";
 export { KernelLbConfigError, KernelLbError } from "./errors.js";
 export {
+  FlowHandoff,
+  type FlowHandoffConfig,
+  type FlowHandoffEvents,
+  type FlowHandoffOptions,
+  flowHandoffConfig,
+  handoffCommands,
+  handoffTableCommands,
+} from "./handoff.js";
+export {
   ackErrno,
   decodeNetlink,
   encodeGetFamily,

@@ -163,6 +163,30 @@ describe("VrrpInstance on fake time and an in-memory segment", () => {
     expect(a.inst.state).toBe("master");
   });
 
+  it("lastAdvert tells a preempted, live previous master from a crashed one", async () => {
+    const [a, b] = pair([150, 100]);
+    expect(b.inst.lastAdvert).toBeUndefined();
+    // b alone becomes master; a starts and preempts it: when a becomes master it heard b within an interval
+    const bMaster = changeTo(b.inst, "master");
+    await b.inst.start();
+    await within(bMaster);
+    const aMaster = changeTo(a.inst, "master");
+    await a.inst.start();
+    await within(aMaster);
+    const heard = a.inst.lastAdvert;
+    expect(heard?.from).toBe("127.0.0.12");
+    expect(heard?.priority).toBe(100);
+    expect(heard?.ago).toBeLessThanOrEqual(100);
+    await run(300);
+    expect(b.inst.lastAdvert?.from).toBe("127.0.0.11");
+    // a crashes (cut off, no priority-0 advert): b takes over only after hearing nothing for Master_Down_Interval
+    const bAgain = changeTo(b.inst, "master");
+    a.inst.on("error", () => {}); // its sends fail while cut off
+    a.transport.connected = false;
+    expect((await within(bAgain)).reason).toBe("master-down-timer");
+    expect(b.inst.lastAdvert?.ago).toBeGreaterThanOrEqual(b.inst.masterDownInterval);
+  });
+
   it("a tracked delta below the peer's priority moves the VIP (preempt); recovery moves it back", async () => {
     const track = new FakeTracker();
     const [a, b] = pair([150, 100], { tracks: [[track], []] });

@@ -90,6 +90,16 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
   get master(): string | undefined {
     return this.s.masterAddress;
   }
+  /**
+   * The last valid advert of this VRID heard from another router: its source, priority and how many ms ago.
+   * A node that has just become master can tell a live previous master (heard within about an advert interval:
+   * it was preempted or resigned) from a dead one (silent for the Master_Down_Interval).
+   */
+  get lastAdvert(): { from: string; priority: number; ago: number } | undefined {
+    const h = this.heard;
+    return h && { from: h.from, priority: h.priority, ago: this.time.now() - h.at };
+  }
+  private heard: { from: string; priority: number; at: number } | undefined;
   /** this node's primary address (the advert source) once started */
   get address(): string | undefined {
     return this.slot.current?.sourceAddress;
@@ -183,6 +193,7 @@ export class VrrpInstance extends EventEmitter<VrrpEvents> {
       return;
     }
     this.stats.advertsReceived++;
+    this.heard = { from: p.src, priority: r.advert.priority, at: r.at };
     for (const l of [...this.advertListeners]) l(p.src, r.advert);
     this.apply({ type: "advert", src: p.src, advert: r.advert }, r.at);
   }
