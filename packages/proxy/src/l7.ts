@@ -32,6 +32,7 @@ import {
 import { captureFrom, type NormalCapture } from "./log/capture.js";
 import { type Persistence, type PersistRequest, persisted } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
+import { ReadBuffers, userReads } from "./reads.js";
 import { type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
@@ -148,13 +149,15 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     core.track(this);
     client.setNoDelay(true);
     // every handler is guarded: an exception cuts this connection (termination I), never the process
-    client.on("data", (d: Buffer) => {
+    const onData = (d: Buffer) => {
       try {
         this.onClientData(d);
       } catch (e) {
         this.internalError(e);
       }
-    });
+    };
+    // reads land in reused buffers (reads.ts) where the socket allows it, else `data` events
+    if (!userReads(client, new ReadBuffers(), onData)) client.on("data", onData);
     client.on("end", () => this.guard(this.onClientEnd));
     client.on("error", () => {});
     client.on("close", () => this.guard(this.onClientClose));

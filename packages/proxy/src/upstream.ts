@@ -11,10 +11,13 @@
  * Nor a timer: a socket's inactivity timeout is set when it connects and again only when its value changes
  * (Node allocates a timer per `setTimeout` call), and the idle timeout is one timer per pool, armed for the
  * oldest idle connection, instead of a socket timeout switched at every release and reuse.
+ *
+ * A plain (non-TLS) connection reads with `onread` into ReadBuffers (reads.ts), not with `data` events.
  */
 import net from "node:net";
 import tls from "node:tls";
 import type { Clock, TimerHandle, Timers } from "@lbkit/core";
+import { firstReadBuffer, ReadBuffers } from "./reads.js";
 
 /** What a connection reports to the transaction that currently uses it. */
 export interface UpstreamOwner {
@@ -38,18 +41,20 @@ export class UpstreamConn {
   /** When it was last released to the pool (clock ms). */
   idleSince = 0;
 
+  /** Where a plain connection's reads land (`onread`, see reads.ts). */
+  readonly reads = new ReadBuffers();
+
   constructor(
     readonly socket: net.Socket,
     readonly pool: UpstreamPool,
+    /** The socket reads through `read`/`nextBuffer` (onread) rather than `data` events. */
+    onread = false,
   ) {
     socket.on(socket instanceof tls.TLSSocket ? "secureConnect" : "connect", () => {
       this.connected = true;
       this.guard(() => this.owner?.onUpstreamConnect(this));
     });
-    socket.on("data", (d: Buffer) => {
-      if (this.owner) this.owner.onUpstreamData(this, d);
-      else this.drop(); // bytes while idle: the server is out of step
-    });
+    if (!onread) socket.on("data", (d: Buffer) => this.data(d));
     socket.on("end", () => {
       this.spoiled = true;
       if (this.owner) this.guard(() => this.owner?.onUpstreamEnd(this));
@@ -69,6 +74,17 @@ export class UpstreamConn {
       else this.drop(); // idle for its whole inactivity timeout (the pool's idle timeout usually ends it first)
     });
     socket.on("drain", () => this.guard(() => this.owner?.onUpstreamDrain(this)));
+  }
+
+  private data(d: Buffer): void {
+    if (this.owner) this.owner.onUpstreamData(this, d);
+    else this.drop(); // bytes while idle: the server is out of step
+  }
+
+  /** One read of `n` bytes into `b` (onread); always true: pausing is the owner's call. */
+  read(n: number, b: Buffer): boolean {
+    this.data(this.reads.take(n, b));
+    return true;
   }
 
   private guard(fn: () => void): void {
@@ -159,8 +175,25 @@ export class UpstreamPool {
           allowHalfOpen: true,
           noDelay: true,
         } as tls.ConnectionOptions)
-      : net.connect({ host: o.address, port: o.port, allowHalfOpen: true, noDelay: true });
-    const c = new UpstreamConn(socket, this);
+      : undefined;
+    let c: UpstreamConn;
+    if (socket) c = new UpstreamConn(socket, this);
+    else {
+      // onread's callbacks reach the connection, created right after the socket, through `read`
+      let conn: UpstreamConn | undefined;
+      const plain = net.connect({
+        host: o.address,
+        port: o.port,
+        allowHalfOpen: true,
+        noDelay: true,
+        onread: {
+          buffer: () => (conn === undefined ? firstReadBuffer() : conn.reads.next()), // asked once inside connect()
+          callback: (n: number, b: Uint8Array) => (conn as UpstreamConn).read(n, b as Buffer),
+        },
+      });
+      conn = new UpstreamConn(plain, this, true);
+      c = conn;
+    }
     c.idle(connectTimeout);
     c.owner = owner;
     c.requests = 1;
