@@ -35,7 +35,8 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
   const addr = (n: string) => lab.node(n).ipv4;
 
   const startNode = async (lb: string) => {
-    const p = await startBalancer(lab, lb, { vip: VIP, router: "router", webs: WEBS, bfd: BFD });
+    const peers = LBS.filter((x) => x !== lb);
+    const p = await startBalancer(lab, lb, { vip: VIP, router: "router", webs: WEBS, bfd: BFD, peers });
     nodes.set(lb, p);
     return p;
   };
@@ -174,34 +175,24 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     expect(replies.some((r) => r.balancer === "lb3")).toBe(true);
   }, 60_000);
 
-  it("a planned drain cuts no flow lb2 accepted; only a connection caught by the router's switch may be reset", async () => {
+  it("a planned drain loses no request: lb2's peers hand back the flows the router's switch strands", async () => {
     const traffic = load({ ms: 6000, rate: 40 });
     await new Promise((r) => setTimeout(r, 1000));
     const lb2 = nodes.get("lb2")!;
+    const seen = new Map(["lb1", "lb3"].map((lb) => [lb, nodes.get(lb)!.output().length]));
     lb2.kill("SIGUSR1");
     await lb2.waitFor(/"event":"drained"/, 30_000);
     const replies = await traffic;
-    // The drain withdraws, waits until no new flow reaches lb2 for `quiet`, then stops its proxy: no flow
-    // that reached lb2 is cut by the stop. What it cannot prevent is the router's switch itself: a connection
-    // whose SYN went to lb2 just before the router changed its next hops and whose next packets go to lb1/lb3
-    // is reset by their kernels (ECMP keeps no flow state). Seen once in CI: one ECONNRESET on a request
-    // opened 65 ms after the withdraw. So a failure is allowed only there — a reset of a connection opened
-    // within 500 ms after the withdraw (lb2's own clock, logged with its "quiet" event) — and at most two.
-    const quiet = JSON.parse(
-      lb2
-        .output()
-        .split("\n")
-        .find((l) => l.includes('"event":"quiet"')) ?? "{}",
-    ) as { t: number; withdrawnAt: number; quietAt: number };
-    const withdrawn = quiet.t - (quiet.quietAt - quiet.withdrawnAt);
-    const failed = replies.filter((r) => !r.ok);
-    if (failed.length > 0) console.log("bgp drain: failed at the switch", failed, "withdrawn at", withdrawn);
-    for (const r of failed) {
-      expect(r.error).toBe("ECONNRESET");
-      expect(r.t - withdrawn).toBeGreaterThanOrEqual(-100);
-      expect(r.t - withdrawn).toBeLessThanOrEqual(500);
-    }
-    expect(failed.length).toBeLessThanOrEqual(2);
+    // The drain tells lb1 and lb3, withdraws, waits until no new flow reaches lb2 for `quiet`, then stops its
+    // proxy: no flow that reached lb2 is cut by the stop. The router's switch itself would cut a connection whose
+    // SYN went to lb2 just before the next hops changed (its next packets go to lb1/lb3, whose kernels have no
+    // socket for it: ECMP keeps no flow state; one such reset failed a CI run). lb1 and lb3 hand such packets back
+    // to lb2 (FlowHandoff) while it drains, so nothing fails.
+    for (const lb of ["lb1", "lb3"])
+      expect(nodes.get(lb)!.output().slice(seen.get(lb)), lb).toContain(
+        `"event":"handoff","peer":"${addr("lb2")}"`,
+      );
+    expect(replies.filter((r) => !r.ok)).toEqual([]);
     expect(replies.filter((r) => r.ok).length).toBeGreaterThan(150);
     expect(await router.nexthops(VIP)).toEqual([addr("lb1"), addr("lb3")].sort());
     expect(replies.some((r) => r.balancer === "lb2" && r.t > Date.now() - 1000)).toBe(false);

@@ -97,6 +97,8 @@ describe.skipIf(pre.skip)("kernel-lb flow handoff in network namespaces", () => 
     expect(handoff.output()).not.toContain('"peer":null'); // still inside the grace period
     const rules = (await lab.exec("lb1", ["nft", "list", "table", "ip", "lbkit_handoff"])).stdout;
     expect(rules).toContain(`dup to ${lab.node("lb2").ipv4} device "eth0" drop`);
+    // the stray connection's request (and its FIN, ACKs) went through the rule; the fresh connection did not
+    expect(Number(/counter packets (\d+)/.exec(rules)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it("after the grace period the rule is gone and a stray flow is reset again; stop removes the table", async () => {

@@ -54,7 +54,9 @@ const nexthopsAre = (want: string[], timeoutMs = 60_000) =>
     `next hops ${want.join(",")}`,
   );
 const startNode = async (lb: string) => {
-  nodes.set(lb, await startBalancer(lab, lb, { vip: VIP, router: "router", webs: WEBS, bfd: BFD }));
+  // peers: a draining node tells the others, which hand its stranded flows back to it (test/bgp/node.mjs)
+  const peers = LBS.filter((x) => x !== lb);
+  nodes.set(lb, await startBalancer(lab, lb, { vip: VIP, router: "router", webs: WEBS, bfd: BFD, peers }));
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

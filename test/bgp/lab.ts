@@ -200,6 +200,8 @@ export interface BalancerOptions {
   webs: string[];
   bfd?: { tx: number; rx: number; mult: number };
   holdTime?: number;
+  /** the other balancer nodes' names: a draining node tells them, and they hand its stray flows back (node.mjs) */
+  peers?: string[];
 }
 
 /** Starts test/bgp/node.mjs (proxy + speaker) on `lb`, which runs gobgpd already; resolves once it has started. */
@@ -214,6 +216,7 @@ export async function startBalancer(lab: Lab, lb: string, o: BalancerOptions): P
     localAs: BALANCER_AS,
     ...(o.holdTime ? { holdTime: o.holdTime } : {}),
     webs: o.webs.map((w) => ({ id: w, address: addr(w), port: 8080 })),
+    ...(o.peers ? { peers: o.peers.map(addr) } : {}),
     ...(o.bfd ? { bfd: { desiredMinTx: o.bfd.tx, requiredMinRx: o.bfd.rx, detectMult: o.bfd.mult } } : {}),
   };
   const p = lab.spawnNode(lb, fileURLToPath(new URL("./node.mjs", import.meta.url)), [JSON.stringify(opts)]);
@@ -234,7 +237,7 @@ export interface EcmpLabOptions {
  * balancer nodes with `vip` on lo and gobgpd running (start their node.mjs with startBalancer).
  */
 export async function startEcmpLab(o: EcmpLabOptions): Promise<{ lab: Lab; router: Router }> {
-  for (const p of ["core", "balancer", "healthcheck", "proxy", "arp", "bgp"]) ensureBuilt(p);
+  for (const p of ["core", "balancer", "healthcheck", "proxy", "arp", "bgp", "kernel-lb"]) ensureBuilt(p);
   const lab = await createLab({ nodes: ["router", ...o.lbs, ...o.webs, "client"] });
   const addr = (n: string) => lab.node(n).ipv4;
   let router: Router | undefined;

@@ -3,12 +3,19 @@
 // and a BgpSpeaker (built dist) announcing the VIP through this namespace's gobgpd with BFD towards the router.
 // The speaker tracks the proxy backend's health: in fault while every web server is down. Each response carries
 // X-Balancer: <this node's id>; the web servers answer their own id.
-// Usage: node node.mjs '<json>'. SIGUSR1 = planned drain (withdraw, wait for quiet, stop the proxy gracefully,
-// stop the speaker, exit 0). One JSON line per event on stdout.
+// Usage: node node.mjs '<json>'. SIGUSR1 = planned drain (tell the peers, withdraw, wait for quiet, stop the proxy
+// gracefully, stop the speaker, exit 0). One JSON line per event on stdout.
+// Flow handoff (with `peers`, the other balancers' addresses): ECMP keeps no flow state, so a connection whose SYN
+// reached a draining node just before the router moved its bucket sends its next packets to another balancer,
+// whose kernel would reset it. A draining node first tells its peers (a UDP datagram "drain <address>" to each on
+// port 7946); each then hands such stray packets (TCP to the VIP, not SYN, unseen by its conntrack) back to the
+// drainer for 5 s with @lbkit/kernel-lb's FlowHandoff, while the drainer still holds the VIP and serves.
 
+import dgram from "node:dgram";
 import { EventEmitter } from "node:events";
 import { maglev } from "../../packages/balancer/dist/index.js";
 import { BgpSpeaker } from "../../packages/bgp/dist/index.js";
+import { FlowHandoff } from "../../packages/kernel-lb/dist/index.js";
 import { ReverseProxy } from "../../packages/proxy/dist/index.js";
 
 const o = JSON.parse(process.argv[2] ?? "{}");
@@ -69,18 +76,50 @@ const speaker = new BgpSpeaker({
 speaker.on("change", (e) => log({ event: "change", ...e }));
 speaker.on("error", (e) => log({ event: "error", code: e.code, message: e.message }));
 await speaker.start();
+
+const HANDOFF_PORT = 7946;
+const peers = o.peers ?? [];
+let handoff;
+let control;
+if (peers.length > 0) {
+  handoff = new FlowHandoff({ vips: [o.vip], ports: [80], device: "eth0", graceMs: 5000 });
+  handoff.on("forward", (e) => log({ event: "handoff", peer: e.peer ?? null }));
+  handoff.on("error", (e) => log({ event: "error", code: e.code, message: e.message }));
+  await handoff.start();
+  control = dgram.createSocket("udp4");
+  control.on("message", (m, from) => {
+    const [word, addr] = m.toString().split(" ");
+    // only a peer may name itself as draining
+    if (word === "drain" && addr === from.address && peers.includes(addr) && handoff.peer !== addr)
+      handoff.forward(addr).catch((e) => log({ event: "error", code: e.code, message: e.message }));
+  });
+  await new Promise((r) => control.bind(HANDOFF_PORT, o.address, r));
+}
+/** Tells every peer this node drains; each answers by forwarding (logged there); sent twice against a lost datagram. */
+async function announceDrain() {
+  if (!control) return;
+  const msg = Buffer.from(`drain ${o.address}`);
+  for (let i = 0; i < 2; i++) {
+    for (const p of peers) control.send(msg, HANDOFF_PORT, p);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 log({ event: "started" });
 
 process.on("SIGUSR1", async () => {
+  await announceDrain();
   const d = await speaker.drain({ activity: () => requests, quiet: o.quiet ?? 1000, timeout: 20_000 });
   log({ event: "quiet", ...d, requests });
   await proxy.stop(); // stops accepting; in-flight requests finish
   await speaker.stop();
+  await handoff?.stop();
+  control?.close();
   log({ event: "drained" });
   process.exit(0);
 });
 process.on("SIGTERM", async () => {
   await speaker.stop();
   await proxy.stop();
+  await handoff?.stop();
   process.exit(0);
 });

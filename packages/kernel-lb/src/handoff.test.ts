@@ -16,7 +16,7 @@ describe("flow handoff commands", () => {
     ]);
     expect(handoffCommands(c, "198.18.0.12").map((x) => x.text)).toEqual([
       "flush chain ip lbkit_handoff prerouting",
-      'add rule ip lbkit_handoff prerouting ip daddr 198.18.0.200 tcp dport 80 tcp flags & syn == 0 ct state new,invalid dup to 198.18.0.12 device "eth0" drop',
+      'add rule ip lbkit_handoff prerouting ip daddr 198.18.0.200 tcp dport 80 tcp flags & syn == 0 ct state new,invalid counter dup to 198.18.0.12 device "eth0" drop',
     ]);
     expect(handoffCommands(c, undefined).map((x) => x.text)).toEqual([
       "flush chain ip lbkit_handoff prerouting",

@@ -14,7 +14,7 @@
  *
  * `handoffCommands` is pure (options in, nft text out); `FlowHandoff` applies them through an `Nft` runner and
  * removes the rule when the grace period ends. One table of its own (family ip), created at start, deleted at
- * stop.
+ * stop; the rule counts what it forwarded (`nft list table ip <table>` while it is in place).
  */
 import { isIPv4 } from "node:net";
 import { systemTimers, type TimerHandle, type Timers, validators } from "@lbkit/core";
@@ -95,7 +95,7 @@ export function handoffCommands(c: FlowHandoffConfig, peer: string | undefined):
   out.push({
     text:
       `add rule ip ${c.table} prerouting ip daddr ${set(c.vips)} tcp dport ${set(c.ports)} ` +
-      `tcp flags & syn == 0 ct state new,invalid dup to ${peer} device "${c.device}" drop`,
+      `tcp flags & syn == 0 ct state new,invalid counter dup to ${peer} device "${c.device}" drop`,
   });
   return out;
 }

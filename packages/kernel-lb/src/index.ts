@@ -23,15 +23,6 @@ export {
 } from "./director-base.js";
 export { KernelLbConfigError, KernelLbError } from "./errors.js";
 export {
-  FlowHandoff,
-  type FlowHandoffConfig,
-  type FlowHandoffEvents,
-  type FlowHandoffOptions,
-  flowHandoffConfig,
-  handoffCommands,
-  handoffTableCommands,
-} from "./handoff.js";
-export {
   ackErrno,
   decodeNetlink,
   encodeGetFamily,
@@ -41,6 +32,15 @@ export {
   type NetlinkMessage,
 } from "./genl.js";
 export { type GenlChannel, openGenlChannel } from "./genl-socket.js";
+export {
+  FlowHandoff,
+  type FlowHandoffConfig,
+  type FlowHandoffEvents,
+  type FlowHandoffOptions,
+  flowHandoffConfig,
+  handoffCommands,
+  handoffTableCommands,
+} from "./handoff.js";
 export {
   encodeIpvs,
   IPVS_CMD,
