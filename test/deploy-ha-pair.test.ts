@@ -50,12 +50,14 @@ interface Result {
   /** ok responses per server received after the event */
   answersAfterEvent: Record<string, number>;
   markedDown: { lb: string; server: string; afterEventMs: number }[];
+  /** flow handoffs begun from the event on: the node that took the VIP, and the peer it handed flows to */
+  handoffs: { lb: string; to: string }[];
   /** the client's longest event-loop stall, and how many times the bench ran this one */
   clientMaxStallMs: number;
   runs: number;
 }
 
-const pre = requireRoot(["ip", "haproxy", "keepalived", "tcpdump"]);
+const pre = requireRoot(["ip", "haproxy", "keepalived", "tcpdump", "nft"]);
 describe.skipIf(pre.skip)("ha-pair end to end: lbkit against haproxy 2.6 + keepalived 2.2 (root)", () => {
   const dir = mkdtempSync(join(tmpdir(), "lbk-deploy-test-"));
   let results: Result[] = [];
@@ -67,7 +69,7 @@ describe.skipIf(pre.skip)("ha-pair end to end: lbkit against haproxy 2.6 + keepa
   };
 
   beforeAll(async () => {
-    for (const p of ["core", "arp", "balancer", "healthcheck", "vrrp", "proxy"]) ensureBuilt(p);
+    for (const p of ["core", "arp", "balancer", "healthcheck", "vrrp", "proxy", "kernel-lb"]) ensureBuilt(p);
     // the bench imports the lab as @lbkit/lab (test/lab's dist); built only when missing, since a rebuild empties
     // dist/ under any suite running at the same time
     if (!existsSync(fileURLToPath(new URL("./lab/dist/netns.js", import.meta.url))))
@@ -89,6 +91,7 @@ describe.skipIf(pre.skip)("ha-pair end to end: lbkit against haproxy 2.6 + keepa
 
   it("a crash costs lbkit at most Master_Down_Interval + 1 s, and no more than the classic pair", () => {
     const l = get("lbkit", "crash");
+    expect(l.handoffs, log).toEqual([]); // a silent peer gets no flows: their clients are reset at once
     expect(l.longestGapMs, log).toBeLessThanOrEqual(MASTER_DOWN_INTERVAL + 1000);
     expect(l.failed, log).toBeLessThanOrEqual(Math.ceil(((MASTER_DOWN_INTERVAL + 1000) / 1000) * RATE));
     expect(l.holderAfter).toContain("lb2");
@@ -102,6 +105,11 @@ describe.skipIf(pre.skip)("ha-pair end to end: lbkit against haproxy 2.6 + keepa
       const r = get("lbkit", s);
       expect(r.holderAfter, `${s}\n${log}`).toBe(holder);
       expect(r.failed, `${s}\n${log}`).toBe(0);
+      // the new holder took the VIP from a live peer and handed that peer's stray flows back to it
+      expect(r.handoffs, `${s}\n${log}`).toContainEqual({
+        lb: holder,
+        to: expect.stringMatching(/^198\.18\./),
+      });
     }
   });
 

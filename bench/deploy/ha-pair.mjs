@@ -58,8 +58,9 @@ const lbkit = {
       const e = JSON.parse(line);
       if (e.event === "server")
         marks.push({ t: Date.now(), lb: n.name, server: e.id, down: e.to === "down" });
-      // the flow handoff (a planned move) and what a node says of itself, on stderr for whoever watches
-      else if (e.event === "handoff" || e.event === "warning") process.stderr.write(`${line}\n`);
+      // a flow handoff beginning (a planned move: the new holder hands the old one's stray flows back)
+      else if (e.event === "handoff" && e.peer) marks.push({ t: Date.now(), lb: n.name, handoff: e.peer });
+      else if (e.event === "warning") process.stderr.write(`${line}\n`);
     });
     return { proc, stopProxy: () => proc.write("kill-proxy\n") };
   },
@@ -247,6 +248,8 @@ async function run(pairName, sc) {
       // timeouts then count requests the pair answered in time) and the run measures the machine, not the pair
       clientMaxStallMs: maxStallMs,
       holderAfter: (await holder(lab)).join("+") || "nobody",
+      // flow handoffs begun from the event on (lbkit; the classic pair has none)
+      handoffs: marks.filter((m) => m.handoff && m.t >= tEvent).map((m) => ({ lb: m.lb, to: m.handoff })),
     };
   } finally {
     await lab.destroy();

@@ -160,15 +160,16 @@ vrrp.on("change", (c) =>
 // Flow handoff (raw mode): a connection whose SYN reached the old holder just before the VIP moved here sends its
 // next packets here, where no socket knows it and the kernel would reset it. When this node takes the VIP from a
 // live peer (it preempted it, or the peer resigned: an advert heard within the last 1.5 intervals) it forwards such
-// stray packets to that peer for DRAIN_MS, while the peer still holds the VIP and drains (see vipMover below).
-// A peer that went silent (crash) gets nothing: its flows are gone, and resets tell their clients at once.
+// stray packets to that peer for 750 ms — inside the 1 s the peer still holds the VIP and drains (vipMover above),
+// so nothing goes to a peer that has let the VIP go. A peer that went silent (crash) gets nothing: its flows are
+// gone, and resets tell their clients at once.
 let handoff = udp
   ? undefined
   : new FlowHandoff({
       vips: [o.vip.split("/")[0]],
       ports: [bindPort],
       device: o.interface,
-      graceMs: DRAIN_MS,
+      graceMs: DRAIN_MS - 250,
     });
 handoff?.on("forward", (e) => say("handoff", { peer: e.peer ?? null }));
 handoff?.on("error", (e) => say("error", { message: e.message }));

@@ -59,6 +59,38 @@ proxy.on("change", (e) => {
   log({ event: "track", fault });
   track.emit("change");
 });
+// the handoff first: its start() makes the kernel track flows, so every flow this node serves is known as its own
+let draining = false;
+const HANDOFF_PORT = 7946;
+const peers = o.peers ?? [];
+let handoff;
+let control;
+if (peers.length > 0) {
+  handoff = new FlowHandoff({ vips: [o.vip], ports: [80], device: "eth0", graceMs: 5000 });
+  handoff.on("forward", (e) => log({ event: "handoff", peer: e.peer ?? null }));
+  handoff.on("error", (e) => log({ event: "error", code: e.code, message: e.message }));
+  await handoff.start();
+  control = dgram.createSocket("udp4");
+  control.on("error", (e) => log({ event: "error", code: e.code, message: e.message }));
+  control.on("message", (m, from) => {
+    const [word, addr] = m.toString().split(" ");
+    // only a configured peer, naming itself; a node that drains forwards nothing (two drainers never loop).
+    // Unauthenticated: for a trusted segment only (a forged notice sends a node's stray packets elsewhere)
+    if (word !== "drain" || addr !== from.address || !peers.includes(addr) || draining) return;
+    if (handoff.peer !== addr)
+      handoff.forward(addr).catch((e) => log({ event: "error", code: e.code, message: e.message }));
+  });
+  await new Promise((r) => control.bind(HANDOFF_PORT, o.address, r));
+}
+/** Tells every peer this node drains; each answers by forwarding (logged there); sent twice against a lost datagram. */
+async function announceDrain() {
+  if (!control) return;
+  const msg = Buffer.from(`drain ${o.address}`);
+  for (let i = 0; i < 2; i++) {
+    for (const p of peers) control.send(msg, HANDOFF_PORT, p, () => {}); // lost: the second round
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 await proxy.start();
 
 const speaker = new BgpSpeaker({
@@ -77,36 +109,11 @@ speaker.on("change", (e) => log({ event: "change", ...e }));
 speaker.on("error", (e) => log({ event: "error", code: e.code, message: e.message }));
 await speaker.start();
 
-const HANDOFF_PORT = 7946;
-const peers = o.peers ?? [];
-let handoff;
-let control;
-if (peers.length > 0) {
-  handoff = new FlowHandoff({ vips: [o.vip], ports: [80], device: "eth0", graceMs: 5000 });
-  handoff.on("forward", (e) => log({ event: "handoff", peer: e.peer ?? null }));
-  handoff.on("error", (e) => log({ event: "error", code: e.code, message: e.message }));
-  await handoff.start();
-  control = dgram.createSocket("udp4");
-  control.on("message", (m, from) => {
-    const [word, addr] = m.toString().split(" ");
-    // only a peer may name itself as draining
-    if (word === "drain" && addr === from.address && peers.includes(addr) && handoff.peer !== addr)
-      handoff.forward(addr).catch((e) => log({ event: "error", code: e.code, message: e.message }));
-  });
-  await new Promise((r) => control.bind(HANDOFF_PORT, o.address, r));
-}
-/** Tells every peer this node drains; each answers by forwarding (logged there); sent twice against a lost datagram. */
-async function announceDrain() {
-  if (!control) return;
-  const msg = Buffer.from(`drain ${o.address}`);
-  for (let i = 0; i < 2; i++) {
-    for (const p of peers) control.send(msg, HANDOFF_PORT, p);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 log({ event: "started" });
 
 process.on("SIGUSR1", async () => {
+  draining = true;
+  await handoff?.cancel();
   await announceDrain();
   const d = await speaker.drain({ activity: () => requests, quiet: o.quiet ?? 1000, timeout: 20_000 });
   log({ event: "quiet", ...d, requests });

@@ -3,18 +3,20 @@
  * connection whose SYN reached the old holder just before the move sends its next packets to the new holder,
  * which has no socket for it and resets it. The new holder can hand such packets to the old holder for a short
  * grace period instead: a TCP packet for the VIP that is not a SYN and that conntrack has not seen open here
- * (`ct state new,invalid`: a flow picked up mid-stream) is sent on to the old holder's address unchanged (nft
- * `dup to … device …`, then dropped here). The old holder still holds the VIP while it drains, finds its socket
- * and answers the client directly. Flows this node opened itself are established in conntrack and never match.
+ * (`ct state new`: a flow picked up mid-stream) is sent on to the old holder's address (nft `dup to … device …`:
+ * the same packet, its TTL one less, to the peer's MAC; then dropped here). The old holder still holds the VIP
+ * while it drains, finds its socket and answers the client directly. Flows this node accepted since `start()` are
+ * established in conntrack and never match: start it before the node serves the VIP.
  *
- * The old holder must not forward such packets back (only the node that just took over forwards, and only
- * during the grace period), and should keep the VIP for at least as long as the grace period; after it lets the
- * VIP go, what it still receives is dropped by its kernel (a node that does not route) and the client's next
- * retransmission after the grace period is reset by the new holder, as it would have been without a handoff.
+ * What the caller must keep true: only the node that just took the VIP forwards, to one peer at a time; the old
+ * holder keeps the VIP for longer than the grace period. A peer that no longer holds the VIP drops what it gets
+ * when it does not route — one that routes (ip_forward) sends it back to the VIP's holder, which sends it on again
+ * until the TTL runs out — so keep the grace inside the old holder's drain.
  *
- * `handoffCommands` is pure (options in, nft text out); `FlowHandoff` applies them through an `Nft` runner and
- * removes the rule when the grace period ends. One table of its own (family ip), created at start, deleted at
- * stop; the rule counts what it forwarded (`nft list table ip <table>` while it is in place).
+ * `handoffCommands` is pure (options in, nft text out); `FlowHandoff` applies them through an `Nft` runner, in
+ * call order. The grace period ends in the kernel (a set element's timeout), so a handoff ends even if this
+ * process dies. One table of its own (family ip), created at start, deleted at stop; the rule counts what it
+ * forwarded (`nft list table ip <table>`).
  */
 import { isIPv4 } from "node:net";
 import { systemTimers, type TimerHandle, type Timers, validators } from "@lbkit/core";
@@ -75,28 +77,48 @@ export function flowHandoffConfig(o: FlowHandoffOptions): FlowHandoffConfig {
 const set = (xs: readonly (string | number)[]) => (xs.length === 1 ? String(xs[0]) : `{ ${xs.join(", ")} }`);
 
 /**
- * The table with its (empty) prerouting chain, after conntrack (priority -150, mangle): what `start` applies.
- * Replacing: an existing table of the name is flushed first.
+ * What `start` applies: the table, recreated empty. Its prerouting chain (after conntrack: priority mangle) lets
+ * every packet of a flow conntrack knows established pass at once — a rule that needs conntrack, so that the
+ * kernel tracks flows in this namespace from now on (it starts only once a rule needs it, and a flow it began
+ * tracking mid-stream would look new) — and sends packets for a VIP in the set `active` to the chain `handoff`,
+ * empty until `forward`. A VIP is in `active` with a timeout: the kernel itself ends a handoff after the grace
+ * period, whatever becomes of this process.
  */
 export function handoffTableCommands(c: FlowHandoffConfig): NftTextCommand[] {
+  const t = c.table;
   return [
-    { text: `add table ip ${c.table}` },
-    { text: `flush table ip ${c.table}` },
-    {
-      text: `add chain ip ${c.table} prerouting { type filter hook prerouting priority mangle; policy accept; }`,
-    },
+    { text: `add table ip ${t}` },
+    { text: `delete table ip ${t}` },
+    { text: `add table ip ${t}` },
+    { text: `add set ip ${t} active { type ipv4_addr; flags timeout; }` },
+    { text: `add chain ip ${t} handoff` },
+    { text: `add chain ip ${t} prerouting { type filter hook prerouting priority mangle; policy accept; }` },
+    { text: `add rule ip ${t} prerouting ct state established,related accept` },
+    { text: `add rule ip ${t} prerouting ip daddr @active jump handoff` },
   ];
 }
 
-/** The chain's content: forwarding to `peer` (an IPv4 address), or nothing (`peer` undefined). */
+/**
+ * Forwarding to `peer` (an IPv4 address) for `graceMs`, or none (`peer` undefined). The rule takes a TCP packet
+ * for a served port that is not a SYN and that opened no flow conntrack knows (`ct state new`: picked up
+ * mid-stream) — a flow some other node accepted — and sends it to the peer (`dup`: the same packet, its TTL one
+ * less, to the peer's MAC), then drops it here.
+ */
 export function handoffCommands(c: FlowHandoffConfig, peer: string | undefined): NftTextCommand[] {
-  const out: NftTextCommand[] = [{ text: `flush chain ip ${c.table} prerouting` }];
+  const t = c.table;
+  const out: NftTextCommand[] = [
+    { text: `flush set ip ${t} active` },
+    { text: `flush chain ip ${t} handoff` },
+  ];
   if (peer === undefined) return out;
-  out.push({
-    text:
-      `add rule ip ${c.table} prerouting ip daddr ${set(c.vips)} tcp dport ${set(c.ports)} ` +
-      `tcp flags & syn == 0 ct state new,invalid counter dup to ${peer} device "${c.device}" drop`,
-  });
+  out.push(
+    {
+      text:
+        `add rule ip ${t} handoff tcp dport ${set(c.ports)} tcp flags & syn == 0 ct state new ` +
+        `counter dup to ${peer} device "${c.device}" drop`,
+    },
+    { text: `add element ip ${t} active { ${c.vips.map((v) => `${v} timeout ${c.graceMs}ms`).join(", ")} }` },
+  );
   return out;
 }
 
@@ -118,7 +140,10 @@ export class FlowHandoff extends EventEmitter<FlowHandoffEvents> {
   private readonly timers: Timers;
   private timer: TimerHandle | undefined;
   private running = false;
+  /** The peer forwarding goes to, as last asked (the kernel follows in call order). */
   private current: string | undefined;
+  /** The peer the last `forward` event named. */
+  private shown: string | undefined;
   /** Applies run one after another, in call order. */
   private work: Promise<void> = Promise.resolve();
 
@@ -135,13 +160,14 @@ export class FlowHandoff extends EventEmitter<FlowHandoffEvents> {
     return this.current;
   }
 
+  /** Creates the table; from now on this namespace tracks flows (start before accepting traffic for the VIP). */
   async start(): Promise<void> {
     if (this.running) return;
     await this.apply(handoffTableCommands(this.config));
     this.running = true;
   }
 
-  /** Forward stray flows to `peer` for the grace period (from now). */
+  /** Forward stray flows to `peer` for the grace period (from now); replaces an earlier peer. */
   async forward(peer: string): Promise<void> {
     if (!this.running)
       throw new KernelLbError(
@@ -151,34 +177,48 @@ export class FlowHandoff extends EventEmitter<FlowHandoffEvents> {
     if (typeof peer !== "string" || !isIPv4(peer))
       throw new KernelLbConfigError("peer", peer, "must be the previous holder's IPv4 address");
     this.clearTimer();
-    await this.apply(handoffCommands(this.config, peer));
     this.current = peer;
-    this.emit("forward", { peer });
+    try {
+      await this.apply(handoffCommands(this.config, peer));
+    } catch (e) {
+      if (this.current === peer) this.current = undefined;
+      throw e;
+    }
+    if (this.current !== peer) return; // cancelled, replaced or stopped meanwhile: their apply comes after ours
+    this.show(peer);
+    // the kernel ends it (the set element's timeout); this only reports it
     this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
-      this.cancel().catch((e: unknown) => this.emit("error", e as Error));
+      if (this.current !== peer) return;
+      this.current = undefined;
+      this.show(undefined);
     }, this.config.graceMs);
   }
 
-  /** Stop forwarding now. */
+  /** Stop forwarding now (also a `forward` still being applied). */
   async cancel(): Promise<void> {
     this.clearTimer();
-    if (!this.running || this.current === undefined) return;
+    if (!this.running) return;
     this.current = undefined;
     await this.apply(handoffCommands(this.config, undefined));
-    this.emit("forward", { peer: undefined });
+    if (this.current === undefined) this.show(undefined);
   }
 
   async stop(): Promise<void> {
     this.clearTimer();
     if (this.running) {
       this.running = false;
-      const was = this.current;
       this.current = undefined;
       await this.apply([{ text: `delete table ip ${this.config.table}` }]);
-      if (was !== undefined) this.emit("forward", { peer: undefined });
+      this.show(undefined);
     }
     if (this.ownsNft) await this.nft.stop?.();
+  }
+
+  private show(peer: string | undefined): void {
+    if (peer === this.shown) return;
+    this.shown = peer;
+    this.emit("forward", { peer });
   }
 
   private clearTimer(): void {

@@ -54,7 +54,10 @@ function probe(): Fields | null {
   if (fields !== undefined) return fields;
   fields = null;
   try {
-    const s = new net.Socket({ onread: { buffer: Buffer.alloc(1), callback: () => true } });
+    // Node reads `onread` here too, though its types name it for connect() only
+    const s = new net.Socket({
+      onread: { buffer: Buffer.alloc(1), callback: () => true },
+    } as net.SocketConstructorOpts);
     const by = (name: string) => Object.getOwnPropertySymbols(s).find((k) => k.description === name);
     const buffer = by("kBuffer");
     const callback = by("kBufferCb");
