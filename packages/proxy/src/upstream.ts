@@ -47,7 +47,7 @@ export class UpstreamConn {
   constructor(
     readonly socket: net.Socket,
     readonly pool: UpstreamPool,
-    /** The socket reads through `read`/`nextBuffer` (onread) rather than `data` events. */
+    /** The socket reads through `read` and `reads.next()` (onread) rather than `data` events. */
     onread = false,
   ) {
     socket.on(socket instanceof tls.TLSSocket ? "secureConnect" : "connect", () => {
