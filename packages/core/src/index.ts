@@ -1,6 +1,6 @@
 /**
  * @lbkit/core — the shared toolkit of every lbkit package: injected time, the error family root and validators,
- * the runtime-error rule, the request-outcome seam, a heap, IP addresses and CIDR prefixes, the Internet checksum.
+ * the runtime-error rule, the request-outcome seam, a heap, IP addresses and CIDR prefixes, the Internet checksum, libuv's TCP handle for lean data paths.
  * Test support (FakeTime, seeded random) is in `@lbkit/core/testing`.
  */
 export { internetChecksum, onesComplementSum, pseudoHeader } from "./checksum.js";
@@ -33,6 +33,16 @@ export {
 } from "./ip.js";
 export type { RequestOutcome } from "./outcome.js";
 export { MAX_WEIGHT, SERVER_STATES, type ServerState } from "./server.js";
+export {
+  probeTcpWrap,
+  type TcpHandle,
+  type TcpReq,
+  type TcpWrap,
+  type TcpWrapProbe,
+  type TcpWrapSource,
+  tcpWrap,
+  UV_EOF,
+} from "./tcp-wrap.js";
 export {
   type Clock,
   sleep,

@@ -7,54 +7,29 @@
  * (pauseOnConnect), so a retry never replays anything — except with `abortOnClose`, where they are read (to see
  * a FIN) and held, bounded, until the server is connected.
  *
- * The server's bytes (the bulk direction of most sessions) are read with Node's `onread` into a buffer the
- * session reuses (or, for small reads, one all sessions share), instead of a fresh 64 KiB allocation and a
- * stream `data` event per read: see `ReadBuffer`.
+ * Both connections are `Conn`s (conn.ts); on lean ones (handle-conn.ts) the server's bytes, the bulk direction
+ * of most sessions, are read into a 64 KiB buffer the session reuses whenever the client took the last read
+ * whole (`recycle`).
  */
-import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
+import type { Conn, ConnHandler } from "./conn.js";
+import { dial } from "./dial.js";
 import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import { type PersistRequest, persisted } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
-import { connectServer } from "./tls/connect.js";
 
 /** Most bytes read from a client before its server is connected (option abortonclose), then it is paused. */
 const EARLY_MAX = 65_536;
 
-/** Reads up to this size go to one buffer all sessions share; a read that fills it moves the session to its own. */
-const SMALL_READ = 512;
-const BIG_READ = 65_536;
-/** Shared by every session: a read into it is copied out before the callback returns, so nothing holds it. */
-const SHARED = Buffer.allocUnsafeSlow(SMALL_READ);
-
-/**
- * The buffer the server socket reads into (Node's `onread`, asked for after every read). Small reads land in
- * `SHARED` and are copied out (as Node's own read path copies each read to an exact-size buffer), so an idle
- * session holds no buffer at all. A read that fills it gives the session its own 64 KiB buffer, reused from one
- * read to the next: no allocation, no page faults on fresh memory, no stream machinery per read. Reuse is only
- * safe when the bytes already left: a client write the kernel did not take whole lends the buffer to that
- * write, and the next read gets a new one. A small read sends the session back to `SHARED`.
- */
-class ReadBuffer {
-  buf: Buffer = SHARED;
-  next(lent: boolean, n: number): Buffer {
-    if (this.buf === SHARED) {
-      if (n === SMALL_READ) this.buf = Buffer.allocUnsafe(BIG_READ);
-    } else if (n < SMALL_READ) this.buf = SHARED;
-    else if (lent) this.buf = Buffer.allocUnsafe(BIG_READ);
-    return this.buf;
-  }
-}
-
-export class TcpSession implements QueueClient, Tracked {
+export class TcpSession implements QueueClient, Tracked, ConnHandler {
   readonly pickContext: PickContext;
   private backend: Backend | undefined;
   private lease: Lease<ServerMeta> | undefined;
-  private upstream: net.Socket | undefined;
+  private upstream: Conn | undefined;
   private readonly t: Termination = newTermination();
   private readonly startedAt: number;
   /** Placing, queueing and retrying, with their log bookkeeping. */
@@ -73,15 +48,11 @@ export class TcpSession implements QueueClient, Tracked {
   private readonly source: string;
   private serverId: string | undefined;
   private persist: PersistRequest | undefined;
-  private readonly rb = new ReadBuffer();
-  /** Whether the last server read's bytes are still held by the client's Writable, and how many there were. */
-  private lent = false;
-  private lastRead = 0;
 
   constructor(
     private readonly core: ProxyCore,
     private readonly fe: FrontendRuntime,
-    private readonly client: net.Socket,
+    private readonly client: Conn,
     /** The client's endpoints from an accepted PROXY header (acceptProxy), else read from the socket. */
     private readonly peer?: ClientPeer,
   ) {
@@ -89,21 +60,10 @@ export class TcpSession implements QueueClient, Tracked {
     this.source = peer?.address ?? client.remoteAddress ?? "";
     this.pickContext = { source: this.source };
     core.track(this);
-    client.setNoDelay(true);
-    // every handler is guarded: an exception ends this session (termination I), never the process
-    client.on("error", () => {}); // surfaced by 'close'
-    client.on("close", () => this.guard(() => this.onClientClose()));
-    client.on("end", () => this.guard(() => this.onClientEnd()));
-    client.on("data", (d: Buffer) => {
-      try {
-        this.onClientData(d); // no closure per chunk on the hot path
-      } catch (e) {
-        this.failed(e);
-      }
-    });
-    client.on("drain", () => this.upstream?.resume());
+    // every report is guarded by the connection: an exception ends this session (termination I), never the process
+    client.handler = this;
     client.pause(); // nothing is read before a server is connected
-    client.setTimeout(fe.cfg.timeouts.client, () => this.guard(() => this.onTimeout("client-timeout")));
+    client.idle(fe.cfg.timeouts.client);
     let id: string | undefined;
     try {
       id = fe.router.route({ source: this.source });
@@ -130,6 +90,34 @@ export class TcpSession implements QueueClient, Tracked {
       this.client.resume();
     }
     this.dispatch();
+  }
+
+  // ---- reports of both connections (ConnHandler) ----
+  connData(c: Conn, d: Buffer): void {
+    if (c === this.client) this.onClientData(d);
+    else if (c === this.upstream) this.onServerData(c, d);
+  }
+  connEnd(c: Conn): void {
+    if (c === this.client) this.onClientEnd();
+    else this.onServerEnd(c);
+  }
+  connClose(c: Conn): void {
+    if (c === this.client) this.onClientClose();
+    else this.onUpstreamClose(c);
+  }
+  connDrain(c: Conn): void {
+    if (c === this.client) this.upstream?.resume();
+    else this.client.resume();
+  }
+  connTimeout(c: Conn): void {
+    if (c === this.client) this.onTimeout("client-timeout");
+    else this.onUpstreamTimeout(c);
+  }
+  connConnect(c: Conn): void {
+    this.onConnect(c);
+  }
+  connFailure(_c: Conn, e: unknown): void {
+    this.failed(e);
   }
 
   get avoid(): string | undefined {
@@ -168,31 +156,23 @@ export class TcpSession implements QueueClient, Tracked {
     if (this.persist) this.backend?.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
-    // TLS when the server has `ssl`; node:tls honours onread too
-    const { socket: up, ready } = connectServer(meta, {
-      onread: {
-        buffer: () => this.rb.next(this.lent, this.lastRead),
-        callback: (n: number, b: Uint8Array) => this.onServerRead(n, b as Buffer),
-      },
-    });
+    // TLS when the server has `ssl` (connected once the handshake verified)
+    const up = dial(meta, this.core.env);
     this.upstream = up;
+    up.handler = this;
+    up.resume(); // reads once connected
     if (meta.sendProxy) up.write(proxyHeaderFor(meta.sendProxy, this.peer ?? socketPeer(this.client)));
-    up.setTimeout(be.cfg.timeouts.connect, () => this.guard(() => this.onUpstreamTimeout(up)));
-    up.on(ready, () => this.guard(() => this.onConnect(up)));
-    up.on("error", () => {}); // surfaced by 'close'
-    up.on("close", () => this.guard(() => this.onUpstreamClose(up)));
-    up.on("end", () => this.guard(() => this.onServerEnd(up)));
-    up.on("drain", () => this.client.resume());
+    up.idle(be.cfg.timeouts.connect);
   }
 
-  private onConnect(up: net.Socket): void {
+  private onConnect(up: Conn): void {
     if (up !== this.upstream) return;
     this.connected = true;
     this.tConnected = this.core.clock.now();
     note(this.t, "tunnel");
     const to = (this.backend as Backend).cfg.timeouts;
-    up.setTimeout(to.tunnel ?? to.server);
-    if (to.tunnel !== undefined) this.client.setTimeout(to.tunnel);
+    up.idle(to.tunnel ?? to.server);
+    if (to.tunnel !== undefined) this.client.idle(to.tunnel);
     const early = this.early;
     this.early = undefined;
     if (early) for (const b of early) up.write(b);
@@ -213,24 +193,12 @@ export class TcpSession implements QueueClient, Tracked {
     if (up && !up.write(d)) this.client.pause();
   }
 
-  /** One read from the server into the session's buffer; false stops reading until the client drains. */
-  private onServerRead(n: number, b: Buffer): boolean {
-    this.bytesOut += n;
-    this.lastRead = n;
-    try {
-      const ok = this.client.write(
-        b === SHARED ? Buffer.from(b.subarray(0, n)) : n === b.length ? b : b.subarray(0, n),
-      );
-      const waiting = this.client.writableLength > 0;
-      this.lent = waiting && b !== SHARED;
-      // write() answers false for any chunk over the high-water mark, even one the kernel took whole: stop
-      // reading only when bytes are really waiting (a 'drain' follows a false answer; a true one promises none)
-      return ok || !waiting;
-    } catch (e) {
-      this.lent = true;
-      this.failed(e);
-      return false;
-    }
+  /** Bytes from the server, written to the client; the read buffer is reused when the client took them whole. */
+  private onServerData(up: Conn, d: Buffer): void {
+    this.bytesOut += d.length;
+    const ok = this.client.write(d);
+    if (this.client.pending === 0) up.recycle = true;
+    if (!ok) up.pause(); // a 'drain' follows a false answer
   }
 
   private onClientEnd(): void {
@@ -243,14 +211,14 @@ export class TcpSession implements QueueClient, Tracked {
       return;
     }
     up.end();
-    up.setTimeout((this.backend as Backend).cfg.timeouts.serverFin);
+    up.idle((this.backend as Backend).cfg.timeouts.serverFin);
   }
 
-  private onServerEnd(up: net.Socket): void {
+  private onServerEnd(up: Conn): void {
     if (up !== this.upstream) return;
     this.serverEnded = true;
     this.client.end();
-    this.client.setTimeout(this.fe.cfg.timeouts.clientFin);
+    this.client.idle(this.fe.cfg.timeouts.clientFin);
   }
 
   private onClientClose(): void {
@@ -259,7 +227,7 @@ export class TcpSession implements QueueClient, Tracked {
     this.end();
   }
 
-  private onUpstreamClose(up: net.Socket): void {
+  private onUpstreamClose(up: Conn): void {
     if (up !== this.upstream || this.finished) return;
     if (!this.connected) {
       this.connectFailed("conn-failure");
@@ -273,7 +241,7 @@ export class TcpSession implements QueueClient, Tracked {
     this.end();
   }
 
-  private onUpstreamTimeout(up: net.Socket): void {
+  private onUpstreamTimeout(up: Conn): void {
     if (up !== this.upstream) return;
     if (!this.connected) {
       this.connectFailed("timeout");
@@ -285,7 +253,7 @@ export class TcpSession implements QueueClient, Tracked {
   private connectFailed(code: "conn-failure" | "timeout"): void {
     const be = this.backend as Backend;
     const lease = this.lease as Lease<ServerMeta>;
-    const up = this.upstream as net.Socket;
+    const up = this.upstream as Conn;
     this.upstream = undefined;
     this.lease = undefined;
     up.destroy();

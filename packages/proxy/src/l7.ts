@@ -7,11 +7,11 @@
  * (no per-request closures); bodies stream through with backpressure both ways and are never buffered whole.
  * Over 350 lines: it is the one state machine, and splitting its transitions across files would hide them.
  */
-import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
 import type { ResponseFacts } from "./config.js";
-import { type DeadlineOwner, Deadlines } from "./deadlines.js";
+import type { Conn, ConnHandler } from "./conn.js";
+import type { DeadlineOwner, Deadlines } from "./deadlines.js";
 import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
@@ -32,12 +32,11 @@ import {
 import { captureFrom, type NormalCapture } from "./log/capture.js";
 import { type Persistence, type PersistRequest, persisted } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
-import { ReadBuffers, userReads } from "./reads.js";
 import { type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, type TxnEvent, terminationState } from "./termination.js";
-import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "./upstream.js";
+import { serverPool, type UpstreamConn, type UpstreamOwner } from "./upstream.js";
 
 const IDLE = 0; // waiting for the first byte of a request
 const HEAD = 1; // reading a request head
@@ -80,10 +79,8 @@ class LazyFacts implements RequestFacts {
   }
 }
 const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
-/** One set of head deadlines (http-request, http-keep-alive) per proxy, behind one timer. */
-const deadlinesOf = new WeakMap<ProxyCore, Deadlines>();
 
-export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, DeadlineOwner {
+export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, DeadlineOwner, ConnHandler {
   readonly pickContext: PickContext & { uri?: string };
   /** Deadlines' bookkeeping: the head deadline while IDLE or HEAD. */
   heapPos = -1;
@@ -123,6 +120,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private readonly d = new Dispatch();
   private serverId: string | undefined;
   private resBuf: Buffer = EMPTY;
+  /** The request head, when it waits to leave with the first body bytes. */
+  private upHead: Buffer | undefined;
   private res: ResponseHead | undefined;
   private resBody: BodyDecoder | undefined;
   private pendingHead: Buffer | undefined;
@@ -137,7 +136,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   constructor(
     private readonly core: ProxyCore,
     private readonly fe: FrontendRuntime,
-    private readonly client: net.Socket,
+    private readonly client: Conn,
     /** The client's endpoints from an accepted PROXY header (acceptProxy), else read from the socket. */
     private readonly peer?: ClientPeer,
   ) {
@@ -147,44 +146,42 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };
     this.facts = new LazyFacts(this.source);
     core.track(this);
-    client.setNoDelay(true);
-    // every handler is guarded: an exception cuts this connection (termination I), never the process
-    const onData = (d: Buffer) => {
-      try {
-        this.onClientData(d);
-      } catch (e) {
-        this.internalError(e);
-      }
-    };
-    // reads land in reused buffers (reads.ts) where the socket allows it, else `data` events
-    if (!userReads(client, new ReadBuffers(), onData)) client.on("data", onData);
-    client.on("end", () => this.guard(this.onClientEnd));
-    client.on("error", () => {});
-    client.on("close", () => this.guard(this.onClientClose));
-    client.on("drain", () => this.guard(this.onClientDrain));
-    client.on("timeout", () => this.guard(this.onClientTimeout));
-    let deadlines = deadlinesOf.get(core);
-    if (!deadlines) {
-      deadlines = new Deadlines(core.clock, core.timers);
-      deadlinesOf.set(core, deadlines);
-    }
-    this.deadlines = deadlines;
+    // every report is guarded by the connection: an exception cuts this connection (termination I), never the process
+    client.handler = this;
+    this.deadlines = core.deadlines;
     this.idle(fe.cfg.timeouts.client);
     this.headDeadline = core.clock.now() + fe.cfg.timeouts.httpRequest;
-    deadlines.set(this, this.headDeadline);
+    this.deadlines.set(this, this.headDeadline);
   }
 
   /**
-   * Arms the client socket's inactivity timeout (`timeout client`, and later client-fin or tunnel). Node
-   * allocates a new timer on every `setTimeout` call, while activity only refreshes the existing one: an
-   * unchanged value is not set again, and waiting for a head (http-request, http-keep-alive) is a deadline
-   * in `Deadlines` instead, so a keep-alive request switches no timer.
+   * Arms the client connection's inactivity timeout (`timeout client`, and later client-fin or tunnel); an
+   * unchanged value costs nothing. Waiting for a head (http-request, http-keep-alive) is a deadline in
+   * `Deadlines` instead, so a keep-alive request switches no timer.
    */
-  private clientIdle = -1;
   private idle(ms: number): void {
-    if (ms === this.clientIdle) return;
-    this.clientIdle = ms;
-    this.client.setTimeout(ms);
+    this.client.idle(ms);
+  }
+
+  // ---- reports of the client connection (ConnHandler) ----
+  connData(_c: Conn, d: Buffer): void {
+    this.onClientData(d);
+  }
+  connEnd(): void {
+    this.onClientEnd();
+  }
+  connClose(): void {
+    this.onClientClose();
+  }
+  connDrain(): void {
+    this.onClientDrain();
+  }
+  connTimeout(): void {
+    this.onClientTimeout();
+  }
+  connConnect(): void {}
+  connFailure(_c: Conn, e: unknown): void {
+    this.internalError(e);
   }
 
   // ================= client side =================
@@ -214,7 +211,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
         if (this.buf.length > this.limits.maxHeadSize) this.client.pause();
         return;
       case TUNNEL:
-        if (this.up && !this.up.socket.write(d)) this.client.pause();
+        if (this.up && !this.up.conn.write(d)) this.client.pause();
         return;
       case CLOSED: // answered and closing (e.g. an early response during an upload): the rest is dropped
         return;
@@ -345,19 +342,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.tSent = -1;
     const be = this.backend as Backend;
     if (this.persist) be.persistence?.chosen(this.persist, lease.server.id, this.tConnect);
-    let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
-    if (!pool) {
-      const meta = lease.server.meta as ServerMeta;
-      pool = new UpstreamPool({
-        address: meta.address,
-        port: meta.port,
-        ...be.cfg.keepAlive,
-        ...(meta.tls ? { tls: meta.tls } : {}),
-        clock: this.core.clock,
-        timers: this.core.timers,
-      });
-      be.attachments.set(lease.server.id, pool);
-    }
+    const pool = serverPool(
+      be.attachments,
+      lease.server.id,
+      lease.server.meta as ServerMeta,
+      be.cfg.keepAlive,
+      this.core,
+    );
     const req = this.req as RequestHead;
     const sendProxy = (lease.server.meta as ServerMeta).sendProxy;
     const reuse = isIdempotent(req.method) && req.upgrade === undefined && sendProxy === undefined;
@@ -366,7 +357,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     if (sendProxy) {
       // the header names this client: the connection is never handed to another one
       up.spoiled = true;
-      up.socket.write(proxyHeaderFor(sendProxy, this.peer ?? socketPeer(this.client)));
+      up.conn.write(proxyHeaderFor(sendProxy, this.peer ?? socketPeer(this.client)));
     }
     if (up.connected) this.sendHead();
   }
@@ -394,17 +385,18 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
         ? (be.persistence as Persistence).requestRules(frontendHeaderRules(this.fe.cfg), this.persist)
         : frontendHeaderRules(this.fe.cfg),
     );
-    const s = up.socket;
     this.reqSent = true;
     if (!this.reqDone && this.buf.length > 0) {
       // the head and the body bytes already received leave together
-      s.cork();
-      s.write(head);
+      this.upHead = head;
       const pending = this.buf;
       this.buf = EMPTY;
       this.sendBody(pending);
-      s.uncork();
-    } else s.write(head); // one buffer: no cork bookkeeping
+      if (this.upHead !== undefined) {
+        this.upHead = undefined;
+        this.up?.conn.write(head);
+      }
+    } else up.conn.write(head);
     if (this.state === EXCHANGE && this.res === undefined) note(this.t, "request-sent");
     if (this.state === EXCHANGE) this.client.resume();
   }
@@ -420,15 +412,23 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       return;
     }
     const up = this.up as UpstreamConn;
-    if (n > 0 && !up.socket.write(n === d.length ? d : d.subarray(0, n))) this.client.pause();
+    if (n > 0 && !this.writeUp(up, n === d.length ? d : d.subarray(0, n))) this.client.pause();
     if (body.done) {
       this.reqDone = true;
       if (n < d.length) this.buf = d.subarray(n);
     }
   }
 
+  /** Writes request body bytes, behind the request head when it still waits (`upHead`). */
+  private writeUp(up: UpstreamConn, d: Buffer): boolean {
+    const head = this.upHead;
+    if (head === undefined) return up.conn.write(d);
+    this.upHead = undefined;
+    return up.conn.write2(head, d);
+  }
+
   private onClientDrain(): void {
-    if (this.up && (this.state === EXCHANGE || this.state === TUNNEL)) this.up.socket.resume();
+    if (this.up && (this.state === EXCHANGE || this.state === TUNNEL)) this.up.conn.resume();
   }
 
   onUpstreamDrain(c: UpstreamConn): void {
@@ -498,7 +498,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private upstreamData(c: UpstreamConn, d: Buffer): void {
     this.bytesOut += d.length;
     if (this.state === TUNNEL) {
-      if (!this.client.write(d)) c.socket.pause();
+      if (!this.client.write(d)) c.conn.pause();
       return;
     }
     if (this.res === undefined) {
@@ -561,12 +561,12 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       this.idle(tunnel);
       up.idle(tunnel);
       if (this.buf.length > 0) {
-        up.socket.write(this.buf);
+        up.conn.write(this.buf);
         this.buf = EMPTY;
       }
       this.reqDone = true;
       this.client.resume();
-      if (this.clientEnded) up.socket.end();
+      if (this.clientEnded) up.conn.end();
       return;
     }
     if (f.kind === "until-close") this.untilClose = true;
@@ -625,22 +625,18 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.pendingHead = undefined;
     if (d.length === 0) return this.client.write(head);
     if (d.length <= SMALL_BODY) return this.client.write(Buffer.concat([head, d], head.length + d.length));
-    this.client.cork();
-    this.client.write(head);
-    const ok = this.client.write(d);
-    this.client.uncork();
-    return ok;
+    return this.client.write2(head, d);
   }
 
   private forwardResponseBody(d: Buffer): void {
     const up = this.up as UpstreamConn;
     if (this.untilClose) {
-      if (!this.writeClient(d)) up.socket.pause();
+      if (!this.writeClient(d)) up.conn.pause();
       return;
     }
     const body = this.resBody as BodyDecoder;
     const n = body.feed(d, 0);
-    if (n > 0 && !this.writeClient(n === d.length ? d : d.subarray(0, n))) up.socket.pause();
+    if (n > 0 && !this.writeClient(n === d.length ? d : d.subarray(0, n))) up.conn.pause();
     if (body.error !== undefined) {
       note(this.t, "server-abort");
       this.truncateResponse();
@@ -921,7 +917,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
         this.abort();
         return;
       case TUNNEL:
-        this.up?.socket.end();
+        this.up?.conn.end();
         this.up?.idle((this.backend as Backend).cfg.timeouts.serverFin);
         if (this.serverEnded) this.finish();
         return;

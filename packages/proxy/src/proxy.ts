@@ -21,8 +21,12 @@ import {
   normaliseFrontend,
   type ServerOptions,
 } from "./config.js";
+import type { Conn } from "./conn.js";
+import { Deadlines } from "./deadlines.js";
+import { adopt, connEnv } from "./dial.js";
 import { ProxyConfigError, ProxyError } from "./errors.js";
 import { serveH2 } from "./h2/session.js";
+import { leanAccept } from "./handle-conn.js";
 import { TcpSession } from "./l4.js";
 import { HttpConnection } from "./l7.js";
 import { acceptProxyHeader, logHeaderFailure } from "./proxy-protocol/accept.js";
@@ -63,7 +67,7 @@ class Frontend implements FrontendRuntime {
   servers: net.Server[] = [];
   /** Connections being served, and those accepted beyond `maxconn` waiting (unread) for a slot. */
   active = 0;
-  readonly waiting: net.Socket[] = [];
+  readonly waiting: (Conn | net.Socket)[] = [];
   /** Connections served now, the most at once, and served in all (stats). */
   sessions = { cur: 0, max: 0, total: 0 };
   /** TLS termination (its certificates can be replaced at run time). */
@@ -123,9 +127,12 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
         throw new ProxyConfigError("frontends.id", fe.cfg.id, "is a duplicate frontend id");
       this.frontends.set(fe.cfg.id, fe);
     }
+    const deadlines = new Deadlines(time, time);
     this.core = {
       clock: time,
       timers: time,
+      deadlines,
+      env: connEnv(time, deadlines),
       backend: (id) => this.backends.get(id),
       track: (t) => this.tracked.add(t),
       untrack: (t) => this.tracked.delete(t),
@@ -238,7 +245,6 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
             pauseOnConnect: fe.cfg.mode === "tcp",
             noDelay: true,
           });
-          server.on("connection", (socket: net.Socket) => this.accept(fe, socket));
           await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
             server.listen({ port: b.port, ...(b.host ? { host: b.host } : {}) }, () => {
@@ -246,6 +252,14 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
               resolve();
             });
           });
+          // plain frontends accept lean connections (handle-conn.ts); TLS and PROXY headers need a net.Socket
+          const env = this.core.env;
+          const lean =
+            env !== undefined &&
+            !fe.tls &&
+            !fe.cfg.acceptProxy &&
+            leanAccept(server, env, (c) => this.accept(fe, c));
+          if (!lean) server.on("connection", (socket: net.Socket) => this.accept(fe, socket));
           server.on("error", (e) =>
             this.reportError(new ProxyError(`listener ${fe.cfg.id} failed: ${e.message}`, "ERR_LISTEN")),
           );
@@ -267,34 +281,39 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   }
 
   /** HAProxy frontend `maxconn`: connections beyond it wait, unread, until one ends (first come, first served). */
-  private accept(fe: Frontend, socket: net.Socket): void {
+  private accept(fe: Frontend, c: Conn | net.Socket): void {
     const max = fe.cfg.maxconn;
     if (max > 0) {
       if (fe.active >= max) {
-        socket.pause();
-        socket.on("error", () => {});
-        fe.waiting.push(socket);
-        socket.once("close", () => {
-          const i = fe.waiting.indexOf(socket);
+        c.pause();
+        if (c instanceof net.Socket) c.on("error", () => {});
+        fe.waiting.push(c);
+        whenClosed(c, () => {
+          const i = fe.waiting.indexOf(c);
           if (i >= 0) fe.waiting.splice(i, 1);
         });
         return;
       }
       fe.active++;
-      socket.once("close", () => {
+      whenClosed(c, () => {
         fe.active--;
         const next = fe.waiting.shift();
         if (next) this.accept(fe, next);
       });
     }
-    this.serve(fe, socket);
+    this.serve(fe, c);
   }
 
-  private serve(fe: Frontend, socket: net.Socket): void {
+  private serve(fe: Frontend, c: Conn | net.Socket): void {
     const n = fe.sessions;
     n.total++;
     if (++n.cur > n.max) n.max = n.cur;
-    socket.once("close", () => n.cur--);
+    whenClosed(c, () => n.cur--);
+    if (!(c instanceof net.Socket)) {
+      this.open(fe, c);
+      return;
+    }
+    const socket = c;
     const ap = fe.cfg.acceptProxy;
     if (!ap) {
       this.secure(fe, socket, undefined, undefined);
@@ -340,18 +359,21 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
   }
 
   /** Starts the connection's session; `peer` is the client an accepted PROXY header named. */
-  private open(fe: Frontend, socket: net.Socket, peer?: ClientPeer): void {
+  private open(fe: Frontend, c: Conn | net.Socket, peer?: ClientPeer): void {
     try {
-      if ((socket as tls.TLSSocket).alpnProtocol === "h2")
-        serveH2(this.core, fe, socket as tls.TLSSocket, peer ?? socketPeer(socket));
-      else if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, socket, peer);
+      if (c instanceof net.Socket && (c as tls.TLSSocket).alpnProtocol === "h2") {
+        serveH2(this.core, fe, c as tls.TLSSocket, peer ?? socketPeer(c));
+        return;
+      }
+      const conn = c instanceof net.Socket ? adopt(c) : c;
+      if (fe.cfg.mode === "tcp") new TcpSession(this.core, fe, conn, peer);
       else {
-        new HttpConnection(this.core, fe, socket, peer);
-        socket.resume(); // a connection that waited for a maxconn slot was paused
+        new HttpConnection(this.core, fe, conn, peer);
+        conn.resume(); // lean connections start paused, as does one that waited for a maxconn slot
       }
     } catch (e) {
       // a bug or a throwing user predicate must not take the proxy down: this connection goes, the error is told
-      socket.destroy();
+      c.destroy();
       this.reportError(
         new ProxyError(
           `proxy: internal error accepting on ${fe.cfg.id}: ${(e as Error)?.message ?? e}`,
@@ -491,4 +513,10 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       for (const a of old.attachments.values()) a.close();
     }
   }
+}
+
+/** Runs `fn` once when the connection closes. */
+function whenClosed(c: Conn | net.Socket, fn: () => void): void {
+  if (c instanceof net.Socket) c.once("close", fn);
+  else c.onClosed(fn);
 }

@@ -1,12 +1,14 @@
 /**
  * What the L4 and L7 shells need from the Proxy that owns them (one-way: shells never import proxy.ts).
- * Socket inactivity timeouts use Node's per-socket idle timers (`socket.setTimeout`, refreshed by every read
- * and write without a new timer object); absolute deadlines read the injected Clock.
+ * Connections are `Conn`s (conn.ts): lean TCP handles or net.Sockets. Inactivity timeouts and absolute
+ * deadlines read the injected Clock.
  */
 
 import type { Clock, Timers } from "@lbkit/core";
 import type { Backend } from "./backend.js";
 import type { NormalFrontend } from "./config.js";
+import type { Deadlines } from "./deadlines.js";
+import type { ConnEnv } from "./handle-conn.js";
 import type { RequestHead } from "./http/types.js";
 import type { Router } from "./route.js";
 
@@ -68,6 +70,10 @@ export interface Tracked {
 export interface ProxyCore {
   readonly clock: Clock;
   readonly timers: Timers;
+  /** Many deadlines behind one timer: L7 head deadlines, lean connections' inactivity timeouts. */
+  readonly deadlines: Deadlines;
+  /** Lean connections (handle-conn.ts), or undefined when every connection is a net.Socket. */
+  readonly env: ConnEnv | undefined;
   backend(id: string): Backend | undefined;
   track(t: Tracked): void;
   untrack(t: Tracked): void;

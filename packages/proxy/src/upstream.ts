@@ -7,17 +7,15 @@
  * close it at the very moment the request is sent, and such a request cannot be retried (HAProxy
  * `http-reuse safe` has the same concern).
  *
- * Each socket's listeners are attached once and forward to its current `owner`, so a request costs no closure.
- * Nor a timer: a socket's inactivity timeout is set when it connects and again only when its value changes
- * (Node allocates a timer per `setTimeout` call), and the idle timeout is one timer per pool, armed for the
- * oldest idle connection, instead of a socket timeout switched at every release and reuse.
- *
- * A plain (non-TLS) connection reads with `onread` into ReadBuffers (reads.ts), not with `data` events.
+ * Each connection is the handler of its `Conn` (conn.ts) and forwards to its current `owner`, so a request costs
+ * no closure. Nor a timer: the inactivity timeout is set when it connects and again only when its value
+ * changes, and the idle timeout is one timer per pool, armed for the oldest idle connection.
  */
-import net from "node:net";
-import tls from "node:tls";
+import type tls from "node:tls";
 import type { Clock, TimerHandle, Timers } from "@lbkit/core";
-import { firstReadBuffer, ReadBuffers } from "./reads.js";
+import type { Conn, ConnHandler } from "./conn.js";
+import { dial } from "./dial.js";
+import type { ConnEnv } from "./handle-conn.js";
 
 /** What a connection reports to the transaction that currently uses it. */
 export interface UpstreamOwner {
@@ -31,78 +29,67 @@ export interface UpstreamOwner {
   onUpstreamFailure(e: unknown): void;
 }
 
-export class UpstreamConn {
+export class UpstreamConn implements ConnHandler {
   owner: UpstreamOwner | undefined;
   requests = 0;
-  connected = false;
   closed = false;
   /** The server sent something while no request was in flight, or ended: never reuse. */
   spoiled = false;
   /** When it was last released to the pool (clock ms). */
   idleSince = 0;
 
-  /** Where a plain connection's reads land (`onread`, see reads.ts). */
-  readonly reads = new ReadBuffers();
-
   constructor(
-    readonly socket: net.Socket,
+    readonly conn: Conn,
     readonly pool: UpstreamPool,
-    /** The socket reads through `read` and `reads.next()` (onread) rather than `data` events. */
-    onread = false,
   ) {
-    socket.on(socket instanceof tls.TLSSocket ? "secureConnect" : "connect", () => {
-      this.connected = true;
-      this.guard(() => this.owner?.onUpstreamConnect(this));
-    });
-    if (!onread) socket.on("data", (d: Buffer) => this.data(d));
-    socket.on("end", () => {
-      this.spoiled = true;
-      if (this.owner) this.guard(() => this.owner?.onUpstreamEnd(this));
-      else this.drop();
-    });
-    socket.on("error", () => {
-      this.spoiled = true;
-    });
-    socket.on("close", () => {
-      this.closed = true;
-      this.spoiled = true;
-      this.pool.forget(this);
-      this.guard(() => this.owner?.onUpstreamClose(this));
-    });
-    socket.on("timeout", () => {
-      if (this.owner) this.guard(() => this.owner?.onUpstreamTimeout(this));
-      else this.drop(); // idle for its whole inactivity timeout (the pool's idle timeout usually ends it first)
-    });
-    socket.on("drain", () => this.guard(() => this.owner?.onUpstreamDrain(this)));
+    conn.handler = this;
+    conn.resume(); // a connection being made starts reading once it is connected
   }
 
-  private data(d: Buffer): void {
+  get connected(): boolean {
+    return this.conn.connected;
+  }
+
+  connConnect(): void {
+    this.owner?.onUpstreamConnect(this);
+  }
+
+  connData(_c: Conn, d: Buffer): void {
     if (this.owner) this.owner.onUpstreamData(this, d);
     else this.drop(); // bytes while idle: the server is out of step
   }
 
-  /** One read of `n` bytes into `b` (onread); always true: pausing is the owner's call. */
-  read(n: number, b: Buffer): boolean {
-    this.data(this.reads.take(n, b));
-    return true;
+  connEnd(): void {
+    this.spoiled = true;
+    if (this.owner) this.owner.onUpstreamEnd(this);
+    else this.drop();
   }
 
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      const owner = this.owner;
-      this.drop();
-      owner?.onUpstreamFailure(e);
-    }
+  connClose(): void {
+    this.closed = true;
+    this.spoiled = true;
+    this.pool.forget(this);
+    this.owner?.onUpstreamClose(this);
   }
 
-  private idleMs = -1;
-  /** Arms the inactivity timeout; an unchanged value is not set again (Node allocates a timer per call). */
+  connTimeout(): void {
+    if (this.owner) this.owner.onUpstreamTimeout(this);
+    else this.drop(); // idle for its whole inactivity timeout (the pool's idle timeout usually ends it first)
+  }
+
+  connDrain(): void {
+    this.owner?.onUpstreamDrain(this);
+  }
+
+  connFailure(_c: Conn, e: unknown): void {
+    const owner = this.owner;
+    this.drop();
+    owner?.onUpstreamFailure(e);
+  }
+
+  /** Arms the inactivity timeout (an unchanged value costs nothing). */
   idle(ms: number): void {
-    if (ms === this.idleMs) return;
-    this.idleMs = ms;
-    this.socket.setTimeout(ms);
+    this.conn.idle(ms);
   }
 
   /** Close without reuse (no event reaches the owner once it is detached). */
@@ -110,7 +97,7 @@ export class UpstreamConn {
     this.spoiled = true;
     this.owner = undefined;
     this.pool.forget(this);
-    this.socket.destroy();
+    this.conn.destroy();
   }
 }
 
@@ -126,6 +113,32 @@ export interface UpstreamOptions {
   /** The proxy's clock and timers (the idle timeout). */
   clock: Clock;
   timers: Timers;
+  /** Lean connections (handle-conn.ts), or undefined for net.Socket. */
+  env: ConnEnv | undefined;
+}
+
+/** The keep-alive pool of server `id` of a backend (kept in its `attachments`), made on first use. */
+export function serverPool(
+  attachments: Map<string, { close(): void }>,
+  id: string,
+  server: { address: string; port: number; tls?: tls.ConnectionOptions | undefined },
+  keepAlive: { maxIdle: number; idleTimeout: number; maxRequests: number },
+  core: { clock: Clock; timers: Timers; env: ConnEnv | undefined },
+): UpstreamPool {
+  let pool = attachments.get(id) as UpstreamPool | undefined;
+  if (!pool) {
+    pool = new UpstreamPool({
+      address: server.address,
+      port: server.port,
+      ...keepAlive,
+      ...(server.tls ? { tls: server.tls } : {}),
+      clock: core.clock,
+      timers: core.timers,
+      env: core.env,
+    });
+    attachments.set(id, pool);
+  }
+  return pool;
 }
 
 export class UpstreamPool {
@@ -149,11 +162,11 @@ export class UpstreamPool {
       const now = this.opts.clock.now();
       while (this.idle.length > 0) {
         const c = this.idle.pop() as UpstreamConn;
-        const s = c.socket;
+        const s = c.conn;
         if (
           c.spoiled ||
           s.destroyed ||
-          s.readableEnded ||
+          s.readEnded ||
           !s.writable ||
           now - c.idleSince >= this.opts.idleTimeout
         ) {
@@ -166,34 +179,7 @@ export class UpstreamPool {
         return c;
       }
     }
-    const o = this.opts;
-    const socket = o.tls
-      ? tls.connect({
-          ...o.tls,
-          host: o.address,
-          port: o.port,
-          allowHalfOpen: true,
-          noDelay: true,
-        } as tls.ConnectionOptions)
-      : undefined;
-    let c: UpstreamConn;
-    if (socket) c = new UpstreamConn(socket, this);
-    else {
-      // onread's callbacks reach the connection, created right after the socket, through `read`
-      let conn: UpstreamConn | undefined;
-      const plain = net.connect({
-        host: o.address,
-        port: o.port,
-        allowHalfOpen: true,
-        noDelay: true,
-        onread: {
-          buffer: () => (conn === undefined ? firstReadBuffer() : conn.reads.next()), // asked once inside connect()
-          callback: (n: number, b: Uint8Array) => (conn as UpstreamConn).read(n, b as Buffer),
-        },
-      });
-      conn = new UpstreamConn(plain, this, true);
-      c = conn;
-    }
+    const c = new UpstreamConn(dial(this.opts, this.opts.env), this);
     c.idle(connectTimeout);
     c.owner = owner;
     c.requests = 1;
@@ -217,7 +203,7 @@ export class UpstreamPool {
       return;
     }
     c.idleSince = o.clock.now();
-    c.socket.resume(); // it may have been paused by backpressure: an idle socket must notice the server closing
+    c.conn.resume(); // it may have been paused by backpressure: an idle socket must notice the server closing
     this.idle.push(c);
     if (this.expiry === undefined) this.expiry = o.timers.setTimeout(this.expire, o.idleTimeout);
   }

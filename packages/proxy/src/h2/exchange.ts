@@ -16,9 +16,9 @@
  * Over 350 lines: like l7.ts, it is one state machine (per stream), and its transitions read best together.
  */
 import http2 from "node:http2";
-import type net from "node:net";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "../backend.js";
+import type { Conn } from "../conn.js";
 import { Dispatch } from "../dispatch.js";
 import { ProxyError } from "../errors.js";
 import { ChunkedBody } from "../http/body.js";
@@ -35,18 +35,19 @@ import { type FailureKind, isIdempotent } from "../retry.js";
 import type { RequestFacts } from "../route.js";
 import type { FrontendRuntime, ProxyCore } from "../shell.js";
 import { newTermination, terminationState } from "../termination.js";
-import { type UpstreamConn, type UpstreamOwner, UpstreamPool } from "../upstream.js";
+import { serverPool, type UpstreamConn, type UpstreamOwner, type UpstreamPool } from "../upstream.js";
 import { Dechunker } from "./dechunk.js";
 import { h2ToHttp1, http1Trailers } from "./request.js";
 import { h2ResponseHeaders, h2Trailers } from "./response.js";
 
 const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+const CRLF = Buffer.from("\r\n");
 
 export class H2Exchange implements UpstreamOwner, QueueClient {
   pickContext: PickContext = {};
   /** Placing, queueing and retrying, with their log bookkeeping (shared with HTTP/1.1 and L4). */
   private readonly d = new Dispatch();
-  private up: net.Socket | undefined;
+  private up: Conn | undefined;
   private conn: UpstreamConn | undefined;
   private head: Buffer | undefined;
   private reused = false;
@@ -200,18 +201,13 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     this.tSent = -1;
     const meta = lease.server.meta as ServerMeta;
     const be = this.backend as Backend;
-    let pool = be.attachments.get(lease.server.id) as UpstreamPool | undefined;
-    if (!pool) {
-      pool = new UpstreamPool({
-        address: meta.address,
-        port: meta.port,
-        ...be.cfg.keepAlive,
-        ...(meta.tls ? { tls: meta.tls } : {}),
-        clock: this.core.clock,
-        timers: this.core.timers,
-      });
-      be.attachments.set(lease.server.id, pool);
-    }
+    const pool = serverPool(
+      be.attachments,
+      lease.server.id,
+      lease.server.meta as ServerMeta,
+      be.cfg.keepAlive,
+      this.core,
+    );
     const req = this.req as RequestHead;
     if (this.persist) be.persistence?.chosen(this.persist, lease.server.id, this.core.clock.now());
     const rules = frontendHeaderRules(this.fe.cfg);
@@ -241,14 +237,14 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     const be = this.backend as Backend;
     const c = pool.take(this, reuse, be.cfg.timeouts.connect);
     this.conn = c;
-    this.up = c.socket;
+    this.up = c.conn;
     this.reused = c.connected;
     const sendProxy = ((this.lease as Lease<ServerMeta>).server.meta as ServerMeta).sendProxy;
     if (sendProxy) {
       c.spoiled = true;
-      c.socket.write(proxyHeaderFor(sendProxy, this.peer));
+      c.conn.write(proxyHeaderFor(sendProxy, this.peer));
     }
-    c.socket.write(this.head as Buffer);
+    c.conn.write(this.head as Buffer);
     if (c.connected) {
       this.tSent = this.core.clock.now();
       c.idle(be.cfg.timeouts.server);
@@ -369,10 +365,14 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       this.reset("PR", NGHTTP2_PROTOCOL_ERROR); // more DATA than content-length
       return;
     }
-    const up = this.up as net.Socket;
-    const ok = this.chunked
-      ? up.write(`${d.length.toString(16)}\r\n`) && up.write(d) && up.write("\r\n")
-      : up.write(d);
+    const up = this.up as Conn;
+    let ok: boolean;
+    if (this.chunked) {
+      // every part is written (a false answer only asks to stop reading)
+      const size = up.write(Buffer.from(`${d.length.toString(16)}\r\n`, "latin1"));
+      const data = up.write(d);
+      ok = up.write(CRLF) && size && data;
+    } else ok = up.write(d);
     if (!ok) this.stream.pause();
   }
 
@@ -393,7 +393,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       return;
     }
     this.reqDone = true;
-    if (this.chunked) this.up?.write(`0\r\n${this.reqTrailers}\r\n`);
+    if (this.chunked) this.up?.write(Buffer.from(`0\r\n${this.reqTrailers}\r\n`, "latin1"));
   }
 
   private onResponseBytes(d: Buffer): void {
@@ -486,7 +486,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   }
 
   private body(d: Buffer): void {
-    const up = this.up as net.Socket;
+    const up = this.up as Conn;
     let ok = true;
     if (this.dechunk) {
       const check = this.check as ChunkedBody;

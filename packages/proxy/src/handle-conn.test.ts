@@ -1,0 +1,278 @@
+import net from "node:net";
+import { systemTime, tcpWrap } from "@lbkit/core";
+import { FakeTime } from "@lbkit/core/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Conn, type ConnHandler, IdleTimeout } from "./conn.js";
+import { Deadlines } from "./deadlines.js";
+import { type ConnEnv, HandleConn, leanAccept } from "./handle-conn.js";
+
+describe("IdleTimeout", () => {
+  it("fires after a quiet period only: activity moves it without re-arming, and it fires again after another", () => {
+    const time = new FakeTime();
+    const fired: number[] = [];
+    const t = new IdleTimeout(
+      new Deadlines(time, time),
+      () => time.now(),
+      () => fired.push(time.now()),
+    );
+    t.set(100);
+    time.advanceSync(60);
+    t.last = time.now(); // activity at 60
+    time.advanceSync(60);
+    expect(fired).toEqual([]); // 120: quiet for 60 only
+    time.advanceSync(40);
+    expect(fired).toEqual([160]);
+    time.advanceSync(100);
+    expect(fired).toEqual([160, 260]);
+    t.set(100); // unchanged: nothing moves
+    t.clear();
+    time.advanceSync(1000);
+    expect(fired).toEqual([160, 260]);
+    expect(time.pending).toBe(0);
+  });
+});
+
+const probe = tcpWrap();
+// the lean kind needs Node's tcp_wrap binding; this Node has it (CI runs Node 20), so its absence is a failure
+const env: ConnEnv = {
+  b: probe.bindings as NonNullable<typeof probe.bindings>,
+  now: () => systemTime.now(),
+  deadlines: new Deadlines(systemTime, systemTime),
+};
+
+/** A handler that records what the connection reports. */
+class Recorder implements ConnHandler {
+  data: Buffer[] = [];
+  events: string[] = [];
+  failures: unknown[] = [];
+  onData: ((c: Conn, d: Buffer) => void) | undefined;
+  private waiters: [string, () => void][] = [];
+  connData(c: Conn, d: Buffer): void {
+    this.data.push(d);
+    this.onData?.(c, d);
+  }
+  connEnd(): void {
+    this.note("end");
+  }
+  connClose(): void {
+    this.note("close");
+  }
+  connDrain(): void {
+    this.note("drain");
+  }
+  connTimeout(): void {
+    this.note("timeout");
+  }
+  connConnect(): void {
+    this.note("connect");
+  }
+  connFailure(_c: Conn, e: unknown): void {
+    this.failures.push(e);
+    this.note("failure");
+  }
+  private note(e: string): void {
+    this.events.push(e);
+    for (const w of this.waiters.filter(([n]) => n === e)) w[1]();
+    this.waiters = this.waiters.filter(([n]) => n !== e);
+  }
+  when(e: string): Promise<void> {
+    if (this.events.includes(e)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push([e, resolve]));
+  }
+  get bytes(): Buffer {
+    return Buffer.concat(this.data);
+  }
+}
+
+describe("HandleConn", () => {
+  it("has the bindings on this Node.js", () => {
+    expect(probe.reason).toMatch(/tcp_wrap/);
+    expect(probe.bindings).toBeDefined();
+  });
+
+  const closers: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of closers.splice(0)) c();
+  });
+
+  /** A listening server whose accepted connections are lean; resolves with its port. */
+  async function leanServer(onConn: (c: HandleConn) => void): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    expect(leanAccept(server, env, onConn)).toBe(true);
+    closers.push(() => server.close());
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  function client(port: number): Promise<net.Socket> {
+    return new Promise((resolve) => {
+      const c = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => resolve(c));
+      closers.push(() => c.destroy());
+    });
+  }
+
+  it("accepts, reads every byte in order (small and 1 MiB), answers, knows its peer, and half-closes both ways", async () => {
+    const rec = new Recorder();
+    let conn: HandleConn | undefined;
+    const port = await leanServer((c) => {
+      conn = c;
+      c.handler = rec;
+      c.resume();
+    });
+    const peer = await client(port);
+    const payload = Buffer.concat([Buffer.from("hello "), Buffer.alloc(1 << 20, 0x61), Buffer.from(" end")]);
+    peer.end(payload);
+    await rec.when("end");
+    const c = conn as HandleConn;
+    expect(rec.bytes.equals(payload)).toBe(true);
+    expect(c.remoteAddress).toBe("127.0.0.1");
+    expect(c.remotePort).toBe(peer.localPort);
+    expect(c.localPort).toBe(port);
+    expect(c.readEnded).toBe(true);
+    const back: Buffer[] = [];
+    peer.on("data", (d: Buffer) => back.push(d));
+    const peerEnded = new Promise((r) => peer.on("end", r));
+    expect(c.write2(Buffer.from("head|"), Buffer.from("body"))).toBe(true);
+    c.end(); // both directions ended: the connection closes by itself
+    await peerEnded;
+    await rec.when("close");
+    expect(Buffer.concat(back).toString()).toBe("head|body");
+    expect(c.destroyed).toBe(true);
+    expect(rec.failures).toEqual([]);
+  });
+
+  it("keeps a chunk the handler holds intact, and reuses the read buffer only when told (recycle)", async () => {
+    // distinct bytes per word, so that an overwritten chunk would show
+    const payload = Buffer.alloc(4 << 20);
+    for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE(i, i);
+    /** Sends the payload to a lean connection; the big reads' distinct backing buffers and what arrived. */
+    const run = async (recycle: boolean) => {
+      const rec = new Recorder();
+      const arrays = new Set<ArrayBufferLike>();
+      const copies: Buffer[] = [];
+      rec.onData = (c, d) => {
+        if (d.length >= 16_384) arrays.add(d.buffer);
+        if (recycle) {
+          copies.push(Buffer.from(d)); // a copy: the handler keeps nothing of the read buffer
+          c.recycle = true;
+        }
+      };
+      const port = await leanServer((c) => {
+        c.handler = rec;
+        c.resume();
+      });
+      const peer = await client(port);
+      peer.end(payload);
+      await rec.when("end");
+      return { arrays: arrays.size, got: recycle ? Buffer.concat(copies) : rec.bytes };
+    };
+    const kept = await run(false);
+    expect(kept.got.equals(payload)).toBe(true); // every kept chunk still holds its own bytes
+    expect(kept.arrays).toBeGreaterThan(2);
+    const reused = await run(true);
+    expect(reused.got.equals(payload)).toBe(true);
+    expect(reused.arrays).toBeLessThan(kept.arrays); // big reads landed in the same buffer again
+  });
+
+  it("answers false when bytes wait, then reports drain once the peer reads them all", async () => {
+    const rec = new Recorder();
+    let conn: HandleConn | undefined;
+    const port = await leanServer((c) => {
+      conn = c;
+      c.handler = rec;
+      c.resume();
+    });
+    const peer = await client(port);
+    peer.pause();
+    await new Promise((r) => setImmediate(r));
+    while (conn === undefined) await new Promise((r) => setTimeout(r, 5));
+    const c = conn;
+    const chunk = Buffer.alloc(256 * 1024, 0x62);
+    let written = 0;
+    let ok = true;
+    for (let i = 0; i < 400 && ok; i++) {
+      ok = c.write(chunk);
+      written += chunk.length;
+    }
+    expect(ok).toBe(false); // the kernel's buffers are full: bytes wait in libuv
+    expect(c.pending).toBeGreaterThan(0);
+    let got = 0;
+    peer.on("data", (d: Buffer) => {
+      got += d.length;
+    });
+    peer.resume();
+    await rec.when("drain");
+    expect(c.pending).toBe(0);
+    c.destroySoon();
+    await rec.when("close");
+    await new Promise<void>((r) => (peer.readableEnded ? r() : peer.on("end", () => r())));
+    expect(got).toBe(written); // destroySoon flushed everything before closing
+  });
+
+  it("connects out, and reports a refused connect as a close without connect", async () => {
+    const echo = new Recorder();
+    echo.onData = (c, d) => c.write(d);
+    const port = await leanServer((c) => {
+      c.handler = echo;
+      c.resume();
+    });
+    const rec = new Recorder();
+    const out = HandleConn.connect(env, "127.0.0.1", port);
+    out.handler = rec;
+    out.resume(); // reads once connected
+    await rec.when("connect");
+    expect(out.connected).toBe(true);
+    out.write(Buffer.from("ping"));
+    while (rec.bytes.length < 4) await new Promise((r) => setTimeout(r, 5));
+    expect(rec.bytes.toString()).toBe("ping");
+    out.destroy();
+    await rec.when("close");
+
+    // a port nothing listens on: the free port of a server just closed
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const free = (s.address() as net.AddressInfo).port;
+    await new Promise((r) => s.close(r));
+    const rec2 = new Recorder();
+    const refused = HandleConn.connect(env, "127.0.0.1", free);
+    refused.handler = rec2;
+    await rec2.when("close");
+    expect(rec2.events).toEqual(["close"]);
+    expect(refused.connected).toBe(false);
+  });
+
+  it("turns a handler's exception into connFailure, never an uncaught error", async () => {
+    const rec = new Recorder();
+    const boom = new Error("boom");
+    rec.onData = () => {
+      throw boom;
+    };
+    const port = await leanServer((c) => {
+      c.handler = rec;
+      c.resume();
+    });
+    const peer = await client(port);
+    peer.write("x");
+    await rec.when("failure");
+    expect(rec.failures).toEqual([boom]);
+  });
+
+  it("reports inactivity after the idle timeout, not before", async () => {
+    const rec = new Recorder();
+    let conn: HandleConn | undefined;
+    let at = 0;
+    const port = await leanServer((c) => {
+      conn = c;
+      c.handler = rec;
+      c.resume();
+      at = performance.now();
+      c.idle(80);
+    });
+    await client(port);
+    await rec.when("timeout");
+    expect(performance.now() - at).toBeGreaterThanOrEqual(79);
+    expect(conn?.destroyed).toBe(false); // a timeout only reports; the handler decides
+    conn?.destroy();
+    await rec.when("close");
+  });
+});
