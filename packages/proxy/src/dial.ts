@@ -9,21 +9,22 @@
  */
 import net from "node:net";
 import tls from "node:tls";
-import { type Clock, tcpWrap } from "@lbkit/core";
+import { tcpWrap } from "@lbkit/core";
 import { type Conn, SocketConn } from "./conn.js";
 import type { Deadlines } from "./deadlines.js";
 import { type ConnEnv, HandleConn } from "./handle-conn.js";
 import { firstReadBuffer, ReadBuffers, userReads } from "./reads.js";
+import type { TurnClock } from "./turn-clock.js";
 
 /**
  * The lean connections' environment for a proxy, or undefined when connections use `net.Socket`: the bindings
  * are missing, or `LBKIT_PROXY_TRANSPORT=net` asks for it.
  */
-export function connEnv(clock: Clock, deadlines: Deadlines): ConnEnv | undefined {
+export function connEnv(clock: TurnClock, deadlines: Deadlines): ConnEnv | undefined {
   if (process.env.LBKIT_PROXY_TRANSPORT === "net") return undefined;
   const p = tcpWrap();
   if (p.bindings === undefined) return undefined;
-  return { b: p.bindings, now: () => clock.now(), deadlines };
+  return { b: p.bindings, clock, deadlines };
 }
 
 /** A connection to a server (`tls`: HAProxy `server … ssl`); its handler hears `connConnect` or `connClose`. */

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Conn, type ConnHandler, IdleTimeout } from "./conn.js";
 import { Deadlines } from "./deadlines.js";
 import { type ConnEnv, HandleConn, leanAccept } from "./handle-conn.js";
+import { TurnClock } from "./turn-clock.js";
 
 describe("IdleTimeout", () => {
   it("fires after a quiet period only: activity moves it without re-arming, and it fires again after another", () => {
@@ -36,7 +37,7 @@ const probe = tcpWrap();
 // the lean kind needs Node's tcp_wrap binding; this Node has it (CI runs Node 20), so its absence is a failure
 const env: ConnEnv = {
   b: probe.bindings as NonNullable<typeof probe.bindings>,
-  now: () => systemTime.now(),
+  clock: new TurnClock(systemTime),
   deadlines: new Deadlines(systemTime, systemTime),
 };
 

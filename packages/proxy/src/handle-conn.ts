@@ -20,6 +20,7 @@ import type { TcpHandle, TcpReq, TcpWrap } from "@lbkit/core";
 import { UV_EOF } from "@lbkit/core";
 import { type Conn, type ConnHandler, IdleTimeout, NO_HANDLER, report } from "./conn.js";
 import type { Deadlines } from "./deadlines.js";
+import type { TurnClock } from "./turn-clock.js";
 
 const CONN: unique symbol = Symbol("lbkit.conn");
 type Handle = TcpHandle & { [CONN]?: HandleConn };
@@ -38,7 +39,8 @@ const UV_ENOTCONN = -107;
 /** What every lean connection of one proxy shares: the bindings, its clock and its deadlines. */
 export interface ConnEnv {
   readonly b: TcpWrap;
-  readonly now: () => number;
+  /** Read once per read callback (turn-clock.ts). */
+  readonly clock: TurnClock;
   readonly deadlines: Deadlines;
 }
 
@@ -74,7 +76,11 @@ export class HandleConn implements Conn {
     this.connected = !outgoing;
     h[CONN] = this;
     h.onread = onRead;
-    this.timeout = new IdleTimeout(env.deadlines, env.now, () => report(this, this.handler.connTimeout));
+    this.timeout = new IdleTimeout(
+      env.deadlines,
+      () => env.clock.now(),
+      () => report(this, this.handler.connTimeout),
+    );
     if (!outgoing) this.setUp();
   }
 
@@ -133,7 +139,7 @@ export class HandleConn implements Conn {
   }
 
   private touch(): void {
-    if (this.timeout.ms > 0) this.timeout.last = this.env.now();
+    if (this.timeout.ms > 0) this.timeout.last = this.env.clock.now();
   }
 
   write(d: Buffer): boolean {
@@ -317,8 +323,13 @@ function failLater(c: HandleConn): void {
 function onRead(this: Handle): Buffer | undefined {
   const c = this[CONN];
   if (c === undefined) return undefined;
-  const b = c.env.b;
-  return c.read(b.state[b.kReadBytesOrError] as number);
+  const { b, clock } = c.env;
+  clock.enter(); // everything this read sets off reads the time once
+  try {
+    return c.read(b.state[b.kReadBytesOrError] as number);
+  } finally {
+    clock.exit();
+  }
 }
 
 function afterConnect(status: number, handle: Handle): void {

@@ -36,6 +36,7 @@ import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shel
 import { statsAnswer } from "./stats/option.js";
 import { ProxyStats } from "./stats/stats.js";
 import { type TlsCertificate, TlsTerminator } from "./tls/terminator.js";
+import { TurnClock } from "./turn-clock.js";
 
 export interface ProxyOptions {
   frontends: readonly FrontendOptions[];
@@ -127,12 +128,14 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
         throw new ProxyConfigError("frontends.id", fe.cfg.id, "is a duplicate frontend id");
       this.frontends.set(fe.cfg.id, fe);
     }
-    const deadlines = new Deadlines(time, time);
+    // the shells' clock is read once per read callback of a lean connection (turn-clock.ts)
+    const clock = new TurnClock(time);
+    const deadlines = new Deadlines(clock, time);
     this.core = {
-      clock: time,
+      clock,
       timers: time,
       deadlines,
-      env: connEnv(time, deadlines),
+      env: connEnv(clock, deadlines),
       backend: (id) => this.backends.get(id),
       track: (t) => this.tracked.add(t),
       untrack: (t) => this.tracked.delete(t),
