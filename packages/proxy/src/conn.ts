@@ -130,6 +130,7 @@ export class IdleTimeout implements DeadlineOwner {
   }
 
   deadlinePassed(): void {
+    if (this.ms <= 0) return;
     const due = this.last + this.ms;
     if (due > this.now()) {
       this.deadlines.set(this, due);

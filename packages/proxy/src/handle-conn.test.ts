@@ -33,6 +33,54 @@ describe("IdleTimeout", () => {
   });
 });
 
+describe("HandleConn inactivity (fake time, a stand-in handle)", () => {
+  const fakeHandle = () => ({
+    writeQueueSize: 0,
+    closed: 0,
+    setNoDelay: () => 0,
+    useUserBuffer: () => {},
+    close(this: { closed: number }) {
+      this.closed++;
+    },
+  });
+  const setup = () => {
+    const time = new FakeTime();
+    const fakeEnv = {
+      b: {} as ConnEnv["b"],
+      clock: new TurnClock(time),
+      deadlines: new Deadlines(time, time),
+    };
+    const h = fakeHandle();
+    const c = new HandleConn(fakeEnv, h as unknown as ConstructorParameters<typeof HandleConn>[1], false);
+    const events: string[] = [];
+    c.handler = { ...new Recorder(), connTimeout: () => events.push("timeout") } as unknown as ConnHandler;
+    return { time, h, c, events };
+  };
+
+  it("counts a queued write that makes progress as activity, as net.Socket does", () => {
+    const { time, h, c, events } = setup();
+    c.idle(100);
+    h.writeQueueSize = 50_000; // a slow reader drains a big write
+    time.advanceSync(100);
+    expect(events).toEqual([]);
+    h.writeQueueSize = 30_000;
+    time.advanceSync(100);
+    expect(events).toEqual([]);
+    time.advanceSync(100); // no progress for a whole period
+    expect(events).toEqual(["timeout"]);
+  });
+
+  it("arms nothing once destroyed, even when asked to", () => {
+    const { time, c, events } = setup();
+    c.idle(100);
+    c.destroy();
+    c.idle(50);
+    time.advanceSync(1000);
+    expect(events).toEqual([]);
+    expect(time.pending).toBe(0);
+  });
+});
+
 const probe = tcpWrap();
 // the lean kind needs Node's tcp_wrap binding; this Node has it (CI runs Node 20), so its absence is a failure
 const env: ConnEnv = {

@@ -79,7 +79,7 @@ export class HandleConn implements Conn {
     this.timeout = new IdleTimeout(
       env.deadlines,
       () => env.clock.now(),
-      () => report(this, this.handler.connTimeout),
+      () => this.quiet(),
     );
     if (!outgoing) this.setUp();
   }
@@ -243,7 +243,18 @@ export class HandleConn implements Conn {
   }
 
   idle(ms: number): void {
+    if (this.destroyed) return;
     this.timeout.set(ms);
+  }
+
+  /** What libuv still had queued when the inactivity timeout last came up. */
+  private lastQueue = 0;
+  /** The inactivity timeout came up: a queued write that made progress counts as activity (as in net.js). */
+  private quiet(): void {
+    const q = this.h.writeQueueSize;
+    const progressed = q > 0 && q !== this.lastQueue;
+    this.lastQueue = q;
+    if (!progressed) report(this, this.handler.connTimeout);
   }
 
   onClosed(fn: () => void): void {

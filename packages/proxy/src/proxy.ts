@@ -248,6 +248,14 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
             pauseOnConnect: fe.cfg.mode === "tcp",
             noDelay: true,
           });
+          // before listen(): a cluster worker may be handed a connection in the same tick as its listen reply
+          server.on("connection", (socket: net.Socket) => this.accept(fe, socket));
+          // plain frontends accept lean connections (handle-conn.ts) from the moment the server listens; TLS and
+          // PROXY headers need a net.Socket. Lean connections are not counted by the server: close() does not wait
+          // for them (stop() drains and kills them through `tracked`).
+          const env = this.core.env;
+          if (env !== undefined && !fe.tls && !fe.cfg.acceptProxy)
+            server.once("listening", () => leanAccept(server, env, (c) => this.accept(fe, c)));
           await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
             server.listen({ port: b.port, ...(b.host ? { host: b.host } : {}) }, () => {
@@ -255,14 +263,6 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
               resolve();
             });
           });
-          // plain frontends accept lean connections (handle-conn.ts); TLS and PROXY headers need a net.Socket
-          const env = this.core.env;
-          const lean =
-            env !== undefined &&
-            !fe.tls &&
-            !fe.cfg.acceptProxy &&
-            leanAccept(server, env, (c) => this.accept(fe, c));
-          if (!lean) server.on("connection", (socket: net.Socket) => this.accept(fe, socket));
           server.on("error", (e) =>
             this.reportError(new ProxyError(`listener ${fe.cfg.id} failed: ${e.message}`, "ERR_LISTEN")),
           );
