@@ -18,7 +18,9 @@ export interface HealthCheckerOptions {
   /**
    * Checks start in ticks of this many ms: one wake of the event loop starts every check due within the tick
    * (and handles every timeout), instead of one wake per check. A check starts at most `tick` ms late, and its
-   * next one is due `inter` after it was due, so the rate is exact. Default 10; 0 wakes for every check.
+   * next one is due `inter` after it was due, so the rate is exact; 0 wakes for every check. Default: automatic,
+   * from the checks due per second (`inter` of every target and agent): 10 ms from 5,000 checks a second up,
+   * longer below so that one wake starts about 50 checks, at most 50 ms (1,000 a second: 50 ms).
    */
   tick?: number;
   /**
@@ -42,7 +44,8 @@ export interface CheckerSettings {
   spread: number;
   abortGrace: number;
   batch: number;
-  tick: number;
+  /** undefined: automatic (`autoTick` of the schedule's checks per second). */
+  tick: number | undefined;
   intervalFrom: "start" | "end";
   outlier: OutlierDetector | undefined;
   time: Time;
@@ -74,7 +77,7 @@ export function checkerSettings(opts: HealthCheckerOptions): CheckerSettings {
     spread: v.number("spread", opts.spread ?? 0, 0, 50, "a percentage, HAProxy spread-checks"),
     abortGrace: v.ms("abortGrace", opts.abortGrace ?? 1000, 0, 60_000),
     batch: v.int("batch", opts.batch ?? 256, 1, 1_000_000),
-    tick: v.ms("tick", opts.tick ?? 10, 0, 1000),
+    tick: opts.tick === undefined ? undefined : v.ms("tick", opts.tick, 0, 1000),
     intervalFrom: v.oneOf("intervalFrom", opts.intervalFrom ?? "start", ["start", "end"]),
     outlier: opts.outlier === undefined ? undefined : new OutlierDetector(opts.outlier, time.now()),
     time,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CheckScheduler } from "./scheduler.js";
+import { autoTick, CheckScheduler } from "./scheduler.js";
 
 /** Deterministic pseudo-random in [0, 1). */
 function lcg(seed: number) {
@@ -147,5 +147,15 @@ describe("CheckScheduler", () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it("autoTick: about 50 checks per wake, in ticks of 10..50 ms", () => {
+    expect(autoTick(1000)).toBe(50);
+    expect(autoTick(2000)).toBe(25);
+    expect(autoTick(4000)).toBe(13);
+    expect(autoTick(5000)).toBe(10);
+    expect(autoTick(10_000)).toBe(10);
+    expect(autoTick(100)).toBe(50);
+    expect(autoTick(0)).toBe(50); // nothing scheduled
   });
 });
