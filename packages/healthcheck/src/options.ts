@@ -19,8 +19,9 @@ export interface HealthCheckerOptions {
    * Checks start in ticks of this many ms: one wake of the event loop starts every check due within the tick
    * (and handles every timeout), instead of one wake per check. A check starts at most `tick` ms late, and its
    * next one is due `inter` after it was due, so the rate is exact; 0 wakes for every check. Default: automatic,
-   * from the checks due per second (`inter` of every target and agent): 10 ms from 5,000 checks a second up,
-   * longer below so that one wake starts about 50 checks, at most 50 ms (1,000 a second: 50 ms).
+   * from the checks due per second (`inter` of every target and agent): 10 ms from 5,000 checks a second up
+   * and below 100, in between long enough that one wake starts about 50 checks, at most 50 ms (1,000 a second:
+   * 50 ms).
    */
   tick?: number;
   /**
