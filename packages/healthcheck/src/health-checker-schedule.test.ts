@@ -159,4 +159,25 @@ describe("HealthChecker ticks", () => {
     for (const t of at) expect(t % 50).toBe(0);
     await hc.stop();
   });
+
+  it("starts at most batch (default 64) due checks per turn; the rest on the next turns", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({ time, random: () => 0, tick: 0 }); // every first check due at once
+    const perTurn = [0]; // checks started in start(), then by each run of the checker's timer
+    const setTimeout = time.setTimeout.bind(time);
+    time.setTimeout = (fn, ms) =>
+      setTimeout(() => {
+        perTurn.push(0);
+        fn();
+      }, ms);
+    const check = async () => {
+      perTurn[perTurn.length - 1]!++;
+      return up("L4OK", "ok");
+    };
+    for (let k = 0; k < 150; k++) hc.add({ id: `t${k}`, check, inter: 1000 });
+    await hc.start();
+    await time.advance(100);
+    expect(perTurn.filter((n) => n > 0)).toEqual([64, 64, 22]);
+    await hc.stop();
+  });
 });
