@@ -123,4 +123,61 @@ describe("HealthChecker ticks", () => {
     expect(at.map((t) => t - 3000)).toEqual([3, 1003]);
     await zero.stop();
   });
+
+  it("by default the tick follows the checks due per second: 50 ms at 1,000 a second, 10 ms at 5,000", async () => {
+    const time = new FakeTime();
+    let i = 0;
+    const hc = new HealthChecker({ time, random: () => (i++ % 997) / 997 }); // first checks spread over 1 s
+    const starts: number[] = [];
+    const check = async () => {
+      starts.push(time.now());
+      return up("L4OK", "ok");
+    };
+    const add = (n: number) => {
+      for (let k = 0; k < n; k++) hc.add({ id: `t${hc.list().length}`, check, inter: 1000 });
+    };
+    const startTimes = async (ms: number) => {
+      starts.length = 0;
+      await time.advance(ms);
+      return new Set(starts.map((t) => t - t0));
+    };
+    add(1000);
+    const t0 = time.now();
+    await hc.start();
+    let at = await startTimes(2000);
+    expect(starts.length).toBeGreaterThanOrEqual(1900); // every target, about twice
+    for (const t of at) expect(t % 50).toBe(0);
+    expect(at.size).toBeLessThanOrEqual(41); // one wake per 50 ms tick
+    add(4000); // 5,000 checks a second: 10 ms ticks
+    at = await startTimes(2000);
+    expect(starts.length).toBeGreaterThanOrEqual(9500);
+    for (const t of at) expect(t % 10).toBe(0);
+    expect([...at].some((t) => t % 50 !== 0)).toBe(true);
+    for (let k = 1000; k < 5000; k++) hc.remove(`t${k}`); // back to 1,000 a second: 50 ms again
+    await time.advance(1000);
+    at = await startTimes(2000);
+    for (const t of at) expect(t % 50).toBe(0);
+    await hc.stop();
+  });
+
+  it("starts at most batch (default 64) due checks per turn; the rest on the next turns", async () => {
+    const time = new FakeTime();
+    const hc = new HealthChecker({ time, random: () => 0, tick: 0 }); // every first check due at once
+    const perTurn = [0]; // checks started in start(), then by each run of the checker's timer
+    const setTimeout = time.setTimeout.bind(time);
+    time.setTimeout = (fn, ms) =>
+      setTimeout(() => {
+        perTurn.push(0);
+        fn();
+      }, ms);
+    const check = async () => {
+      perTurn[perTurn.length - 1]!++;
+      return up("L4OK", "ok");
+    };
+    for (let k = 0; k < 150; k++) hc.add({ id: `t${k}`, check, inter: 1000 });
+    await hc.start();
+    await time.advance(100);
+    expect(perTurn.filter((n) => n > 0)).toEqual([64, 64, 22]);
+    await hc.stop();
+  });
 });

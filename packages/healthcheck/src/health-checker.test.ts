@@ -225,7 +225,7 @@ describe("HealthChecker on fake time", () => {
 
   it("passive errors apply on-error: mark-down takes the server down and forces fastinter", async () => {
     const time = new FakeTime();
-    const hc = new HealthChecker({ time, random: () => 0 });
+    const hc = new HealthChecker({ time, random: () => 0, tick: 10 }); // checks start on 10 ms ticks
     const s = scripted(time);
     const downs: ChangeEvent[] = [];
     hc.on("change", (e) => e.to === "down" && downs.push(e));

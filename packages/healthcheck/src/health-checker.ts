@@ -13,7 +13,7 @@ import { type CheckerSettings, checkerSettings, type HealthCheckerOptions } from
 import type { OutlierAction } from "./outlier.js";
 import { passiveStep } from "./passive.js";
 import { type AgentReply, type CheckResult, reasonText } from "./result.js";
-import { CheckScheduler } from "./scheduler.js";
+import { autoTick, CheckScheduler } from "./scheduler.js";
 import { checkInterval, type HealthStep, healthPhase, markDown, recordCheck, suddenDeath } from "./state.js";
 import { newTarget, type Slot, snapshot, type Target } from "./target.js";
 
@@ -27,6 +27,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private readonly targets = new Map<string, Target>();
   private running = false;
   private stopping: Promise<void> | undefined;
+  /** Checks due per second over every scheduled slot (each at its configured `inter`): the automatic tick's input. */
+  private checksPerSecond = 0;
   private wakeAt = Number.POSITIVE_INFINITY;
   private wakeHandle: unknown;
   private readonly onWake = () => this.wake();
@@ -35,7 +37,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     super();
     this.settings = checkerSettings(opts);
     this.time = this.settings.time;
-    this.scheduler = new CheckScheduler<Slot>(this.settings);
+    const { concurrency, spread, random, intervalFrom, tick } = this.settings;
+    this.scheduler = new CheckScheduler<Slot>({ concurrency, spread, random, intervalFrom, tick: tick ?? 0 });
     this.flights = new Flights<Slot>(this.time, this.settings.abortGrace, {
       result: (slot, result, duration) => this.complete(slot, result, duration),
       error: (slot, code, what, cause) =>
@@ -72,14 +75,25 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private schedule(t: Target, now: number): void {
     this.scheduler.add(t.check, now, checkInterval(t.cfg, t.cfg, t.health));
     if (t.agent && t.cfg.agent) this.scheduler.add(t.agent, now, t.cfg.agent.inter);
+    this.retune(t, 1);
   }
 
   private unschedule(t: Target, reason: () => HealthCheckError): void {
+    const scheduled = this.scheduler.has(t.check);
     for (const slot of [t.check, t.agent]) {
       if (!slot) continue;
       this.scheduler.remove(slot);
       if (slot.flight) this.flights.cancel(slot, reason());
     }
+    if (scheduled) this.retune(t, -1);
+  }
+
+  /** `t`'s checks join (`sign` 1) or leave (-1) the schedule: the automatic tick follows the rate. */
+  private retune(t: Target, sign: 1 | -1): void {
+    const cfg = t.cfg;
+    this.checksPerSecond += sign * (1000 / cfg.inter + (cfg.agent ? 1000 / cfg.agent.inter : 0));
+    if (this.scheduler.size === 0) this.checksPerSecond = 0; // no float residue once empty
+    if (this.settings.tick === undefined) this.scheduler.tick = autoTick(this.checksPerSecond);
   }
 
   /** Remove a target; a check in flight is aborted and its result ignored. */
@@ -220,7 +234,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     let at = this.scheduler.nextDue() ?? Number.POSITIVE_INFINITY;
     // a check due in the future starts on the tick after, so that one wake serves every check due within it;
     // timeouts and outlier sweeps keep their exact time
-    const tick = this.settings.tick;
+    const tick = this.scheduler.tick;
     if (tick > 0 && at > now && at !== Number.POSITIVE_INFINITY) at = Math.ceil(at / tick) * tick;
     const deadline = this.flights.nextDeadline();
     if (deadline !== undefined && deadline < at) at = deadline;

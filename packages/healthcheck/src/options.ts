@@ -11,14 +11,18 @@ export interface HealthCheckerOptions {
   /** After aborting a check at its timeout, how long the checker gets to settle before it is abandoned. */
   abortGrace?: number;
   /**
-   * Most checks started in one event-loop turn; the rest start on the next turn, so that a burst of due
-   * checks does not block the loop (connect() on loopback is synchronous work). Default 256.
+   * Most checks started in one event-loop turn; the rest start on the next turn, after the I/O that came in
+   * meanwhile, so that a burst of due checks (after the loop was held up) does not block the loop (connect() on
+   * loopback is synchronous work: ~64 connects take 2–3 ms). Default 64.
    */
   batch?: number;
   /**
    * Checks start in ticks of this many ms: one wake of the event loop starts every check due within the tick
    * (and handles every timeout), instead of one wake per check. A check starts at most `tick` ms late, and its
-   * next one is due `inter` after it was due, so the rate is exact. Default 10; 0 wakes for every check.
+   * next one is due `inter` after it was due, so the rate is exact; 0 wakes for every check. Default: automatic,
+   * from the checks due per second (`inter` of every target and agent): 10 ms from 5,000 checks a second up
+   * and below 100, in between long enough that one wake starts about 50 checks, at most 50 ms (1,000 a second:
+   * 50 ms).
    */
   tick?: number;
   /**
@@ -42,7 +46,8 @@ export interface CheckerSettings {
   spread: number;
   abortGrace: number;
   batch: number;
-  tick: number;
+  /** undefined: automatic (`autoTick` of the schedule's checks per second). */
+  tick: number | undefined;
   intervalFrom: "start" | "end";
   outlier: OutlierDetector | undefined;
   time: Time;
@@ -73,8 +78,8 @@ export function checkerSettings(opts: HealthCheckerOptions): CheckerSettings {
     concurrency: v.int("concurrency", opts.concurrency ?? 1000, 1, 1_000_000),
     spread: v.number("spread", opts.spread ?? 0, 0, 50, "a percentage, HAProxy spread-checks"),
     abortGrace: v.ms("abortGrace", opts.abortGrace ?? 1000, 0, 60_000),
-    batch: v.int("batch", opts.batch ?? 256, 1, 1_000_000),
-    tick: v.ms("tick", opts.tick ?? 10, 0, 1000),
+    batch: v.int("batch", opts.batch ?? 64, 1, 1_000_000),
+    tick: opts.tick === undefined ? undefined : v.ms("tick", opts.tick, 0, 1000),
     intervalFrom: v.oneOf("intervalFrom", opts.intervalFrom ?? "start", ["start", "end"]),
     outlier: opts.outlier === undefined ? undefined : new OutlierDetector(opts.outlier, time.now()),
     time,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CheckScheduler } from "./scheduler.js";
+import { autoTick, CheckScheduler } from "./scheduler.js";
 
 /** Deterministic pseudo-random in [0, 1). */
 function lcg(seed: number) {
@@ -36,6 +36,17 @@ describe("CheckScheduler", () => {
     expect(s.take(1000)).toEqual(["a"]);
     s.finish("a", 2500, 1000); // overran: due immediately
     expect(s.dueAt("a")).toBe(2500);
+  });
+
+  it("intervalFrom end: a start delayed by the tick does not stretch the interval", () => {
+    const s = new CheckScheduler({ random: () => 0, intervalFrom: "end", tick: 50 });
+    s.add("a", 0, 0);
+    expect(s.take(40)).toEqual(["a"]); // due at 0, started on the tick at 40
+    s.finish("a", 240, 300); // ran 200 ms
+    expect(s.dueAt("a")).toBe(500); // 300 after an end 200 ms after it was due, as if started at 0
+    expect(s.take(560)).toEqual(["a"]); // 60 > tick late: counts from its real start
+    s.finish("a", 660, 300);
+    expect(s.dueAt("a")).toBe(960);
   });
 
   it("intervalFrom end measures from the check's end, as HAProxy does", () => {
@@ -147,5 +158,16 @@ describe("CheckScheduler", () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it("autoTick: about 50 checks per wake, in ticks of 10..50 ms", () => {
+    expect(autoTick(1000)).toBe(50);
+    expect(autoTick(2000)).toBe(25);
+    expect(autoTick(4000)).toBe(13);
+    expect(autoTick(5000)).toBe(10);
+    expect(autoTick(10_000)).toBe(10);
+    expect(autoTick(100)).toBe(50);
+    expect(autoTick(99)).toBe(10); // too few checks to merge wakes: no later starts for nothing
+    expect(autoTick(0)).toBe(10);
   });
 });

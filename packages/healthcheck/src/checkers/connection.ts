@@ -43,11 +43,23 @@ export function openConnection(
   on: ConnectionEvents,
 ): CheckConnection {
   if (!tlsOpts) {
-    const family = net.isIP(host);
+    const family = ipFamily(host);
     const lean = family !== 0 ? tcpHandleBindings() : undefined;
     if (lean) return new HandleConnection(lean, host, family === 6, port, on);
   }
   return socketConnection(host, port, tlsOpts, on);
+}
+
+/** `net.isIP` per host, remembered: a check to the same host asks again every interval (a regex each time). */
+const families = new Map<string, number>();
+function ipFamily(host: string): number {
+  let family = families.get(host);
+  if (family === undefined) {
+    if (families.size >= 4096) families.clear(); // hosts that churn do not grow it without bound
+    family = net.isIP(host);
+    families.set(host, family);
+  }
+  return family;
 }
 
 function socketConnection(
