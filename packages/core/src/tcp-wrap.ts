@@ -45,6 +45,8 @@ export interface TcpWrap {
   /** Shared state the handle fills: bytes read (or an error) for `onread`, whether the last write queued. */
   state: Int32Array;
   kReadBytesOrError: number;
+  /** Where a read's bytes start in the ArrayBuffer `onread` gets (reads without `useUserBuffer`). */
+  kArrayBufferOffset: number;
   kLastWriteWasAsync: number;
 }
 
@@ -84,7 +86,7 @@ export function tcpWrap(): TcpWrapProbe {
 }
 
 const FUNCTIONS = ["TCP", "TCPConnectWrap", "WriteWrap", "ShutdownWrap"] as const;
-const NUMBERS = ["SOCKET", "kReadBytesOrError", "kLastWriteWasAsync"] as const;
+const NUMBERS = ["SOCKET", "kReadBytesOrError", "kArrayBufferOffset", "kLastWriteWasAsync"] as const;
 const METHODS = [
   "connect",
   "connect6",
@@ -118,6 +120,7 @@ function load({ env, execArgv, binding }: TcpWrapSource): TcpWrap {
     ShutdownWrap: stream.ShutdownWrap,
     state: stream.streamBaseState,
     kReadBytesOrError: stream.kReadBytesOrError,
+    kArrayBufferOffset: stream.kArrayBufferOffset,
     kLastWriteWasAsync: stream.kLastWriteWasAsync,
   };
   const missing = [

@@ -163,7 +163,7 @@ describe("the check transport", () => {
       }),
     ).toMatch(/No such module/);
     expect(why({ binding: (n) => (n === "tcp_wrap" ? { TCP: () => {} } : {}) })).toMatch(
-      /lack TCPConnectWrap, SOCKET, WriteWrap, state/,
+      /lack TCPConnectWrap, WriteWrap, ShutdownWrap, SOCKET/,
     );
   });
 

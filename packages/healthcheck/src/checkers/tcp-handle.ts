@@ -12,6 +12,14 @@
  * `NODE_DEBUG=healthcheck` logs the choice; `LBKIT_HEALTHCHECK_TRANSPORT=net` forces `net.Socket`.
  */
 import util from "node:util";
+import {
+  probeTcpWrap,
+  type TcpHandle,
+  type TcpReq,
+  type TcpWrap,
+  type TcpWrapSource,
+  UV_EOF,
+} from "@lbkit/core";
 import type { ConnectionEvents, ConnectionPhase } from "./connection.js";
 
 /** The transport plain (non-TLS) checks to an IP address use: `tcp-handle` (lean) or `net` (net.Socket). */
@@ -21,43 +29,15 @@ export interface CheckTransport {
   reason: string;
 }
 
-interface Handle {
-  connect(req: object, address: string, port: number): number;
-  connect6(req: object, address: string, port: number): number;
-  writeBuffer(req: object, data: Uint8Array): number;
-  readStart(): number;
-  close(cb?: () => void): void;
-  onread: ((this: Handle, buf: ArrayBuffer | undefined) => void) | null;
-  [CONN]?: HandleConnection;
-}
-interface Req {
-  oncomplete: (...args: never[]) => void;
-  handle?: Handle;
-  async?: boolean;
-  buffer?: Uint8Array;
-}
-interface Bindings {
-  TCP: new (type: number) => Handle;
-  TCPConnectWrap: new () => Req;
-  WriteWrap: new () => Req;
-  SOCKET: number;
-  state: Int32Array;
-  kReadBytesOrError: number;
-  kArrayBufferOffset: number;
-  kLastWriteWasAsync: number;
-}
+type Handle = TcpHandle & { [CONN]?: HandleConnection };
+type Req = TcpReq & { handle?: Handle; async?: boolean; buffer?: Uint8Array | undefined };
+type Bindings = TcpWrap;
 
 const CONN: unique symbol = Symbol("healthcheck.connection");
-/** libuv's UV_EOF, the same on every platform (`UV__EOF`). */
-const UV_EOF = -4095;
 const debug = util.debuglog("healthcheck");
 
 /** What the probe looks at: the process, or a stand-in in tests. */
-export interface TransportSource {
-  env: Record<string, string | undefined>;
-  execArgv: readonly string[];
-  binding: ((name: string) => Record<string, unknown>) | undefined;
-}
+export type TransportSource = TcpWrapSource;
 
 export interface Probe {
   bindings: Bindings | undefined;
@@ -83,62 +63,19 @@ function probe(): Probe {
   return probed;
 }
 
-/** Probes `src` for the lean transport's bindings; never throws. */
+/** Probes `src` for the lean transport's bindings (`@lbkit/core`'s probe); never throws. */
 export function probeTransport(src: TransportSource): Probe {
-  try {
-    return {
-      bindings: load(src),
-      info: { name: "tcp-handle", reason: "libuv's TCP handle (tcp_wrap), no net.Socket per check" },
-    };
-  } catch (err) {
+  if (src.env.LBKIT_HEALTHCHECK_TRANSPORT === "net")
     return {
       bindings: undefined,
-      info: { name: "net", reason: err instanceof Error ? err.message : String(err) },
+      info: { name: "net", reason: "LBKIT_HEALTHCHECK_TRANSPORT=net asks for net.Socket" },
     };
-  }
-}
-
-function load({ env, execArgv, binding }: TransportSource): Bindings {
-  if (env.LBKIT_HEALTHCHECK_TRANSPORT === "net") {
-    throw new Error("LBKIT_HEALTHCHECK_TRANSPORT=net asks for net.Socket");
-  }
-  if (
-    execArgv.includes("--pending-deprecation") ||
-    env.NODE_PENDING_DEPRECATION === "1" ||
-    /(^|\s)--pending-deprecation(\s|$)/.test(env.NODE_OPTIONS ?? "")
-  ) {
-    throw new Error("--pending-deprecation is on, where process.binding() warns (DEP0111): using net.Socket");
-  }
-  if (!binding) throw new Error("process.binding() is not available: using net.Socket");
-  const tcp = binding("tcp_wrap");
-  const stream = binding("stream_wrap");
-  const b = {
-    TCP: tcp.TCP,
-    TCPConnectWrap: tcp.TCPConnectWrap,
-    SOCKET: (tcp.constants as { SOCKET?: unknown } | undefined)?.SOCKET,
-    WriteWrap: stream.WriteWrap,
-    state: stream.streamBaseState,
-    kReadBytesOrError: stream.kReadBytesOrError,
-    kArrayBufferOffset: stream.kArrayBufferOffset,
-    kLastWriteWasAsync: stream.kLastWriteWasAsync,
+  const p = probeTcpWrap(src);
+  if (p.bindings === undefined) return { bindings: undefined, info: { name: "net", reason: p.reason } };
+  return {
+    bindings: p.bindings,
+    info: { name: "tcp-handle", reason: "libuv's TCP handle (tcp_wrap), no net.Socket per check" },
   };
-  const missing = Object.entries(b)
-    .filter(([k, x]) =>
-      k === "state"
-        ? !(x instanceof Int32Array)
-        : typeof x !== (k === "SOCKET" || k.startsWith("k") ? "number" : "function"),
-    )
-    .map(([k]) => k);
-  if (missing.length) {
-    throw new Error(`the tcp_wrap/stream_wrap bindings lack ${missing.join(", ")}: using net.Socket`);
-  }
-  const ok = b as unknown as Bindings;
-  const h = new ok.TCP(ok.SOCKET);
-  const methods = ["connect", "connect6", "writeBuffer", "readStart", "close"] as const;
-  const lacking = methods.filter((m) => typeof h[m] !== "function");
-  h.close();
-  if (lacking.length) throw new Error(`the TCP handle lacks ${lacking.join(", ")}: using net.Socket`);
-  return ok;
 }
 
 /** The lean bindings, or undefined when checks must use `net.Socket`. */
@@ -178,11 +115,11 @@ export class HandleConnection {
     port: number,
     private readonly on: ConnectionEvents,
   ) {
-    const handle = new b.TCP(b.SOCKET);
+    const handle = new b.TCP(b.SOCKET) as Handle;
     this.handle = handle;
     handle[CONN] = this;
-    const req = new b.TCPConnectWrap();
-    req.oncomplete = afterConnect;
+    const req = new b.TCPConnectWrap() as Req;
+    req.oncomplete = afterConnect as Req["oncomplete"];
     const err = ipv6 ? handle.connect6(req, host, port) : handle.connect(req, host, port);
     if (err < 0) process.nextTick(failLater, this, err);
   }
@@ -193,9 +130,9 @@ export class HandleConnection {
 
   write(data: Uint8Array): void {
     if (this.closed) return;
-    const req = new this.b.WriteWrap();
+    const req = new this.b.WriteWrap() as Req;
     req.handle = this.handle;
-    req.oncomplete = afterWrite;
+    req.oncomplete = afterWrite as Req["oncomplete"];
     req.async = false;
     req.buffer = data; // held until the write completes
     const err = this.handle.writeBuffer(req, data);
@@ -262,6 +199,6 @@ function afterWrite(this: Req, status: number): void {
   if (status < 0 && this.handle) this.handle[CONN]?.fail(status);
 }
 
-function onRead(this: Handle, buf: ArrayBuffer | undefined): void {
+function onRead(this: Handle, buf: ArrayBuffer | undefined): undefined {
   this[CONN]?.read(buf);
 }
