@@ -193,7 +193,6 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
         this.state = HEAD;
         this.startedAt = this.core.clock.now();
         this.headDeadline = this.startedAt + this.fe.cfg.timeouts.httpRequest;
-        this.deadlines.set(this, this.headDeadline);
         this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
         this.readHead();
         return;
@@ -223,9 +222,14 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
 
   private readHead(): void {
     const r = parseRequestHead(this.buf, this.limits, this.scan);
-    // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris)
-    if (r.kind === "incomplete") return;
-    this.deadlines.clear(this);
+    if (r.kind === "incomplete") {
+      // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris). It is set
+      // only for a head that takes more than one read; a head read whole leaves the keep-alive deadline in
+      // place, which is moved when the transaction ends and ignored if it comes up before (deadlinePassed)
+      if (this.deadline !== this.headDeadline || this.heapPos < 0)
+        this.deadlines.set(this, this.headDeadline);
+      return;
+    }
     if (r.kind === "error") {
       this.t = newTermination();
       note(this.t, "proxy");
@@ -962,7 +966,10 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     }
   }
 
-  /** The head deadline passed: http-keep-alive (IDLE) or http-request (HEAD). */
+  /**
+   * The head deadline passed: http-keep-alive (IDLE) or http-request (HEAD). In any other state it is a stale
+   * one (its head arrived in one read, see readHead): nothing to do.
+   */
   deadlinePassed(): void {
     this.guard(this.onHeadTimeout);
   }
