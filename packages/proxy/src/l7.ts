@@ -628,6 +628,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     if (head === undefined) return this.client.write(d);
     this.pendingHead = undefined;
     if (d.length === 0) return this.client.write(head);
+    // a head forwarded as received (forward.ts) is still followed by its body bytes in the same read
+    if (head.buffer === d.buffer && head.byteOffset + head.length === d.byteOffset)
+      return this.client.write(Buffer.from(d.buffer, head.byteOffset, head.length + d.length));
     if (d.length <= SMALL_BODY) return this.client.write(Buffer.concat([head, d], head.length + d.length));
     return this.client.write2(head, d);
   }

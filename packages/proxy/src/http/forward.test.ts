@@ -20,6 +20,68 @@ function res(raw: string, method = "GET"): ResponseHead {
 }
 
 const text = (b: Buffer) => b.toString("latin1");
+/** `out` shares `raw`'s memory (small buffers share Node's pool: the same ArrayBuffer alone says nothing). */
+const viewOf = (out: Buffer, raw: Buffer) =>
+  out.buffer === raw.buffer &&
+  out.byteOffset >= raw.byteOffset &&
+  out.byteOffset < raw.byteOffset + raw.length;
+
+describe("a head with nothing to change goes as received", () => {
+  it("an HTTP/1.1 request without hop-by-hop fields or rules: its own bytes, no copy, no Connection added", () => {
+    const head = req("\r\nGET /x HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n");
+    const out = serialiseRequest(head, { connection: "keep-alive" });
+    expect(text(out)).toBe("GET /x HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n");
+    expect(viewOf(out, head.raw)).toBe(true); // the received bytes themselves
+    const said = req("GET /x HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n");
+    expect(viewOf(serialiseRequest(said, { connection: "keep-alive" }), said.raw)).toBe(true);
+  });
+
+  it("is rebuilt whenever something changes: HTTP/1.0, Connection to restate, hop-by-hop fields, rules, chunked", () => {
+    const rebuilt = (raw: string, ctx: { connection: "keep-alive" | "close" }, rules?: object) => {
+      const head = req(raw);
+      const out = serialiseRequest(head, ctx, rules ? headerRules(rules) : undefined);
+      expect(viewOf(out, head.raw)).toBe(false);
+      return text(out);
+    };
+    expect(rebuilt("GET / HTTP/1.0\r\nHost: h\r\n\r\n", { connection: "keep-alive" })).toContain(
+      "Connection: keep-alive",
+    );
+    expect(
+      rebuilt("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", { connection: "keep-alive" }),
+    ).toBe("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n");
+    expect(rebuilt("GET / HTTP/1.1\r\nHost: h\r\n\r\n", { connection: "close" })).toContain(
+      "Connection: close",
+    );
+    expect(rebuilt("GET / HTTP/1.1\r\nHost: h\r\nKeep-Alive: 5\r\n\r\n", { connection: "keep-alive" })).toBe(
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n",
+    );
+    expect(
+      rebuilt("GET / HTTP/1.1\r\nHost: h\r\n\r\n", { connection: "keep-alive" }, { set: [["X-A", "1"]] }),
+    ).toContain("X-A: 1");
+    expect(
+      rebuilt("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", {
+        connection: "keep-alive",
+      }),
+    ).toContain("Transfer-Encoding: chunked");
+  });
+
+  it("a response only when its own Connection field already says what the client is told", () => {
+    const keep = res("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n");
+    expect(viewOf(serialiseResponse(keep, { connection: "keep-alive" }), keep.raw)).toBe(true);
+    expect(text(serialiseResponse(keep, { connection: "close" }))).toBe(
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n",
+    );
+    // no Connection field: stated (an HTTP/1.0 client would otherwise take it as close)
+    const bare = res("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+    expect(text(serialiseResponse(bare, { connection: "keep-alive" }))).toBe(
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n",
+    );
+    const noContent = res("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
+    expect(text(serialiseResponse(noContent, { connection: "keep-alive" }))).toBe(
+      "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n",
+    );
+  });
+});
 
 describe("serialiseRequest", () => {
   it("removes hop-by-hop fields, those named in Connection, and states Connection", () => {

@@ -8,6 +8,8 @@
 import { ProxyConfigError } from "../errors.js";
 import { FIELD_VALUE, TOKEN } from "./chars.js";
 import {
+  CONN_CLOSE,
+  CONN_KEEP_ALIVE,
   CONN_OTHER,
   EOL,
   equalsName,
@@ -197,17 +199,59 @@ function dropped(
 }
 
 /**
+ * Whether the received head can go on as it is: HTTP/1.1, nothing to drop or add, no hop-by-hop field but a
+ * Connection field that already says `ctx.connection` (or, with `implicit`, no Connection field at all where
+ * keep-alive is wanted: HTTP/1.1's default, for requests, which always go to the server as HTTP/1.1).
+ */
+function asReceived(
+  head: Head,
+  ctx: ForwardContext,
+  rules: HeaderRules,
+  extra: string,
+  noLength: boolean,
+  implicit: boolean,
+): boolean {
+  if (noLength || extra !== "" || head.version !== 11 || head.framing.kind === "chunked") return false;
+  if (rules.drop.length !== 0 || rules.lines !== "") return false;
+  const want =
+    ctx.connection === "keep-alive" ? CONN_KEEP_ALIVE : ctx.connection === "close" ? CONN_CLOSE : 0;
+  if (want === 0) return false;
+  const f = head.fields;
+  let connections = 0;
+  for (let i = 0; i < head.fieldCount; i++) {
+    switch (f[i * STRIDE + 5]) {
+      case F_CONNECTION:
+        connections++;
+        break;
+      case F_KEEP_ALIVE:
+      case F_PROXY_CONNECTION:
+      case F_TE:
+      case F_TRANSFER_ENCODING:
+      case F_TRAILER:
+      case F_UPGRADE:
+        return false;
+    }
+  }
+  if (connections === 0) return implicit && want === CONN_KEEP_ALIVE;
+  return connections === 1 && head.connectionBits === want;
+}
+
+/**
  * Copies the start line and kept fields, then the framing and Connection lines, the rules' lines, `extra` and
- * the final CRLF, into one exactly-sized Buffer.
+ * the final CRLF, into one exactly-sized Buffer — or, when nothing would change (`asReceived`), answers the
+ * received head's own bytes (a view: no copy).
  */
 function serialise(
   head: Head,
   ctx: ForwardContext,
   rules: HeaderRules,
   extra: string,
-  noLength = false,
+  noLength: boolean,
+  implicit: boolean,
 ): Buffer {
   const raw = head.raw;
+  if (asReceived(head, ctx, rules, extra, noLength, implicit))
+    return raw.subarray(head.lineStart, head.length);
   const f = head.fields;
   const keepUpgrade = ctx.connection === "upgrade";
   if (runs.length < 2 * head.fieldCount + 2) runs = new Int32Array(2 * head.fieldCount + 64);
@@ -251,7 +295,8 @@ function serialise(
 
 /**
  * The request head to send to a server: hop-by-hop fields removed, `Transfer-Encoding: chunked` restated for a
- * chunked body, `Connection` from `ctx`, then the rules' set/add lines and forwarding fields.
+ * chunked body, `Connection` from `ctx`, then the rules' set/add lines and forwarding fields. An HTTP/1.1 request
+ * with none of these to change goes as received (keep-alive is HTTP/1.1's default: no `Connection` is added).
  */
 export function serialiseRequest(
   head: RequestHead,
@@ -273,14 +318,15 @@ export function serialiseRequest(
     if (h.host) v += `${v ? ";" : ""}host=${forwardedValue(h.host, false)}`;
     if (v) extra += `Forwarded: ${v}\r\n`;
   }
-  return serialise(h, ctx, rules, extra);
+  return serialise(h, ctx, rules, extra, false, true);
 }
 
 /**
  * The response head to send to the client: hop-by-hop fields removed, `Transfer-Encoding: chunked` restated
  * for a chunked body, `Connection` from `ctx`, then the rules' set/add lines (forwarding options do not apply).
  * A 1xx or 204 never carries Content-Length to the client (RFC 9110 §8.6: a server must not send one there, and a
- * client or cache behind us could read it as a body length).
+ * client or cache behind us could read it as a body length). One that already says what `ctx` says, with nothing
+ * else to change, goes as received.
  */
 export function serialiseResponse(
   head: ResponseHead,
@@ -294,5 +340,6 @@ export function serialiseResponse(
     rules,
     "",
     status === 204 || (status >= 100 && status < 200),
+    false,
   );
 }
