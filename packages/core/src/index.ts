@@ -35,6 +35,7 @@ export type { RequestOutcome } from "./outcome.js";
 export { MAX_WEIGHT, SERVER_STATES, type ServerState } from "./server.js";
 export {
   probeTcpWrap,
+  processTcpWrapSource,
   type TcpHandle,
   type TcpReq,
   type TcpWrap,

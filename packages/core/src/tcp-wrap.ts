@@ -73,15 +73,19 @@ export function probeTcpWrap(src: TcpWrapSource): TcpWrapProbe {
 
 let probed: TcpWrapProbe | undefined;
 
-/** The process's bindings, probed once. */
-export function tcpWrap(): TcpWrapProbe {
-  if (probed) return probed;
+/** What the probe looks at in this process. */
+export function processTcpWrapSource(): TcpWrapSource {
   const binding = (process as unknown as { binding?: TcpWrapSource["binding"] }).binding;
-  probed = probeTcpWrap({
+  return {
     env: process.env,
     execArgv: process.execArgv,
     binding: typeof binding === "function" ? binding.bind(process) : undefined,
-  });
+  };
+}
+
+/** The process's bindings, probed once. */
+export function tcpWrap(): TcpWrapProbe {
+  probed ??= probeTcpWrap(processTcpWrapSource());
   return probed;
 }
 

@@ -122,20 +122,17 @@ export class HandleConn implements Conn {
     return this.sockname().port as number | undefined;
   }
   private peername(): Record<string, unknown> {
-    if (this.peer === undefined) {
-      const out: Record<string, unknown> = {};
-      if (!this.destroyed && this.h.getpeername(out) === 0) this.peer = out;
-      else return out;
-    }
-    return this.peer;
+    this.peer ??= this.address("getpeername");
+    return this.peer ?? {};
   }
   private sockname(): Record<string, unknown> {
-    if (this.local === undefined) {
-      const out: Record<string, unknown> = {};
-      if (!this.destroyed && this.h.getsockname(out) === 0) this.local = out;
-      else return out;
-    }
-    return this.local;
+    this.local ??= this.address("getsockname");
+    return this.local ?? {};
+  }
+  /** One end's address and port; undefined (asked again later) while the handle cannot tell. */
+  private address(which: "getpeername" | "getsockname"): Record<string, unknown> | undefined {
+    const out: Record<string, unknown> = {};
+    return !this.destroyed && this.h[which](out) === 0 ? out : undefined;
   }
 
   private touch(): void {

@@ -14,6 +14,7 @@
 import util from "node:util";
 import {
   probeTcpWrap,
+  processTcpWrapSource,
   type TcpHandle,
   type TcpReq,
   type TcpWrap,
@@ -53,12 +54,7 @@ export function checkTransport(): CheckTransport {
 
 function probe(): Probe {
   if (probed) return probed;
-  const binding = (process as unknown as { binding?: TransportSource["binding"] }).binding;
-  probed = probeTransport({
-    env: process.env,
-    execArgv: process.execArgv,
-    binding: typeof binding === "function" ? binding.bind(process) : undefined,
-  });
+  probed = probeTransport(processTcpWrapSource());
   debug("check transport: %s (%s)", probed.info.name, probed.info.reason);
   return probed;
 }

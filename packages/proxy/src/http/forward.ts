@@ -162,6 +162,21 @@ const CONNECTION_LINE = {
 /** Scratch for the [start, end) runs of verbatim bytes; grows as needed, reused across calls. */
 let runs = new Int32Array(64);
 
+/** Fields of these kinds never reach the next hop as received (RFC 9110 §7.6.1; Upgrade unless tunnelling). */
+function hopByHop(kind: number): boolean {
+  switch (kind) {
+    case F_CONNECTION:
+    case F_KEEP_ALIVE:
+    case F_PROXY_CONNECTION:
+    case F_TE:
+    case F_TRANSFER_ENCODING:
+    case F_TRAILER:
+    case F_UPGRADE:
+      return true;
+  }
+  return false;
+}
+
 /** Whether field `i` of `head` is dropped when forwarding. */
 function dropped(
   head: Head,
@@ -171,20 +186,8 @@ function dropped(
   rules: HeaderRules,
   noLength: boolean,
 ): boolean {
-  switch (kind) {
-    case F_CONTENT_LENGTH:
-      if (noLength) return true;
-      break;
-    case F_CONNECTION:
-    case F_KEEP_ALIVE:
-    case F_PROXY_CONNECTION:
-    case F_TE:
-    case F_TRANSFER_ENCODING:
-    case F_TRAILER:
-      return true;
-    case F_UPGRADE:
-      return !keepUpgrade;
-  }
+  if (kind === F_CONTENT_LENGTH && noLength) return true;
+  if (hopByHop(kind)) return kind !== F_UPGRADE || !keepUpgrade;
   const f = head.fields;
   const o = i * STRIDE;
   const s = f[o + NAME]!;
@@ -219,18 +222,9 @@ function asReceived(
   const f = head.fields;
   let connections = 0;
   for (let i = 0; i < head.fieldCount; i++) {
-    switch (f[i * STRIDE + 5]) {
-      case F_CONNECTION:
-        connections++;
-        break;
-      case F_KEEP_ALIVE:
-      case F_PROXY_CONNECTION:
-      case F_TE:
-      case F_TRANSFER_ENCODING:
-      case F_TRAILER:
-      case F_UPGRADE:
-        return false;
-    }
+    const kind = f[i * STRIDE + 5]!;
+    if (kind === F_CONNECTION) connections++;
+    else if (hopByHop(kind)) return false;
   }
   if (connections === 0) return implicit && want === CONN_KEEP_ALIVE;
   return connections === 1 && head.connectionBits === want;
