@@ -174,3 +174,19 @@ export function cpuVerdict(
     ? `The busiest proxy used ${top.toFixed(0)}% of its core: the small-body runs were CPU-bound.`
     : `No proxy used more than ${top.toFixed(0)}% of its core in the small-body runs: they waited on the shared machine, not on their own CPU, so these ratios are indicative, not a capacity comparison.`;
 }
+
+/**
+ * The first-contact p99 of every peer that ran, with its ratio to its baseline's (one sample each): "lbkit L7
+ * 9.20 ms (8.6 ×)".
+ */
+export function renderFirstContact(rows: readonly PeerRow[], p99ByPeer: ReadonlyMap<string, number>): string {
+  const parts: string[] = [];
+  for (const r of rows) {
+    const v = p99ByPeer.get(r.id);
+    if (r.missing || v === undefined || !Number.isFinite(v)) continue;
+    const b = p99ByPeer.get(r.baseline);
+    const ratio = r.id !== r.baseline && b !== undefined && b > 0 ? ` (${(v / b).toFixed(1)} ×)` : "";
+    parts.push(`${r.label} ${fmtMs(v)} ms${ratio}`);
+  }
+  return parts.length > 0 ? parts.join(", ") : "none measured";
+}

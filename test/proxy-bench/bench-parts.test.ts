@@ -8,6 +8,7 @@ import {
   cpuVerdict,
   median,
   originVerdict,
+  renderFirstContact,
   renderMemoryTable,
   renderThroughputTable,
   type Sample,
@@ -140,6 +141,21 @@ describe("tables", () => {
     expect(lines[4]).toBe("| later | | not built yet | | | | | | | | | | | | |");
     for (const l of lines) expect(l.split("|").length).toBe(lines[0]!.split("|").length);
   });
+  it("first contact: each peer's first p99 with its ratio to its baseline, skipping peers that did not run", () => {
+    const rows = [
+      { id: "haproxy-http", label: "haproxy http", baseline: "haproxy-http" },
+      { id: "lbkit-l7", label: "lbkit L7", baseline: "haproxy-http" },
+      { id: "gone", label: "gone", baseline: "haproxy-http", missing: "not installed" },
+    ];
+    const p99 = new Map([
+      ["haproxy-http", 1.2],
+      ["lbkit-l7", 9.6],
+      ["gone", 3],
+    ]);
+    expect(renderFirstContact(rows, p99)).toBe("haproxy http 1.20 ms, lbkit L7 9.60 ms (8.0 ×)");
+    expect(renderFirstContact(rows, new Map())).toBe("none measured");
+  });
+
   it("memory rows: growth while streaming and RSS per 10k idle connections", () => {
     const M = 2 ** 20;
     const t = renderMemoryTable([

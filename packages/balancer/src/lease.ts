@@ -15,36 +15,55 @@ export interface Lease<M = unknown> {
 }
 
 /**
- * Starts a request on `entry` (its in-flight count and peak go up) and returns its lease. `ended` runs once, on
- * the first release, after the server's stats took the outcome.
+ * Who hears a lease end: the pool. `observed` is the outcome with `ok` and `latencyMs` filled in, built only when
+ * `wantsOutcome` says someone reads it (an algorithm with `observe`); otherwise undefined.
  */
-export function lease<M>(
-  entry: ServerEntry<M>,
-  clock: Clock,
-  ended: (outcome: ObservedOutcome) => void,
-): Lease<M> {
-  const stats = entry.stats;
-  stats.inFlight++;
-  if (stats.inFlight > stats.peakInFlight) stats.peakInFlight = stats.inFlight;
-  const startedAt = clock.now();
-  let released = false;
-  return {
-    server: entry,
-    startedAt,
-    release: (outcome?: RequestOutcome) => {
-      if (released) return;
-      released = true;
-      stats.inFlight--;
-      const o: Partial<RequestOutcome> = typeof outcome === "object" && outcome !== null ? outcome : {};
-      const ok = o.ok !== false;
-      const given = o.latencyMs;
-      // a missing, negative or non-finite latency is replaced by the measured one
-      const latencyMs =
-        typeof given === "number" && Number.isFinite(given) && given >= 0 ? given : clock.now() - startedAt;
-      if (ok) stats.completed++;
-      else stats.failed++;
-      stats.totalLatencyMs += latencyMs;
-      ended({ ...o, ok, latencyMs });
-    },
-  };
+export interface LeaseOwner<M> {
+  leaseEnded(entry: ServerEntry<M>, observed: ObservedOutcome | undefined): void;
+  wantsOutcome(entry: ServerEntry<M>): boolean;
+}
+
+/**
+ * A request in flight: a plain object per request (no closures), since a proxy takes one for every request it
+ * forwards. Construction counts it on the server (in-flight and peak); `release` counts it out once.
+ */
+class ServerLease<M> implements Lease<M> {
+  readonly startedAt: number;
+  private released = false;
+
+  constructor(
+    readonly server: ServerEntry<M>,
+    private readonly clock: Clock,
+    private readonly owner: LeaseOwner<M>,
+  ) {
+    const stats = server.stats;
+    stats.inFlight++;
+    if (stats.inFlight > stats.peakInFlight) stats.peakInFlight = stats.inFlight;
+    this.startedAt = clock.now();
+  }
+
+  release(outcome?: RequestOutcome): void {
+    if (this.released) return;
+    this.released = true;
+    const stats = this.server.stats;
+    stats.inFlight--;
+    const o = typeof outcome === "object" && outcome !== null ? outcome : undefined;
+    const ok = o?.ok !== false;
+    const given = o?.latencyMs;
+    // a missing, negative or non-finite latency is replaced by the measured one
+    const latencyMs =
+      typeof given === "number" && Number.isFinite(given) && given >= 0
+        ? given
+        : this.clock.now() - this.startedAt;
+    if (ok) stats.completed++;
+    else stats.failed++;
+    stats.totalLatencyMs += latencyMs;
+    const observed = this.owner.wantsOutcome(this.server) ? { ...o, ok, latencyMs } : undefined;
+    this.owner.leaseEnded(this.server, observed);
+  }
+}
+
+/** Starts a request on `entry` (its in-flight count and peak go up) and returns its lease; `owner` hears it end. */
+export function lease<M>(entry: ServerEntry<M>, clock: Clock, owner: LeaseOwner<M>): Lease<M> {
+  return new ServerLease(entry, clock, owner);
 }

@@ -4,7 +4,7 @@ import { first as firstAlgorithm } from "./algorithms/first.js";
 import { fallbackCandidates, live } from "./candidates.js";
 import { contextOf, EMPTY_CONTEXT, type PickContext, cookie as readCookie } from "./context.js";
 import { BalancerError, configError } from "./errors.js";
-import { type Lease, lease } from "./lease.js";
+import { type Lease, type LeaseOwner, lease } from "./lease.js";
 import { type PoolOptions, readPoolOptions } from "./pool-options.js";
 import {
   checkMaxConn,
@@ -226,19 +226,26 @@ export class Pool<M = unknown> {
       );
     const entry = this.entry(id);
     this.inFlightTotal++;
-    const started = lease<M>(entry, this.clock, (outcome) => {
+    const started = lease<M>(entry, this.clock, this.leaseOwner);
+    const tier = this.tierOf(entry);
+    if (tier.has(entry)) tier.algorithm.loadChanged?.(entry);
+    return started;
+  }
+
+  /** What every lease of this pool reports to when it ends (one object per pool, not a closure per request). */
+  private readonly leaseOwner: LeaseOwner<M> = {
+    wantsOutcome: (entry) =>
+      this.entries.get(entry.id) === entry && this.tierOf(entry).algorithm.observe !== undefined,
+    leaseEnded: (entry, observed) => {
       this.inFlightTotal--;
       if (this.entries.get(entry.id) !== entry) return; // removed meanwhile
       const t = this.tierOf(entry);
       if (t.has(entry)) {
         t.algorithm.loadChanged?.(entry);
-        t.algorithm.observe?.(entry, outcome);
+        if (observed) t.algorithm.observe?.(entry, observed);
       }
-    });
-    const tier = this.tierOf(entry);
-    if (tier.has(entry)) tier.algorithm.loadChanged?.(entry);
-    return started;
-  }
+    },
+  };
 
   stats(): PoolStats {
     return {
