@@ -177,7 +177,11 @@ const missingTls = (id: string): never => {
  * these flags (--trace-gc, same run; 16/32 gave the same count, 8/16 6.8), for about 26 MiB more RSS. The proxy
  * package's README recommends the same flags.
  */
-export const NODE_PEER_FLAGS = ["--min-semi-space-size=16", "--max-semi-space-size=16"];
+export const NODE_PEER_FLAGS = [
+  "--min-semi-space-size=16",
+  "--max-semi-space-size=16",
+  "--no-incremental-marking",
+];
 
 /** Starts one proxy peer and resolves once it accepts connections. Not for "direct". */
 export async function startPeer(id: PeerId, ctx: StartContext): Promise<RunningPeer> {
