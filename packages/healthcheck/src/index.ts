@@ -25,6 +25,7 @@ export { type HttpCheckOptions, httpCheck, parseStatus } from "./checkers/http.j
 export { type LdapCheckOptions, ldapCheck } from "./checkers/ldap.js";
 export { type MysqlCheckOptions, mysqlCheck } from "./checkers/mysql.js";
 export { type PgsqlCheckOptions, pgsqlCheck } from "./checkers/pgsql.js";
+export { type QuietConnects, quietConnects } from "./checkers/quiet-socket.js";
 export { type RedisCheckOptions, redisCheck } from "./checkers/redis.js";
 export { type SmtpCheckOptions, smtpCheck } from "./checkers/smtp.js";
 export { type SslHelloCheckOptions, sslHelloCheck } from "./checkers/ssl-hello.js";

@@ -6,6 +6,7 @@
  */
 import net from "node:net";
 import tls from "node:tls";
+import { quietSocket } from "./quiet-socket.js";
 import { HandleConnection, tcpHandleBindings } from "./tcp-handle.js";
 
 export interface TlsOptions {
@@ -36,16 +37,24 @@ export interface ConnectionEvents {
   error(err: NodeJS.ErrnoException, phase: ConnectionPhase): void;
 }
 
+/**
+ * `quiet`: a plain connect check, which ends as soon as TCP is up; it then uses a quiet socket when it can
+ * (quiet-socket.ts: TCP_QUICKACK off, closed with a RST, so the server never accepts).
+ */
 export function openConnection(
   host: string,
   port: number,
   tlsOpts: TlsOptions | undefined,
   on: ConnectionEvents,
+  quiet = false,
 ): CheckConnection {
   if (!tlsOpts) {
     const family = ipFamily(host);
     const lean = family !== 0 ? tcpHandleBindings() : undefined;
-    if (lean) return new HandleConnection(lean, host, family === 6, port, on);
+    if (lean) {
+      const fd = quiet ? quietSocket(family === 6 ? 6 : 4) : -1;
+      return new HandleConnection(lean, host, family === 6, port, on, fd);
+    }
   }
   return socketConnection(host, port, tlsOpts, on);
 }

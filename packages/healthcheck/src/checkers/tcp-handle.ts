@@ -11,6 +11,7 @@
  * piece is missing or behaves unexpectedly, {@link checkTransport} says why and checks use `net.Socket`.
  * `NODE_DEBUG=healthcheck` logs the choice; `LBKIT_HEALTHCHECK_TRANSPORT=net` forces `net.Socket`.
  */
+import { closeSync } from "node:fs";
 import util from "node:util";
 import {
   probeTcpWrap,
@@ -104,16 +105,23 @@ export class HandleConnection {
   private closed = false;
   private readonly handle: Handle;
 
+  /** A quiet socket (TCP_QUICKACK off): closed with a RST once connected. */
+  private readonly quiet: boolean;
+
   constructor(
     private readonly b: Bindings,
     host: string,
     ipv6: boolean,
     port: number,
     private readonly on: ConnectionEvents,
+    /** Ask for a quiet connect (a plain connect check); given only when the handle can `open` and `reset`. */
+    quietFd = -1,
   ) {
     const handle = new b.TCP(b.SOCKET) as Handle;
     this.handle = handle;
     handle[CONN] = this;
+    this.quiet = quietFd >= 0 && handle.open(quietFd) === 0;
+    if (quietFd >= 0 && !this.quiet) closeSync(quietFd);
     const req = new b.TCPConnectWrap() as Req;
     req.oncomplete = afterConnect as Req["oncomplete"];
     const err = ipv6 ? handle.connect6(req, host, port) : handle.connect(req, host, port);
@@ -138,6 +146,8 @@ export class HandleConnection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    // connected, a quiet socket has not sent the handshake's last ACK: a RST ends it on both sides at once
+    if (this.quiet && this.phase !== "connecting" && this.handle.reset() === 0) return;
     this.handle.close();
   }
 

@@ -34,6 +34,8 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
   const maxBuffer = v.int("maxBuffer", opts.maxBuffer ?? 16384, 1, 16 * 1024 * 1024);
   const steps = (opts.sequence ?? []).map(compileStep);
   const tlsOpts: TlsOptions | undefined = opts.tls === true ? {} : opts.tls || undefined;
+  // a plain connect check ends when TCP is up: it may use a quiet socket (no accept on the server, a RST)
+  const quiet = steps.length === 0 && !tlsOpts;
 
   return attemptChecker((finish) => {
     let buf: Buffer = EMPTY;
@@ -54,23 +56,29 @@ export function tcpCheck(opts: TcpCheckOptions): Checker {
       if (steps.length === 0 && buf.length === 0) finish(CONNECTED);
       else finish(up(steps.length ? "L7OK" : "L4OK", steps.length ? "sequence passed" : "connected", buf));
     };
-    const conn = openConnection(host, port, tlsOpts, {
-      ready: advance,
-      data: (chunk) => {
-        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-        if (buf.length > maxBuffer) {
-          return finish(down("L7RSP", `no match for ${label(steps[i])} in ${maxBuffer} bytes`, buf));
-        }
-        advance();
+    const conn = openConnection(
+      host,
+      port,
+      tlsOpts,
+      {
+        ready: advance,
+        data: (chunk) => {
+          buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+          if (buf.length > maxBuffer) {
+            return finish(down("L7RSP", `no match for ${label(steps[i])} in ${maxBuffer} bytes`, buf));
+          }
+          advance();
+        },
+        end: () => finish(down("L7RSP", `connection closed while waiting for ${label(steps[i])}`, buf)),
+        error: (err, phase) => {
+          const what = err.code ?? err.message;
+          if (phase === "connecting") return finish(down("L4CON", `${what} connecting to ${host}:${port}`));
+          if (phase === "handshaking") return finish(down("L6RSP", `TLS handshake failed: ${what}`));
+          finish(down("SOCKERR", `${what} while waiting for ${label(steps[i])}`, buf));
+        },
       },
-      end: () => finish(down("L7RSP", `connection closed while waiting for ${label(steps[i])}`, buf)),
-      error: (err, phase) => {
-        const what = err.code ?? err.message;
-        if (phase === "connecting") return finish(down("L4CON", `${what} connecting to ${host}:${port}`));
-        if (phase === "handshaking") return finish(down("L6RSP", `TLS handshake failed: ${what}`));
-        finish(down("SOCKERR", `${what} while waiting for ${label(steps[i])}`, buf));
-      },
-    });
+      quiet,
+    );
     return {
       aborted: () =>
         conn.phase === "ready"
