@@ -23,10 +23,8 @@ export interface TcpHandle {
   getpeername(out: Record<string, unknown>): number;
   getsockname(out: Record<string, unknown>): number;
   close(cb?: () => void): void;
-  /** Adopts an unconnected socket descriptor (uv_tcp_open); 0 or a negative errno. */
+  /** Adopts an unconnected socket descriptor (uv_tcp_open); 0 or a negative errno (the fd stays the caller's). */
   open(fd: number): number;
-  /** Closes with a RST (SO_LINGER 0, uv_tcp_close_reset); 0 or a negative errno, then `close` is done. */
-  reset(cb?: () => void): number;
   readonly writeQueueSize: number;
   onread: ((this: TcpHandle, buf: ArrayBuffer | undefined) => Uint8Array | undefined) | null;
   onconnection?: (err: number, handle: TcpHandle | undefined) => void;

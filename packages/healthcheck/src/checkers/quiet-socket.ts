@@ -1,18 +1,22 @@
 /**
  * Quiet connects for plain TCP checks, as HAProxy makes them: the socket has TCP_QUICKACK off, so the ACK that
- * would end the handshake is held back, and the check resets the connection as soon as it is established (the
- * server's SYN-ACK proved the port listens). The server's kernel never completes the handshake and its program
- * never accepts; both kernels do less per check (bench/healthcheck: the tcp rows).
+ * would end the handshake is held back (up to 200 ms), and a zero linger, so the check's close as soon as it is
+ * established (the server's SYN-ACK proved the port listens) is a RST. The server's kernel does not complete the
+ * handshake and its program does not accept; both kernels do less per check (bench/healthcheck: the tcp rows).
+ * They need the lean transport (tcp-handle.ts): checks over `net.Socket` connect as usual.
  *
  * Node.js offers no TCP_QUICKACK, so the socket comes from a small Node-API addon (native/quiet_socket.c),
  * built at install by node-gyp-build. Without it (no compiler at install, pnpm not allowed to build the package,
  * not Linux) plain checks complete the handshake and close as before: the same results, more kernel work.
  * `LBKIT_HEALTHCHECK_QUIET=0` turns quiet connects off.
  */
-import { closeSync, existsSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { checkTransport, tcpHandleBindings } from "./tcp-handle.js";
 
 interface QuietNative {
   quietSocket(family: number): number;
@@ -40,8 +44,10 @@ export function loadQuiet(
     const load = require("node-gyp-build") as (dir: string) => QuietNative;
     const native = load(dir);
     const fd = native.quietSocket(4);
-    if (fd < 0)
-      return { native: undefined, info: { on: false, reason: `quietSocket() failed: errno ${-fd}` } };
+    if (fd < 0) {
+      const why = fd === -osConstants.errno.ENOSYS ? "TCP_QUICKACK is Linux-only" : `errno ${-fd}`;
+      return { native: undefined, info: { on: false, reason: `quietSocket() failed: ${why}` } };
+    }
     closeSync(fd);
     return { native, info: { on: true, reason: "TCP_QUICKACK off and a RST after connect, as HAProxy" } };
   } catch (err) {
@@ -57,11 +63,21 @@ export function loadQuiet(
   }
 }
 
-/** The package directory (where binding.gyp is): above dist/index.js when built, above src/checkers/ in tests. */
+/**
+ * The package directory: above dist/index.js when built, above src/checkers/ in tests; found by its package.json
+ * (so a bundle that moved this code elsewhere does not pick up another package's addon).
+ */
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 3 && !existsSync(join(dir, "binding.gyp")); i++) dir = dirname(dir);
-  return dir;
+  for (let i = 0; i < 3; i++, dir = dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name === "@lbkit/healthcheck")
+        return dir;
+    } catch {
+      // no package.json here: look one level up
+    }
+  }
+  return dirname(fileURLToPath(import.meta.url));
 }
 
 function quiet(): { native: QuietNative | undefined; info: QuietConnects } {
@@ -69,9 +85,15 @@ function quiet(): { native: QuietNative | undefined; info: QuietConnects } {
   return loaded;
 }
 
-/** Whether plain connect checks are quiet, and why. */
+/** Whether plain connect checks to IP addresses are quiet, and why. */
 export function quietConnects(): QuietConnects {
-  return quiet().info;
+  const info = quiet().info;
+  if (!info.on) return info;
+  const lean = tcpHandleBindings();
+  if (lean === undefined) return { on: false, reason: `checks use net.Socket (${checkTransport().reason})` };
+  if (typeof (lean.TCP.prototype as { open?: unknown }).open !== "function")
+    return { on: false, reason: "this Node.js's TCP handle has no open()" };
+  return info;
 }
 
 /**
@@ -80,7 +102,7 @@ export function quietConnects(): QuietConnects {
  */
 export function quietSocket(family: 4 | 6): number {
   const n = quiet().native;
-  if (n === undefined) return -1;
+  if (n === undefined || !quietConnects().on) return -1;
   const fd = n.quietSocket(family);
   return fd >= 0 ? fd : -1;
 }

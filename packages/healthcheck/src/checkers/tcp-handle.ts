@@ -105,23 +105,22 @@ export class HandleConnection {
   private closed = false;
   private readonly handle: Handle;
 
-  /** A quiet socket (TCP_QUICKACK off): closed with a RST once connected. */
-  private readonly quiet: boolean;
-
   constructor(
     private readonly b: Bindings,
     host: string,
     ipv6: boolean,
     port: number,
     private readonly on: ConnectionEvents,
-    /** Ask for a quiet connect (a plain connect check); given only when the handle can `open` and `reset`. */
+    /**
+     * A quiet socket to connect with (quiet-socket.ts: a plain connect check), or -1. The handle owns it once
+     * `open` took it; closing it then sends a RST (its zero linger), as the check's end should.
+     */
     quietFd = -1,
   ) {
     const handle = new b.TCP(b.SOCKET) as Handle;
     this.handle = handle;
     handle[CONN] = this;
-    this.quiet = quietFd >= 0 && handle.open(quietFd) === 0;
-    if (quietFd >= 0 && !this.quiet) closeSync(quietFd);
+    if (quietFd >= 0 && adopt(handle, quietFd) !== 0) closeSync(quietFd); // connects with a socket of its own
     const req = new b.TCPConnectWrap() as Req;
     req.oncomplete = afterConnect as Req["oncomplete"];
     const err = ipv6 ? handle.connect6(req, host, port) : handle.connect(req, host, port);
@@ -146,8 +145,6 @@ export class HandleConnection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    // connected, a quiet socket has not sent the handshake's last ACK: a RST ends it on both sides at once
-    if (this.quiet && this.phase !== "connecting" && this.handle.reset() === 0) return;
     this.handle.close();
   }
 
@@ -189,6 +186,15 @@ export class HandleConnection {
     const phase = this.phase;
     this.destroy();
     this.on.error(errnoError(status), phase);
+  }
+}
+
+/** `handle.open(fd)`: 0, or non-zero when the handle could not take the descriptor (which stays the caller's). */
+function adopt(handle: Handle, fd: number): number {
+  try {
+    return handle.open(fd);
+  } catch {
+    return -1;
   }
 }
 
