@@ -184,7 +184,8 @@ code (scheduler, rise/fall, the HTTP reader, events) and garbage collection are 
 connect over libuv's TCP handle directly, as \`net\` does inside (\`checkTransport()\` in @lbkit/healthcheck; \`net.Socket\`
 remains for TLS, host names, and a Node.js without the binding). Per check, lbkit costs ${vsFloor("lbkit", "node-wrap")} × the bare
 TCP handle, ${vsFloor("lbkit")} × bare net.connect, and HAProxy ${vsFloor("haproxy", "node-wrap")} × the bare TCP handle (median,
-min–max over configurations and rounds).
-Closing checks with a RST instead of a FIN (as HAProxy does, no TIME_WAIT) measured no difference and was not kept.`,
+min–max over configurations and rounds). Plain tcp checks are quiet, as HAProxy's (\`quietConnects()\`): TCP_QUICKACK
+off and a zero linger, from a small addon, so the handshake's last ACK is never sent, the close is a RST and the
+backend accepts nothing; the bare TCP handle and bare net.connect peers complete every handshake.`,
 );
 console.log("wrote the healthcheck section of bench/README.md");
