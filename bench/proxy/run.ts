@@ -44,7 +44,7 @@ const opt = (n: string, d: number) => {
 const QUICK = flag("quick");
 const ROUNDS = opt("rounds", QUICK ? 2 : 10);
 const SECONDS = opt("seconds", QUICK ? 2 : 3);
-const WARM_RUNS = opt("warm-runs", QUICK ? 1 : 4);
+const WARM_RUNS = opt("warm-runs", QUICK ? 1 : 3);
 const STREAM_BYTES = QUICK ? 2 ** 28 : 2 ** 30;
 // Open-file limit: an L4 peer holds two fds per idle connection, so the idle row opens as many as the hard
 // limit allows (10,000 when it is ≥ 20,500) and scales its figure to 10k.
@@ -250,9 +250,10 @@ async function main() {
     );
     log(`started ${p.label} on ${listen.port}`);
   }
-  // Warm-up, the same for every peer: WARM_RUNS small-body runs of 2 s and one bulk run. A JIT-compiled proxy
-  // reaches its steady state only after it has seen connections open and close a few times (code that first runs
-  // when wrk closes its connections is compiled then, and the functions around it recompiled); haproxy and nginx
+  // Warm-up, the same for every peer: WARM_RUNS pairs of a small-body run of 2 s and a bulk run of 1 s, the
+  // alternation the rounds then repeat. A JIT-compiled proxy reaches its steady state only after it has seen
+  // connections open and close, and small and bulk responses follow each other, a few times (code first run at
+  // a close or on the bulk path is compiled then, and the functions around it recompiled); haproxy and nginx
   // need none of it but get the same. The first run's p99 is kept: what a freshly started process shows.
   const firstContact = new Map<string, number>();
   for (const p of active) {
@@ -260,8 +261,8 @@ async function main() {
     for (let i = 0; i < WARM_RUNS; i++) {
       const w = await load(p, a, "small", 2);
       if (i === 0) firstContact.set(p.id, w.p99Ms);
+      await load(p, a, "bulk", 1);
     }
-    await load(p, a, "bulk", 1);
   }
 
   const samples: Sample[] = [];
@@ -333,9 +334,10 @@ async function main() {
     "",
     renderThroughputTable(rows, samples),
     "",
-    `Warm-up, before round 1, the same for every peer: ${WARM_RUNS} small-body runs of 2 s (each ends with wrk closing its`,
-    "50 connections) and one bulk run of 1 s. A Node peer reaches its steady state only after a few of them: code",
-    "that first runs when connections close is compiled then, and the functions around it recompiled. *First contact*,",
+    `Warm-up, before round 1, the same for every peer: ${WARM_RUNS} pairs of a small-body run of 2 s (each ends with wrk`,
+    "closing its 50 connections) and a bulk run of 1 s, the alternation the rounds repeat. A Node peer reaches its",
+    "steady state only after a few of them: code that first runs at a close or on the bulk path is compiled then, and",
+    "the functions around it recompiled (the first small run after a bulk one pauses the most). *First contact*,",
     "the p99 of the first warm-up run against each freshly started peer (what a cold process shows; one sample, no",
     `ratio range): ${renderFirstContact(rows, firstContact)}.`,
     "",
