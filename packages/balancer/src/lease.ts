@@ -1,5 +1,4 @@
 import type { Clock, RequestOutcome } from "@lbkit/core";
-import type { ObservedOutcome } from "./algorithm.js";
 import type { Server, ServerEntry } from "./server.js";
 
 /**
@@ -15,12 +14,16 @@ export interface Lease<M = unknown> {
 }
 
 /**
- * Who hears a lease end: the pool. `observed` is the outcome with `ok` and `latencyMs` filled in, built only when
- * `wantsOutcome` says someone reads it (an algorithm with `observe`); otherwise undefined.
+ * Who hears a lease end: the pool. `ok` and `latencyMs` are final; `outcome` is what the caller gave (the owner
+ * builds an `ObservedOutcome` from the three only when an algorithm reads it).
  */
 export interface LeaseOwner<M> {
-  leaseEnded(entry: ServerEntry<M>, observed: ObservedOutcome | undefined): void;
-  wantsOutcome(entry: ServerEntry<M>): boolean;
+  leaseEnded(
+    entry: ServerEntry<M>,
+    ok: boolean,
+    latencyMs: number,
+    outcome: RequestOutcome | undefined,
+  ): void;
 }
 
 /**
@@ -58,8 +61,7 @@ class ServerLease<M> implements Lease<M> {
     if (ok) stats.completed++;
     else stats.failed++;
     stats.totalLatencyMs += latencyMs;
-    const observed = this.owner.wantsOutcome(this.server) ? { ...o, ok, latencyMs } : undefined;
-    this.owner.leaseEnded(this.server, observed);
+    this.owner.leaseEnded(this.server, ok, latencyMs, o);
   }
 }
 

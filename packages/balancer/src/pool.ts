@@ -234,15 +234,15 @@ export class Pool<M = unknown> {
 
   /** What every lease of this pool reports to when it ends (one object per pool, not a closure per request). */
   private readonly leaseOwner: LeaseOwner<M> = {
-    wantsOutcome: (entry) =>
-      this.entries.get(entry.id) === entry && this.tierOf(entry).algorithm.observe !== undefined,
-    leaseEnded: (entry, observed) => {
+    leaseEnded: (entry, ok, latencyMs, outcome) => {
       this.inFlightTotal--;
       if (this.entries.get(entry.id) !== entry) return; // removed meanwhile
       const t = this.tierOf(entry);
       if (t.has(entry)) {
-        t.algorithm.loadChanged?.(entry);
-        if (observed) t.algorithm.observe?.(entry, observed);
+        const algorithm = t.algorithm;
+        algorithm.loadChanged?.(entry);
+        // the observed outcome is built only for an algorithm that reads it (peak EWMA)
+        if (algorithm.observe !== undefined) algorithm.observe(entry, { ...outcome, ok, latencyMs });
       }
     },
   };

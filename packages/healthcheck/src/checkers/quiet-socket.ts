@@ -30,6 +30,8 @@ export interface QuietConnects {
 }
 
 let loaded: { native: QuietNative | undefined; info: QuietConnects } | undefined;
+/** The addon's functions once `quietConnects()` has said on (checks ask on every connect); reset with `loaded`. */
+let quietNative: QuietNative | null | undefined;
 
 /** Loads the addon once (`root`, the package directory by default, and `env` are for tests). */
 export function loadQuiet(
@@ -101,13 +103,14 @@ export function quietConnects(): QuietConnects {
  * made (the caller then connects as usual).
  */
 export function quietSocket(family: 4 | 6): number {
-  const n = quiet().native;
-  if (n === undefined || !quietConnects().on) return -1;
-  const fd = n.quietSocket(family);
+  quietNative ??= quietConnects().on ? (quiet().native ?? null) : null;
+  if (quietNative === null) return -1;
+  const fd = quietNative.quietSocket(family);
   return fd >= 0 ? fd : -1;
 }
 
 /** Tests: load again on next use (after changing the environment). */
 export function reloadQuiet(): void {
   loaded = undefined;
+  quietNative = undefined;
 }
