@@ -17,6 +17,7 @@ import type { Conn, ConnHandler } from "./conn.js";
 import { dial } from "./dial.js";
 import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
+import { outcome } from "./outcome.js";
 import { type PersistRequest, persisted } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
@@ -136,7 +137,7 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler {
   granted(lease: Lease<ServerMeta>): void {
     this.d.dequeued(this.core.clock.now());
     if (this.finished) {
-      (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+      (this.backend as Backend).finish(lease, outcome(true, undefined, "client-abort"));
       return;
     }
     this.connect(lease);
@@ -257,7 +258,7 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler {
     this.upstream = undefined;
     this.lease = undefined;
     up.destroy();
-    be.finish(lease, { ok: false, code });
+    be.finish(lease, outcome(false, undefined, code));
     const now = this.core.clock.now();
     const d = this.clientEnded
       ? { retry: false as const }
@@ -336,15 +337,11 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler {
     this.upstream?.destroy();
     if (this.lease) {
       const serverFault = cause === "S" || cause === "s";
-      (this.backend as Backend).finish(this.lease, {
-        ok: !serverFault,
-        latencyMs: this.core.clock.now() - this.startedAt,
-        ...(serverFault
-          ? { code: cause === "s" ? "timeout" : "reset" }
-          : clean
-            ? {}
-            : { code: "client-abort" }),
-      });
+      const code = serverFault ? (cause === "s" ? "timeout" : "reset") : clean ? undefined : "client-abort";
+      (this.backend as Backend).finish(
+        this.lease,
+        outcome(!serverFault, undefined, code, this.core.clock.now() - this.startedAt),
+      );
       this.lease = undefined;
     }
     if (!this.core.wantsLog("session")) return;

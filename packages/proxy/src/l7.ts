@@ -30,6 +30,7 @@ import {
   routingHost,
 } from "./l7-local.js";
 import { captureFrom, type NormalCapture } from "./log/capture.js";
+import { outcome } from "./outcome.js";
 import { type Persistence, type PersistRequest, persisted } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
 import { type FailureKind, isIdempotent } from "./retry.js";
@@ -326,7 +327,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   granted(lease: Lease<ServerMeta>): void {
     this.d.dequeued(this.core.clock.now());
     if (this.state !== DISPATCH) {
-      (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+      (this.backend as Backend).finish(lease, outcome(true, undefined, "client-abort"));
       return;
     }
     this.connect(lease);
@@ -713,7 +714,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     const reused = (this.up?.requests ?? 1) > 1;
     this.dropUpstream();
     this.lease = undefined;
-    be.finish(lease, { ok: false, code: kind === "response-timeout" ? "timeout" : kind });
+    be.finish(lease, outcome(false, undefined, kind === "response-timeout" ? "timeout" : kind));
     const now = this.core.clock.now();
     const d =
       this.state === CLOSED
@@ -763,7 +764,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     const lease = this.lease as Lease<ServerMeta>;
     this.dropUpstream();
     this.lease = undefined;
-    be.finish(lease, { ok: false, status, code: "bad-response" });
+    be.finish(lease, outcome(false, status, "bad-response"));
     this.replyCanned(status, true);
   }
 
@@ -781,11 +782,10 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.lease = undefined;
     const status = this.status ?? 0;
     if (lease)
-      (this.backend as Backend).finish(lease, {
-        ok: status < 500,
-        status,
-        latencyMs: this.core.clock.now() - this.startedAt,
-      });
+      (this.backend as Backend).finish(
+        lease,
+        outcome(status < 500, status, undefined, this.core.clock.now() - this.startedAt),
+      );
     this.endTransaction(!this.clientKeepAlive);
   }
 
@@ -795,12 +795,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     const lease = this.lease;
     this.lease = undefined;
     this.dropUpstream();
-    if (lease)
-      (this.backend as Backend).finish(lease, {
-        ok: false,
-        code: "reset",
-        ...(this.status ? { status: this.status } : {}),
-      });
+    if (lease) (this.backend as Backend).finish(lease, outcome(false, this.status || undefined, "reset"));
     this.endTransaction(true);
   }
 
@@ -909,7 +904,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     const lease = this.lease;
     this.lease = undefined;
     this.dropUpstream();
-    if (lease) (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+    if (lease) (this.backend as Backend).finish(lease, outcome(true, undefined, "client-abort"));
   }
 
   private onClientEnd(): void {
@@ -994,7 +989,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.lease = undefined;
     const serverFault = this.t.cause === "S" || this.t.cause === "s";
     this.dropUpstream();
-    if (lease) (this.backend as Backend).finish(lease, { ok: !serverFault, status: this.status ?? 101 });
+    if (lease) (this.backend as Backend).finish(lease, outcome(!serverFault, this.status ?? 101, undefined));
     this.log();
     this.state = CLOSED;
     this.client.destroy();
@@ -1010,10 +1005,14 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     const cause = this.t.cause;
     this.dropUpstream();
     if (lease)
-      (this.backend as Backend).finish(lease, {
-        ok: cause !== "S" && cause !== "s",
-        code: cause === "s" ? "timeout" : cause === "S" ? "reset" : "client-abort",
-      });
+      (this.backend as Backend).finish(
+        lease,
+        outcome(
+          cause !== "S" && cause !== "s",
+          undefined,
+          cause === "s" ? "timeout" : cause === "S" ? "reset" : "client-abort",
+        ),
+      );
     if (!wasIdle) this.log();
     this.state = CLOSED;
     this.client.destroy();

@@ -29,6 +29,7 @@ import { DEFAULT_HEAD_LIMITS } from "../http/scan.js";
 import type { RequestHead, ResponseHead } from "../http/types.js";
 import { frontendHeaderRules, localAnswer, responseAction, responsePlan, routingHost } from "../l7-local.js";
 import { captureFrom } from "../log/capture.js";
+import { outcome } from "../outcome.js";
 import { type Persistence, type PersistRequest, persisted } from "../persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor } from "../proxy-protocol/peer.js";
 import { type FailureKind, isIdempotent } from "../retry.js";
@@ -183,7 +184,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
   granted(lease: Lease<ServerMeta>): void {
     this.d.dequeued(this.core.clock.now());
     if (this.done) {
-      (this.backend as Backend).finish(lease, { ok: true, code: "client-abort" });
+      (this.backend as Backend).finish(lease, outcome(true, undefined, "client-abort"));
       return;
     }
     this.connect(lease);
@@ -307,7 +308,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     this.conn = undefined;
     this.up = undefined;
     this.lease = undefined;
-    be.finish(lease, { ok: false, code: kind === "response-timeout" ? "timeout" : kind });
+    be.finish(lease, outcome(false, undefined, kind === "response-timeout" ? "timeout" : kind));
     const now = this.core.clock.now();
     const d = this.done
       ? { retry: false as const }
@@ -602,11 +603,15 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
     this.lease = undefined;
     const serverFault = this.termination[0] === "S" || this.termination[0] === "s";
     if (lease && this.backend)
-      this.backend.finish(lease, {
-        ok: ok || !serverFault,
-        ...(this.status ? { status: this.status } : {}),
-        latencyMs: this.core.clock.now() - this.startedAt,
-      });
+      this.backend.finish(
+        lease,
+        outcome(
+          ok || !serverFault,
+          this.status || undefined,
+          undefined,
+          this.core.clock.now() - this.startedAt,
+        ),
+      );
     if (!this.core.wantsLog("request")) return;
     const now = this.core.clock.now();
     const capture = this.fe.cfg.capture;
