@@ -179,6 +179,34 @@ export function cpuVerdict(
  * The first-contact p99 of every peer that ran, with its ratio to its baseline's (one sample each): "lbkit L7
  * 9.20 ms (8.6 ×)".
  */
+/**
+ * The *after idle* line: per peer, the median over rounds of the p99 of its settle run (the first small-body run
+ * after sitting idle while the other peers ran), and the median of its same-round ratios to its baseline's.
+ * `p99ByPeer` holds one entry per round (NaN where none was measured).
+ */
+export function renderAfterIdle(
+  rows: readonly PeerRow[],
+  p99ByPeer: ReadonlyMap<string, readonly number[]>,
+): string {
+  const parts: string[] = [];
+  for (const r of rows) {
+    const xs = p99ByPeer.get(r.id);
+    const own = xs?.filter((v) => Number.isFinite(v)) ?? [];
+    if (r.missing || own.length === 0) continue;
+    const base = p99ByPeer.get(r.baseline);
+    const ratios =
+      r.id === r.baseline || base === undefined
+        ? []
+        : (xs ?? []).flatMap((v, i) => {
+            const b = base[i];
+            return Number.isFinite(v) && b !== undefined && Number.isFinite(b) && b > 0 ? [v / b] : [];
+          });
+    const ratio = ratios.length > 0 ? ` (${median(ratios).toFixed(1)} ×)` : "";
+    parts.push(`${r.label} ${fmtMs(median(own))} ms${ratio}`);
+  }
+  return parts.length > 0 ? parts.join(", ") : "none measured";
+}
+
 export function renderFirstContact(rows: readonly PeerRow[], p99ByPeer: ReadonlyMap<string, number>): string {
   const parts: string[] = [];
   for (const r of rows) {

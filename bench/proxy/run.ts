@@ -27,6 +27,7 @@ import {
   type MemoryRow,
   median,
   originVerdict,
+  renderAfterIdle,
   renderFirstContact,
   renderMemoryTable,
   renderThroughputTable,
@@ -45,6 +46,8 @@ const QUICK = flag("quick");
 const ROUNDS = opt("rounds", QUICK ? 2 : 10);
 const SECONDS = opt("seconds", QUICK ? 2 : 3);
 const WARM_RUNS = opt("warm-runs", QUICK ? 1 : 3);
+/** Seconds of the small-body settle run before each measured one (0: none). */
+const SETTLE = opt("settle", QUICK ? 0.5 : 1);
 const STREAM_BYTES = QUICK ? 2 ** 28 : 2 ** 30;
 // Open-file limit: an L4 peer holds two fds per idle connection, so the idle row opens as many as the hard
 // limit allows (10,000 when it is ≥ 20,500) and scales its figure to 10k.
@@ -268,8 +271,17 @@ async function main() {
   const samples: Sample[] = [];
   const load0 = loadavg()[0]!;
   const t0 = performance.now();
+  // Each peer sat idle while the others ran: a settle run first (its p99 is the *after idle* figure), so the
+  // measured small-body run sees the peer under steady load.
+  const afterIdle = new Map<string, number[]>();
   for (const [round, order] of roundOrders(active, ROUNDS).entries()) {
     for (const p of order) {
+      if (SETTLE > 0) {
+        const w = await load(p, running.get(p.id)?.addr ?? originAddr, "small", SETTLE);
+        const xs = afterIdle.get(p.id) ?? [];
+        xs[round] = w.p99Ms;
+        afterIdle.set(p.id, xs);
+      }
       for (const c of ["small", "bulk"] as const) {
         const s = await measure(p, round, c);
         samples.push(s);
@@ -319,7 +331,7 @@ async function main() {
     "largest after any run. Peers: haproxy `nbthread 1`, `http-reuse always`; nginx one worker, upstream",
     "`keepalive 64`, HTTP/1.1 upstream, `proxy_max_temp_file_size 0`; node-http-proxy and @fastify/http-proxy",
     "with keep-alive upstream pools; lbkit runs `examples/proxy/index.mjs --mode http|tcp`. Every Node peer runs with",
-    `\`${NODE_PEER_FLAGS.join(" ")}\` (a young generation sized for a proxy's allocation rate, and no incremental marking; the proxy README's advice).`,
+    `\`${NODE_PEER_FLAGS.join(" ")}\` (a young generation sized for a proxy's allocation rate, no incremental marking, and type feedback from the first call, so code first run before V8 watched it does not deoptimise the hot path later; the proxy README's advice).`,
     "",
     "Operator and protocol rows: *lbkit L7 with stats, metrics and access log on* is the same example with",
     "`--stats --log` (the stats page, an admin server with `/metrics` counting every transaction, and the JSON access",
@@ -340,6 +352,10 @@ async function main() {
     "the functions around it recompiled (the first small run after a bulk one pauses the most). *First contact*,",
     "the p99 of the first warm-up run against each freshly started peer (what a cold process shows; one sample, no",
     `ratio range): ${renderFirstContact(rows, firstContact)}.`,
+    "",
+    SETTLE > 0
+      ? `Each measured small-body run follows a ${SETTLE} s small-body *settle* run against the same peer, so the rounds measure a peer under steady load. The settle run starts after the peer sat idle while the others ran (about ${Math.round((active.length - 1) * (2 * SECONDS + SETTLE + 1))} s); its p99 is the *after idle* figure (median over rounds, and the median of its same-round ratios): ${renderAfterIdle(rows, afterIdle)}. A Node peer pays for idleness: V8 shrinks the young generation after a spell of low allocation and re-grows it over the next few scavenges (2–3 ms each instead of 0.3), and, without \`--no-lazy-feedback-allocation\`, recompiles functions whose rare branches ran first.`
+      : "No settle runs (`--settle 0`): each measured small-body run starts right after the peer sat idle.",
     "",
     loadVerdict(load0, load1) +
       `${cpuVerdict(samples, rows)} ` +

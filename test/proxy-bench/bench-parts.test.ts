@@ -8,6 +8,7 @@ import {
   cpuVerdict,
   median,
   originVerdict,
+  renderAfterIdle,
   renderFirstContact,
   renderMemoryTable,
   renderThroughputTable,
@@ -154,6 +155,21 @@ describe("tables", () => {
     ]);
     expect(renderFirstContact(rows, p99)).toBe("haproxy http 1.20 ms, lbkit L7 9.60 ms (8.0 ×)");
     expect(renderFirstContact(rows, new Map())).toBe("none measured");
+  });
+  it("after idle: the median settle-run p99 and the median of same-round ratios, skipping rounds without both", () => {
+    const rows = [
+      { id: "haproxy-http", label: "haproxy http", baseline: "haproxy-http" },
+      { id: "lbkit-l7", label: "lbkit L7", baseline: "haproxy-http" },
+      { id: "h2", label: "h2", baseline: "haproxy-http" },
+    ];
+    const p99 = new Map([
+      ["haproxy-http", [1, 2, 1, Number.NaN]],
+      ["lbkit-l7", [3, 2, 2.5, 9]],
+      ["h2", [Number.NaN, Number.NaN]],
+    ]);
+    // lbkit: median of 3, 2, 2.5, 9 is 2.75; ratios in rounds 1-3 only: 3, 1, 2.5 -> 2.5
+    expect(renderAfterIdle(rows, p99)).toBe("haproxy http 1.00 ms, lbkit L7 2.75 ms (2.5 ×)");
+    expect(renderAfterIdle(rows, new Map())).toBe("none measured");
   });
 
   it("memory rows: growth while streaming and RSS per 10k idle connections", () => {
