@@ -175,15 +175,12 @@ const missingTls = (id: string): never => {
  * allocates a few KB per request and keeps almost none of it, so by default a scavenge comes every few hundred
  * requests and a pause lands in every p99: lbkit L7 26.8 scavenges per 10k small requests by default, 3.4 with
  * these flags (--trace-gc, same run; 16/32 gave the same count, 8/16 6.8), for about 26 MiB more RSS. No
- * incremental marking (connection churn) and no lazy feedback allocation (a branch first run before V8 watched
- * the function otherwise deoptimises the hot path after each idle spell). The proxy package's README recommends
- * the same flags.
+ * incremental marking (connection churn). The proxy package's README recommends the same flags.
  */
 export const NODE_PEER_FLAGS = [
   "--min-semi-space-size=16",
   "--max-semi-space-size=16",
   "--no-incremental-marking",
-  "--no-lazy-feedback-allocation",
 ];
 
 /** Starts one proxy peer and resolves once it accepts connections. Not for "direct". */

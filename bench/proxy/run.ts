@@ -331,7 +331,7 @@ async function main() {
     "largest after any run. Peers: haproxy `nbthread 1`, `http-reuse always`; nginx one worker, upstream",
     "`keepalive 64`, HTTP/1.1 upstream, `proxy_max_temp_file_size 0`; node-http-proxy and @fastify/http-proxy",
     "with keep-alive upstream pools; lbkit runs `examples/proxy/index.mjs --mode http|tcp`. Every Node peer runs with",
-    `\`${NODE_PEER_FLAGS.join(" ")}\` (a young generation sized for a proxy's allocation rate, no incremental marking, and type feedback from the first call, so code first run before V8 watched it does not deoptimise the hot path later; the proxy README's advice).`,
+    `\`${NODE_PEER_FLAGS.join(" ")}\` (a young generation sized for a proxy's allocation rate, and no incremental marking; the proxy README's advice).`,
     "",
     "Operator and protocol rows: *lbkit L7 with stats, metrics and access log on* is the same example with",
     "`--stats --log` (the stats page, an admin server with `/metrics` counting every transaction, and the JSON access",
@@ -354,7 +354,7 @@ async function main() {
     `ratio range): ${renderFirstContact(rows, firstContact)}.`,
     "",
     SETTLE > 0
-      ? `Each measured small-body run follows a ${SETTLE} s small-body *settle* run against the same peer, so the rounds measure a peer under steady load. The settle run starts after the peer sat idle while the others ran (about ${Math.round((active.length - 1) * (2 * SECONDS + SETTLE + 1))} s); its p99 is the *after idle* figure (median over rounds, and the median of its same-round ratios): ${renderAfterIdle(rows, afterIdle)}. A Node peer pays for idleness: V8 shrinks the young generation after a spell of low allocation and re-grows it over the next few scavenges (2–3 ms each instead of 0.3), and, without \`--no-lazy-feedback-allocation\`, recompiles functions whose rare branches ran first.`
+      ? `Each measured small-body run follows a ${SETTLE} s small-body *settle* run against the same peer, so the rounds measure a peer under steady load. The settle run starts after the peer sat idle while the others ran (about ${Math.round((active.length - 1) * (2 * SECONDS + SETTLE + 1))} s); its p99 is the *after idle* figure (median over rounds, and the median of its same-round ratios): ${renderAfterIdle(rows, afterIdle)}. A Node peer pays for idleness: V8 shrinks the young generation after a spell of low allocation and re-grows it over the next few scavenges (2–3 ms each instead of 0.3), and it recompiles the hot functions around a branch that last ran before V8 recorded type feedback for them (the upstream pool re-arming its idle timer).`
       : "No settle runs (`--settle 0`): each measured small-body run starts right after the peer sat idle.",
     "",
     loadVerdict(load0, load1) +
