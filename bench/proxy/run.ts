@@ -46,8 +46,12 @@ const QUICK = flag("quick");
 const ROUNDS = opt("rounds", QUICK ? 2 : 10);
 const SECONDS = opt("seconds", QUICK ? 2 : 3);
 const WARM_RUNS = opt("warm-runs", QUICK ? 1 : 3);
-/** Seconds of the small-body settle run before each measured one (0: none). */
-const SETTLE = opt("settle", QUICK ? 0.5 : 1);
+/** Seconds of the small-body settle run before each measured one (0: none; wrk takes whole seconds). */
+const SETTLE = opt("settle", 1);
+if (!Number.isInteger(SETTLE) || SETTLE < 0)
+  throw new Error(
+    `bench: --settle ${SETTLE} must be a whole number of seconds ≥ 0 (wrk's -d takes whole seconds)`,
+  );
 const STREAM_BYTES = QUICK ? 2 ** 28 : 2 ** 30;
 // Open-file limit: an L4 peer holds two fds per idle connection, so the idle row opens as many as the hard
 // limit allows (10,000 when it is ≥ 20,500) and scales its figure to 10k.
@@ -142,9 +146,14 @@ function load(peer: PeerDef, a: Addr, c: "small" | "bulk", seconds: number) {
   return wrk(a, path, connections, seconds, peer.client === "https" ? "https" : "http");
 }
 
+/** Where a peer's load goes: its listener, or the origin itself for "direct". */
+function addrOf(peer: PeerDef): Addr {
+  return running.get(peer.id)?.addr ?? originAddr;
+}
+
 async function measure(peer: PeerDef, round: number, c: "small" | "bulk"): Promise<Sample> {
   const r = running.get(peer.id);
-  const a = r ? r.addr : originAddr;
+  const a = addrOf(peer);
   const pid = r ? r.pid : origin!.pid;
   const p0 = sampleTree(pid);
   const o0 = sampleTree(origin!.pid);
@@ -260,7 +269,7 @@ async function main() {
   // need none of it but get the same. The first run's p99 is kept: what a freshly started process shows.
   const firstContact = new Map<string, number>();
   for (const p of active) {
-    const a = running.get(p.id)?.addr ?? originAddr;
+    const a = addrOf(p);
     for (let i = 0; i < WARM_RUNS; i++) {
       const w = await load(p, a, "small", 2);
       if (i === 0) firstContact.set(p.id, w.p99Ms);
@@ -277,7 +286,7 @@ async function main() {
   for (const [round, order] of roundOrders(active, ROUNDS).entries()) {
     for (const p of order) {
       if (SETTLE > 0) {
-        const w = await load(p, running.get(p.id)?.addr ?? originAddr, "small", SETTLE);
+        const w = await load(p, addrOf(p), "small", SETTLE);
         const xs = afterIdle.get(p.id) ?? [];
         xs[round] = w.p99Ms;
         afterIdle.set(p.id, xs);
