@@ -9,7 +9,8 @@
  *
  * Each connection is the handler of its `Conn` (conn.ts) and forwards to its current `owner`, so a request costs
  * no closure. Nor a timer: the inactivity timeout is set when it connects and again only when its value
- * changes, and the idle timeout is one timer per pool, armed for the oldest idle connection.
+ * changes, and the idle timeout is one timer per pool, armed for the oldest idle connection (or a whole idle
+ * timeout ahead when none is idle) from the first release until the pool closes.
  */
 import type tls from "node:tls";
 import type { Clock, TimerHandle, Timers } from "@lbkit/core";
@@ -208,16 +209,21 @@ export class UpstreamPool {
     if (this.expiry === undefined) this.expiry = o.timers.setTimeout(this.expire, o.idleTimeout);
   }
 
-  /** Closes the connections idle for `idleTimeout`, then waits for the oldest remaining one. */
+  /**
+   * Closes the connections idle for `idleTimeout`, then waits for the oldest remaining one, or a whole
+   * `idleTimeout` when none is idle. Once armed by the first release, the timer runs until `close`: were it to stop
+   * whenever the pool emptied, the next release after an idle spell would arm it again from a branch that busy
+   * traffic never takes, and V8 deoptimises the response path around it (7–11 ms to recompile, in the
+   * first second of returning load).
+   */
   private readonly expire = (): void => {
-    this.expiry = undefined;
     const o = this.opts;
     const now = o.clock.now();
     while (this.idle.length > 0 && now - (this.idle[0] as UpstreamConn).idleSince >= o.idleTimeout)
       (this.idle.shift() as UpstreamConn).drop();
     const oldest = this.idle[0];
-    if (oldest)
-      this.expiry = o.timers.setTimeout(this.expire, Math.max(1, oldest.idleSince + o.idleTimeout - now));
+    const wait = oldest ? Math.max(1, oldest.idleSince + o.idleTimeout - now) : o.idleTimeout;
+    this.expiry = o.timers.setTimeout(this.expire, wait);
   };
 
   forget(c: UpstreamConn): void {
