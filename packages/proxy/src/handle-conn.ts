@@ -20,17 +20,13 @@ import type { TcpHandle, TcpReq, TcpWrap } from "@lbkit/core";
 import { UV_EOF } from "@lbkit/core";
 import { type Conn, type ConnHandler, IdleTimeout, NO_HANDLER, report } from "./conn.js";
 import type { Deadlines } from "./deadlines.js";
+import { BIG_READ, copyOut, SHARED, SMALL_READ } from "./small-reads.js";
 import type { TurnClock } from "./turn-clock.js";
 
 const CONN: unique symbol = Symbol("lbkit.conn");
 type Handle = TcpHandle & { [CONN]?: HandleConn };
 type Req = TcpReq & { handle?: Handle };
 
-/** Reads up to this size land in the shared buffer and are copied out. */
-const SMALL_READ = 16_384;
-/** A connection whose read filled the shared buffer reads into buffers of its own, this big. */
-const BIG_READ = 65_536;
-const SHARED = Buffer.allocUnsafeSlow(SMALL_READ);
 /** `write` answers false once this many bytes wait in user space (net.Socket's default high-water mark). */
 const HIGH_WATER = 16_384;
 /** libuv's UV_ENOTCONN (shutdown of a socket that is not connected: there is nothing to flush). */
@@ -283,9 +279,7 @@ export class HandleConn implements Conn {
       this.touch();
       const b = this.rbuf;
       if (b === SHARED) {
-        const d = Buffer.allocUnsafe(n);
-        SHARED.copy(d, 0, 0, n);
-        report(this, this.handler.connData, d);
+        report(this, this.handler.connData, copyOut(n));
         if (n < SMALL_READ || this.destroyed) return undefined;
         this.rbuf = Buffer.allocUnsafe(BIG_READ);
         return this.rbuf;

@@ -20,7 +20,7 @@ import { parseRequestHead } from "./http/request.js";
 import { parseResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
 import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
-import type { BodyDecoder, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
+import type { BodyDecoder, ForwardContext, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
 import {
   frontendHeaderRules,
   type LocalAnswer,
@@ -49,6 +49,9 @@ const CLOSED = 5;
 const EMPTY = Buffer.alloc(0);
 /** Up to this many first body bytes are copied behind the response head to leave in a single write. */
 const SMALL_BODY = 16_384;
+/** What a response tells the client about the connection (shared: `serialiseResponse` only reads it). */
+const TO_CLIENT_KEEP_ALIVE: ForwardContext = Object.freeze({ connection: "keep-alive" });
+const TO_CLIENT_CLOSE: ForwardContext = Object.freeze({ connection: "close" });
 
 /** What routing and http-request rules see, read from the current request only when a rule asks. */
 class LazyFacts implements RequestFacts {
@@ -89,6 +92,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private readonly deadlines: Deadlines;
   private readonly facts: LazyFacts;
   private readonly source: string;
+  /** What a request head sent upstream tells the server (its `connection` set per request). */
+  private readonly upCtx: ForwardContext;
   private readonly limits: HeadLimits;
   private readonly scan = newHeadScan();
   private readonly resScan = newHeadScan();
@@ -142,6 +147,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     private readonly peer?: ClientPeer,
   ) {
     this.source = peer?.address ?? client.remoteAddress ?? "";
+    this.upCtx = { connection: "keep-alive", clientAddress: this.source, proto: fe.cfg.tls ? "https" : "http" };
     this.limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
     const current = () => this.req;
     this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };
@@ -379,13 +385,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     const be = this.backend as Backend;
     up.idle(be.cfg.timeouts.server);
     this.state = EXCHANGE;
+    const ctx = this.upCtx;
+    ctx.connection = req.upgrade !== undefined ? "upgrade" : "keep-alive";
     const head = serialiseRequest(
       req,
-      {
-        connection: req.upgrade !== undefined ? "upgrade" : "keep-alive",
-        clientAddress: this.source,
-        proto: this.fe.cfg.tls ? "https" : "http",
-      },
+      ctx,
       this.persist
         ? (be.persistence as Persistence).requestRules(frontendHeaderRules(this.fe.cfg), this.persist)
         : frontendHeaderRules(this.fe.cfg),
@@ -582,7 +586,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     const persistence = this.persist && (this.backend as Backend).persistence;
     const out = serialiseResponse(
       head,
-      { connection: this.clientKeepAlive ? "keep-alive" : "close" },
+      this.clientKeepAlive ? TO_CLIENT_KEEP_ALIVE : TO_CLIENT_CLOSE,
       persistence
         ? persistence.responseRules(
             edits as HeaderRules,
@@ -629,9 +633,18 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     if (head === undefined) return this.client.write(d);
     this.pendingHead = undefined;
     if (d.length === 0) return this.client.write(head);
-    // a head forwarded as received (forward.ts) is still followed by its body bytes in the same read
-    if (head.buffer === d.buffer && head.byteOffset + head.length === d.byteOffset)
-      return this.client.write(Buffer.from(d.buffer, head.byteOffset, head.length + d.length));
+    // a head forwarded as received (forward.ts) is still followed by its body bytes in the same read: the read
+    // itself when they are all of it (a small response), else one view over both
+    if (head.buffer === d.buffer && head.byteOffset + head.length === d.byteOffset) {
+      const raw = (this.res as ResponseHead).raw;
+      return this.client.write(
+        raw.buffer === head.buffer &&
+          raw.byteOffset === head.byteOffset &&
+          raw.length === head.length + d.length
+          ? raw
+          : Buffer.from(d.buffer, head.byteOffset, head.length + d.length),
+      );
+    }
     if (d.length <= SMALL_BODY) return this.client.write(Buffer.concat([head, d], head.length + d.length));
     return this.client.write2(head, d);
   }

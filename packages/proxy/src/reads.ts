@@ -13,12 +13,7 @@
  * another Node version, a TLS socket, bytes already queued — and the caller keeps `data` events.
  */
 import net from "node:net";
-
-/** Reads up to this size land in the shared buffer and are copied out. */
-const SMALL_READ = 16_384;
-/** A connection whose read filled the shared buffer reads into buffers of its own, this big. */
-const BIG_READ = 65_536;
-const SHARED = Buffer.allocUnsafeSlow(SMALL_READ);
+import { BIG_READ, copyOut, SHARED, SMALL_READ } from "./small-reads.js";
 
 export class ReadBuffers {
   private buf: Buffer = SHARED;
@@ -27,7 +22,7 @@ export class ReadBuffers {
   take(n: number, b: Buffer): Buffer {
     if (b === SHARED) {
       if (n === SMALL_READ) this.buf = Buffer.allocUnsafe(BIG_READ);
-      return Buffer.from(b.subarray(0, n));
+      return copyOut(n);
     }
     this.buf = n < SMALL_READ ? SHARED : Buffer.allocUnsafe(BIG_READ);
     return n === b.length ? b : b.subarray(0, n);

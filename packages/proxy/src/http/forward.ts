@@ -245,7 +245,10 @@ function serialise(
 ): Buffer {
   const raw = head.raw;
   if (asReceived(head, ctx, rules, extra, noLength, implicit))
-    return raw.subarray(head.lineStart, head.length);
+    // a read that held the head alone is the head: no view to make
+    return head.lineStart === 0 && head.length === raw.length
+      ? raw
+      : raw.subarray(head.lineStart, head.length);
   const f = head.fields;
   const keepUpgrade = ctx.connection === "upgrade";
   if (runs.length < 2 * head.fieldCount + 2) runs = new Int32Array(2 * head.fieldCount + 64);
