@@ -1,6 +1,7 @@
 // Same-round ratios and the markdown table of the proxy bench. Pure: samples in, text out.
 
-export type Case = "small" | "bulk";
+/** small and bulk: keep-alive clients; churn: small bodies with `Connection: close`, one request per connection. */
+export type Case = "small" | "bulk" | "churn";
 
 export interface Sample {
   round: number;
@@ -103,10 +104,36 @@ export function renderThroughputTable(rows: readonly PeerRow[], samples: readonl
     const m = (c: Case, f: (s: Sample) => number) => medianOf(samples, r.id, c, f);
     const x = (c: Case, f: (s: Sample) => number) =>
       fmtRatio(sameRoundRatio(samples, r.id, r.baseline, c, f));
-    const errors = samples.filter((s) => s.peer === r.id).reduce((a, s) => a + s.errors, 0);
+    const errors = samples
+      .filter((s) => s.peer === r.id && s.case !== "churn")
+      .reduce((a, s) => a + s.errors, 0);
     const rss = Math.max(...samples.filter((s) => s.peer === r.id).map((s) => s.rssBytes));
     lines.push(
       `| ${r.label} | ${r.id === r.baseline ? "—" : (labels.get(r.baseline) ?? r.baseline)} | ${fmtCount(m("small", (s) => s.rps))} | ${x("small", (s) => s.rps)} | ${fmtMs(m("small", (s) => s.p50Ms))} | ${x("small", (s) => s.p50Ms)} | ${fmtMs(m("small", (s) => s.p99Ms))} | ${x("small", (s) => s.p99Ms)} | ${fmtMiB(m("bulk", (s) => s.bytesPerSec))} | ${x("bulk", (s) => s.bytesPerSec)} | ${fmtUs(m("small", cpuPerRequest))} | ${x("small", cpuPerRequest)} | ${m("small", (s) => s.cpuPct).toFixed(0)} / ${m("bulk", (s) => s.cpuPct).toFixed(0)} | ${fmtMiB(rss)} | ${errors} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The connection-churn table: one row per peer that ran the churn case (plain HTTP clients only): connections
+ * (= requests) per second, p99 and the proxy's CPU per connection, each with its same-round ratio to the row's
+ * baseline.
+ */
+export function renderChurnTable(rows: readonly PeerRow[], samples: readonly Sample[]): string {
+  const lines = [
+    "| peer | vs | conn/s | × | p99 ms | × | CPU µs/conn | × | errors |",
+    `|${"---|".repeat(9)}`,
+  ];
+  const labels = new Map(rows.map((r) => [r.id, r.label]));
+  for (const r of rows) {
+    const own = samples.filter((s) => s.peer === r.id && s.case === "churn");
+    if (r.missing || own.length === 0) continue;
+    const m = (f: (s: Sample) => number) => medianOf(samples, r.id, "churn", f);
+    const x = (f: (s: Sample) => number) => fmtRatio(sameRoundRatio(samples, r.id, r.baseline, "churn", f));
+    const errors = own.reduce((a, s) => a + s.errors, 0);
+    lines.push(
+      `| ${r.label} | ${r.id === r.baseline ? "—" : (labels.get(r.baseline) ?? r.baseline)} | ${fmtCount(m((s) => s.rps))} | ${x((s) => s.rps)} | ${fmtMs(m((s) => s.p99Ms))} | ${x((s) => s.p99Ms)} | ${fmtUs(m(cpuPerRequest))} | ${x(cpuPerRequest)} | ${errors} |`,
     );
   }
   return lines.join("\n");

@@ -1,4 +1,4 @@
-// pnpm bench:proxy [--quick] [--rounds N] [--seconds S] [--no-write]
+// pnpm bench:proxy [--quick] [--rounds N] [--seconds S] [--settle S] [--no-churn] [--no-write]
 // The proxy bench: wrk against the origin directly and through every peer, in one interleaved run of several
 // rounds (each round runs every peer once, order rotated), then the memory rows. Writes the <!-- proxy -->
 // section of bench/README.md. CPU layout (2 cores): the proxy on CPU 0, wrk and the origin on CPU 1.
@@ -23,11 +23,13 @@ import { NODE_PEER_FLAGS, PEERS, type PeerDef, type PeerId, type RunningPeer, st
 import { killAllOnExit, run, type Spawned, start, waitListening } from "./procs";
 import { sampleTree } from "./procstat";
 import {
+  type Case,
   cpuVerdict,
   type MemoryRow,
   median,
   originVerdict,
   renderAfterIdle,
+  renderChurnTable,
   renderFirstContact,
   renderMemoryTable,
   renderThroughputTable,
@@ -52,6 +54,8 @@ if (!Number.isInteger(SETTLE) || SETTLE < 0)
   throw new Error(
     `bench: --settle ${SETTLE} must be a whole number of seconds ≥ 0 (wrk's -d takes whole seconds)`,
   );
+/** Each round also runs a connection-churn case (`Connection: close`) for the plain HTTP rows (`--no-churn`: not). */
+const CHURN = !flag("no-churn");
 const STREAM_BYTES = QUICK ? 2 ** 28 : 2 ** 30;
 // Open-file limit: an L4 peer holds two fds per idle connection, so the idle row opens as many as the hard
 // limit allows (10,000 when it is ≥ 20,500) and scales its figure to 10k.
@@ -114,10 +118,24 @@ function certificate() {
   return { cert, key, pem, ciphersuites: CIPHERSUITE };
 }
 
-async function wrk(a: Addr, path: string, connections: number, seconds: number, scheme = "http") {
+async function wrk(
+  a: Addr,
+  path: string,
+  connections: number,
+  seconds: number,
+  scheme = "http",
+  headers: readonly string[] = [],
+) {
   const out = await run(
     "wrk",
-    wrkArgs({ url: `${scheme}://${a.host}:${a.port}${path}`, threads: 1, connections, seconds, script }),
+    wrkArgs({
+      url: `${scheme}://${a.host}:${a.port}${path}`,
+      threads: 1,
+      connections,
+      seconds,
+      script,
+      headers,
+    }),
     { cpus: LOAD_CPU, timeoutMs: (seconds + 15) * 1000 },
   );
   return parseWrk(out);
@@ -139,19 +157,24 @@ async function h2load(a: Addr, path: string, connections: number, streams: numbe
 }
 
 /** One load run against a peer, with the client its row is about. */
-function load(peer: PeerDef, a: Addr, c: "small" | "bulk", seconds: number) {
+function load(peer: PeerDef, a: Addr, c: Case, seconds: number) {
+  if (c === "churn") return wrk(a, "/small", 50, seconds, "http", ["Connection: close"]);
   const path = c === "small" ? "/small" : "/bulk";
   const connections = c === "small" ? 50 : 4;
   if (peer.client === "h2") return h2load(a, path, connections, c === "small" ? 10 : 1, seconds);
   return wrk(a, path, connections, seconds, peer.client === "https" ? "https" : "http");
 }
 
+/** The cases a peer runs each round: churn only with plain HTTP clients (the TLS and h2 rows are about their protocol). */
+const casesOf = (peer: PeerDef): readonly Case[] =>
+  CHURN && peer.client === undefined ? ["small", "bulk", "churn"] : ["small", "bulk"];
+
 /** Where a peer's load goes: its listener, or the origin itself for "direct". */
 function addrOf(peer: PeerDef): Addr {
   return running.get(peer.id)?.addr ?? originAddr;
 }
 
-async function measure(peer: PeerDef, round: number, c: "small" | "bulk"): Promise<Sample> {
+async function measure(peer: PeerDef, round: number, c: Case): Promise<Sample> {
   const r = running.get(peer.id);
   const a = addrOf(peer);
   const pid = r ? r.pid : origin!.pid;
@@ -274,6 +297,7 @@ async function main() {
       const w = await load(p, a, "small", 2);
       if (i === 0) firstContact.set(p.id, w.p99Ms);
       await load(p, a, "bulk", 1);
+      if (casesOf(p).includes("churn")) await load(p, a, "churn", 1);
     }
   }
 
@@ -291,7 +315,7 @@ async function main() {
         xs[round] = w.p99Ms;
         afterIdle.set(p.id, xs);
       }
-      for (const c of ["small", "bulk"] as const) {
+      for (const c of casesOf(p)) {
         const s = await measure(p, round, c);
         samples.push(s);
         log(
@@ -355,15 +379,27 @@ async function main() {
     "",
     renderThroughputTable(rows, samples),
     "",
+    ...(CHURN
+      ? [
+          "Connection churn, a third case in every round after small and bulk: `wrk -t1 -c50 -H 'Connection: close'` on",
+          "`/small`, so every request opens a new client connection and the peer closes it after the response (the",
+          "close, and so TIME_WAIT, on the peer's side). L7 peers keep their origin connections alive; an L4 peer opens",
+          "one origin connection per client connection. conn/s equals req/s here; CPU µs/conn is the peer's CPU ÷",
+          "connections served. Same-round ratios as above; the TLS and h2 rows are not churned.",
+          "",
+          renderChurnTable(rows, samples),
+          "",
+        ]
+      : []),
     `Warm-up, before round 1, the same for every peer: ${WARM_RUNS} pairs of a small-body run of 2 s (each ends with wrk`,
-    "closing its 50 connections) and a bulk run of 1 s, the alternation the rounds repeat. A Node peer reaches its",
+    `closing its 50 connections) and a bulk run of 1 s${CHURN ? " (for the churned rows also a churn run of 1 s)" : ""}, the alternation the rounds repeat. A Node peer reaches its`,
     "steady state only after a few of them: code that first runs at a close or on the bulk path is compiled then, and",
     "the functions around it recompiled (the first small run after a bulk one pauses the most). *First contact*,",
     "the p99 of the first warm-up run against each freshly started peer (what a cold process shows; one sample, no",
     `ratio range): ${renderFirstContact(rows, firstContact)}.`,
     "",
     SETTLE > 0
-      ? `Each measured small-body run follows a ${SETTLE} s small-body *settle* run against the same peer, so the rounds measure a peer under steady load. The settle run starts after the peer sat idle while the others ran (about ${Math.round((active.length - 1) * (2 * SECONDS + SETTLE + 1))} s); its p99 is the *after idle* figure (median over rounds, and the median of its same-round ratios): ${renderAfterIdle(rows, afterIdle)}. A Node peer pays for idleness: V8 shrinks the young generation after a spell of low allocation and re-grows it over the next few scavenges (2–3 ms each instead of 0.3), and it recompiles the hot functions around a branch that last ran before V8 recorded type feedback for them (the upstream pool re-arming its idle timer).`
+      ? `Each measured small-body run follows a ${SETTLE} s small-body *settle* run against the same peer, so the rounds measure a peer under steady load. The settle run starts after the peer sat idle while the others ran (about ${Math.round((active.length - 1) * (2 * SECONDS + SETTLE + 1))} s); its p99 is the *after idle* figure (median over rounds, and the median of its same-round ratios): ${renderAfterIdle(rows, afterIdle)}. A Node peer pays for idleness: V8 shrinks the young generation after a spell of low allocation and re-grows it over the next few scavenges (2–3 ms each instead of 0.3); and the first time only, it recompiles a hot function around a branch that last ran before V8 recorded type feedback for it (the deadline heap arming its timer after it emptied).`
       : "No settle runs (`--settle 0`): each measured small-body run starts right after the peer sat idle.",
     "",
     loadVerdict(load0, load1) +

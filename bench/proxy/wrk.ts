@@ -36,6 +36,8 @@ export interface WrkOptions {
   script: string;
   /** wrk's per-request timeout in seconds */
   timeout?: number;
+  /** extra request header lines (`-H`), e.g. `Connection: close` for a new connection per request */
+  headers?: readonly string[];
 }
 
 export function wrkArgs(o: WrkOptions): string[] {
@@ -45,6 +47,7 @@ export function wrkArgs(o: WrkOptions): string[] {
     `-d${o.seconds}s`,
     `--timeout`,
     `${o.timeout ?? 5}s`,
+    ...(o.headers ?? []).flatMap((h) => ["-H", h]),
     "-s",
     o.script,
     o.url,

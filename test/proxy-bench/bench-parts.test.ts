@@ -9,6 +9,7 @@ import {
   median,
   originVerdict,
   renderAfterIdle,
+  renderChurnTable,
   renderFirstContact,
   renderMemoryTable,
   renderThroughputTable,
@@ -61,6 +62,19 @@ describe("parseWrk", () => {
     expect(wrkArgs({ url: "http://h:1/", threads: 1, connections: 50, seconds: 5, script: "r.lua" })).toEqual(
       ["-t1", "-c50", "-d5s", "--timeout", "5s", "-s", "r.lua", "http://h:1/"],
     );
+    const o = { url: "http://h:1/", threads: 1, connections: 50, seconds: 5, script: "r.lua" };
+    expect(wrkArgs({ ...o, headers: ["Connection: close"] })).toEqual([
+      "-t1",
+      "-c50",
+      "-d5s",
+      "--timeout",
+      "5s",
+      "-H",
+      "Connection: close",
+      "-s",
+      "r.lua",
+      "http://h:1/",
+    ]);
   });
 });
 
@@ -141,6 +155,38 @@ describe("tables", () => {
     expect(lines[3]).toContain("| 11.2 | 1.18 (1.11–1.25) |"); // CPU µs per request (90% of a core ÷ req/s), ratio
     expect(lines[4]).toBe("| later | | not built yet | | | | | | | | | | | | |");
     for (const l of lines) expect(l.split("|").length).toBe(lines[0]!.split("|").length);
+  });
+  it("churn: a row for each peer that ran the churn case, its errors apart from the keep-alive table's", () => {
+    const churn = (round: number, peer: string, rps: number, p99Ms: number, errors = 0): Sample => ({
+      ...sample(round, peer, rps, p99Ms),
+      case: "churn",
+      errors,
+    });
+    const rows = [
+      { id: "h", label: "haproxy", baseline: "h" },
+      { id: "x", label: "lbkit", baseline: "h" },
+      { id: "t", label: "tls", baseline: "h" }, // ran no churn case: no row
+      { id: "y", label: "later", baseline: "h", missing: "not built yet" },
+    ];
+    const s = [
+      sample(0, "h", 90_000),
+      sample(0, "x", 80_000),
+      sample(0, "t", 50_000),
+      churn(0, "h", 20_000, 4),
+      churn(0, "x", 15_000, 6, 3),
+      churn(1, "h", 10_000, 8),
+      churn(1, "x", 8_000, 8),
+    ];
+    const lines = renderChurnTable(rows, s).split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toMatch(/^\| haproxy \| — \| 15\.0 k \| 1\.00 \(1\.00–1\.00\) \| 6\.00 \|/);
+    // conn/s ratios 0.75 and 0.8; p99 ratios 1.5 and 1; CPU per connection 90% of a core ÷ conn/s: 60 and 112.5 µs
+    expect(lines[3]).toBe(
+      "| lbkit | haproxy | 11.5 k | 0.78 (0.75–0.80) | 7.00 | 1.25 (1.00–1.50) | 86.3 | 1.29 (1.25–1.33) | 3 |",
+    );
+    for (const l of lines) expect(l.split("|").length).toBe(lines[0]!.split("|").length);
+    // the keep-alive table does not count the churn errors
+    expect(renderThroughputTable(rows.slice(0, 2), s).split("\n")[3]).toMatch(/\| 0 \|$/);
   });
   it("first contact: each peer's first p99 with its ratio to its baseline, skipping peers that did not run", () => {
     const rows = [
