@@ -27,6 +27,8 @@ import { newTermination, note, type Termination, terminationState } from "./term
 const EARLY_MAX = 65_536;
 
 export class TcpSession implements QueueClient, Tracked, ConnHandler {
+  /** Its place in the proxy's connection list (Tracked). */
+  trackPos = -1;
   readonly pickContext: PickContext;
   private backend: Backend | undefined;
   private lease: Lease<ServerMeta> | undefined;

@@ -85,6 +85,8 @@ class LazyFacts implements RequestFacts {
 const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
 
 export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, DeadlineOwner, ConnHandler {
+  /** Its place in the proxy's connection list (Tracked). */
+  trackPos = -1;
   readonly pickContext: PickContext & { uri?: string };
   /** Deadlines' bookkeeping: the head deadline while IDLE or HEAD. */
   heapPos = -1;
@@ -147,7 +149,11 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     private readonly peer?: ClientPeer,
   ) {
     this.source = peer?.address ?? client.remoteAddress ?? "";
-    this.upCtx = { connection: "keep-alive", clientAddress: this.source, proto: fe.cfg.tls ? "https" : "http" };
+    this.upCtx = {
+      connection: "keep-alive",
+      clientAddress: this.source,
+      proto: fe.cfg.tls ? "https" : "http",
+    };
     this.limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
     const current = () => this.req;
     this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };

@@ -36,6 +36,7 @@ import type { FrontendRuntime, ProxyCore, Tracked, TransactionLog } from "./shel
 import { statsAnswer } from "./stats/option.js";
 import { ProxyStats } from "./stats/stats.js";
 import { type TlsCertificate, TlsTerminator } from "./tls/terminator.js";
+import { TrackedList } from "./tracked-list.js";
 import { TurnClock } from "./turn-clock.js";
 
 export interface ProxyOptions {
@@ -88,7 +89,7 @@ class Frontend implements FrontendRuntime {
 export class ReverseProxy extends EventEmitter<ProxyEvents> {
   private readonly frontends = new Map<string, Frontend>();
   private readonly backends = new Map<string, Backend>();
-  private readonly tracked = new Set<Tracked>();
+  private readonly tracked = new TrackedList<Tracked>();
   private readonly core: ProxyCore;
   private readonly grace: number;
   private statsCounters: ProxyStats | undefined;
@@ -324,6 +325,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     }
     // until its PROXY header is read, a connection is tracked so that stop() can cut it
     const pending: Tracked = {
+      trackPos: -1,
       drain: () => socket.destroy(),
       kill: () => socket.destroy(),
       holds: () => false,
@@ -349,6 +351,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
       return;
     }
     const pending: Tracked = {
+      trackPos: -1,
       drain: () => socket.destroy(),
       kill: () => socket.destroy(),
       holds: () => false,
@@ -401,9 +404,9 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
         for (const s of fe.servers) closed.push(new Promise<void>((r) => s.close(() => r())));
         fe.servers = [];
       }
-      for (const t of [...this.tracked]) t.drain();
+      for (const t of this.tracked.snapshot()) t.drain();
       await this.waitIdle(this.grace);
-      for (const t of [...this.tracked]) t.kill();
+      for (const t of this.tracked.snapshot()) t.kill();
       for (const fe of this.frontends.values()) for (const w of fe.waiting.splice(0)) w.destroy();
       await Promise.all(closed);
       for (const be of this.backends.values()) {
@@ -458,7 +461,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     const be = this.backend(backend);
     if (!be.pool.get(id)) throw new ProxyConfigError(`backend ${backend} server`, id, "does not exist");
     let n = 0;
-    for (const t of [...this.tracked])
+    for (const t of this.tracked.snapshot())
       if (t.holds(backend, id)) {
         t.kill();
         n++;

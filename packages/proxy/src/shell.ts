@@ -59,6 +59,8 @@ export interface TransactionLog {
 
 /** A live connection the proxy can wind down (graceful stop) or kill. */
 export interface Tracked {
+  /** Where the proxy's connection list keeps it (tracked-list.ts); -1 when not tracked. */
+  trackPos: number;
   /** Stop after the current request (L7: close when idle; L4: nothing to do until it ends). */
   drain(): void;
   /** Destroy now (termination K). */

@@ -26,7 +26,12 @@ function serverFor(core: ProxyCore, fe: FrontendRuntime): http2.Http2Server {
   });
   s.on("session", (session: http2.ServerHttp2Session) => {
     peers.set(session, handing);
-    const t: Tracked = { drain: () => session.close(), kill: () => session.destroy(), holds: () => false };
+    const t: Tracked = {
+      trackPos: -1,
+      drain: () => session.close(),
+      kill: () => session.destroy(),
+      holds: () => false,
+    };
     core.track(t);
     session.on("close", () => core.untrack(t));
     session.on("error", () => {});
