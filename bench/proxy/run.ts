@@ -165,9 +165,8 @@ function load(peer: PeerDef, a: Addr, c: Case, seconds: number) {
   return wrk(a, path, connections, seconds, peer.client === "https" ? "https" : "http");
 }
 
-/** The cases a peer runs each round: churn only with plain HTTP clients (the TLS and h2 rows are about their protocol). */
-const casesOf = (peer: PeerDef): readonly Case[] =>
-  CHURN && peer.client === undefined ? ["small", "bulk", "churn"] : ["small", "bulk"];
+/** Churned in the churn phase: the plain HTTP rows (the TLS and h2 rows are about their protocol). */
+const churned = (peer: PeerDef): boolean => CHURN && peer.client === undefined;
 
 /** Where a peer's load goes: its listener, or the origin itself for "direct". */
 function addrOf(peer: PeerDef): Addr {
@@ -198,6 +197,15 @@ async function measure(peer: PeerDef, round: number, c: Case): Promise<Sample> {
     originCpuPct: ((o1.cpuSeconds - o0.cpuSeconds) / wall) * 100,
     rssBytes: p1.rssBytes,
   };
+}
+
+/** One measured run, logged. */
+async function measured(p: PeerDef, round: number, c: Case): Promise<Sample> {
+  const s = await measure(p, round, c);
+  log(
+    `round ${round + 1}/${ROUNDS} ${p.label} ${c}: ${s.rps.toFixed(0)} req/s, ${(s.bytesPerSec / 2 ** 20).toFixed(0)} MiB/s, p99 ${s.p99Ms.toFixed(2)} ms, cpu ${s.cpuPct.toFixed(0)}%, origin ${s.originCpuPct.toFixed(0)}%, errors ${s.errors}`,
+  );
+  return s;
 }
 
 /** Median of five RSS samples over one second (a Node peer's heap moves between single samples). */
@@ -297,7 +305,6 @@ async function main() {
       const w = await load(p, a, "small", 2);
       if (i === 0) firstContact.set(p.id, w.p99Ms);
       await load(p, a, "bulk", 1);
-      if (casesOf(p).includes("churn")) await load(p, a, "churn", 1);
     }
   }
 
@@ -315,13 +322,7 @@ async function main() {
         xs[round] = w.p99Ms;
         afterIdle.set(p.id, xs);
       }
-      for (const c of casesOf(p)) {
-        const s = await measure(p, round, c);
-        samples.push(s);
-        log(
-          `round ${round + 1}/${ROUNDS} ${p.label} ${c}: ${s.rps.toFixed(0)} req/s, ${(s.bytesPerSec / 2 ** 20).toFixed(0)} MiB/s, p99 ${s.p99Ms.toFixed(2)} ms, cpu ${s.cpuPct.toFixed(0)}%, origin ${s.originCpuPct.toFixed(0)}%, errors ${s.errors}`,
-        );
-      }
+      for (const c of ["small", "bulk"] as const) samples.push(await measured(p, round, c));
     }
   }
   const loadSeconds = (performance.now() - t0) / 1000;
@@ -341,6 +342,18 @@ async function main() {
       memory.push({ label: p.label, missing: `failed: ${(e as Error).message.split("\n")[0]}` });
     }
     log(`memory ${p.label} done`);
+  }
+  // Connection churn, a phase of its own, last: after the keep-alive rounds and the memory rows (a Node peer's
+  // garbage collector works harder for a while around a spell of churn, which is not what those rows are about).
+  // A 2 s churn run per peer, then rounds as above, each measured run after a churn settle run.
+  const churnPeers = active.filter(churned);
+  for (const p of churnPeers) await load(p, addrOf(p), "churn", 2);
+  const churnOrders = churnPeers.length > 0 ? roundOrders(churnPeers, ROUNDS) : [];
+  for (const [round, order] of churnOrders.entries()) {
+    for (const p of order) {
+      if (SETTLE > 0) await load(p, addrOf(p), "churn", SETTLE);
+      samples.push(await measured(p, round, "churn"));
+    }
   }
 
   const rows = PEERS.map((p) => ({ id: p.id, label: p.label, baseline: p.baseline, missing: p.missing() }));
@@ -381,18 +394,19 @@ async function main() {
     "",
     ...(CHURN
       ? [
-          "Connection churn, a third case in every round after small and bulk: `wrk -t1 -c50 -H 'Connection: close'` on",
+          "Connection churn, a phase of its own after the rounds above and the memory rows below: `wrk -t1 -c50 -H 'Connection: close'` on",
           "`/small`, so every request opens a new client connection and the peer closes it after the response (the",
           "close, and so TIME_WAIT, on the peer's side). L7 peers keep their origin connections alive; an L4 peer opens",
-          "one origin connection per client connection. conn/s equals req/s here; CPU µs/conn is the peer's CPU ÷",
-          "connections served. Same-round ratios as above; the TLS and h2 rows are not churned.",
+          "one origin connection per client connection. A 2 s churn run per peer first, then the same number of rounds,",
+          `order rotated, each measured ${SECONDS} s run ${SETTLE > 0 ? `after a ${SETTLE} s churn settle run` : "with no settle run"}. conn/s equals req/s here; CPU µs/conn`,
+          "is the peer's CPU ÷ connections served. Same-round ratios as above; the TLS and h2 rows are not churned.",
           "",
           renderChurnTable(rows, samples),
           "",
         ]
       : []),
     `Warm-up, before round 1, the same for every peer: ${WARM_RUNS} pairs of a small-body run of 2 s (each ends with wrk`,
-    `closing its 50 connections) and a bulk run of 1 s${CHURN ? " (for the churned rows also a churn run of 1 s)" : ""}, the alternation the rounds repeat. A Node peer reaches its`,
+    "closing its 50 connections) and a bulk run of 1 s, the alternation the rounds repeat. A Node peer reaches its",
     "steady state only after a few of them: code that first runs at a close or on the bulk path is compiled then, and",
     "the functions around it recompiled (the first small run after a bulk one pauses the most). *First contact*,",
     "the p99 of the first warm-up run against each freshly started peer (what a cold process shows; one sample, no",
