@@ -1,7 +1,8 @@
 // pnpm bench:proxy [--quick] [--rounds N] [--seconds S] [--settle S] [--no-churn] [--no-write]
 // The proxy bench: wrk against the origin directly and through every peer, in one interleaved run of several
-// rounds (each round runs every peer once, order rotated), then the memory rows. Writes the <!-- proxy -->
-// section of bench/README.md. CPU layout (2 cores): the proxy on CPU 0, wrk and the origin on CPU 1.
+// rounds (each round runs every peer once, order rotated), then the memory rows, then a connection-churn phase of
+// the same shape. Writes the <!-- proxy --> section of bench/README.md. CPU layout (2 cores): the proxy on CPU 0,
+// wrk and the origin on CPU 1.
 import { execFileSync } from "node:child_process";
 import {
   chmodSync,
@@ -54,7 +55,7 @@ if (!Number.isInteger(SETTLE) || SETTLE < 0)
   throw new Error(
     `bench: --settle ${SETTLE} must be a whole number of seconds ≥ 0 (wrk's -d takes whole seconds)`,
   );
-/** Each round also runs a connection-churn case (`Connection: close`) for the plain HTTP rows (`--no-churn`: not). */
+/** A connection-churn phase (`Connection: close`) for the plain HTTP rows after the rest (`--no-churn`: none). */
 const CHURN = !flag("no-churn");
 const STREAM_BYTES = QUICK ? 2 ** 28 : 2 ** 30;
 // Open-file limit: an L4 peer holds two fds per idle connection, so the idle row opens as many as the hard
