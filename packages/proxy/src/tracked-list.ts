@@ -5,7 +5,7 @@
  *
  * Not a `Set`: under V8 (Node 20), a Set that has lived long enough to reach the old generation and then sees
  * add/delete churn keeps its deleted entries reachable for the young-generation collector until the next full
- * GC, through the chain of tables each rehash leaves behind. With one entry per client connection, a proxy under
+ * GC (apparently through the chain of tables each rehash leaves behind). With one entry per client connection, a proxy under
  * connection churn, once it had served long-lived connections, copied every closed connection's objects in each
  * scavenge: 6 ms scavenges instead of 0.5, p99 8 ms instead of 2.6 under `wrk -c50 -H 'Connection: close'`. A
  * plain-JS reproduction (a promoted Set, add/delete of short-lived objects) shows 3.5–6 ms scavenges against
