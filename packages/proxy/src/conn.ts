@@ -10,8 +10,10 @@
  * server). A handler that throws does not reach the event loop: the connection reports it as `connFailure`.
  * `connClose` comes once, later than the `destroy()` (or error, or both FINs) that caused it, never inside it.
  */
+
 import type net from "node:net";
 import tls from "node:tls";
+import { CloseHooks } from "./close-hooks.js";
 import type { DeadlineOwner, Deadlines } from "./deadlines.js";
 
 export interface ConnHandler {
@@ -148,7 +150,7 @@ export class SocketConn implements Conn {
   recycle = false;
   connected: boolean;
   private idleMs = -1;
-  private hooks: (() => void)[] | undefined;
+  private hooks: CloseHooks | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -170,7 +172,7 @@ export class SocketConn implements Conn {
       report(this, this.handler.connClose);
       const hooks = this.hooks;
       this.hooks = undefined;
-      if (hooks) for (const f of hooks) f();
+      hooks?.run();
     });
     socket.on("drain", () => report(this, this.handler.connDrain));
     socket.on("timeout", () => report(this, this.handler.connTimeout));
@@ -248,7 +250,7 @@ export class SocketConn implements Conn {
       queueMicrotask(fn);
       return;
     }
-    if (this.hooks === undefined) this.hooks = [fn];
-    else this.hooks.push(fn);
+    if (this.hooks === undefined) this.hooks = new CloseHooks(fn);
+    else this.hooks.add(fn);
   }
 }

@@ -15,9 +15,11 @@
  * Accepting: `leanAccept` takes over a listening `net.Server`'s connection callback, so `listen()`, cluster
  * workers and `close()` stay Node's; only the accepted handles skip `net.Socket`.
  */
+
 import net from "node:net";
 import type { TcpHandle, TcpReq, TcpWrap } from "@lbkit/core";
 import { UV_EOF } from "@lbkit/core";
+import { CloseHooks } from "./close-hooks.js";
 import { type Conn, type ConnHandler, IdleTimeout, NO_HANDLER, report } from "./conn.js";
 import type { Deadlines } from "./deadlines.js";
 import { BIG_READ, copyOut, SHARED, SMALL_READ } from "./small-reads.js";
@@ -60,7 +62,7 @@ export class HandleConn implements Conn {
   private queued = 0;
   private rbuf: Buffer = SHARED;
   private readonly timeout: IdleTimeout;
-  private hooks: (() => void)[] | undefined;
+  private hooks: CloseHooks | undefined;
   private peer: Record<string, unknown> | undefined;
   private local: Record<string, unknown> | undefined;
 
@@ -251,8 +253,8 @@ export class HandleConn implements Conn {
   }
 
   onClosed(fn: () => void): void {
-    if (this.hooks === undefined) this.hooks = [fn];
-    else this.hooks.push(fn);
+    if (this.hooks === undefined) this.hooks = new CloseHooks(fn);
+    else this.hooks.add(fn);
   }
 
   /** @internal */
@@ -308,7 +310,7 @@ export class HandleConn implements Conn {
     report(this, this.handler.connClose);
     const hooks = this.hooks;
     this.hooks = undefined;
-    if (hooks) for (const f of hooks) f();
+    hooks?.run();
   }
 }
 

@@ -26,6 +26,11 @@ import { newTermination, note, type Termination, terminationState } from "./term
 /** Most bytes read from a client before its server is connected (option abortonclose), then it is paused. */
 const EARLY_MAX = 65_536;
 
+/** What the balancing algorithms see of a session: its source (an instance, not a literal: see close-hooks.ts). */
+class SourceContext implements PickContext {
+  constructor(readonly source: string) {}
+}
+
 export class TcpSession implements QueueClient, Tracked, ConnHandler {
   /** Its place in the proxy's connection list (Tracked). */
   trackPos = -1;
@@ -61,7 +66,7 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler {
   ) {
     this.startedAt = core.clock.now();
     this.source = peer?.address ?? client.remoteAddress ?? "";
-    this.pickContext = { source: this.source };
+    this.pickContext = new SourceContext(this.source);
     core.track(this);
     // every report is guarded by the connection: an exception ends this session (termination I), never the process
     client.handler = this;

@@ -53,6 +53,41 @@ const SMALL_BODY = 16_384;
 const TO_CLIENT_KEEP_ALIVE: ForwardContext = Object.freeze({ connection: "keep-alive" });
 const TO_CLIENT_CLOSE: ForwardContext = Object.freeze({ connection: "close" });
 
+/**
+ * Head limits by `maxHeadSize`, shared by every connection of the frontends that use it (there are one or two
+ * values per process).
+ */
+const limitsBySize = new Map<number, HeadLimits>();
+function headLimits(maxHeadSize: number): HeadLimits {
+  let l = limitsBySize.get(maxHeadSize);
+  if (l === undefined) {
+    l = Object.freeze({ ...DEFAULT_HEAD_LIMITS, maxHeadSize });
+    limitsBySize.set(maxHeadSize, l);
+  }
+  return l;
+}
+
+/** What a request head sent upstream tells the server; its `connection` is set per request. */
+class UpstreamContext implements ForwardContext {
+  connection: "keep-alive" | "close" | "upgrade" = "keep-alive";
+  constructor(
+    readonly clientAddress: string,
+    readonly proto: "http" | "https",
+  ) {}
+}
+
+/** What the balancing algorithms see of a connection: its source, and the current request's target and headers. */
+class ConnPickContext implements PickContext {
+  uri: string | undefined = undefined;
+  req: RequestHead | undefined = undefined;
+  /** `{ get(name) }`, the HeaderSource shape: this object itself. */
+  readonly headers: { get(name: string): string | undefined } = this;
+  constructor(readonly source: string) {}
+  get(name: string): string | undefined {
+    return this.req?.get(name);
+  }
+}
+
 /** What routing and http-request rules see, read from the current request only when a rule asks. */
 class LazyFacts implements RequestFacts {
   private r: RequestHead | undefined;
@@ -87,7 +122,7 @@ const RESPONSE_LIMITS: HeadLimits = DEFAULT_HEAD_LIMITS;
 export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, DeadlineOwner, ConnHandler {
   /** Its place in the proxy's connection list (Tracked). */
   trackPos = -1;
-  readonly pickContext: PickContext & { uri?: string };
+  readonly pickContext: ConnPickContext;
   /** Deadlines' bookkeeping: the head deadline while IDLE or HEAD. */
   heapPos = -1;
   deadline = 0;
@@ -95,7 +130,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private readonly facts: LazyFacts;
   private readonly source: string;
   /** What a request head sent upstream tells the server (its `connection` set per request). */
-  private readonly upCtx: ForwardContext;
+  private readonly upCtx: UpstreamContext;
   private readonly limits: HeadLimits;
   private readonly scan = newHeadScan();
   private readonly resScan = newHeadScan();
@@ -149,14 +184,13 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     private readonly peer?: ClientPeer,
   ) {
     this.source = peer?.address ?? client.remoteAddress ?? "";
-    this.upCtx = {
-      connection: "keep-alive",
-      clientAddress: this.source,
-      proto: fe.cfg.tls ? "https" : "http",
-    };
-    this.limits = { ...DEFAULT_HEAD_LIMITS, maxHeadSize: fe.cfg.maxHeadSize };
-    const current = () => this.req;
-    this.pickContext = { source: this.source, headers: { get: (n: string) => current()?.get(n) } };
+    // Objects that live as long as the connection are class instances (or shared), never object literals: V8
+    // pretenures a literal's allocation site once many of its objects outlive a scavenge (thousands of idle
+    // connections), and a pretenured object pointing at young ones keeps them, and the connection behind them,
+    // alive through every scavenge until the next full GC (7-8 ms scavenges under churn, measured).
+    this.upCtx = new UpstreamContext(this.source, fe.cfg.tls ? "https" : "http");
+    this.limits = headLimits(fe.cfg.maxHeadSize);
+    this.pickContext = new ConnPickContext(this.source);
     this.facts = new LazyFacts(this.source);
     core.track(this);
     // every report is guarded by the connection: an exception cuts this connection (termination I), never the process
@@ -258,6 +292,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
 
   private begin(req: RequestHead): void {
     this.req = req;
+    this.pickContext.req = req;
     this.t = newTermination();
     this.d.reset();
     this.serverId = undefined;
@@ -845,6 +880,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     // nothing of this request stays referenced while the connection waits for the next one
     this.req = undefined;
     this.facts.req = undefined;
+    this.pickContext.req = undefined;
     this.pickContext.uri = undefined;
     this.persist = undefined;
     this.reqBody = undefined;

@@ -17,6 +17,18 @@ export interface Waiter<T> {
   cancelled: boolean;
 }
 
+/** An instance, not a literal: a waiter may wait seconds and holds a young connection (see close-hooks.ts). */
+class Entry<T> implements Waiter<T> {
+  cancelled = false;
+  constructor(
+    readonly item: T,
+    readonly deadline: number,
+    readonly order: number,
+    readonly pos: number,
+    readonly queue: WaitQueue<T>,
+  ) {}
+}
+
 export class WaitQueue<T> {
   private items: (Waiter<T> | undefined)[] = [];
   private head = 0;
@@ -42,14 +54,7 @@ export class WaitQueue<T> {
   /** Undefined when the queue is full (the caller answers 503). `order` defaults to `now`. */
   push(item: T, now: number, order = now): Waiter<T> | undefined {
     if (this.full) return undefined;
-    const w: Waiter<T> = {
-      item,
-      deadline: now + this.timeout,
-      order,
-      pos: this.live,
-      queue: this,
-      cancelled: false,
-    };
+    const w = new Entry(item, now + this.timeout, order, this.live, this);
     this.items.push(w);
     if (++this.live > this.peak) this.peak = this.live;
     return w;

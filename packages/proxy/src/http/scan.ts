@@ -11,9 +11,18 @@ export const DEFAULT_HEAD_LIMITS: Readonly<HeadLimits> = Object.freeze({
   maxHeaders: 100,
 });
 
+/** A connection's scan state lives as long as the connection: an instance, never a literal (see tracked-list.ts). */
+class Scan implements HeadScan {
+  pos = -1;
+  lastLf = -1;
+  firstLf = -1;
+  lines = 0;
+  start = 0;
+}
+
 /** A fresh resumption state for `parseRequestHead` / `parseResponseHead`. */
 export function newHeadScan(): HeadScan {
-  return { pos: -1, lastLf: -1, firstLf: -1, lines: 0, start: 0 };
+  return new Scan();
 }
 
 export function resetScan(scan: HeadScan): void {
