@@ -174,17 +174,12 @@ const missingTls = (id: string): never => {
  * 16 MiB per semi-space (V8 starts at 1 MiB and, with a proxy's low survival rate, hardly grows it). A proxy
  * allocates a few KB per request and keeps almost none of it, so by default a scavenge comes every few hundred
  * requests and a pause lands in every p99: lbkit L7 26.8 scavenges per 10k small requests by default, 3.4 with
- * these flags (--trace-gc, same run; 16/32 gave the same count, 8/16 6.8), for about 26 MiB more RSS. No
- * allocation-site pretenuring: after thousands of idle connections, V8 allocated a connection's object literals
- * in the old generation, and under churn every scavenge then took 7.8 ms instead of 0.4. The proxy package's
- * README recommends the same flags. (`--no-incremental-marking` was here for churn until the cause, lbkit's own
- * connection Set, was fixed.)
+ * these flags (--trace-gc, same run; 16/32 gave the same count, 8/16 6.8), for about 26 MiB more RSS. The proxy
+ * package's README recommends the same flags. (`--no-incremental-marking` and then
+ * `--no-allocation-site-pretenuring` were here for churn until their causes in lbkit were fixed: a connection
+ * Set, then connection-long object literals.)
  */
-export const NODE_PEER_FLAGS = [
-  "--min-semi-space-size=16",
-  "--max-semi-space-size=16",
-  "--no-allocation-site-pretenuring",
-];
+export const NODE_PEER_FLAGS = ["--min-semi-space-size=16", "--max-semi-space-size=16"];
 
 /** Starts one proxy peer and resolves once it accepts connections. Not for "direct". */
 export async function startPeer(id: PeerId, ctx: StartContext): Promise<RunningPeer> {

@@ -378,7 +378,7 @@ async function main() {
     "largest after any run. Peers: haproxy `nbthread 1`, `http-reuse always`; nginx one worker, upstream",
     "`keepalive 64`, HTTP/1.1 upstream, `proxy_max_temp_file_size 0`; node-http-proxy and @fastify/http-proxy",
     "with keep-alive upstream pools; lbkit runs `examples/proxy/index.mjs --mode http|tcp`. Every Node peer runs with",
-    `\`${NODE_PEER_FLAGS.join(" ")}\` (a young generation sized for a proxy's allocation rate, and no allocation-site pretenuring; the proxy README's advice).`,
+    `\`${NODE_PEER_FLAGS.join(" ")}\` (a young generation sized for a proxy's allocation rate; the proxy README's advice).`,
     "",
     "Operator and protocol rows: *lbkit L7 with stats, metrics and access log on* is the same example with",
     "`--stats --log` (the stats page, an admin server with `/metrics` counting every transaction, and the JSON access",
