@@ -35,8 +35,14 @@ export type TxnEvent =
   | "internal"
   | "killed";
 
+/** An instance, not a literal: a session keeps its termination as long as it lives (see close-hooks.ts). */
+class TerminationState implements Termination {
+  phase: Phase = "R";
+  cause: Cause = "-";
+}
+
 export function newTermination(): Termination {
-  return { phase: "R", cause: "-" };
+  return new TerminationState();
 }
 
 /** Applies one event; returns the same object. */
