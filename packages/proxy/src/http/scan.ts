@@ -11,7 +11,7 @@ export const DEFAULT_HEAD_LIMITS: Readonly<HeadLimits> = Object.freeze({
   maxHeaders: 100,
 });
 
-/** A connection's scan state lives as long as the connection: an instance, never a literal (see tracked-list.ts). */
+/** A connection's scan state lives as long as the connection: an instance, never a literal (see close-hooks.ts). */
 class Scan implements HeadScan {
   pos = -1;
   lastLf = -1;
