@@ -23,7 +23,7 @@ let child: ChildProcess | undefined;
 let origin: HttpOrigin | undefined;
 
 afterEach(async () => {
-  if (child && child.exitCode === null) {
+  if (child && child.exitCode === null && child.signalCode === null) {
     const exited = new Promise((r) => child?.once("exit", r));
     child.kill("SIGKILL");
     await exited;
@@ -87,6 +87,7 @@ function request(port: number): Promise<net.Socket> {
       if (m && got.length >= end + 4 + Number(m[1])) resolve(c);
     });
     c.on("error", reject);
+    c.on("close", () => reject(new Error("proxy-gc: the connection closed before its response")));
   });
 }
 
@@ -119,14 +120,24 @@ describe("proxy and V8's allocation-site pretenuring", () => {
     it(`${mode === "http" ? "L7" : "L4"}: after ${IDLE} served-then-idle connections and churn, no site is tenured`, async () => {
       origin = await httpOrigin("gc");
       const p = await startProxy(mode, origin.port);
-      const held = await idleConnections(p.port, IDLE);
-      // more traffic while they are held: scavenges that find the held connections' objects alive
+      const held: net.Socket[] = [];
+      try {
+        held.push(...(await idleConnections(p.port, IDLE)));
+        // more traffic while they are held: scavenges that find the held connections' objects alive
+        await churn(p.port, CHURN);
+      } finally {
+        for (const s of held) s.destroy();
+      }
       await churn(p.port, CHURN);
-      for (const s of held) s.destroy();
-      await churn(p.port, CHURN);
+      // V8 writes its traces through C stdio, buffered on a pipe: stop the proxy (its exit flushes), then read
+      const exited = new Promise((r) => child?.once("exit", r));
+      child?.kill("SIGTERM");
+      await exited;
       const d = decisions(p.out());
       // V8 had its chances: scavenges of a full-size young generation while the connections were held (the build
-      // before the fix had 5 sites tenured here in L7, 1 in L4)
+      // before the fix had 5 sites tenured here in L7, 1 in L4). V8 prints nothing about sites when none had
+      // survivors, so there is no statistics line to expect; and the check is process-wide: a site of Node's own
+      // that V8 tenured would fail it too (the trace names no site)
       expect(d.scavenges).toBeGreaterThan(10);
       expect(d.tenured).toEqual([]);
     }, 120_000);

@@ -25,7 +25,7 @@ export class CloseHooks {
     this.last = h;
   }
 
-  /** Runs every hook in order; one that throws stops the rest (the caller reports it). */
+  /** Runs every hook in order; one that throws stops the rest and the exception reaches the caller. */
   run(): void {
     for (let h: Hook | undefined = this.first; h !== undefined; h = h.next) h.fn();
   }

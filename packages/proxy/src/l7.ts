@@ -57,8 +57,8 @@ const TO_CLIENT_CLOSE: ForwardContext = Object.freeze({ connection: "close" });
  * Head limits by `maxHeadSize`, shared by every connection of the frontends that use it (there are one or two
  * values per process).
  */
-const limitsBySize = new Map<number, HeadLimits>();
-function headLimits(maxHeadSize: number): HeadLimits {
+const limitsBySize = new Map<number, Readonly<HeadLimits>>();
+function headLimits(maxHeadSize: number): Readonly<HeadLimits> {
   let l = limitsBySize.get(maxHeadSize);
   if (l === undefined) {
     l = Object.freeze({ ...DEFAULT_HEAD_LIMITS, maxHeadSize });
@@ -131,7 +131,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private readonly source: string;
   /** What a request head sent upstream tells the server (its `connection` set per request). */
   private readonly upCtx: UpstreamContext;
-  private readonly limits: HeadLimits;
+  private readonly limits: Readonly<HeadLimits>;
   private readonly scan = newHeadScan();
   private readonly resScan = newHeadScan();
   private state = IDLE;

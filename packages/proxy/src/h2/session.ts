@@ -17,6 +17,21 @@ const NO_PEER: ClientPeer = { address: "", port: 0, localAddress: "", localPort:
 /** The client of the connection being handed over (the 'session' event fires synchronously in emit). */
 let handing: ClientPeer = NO_PEER;
 
+/** A session in the proxy's connection list. An instance, not a literal: see close-hooks.ts. */
+class TrackedSession implements Tracked {
+  trackPos = -1;
+  constructor(private readonly session: http2.ServerHttp2Session) {}
+  drain(): void {
+    this.session.close();
+  }
+  kill(): void {
+    this.session.destroy();
+  }
+  holds(): boolean {
+    return false;
+  }
+}
+
 function serverFor(core: ProxyCore, fe: FrontendRuntime): http2.Http2Server {
   let s = servers.get(fe);
   if (s) return s;
@@ -26,12 +41,7 @@ function serverFor(core: ProxyCore, fe: FrontendRuntime): http2.Http2Server {
   });
   s.on("session", (session: http2.ServerHttp2Session) => {
     peers.set(session, handing);
-    const t: Tracked = {
-      trackPos: -1,
-      drain: () => session.close(),
-      kill: () => session.destroy(),
-      holds: () => false,
-    };
+    const t = new TrackedSession(session);
     core.track(t);
     session.on("close", () => core.untrack(t));
     session.on("error", () => {});
