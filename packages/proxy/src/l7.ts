@@ -16,10 +16,10 @@ import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
 import { type HeaderRules, serialiseRequest, serialiseResponse } from "./http/forward.js";
-import { parseRequestHead } from "./http/request.js";
-import { parseResponseHead } from "./http/response.js";
+import { Request as ParsedRequest, readRequestHead } from "./http/request.js";
+import { Response as ParsedResponse, readResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
-import { DEFAULT_HEAD_LIMITS, newHeadScan } from "./http/scan.js";
+import { DEFAULT_HEAD_LIMITS, newOwningScan } from "./http/scan.js";
 import type { BodyDecoder, ForwardContext, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
 import {
   frontendHeaderRules,
@@ -78,11 +78,14 @@ class UpstreamContext implements ForwardContext {
 
 /** What the balancing algorithms see of a connection: its source, and the current request's target and headers. */
 class ConnPickContext implements PickContext {
-  uri: string | undefined = undefined;
   req: RequestHead | undefined = undefined;
   /** `{ get(name) }`, the HeaderSource shape: this object itself. */
   readonly headers: { get(name: string): string | undefined } = this;
   constructor(readonly source: string) {}
+  /** The target, made into a string only for an algorithm that hashes it. */
+  get uri(): string | undefined {
+    return this.req?.target;
+  }
   get(name: string): string | undefined {
     return this.req?.get(name);
   }
@@ -132,8 +135,10 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   /** What a request head sent upstream tells the server (its `connection` set per request). */
   private readonly upCtx: UpstreamContext;
   private readonly limits: Readonly<HeadLimits>;
-  private readonly scan = newHeadScan();
-  private readonly resScan = newHeadScan();
+  // one transaction's heads at a time: the request head is done with before the next is parsed (pipelined bytes
+  // wait in `buf`), the response head before the next response, so each scan's heads share one field table
+  private readonly scan = newOwningScan();
+  private readonly resScan = newOwningScan();
   private state = IDLE;
   /** Unconsumed client bytes: a head being read, request body bytes not yet sent, or pipelined requests. */
   private buf: Buffer = EMPTY;
@@ -268,7 +273,15 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   }
 
   private readHead(): void {
-    const r = parseRequestHead(this.buf, this.limits, this.scan);
+    const r = readRequestHead(this.buf, this.limits, this.scan);
+    if (r instanceof ParsedRequest) {
+      // an empty view would keep the whole read chunk alive while the connection idles
+      this.buf = r.length === this.buf.length ? EMPTY : this.buf.subarray(r.length);
+      this.tConnect = this.tSent = this.tResponse = -1;
+      this.tHead = this.core.clock.now();
+      this.begin(r);
+      return;
+    }
     if (r.kind === "incomplete") {
       // http-request is a deadline for the whole head, whatever the pace of its bytes (slowloris). It is set
       // only for a head that takes more than one read; a head read whole leaves the keep-alive deadline in
@@ -281,13 +294,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       this.t = newTermination();
       note(this.t, "proxy");
       this.replyCanned(r.status as CannedStatus, true);
-      return;
     }
-    // an empty view would keep the whole read chunk alive while the connection idles
-    this.buf = r.length === this.buf.length ? EMPTY : this.buf.subarray(r.length);
-    this.tConnect = this.tSent = this.tResponse = -1;
-    this.tHead = this.core.clock.now();
-    this.begin(r.head);
   }
 
   private begin(req: RequestHead): void {
@@ -341,7 +348,6 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       this.replyCanned(503, !this.reqDone);
       return;
     }
-    this.pickContext.uri = req.target;
     const persistence = this.backend.persistence;
     this.persist = persistence?.request(
       this.pickContext,
@@ -561,19 +567,19 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
 
   private readResponseHead(): void {
     for (;;) {
-      const r = parseResponseHead(this.resBuf, RESPONSE_LIMITS, this.req as RequestHead, this.resScan);
-      if (r.kind === "incomplete") return;
-      if (r.kind === "error") {
-        note(this.t, "bad-response");
-        this.failAttempt(502, "bad-response");
+      const head = readResponseHead(this.resBuf, RESPONSE_LIMITS, this.req as RequestHead, this.resScan);
+      if (!(head instanceof ParsedResponse)) {
+        if (head.kind === "error") {
+          note(this.t, "bad-response");
+          this.failAttempt(502, "bad-response");
+        }
         return;
       }
-      const head = r.head;
-      const rest = this.resBuf.subarray(r.length);
+      const rest = head.length === this.resBuf.length ? EMPTY : this.resBuf.subarray(head.length);
       this.resBuf = EMPTY;
       if (head.informational) {
         // 1xx (100 Continue, 103 Early Hints): relayed to HTTP/1.1 clients, then the final response follows
-        if ((this.req as RequestHead).version === 11) this.client.write(head.raw.subarray(0, r.length));
+        if ((this.req as RequestHead).version === 11) this.client.write(head.raw.subarray(0, head.length));
         this.resBuf = rest;
         if (rest.length === 0) return;
         continue;
@@ -881,7 +887,6 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.req = undefined;
     this.facts.req = undefined;
     this.pickContext.req = undefined;
-    this.pickContext.uri = undefined;
     this.persist = undefined;
     this.reqBody = undefined;
     this.res = undefined;

@@ -33,6 +33,22 @@ export const UNTIL_CLOSE: Framing = Object.freeze({ kind: "until-close" });
 export const TUNNEL: Framing = Object.freeze({ kind: "tunnel" });
 export const EMPTY: readonly string[] = Object.freeze([]);
 
+/**
+ * `{ kind: "length", n }`, shared: a small direct-mapped cache of frozen framings, since a server sends the same
+ * lengths over and over (one object less per head when it hits).
+ */
+const lengthFramings: ({ readonly kind: "length"; readonly n: number } | undefined)[] = new Array(256).fill(
+  undefined,
+);
+export function lengthFraming(n: number): Framing {
+  const slot = n & 255;
+  const f = lengthFramings[slot];
+  if (f !== undefined && f.n === n) return f;
+  const made = Object.freeze({ kind: "length" as const, n });
+  lengthFramings[slot] = made;
+  return made;
+}
+
 function kindOf(buf: Buffer, s: number, e: number): number {
   switch (e - s) {
     case 2:

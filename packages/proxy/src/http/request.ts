@@ -24,6 +24,7 @@ import {
   fieldsCopy,
   firstOf,
   Head,
+  lengthFraming,
   NONE,
   parseFields,
   parseLength,
@@ -34,8 +35,16 @@ import {
   VALUE_END,
 } from "./head.js";
 import { sameAuthority, validHost } from "./host.js";
-import { INCOMPLETE, newHeadScan, resetScan, SCAN_INCOMPLETE, scanError, scanHead } from "./scan.js";
-import type { Framing, HeadLimits, HeadParse, HeadScan, RequestHead, TargetForm } from "./types.js";
+import {
+  INCOMPLETE,
+  newHeadScan,
+  resetScan,
+  SCAN_INCOMPLETE,
+  scanError,
+  scanHead,
+  scanTable,
+} from "./scan.js";
+import type { Framing, HeadLimits, HeadMiss, HeadParse, HeadScan, RequestHead, TargetForm } from "./types.js";
 
 export class Request extends Head implements RequestHead {
   constructor(
@@ -107,7 +116,7 @@ export class Request extends Head implements RequestHead {
   }
 }
 
-const fail = (status: number, reason: string): HeadParse<RequestHead> => ({ kind: "error", status, reason });
+const fail = (status: number, reason: string): HeadMiss => ({ kind: "error", status, reason });
 
 /** Interned well-known methods, so the common case makes no string. */
 function methodOf(buf: Buffer, s: number, e: number): string {
@@ -130,6 +139,15 @@ function methodOf(buf: Buffer, s: number, e: number): string {
  * again with more bytes and the same `scan`), an error (400 / 414 / 431 / 501 / 505), or the head.
  */
 export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadScan): HeadParse<RequestHead> {
+  const r = readRequestHead(buf, limits, scan);
+  return r instanceof Request ? { kind: "head", head: r, length: r.length } : (r as HeadMiss);
+}
+
+/**
+ * @internal `parseRequestHead` without the result object, for the proxy's per-request path: the head itself
+ * (`length` is where it ends; test with `instanceof Request`) or why there is none.
+ */
+export function readRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadScan): Request | HeadMiss {
   const s = scan ?? newHeadScan();
   const end = scanHead(buf, limits, s, true);
   if (end === SCAN_INCOMPLETE) return INCOMPLETE;
@@ -218,7 +236,8 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
   }
 
   // header section
-  const fields = fieldScratch;
+  const table = scanTable(s);
+  const fields = table ?? fieldScratch;
   const n = parseFields(buf, firstLf + 1, end - 2, fields);
   if (typeof n === "string") return fail(400, n);
 
@@ -261,7 +280,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
     const len = parseLength(buf, fields[clAt * STRIDE + VALUE]!, fields[clAt * STRIDE + VALUE_END]!);
     if (len === -2) return fail(400, "content-length-overflow");
     if (len < 0) return fail(400, "bad-content-length");
-    if (len > 0) framing = { kind: "length", n: len };
+    if (len > 0) framing = lengthFraming(len);
   }
 
   // Connection, Upgrade, Expect
@@ -296,7 +315,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
     start,
     lineEnd,
     version,
-    fieldsCopy(n),
+    table ?? fieldsCopy(n),
     n,
     framing,
     keepAlive,
@@ -313,5 +332,5 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, scan?: HeadSca
     hostEnd,
     expectContinue,
   );
-  return { kind: "head", head, length: end };
+  return head;
 }

@@ -20,6 +20,7 @@ import {
   fieldsCopy,
   firstOf,
   Head,
+  lengthFraming,
   NONE,
   parseFields,
   parseLength,
@@ -30,8 +31,24 @@ import {
   VALUE,
   VALUE_END,
 } from "./head.js";
-import { INCOMPLETE, newHeadScan, resetScan, SCAN_INCOMPLETE, scanError, scanHead } from "./scan.js";
-import type { Framing, HeadLimits, HeadParse, HeadScan, ResponseContext, ResponseHead } from "./types.js";
+import {
+  INCOMPLETE,
+  newHeadScan,
+  resetScan,
+  SCAN_INCOMPLETE,
+  scanError,
+  scanHead,
+  scanTable,
+} from "./scan.js";
+import type {
+  Framing,
+  HeadLimits,
+  HeadMiss,
+  HeadParse,
+  HeadScan,
+  ResponseContext,
+  ResponseHead,
+} from "./types.js";
 
 export class Response extends Head implements ResponseHead {
   constructor(
@@ -75,7 +92,7 @@ export class Response extends Head implements ResponseHead {
   }
 }
 
-const fail = (reason: string): HeadParse<ResponseHead> => ({ kind: "error", status: 502, reason });
+const fail = (reason: string): HeadMiss => ({ kind: "error", status: 502, reason });
 
 /**
  * Parses a response head from the start of `buf`, answering `request` (its method and whether it asked for an
@@ -87,12 +104,26 @@ export function parseResponseHead(
   request: ResponseContext,
   scan?: HeadScan,
 ): HeadParse<ResponseHead> {
+  const r = readResponseHead(buf, limits, request, scan);
+  return r instanceof Response ? { kind: "head", head: r, length: r.length } : (r as HeadMiss);
+}
+
+/**
+ * @internal `parseResponseHead` without the result object, for the proxy's per-request path: the head itself
+ * (`length` is where it ends; test with `instanceof Response`) or why there is none.
+ */
+export function readResponseHead(
+  buf: Buffer,
+  limits: HeadLimits,
+  request: ResponseContext,
+  scan?: HeadScan,
+): Response | HeadMiss {
   const s = scan ?? newHeadScan();
   const end = scanHead(buf, limits, s, false);
   if (end === SCAN_INCOMPLETE) return INCOMPLETE;
   const firstLf = s.firstLf;
   resetScan(s);
-  if (end < 0) return scanError(end, false) as HeadParse<ResponseHead>;
+  if (end < 0) return scanError(end, false);
   const lineEnd = firstLf - 1;
 
   // status-line = HTTP-version SP status-code SP [ reason-phrase ]   (a missing SP after the code is accepted)
@@ -119,7 +150,8 @@ export function parseResponseHead(
     for (let p = 13; p < lineEnd; p++) if (REASON[buf[p]!] !== 1) return fail("bad-reason");
   }
 
-  const fields = fieldScratch;
+  const table = scanTable(s);
+  const fields = table ?? fieldScratch;
   const n = parseFields(buf, firstLf + 1, end - 2, fields);
   if (typeof n === "string") return fail(n);
 
@@ -168,7 +200,7 @@ export function parseResponseHead(
   } else if (teAt >= 0) {
     framing = CHUNKED;
   } else if (length >= 0) {
-    framing = length === 0 ? NONE : { kind: "length", n: length };
+    framing = length === 0 ? NONE : lengthFraming(length);
   } else {
     framing = UNTIL_CLOSE;
     keepAlive = false;
@@ -180,7 +212,7 @@ export function parseResponseHead(
     0,
     lineEnd,
     version,
-    fieldsCopy(n),
+    table ?? fieldsCopy(n),
     n,
     framing,
     keepAlive,
@@ -190,5 +222,5 @@ export function parseResponseHead(
     status,
     reasonStart,
   );
-  return { kind: "head", head, length: end };
+  return head;
 }

@@ -133,6 +133,9 @@ export type HeadParse<H> =
   | { readonly kind: "error"; readonly status: number; readonly reason: string }
   | { readonly kind: "head"; readonly head: H; readonly length: number };
 
+/** @internal A parse that found no head: not all of it yet, or an error (`HeadParse` without its `head` case). */
+export type HeadMiss = Exclude<HeadParse<never>, { kind: "head" }>;
+
 /** Resumption state of an incremental head parse (opaque to callers: create with `newHeadScan()`). */
 export interface HeadScan {
   /** Offset up to which `buf` has been scanned for the end of the head. */
