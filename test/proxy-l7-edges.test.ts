@@ -77,6 +77,70 @@ describe("L7 HTTP proxy: edges", () => {
     expect(await until(() => (a as HttpOrigin).sockets.size === 0)).toBe(true);
   });
 
+  it("a whole response in one read goes on byte for byte; a Connection: close client, a split body and stray bytes after one take the full path", async () => {
+    // each request gets one of these, written at once (the proxy reads each as one chunk on loopback)
+    const answers: Record<string, string[]> = {
+      "/whole": ["HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\nX-A: 1\r\n\r\nhello"],
+      "/split": ["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe", "llo"],
+      "/stray": ["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloXX"],
+    };
+    const up = await origin((s) => {
+      let pending = "";
+      s.on("data", async (d: Buffer) => {
+        pending += String(d);
+        for (let end = pending.indexOf("\r\n\r\n"); end >= 0; end = pending.indexOf("\r\n\r\n")) {
+          const path = pending.split(" ")[1] as string;
+          pending = pending.slice(end + 4);
+          for (const part of answers[path] ?? []) {
+            s.write(part);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+      });
+    });
+    cleanups.push(() => up.close());
+    const { port, logs } = await l7([
+      { id: "be", retries: 0, servers: [{ id: "u", address: "127.0.0.1", port: up.port }] },
+    ]);
+    const c = await connect(port);
+    let got = "";
+    c.on("data", (d: Buffer) => {
+      got += String(d);
+    });
+    const exchange = async (req: string) => {
+      got = "";
+      c.write(req);
+      expect(await until(() => got.endsWith("hello"))).toBe(true);
+      await new Promise((r) => setTimeout(r, 60)); // anything after the body would have arrived by now
+      return got;
+    };
+    const whole = answers["/whole"]?.[0] as string;
+    expect(await exchange("GET /whole HTTP/1.1\r\nHost: x\r\n\r\n")).toBe(whole);
+    expect(await exchange("GET /whole HTTP/1.1\r\nHost: x\r\n\r\n")).toBe(whole);
+    expect(up.accepted).toBe(1); // the server connection was kept and reused
+    expect(await exchange("GET /split HTTP/1.1\r\nHost: x\r\n\r\n")).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhello$/,
+    );
+    expect(up.accepted).toBe(1);
+    // the stray bytes never reach the client, and that server connection is out of step: not reused
+    expect(await exchange("GET /stray HTTP/1.1\r\nHost: x\r\n\r\n")).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhello$/,
+    );
+    c.destroy();
+    expect(await until(() => logs.length === 4)).toBe(true);
+    expect(logs.map((l) => l.status)).toEqual([200, 200, 200, 200]);
+    // a Connection: close client gets the close, so not the bytes as received; a new server connection serves it
+    const c2 = await connect(port);
+    const all2 = readAll(c2);
+    c2.write("GET /whole HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const text = String(await all2);
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text.toLowerCase()).toContain("connection: close");
+    expect(text.toLowerCase()).not.toContain("connection: keep-alive");
+    expect(text.endsWith("\r\n\r\nhello")).toBe(true);
+    expect(up.accepted).toBe(2);
+  });
+
   it("a kept-alive upstream connection the server closed while idle is not reused: the next request still succeeds", async () => {
     const [a] = await origins("a");
     (a as HttpOrigin).server.keepAliveTimeout = 100;

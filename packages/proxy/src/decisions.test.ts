@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { WaitQueue } from "./queue.js";
 import { decideRetry, RETRY_ON, type RetryPolicy, roundRobinKind } from "./retry.js";
-import { newTermination, note, type TxnEvent, terminationState } from "./termination.js";
+import { newTermination, note, resetTermination, type TxnEvent, terminationState } from "./termination.js";
 
 const policy = (over: Partial<RetryPolicy> = {}): RetryPolicy => ({
   retries: 3,
@@ -198,6 +198,14 @@ describe("termination state", () => {
     expect(run("connecting", "request-sent", "response-head", "client-abort")).toBe("CD");
     expect(run("connecting", "request-sent", "response-head", "server-done", "client-timeout")).toBe("cL");
     expect(run("connecting", "tunnel", "client-timeout", "server-abort")).toBe("cD"); // first cause wins
+  });
+
+  it("starts over after resetTermination, as a connection's next request does", () => {
+    const t = note(note(newTermination(), "queued"), "client-abort");
+    expect(terminationState(t)).toBe("CQ");
+    expect(resetTermination(t)).toBe(t);
+    expect(terminationState(t)).toBe("--");
+    expect(terminationState(note(note(t, "connecting"), "server-abort"))).toBe("SC");
   });
 });
 

@@ -15,7 +15,7 @@ import type { DeadlineOwner, Deadlines } from "./deadlines.js";
 import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
-import { type HeaderRules, serialiseRequest, serialiseResponse } from "./http/forward.js";
+import { type HeaderRules, responseAsReceived, serialiseRequest, serialiseResponse } from "./http/forward.js";
 import { Request as ParsedRequest, readRequestHead } from "./http/request.js";
 import { Response as ParsedResponse, readResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
@@ -36,7 +36,14 @@ import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/pe
 import { type FailureKind, isIdempotent } from "./retry.js";
 import type { RequestFacts } from "./route.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
-import { newTermination, note, type Termination, type TxnEvent, terminationState } from "./termination.js";
+import {
+  newTermination,
+  note,
+  resetTermination,
+  type Termination,
+  type TxnEvent,
+  terminationState,
+} from "./termination.js";
 import { serverPool, type UpstreamConn, type UpstreamOwner } from "./upstream.js";
 
 const IDLE = 0; // waiting for the first byte of a request
@@ -160,7 +167,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private tConnect = -1;
   private tSent = -1;
   private tResponse = -1;
-  private t: Termination = newTermination();
+  /** The current transaction's termination state, reset for each request (nothing keeps it past the log line). */
+  private readonly t: Termination = newTermination();
   private backend: Backend | undefined;
   private lease: Lease<ServerMeta> | undefined;
   private up: UpstreamConn | undefined;
@@ -291,7 +299,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       return;
     }
     if (r.kind === "error") {
-      this.t = newTermination();
+      resetTermination(this.t);
       note(this.t, "proxy");
       this.replyCanned(r.status as CannedStatus, true);
     }
@@ -300,7 +308,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private begin(req: RequestHead): void {
     this.req = req;
     this.pickContext.req = req;
-    this.t = newTermination();
+    resetTermination(this.t);
     this.d.reset();
     this.serverId = undefined;
     this.backend = undefined;
@@ -575,21 +583,21 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
         }
         return;
       }
-      const rest = head.length === this.resBuf.length ? EMPTY : this.resBuf.subarray(head.length);
       this.resBuf = EMPTY;
       if (head.informational) {
         // 1xx (100 Continue, 103 Early Hints): relayed to HTTP/1.1 clients, then the final response follows
         if ((this.req as RequestHead).version === 11) this.client.write(head.raw.subarray(0, head.length));
-        this.resBuf = rest;
-        if (rest.length === 0) return;
+        if (head.length === head.raw.length) return;
+        this.resBuf = head.raw.subarray(head.length);
         continue;
       }
-      this.startResponse(head, rest);
+      this.startResponse(head);
       return;
     }
   }
 
-  private startResponse(head: ResponseHead, rest: Buffer): void {
+  /** The final response head; the bytes after it in the same read (`head.raw`) are the start of its body. */
+  private startResponse(head: ResponseHead): void {
     this.tResponse = this.core.clock.now();
     // http-response rules: compiled edits, or (conditional rules, deny, return) evaluated on this response
     const plan = responsePlan(this.fe.cfg);
@@ -611,7 +619,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       this.state = TUNNEL;
       note(this.t, "tunnel");
       this.client.write(serialiseResponse(head, { connection: head.status === 101 ? "upgrade" : "close" }));
-      if (rest.length > 0) this.client.write(rest);
+      if (head.length < head.raw.length) this.client.write(head.raw.subarray(head.length));
       const to = (this.backend as Backend).cfg.timeouts;
       const tunnel = to.tunnel ?? Math.max(to.server, this.fe.cfg.timeouts.client);
       this.idle(tunnel);
@@ -627,13 +635,26 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     }
     if (f.kind === "until-close") this.untilClose = true;
     if (f.kind === "until-close" || !this.reqDone) this.clientKeepAlive = false;
-    this.resBody =
-      f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
     this.idle(this.fe.cfg.timeouts.client);
     const persistence = this.persist && (this.backend as Backend).persistence;
+    const ctx = this.clientKeepAlive ? TO_CLIENT_KEEP_ALIVE : TO_CLIENT_CLOSE;
+    if (
+      f.kind === "length" &&
+      head.raw.length === head.length + f.n &&
+      !persistence &&
+      responseAsReceived(head, ctx, edits as HeaderRules)
+    ) {
+      // the whole response came in one read and goes on as received: that read is what the client gets
+      this.client.write(head.raw);
+      this.responseDone();
+      return;
+    }
+    const rest = head.length === head.raw.length ? EMPTY : head.raw.subarray(head.length);
+    this.resBody =
+      f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
     const out = serialiseResponse(
       head,
-      this.clientKeepAlive ? TO_CLIENT_KEEP_ALIVE : TO_CLIENT_CLOSE,
+      ctx,
       persistence
         ? persistence.responseRules(
             edits as HeaderRules,

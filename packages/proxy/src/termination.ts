@@ -45,6 +45,13 @@ export function newTermination(): Termination {
   return new TerminationState();
 }
 
+/** Back to a fresh transaction's state: a connection keeps one termination for all its requests. */
+export function resetTermination(t: Termination): Termination {
+  t.phase = "R";
+  t.cause = "-";
+  return t;
+}
+
 /** Applies one event; returns the same object. */
 export function note(t: Termination, e: TxnEvent): Termination {
   switch (e) {

@@ -330,13 +330,13 @@ export function serialiseResponse(
   ctx: ForwardContext,
   rules: HeaderRules = NO_RULES,
 ): Buffer {
-  const status = head.status;
-  return serialise(
-    head as unknown as Head,
-    ctx,
-    rules,
-    "",
-    status === 204 || (status >= 100 && status < 200),
-    false,
-  );
+  return serialise(head as unknown as Head, ctx, rules, "", noResponseLength(head.status), false);
 }
+
+/** @internal Whether `serialiseResponse` would answer the received head's own bytes (without making the view). */
+export function responseAsReceived(head: ResponseHead, ctx: ForwardContext, rules: HeaderRules): boolean {
+  return asReceived(head as unknown as Head, ctx, rules, "", noResponseLength(head.status), false);
+}
+
+/** A 1xx or 204 response carries no Content-Length. */
+const noResponseLength = (status: number) => status === 204 || (status >= 100 && status < 200);
