@@ -453,6 +453,30 @@ describe("HTTP/2 streams get what HTTP/1.1 requests get", () => {
     expect(died).toEqual(["GET", "GET", "GET", "POST"]);
   });
 
+  it("a retry after part of a response head reads the next answer afresh (nothing of the first kept)", async () => {
+    let n = 0;
+    const up = await origin((s) => {
+      const first = n++ === 0;
+      s.once("data", () => {
+        if (first) {
+          s.write("HTTP/1.1 500 Internal\r\nX-Bad: a");
+          setTimeout(() => s.destroy(), 20);
+        } else s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
+      });
+    });
+    cleanups.push(() => up.close());
+    const port = up.port;
+    const { client, logs } = await h2Front({}, [
+      { id: "be", retries: 1, servers: [{ id: "o", address: "127.0.0.1", port }] },
+    ]);
+    const got = await send(client, { ":path": "/" });
+    expect(got.status).toBe(200);
+    expect(got.headers["x-bad"]).toBeUndefined();
+    expect(got.body).toBe("fresh");
+    expect(await until(() => logs.length === 1)).toBe(true);
+    expect(logs[0]).toMatchObject({ status: 200, retries: 1, termination: "--" });
+  });
+
   it("sendProxy: each stream's connection starts with a PROXY header naming the h2 client, and is never reused", async () => {
     const lines: string[] = [];
     const o = await origin((sock) => {

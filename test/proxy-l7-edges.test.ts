@@ -141,6 +141,30 @@ describe("L7 HTTP proxy: edges", () => {
     expect(up.accepted).toBe(2);
   });
 
+  it("a retry after part of a response head starts reading the next server's answer afresh (nothing of the first kept)", async () => {
+    let n = 0;
+    const up = await origin((s) => {
+      const first = n++ === 0;
+      s.once("data", () => {
+        if (first) {
+          // part of a head, then the connection dies: an empty response as far as retries go
+          s.write("HTTP/1.1 500 Internal\r\nX-Bad: a");
+          setTimeout(() => s.destroy(), 20);
+        } else s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
+      });
+    });
+    cleanups.push(() => up.close());
+    const { port, logs } = await l7([
+      { id: "be", retries: 1, servers: [{ id: "u", address: "127.0.0.1", port: up.port }] },
+    ]);
+    const text = await raw(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(parseStatus(text)).toBe(200);
+    expect(text).not.toContain("X-Bad");
+    expect(text.endsWith("\r\n\r\nfresh")).toBe(true);
+    expect(await until(() => logs.length === 1)).toBe(true);
+    expect(logs[0]).toMatchObject({ status: 200, retries: 1, termination: "--" });
+  });
+
   it("a kept-alive upstream connection the server closed while idle is not reused: the next request still succeeds", async () => {
     const [a] = await origins("a");
     (a as HttpOrigin).server.keepAliveTimeout = 100;

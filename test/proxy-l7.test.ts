@@ -264,6 +264,38 @@ describe("L7 HTTP proxy: failures, retries, queues, timeouts", () => {
     expect(a?.hits).toBe(0);
   });
 
+  it("the second request of a connection starts a fresh termination state: a stalled head is 408 cR, an aborted one CR", async () => {
+    const [a] = await origins("a");
+    const { port, logs } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {
+      timeouts: { httpRequest: 300 },
+    });
+    for (const [ending, want] of [
+      ["stall", "cR"],
+      ["abort", "CR"],
+    ] as const) {
+      logs.length = 0;
+      const c = await connect(port);
+      const all = readAll(c);
+      let got = "";
+      c.on("data", (d: Buffer) => {
+        got += String(d);
+      });
+      c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      expect(await until(() => logs.length === 1 && got.includes("\r\n\r\n"))).toBe(true);
+      expect(logs[0]?.termination).toBe("--");
+      expect(parseStatus(got)).toBe(200);
+      c.write("GET /second HTTP/1.1\r\nHost: x\r\n"); // a head that never completes
+      if (ending === "abort") {
+        await new Promise((r) => setTimeout(r, 50));
+        c.end();
+      }
+      await all;
+      expect(await until(() => logs.length === 2)).toBe(true);
+      expect(logs[1]?.termination).toBe(want);
+      if (ending === "stall") expect(got).toContain("408");
+    }
+  });
+
   it("timeout http-keep-alive closes an idle kept-alive connection", async () => {
     const [a] = await origins("a");
     const { port } = await l7([{ id: "be", servers: [server(a as HttpOrigin)] }], {

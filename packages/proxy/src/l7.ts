@@ -19,7 +19,7 @@ import { type HeaderRules, responseAsReceived, serialiseRequest, serialiseRespon
 import { Request as ParsedRequest, readRequestHead } from "./http/request.js";
 import { Response as ParsedResponse, readResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
-import { DEFAULT_HEAD_LIMITS, newOwningScan } from "./http/scan.js";
+import { DEFAULT_HEAD_LIMITS, newOwningScan, resetScan, trimScan } from "./http/scan.js";
 import type { BodyDecoder, ForwardContext, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
 import {
   frontendHeaderRules,
@@ -318,6 +318,7 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.res = undefined;
     this.resBody = undefined;
     this.resBuf = EMPTY;
+    resetScan(this.resScan);
     this.untilClose = false;
     this.clientKeepAlive = req.keepAlive && !this.draining && !this.clientEnded;
     const f = req.framing;
@@ -815,6 +816,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
             ),
           });
     if (d.retry) {
+      // whatever part of a response head this server sent is not the start of the next server's answer
+      this.resBuf = EMPTY;
+      resetScan(this.resScan);
       this.reqSent = false;
       this.state = DISPATCH;
       if (!this.reqDone) this.client.pause();
@@ -904,6 +908,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.served++;
     if (this.pendingHead !== undefined) this.writeClient(EMPTY);
     this.log();
+    // the next head's timeouts and aborts are the next transaction's (cR/CR), not this one's phase
+    resetTermination(this.t);
     // nothing of this request stays referenced while the connection waits for the next one
     this.req = undefined;
     this.facts.req = undefined;
@@ -924,6 +930,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       return;
     }
     this.state = IDLE;
+    trimScan(this.scan);
+    trimScan(this.resScan);
     this.deadlines.set(this, this.core.clock.now() + this.fe.cfg.timeouts.httpKeepAlive);
     this.client.resume();
     if (this.buf.length > 0) {

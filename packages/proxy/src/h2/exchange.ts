@@ -325,6 +325,7 @@ export class H2Exchange implements UpstreamOwner, QueueClient {
       return;
     }
     this.retried = false;
+    this.resBuf = Buffer.alloc(0); // part of a head from this server is not the start of the next one's answer
     if (this.reading) this.stream.pause(); // no DATA until the next server is connected
     if (d.at !== undefined && d.at > now) {
       this.d.wait(this.core.timers, d.at - now, () => this.afterTurnAround());

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { lengthFraming } from "./head.js";
 import { parseRequestHead, Request, readRequestHead } from "./request.js";
 import { parseResponseHead, Response, readResponseHead } from "./response.js";
-import { DEFAULT_HEAD_LIMITS, newHeadScan, newOwningScan } from "./scan.js";
+import { DEFAULT_HEAD_LIMITS, newHeadScan, newOwningScan, scanTable, trimScan } from "./scan.js";
 import type { MessageHead } from "./types.js";
 
 const L = DEFAULT_HEAD_LIMITS;
@@ -27,6 +27,23 @@ describe("a scan from newOwningScan", () => {
     expect(c.headers).toEqual(["host", "c", "content-length", "3"]);
     expect(c.framing).toEqual({ kind: "length", n: 3 });
     expect(c.length).toBe(c.raw.length - 3);
+  });
+
+  it("keeps a small table over trimScan and lets a large one go", () => {
+    const scan = newOwningScan();
+    const few = readRequestHead(b("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), L, scan);
+    if (!(few instanceof Request)) throw new Error("no head");
+    trimScan(scan);
+    expect(scanTable(scan)?.length).toBe(6);
+    const lines = Array.from({ length: 40 }, (_, i) => `X-${i}: v\r\n`).join("");
+    const many = readRequestHead(b(`GET / HTTP/1.1\r\nHost: a\r\n${lines}\r\n`), L, scan);
+    if (!(many instanceof Request)) throw new Error("no head");
+    expect(many.fieldCount).toBe(41);
+    trimScan(scan);
+    expect(scanTable(scan)?.length).toBe(0);
+    const again = readRequestHead(b("GET / HTTP/1.1\r\nHost: b\r\n\r\n"), L, scan);
+    if (!(again instanceof Request)) throw new Error("no head");
+    expect(again.headers).toEqual(["host", "b"]);
   });
 
   it("shares the response table the same way; a plain scan copies for every head", () => {

@@ -3,6 +3,7 @@
  * stopped, so a head arriving over many reads is scanned once. Every LF must follow a CR (bare LF is rejected at
  * once, not repaired), and the limits are enforced while bytes arrive, before the head is complete.
  */
+import { STRIDE } from "./head.js";
 import type { HeadLimits, HeadScan } from "./types.js";
 
 export const DEFAULT_HEAD_LIMITS: Readonly<HeadLimits> = Object.freeze({
@@ -43,6 +44,15 @@ export function newOwningScan(): HeadScan {
  * per connection, that V8 pretenures after many long-lived connections (test/proxy-gc, close-hooks.ts).
  */
 const NO_FIELDS: readonly number[] = [];
+
+/**
+ * @internal Lets an owning scan's table go when a head with many fields grew it (more than 32 fields), for a
+ * connection about to wait idle: a small table stays for the next head, a large one is not kept per idle connection.
+ */
+export function trimScan(scan: HeadScan): void {
+  const t = (scan as Scan).table;
+  if (t !== undefined && t.length > 32 * STRIDE) t.length = 0;
+}
 
 /** @internal The shared field table of a scan from `newOwningScan`, else undefined. */
 export function scanTable(scan: HeadScan): number[] | undefined {
