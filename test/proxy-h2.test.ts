@@ -7,7 +7,7 @@ import type net from "node:net";
 import { CSV_COLUMNS, ReverseProxy, type TransactionLog } from "@lbkit/proxy";
 import { describe, expect, it } from "vitest";
 import { testCa } from "./proxy/certs.js";
-import { deadPort, origin, until } from "./proxy/helpers.js";
+import { deadPort, origin, partialHeadThenFresh, until } from "./proxy/helpers.js";
 import { cleanups, origins, server } from "./proxy/l7-setup.js";
 
 const ca = testCa();
@@ -454,16 +454,7 @@ describe("HTTP/2 streams get what HTTP/1.1 requests get", () => {
   });
 
   it("a retry after part of a response head reads the next answer afresh (nothing of the first kept)", async () => {
-    let n = 0;
-    const up = await origin((s) => {
-      const first = n++ === 0;
-      s.once("data", () => {
-        if (first) {
-          s.write("HTTP/1.1 500 Internal\r\nX-Bad: a");
-          setTimeout(() => s.destroy(), 20);
-        } else s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
-      });
-    });
+    const up = await partialHeadThenFresh();
     cleanups.push(() => up.close());
     const port = up.port;
     const { client, logs } = await h2Front({}, [

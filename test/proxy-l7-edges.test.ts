@@ -1,7 +1,7 @@
 import type net from "node:net";
 import { describe, expect, it } from "vitest";
 import { blackhole } from "./proxy/blackhole.js";
-import { connect, origin, readAll, until } from "./proxy/helpers.js";
+import { connect, origin, partialHeadThenFresh, readAll, until } from "./proxy/helpers.js";
 import { cleanups, l7, origins, raw, request, server } from "./proxy/l7-setup.js";
 import { type HttpOrigin, parseStatus } from "./proxy/origin-http.js";
 
@@ -142,17 +142,7 @@ describe("L7 HTTP proxy: edges", () => {
   });
 
   it("a retry after part of a response head starts reading the next server's answer afresh (nothing of the first kept)", async () => {
-    let n = 0;
-    const up = await origin((s) => {
-      const first = n++ === 0;
-      s.once("data", () => {
-        if (first) {
-          // part of a head, then the connection dies: an empty response as far as retries go
-          s.write("HTTP/1.1 500 Internal\r\nX-Bad: a");
-          setTimeout(() => s.destroy(), 20);
-        } else s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
-      });
-    });
+    const up = await partialHeadThenFresh();
     cleanups.push(() => up.close());
     const { port, logs } = await l7([
       { id: "be", retries: 1, servers: [{ id: "u", address: "127.0.0.1", port: up.port }] },

@@ -85,3 +85,20 @@ export async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
   }
   return true;
 }
+
+/**
+ * An origin whose first connection sends part of a response head (`HTTP/1.1 500 …`, `X-Bad: a`) and dies, and whose
+ * later connections answer 200 with the body "fresh": a retry must read the second answer afresh.
+ */
+export function partialHeadThenFresh(): Promise<Origin> {
+  let n = 0;
+  return origin((s) => {
+    const first = n++ === 0;
+    s.once("data", () => {
+      if (first) {
+        s.write("HTTP/1.1 500 Internal\r\nX-Bad: a");
+        setTimeout(() => s.destroy(), 20);
+      } else s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
+    });
+  });
+}
