@@ -19,7 +19,7 @@ import { type HeaderRules, responseAsReceived, serialiseRequest, serialiseRespon
 import { Request as ParsedRequest, readRequestHead } from "./http/request.js";
 import { Response as ParsedResponse, readResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
-import { DEFAULT_HEAD_LIMITS, newOwningScan, resetScan, trimScan } from "./http/scan.js";
+import { DEFAULT_HEAD_LIMITS, newOwningScan, releaseScan, resetScan } from "./http/scan.js";
 import type { BodyDecoder, ForwardContext, HeadLimits, RequestHead, ResponseHead } from "./http/types.js";
 import {
   frontendHeaderRules,
@@ -143,7 +143,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
   private readonly upCtx: UpstreamContext;
   private readonly limits: Readonly<HeadLimits>;
   // one transaction's heads at a time: the request head is done with before the next is parsed (pipelined bytes
-  // wait in `buf`), the response head before the next response, so each scan's heads share one field table
+  // wait in `buf`), the response head before the next response, so each scan's heads share one field table,
+  // handed back when the connection goes idle (endTransaction)
   private readonly scan = newOwningScan();
   private readonly resScan = newOwningScan();
   private state = IDLE;
@@ -930,8 +931,8 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
       return;
     }
     this.state = IDLE;
-    trimScan(this.scan);
-    trimScan(this.resScan);
+    releaseScan(this.scan);
+    releaseScan(this.resScan);
     this.deadlines.set(this, this.core.clock.now() + this.fe.cfg.timeouts.httpKeepAlive);
     this.client.resume();
     if (this.buf.length > 0) {

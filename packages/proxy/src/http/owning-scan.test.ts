@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { lengthFraming } from "./head.js";
 import { parseRequestHead, Request, readRequestHead } from "./request.js";
 import { parseResponseHead, Response, readResponseHead } from "./response.js";
-import { DEFAULT_HEAD_LIMITS, newHeadScan, newOwningScan, scanTable, trimScan } from "./scan.js";
+import { DEFAULT_HEAD_LIMITS, newHeadScan, newOwningScan, releaseScan } from "./scan.js";
 import type { MessageHead } from "./types.js";
 
 const L = DEFAULT_HEAD_LIMITS;
@@ -29,21 +29,25 @@ describe("a scan from newOwningScan", () => {
     expect(c.length).toBe(c.raw.length - 3);
   });
 
-  it("keeps a small table over trimScan and lets a large one go", () => {
-    const scan = newOwningScan();
-    const few = readRequestHead(b("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), L, scan);
-    if (!(few instanceof Request)) throw new Error("no head");
-    trimScan(scan);
-    expect(scanTable(scan)?.length).toBe(6);
+  it("releaseScan hands a small table back for the next head any scan parses, and lets a large one go", () => {
+    const one = newOwningScan();
+    const two = newOwningScan();
+    const first = readRequestHead(b("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), L, one);
+    if (!(first instanceof Request)) throw new Error("no head");
+    releaseScan(one);
+    const other = readRequestHead(b("GET / HTTP/1.1\r\nHost: b\r\nX-B: 1\r\n\r\n"), L, two);
+    if (!(other instanceof Request)) throw new Error("no head");
+    expect(other.fields).toBe(first.fields); // the spare went to the next parse, another connection's
+    expect(other.headers).toEqual(["host", "b", "x-b", "1"]);
     const lines = Array.from({ length: 40 }, (_, i) => `X-${i}: v\r\n`).join("");
-    const many = readRequestHead(b(`GET / HTTP/1.1\r\nHost: a\r\n${lines}\r\n`), L, scan);
+    const many = readRequestHead(b(`GET / HTTP/1.1\r\nHost: a\r\n${lines}\r\n`), L, one);
     if (!(many instanceof Request)) throw new Error("no head");
     expect(many.fieldCount).toBe(41);
-    trimScan(scan);
-    expect(scanTable(scan)?.length).toBe(0);
-    const again = readRequestHead(b("GET / HTTP/1.1\r\nHost: b\r\n\r\n"), L, scan);
-    if (!(again instanceof Request)) throw new Error("no head");
-    expect(again.headers).toEqual(["host", "b"]);
+    releaseScan(one);
+    const after = readRequestHead(b("GET / HTTP/1.1\r\nHost: c\r\n\r\n"), L, one);
+    if (!(after instanceof Request)) throw new Error("no head");
+    expect(after.fields).not.toBe(many.fields); // the large table was not kept
+    expect(after.headers).toEqual(["host", "c"]);
   });
 
   it("shares the response table the same way; a plain scan copies for every head", () => {

@@ -19,44 +19,55 @@ class Scan implements HeadScan {
   firstLf = -1;
   lines = 0;
   start = 0;
+  /** An owning scan's field table while its connection has a head in use (`scanTable`, `releaseScan`). */
+  table: number[] | undefined = undefined;
   constructor(
-    /** The field table heads parsed with this scan share (`newOwningScan`), or undefined: each head gets a copy. */
-    readonly table: number[] | undefined,
+    /** Whether heads parsed with this scan share a field table (`newOwningScan`) instead of each taking a copy. */
+    readonly owning: boolean,
   ) {}
 }
 
 /** A fresh resumption state for `parseRequestHead` / `parseResponseHead`. */
 export function newHeadScan(): HeadScan {
-  return new Scan(undefined);
+  return new Scan(false);
 }
 
 /**
  * @internal A scan whose heads share one field table instead of each taking a copy: a head parsed with it is valid
- * only until the next parse with it. For a connection that is done with one head before it parses the next (the
- * proxy's request and response scans): one allocation less per head.
+ * only until the next parse with it, or until `releaseScan`. For a connection that is done with one head before it
+ * parses the next (the proxy's request and response scans): one allocation less per head.
  */
 export function newOwningScan(): HeadScan {
-  return new Scan(NO_FIELDS.slice());
+  return new Scan(true);
 }
 
 /**
- * The start of every owning scan's table, copied by `slice`: an array literal here would be an allocation site, one
- * per connection, that V8 pretenures after many long-lived connections (test/proxy-gc, close-hooks.ts).
+ * Tables handed back by connections gone idle, for the next head any connection parses: an idle connection keeps
+ * none (a few hundred bytes each), and a busy one rarely allocates one. Tables start as a `slice`, not a literal:
+ * a literal is an allocation site, and V8 pretenures a site whose objects live long (test/proxy-gc, close-hooks.ts).
  */
+const spareTables: number[][] = [];
+const MAX_SPARE_TABLES = 256;
 const NO_FIELDS: readonly number[] = [];
 
-/**
- * @internal Lets an owning scan's table go when a head with many fields grew it (more than 32 fields), for a
- * connection about to wait idle: a small table stays for the next head, a large one is not kept per idle connection.
- */
-export function trimScan(scan: HeadScan): void {
-  const t = (scan as Scan).table;
-  if (t !== undefined && t.length > 32 * STRIDE) t.length = 0;
+/** @internal The field table a head parsed with `scan` shares (taken from the spares when it has none), else undefined. */
+export function scanTable(scan: HeadScan): number[] | undefined {
+  const s = scan as Scan;
+  if (s.owning !== true) return undefined;
+  if (s.table === undefined) s.table = spareTables.pop() ?? NO_FIELDS.slice();
+  return s.table;
 }
 
-/** @internal The shared field table of a scan from `newOwningScan`, else undefined. */
-export function scanTable(scan: HeadScan): number[] | undefined {
-  return (scan as Scan).table;
+/**
+ * @internal Hands an owning scan's table back, for a connection about to wait idle that no longer uses any head it
+ * parsed. A table a head of more than 32 fields grew is let go instead of kept.
+ */
+export function releaseScan(scan: HeadScan): void {
+  const s = scan as Scan;
+  const t = s.table;
+  if (t === undefined) return;
+  s.table = undefined;
+  if (t.length <= 32 * STRIDE && spareTables.length < MAX_SPARE_TABLES) spareTables.push(t);
 }
 
 export function resetScan(scan: HeadScan): void {
