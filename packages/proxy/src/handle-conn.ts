@@ -16,6 +16,7 @@
  * workers and `close()` stay Node's; only the accepted handles skip `net.Socket`.
  */
 
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import type { TcpHandle, TcpReq, TcpWrap } from "@lbkit/core";
 import { UV_EOF } from "@lbkit/core";

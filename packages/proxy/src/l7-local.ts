@@ -3,6 +3,7 @@
  * header rules, `http-request` deny/redirect/return evaluated over the request facts, and the bytes of the
  * answers the proxy gives itself.
  */
+import { Buffer } from "node:buffer";
 import { CidrMap } from "./cidr.js";
 import type { HttpRequestRule, HttpResponseRule, NormalFrontend, ResponseFacts } from "./config.js";
 import { type HeaderRules, headerRules } from "./http/forward.js";

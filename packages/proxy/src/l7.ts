@@ -7,6 +7,7 @@
  * (no per-request closures); bodies stream through with backpressure both ways and are never buffered whole.
  * Over 350 lines: it is the one state machine, and splitting its transitions across files would hide them.
  */
+import { Buffer } from "node:buffer";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "./backend.js";
 import type { ResponseFacts } from "./config.js";

@@ -12,6 +12,7 @@
  * fields and its handle's `useUserBuffer`). It probes for those once and answers false when any is missing —
  * another Node version, a TLS socket, bytes already queued — and the caller keeps `data` events.
  */
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import { BIG_READ, copyOut, SHARED, SMALL_READ } from "./small-reads.js";
 

@@ -5,6 +5,7 @@
  * change is emitted as an `admin` event and written to the access log, with who made it. Also serves the stats
  * page (HTML, `;csv`, `;json`) and Prometheus `/metrics`.
  */
+import { Buffer } from "node:buffer";
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";

@@ -2,6 +2,7 @@
  * Admin credentials (pure): bearer tokens and basic-auth users, each compared in constant time (both sides
  * hashed to equal-length digests, every credential compared, no early exit), answering who made the request.
  */
+import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 
 export interface AdminAuth {

@@ -4,6 +4,8 @@
  * stops at its first error). Extensions are skipped; the trailer section is kept (`trailers`, its lines as
  * received, at most `maxTrailers` bytes: the rest is dropped) for the shell to send as HTTP/2 trailers.
  */
+import { Buffer } from "node:buffer";
+
 const SIZE = 0;
 const EXT = 1;
 const SIZE_LF = 2;

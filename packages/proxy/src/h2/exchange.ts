@@ -15,6 +15,7 @@
  * Timeouts: the frontend's `client` on the stream, the backend's `connect` then `server` on the upstream.
  * Over 350 lines: like l7.ts, it is one state machine (per stream), and its transitions read best together.
  */
+import { Buffer } from "node:buffer";
 import http2 from "node:http2";
 import type { Lease, PickContext } from "@lbkit/balancer";
 import type { Backend, QueueClient, ServerMeta } from "../backend.js";

@@ -8,6 +8,7 @@
  * like any request, and the shell checks that the DATA frames add up to Content-Length.
  */
 
+import { Buffer } from "node:buffer";
 export type H2Request =
   | { ok: true; head: Buffer; contentLength: number | undefined; chunked: boolean }
   | { ok: false; reason: string };

@@ -5,6 +5,7 @@
  * X-Forwarded-* / Forwarded (RFC 7239) added. The start line and every kept field line are copied verbatim from
  * the received bytes (consecutive lines in one copy); the result is one Buffer sized exactly.
  */
+import { Buffer } from "node:buffer";
 import { ProxyConfigError } from "../errors.js";
 import { FIELD_VALUE, TOKEN } from "./chars.js";
 import {

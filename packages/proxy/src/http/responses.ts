@@ -3,6 +3,7 @@
  * Content-Length, `Cache-Control: no-cache`, and `Connection: close` or `keep-alive`.
  */
 
+import { Buffer } from "node:buffer";
 export const CANNED_STATUSES = [
   400, 403, 404, 405, 408, 413, 414, 417, 421, 431, 500, 501, 502, 503, 504, 505,
 ] as const;

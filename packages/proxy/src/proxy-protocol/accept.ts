@@ -5,6 +5,7 @@
  * close is reported to `done` as a failure and the socket destroyed. Connections from outside `trusted`
  * (when set) are not expected to send a header: they are served with their own address.
  */
+import { Buffer } from "node:buffer";
 import type net from "node:net";
 import { type Cidr, cidrContains, parseIp, unmapIPv4 } from "@lbkit/core";
 import type { NormalFrontend } from "../config.js";

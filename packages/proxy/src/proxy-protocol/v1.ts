@@ -3,6 +3,7 @@
  * `PROXY UNKNOWN …\r\n`, at most 107 bytes. Strict: single spaces, canonical decimal ports without leading
  * zeros, addresses in their family's syntax (IPv4 without leading zeros), nothing but CRLF at the end.
  */
+import { Buffer } from "node:buffer";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "@lbkit/core";
 import type { ProxyHeader, ProxyParse } from "./types.js";
 

@@ -4,6 +4,7 @@
  * LOCAL/PROXY only, known families, an address block that fits the length, TLVs that exactly fill the rest,
  * and a CRC32C TLV that matches when present.
  */
+import { Buffer } from "node:buffer";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "@lbkit/core";
 import { PP2_TYPE, type ProxyHeader, type ProxyParse, type ProxyTlv, type ProxyTransport } from "./types.js";
 

@@ -4,6 +4,7 @@
  * With `auth` (HAProxy `stats auth user:pass`) it asks for credentials (basic auth, or bearer tokens), compared in
  * constant time; without it, like HAProxy's page, anyone who reaches the frontend can read it.
  */
+import { Buffer } from "node:buffer";
 import { type AdminAuth, authenticate, compileAuth } from "../admin/auth.js";
 import { ProxyConfigError } from "../errors.js";
 import type { RequestHead } from "../http/types.js";

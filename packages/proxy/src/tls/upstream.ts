@@ -3,6 +3,7 @@
  * the options, their validation, and the node:tls connect options and health-check TLS options they turn into. Verification is on
  * by default (against the system CAs, or `ca`); the name checked is `sni` when set, else the server's address.
  */
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import type tls from "node:tls";
 import { ProxyConfigError } from "../errors.js";
