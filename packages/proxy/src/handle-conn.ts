@@ -105,8 +105,9 @@ export class HandleConn implements Conn {
   get writable(): boolean {
     return !this.shut && !this.destroyed;
   }
+  /** No write queued in libuv means none of its bytes wait: the handle's own count (a native getter) is not asked. */
   get pending(): number {
-    return this.destroyed ? 0 : this.h.writeQueueSize;
+    return this.destroyed || this.queued === 0 ? 0 : this.h.writeQueueSize;
   }
   get remoteAddress(): string | undefined {
     return this.peername().address as string | undefined;
