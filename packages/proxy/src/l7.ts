@@ -16,7 +16,13 @@ import type { DeadlineOwner, Deadlines } from "./deadlines.js";
 import { Dispatch } from "./dispatch.js";
 import { ProxyError } from "./errors.js";
 import { ChunkedBody, ContentLengthBody } from "./http/body.js";
-import { type HeaderRules, responseAsReceived, serialiseRequest, serialiseResponse } from "./http/forward.js";
+import {
+  type HeaderRules,
+  responseAsReceived,
+  responseHeadBytes,
+  serialiseRequest,
+  serialiseResponse,
+} from "./http/forward.js";
 import { Request as ParsedRequest, readRequestHead } from "./http/request.js";
 import { Response as ParsedResponse, readResponseHead } from "./http/response.js";
 import { type CannedStatus, cannedHeadLength, cannedResponse } from "./http/responses.js";
@@ -641,12 +647,9 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     this.idle(this.fe.cfg.timeouts.client);
     const persistence = this.persist && (this.backend as Backend).persistence;
     const ctx = this.clientKeepAlive ? TO_CLIENT_KEEP_ALIVE : TO_CLIENT_CLOSE;
-    if (
-      f.kind === "length" &&
-      head.raw.length === head.length + f.n &&
-      !persistence &&
-      responseAsReceived(head, ctx, edits as HeaderRules)
-    ) {
+    // with persistence the rules depend on the response (its Set-Cookie): serialiseResponse decides afresh
+    const asIs = !persistence && responseAsReceived(head, ctx, edits as HeaderRules);
+    if (asIs && f.kind === "length" && head.raw.length === head.length + f.n) {
       // the whole response came in one read and goes on as received: that read is what the client gets
       this.client.write(head.raw);
       this.responseDone();
@@ -655,19 +658,19 @@ export class HttpConnection implements QueueClient, Tracked, UpstreamOwner, Dead
     const rest = head.length === head.raw.length ? EMPTY : head.raw.subarray(head.length);
     this.resBody =
       f.kind === "length" ? new ContentLengthBody(f.n) : f.kind === "chunked" ? new ChunkedBody() : undefined;
-    const out = serialiseResponse(
-      head,
-      ctx,
-      persistence
-        ? persistence.responseRules(
+    const out = persistence
+      ? serialiseResponse(
+          head,
+          ctx,
+          persistence.responseRules(
             edits as HeaderRules,
             this.persist as PersistRequest,
             (this.lease as Lease<ServerMeta>).server.cookie,
             head.getAll("set-cookie"),
             Date.now(),
-          )
-        : (edits as HeaderRules),
-    );
+          ),
+        )
+      : responseHeadBytes(head, ctx, edits as HeaderRules, asIs);
     if (rest.length === 0 || (this.resBody === undefined && !this.untilClose)) {
       this.client.write(out);
       if (this.resBody === undefined && !this.untilClose) {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ProxyConfigError } from "../errors.js";
-import { headerRules, serialiseRequest, serialiseResponse } from "./forward.js";
+import {
+  headerRules,
+  responseAsReceived,
+  responseHeadBytes,
+  serialiseRequest,
+  serialiseResponse,
+} from "./forward.js";
 import { parseRequestHead } from "./request.js";
 import { parseResponseHead } from "./response.js";
 import { CANNED_STATUSES, cannedHeadLength, cannedResponse } from "./responses.js";
@@ -255,6 +261,37 @@ describe("serialiseResponse", () => {
     expect(
       text(serialiseResponse(res("HTTP/1.1 200 OK\r\nContent-Length: 35\r\n\r\n", "HEAD"), ctx)),
     ).toContain("Content-Length: 35");
+  });
+});
+
+describe("responseHeadBytes (the proxy's path: responseAsReceived asked first)", () => {
+  it("answers what serialiseResponse answers, as received or rebuilt, for each kind of response and context", () => {
+    const raws = [
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok",
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=5\r\nConnection: keep-alive\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n",
+      "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n",
+      "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+      'HTTP/1.1 304 Not Modified\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nETag: "a"\r\n\r\n',
+    ];
+    const contexts = [{ connection: "keep-alive" as const }, { connection: "close" as const }];
+    const ruleSets = [undefined, headerRules({ del: ["etag"] }), headerRules({ set: [["X-A", "1"]] })];
+    let asIs = 0;
+    for (const raw of raws)
+      for (const ctx of contexts)
+        for (const rules of ruleSets) {
+          const head = res(raw);
+          const r = rules ?? headerRules({});
+          const verdict = responseAsReceived(head, ctx, r);
+          const out = responseHeadBytes(head, ctx, r, verdict);
+          expect(text(out), `${JSON.stringify(raw)} ${ctx.connection}`).toBe(
+            text(serialiseResponse(head, ctx, r)),
+          );
+          expect(viewOf(out, head.raw)).toBe(verdict);
+          if (verdict) asIs++;
+        }
+    expect(asIs).toBeGreaterThan(0); // both branches were taken
   });
 });
 

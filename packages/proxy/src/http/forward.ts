@@ -232,9 +232,7 @@ function asReceived(
 }
 
 /**
- * Copies the start line and kept fields, then the framing and Connection lines, the rules' lines, `extra` and
- * the final CRLF, into one exactly-sized Buffer — or, when nothing would change (`asReceived`), answers the
- * received head's own bytes (a view: no copy).
+ * The received head's own bytes when nothing would change (`asReceived`): a view, no copy. Otherwise `rewrite`.
  */
 function serialise(
   head: Head,
@@ -244,12 +242,29 @@ function serialise(
   noLength: boolean,
   implicit: boolean,
 ): Buffer {
+  return asReceived(head, ctx, rules, extra, noLength, implicit)
+    ? receivedBytes(head)
+    : rewrite(head, ctx, rules, extra, noLength);
+}
+
+/** The head as received (a read that held the head alone is the head: no view to make). */
+function receivedBytes(head: Head): Buffer {
   const raw = head.raw;
-  if (asReceived(head, ctx, rules, extra, noLength, implicit))
-    // a read that held the head alone is the head: no view to make
-    return head.lineStart === 0 && head.length === raw.length
-      ? raw
-      : raw.subarray(head.lineStart, head.length);
+  return head.lineStart === 0 && head.length === raw.length ? raw : raw.subarray(head.lineStart, head.length);
+}
+
+/**
+ * Copies the start line and kept fields, then the framing and Connection lines, the rules' lines, `extra` and
+ * the final CRLF, into one exactly-sized Buffer.
+ */
+function rewrite(
+  head: Head,
+  ctx: ForwardContext,
+  rules: HeaderRules,
+  extra: string,
+  noLength: boolean,
+): Buffer {
+  const raw = head.raw;
   const f = head.fields;
   const keepUpgrade = ctx.connection === "upgrade";
   if (runs.length < 2 * head.fieldCount + 2) runs = new Int32Array(2 * head.fieldCount + 64);
@@ -337,6 +352,20 @@ export function serialiseResponse(
 /** @internal Whether `serialiseResponse` would answer the received head's own bytes (without making the view). */
 export function responseAsReceived(head: ResponseHead, ctx: ForwardContext, rules: HeaderRules): boolean {
   return asReceived(head as unknown as Head, ctx, rules, "", noResponseLength(head.status), false);
+}
+
+/**
+ * @internal What `serialiseResponse(head, ctx, rules)` answers, given what `responseAsReceived` with the same
+ * arguments answered (`asIs`), so that the proxy, which asks that first, does not have the fields walked twice.
+ */
+export function responseHeadBytes(
+  head: ResponseHead,
+  ctx: ForwardContext,
+  rules: HeaderRules,
+  asIs: boolean,
+): Buffer {
+  const h = head as unknown as Head;
+  return asIs ? receivedBytes(h) : rewrite(h, ctx, rules, "", noResponseLength(head.status));
 }
 
 /** A 1xx or 204 response carries no Content-Length. */
