@@ -1,5 +1,5 @@
 import net from "node:net";
-import { systemTime, tcpWrap } from "@lbkit/core";
+import { systemTime, tcpWrap, UV_EOF } from "@lbkit/core";
 import { FakeTime } from "@lbkit/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Conn, type ConnHandler, IdleTimeout } from "./conn.js";
@@ -68,6 +68,19 @@ describe("HandleConn inactivity (fake time, a stand-in handle)", () => {
     expect(events).toEqual([]);
     time.advanceSync(100); // no progress for a whole period
     expect(events).toEqual(["timeout"]);
+  });
+
+  it("closes without a shutdown when the peer's FIN is in and nothing waits to be written", () => {
+    const { h, c } = setup();
+    const rec = new Recorder();
+    c.handler = rec;
+    c.read(UV_EOF);
+    expect(c.readEnded).toBe(true);
+    c.end(); // the stand-in bindings have no ShutdownWrap: asking for one would throw
+    expect(h.closed).toBe(1);
+    expect(c.destroyed).toBe(true);
+    expect(rec.events).toEqual(["end"]);
+    expect(rec.failures).toEqual([]);
   });
 
   it("arms nothing once destroyed, even when asked to", () => {

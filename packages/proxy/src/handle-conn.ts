@@ -195,6 +195,14 @@ export class HandleConn implements Conn {
   end(): void {
     if (this.shut || this.destroyed) return;
     this.shut = true;
+    if (this.readEnded && this.queued === 0) {
+      // the peer's FIN is in and the kernel holds every byte written: close() sends the FIN after them (nothing
+      // unread, so no reset), which is where the shutdown would end; it would cost a syscall, two epoll changes
+      // and a callback (L4 connection churn: one per session)
+      this.writeEnded = true;
+      this.destroy();
+      return;
+    }
     const req = new this.env.b.ShutdownWrap() as Req;
     req.oncomplete = afterShutdown as Req["oncomplete"];
     req.handle = this.h;
