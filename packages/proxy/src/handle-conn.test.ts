@@ -4,6 +4,7 @@ import { FakeTime } from "@lbkit/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Conn, type ConnHandler, IdleTimeout } from "./conn.js";
 import { Deadlines } from "./deadlines.js";
+import { dial } from "./dial.js";
 import { type ConnEnv, HandleConn, leanAccept } from "./handle-conn.js";
 import { TurnClock } from "./turn-clock.js";
 
@@ -301,6 +302,26 @@ describe("HandleConn", () => {
     await rec2.when("close");
     expect(rec2.events).toEqual(["close"]);
     expect(refused.connected).toBe(false);
+  });
+
+  it("dials IPv4 and IPv6 server addresses as lean connections (the family known from the address)", async () => {
+    for (const host of ["127.0.0.1", "::1"]) {
+      const server = net.createServer((s) => s.pipe(s));
+      await new Promise<void>((r) => server.listen(0, host, r));
+      closers.push(() => server.close());
+      const rec = new Recorder();
+      const out = dial({ address: host, port: (server.address() as net.AddressInfo).port }, env);
+      expect(out).toBeInstanceOf(HandleConn);
+      out.handler = rec;
+      out.resume();
+      await rec.when("connect");
+      expect(out.remoteAddress).toBe(host);
+      out.write(Buffer.from(`ping ${host}`));
+      while (rec.bytes.length < 5 + host.length) await new Promise((r) => setTimeout(r, 5));
+      expect(rec.bytes.toString()).toBe(`ping ${host}`);
+      out.destroy();
+      await rec.when("close");
+    }
   });
 
   it("turns a handler's exception into connFailure, never an uncaught error", async () => {

@@ -17,7 +17,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import net from "node:net";
+import type net from "node:net";
 import type { TcpHandle, TcpReq, TcpWrap } from "@lbkit/core";
 import { UV_EOF } from "@lbkit/core";
 import { CloseHooks } from "./close-hooks.js";
@@ -83,13 +83,16 @@ export class HandleConn implements Conn {
     if (!outgoing) this.setUp();
   }
 
-  /** A connection to `address` (an IP address) and `port`; the handler hears `connConnect` or `connClose`. */
-  static connect(env: ConnEnv, address: string, port: number): HandleConn {
+  /**
+   * A connection to `address` (an IP address; `v6` when it is an IPv6 one) and `port`; the handler hears
+   * `connConnect` or `connClose`.
+   */
+  static connect(env: ConnEnv, address: string, port: number, v6 = address.includes(":")): HandleConn {
     const h = new env.b.TCP(env.b.SOCKET) as Handle;
     const c = new HandleConn(env, h, true);
     const req = new env.b.TCPConnectWrap() as Req;
     req.oncomplete = afterConnect as Req["oncomplete"];
-    const err = net.isIPv6(address) ? h.connect6(req, address, port) : h.connect(req, address, port);
+    const err = v6 ? h.connect6(req, address, port) : h.connect(req, address, port);
     if (err < 0) process.nextTick(failLater, c);
     return c;
   }
