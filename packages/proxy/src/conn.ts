@@ -61,7 +61,10 @@ export interface Conn {
   write(d: Buffer): boolean;
   /** Writes `a` then `b` as one write (a head and the first body bytes). */
   write2(a: Buffer, b: Buffer): boolean;
-  /** Half-close after what is written (FIN). */
+  /**
+   * Half-close after what is written (FIN). When the peer's FIN is already in and nothing waits to be written,
+   * it may close the connection at once (`destroyed` is then true; `connClose` still comes later, as ever).
+   */
   end(): void;
   /** Close now; what is not yet written is lost. */
   destroy(): void;

@@ -201,7 +201,9 @@ export class HandleConn implements Conn {
     if (this.readEnded && this.queued === 0) {
       // the peer's FIN is in and the kernel holds every byte written: close() sends the FIN after them (nothing
       // unread, so no reset), which is where the shutdown would end; it would cost a syscall, two epoll changes
-      // and a callback (L4 connection churn: one per session)
+      // and a callback (L4 connection churn: one per session). The FIN goes when the last copy of the descriptor
+      // closes: with cluster round-robin, a session over before the primary let go of its copy waits for that
+      // (later, never lost)
       this.writeEnded = true;
       this.destroy();
       return;

@@ -8,8 +8,8 @@
  * up its ArrayBuffer) on every read, twice per proxied request.
  *
  * `Buffer` is imported in the proxy's files, not read from the global: on Node 20 `globalThis.Buffer` is an
- * accessor, and every read of it from optimised code went through the IC's slow path and that getter (0.5 % of the
- * L4 proxy's CPU samples, nearly all from here).
+ * accessor, and every read of it from optimised code went through the IC's slow path and that getter (about 0.5 % of
+ * the L4 proxy's CPU samples, nearly all from here).
  */
 
 import { Buffer } from "node:buffer";
