@@ -280,7 +280,7 @@ describe("HandleConn", () => {
       c.resume();
     });
     const rec = new Recorder();
-    const out = HandleConn.connect(env, "127.0.0.1", port);
+    const out = HandleConn.connect(env, "127.0.0.1", port, false);
     out.handler = rec;
     out.resume(); // reads once connected
     await rec.when("connect");
@@ -297,7 +297,7 @@ describe("HandleConn", () => {
     const free = (s.address() as net.AddressInfo).port;
     await new Promise((r) => s.close(r));
     const rec2 = new Recorder();
-    const refused = HandleConn.connect(env, "127.0.0.1", free);
+    const refused = HandleConn.connect(env, "127.0.0.1", free, false);
     refused.handler = rec2;
     await rec2.when("close");
     expect(rec2.events).toEqual(["close"]);
@@ -310,15 +310,21 @@ describe("HandleConn", () => {
       await new Promise<void>((r) => server.listen(0, host, r));
       closers.push(() => server.close());
       const rec = new Recorder();
+      const sent = `ping ${host}`;
+      const echoed = new Promise<void>((r) => {
+        rec.onData = () => {
+          if (rec.bytes.length >= sent.length) r();
+        };
+      });
       const out = dial({ address: host, port: (server.address() as net.AddressInfo).port }, env);
       expect(out).toBeInstanceOf(HandleConn);
       out.handler = rec;
       out.resume();
       await rec.when("connect");
       expect(out.remoteAddress).toBe(host);
-      out.write(Buffer.from(`ping ${host}`));
-      while (rec.bytes.length < 5 + host.length) await new Promise((r) => setTimeout(r, 5));
-      expect(rec.bytes.toString()).toBe(`ping ${host}`);
+      out.write(Buffer.from(sent));
+      await echoed;
+      expect(rec.bytes.toString()).toBe(sent);
       out.destroy();
       await rec.when("close");
     }

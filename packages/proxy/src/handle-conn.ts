@@ -84,10 +84,10 @@ export class HandleConn implements Conn {
   }
 
   /**
-   * A connection to `address` (an IP address; `v6` when it is an IPv6 one) and `port`; the handler hears
-   * `connConnect` or `connClose`.
+   * A connection to `address` (an IP address; `v6` when it is an IPv6 one, as `dial` knows) and `port`; the
+   * handler hears `connConnect` or `connClose`.
    */
-  static connect(env: ConnEnv, address: string, port: number, v6 = address.includes(":")): HandleConn {
+  static connect(env: ConnEnv, address: string, port: number, v6: boolean): HandleConn {
     const h = new env.b.TCP(env.b.SOCKET) as Handle;
     const c = new HandleConn(env, h, true);
     const req = new env.b.TCPConnectWrap() as Req;
