@@ -76,6 +76,23 @@ for (const f of ["use.mjs", "use.cjs"]) {
   }
 }
 
+// the optional addons npm built at install are loaded from both module formats (a failed build would only warn)
+const addons = `
+const { quietConnects } = require("@lbkit/healthcheck");
+const { nativeRelay } = require("@lbkit/proxy");
+import("@lbkit/proxy").then((esm) => {
+  for (const [name, info] of [["healthcheck quiet connects", quietConnects()], ["proxy native relay (CJS)", nativeRelay()], ["proxy native relay (ESM)", esm.nativeRelay()]])
+    if (!info.on) { console.error(name + " off: " + info.reason); process.exit(1); }
+  console.log("healthcheck quiet connects and the proxy's native relay are on");
+});
+`;
+writeFileSync(join(dir, "addons.cjs"), addons);
+try {
+  ok(`node addons.cjs: ${sh(process.execPath, ["addons.cjs"], { cwd: dir }).trim()}`);
+} catch (err) {
+  fail("node addons.cjs", err.message);
+}
+
 // ── 2 + 3. tsc --strict --module nodenext over generated files and README blocks ──
 writeFileSync(
   join(dir, "use.mts"),

@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: "node20",
   tsconfig: "tsconfig.json",
+  // src/relay.ts finds the addon relative to import.meta.url; shims give CJS an equivalent
+  shims: true,
 });

@@ -14,7 +14,7 @@ export {
   showValue,
 } from "./errors.js";
 export { type HeapNode, IndexedHeap } from "./heap.js";
-export { moduleExports } from "./interop.js";
+export { moduleExports, packageDir } from "./interop.js";
 export {
   type Cidr,
   cidrContains,

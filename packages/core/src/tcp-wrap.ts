@@ -26,6 +26,8 @@ export interface TcpHandle {
   /** Adopts an unconnected socket descriptor (uv_tcp_open); 0 or a negative errno (the fd stays the caller's). */
   open(fd: number): number;
   readonly writeQueueSize: number;
+  /** The socket's descriptor (-1 once closed; on Windows always -1). */
+  readonly fd: number;
   onread: ((this: TcpHandle, buf: ArrayBuffer | undefined) => Uint8Array | undefined) | null;
   onconnection?: (err: number, handle: TcpHandle | undefined) => void;
 }

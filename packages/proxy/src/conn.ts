@@ -116,6 +116,8 @@ export class IdleTimeout implements DeadlineOwner {
     private readonly deadlines: Deadlines,
     private readonly now: () => number,
     private readonly fire: () => void,
+    /** When activity seen elsewhere last happened (a native relay's), on the same clock; asked only when due. */
+    private readonly seen?: () => number,
   ) {}
 
   set(ms: number): void {
@@ -136,6 +138,10 @@ export class IdleTimeout implements DeadlineOwner {
 
   deadlinePassed(): void {
     if (this.ms <= 0) return;
+    if (this.seen !== undefined) {
+      const t = this.seen();
+      if (t > this.last) this.last = t;
+    }
     const due = this.last + this.ms;
     if (due > this.now()) {
       this.deadlines.set(this, due);

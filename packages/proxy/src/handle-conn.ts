@@ -23,6 +23,7 @@ import { UV_EOF } from "@lbkit/core";
 import { CloseHooks } from "./close-hooks.js";
 import { type Conn, type ConnHandler, IdleTimeout, NO_HANDLER, report } from "./conn.js";
 import type { Deadlines } from "./deadlines.js";
+import type { Relay } from "./relay.js";
 import { BIG_READ, copyOut, SHARED, SMALL_READ } from "./small-reads.js";
 import type { TurnClock } from "./turn-clock.js";
 
@@ -66,6 +67,9 @@ export class HandleConn implements Conn {
   private hooks: CloseHooks | undefined;
   private peer: Record<string, unknown> | undefined;
   private local: Record<string, unknown> | undefined;
+  /** The native relay that moves this connection's bytes (relay.ts), and which of its sides this is. */
+  private lent: Relay | undefined;
+  private lentSide: 0 | 1 = 0;
 
   constructor(
     readonly env: ConnEnv,
@@ -79,6 +83,7 @@ export class HandleConn implements Conn {
       env.deadlines,
       () => env.clock.now(),
       () => this.quiet(),
+      () => this.relayed(),
     );
     if (!outgoing) this.setUp();
   }
@@ -100,6 +105,27 @@ export class HandleConn implements Conn {
   private setUp(): void {
     this.h.setNoDelay(true);
     this.h.useUserBuffer(this.rbuf);
+  }
+
+  /** The socket's descriptor (for the native relay). */
+  get fd(): number {
+    return this.h.fd;
+  }
+
+  /**
+   * Lends the connection to a native relay as its `side` (reading stops; `destroy()` stops the relay before it
+   * closes the socket), or takes it back (undefined: the relay did not start).
+   */
+  lend(r: Relay | undefined, side: 0 | 1): void {
+    if (r !== undefined) this.pause();
+    this.lent = r;
+    this.lentSide = side;
+  }
+
+  /** When the relay last moved this side's bytes, on the connection's clock; -1 without one. */
+  private relayed(): number {
+    const ago = this.lent === undefined ? -1 : this.lent.ago(this.lentSide);
+    return ago < 0 ? -1 : this.env.clock.now() - ago;
   }
 
   get socket(): undefined {
@@ -234,6 +260,11 @@ export class HandleConn implements Conn {
     if (this.destroyed) return;
     this.destroyed = true;
     this.timeout.clear();
+    const r = this.lent;
+    if (r !== undefined) {
+      this.lent = undefined;
+      r.stop(); // its polls leave the descriptor before the handle closes it
+    }
     this.h.close(onClose);
   }
 
@@ -247,7 +278,8 @@ export class HandleConn implements Conn {
 
   resume(): void {
     this.wantRead = true;
-    if (this.reading || this.destroyed || this.readEnded || !this.connected) return;
+    if (this.reading || this.destroyed || this.readEnded || !this.connected || this.lent !== undefined)
+      return;
     this.reading = true;
     if (this.h.readStart() < 0) this.destroy();
   }

@@ -86,6 +86,7 @@ export {
 } from "./proxy-protocol/index.js";
 export { type ClientPeer, proxyHeaderFor } from "./proxy-protocol/peer.js";
 export { type Waiter, WaitQueue } from "./queue.js";
+export { type NativeRelay, nativeRelay } from "./relay.js";
 export {
   type Attempt,
   decideRetry,

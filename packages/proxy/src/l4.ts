@@ -20,6 +20,7 @@ import { ProxyError } from "./errors.js";
 import { outcome } from "./outcome.js";
 import { type PersistRequest, persisted } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
+import { type Relay, type RelayHandler, startRelay } from "./relay.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
 
@@ -31,7 +32,7 @@ class SourceContext implements PickContext {
   constructor(readonly source: string) {}
 }
 
-export class TcpSession implements QueueClient, Tracked, ConnHandler {
+export class TcpSession implements QueueClient, Tracked, ConnHandler, RelayHandler {
   /** Its place in the proxy's connection list (Tracked). */
   trackPos = -1;
   readonly pickContext: PickContext;
@@ -56,6 +57,8 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler {
   private readonly source: string;
   private serverId: string | undefined;
   private persist: PersistRequest | undefined;
+  /** The native relay moving the bytes once the server is connected (relay.ts), when it could take them. */
+  private relay: Relay | undefined;
 
   constructor(
     private readonly core: ProxyCore,
@@ -184,7 +187,32 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler {
     const early = this.early;
     this.early = undefined;
     if (early) for (const b of early) up.write(b);
-    this.client.resume();
+    // from here on the relay moves the bytes, when both connections are lean and nothing waits to be written
+    this.relay = startRelay(this.client, up, this);
+    if (this.relay === undefined) this.client.resume();
+  }
+
+  // ---- reports of the native relay (RelayHandler): side 0 is the client, 1 the server ----
+  relayEnd(side: 0 | 1): void {
+    this.guard(() => {
+      if (side === 0) {
+        this.clientEnded = true; // its FIN went on to the server
+        (this.upstream as Conn).idle((this.backend as Backend).cfg.timeouts.serverFin);
+      } else {
+        this.serverEnded = true;
+        this.client.idle(this.fe.cfg.timeouts.clientFin);
+      }
+    });
+  }
+  relayDone(): void {
+    this.clientEnded = true;
+    this.serverEnded = true;
+    this.end();
+  }
+  relayError(side: 0 | 1): void {
+    // as a read or write error on that connection: it closes, and the session with it
+    if (!(this.clientEnded && this.serverEnded)) note(this.t, side === 0 ? "client-abort" : "server-abort");
+    this.end();
   }
 
   private onClientData(d: Buffer): void {
@@ -337,6 +365,12 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler {
     this.finished = true;
     this.core.untrack(this);
     this.d.cancel(this.backend, this.core.timers);
+    const relay = this.relay;
+    if (relay !== undefined) {
+      relay.stop();
+      this.bytesIn += relay.bytes(0);
+      this.bytesOut += relay.bytes(1);
+    }
     const cause = this.t.cause;
     const clean = cause === "-";
     // a clean end has both FINs through already; otherwise nothing more is owed to either side

@@ -10,12 +10,11 @@
  * not Linux) plain checks complete the handshake and close as before: the same results, more kernel work.
  * `LBKIT_HEALTHCHECK_QUIET=0` turns quiet connects off.
  */
-import { closeSync, readFileSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
+import { packageDir } from "@lbkit/core";
 import { checkTransport, tcpHandleBindings } from "./tcp-handle.js";
 
 interface QuietNative {
@@ -40,7 +39,7 @@ export function loadQuiet(
 ): { native: QuietNative | undefined; info: QuietConnects } {
   if (env.LBKIT_HEALTHCHECK_QUIET === "0")
     return { native: undefined, info: { on: false, reason: "LBKIT_HEALTHCHECK_QUIET=0 turns them off" } };
-  const dir = root ?? packageRoot();
+  const dir = root ?? packageDir("@lbkit/healthcheck", import.meta.url);
   try {
     const require = createRequire(import.meta.url);
     const load = require("node-gyp-build") as (dir: string) => QuietNative;
@@ -63,23 +62,6 @@ export function loadQuiet(
       },
     };
   }
-}
-
-/**
- * The package directory: above dist/index.js when built, above src/checkers/ in tests; found by its package.json
- * (so a bundle that moved this code elsewhere does not pick up another package's addon).
- */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 3; i++, dir = dirname(dir)) {
-    try {
-      if (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name === "@lbkit/healthcheck")
-        return dir;
-    } catch {
-      // no package.json here: look one level up
-    }
-  }
-  return dirname(fileURLToPath(import.meta.url));
 }
 
 function quiet(): { native: QuietNative | undefined; info: QuietConnects } {
