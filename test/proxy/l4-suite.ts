@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import type net from "node:net";
 import { type BackendOptions, ReverseProxy, type TransactionLog } from "@lbkit/proxy";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { connect, deadPort, type Origin, once, origin, readAll, until } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -32,13 +32,54 @@ async function echo(): Promise<Origin> {
 }
 
 /**
- * The L4 proxy's behaviour, run by two files: with the native relay moving a session's bytes once its server is
- * connected (proxy-l4.test.ts) and with JavaScript moving them (proxy-l4-js.test.ts, `LBKIT_PROXY_RELAY=0`).
+ * Sets `LBKIT_PROXY_RELAY` for a test file (read once, on the proxy's first session; the file's modules are its
+ * own: vitest isolates files) and puts it back after.
+ */
+export function relayEnv(value: string): void {
+  const before = process.env.LBKIT_PROXY_RELAY;
+  process.env.LBKIT_PROXY_RELAY = value;
+  afterAll(() => {
+    if (before === undefined) delete process.env.LBKIT_PROXY_RELAY;
+    else process.env.LBKIT_PROXY_RELAY = before;
+  });
+}
+
+/**
+ * The L4 proxy's behaviour, run by three files: with the native relay taking conversations over (proxy-l4.test.ts),
+ * taking every session at connect (proxy-l4-eager.test.ts) and with JavaScript moving every byte
+ * (proxy-l4-js.test.ts).
  */
 export function l4Suite(relay: string): void {
   describe(`L4 TCP proxy (${relay} relay)`, () => {
     afterEach(async () => {
       for (const c of cleanups.splice(0).reverse()) await c();
+    });
+
+    it("a conversation, then each side's FIN in turn; then a conversation cut by the server (SD)", async () => {
+      const o = await echo();
+      const { port, logs } = await tcpProxy({ servers: [{ id: "a", address: "127.0.0.1", port: o.port }] });
+      const talk = async (c: net.Socket) => {
+        // request, response, request…: the session is a conversation (the default relay takes it over here)
+        for (const word of ["one", "two", "three"]) {
+          const answer = new Promise<string>((r) => c.once("data", (d) => r(String(d))));
+          c.write(word);
+          expect(await answer).toBe(word);
+        }
+      };
+      const c = await connect(port);
+      await talk(c);
+      const rest = readAll(c);
+      c.end("bye");
+      expect(String(await rest)).toBe("bye"); // the echo's FIN followed the client's
+      expect(await until(() => logs.length === 1)).toBe(true);
+      expect(logs[0]).toMatchObject({ termination: "--", bytesIn: 14, bytesOut: 14 });
+      const c2 = await connect(port);
+      c2.on("error", () => {});
+      await talk(c2);
+      for (const s of o.sockets) s.resetAndDestroy();
+      await new Promise((r) => c2.once("end", r)); // the proxy closes the client's connection
+      expect(await until(() => logs.length === 2)).toBe(true);
+      expect(logs[1]).toMatchObject({ termination: "SD", bytesIn: 11, bytesOut: 11 });
     });
 
     it("traffic either way keeps a session past timeout client; a quiet period then ends it (cD)", async () => {

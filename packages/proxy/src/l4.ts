@@ -20,12 +20,19 @@ import { ProxyError } from "./errors.js";
 import { outcome } from "./outcome.js";
 import { type PersistRequest, persisted } from "./persist/persistence.js";
 import { type ClientPeer, proxyHeaderFor, socketPeer } from "./proxy-protocol/peer.js";
-import { type Relay, type RelayHandler, startRelay } from "./relay.js";
+import { nativeRelay, type Relay, type RelayHandler, relayable, startRelay } from "./relay.js";
 import type { FrontendRuntime, ProxyCore, Tracked } from "./shell.js";
 import { newTermination, note, type Termination, terminationState } from "./termination.js";
 
 /** Most bytes read from a client before its server is connected (option abortonclose), then it is paused. */
 const EARLY_MAX = 65_536;
+/**
+ * The native relay takes a session over at its third run of bytes one way (request, response, request: a
+ * conversation) or once this many bytes went through: handing over costs a few system calls and objects, more
+ * than the whole of a one-exchange session (a request, a response, the FINs) would save.
+ */
+const RELAY_AT_RUN = 3;
+const RELAY_AFTER_BYTES = 262_144;
 
 /** What the balancing algorithms see of a session: its source (an instance, not a literal: see close-hooks.ts). */
 class SourceContext implements PickContext {
@@ -57,8 +64,13 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler, RelayHandl
   private readonly source: string;
   private serverId: string | undefined;
   private persist: PersistRequest | undefined;
-  /** The native relay moving the bytes once the server is connected (relay.ts), when it could take them. */
+  /** The native relay moving the bytes (relay.ts) once it took the session over. */
   private relay: Relay | undefined;
+  /** Which way the last bytes went (1: to the server, 2: to the client), and how many runs one way there were. */
+  private lastWay = 0;
+  private runs = 0;
+  /** RELAY_AT_RUN once connected, when the relay can take both connections; never otherwise. */
+  private relayRun = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly core: ProxyCore,
@@ -187,9 +199,24 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler, RelayHandl
     const early = this.early;
     this.early = undefined;
     if (early) for (const b of early) up.write(b);
-    // from here on the relay moves the bytes, when both connections are lean and nothing waits to be written
-    this.relay = startRelay(this.client, up, this);
-    if (this.relay === undefined) this.client.resume();
+    if (relayable(this.client, up)) {
+      this.relayRun = RELAY_AT_RUN;
+      if (nativeRelay().eager) this.relay = startRelay(this.client, up, this);
+      if (this.relay !== undefined) return;
+    }
+    this.client.resume();
+  }
+
+  /** Bytes went one way (1: to the server, 2: to the client): hands the session to the native relay when due. */
+  private moved(way: number): void {
+    if (way !== this.lastWay) {
+      this.lastWay = way;
+      this.runs++;
+    }
+    if (this.runs < this.relayRun && this.bytesIn + this.bytesOut < RELAY_AFTER_BYTES) return;
+    if (this.relayRun === Number.POSITIVE_INFINITY || this.clientEnded || this.serverEnded) return;
+    // both connections lean and nothing waiting to be written; otherwise tried again on the next bytes
+    this.relay = startRelay(this.client, this.upstream as Conn, this);
   }
 
   // ---- reports of the native relay (RelayHandler): side 0 is the client, 1 the server ----
@@ -226,7 +253,9 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler, RelayHandl
       return;
     }
     const up = this.upstream;
-    if (up && !up.write(d)) this.client.pause();
+    if (up === undefined) return;
+    if (!up.write(d)) this.client.pause();
+    else if (this.relay === undefined) this.moved(1);
   }
 
   /** Bytes from the server, written to the client; the read buffer is reused when the client took them whole. */
@@ -234,7 +263,9 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler, RelayHandl
     this.bytesOut += d.length;
     const ok = this.client.write(d);
     if (this.client.pending === 0) up.recycle = true;
-    if (!ok) up.pause(); // a 'drain' follows a false answer
+    if (!ok)
+      up.pause(); // a 'drain' follows a false answer
+    else if (this.relay === undefined) this.moved(2);
   }
 
   private onClientEnd(): void {

@@ -140,14 +140,29 @@ const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 describe("native relay", () => {
   it("is on where the addon is built (it is, wherever the tests run: pnpm install builds it)", () => {
-    expect(nativeRelay()).toEqual({ on: true, reason: expect.stringContaining("native/relay.c") });
+    expect(nativeRelay()).toEqual({
+      on: true,
+      eager: false,
+      reason: expect.stringContaining("native/relay.c"),
+    });
   });
 
   it("is off with LBKIT_PROXY_RELAY=0 or without the addon, and says why; sessions then relay in JavaScript", () => {
     expect(loadRelay(undefined, { LBKIT_PROXY_RELAY: "0" }).info).toEqual({
       on: false,
+      eager: false,
       reason: "LBKIT_PROXY_RELAY=0 turns it off",
     });
+    expect(loadRelay(undefined, { LBKIT_PROXY_RELAY: "off" }).info).toEqual({
+      on: false,
+      eager: false,
+      reason: 'LBKIT_PROXY_RELAY="off" is not one of 0, 1, eager',
+    });
+    expect(loadRelay(undefined, { LBKIT_PROXY_RELAY: "eager" }).info).toMatchObject({
+      on: true,
+      eager: true,
+    });
+    expect(loadRelay(undefined, { LBKIT_PROXY_RELAY: "1" }).info).toMatchObject({ on: true, eager: false });
     const missing = loadRelay("/nonexistent-lbkit-dir", {});
     expect(missing.native).toBeUndefined();
     expect(missing.info.reason).toMatch(/^the relay addon is not built \(.+\); reinstall with python3/);

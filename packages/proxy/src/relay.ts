@@ -9,7 +9,8 @@
  *
  * Built at install by node-gyp-build. Without it (no compiler at install, pnpm not allowed to build the package,
  * not Linux), or with `LBKIT_PROXY_RELAY=0`, L4 sessions relay in JavaScript as before: the same behaviour, more
- * CPU per request. `nativeRelay()` says which and why.
+ * CPU per request. `LBKIT_PROXY_RELAY=eager` hands every session over at connect, not only conversations (l4.ts).
+ * `nativeRelay()` says which and why.
  */
 import { createRequire } from "node:module";
 import { packageDir } from "@lbkit/core";
@@ -36,6 +37,11 @@ interface RelayNative {
 export interface NativeRelay {
   /** L4 sessions over lean connections relay their bytes in the addon. */
   on: boolean;
+  /**
+   * It takes every session as soon as its server is connected (`LBKIT_PROXY_RELAY=eager`), not only once the
+   * session turned out to be a conversation (see l4.ts).
+   */
+  eager: boolean;
   /** Why (for off: what is missing). */
   reason: string;
 }
@@ -100,7 +106,21 @@ export function loadRelay(
   env: NodeJS.ProcessEnv = process.env,
 ): { native: RelayNative | undefined; info: NativeRelay } {
   if (env.LBKIT_PROXY_RELAY === "0")
-    return { native: undefined, info: { on: false, reason: "LBKIT_PROXY_RELAY=0 turns it off" } };
+    return {
+      native: undefined,
+      info: { on: false, eager: false, reason: "LBKIT_PROXY_RELAY=0 turns it off" },
+    };
+  const v = env.LBKIT_PROXY_RELAY;
+  if (v !== undefined && v !== "" && v !== "1" && v !== "eager")
+    return {
+      native: undefined,
+      info: {
+        on: false,
+        eager: false,
+        reason: `LBKIT_PROXY_RELAY=${JSON.stringify(v)} is not one of 0, 1, eager`,
+      },
+    };
+  const eager = v === "eager";
   try {
     const require = createRequire(import.meta.url);
     const load = require("node-gyp-build") as (dir: string) => RelayNative;
@@ -108,13 +128,18 @@ export function loadRelay(
     native.init(onReport);
     return {
       native,
-      info: { on: true, reason: "L4 sessions relay their bytes in the addon (native/relay.c)" },
+      info: {
+        on: true,
+        eager,
+        reason: `L4 sessions relay their bytes in the addon (native/relay.c)${eager ? " from their connect on (LBKIT_PROXY_RELAY=eager)" : ""}`,
+      },
     };
   } catch (err) {
     return {
       native: undefined,
       info: {
         on: false,
+        eager: false,
         reason:
           `the relay addon is not built (${(err as Error).message.split("\n")[0]}); ` +
           "reinstall with python3, make and a C compiler (pnpm: allow the package in onlyBuiltDependencies)",
@@ -137,6 +162,11 @@ export function nativeRelay(): NativeRelay {
 /** Tests: load again on next use (after changing the environment). */
 export function reloadRelay(): void {
   loaded = undefined;
+}
+
+/** Whether the relay could take `a` and `b` (when nothing waits to be written): it is on, and both are lean. */
+export function relayable(a: Conn, b: Conn): boolean {
+  return a instanceof HandleConn && b instanceof HandleConn && relayNative() !== undefined;
 }
 
 /**
