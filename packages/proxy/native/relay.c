@@ -1,16 +1,19 @@
-// The L4 relay: once a TCP session's server is connected, the bytes between its two sockets are copied here, on
-// the Node.js event loop (uv_poll on the two descriptors), instead of reaching JavaScript one read callback at a
-// time. Each direction reads into one scratch buffer and sends at once; what the receiver's socket does not take
-// is kept (one buffer per direction, made on first need) and that direction stops reading until it left, so a
-// slow peer never causes more than one buffer of waiting bytes. A FIN read on one side is sent on (shutdown) to
-// the other once its bytes left. JavaScript hears only what changes a session: a side's FIN (while the other
-// direction goes on), both directions done, or an error on a side.
+// The L4 relay: once JavaScript hands a TCP session over (l4.ts: when it turned out to be a conversation, or at
+// connect with LBKIT_PROXY_RELAY=eager), the bytes between its two sockets are copied here, on the Node.js event
+// loop (uv_poll on the two descriptors), instead of reaching JavaScript one read callback at a time. Each direction
+// reads into one scratch buffer and sends at once; what the receiver's socket does not take is kept (one buffer
+// per direction, made on first need) and that direction stops reading until it left, so a slow peer never causes
+// more than one buffer of waiting bytes. A FIN is read only when nothing of its direction waits, and is sent on
+// (shutdown) at once. JavaScript hears only what changes a session: a side's FIN while the other direction goes
+// on, both directions done (the second FIN included), or an error on a side.
 //
-// The descriptors stay libuv's TCP handles': the relay only polls them while their handles neither read nor
-// write, and stop() removes its polls (synchronously) before JavaScript closes the handles.
+// The descriptors stay libuv's TCP handles': the relay polls them only while their handles neither read nor
+// write, and stop() takes its polls' watchers off the loop at once (their handles close a turn later) so that
+// JavaScript may close the TCP handles right after.
 //
 // Plain C over Node-API and libuv, no other dependency. Exports:
-//   init(report)                 report(owner, kind, side, errno) for every relay of this thread
+//   init(report)                 report(owner, kind, side, errno) for every relay of this thread (one async
+//                                context for all: async hooks see the module's, not a session's)
 //   start(owner, fdA, fdB)       an external for the relay, or a negative errno (UV_EEXIST: a handle polls it)
 //   stop(relay)                  stops polling; idempotent; safe inside report()
 //   info(relay, out)             out[0..1]: bytes read from each side; out[2..3]: ms since each side's last activity
@@ -28,6 +31,9 @@
 #define READS_PER_EVENT 8
 
 enum { REPORT_END = 1, REPORT_DONE = 2, REPORT_ERROR = 3 };
+
+// marks the externals start() returns, so that stop() and info() take nothing else
+static const napi_type_tag RELAY_TAG = {0x6c626b6974726c79ULL, 0x9e3779b97f4a7c15ULL};
 
 typedef struct {
   char *scratch;
@@ -126,19 +132,22 @@ static void on_poll(uv_poll_t *h, int status, int events);
 
 // (re)starts each end's poll with what it waits for: readable while its flow may read (not at EOF, nothing kept
 // back), writable while bytes wait for it
-static void arm(relay_t *r) {
+// (each change costs libuv an epoll removal and an addition: uv_poll_start stops the poll first); 0 or an error
+static int arm(relay_t *r) {
   for (int i = 0; i < 2; i++) {
     end_t *e = &r->end[i];
-    int want = 0;
+    int want = 0, err = 0;
     if (!r->flow[i].eof && r->flow[i].len == 0) want |= UV_READABLE;
     if (r->flow[1 - i].len > 0) want |= UV_WRITABLE;
     if (want == e->events) continue;
     e->events = want;
     if (want == 0)
-      uv_poll_stop(&e->poll);
+      err = uv_poll_stop(&e->poll);
     else
-      uv_poll_start(&e->poll, want, on_poll);
+      err = uv_poll_start(&e->poll, want, on_poll);
+    if (err != 0) return err;
   }
+  return 0;
 }
 
 // the FIN read on end[i] goes on to end[1 - i] once nothing of its flow waits; 0 or a negative errno
@@ -216,29 +225,26 @@ static int pump(relay_t *r, int i, int *who) {
 static void on_poll(uv_poll_t *h, int status, int events) {
   end_t *e = (end_t *)h->data;
   relay_t *r = e->r;
-  int i = e->side, err = 0, who = i;
+  int i = e->side, err = 0, who = i, had_eof = r->flow[i].eof;
+  double had_bytes = r->flow[i].bytes;
+  size_t had_waiting = r->flow[1 - i].len;
   if (r->stopped) return;
   if (status < 0) {
-    // POLLERR: libuv stopped this poll; the socket's pending error says what happened (a reset, mostly)
+    // POLLERR (a reset, mostly): libuv stopped this poll without reading or writing. What arrived before the
+    // reset is still readable, and read() reports the reset after it: move what can still move, as a stream
+    // does, and let the error come from the socket calls
+    e->events = 0;
+    events = (r->flow[1 - i].len > 0 ? UV_WRITABLE : 0) | (!had_eof && r->flow[i].len == 0 ? UV_READABLE : 0);
+  }
+  if (events & UV_WRITABLE) err = flush(r, i);
+  if (err == 0 && (events & UV_READABLE)) err = pump(r, i, &who);
+  if (err == 0 && status < 0 && r->flow[i].bytes == had_bytes && r->flow[i].eof == had_eof &&
+      r->flow[1 - i].len == had_waiting) {
+    // nothing moved and no call failed: the socket's pending error says what happened (else libuv's status)
     int se = 0;
     socklen_t len = sizeof se;
-    e->events = 0;
     err = getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &se, &len) == 0 && se != 0 ? -se : status;
-  } else {
-    if (events & UV_WRITABLE) err = flush(r, i);
-    if (err == 0 && (events & UV_READABLE)) {
-      int had_eof = r->flow[i].eof;
-      err = pump(r, i, &who);
-      if (err == 0 && !had_eof && r->flow[i].eof) {
-        if (r->flow[0].shut && r->flow[1].shut) {
-          finish(r, REPORT_DONE, i, 0);
-        } else {
-          arm(r);
-          report(r, REPORT_END, i, 0);
-        }
-        return;
-      }
-    }
+    who = i;
   }
   if (err != 0) {
     finish(r, REPORT_ERROR, who, err);
@@ -248,7 +254,12 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     finish(r, REPORT_DONE, i, 0);
     return;
   }
-  arm(r);
+  err = arm(r);
+  if (err != 0) {
+    finish(r, REPORT_ERROR, i, err);
+    return;
+  }
+  if (!had_eof && r->flow[i].eof) report(r, REPORT_END, i, 0);
 }
 
 static module_t *module_of(napi_env env) {
@@ -326,7 +337,13 @@ static napi_value Start(napi_env env, napi_callback_info info) {
     release(r);
     return int32(env, UV_ENOMEM);
   }
-  arm(r);
+  int err = arm(r);
+  if (err != 0) {  // a handle still polls a descriptor (UV_EEXIST): nothing was taken over
+    stop_polling(r);
+    drop_owner(r);
+    return int32(env, err);
+  }
+  napi_type_tag_object(env, out, &RELAY_TAG);
   return out;
 }
 
@@ -334,7 +351,9 @@ static relay_t *relay_arg(napi_env env, napi_callback_info info, napi_value *res
   size_t argc = 2;
   napi_value argv[2];
   void *data = NULL;
+  bool tagged = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  if (napi_check_object_type_tag(env, argv[0], &RELAY_TAG, &tagged) != napi_ok || !tagged) return NULL;
   if (napi_get_value_external(env, argv[0], &data) != napi_ok) return NULL;
   if (rest != NULL) *rest = argc > 1 ? argv[1] : NULL;
   return (relay_t *)data;

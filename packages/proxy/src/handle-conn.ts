@@ -70,6 +70,8 @@ export class HandleConn implements Conn {
   /** The native relay that moves this connection's bytes (relay.ts), and which of its sides this is. */
   private lent: Relay | undefined;
   private lentSide: 0 | 1 = 0;
+  /** Whether it read, or wanted to, when lent: a relay that did not start gives that back. */
+  private lentReading = false;
 
   constructor(
     readonly env: ConnEnv,
@@ -113,13 +115,20 @@ export class HandleConn implements Conn {
   }
 
   /**
-   * Lends the connection to a native relay as its `side` (reading stops; `destroy()` stops the relay before it
-   * closes the socket), or takes it back (undefined: the relay did not start).
+   * Lends the connection to a native relay as its `side` (reading stops; it must not be written to or ended
+   * while lent; `destroy()` stops the relay before it closes the socket), or takes it back (undefined: the relay
+   * did not start; it reads again if it did or wanted to).
    */
   lend(r: Relay | undefined, side: 0 | 1): void {
-    if (r !== undefined) this.pause();
-    this.lent = r;
     this.lentSide = side;
+    if (r !== undefined) {
+      this.lentReading = this.reading || this.wantRead;
+      this.pause();
+      this.lent = r;
+      return;
+    }
+    this.lent = undefined;
+    if (this.lentReading) this.resume();
   }
 
   /** When the relay last moved this side's bytes, on the connection's clock; -1 without one. */
@@ -170,6 +179,7 @@ export class HandleConn implements Conn {
 
   write(d: Buffer): boolean {
     if (this.shut || this.destroyed) return false;
+    if (this.lent !== undefined) throw lentError("write");
     const req = spare ?? newWrite(this.env.b);
     spare = undefined;
     req.handle = this.h;
@@ -179,6 +189,7 @@ export class HandleConn implements Conn {
 
   write2(a: Buffer, b: Buffer): boolean {
     if (this.shut || this.destroyed) return false;
+    if (this.lent !== undefined) throw lentError("write");
     const req = spare ?? newWrite(this.env.b);
     spare = undefined;
     req.handle = this.h;
@@ -223,6 +234,7 @@ export class HandleConn implements Conn {
 
   end(): void {
     if (this.shut || this.destroyed) return;
+    if (this.lent !== undefined) throw lentError("end");
     this.shut = true;
     if (this.readEnded && this.queued === 0) {
       // the peer's FIN is in and the kernel holds every byte written: close() sends the FIN after them (nothing
@@ -365,6 +377,11 @@ function newWrite(b: TcpWrap): Req {
   const req = new b.WriteWrap() as Req;
   req.oncomplete = afterWrite as Req["oncomplete"];
   return req;
+}
+
+/** A write or end on a lent connection would hand libuv the descriptor the relay polls: a bug, said loudly. */
+function lentError(what: string): Error {
+  return new Error(`proxy: ${what}() on a connection lent to the native relay (stop the relay first)`);
 }
 
 function failLater(c: HandleConn): void {

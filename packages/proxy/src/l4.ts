@@ -232,14 +232,18 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler, RelayHandl
     });
   }
   relayDone(): void {
-    this.clientEnded = true;
-    this.serverEnded = true;
-    this.end();
+    this.guard(() => {
+      this.clientEnded = true;
+      this.serverEnded = true;
+      this.end();
+    });
   }
   relayError(side: 0 | 1): void {
-    // as a read or write error on that connection: it closes, and the session with it
-    if (!(this.clientEnded && this.serverEnded)) note(this.t, side === 0 ? "client-abort" : "server-abort");
-    this.end();
+    this.guard(() => {
+      // as a read or write error on that connection: it closes, and the session with it
+      if (!(this.clientEnded && this.serverEnded)) note(this.t, side === 0 ? "client-abort" : "server-abort");
+      this.end();
+    });
   }
 
   private onClientData(d: Buffer): void {

@@ -56,7 +56,7 @@ class Reports implements RelayHandler {
 /** A connection handler that fails the test if the connection reports anything but a close or a timeout. */
 class Silent implements ConnHandler {
   seen: string[] = [];
-  connData(): void {
+  connData(_c?: Conn, _d?: Buffer): void {
     this.seen.push("data");
   }
   connEnd(): void {
@@ -249,6 +249,35 @@ describe("native relay", () => {
       expect(reports.events).toEqual([`error ${side}`]);
       expect(reports.errnos[0]).toBeLessThan(0);
     }
+  });
+
+  it("passes on what arrived before a reset, then reports the reset (one poll event brings both)", async () => {
+    const { client, far, reports } = await chain();
+    far.on("error", () => {});
+    const atClient = collect(client);
+    client.write("request");
+    await new Promise<void>((r) => far.once("data", () => r()));
+    far.write("the answer");
+    far.resetAndDestroy(); // the data and the RST reach the relay's socket before this loop polls again
+    await reports.when("error 1");
+    while (atClient.bytes().length < 10) await new Promise((r) => setTimeout(r, 10));
+    expect(String(atClient.bytes())).toBe("the answer");
+    expect(reports.events).toEqual(["error 1"]);
+  });
+
+  it("a connection taken back reads again as it did; one lent must not be written to or ended", async () => {
+    const { far, b, relay } = await chain();
+    expect(() => b.write(Buffer.from("x"))).toThrow(/write\(\) on a connection lent to the native relay/);
+    expect(() => b.end()).toThrow(/end\(\) on a connection lent/);
+    relay.stop(); // as when start() failed: the connection is taken back
+    const got: Buffer[] = [];
+    const reader = new Silent();
+    reader.connData = (_c?: Conn, d?: Buffer) => void got.push(d as Buffer);
+    b.handler = reader;
+    b.lend(undefined, 1); // it was to read once connected (chain() resumed it): it reads now
+    far.write("back in JavaScript");
+    while (got.length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(String(Buffer.concat(got))).toBe("back in JavaScript");
   });
 
   it("stops inside its own report, and when either connection is destroyed; stop is idempotent", async () => {

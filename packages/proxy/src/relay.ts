@@ -1,6 +1,7 @@
 /**
- * The native relay (native/relay.c): once an L4 session's server is connected, the bytes between its two lean
- * connections are copied on the event loop by a small Node-API addon (uv_poll on both descriptors: read, send at
+ * The native relay (native/relay.c): once an L4 session is handed over (l4.ts: when it turned out to be a
+ * conversation, or at connect with `LBKIT_PROXY_RELAY=eager`), the bytes between its two lean connections are
+ * copied on the event loop by a small Node-API addon (uv_poll on both descriptors: read, send at
  * once, keep what the receiver did not take and stop reading that direction until it left, pass a FIN on),
  * instead of reaching JavaScript one read callback at a time. A keep-alive request through the L4 proxy then
  * costs no JavaScript at all; what remains of it is what HAProxy's own costs: the kernel's work and a few calls
@@ -8,8 +9,9 @@
  * lent connection's inactivity timeout asks the relay when that side last moved (`ago`).
  *
  * Built at install by node-gyp-build. Without it (no compiler at install, pnpm not allowed to build the package,
- * not Linux), or with `LBKIT_PROXY_RELAY=0`, L4 sessions relay in JavaScript as before: the same behaviour, more
- * CPU per request. `LBKIT_PROXY_RELAY=eager` hands every session over at connect, not only conversations (l4.ts).
+ * not Linux), or with `LBKIT_PROXY_RELAY=0`, L4 sessions relay in JavaScript as before: the same behaviour on the
+ * wire, more CPU per request (timeouts may fire up to one event-loop turn later with the relay: its activity
+ * times are the loop's). `LBKIT_PROXY_RELAY=eager` hands every session over at connect, not only conversations (l4.ts).
  * `nativeRelay()` says which and why.
  */
 import { createRequire } from "node:module";
@@ -17,9 +19,12 @@ import { packageDir } from "@lbkit/core";
 import type { Conn } from "./conn.js";
 import { HandleConn } from "./handle-conn.js";
 
-/** What a relay reports, each at most once per side, from the event loop. */
+/** What a relay reports, from the event loop; after `relayDone` or `relayError`, nothing more. */
 export interface RelayHandler {
-  /** `side` (0: the first connection given, 1: the second) sent its FIN, and it went on to the other side. */
+  /**
+   * `side` (0: the first connection given, 1: the second) sent its FIN, and it went on to the other side, while
+   * the other direction goes on (at most once; a FIN that ends both directions comes as `relayDone`).
+   */
   relayEnd(side: 0 | 1): void;
   /** Both directions ended and each FIN went on: the relay stopped. */
   relayDone(): void;
@@ -185,6 +190,7 @@ export function startRelay(a: Conn, b: Conn, handler: RelayHandler): Relay | und
   b.lend(r, 1);
   const ext = native.start(r, a.fd, b.fd);
   if (typeof ext === "number") {
+    // not taken (a handle still polls a descriptor, say): both read again as they did
     a.lend(undefined, 0);
     b.lend(undefined, 1);
     return undefined;
