@@ -4,11 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pnpm.sh
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -vE '^(Progress|Packages):' || true
-# pnpm keeps a checkout's compiled @lbkit/arp addon across installs: rebuild it when its C++ source is newer
-addon=packages/arp/build/Release/lbkit_arp.node
-if [ -f "$addon" ] && [ -n "$(find packages/arp/native packages/arp/binding.gyp -newer "$addon" -print -quit)" ]; then
-  echo "setup: packages/arp/native changed since the addon was built; rebuilding it"
-  rm -rf packages/arp/build
-  pnpm --filter @lbkit/arp run install
-fi
+# pnpm keeps a checkout's compiled addons across installs: rebuild one when its C/C++ source is newer
+for pkg in arp healthcheck proxy; do
+  for addon in packages/$pkg/build/Release/*.node; do
+    if [ -f "$addon" ] && [ -n "$(find packages/$pkg/native packages/$pkg/binding.gyp -newer "$addon" -print -quit)" ]; then
+      echo "setup: packages/$pkg/native changed since the addon was built; rebuilding it"
+      rm -rf packages/$pkg/build
+      pnpm --filter @lbkit/$pkg run install
+    fi
+  done
+done
 pnpm build
