@@ -201,7 +201,7 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler, RelayHandl
     if (early) for (const b of early) up.write(b);
     if (relayable(this.client, up)) {
       this.relayRun = RELAY_AT_RUN;
-      if (nativeRelay().eager) this.relay = startRelay(this.client, up, this);
+      if (nativeRelay().eager) this.takeOver(up);
       if (this.relay !== undefined) return;
     }
     this.client.resume();
@@ -215,8 +215,15 @@ export class TcpSession implements QueueClient, Tracked, ConnHandler, RelayHandl
     }
     if (this.runs < this.relayRun && this.bytesIn + this.bytesOut < RELAY_AFTER_BYTES) return;
     if (this.relayRun === Number.POSITIVE_INFINITY || this.clientEnded || this.serverEnded) return;
-    // both connections lean and nothing waiting to be written; otherwise tried again on the next bytes
-    this.relay = startRelay(this.client, this.upstream as Conn, this);
+    this.takeOver(this.upstream as Conn);
+  }
+
+  /** The relay takes the session when nothing waits to be written (else asked again on the next bytes). */
+  private takeOver(up: Conn): void {
+    const r = startRelay(this.client, up, this);
+    if (r === null)
+      this.relayRun = Number.POSITIVE_INFINITY; // refused: JavaScript keeps the session
+    else this.relay = r;
   }
 
   // ---- reports of the native relay (RelayHandler): side 0 is the client, 1 the server ----

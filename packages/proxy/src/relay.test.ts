@@ -103,7 +103,7 @@ async function chain() {
   expect(b).toBeInstanceOf(HandleConn);
   b.resume(); // as an L4 session does: it reads once connected, unless the relay takes it in connConnect
   const reports = new Reports();
-  let relay: Relay | undefined;
+  let relay: Relay | undefined | null;
   await new Promise<void>((resolve) => {
     b.handler = {
       ...NO_HANDLER,
@@ -263,6 +263,14 @@ describe("native relay", () => {
     while (atClient.bytes().length < 10) await new Promise((r) => setTimeout(r, 10));
     expect(String(atClient.bytes())).toBe("the answer");
     expect(reports.events).toEqual(["error 1"]);
+  });
+
+  it("refuses a descriptor a libuv handle still polls (UV_EEXIST): the session then stays in JavaScript", async () => {
+    const { client } = await chain();
+    const native = loadRelay().native as NonNullable<ReturnType<typeof loadRelay>["native"]>;
+    const fd = (client as unknown as { _handle: { fd: number } })._handle.fd; // a reading net.Socket's
+    const other = await chain();
+    expect(native.start({} as never, fd, other.a.fd)).toBe(-17);
   });
 
   it("a connection taken back reads again as it did; one lent must not be written to or ended", async () => {

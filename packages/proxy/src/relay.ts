@@ -175,11 +175,12 @@ export function relayable(a: Conn, b: Conn): boolean {
 }
 
 /**
- * Hands `a` and `b` to a native relay reporting to `handler`, or answers undefined (nothing changed) when the
- * addon is off, either is not a lean connection, or either still has bytes queued. Both stop reading; each
- * connection's `destroy()` stops the relay first.
+ * Hands `a` and `b` to a native relay reporting to `handler`. Both stop reading; each connection's `destroy()`
+ * stops the relay first. Nothing changes when it answers undefined (the addon is off, either is not a lean
+ * connection or has ended, or bytes are still queued: maybe later) or null (the addon refused the descriptors,
+ * say a handle still polls one: do not ask again for these two).
  */
-export function startRelay(a: Conn, b: Conn, handler: RelayHandler): Relay | undefined {
+export function startRelay(a: Conn, b: Conn, handler: RelayHandler): Relay | undefined | null {
   if (!(a instanceof HandleConn) || !(b instanceof HandleConn)) return undefined;
   if (a.destroyed || b.destroyed || a.pending !== 0 || b.pending !== 0 || a.readEnded || b.readEnded)
     return undefined;
@@ -193,7 +194,7 @@ export function startRelay(a: Conn, b: Conn, handler: RelayHandler): Relay | und
     // not taken (a handle still polls a descriptor, say): both read again as they did
     a.lend(undefined, 0);
     b.lend(undefined, 1);
-    return undefined;
+    return null;
   }
   r.ext = ext;
   return r;
