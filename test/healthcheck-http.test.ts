@@ -51,7 +51,8 @@ async function stop(): Promise<void> {
 }
 
 let hc: HealthChecker;
-const checks: CheckEvent[] = [];
+/** Each check, with when it ended on this test's clock. */
+const checks: (CheckEvent & { at: number })[] = [];
 const changes: (ChangeEvent & { at: number })[] = [];
 
 function waitFor(to: string, timeoutMs: number): Promise<ChangeEvent & { at: number }> {
@@ -70,7 +71,7 @@ function waitFor(to: string, timeoutMs: number): Promise<ChangeEvent & { at: num
 beforeAll(async () => {
   await listen(0);
   hc = new HealthChecker();
-  hc.on("check", (e) => checks.push(e));
+  hc.on("check", (e) => checks.push({ ...e, at: performance.now() }));
   hc.on("change", (e) => changes.push({ ...e, at: performance.now() }));
   hc.add({
     id: "web1",
@@ -90,41 +91,58 @@ afterAll(async () => {
   await stop();
 });
 
-/** Inject a fault, wait for down, check counts and timing, then recover and wait for up. */
+/**
+ * Inject a fault, wait for down, check counts and timing, then recover and wait for up. A check already in flight
+ * when the fault comes may still pass (it started against a healthy backend), so only checks that started after
+ * the fault are held to it. If an assertion fails, the backend is still recovered, so one failure does not leave
+ * the next scenario starting from down.
+ */
 async function scenario(
   fault: () => Promise<void> | void,
   recover: () => Promise<void> | void,
   code: string,
 ) {
   expect(hc.status("web1")?.state).toBe("up");
-  const downP = waitFor("down", FALL * INTER + 2 * INTER);
-  const from = checks.length;
-  const t0 = performance.now();
-  await fault();
-  const down = await downP;
-  const detection = down.at - t0;
-  const failed = checks.slice(from).filter((c) => c.result.status === "down");
-  // exactly `fall` failed checks, and nothing else in between
-  expect(failed).toHaveLength(FALL);
-  expect(checks.slice(from).filter((c) => c.result.status === "up")).toHaveLength(0);
-  expect(down.code).toBe(code);
-  // The last failing check started (fall − 1) to fall intervals after the fault (the first one is due within
-  // one interval), and the verdict came when it ended: detection − its duration lies in that window, with
-  // 150 ms for a loaded machine's event-loop delays (a hang's check lasts the whole timeout, so comparing
-  // detection itself with fall × inter raced the clock).
-  const lastStart = detection - down.duration;
-  expect(lastStart).toBeGreaterThanOrEqual((FALL - 1) * INTER - 50);
-  expect(lastStart).toBeLessThanOrEqual(FALL * INTER + 150);
+  let recovered = false;
+  try {
+    const downP = waitFor("down", FALL * INTER + 2 * INTER);
+    const from = checks.length;
+    const t0 = performance.now();
+    await fault();
+    const down = await downP;
+    const detection = down.at - t0;
+    const seen = checks.slice(from);
+    // exactly `fall` consecutive failed checks lead to the verdict; none that started after the fault passed
+    expect(seen.filter((c) => c.result.status === "down")).toHaveLength(FALL);
+    expect(seen.slice(-FALL).every((c) => c.result.status === "down")).toBe(true);
+    // (10 ms of slack: the end of a check is stamped here when its event arrives, a little after it ended)
+    const startedAfter = seen.filter((c) => c.at - c.duration >= t0 + 10);
+    expect(startedAfter.filter((c) => c.result.status === "up")).toHaveLength(0);
+    expect(down.code).toBe(code);
+    // The last failing check started (fall − 1) to fall intervals after the fault (the first one is due within
+    // one interval), and the verdict came when it ended: detection − its duration lies in that window, with
+    // 150 ms for a loaded machine's event-loop delays (a hang's check lasts the whole timeout, so comparing
+    // detection itself with fall × inter raced the clock).
+    const lastStart = detection - down.duration;
+    expect(lastStart).toBeGreaterThanOrEqual((FALL - 1) * INTER - 50);
+    expect(lastStart).toBeLessThanOrEqual(FALL * INTER + 150);
 
-  const upP = waitFor("up", RISE * INTER + 2 * INTER);
-  const from2 = checks.length;
-  await recover();
-  const up = await upP;
-  const after = checks.slice(from2);
-  expect(after.filter((c) => c.result.status === "up")).toHaveLength(RISE);
-  expect(after.at(-1)?.result.status).toBe("up");
-  expect(up.from).toBe("down");
-  return { detection, down };
+    const upP = waitFor("up", RISE * INTER + 2 * INTER);
+    const from2 = checks.length;
+    recovered = true;
+    await recover();
+    const up = await upP;
+    const after = checks.slice(from2);
+    expect(after.filter((c) => c.result.status === "up")).toHaveLength(RISE);
+    expect(after.at(-1)?.result.status).toBe("up");
+    expect(up.from).toBe("down");
+    return { detection, down };
+  } finally {
+    if (!recovered) {
+      await recover();
+      if (hc.status("web1")?.state !== "up") await waitFor("up", RISE * INTER + 2 * INTER).catch(() => {});
+    }
+  }
 }
 
 describe(`HTTP backend faults on loopback (inter ${INTER} ms, timeout ${TIMEOUT} ms, rise 2, fall 3)`, () => {
