@@ -36,10 +36,13 @@ interface View {
   weight: number;
 }
 
-const INTER = 300;
-const TIMEOUT = 200;
-const FASTINTER = 100;
-const DOWNINTER = 600;
+// Real timers on a loaded machine run 100-300 ms late at times. The flapping test sorts gaps between checks into
+// the nearest of these intervals, so they lie far apart (a gap has to be 225 ms late to be misread), and a check's
+// timeout leaves a healthy answer room for such a stall.
+const INTER = 600;
+const TIMEOUT = 500;
+const FASTINTER = 150;
+const DOWNINTER = 1500;
 const servers: net.Server[] = [];
 const dir = mkdtempSync(join(tmpdir(), "lbkit-hc-haproxy-"));
 let hp: RunningHaproxy | undefined;
@@ -361,6 +364,16 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
       }
       return out;
     };
+    // by server, whatever order each side lists them in (HAProxy's differs from ours)
+    const same = (a: Record<string, View>, b: Record<string, View>) => {
+      const flat = (v: Record<string, View>) =>
+        JSON.stringify(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        );
+      return flat(a) === flat(b);
+    };
     let theirs: Record<string, View> = {};
     let mine: Record<string, View> = {};
     const deadline = performance.now() + 8000;
@@ -368,10 +381,10 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
     for (;;) {
       theirs = comparable(await haproxyView());
       mine = ours();
-      if (JSON.stringify(theirs) === JSON.stringify(mine) || performance.now() > deadline) break;
+      if (same(theirs, mine) || performance.now() > deadline) break;
       await new Promise((r) => setTimeout(r, INTER));
     }
-    if (JSON.stringify(theirs) !== JSON.stringify(mine)) {
+    if (!same(theirs, mine)) {
       const rows = (await hp!.stat()).filter((f) => f.pxname === "be");
       for (const id of Object.keys(mine)) {
         if (JSON.stringify(mine[id]) !== JSON.stringify(theirs[id])) {
@@ -414,7 +427,7 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
   it("rise/fall count like HAProxy's health counter on a flapping backend (rise 2, fall 3)", async () => {
     // checks 1-3 200 | 4-5 500, 6 200 (restores the counter: no three in a row) | 7-9 500 → down after 9 |
     // 10 200, 11 500 (empties the counter again), 12-13 200 → up after 13
-    const deadline = performance.now() + 10_000;
+    const deadline = performance.now() + 20_000;
     while ((transitions.haproxy.length < 2 || transitions.ours.length < 2) && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -453,7 +466,8 @@ describe.skipIf(skip)("healthcheck vs HAProxy 2.6 on the same loopback backends"
     const median = (g: number[]) => [...g].sort((a, b) => a - b)[Math.floor(g.length / 2)]!;
     const theirs = median(gaps(hangTimes.haproxy));
     const ours = median(gaps(hangTimes.ours));
-    expect(Math.abs(theirs - (INTER + TIMEOUT))).toBeLessThan(30);
-    expect(Math.abs(ours - theirs)).toBeLessThan(30);
+    // medians of about eight gaps: one late timer does not move them, a steady lateness of a few ms may
+    expect(Math.abs(theirs - (INTER + TIMEOUT))).toBeLessThan(60);
+    expect(Math.abs(ours - theirs)).toBeLessThan(60);
   });
 });
