@@ -81,15 +81,19 @@ describe("HTTP/2 → HTTP/1.1", () => {
   });
 
   it("at maxconn, streams wait in the backend queue; beyond timeout queue they get 503", async () => {
-    const { client, logs } = await h2Proxy({ timeouts: { queue: 200 } }, { maxconn: 1 });
+    // queue 1000 ms: the stream waiting for a 100 ms slot must get it even if a stall (100-300 ms on a loaded CI
+    // VM) spans both deadlines (the timer phase would run the queue's before the response is read)
+    const { client, logs } = await h2Proxy({ timeouts: { queue: 1000 } }, { maxconn: 1 });
     const [x, y] = await Promise.all([
       send(client, { ":path": "/slow?ms=100" }),
       send(client, { ":path": "/slow?ms=100" }),
     ]);
     expect([x.status, y.status]).toEqual([200, 200]);
+    // the slot is held 500 ms past the queue timeout: timers run in deadline order and the slot frees only when a
+    // later poll reads the response, so the waiting stream expires first whatever the stalls
     const [s1, s2] = await Promise.all([
-      send(client, { ":path": "/slow?ms=600" }),
-      send(client, { ":path": "/slow?ms=600" }),
+      send(client, { ":path": "/slow?ms=1500" }),
+      send(client, { ":path": "/slow?ms=1500" }),
     ]);
     expect([s1.status, s2.status].sort()).toEqual([200, 503]);
     expect(logs.map((l) => l.termination).sort()).toEqual(["--", "--", "--", "sQ"]);

@@ -282,18 +282,21 @@ describe.skipIf(skip)("proxy vs HAProxy 2.6", () => {
     const h = await haproxySide(
       "queue",
       [`server a 127.0.0.1:${a.port} maxconn 1 maxqueue 1`],
-      ["timeout queue 200"],
+      // 1000 ms: "/q" must still be queued when queued() is polled and "/refused" arrives, even after a stall
+      // (100-300 ms on a loaded CI VM) of this process
+      ["timeout queue 1000"],
     );
     const l = await lbkitSide({
       id: "be",
       maxqueue: 1,
-      timeouts: { queue: 200 },
+      timeouts: { queue: 1000 },
       servers: [{ id: "a", address: "127.0.0.1", port: a.port, maxconn: 1 }],
     });
     const results: Record<string, unknown>[] = [];
     for (const side of [h, l]) {
       const hits = a.hits;
-      const slow = request(side.port, { path: "/slow?ms=700" });
+      // holds the slot 500 ms past the queue timeout: "/q" expires before it frees
+      const slow = request(side.port, { path: "/slow?ms=1500" });
       await until(() => a.hits === hits + 1);
       const queued = request(side.port, { path: "/q" });
       for (let i = 0; i < 500 && (await side.queued()) !== 1; i++)

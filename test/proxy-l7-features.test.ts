@@ -220,7 +220,12 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
       {
         id: "be",
         healthCheck: { inter: 50, fall: 1, rise: 1 },
-        servers: [server(a as HttpOrigin, { check: true }), server(b as HttpOrigin, { check: true })],
+        servers: [
+          server(a as HttpOrigin, { check: true }),
+          // b must stay up for the 4 requests: a stall (100-300 ms on a loaded CI VM) longer than a 50 ms check
+          // timeout would fail a check, and one failure takes it down; only a needs fast checks
+          server(b as HttpOrigin, { check: { inter: 1000, rise: 1, fall: 3, timeout: 1000 } }),
+        ],
       },
     ]);
     const changes: string[] = [];

@@ -208,9 +208,18 @@ describe("L7 HTTP proxy: failures, retries, queues, timeouts", () => {
   it("queues at maxconn and answers 503 after timeout queue (sQ); refuses beyond maxqueue", async () => {
     const [a] = await origins("a");
     const { p, port, logs } = await l7([
-      { id: "be", maxqueue: 1, timeouts: { queue: 200 }, servers: [server(a as HttpOrigin, { maxconn: 1 })] },
+      // queue 1000 ms: "/w" below must be served once the 100 ms slot frees, even if a stall (100-300 ms on a
+      // loaded CI VM) spans both deadlines (the timer phase would run the queue's before the response is read)
+      {
+        id: "be",
+        maxqueue: 1,
+        timeouts: { queue: 1000 },
+        servers: [server(a as HttpOrigin, { maxconn: 1 })],
+      },
     ]);
-    const slow = request(port, { path: "/slow?ms=600" });
+    // holds the slot 500 ms past "/q"'s queue timeout: timers run in deadline order and the slot frees only when
+    // a later poll reads the response, so "/q" expires first whatever the stalls after it is queued
+    const slow = request(port, { path: "/slow?ms=1500" });
     await until(() => (a as HttpOrigin).hits === 1);
     const queued = request(port, { path: "/q" });
     expect(await until(() => p.backend("be").queue.length === 1)).toBe(true);

@@ -86,18 +86,21 @@ export function l4Suite(relay: string): void {
       const o = await echo();
       const { port, logs } = await tcpProxy(
         { servers: [{ id: "a", address: "127.0.0.1", port: o.port }] },
-        { client: 300 },
+        // 10x the write period: an event-loop stall (100-300 ms on a loaded CI VM) is itself a quiet period, and
+        // after it the timer phase runs the timeout before the poll phase relays the pending byte; 500 ms
+        // outlasts a 50 ms gap plus any such stall, so only the real quiet period after the loop ends it
+        { client: 500 },
       );
       const c = await connect(port);
       let echoed = 0;
       c.on("data", (d) => (echoed += d.length));
       const start = Date.now();
       let sent = 0;
-      // a byte every 60 ms for 900 ms: three times the timeout, never quiet for it
-      while (Date.now() - start < 900) {
+      // a byte every 50 ms for 1000 ms: twice the timeout, never quiet for it
+      while (Date.now() - start < 1000) {
         c.write("x");
         sent++;
-        await new Promise((r) => setTimeout(r, 60));
+        await new Promise((r) => setTimeout(r, 50));
       }
       expect(logs).toEqual([]);
       expect(await until(() => echoed === sent)).toBe(true);

@@ -313,17 +313,21 @@ describe("native relay", () => {
     const { client, far, a } = await chain();
     const silent = a.handler as Silent;
     far.resume();
-    a.idle(250);
+    // 10x the write period: an event-loop stall (100-300 ms on a loaded CI VM) is itself a quiet period, and
+    // after it the timer phase runs the timeout before the poll phase relays the pending tick; 500 ms outlasts
+    // a 50 ms gap plus any such stall, so only the real quiet period below ends the session
+    a.idle(500);
     const start = Date.now();
-    // traffic every 50 ms for 600 ms: longer than the timeout, never quiet for it
-    while (Date.now() - start < 600) {
+    // traffic every 50 ms for 1000 ms: twice the timeout, never quiet for it
+    while (Date.now() - start < 1000) {
       client.write("tick");
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(silent.seen).toEqual([]);
     const quietFrom = Date.now();
     while (!silent.seen.includes("timeout")) await new Promise((r) => setTimeout(r, 20));
-    // the last tick went at most 50 ms before the quiet period began: the timeout cannot come sooner than this
+    // the last tick went 50 ms (plus any stall) before the quiet period began: the timeout, 500 ms after it,
+    // cannot come this soon even after a 300 ms stall
     expect(Date.now() - quietFrom).toBeGreaterThanOrEqual(150);
   });
 });
