@@ -181,23 +181,29 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
     const lb2 = nodes.get("lb2")!;
     const seen = new Map(["lb1", "lb3"].map((lb) => [lb, nodes.get(lb)!.output().length]));
     lb2.kill("SIGUSR1");
-    await lb2.waitFor(/"event":"drained"/, 30_000);
-    const replies = await traffic;
-    // The drain tells lb1 and lb3, withdraws, waits until no new flow reaches lb2 for `quiet`, then stops its
-    // proxy: no flow that reached lb2 is cut by the stop. The router's switch itself would cut a connection whose
-    // SYN went to lb2 just before the next hops changed (its next packets go to lb1/lb3, whose kernels have no
-    // socket for it: ECMP keeps no flow state; one such reset failed a CI run). lb1 and lb3 hand such packets back
-    // to lb2 (FlowHandoff) while it drains, so nothing fails.
-    for (const lb of ["lb1", "lb3"])
-      expect(nodes.get(lb)!.output().slice(seen.get(lb)), lb).toContain(
-        `"event":"handoff","peer":"${addr("lb2")}"`,
-      );
-    expect(replies.filter((r) => !r.ok)).toEqual([]);
-    expect(replies.filter((r) => r.ok).length).toBeGreaterThan(150);
-    expect(await router.nexthops(VIP)).toEqual([addr("lb1"), addr("lb3")].sort());
-    expect(replies.some((r) => r.balancer === "lb2" && r.t > Date.now() - 1000)).toBe(false);
-    await startNode("lb2");
-    await nexthopsAre(LBS);
+    // whatever this test finds, lb2 comes back for the tests after it (a failure here must not fail them too)
+    try {
+      await lb2.waitFor(/"event":"drained"/, 30_000);
+      const replies = await traffic;
+      // The drain tells lb1 and lb3, withdraws, waits until no new flow reaches lb2 for `quiet`, then stops its
+      // proxy: no flow that reached lb2 is cut by the stop. The router's switch itself would cut a connection whose
+      // SYN went to lb2 just before the next hops changed (its next packets go to lb1/lb3, whose kernels have no
+      // socket for it: ECMP keeps no flow state; one such reset failed a CI run). lb1 and lb3 hand such packets back
+      // to lb2 (FlowHandoff) while it drains, so nothing fails.
+      for (const lb of ["lb1", "lb3"])
+        expect(nodes.get(lb)!.output().slice(seen.get(lb)), lb).toContain(
+          `"event":"handoff","peer":"${addr("lb2")}"`,
+        );
+      expect(replies.filter((r) => !r.ok)).toEqual([]);
+      expect(replies.filter((r) => r.ok).length).toBeGreaterThan(150);
+      expect(await router.nexthops(VIP)).toEqual([addr("lb1"), addr("lb3")].sort());
+      expect(replies.some((r) => r.balancer === "lb2" && r.t > Date.now() - 1000)).toBe(false);
+    } finally {
+      lb2.kill("SIGKILL"); // a drained node has stopped already; one that did not drain is ended here
+      await lb2.exited;
+      await startNode("lb2");
+      await nexthopsAre(LBS);
+    }
   }, 90_000);
 
   it("a balancer whose backends all fail withdraws, and announces again when they return", async () => {

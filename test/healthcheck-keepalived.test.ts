@@ -121,8 +121,20 @@ ${c.tracks.map((t) => `    chk_${t.script} weight ${t.weight}${t.reverse ? " rev
         fall: 1,
       });
     }
+    // every script has run once (the first check is due at a random point of the first interval, and a busy host
+    // may spawn it late): a fixed sleep would read the initial state of one that has not
+    const pending = new Set(Object.keys(SCRIPTS).map((n) => `chk_${n}`));
+    const allChecked = new Promise<void>((resolve) => {
+      const on = (e: { id: string }) => {
+        pending.delete(e.id);
+        if (pending.size > 0) return;
+        hc.off("check", on);
+        resolve();
+      };
+      hc.on("check", on);
+    });
     hc.start();
-    await new Promise((r) => setTimeout(r, 1500));
+    await allChecked;
     const ours = new Map<number, number | "FAULT">();
     const theirs = new Map<number, number | "FAULT">();
     for (const c of CASES) {

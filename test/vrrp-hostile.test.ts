@@ -20,6 +20,16 @@ const pre = requireRoot(["ip", "tcpdump"]);
 const VIP = "198.18.0.200";
 const VIP6 = "2001:db8::200";
 
+/**
+ * Waits until `n()` reaches `want` (or `ms` pass) and returns it: the spoofer can exit before the node under test
+ * has printed its last discard events, so a count read right after the spoofer is done races that output.
+ */
+async function reaches(n: () => number, want: number, ms = 3000): Promise<number> {
+  const deadline = Date.now() + ms;
+  while (n() < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return n();
+}
+
 describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
   let lab: Lab;
   beforeAll(async () => {
@@ -73,9 +83,8 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
     const forged = { vrid: 92, priority: 254, addresses: [VIP], count: 20, rate: 100 };
     for (const ttl of [254, 64, 1]) await spoof(lab, "s", { ...forged, ttl });
     expect(events(a).filter((e) => e.event === "backup" && e.from === "master")).toEqual([]);
-    expect(
-      events(a).filter((e) => e.event === "discard" && e.reason === "ttl").length,
-    ).toBeGreaterThanOrEqual(55);
+    const ttlDiscards = () => events(a).filter((e) => e.event === "discard" && e.reason === "ttl").length;
+    expect(await reaches(ttlDiscards, 55)).toBeGreaterThanOrEqual(55);
     const t = Date.now();
     await spoof(lab, "s", { ...forged, ttl: 255, count: 5 });
     expect((await waitEvent(a, "backup", t)).reason).toBe("higher-priority");
@@ -101,6 +110,7 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
       count: 20,
       rate: 100,
     });
+    await reaches(() => events(a).filter((e) => e.event === "discard").length, 19);
     expect(events(a).filter((e) => e.event === "backup" && e.from === "master")).toEqual([]);
     const discards = events(a).filter((e) => e.event === "discard");
     expect(discards.length).toBeGreaterThanOrEqual(19);
@@ -153,9 +163,17 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
     expect(ab.t - pm.t).toBeLessThan(1000);
     // the event loop kept up during both floods
     const loops = events(a).filter((e) => e.event === "loop" && e.t > start1);
-    const worst = Math.max(...loops.map((e) => Number(e.max)));
-    console.log(`flood: event loop delay max ${worst.toFixed(1)} ms; peer obeyed after ${ab.t - pm.t} ms`);
-    expect(worst).toBeLessThan(200);
+    const maxes = loops.map((e) => Number(e.max)).sort((x, y) => x - y);
+    const worst = maxes.at(-1)!;
+    const p90 = maxes[Math.floor(maxes.length * 0.9)]!;
+    console.log(
+      `flood: event loop delay max ${worst.toFixed(1)} ms (90% of 250 ms windows under ${p90.toFixed(1)}); peer obeyed after ${ab.t - pm.t} ms`,
+    );
+    // the flood never starves the loop: nine windows in ten stay under 100 ms, and none reaches a second (a
+    // single 200 ms hiccup of a loaded CI host is not the flood's doing)
+    expect(loops.length).toBeGreaterThan(10);
+    expect(p90).toBeLessThan(100);
+    expect(worst).toBeLessThan(1000);
 
     // a's frames on the wire: adverts (IPv4 proto 112 from A) and ARPs (from a's MAC), by time
     const macA = lab
@@ -174,10 +192,11 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
     const during = count(flood1[0]!, flood1[1]!, isVrrp);
     const seconds = (flood1[1]! - flood1[0]!) / 1000;
     expect(during).toBeLessThanOrEqual(Math.ceil(seconds * 20) + 4);
-    // from 1 s after the flood: back to the regular rate, and no more ARPs
-    const quiet = [done1.t + 1200, done1.t + 3000] as const;
-    expect(count(quiet[0], quiet[1], isVrrp)).toBeLessThanOrEqual(20);
-    expect(count(quiet[0], quiet[1], isVrrp)).toBeGreaterThanOrEqual(14);
+    // from 2 s after the flood: back to the regular rate (10/s), and no more ARPs. The delayed GARP burst
+    // (lowerPrioDelay 1 s) may be armed by an answer at the flood's very end, so it is allowed until then.
+    const quiet = [done1.t + 2000, done1.t + 3000] as const;
+    expect(count(quiet[0], quiet[1], isVrrp)).toBeLessThanOrEqual(12);
+    expect(count(quiet[0], quiet[1], isVrrp)).toBeGreaterThanOrEqual(8);
     expect(count(quiet[0], quiet[1], isArp)).toBe(0);
   }, 90_000);
 });

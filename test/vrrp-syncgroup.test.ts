@@ -171,6 +171,23 @@ function masterRuns(all: Advert[], vrid: number): { src: string; t: number }[] {
   return stable;
 }
 
+/**
+ * How `to` took VRID `vrid` over from `from` after wall-clock time `after`, on the wire: the last advert `from`
+ * sent before `to`'s first one, its priority, and the gap between them. A resignation (priority 0) is followed
+ * after Skew_Time; a master that went silent, after Master_Down_Interval. Timed from the capture rather than from
+ * the processes' clocks, which a loaded host stretches.
+ */
+function takeover(all: Advert[], vrid: number, from: string, to: string, after: number) {
+  const first = all.find((x) => x.vrid === vrid && x.src === to && x.prio > 0 && x.t >= after);
+  expect(first, `${to}'s first advert for VRID ${vrid}`).toBeDefined();
+  const last = all.filter((x) => x.vrid === vrid && x.src === from && x.t < first!.t).at(-1);
+  expect(last, `${from}'s last advert for VRID ${vrid} before it`).toBeDefined();
+  return { prio: last!.prio, gap: first!.t - last!.t };
+}
+/** Master_Down_Interval at priority 100 and a 100 ms advert interval, and Skew_Time plus room for a busy host. */
+const MDI_100 = 300 + ((256 - 100) * 100) / 256;
+const SKEW_ROOM = 200;
+
 /** The node names behind a run list (the nodes' eth0 / eth1 addresses). */
 function whoOf(lab: Lab, runs: { src: string }[]): string[] {
   return runs.map(({ src }) => {
@@ -292,8 +309,7 @@ describe.skipIf(pre.skip)(
       const bm = await both(b, "master", down);
       expect(Math.abs(bm[0]!.t - bm[1]!.t)).toBeLessThan(50);
       // b moved only once the faulted back instance's Master_Down_Interval (≈ 361 ms at priority 100) had passed:
-      // the front alone (priority-0 advert, Skew_Time) did not take over early
-      expect(bm[0]!.t - down).toBeGreaterThan(200);
+      // the front alone (priority-0 advert, Skew_Time) did not take over early (checked on the wire below)
       const wb = await waitPlacement(lab, "b");
       console.log(`ip addr with a's eth1 down:\n  ${wb.lines.join("\n  ")}`);
       // no member of a left holding anything, and a's front is in fault because of the group, not its own
@@ -318,6 +334,9 @@ describe.skipIf(pre.skip)(
       const front = await capFront.stop();
       const back = await capBack.stop();
       await expectMovedTogether(lab, front, back, ["a", "b", "a"]);
+      const silent = takeover(await adverts(back), 52, "198.18.1.10", "198.18.1.11", down);
+      expect(silent.prio).toBeGreaterThan(0);
+      expect(silent.gap).toBeGreaterThanOrEqual(MDI_100 - 5);
       // each takeover announced the VIP on its own network, from the new holder's MAC
       expect(await garpSenders(front, FRONT)).toEqual(
         expect.arrayContaining([lab.node("a").mac, lab.node("b").mac]),
@@ -381,9 +400,8 @@ describe.skipIf(pre.skip)(
       await a.exited;
       const bm = await both(b, "master", k);
       expect(Math.abs(bm[0]!.t - bm[1]!.t)).toBeLessThan(50);
-      // Master_Down_Interval at priority 100 is 300 + 60.9 ms from a's last adverts (≤ 100 ms before the kill)
-      expect(bm[0]!.t - k).toBeGreaterThan(200);
-      expect(bm[0]!.t - k).toBeLessThan(1000);
+      // Master_Down_Interval at priority 100 is 300 + 60.9 ms from a's last adverts (checked on the wire below)
+      expect(bm[0]!.t - k).toBeLessThan(5000);
       // nothing removed the crashed node's VIPs: both nodes hold them until a comes back
       const crashed = await placement(lab);
       expect(crashed.front.sort()).toEqual(["a", "b"]);
@@ -400,7 +418,12 @@ describe.skipIf(pre.skip)(
       for (const p of [a2, b]) p.kill("SIGTERM");
       await Promise.all([a2.exited, b.exited]);
       await waitPlacement(lab, null);
-      await expectMovedTogether(lab, await capFront.stop(), await capBack.stop(), ["a", "b", "a"]);
+      const front = await capFront.stop();
+      await expectMovedTogether(lab, front, await capBack.stop(), ["a", "b", "a"]);
+      const crash = takeover(await adverts(front), 51, lab.node("a").ipv4, lab.node("b").ipv4, k);
+      expect(crash.prio).toBeGreaterThan(0); // no resignation from a killed process
+      expect(crash.gap).toBeGreaterThanOrEqual(MDI_100 - 5);
+      expect(crash.gap).toBeLessThan(MDI_100 + SKEW_ROOM);
     }, 60_000);
 
     it("a planned handover() of ONE member hands over both VIPs within Skew_Time; resume() takes both back", async () => {
@@ -412,8 +435,8 @@ describe.skipIf(pre.skip)(
       a.kill("SIGUSR1"); // a-front.handover()
       const bm = await both(b, "master", h);
       expect(Math.abs(bm[0]!.t - bm[1]!.t)).toBeLessThan(50);
-      // both of a's members resigned with priority 0: Skew_Time (61 ms), not Master_Down_Interval (361 ms)
-      expect(Math.max(bm[0]!.t, bm[1]!.t) - h).toBeLessThan(300);
+      // both of a's members resigned with priority 0: Skew_Time (61 ms), not Master_Down_Interval (361 ms); timed
+      // on the wire below
       const ab = await both(a, "backup", h);
       expect(ab.map((e) => e.reason)).toEqual(["handover", "sync-group"]);
       const done = await waitEv(a, "handover-done", (e) => e.event === "handover-done", h);
@@ -439,10 +462,13 @@ describe.skipIf(pre.skip)(
       await expectMovedTogether(lab, front, back, ["a", "b", "a"]);
       // on the wire: the follower (VRID 52) resigned with a priority-0 advert right before b took it
       const k = await adverts(back);
-      const takeover = masterRuns(k, 52)[1]!.t;
-      const resigned = k.filter((x) => x.prio === 0 && x.src === "198.18.1.10" && x.t <= takeover);
+      const tookAt = masterRuns(k, 52)[1]!.t;
+      const resigned = k.filter((x) => x.prio === 0 && x.src === "198.18.1.10" && x.t <= tookAt);
       expect(resigned.length).toBe(1);
-      expect(takeover - resigned[0]!.t).toBeLessThan(200);
+      expect(tookAt - resigned[0]!.t).toBeLessThan(SKEW_ROOM);
+      const fromFront = takeover(await adverts(front), 51, lab.node("a").ipv4, lab.node("b").ipv4, h);
+      expect(fromFront.prio).toBe(0);
+      expect(fromFront.gap).toBeLessThan(SKEW_ROOM);
     }, 60_000);
 
     it("a tracker flipped by a signal moves the group and back; a graceful stop hands over both VIPs; nothing is left behind", async () => {
@@ -459,7 +485,7 @@ describe.skipIf(pre.skip)(
       const bm = await both(b, "master", f);
       expect(Math.abs(bm[0]!.t - bm[1]!.t)).toBeLessThan(50);
       // both of a's members resigned with priority 0: b takes over after Skew_Time, not Master_Down_Interval
-      expect(bm[0]!.t - f).toBeLessThan(300);
+      // (timed on the wire below)
       await waitPlacement(lab, "b");
 
       await new Promise((r) => setTimeout(r, 300));
@@ -483,7 +509,6 @@ describe.skipIf(pre.skip)(
       ).toEqual(["master", "master"]);
       const bs = await both(b, "master", s);
       expect(Math.abs(bs[0]!.t - bs[1]!.t)).toBeLessThan(50);
-      expect(Math.max(bs[0]!.t, bs[1]!.t) - s).toBeLessThan(500);
       const ws = await waitPlacement(lab, "b"); // and nothing on a
       console.log(`ip addr after a's graceful stop:\n  ${ws.lines.join("\n  ")}`);
       await new Promise((r2) => setTimeout(r2, 300));
@@ -504,6 +529,18 @@ describe.skipIf(pre.skip)(
       const front = await capFront.stop();
       const back = await capBack.stop();
       await expectMovedTogether(lab, front, back, ["a", "b", "a", "b"]);
+      // the fault flip and the graceful stop: a resigned, and b took over within Skew_Time of it, on both wires
+      for (const [file, vrid, src] of [
+        [front, 51, (n: NodeName) => lab.node(n).ipv4],
+        [back, 52, (n: NodeName) => `198.18.1.${10 + NODES.indexOf(n)}`],
+      ] as const) {
+        const all = await adverts(file);
+        for (const at of [f, s]) {
+          const move = takeover(all, vrid, src("a"), src("b"), at);
+          expect(move.prio).toBe(0);
+          expect(move.gap).toBeLessThan(SKEW_ROOM);
+        }
+      }
       // the graceful stops are on the wire: priority-0 adverts from a and then b for both VRIDs
       for (const [file, vrid] of [
         [front, 51],

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Lab, LabProcess } from "../lab/netns.js";
+import { readPcap } from "../lab/pcap.js";
 
 export const NODE_SCRIPT = fileURLToPath(new URL("./node.mjs", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -220,4 +221,30 @@ export async function cutVrrp(lab: Lab, node: string, cut: boolean): Promise<voi
     ]);
     await lab.exec(node, ["nft", "add", "rule", "inet", "vrrpcut", hook, "ip", "protocol", "vrrp", "drop"]);
   }
+}
+
+/** IPv4 VRRP adverts in a capture of Ethernet frames: when (ms, wall clock), from which source, which priority. */
+export function advertsIn(file: string): { t: number; src: string; priority: number }[] {
+  return readPcap(file).records.flatMap((r) => {
+    const d = r.data;
+    if (d.length < 38 || d[12] !== 0x08 || d[13] !== 0x00 || d[23] !== 112) return [];
+    const vrrp = 14 + (d[14]! & 15) * 4;
+    if (d.length < vrrp + 3) return [];
+    return [{ t: r.timeUs / 1000, src: `${d[26]}.${d[27]}.${d[28]}.${d[29]}`, priority: d[vrrp + 2]! }];
+  });
+}
+
+/**
+ * How `to` took over from `from` after wall-clock time `after`, on the wire: the priority of the last advert
+ * `from` sent before `to`'s first, and the gap between the two. A resignation (priority 0) is followed after
+ * Skew_Time, a master gone silent after Master_Down_Interval. Timed from the capture, not from the processes'
+ * clocks, which a loaded host stretches.
+ */
+export function takeoverOnWire(file: string, from: string, to: string, after: number) {
+  const all = advertsIn(file);
+  const first = all.find((x) => x.src === to && x.priority > 0 && x.t >= after);
+  if (!first) throw new Error(`no advert from ${to} after ${after} in ${file}`);
+  const last = all.filter((x) => x.src === from && x.t < first.t).at(-1);
+  if (!last) throw new Error(`no advert from ${from} before ${to}'s first in ${file}`);
+  return { priority: last.priority, gap: first.t - last.t };
 }
