@@ -82,8 +82,14 @@ describe("exec check that hangs (sh with a background grandchild)", () => {
     }
     expect(pids).toHaveLength(2);
     const [leader] = pids as [number, number];
-    const group = processes().filter((p) => p.pgrp === leader);
-    // the shell, the background sleep and the foreground sleep: three processes in their own group
+    // the shell, the background sleep and the foreground sleep: three processes in their own group (the shell
+    // writes the pids before it forks the foreground sleep, so wait a moment for that one)
+    let group = processes().filter((p) => p.pgrp === leader);
+    const t1 = performance.now();
+    while (group.length < 3 && performance.now() - t1 < 250) {
+      await new Promise((r) => setTimeout(r, 5));
+      group = processes().filter((p) => p.pgrp === leader);
+    }
     expect(group.length).toBe(3);
     expect(leader).not.toBe(process.pid);
 

@@ -28,7 +28,9 @@ describe("Bfd (UDP shell)", () => {
   });
 
   it("two speakers come Up over loopback; stopping one takes the other Down (AdminDown)", async () => {
-    const timers = { desiredMinTx: 20, requiredMinRx: 20, detectMult: 3 };
+    // a detection time (10 × 100 ms) longer than an event-loop stall on a loaded host: both speakers share this
+    // process, and after a stall the detection timer would run before the AdminDown packet is read
+    const timers = { desiredMinTx: 100, requiredMinRx: 100, detectMult: 10 };
     const a = new Bfd({ localAddress: "127.0.0.1", peers: ["127.0.0.2"], ...timers });
     const b = new Bfd({ localAddress: "127.0.0.2", peers: ["127.0.0.1"], ...timers });
     try {
