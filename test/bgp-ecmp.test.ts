@@ -199,6 +199,7 @@ describe.skipIf(pre.skip)("bgp: three balancers behind an FRR router with ECMP a
       expect(await router.nexthops(VIP)).toEqual([addr("lb1"), addr("lb3")].sort());
       expect(replies.some((r) => r.balancer === "lb2" && r.t > Date.now() - 1000)).toBe(false);
     } finally {
+      await traffic.catch(() => undefined); // awaited above unless the drain never came
       lb2.kill("SIGKILL"); // a drained node has stopped already; one that did not drain is ended here
       await lb2.exited;
       await startNode("lb2");

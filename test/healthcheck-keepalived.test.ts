@@ -124,17 +124,22 @@ ${c.tracks.map((t) => `    chk_${t.script} weight ${t.weight}${t.reverse ? " rev
     // every script has run once (the first check is due at a random point of the first interval, and a busy host
     // may spawn it late): a fixed sleep would read the initial state of one that has not
     const pending = new Set(Object.keys(SCRIPTS).map((n) => `chk_${n}`));
-    const allChecked = new Promise<void>((resolve) => {
+    const allChecked = new Promise<void>((resolve, reject) => {
+      const late = setTimeout(() => reject(new Error(`no first check within 10 s: ${[...pending]}`)), 10_000);
       const on = (e: { id: string }) => {
         pending.delete(e.id);
         if (pending.size > 0) return;
         hc.off("check", on);
+        clearTimeout(late);
         resolve();
       };
       hc.on("check", on);
     });
     hc.start();
-    await allChecked;
+    await allChecked.catch(async (e) => {
+      await hc.stop();
+      throw e;
+    });
     const ours = new Map<number, number | "FAULT">();
     const theirs = new Map<number, number | "FAULT">();
     for (const c of CASES) {

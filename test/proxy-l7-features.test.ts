@@ -223,7 +223,8 @@ describe("L7 HTTP proxy: tunnels, rules, routing, runtime changes", () => {
         servers: [
           server(a as HttpOrigin, { check: true }),
           // b must stay up for the 4 requests: a stall (100-300 ms on a loaded CI VM) longer than a 50 ms check
-          // timeout would fail a check, and one failure takes it down; only a needs fast checks
+          // timeout would fail a check, and a server that starts "up" goes down on its first failure; a 1 s
+          // timeout keeps it up. Only a needs fast checks
           server(b as HttpOrigin, { check: { inter: 1000, rise: 1, fall: 3, timeout: 1000 } }),
         ],
       },

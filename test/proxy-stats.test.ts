@@ -58,7 +58,8 @@ describe("proxy stats on live traffic", () => {
       {
         id: "be",
         // a and b must stay UP: a stall (100-300 ms on a loaded CI VM) longer than a 50 ms check timeout would
-        // fail a check, and one failure takes a server down; only "dead" needs fast checks (it must go DOWN soon)
+        // fail a check, and a server that starts "up" (health at rise) goes down on its first failure; a 1 s
+        // timeout is what keeps them up
         healthCheck: { inter: 1000, rise: 1, fall: 3, timeout: 1000 },
         servers: [
           server(a as HttpOrigin, { check: true, maxconn: 10 }),
@@ -67,8 +68,8 @@ describe("proxy stats on live traffic", () => {
             id: "dead",
             address: "127.0.0.1",
             port: dead,
-            // a refused connect is reported at once; 300 ms of timeout keeps a stall from turning L4CON into L4TOUT
-            check: { inter: 300, timeout: 300, fall: 1, rise: 1 },
+            // a refused connect is reported at once; a 1 s timeout keeps a stall from turning L4CON into L4TOUT
+            check: { inter: 1000, timeout: 1000, fall: 1, rise: 1 },
           },
         ],
       },

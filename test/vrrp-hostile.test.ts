@@ -82,9 +82,9 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
     await waitEvent(a, "master");
     const forged = { vrid: 92, priority: 254, addresses: [VIP], count: 20, rate: 100 };
     for (const ttl of [254, 64, 1]) await spoof(lab, "s", { ...forged, ttl });
-    expect(events(a).filter((e) => e.event === "backup" && e.from === "master")).toEqual([]);
     const ttlDiscards = () => events(a).filter((e) => e.event === "discard" && e.reason === "ttl").length;
     expect(await reaches(ttlDiscards, 55)).toBeGreaterThanOrEqual(55);
+    expect(events(a).filter((e) => e.event === "backup" && e.from === "master")).toEqual([]);
     const t = Date.now();
     await spoof(lab, "s", { ...forged, ttl: 255, count: 5 });
     expect((await waitEvent(a, "backup", t)).reason).toBe("higher-priority");
@@ -147,7 +147,7 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
     const start1 = (await waitEvent(f1, "spoofing")).t;
     const done1 = await waitEvent(f1, "done", 0, 20_000);
     expect(done1.sent).toBeGreaterThan(25_000);
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 4000));
 
     // 2. flood again; a priority-250 peer starts during it
     const f2 = startSpoofer(lab, "s", flood);
@@ -194,9 +194,10 @@ describe.skipIf(pre.skip)("vrrp: hostile adverts", () => {
     expect(during).toBeLessThanOrEqual(Math.ceil(seconds * 20) + 4);
     // from 2 s after the flood: back to the regular rate (10/s), and no more ARPs. The delayed GARP burst
     // (lowerPrioDelay 1 s) may be armed by an answer at the flood's very end, so it is allowed until then.
-    const quiet = [done1.t + 2000, done1.t + 3000] as const;
-    expect(count(quiet[0], quiet[1], isVrrp)).toBeLessThanOrEqual(12);
-    expect(count(quiet[0], quiet[1], isVrrp)).toBeGreaterThanOrEqual(8);
+    // 20 adverts in these 2 s: up to two answers more, or a 400 ms stall's worth fewer
+    const quiet = [done1.t + 2000, done1.t + 4000] as const;
+    expect(count(quiet[0], quiet[1], isVrrp)).toBeLessThanOrEqual(22);
+    expect(count(quiet[0], quiet[1], isVrrp)).toBeGreaterThanOrEqual(16);
     expect(count(quiet[0], quiet[1], isArp)).toBe(0);
   }, 90_000);
 });

@@ -147,10 +147,11 @@ describe.skipIf(pre.skip)("vrrp: keepalived 2.2 peers that disagree", () => {
       await tap.waitFor(/listening on/, 10_000);
       const seen = tap.output().length;
       await tap.waitFor(new RegExp(`${watched.replaceAll(".", "\\.")} > 224\\.0\\.0\\.18`), 5000);
-      // read before the heal: keepalived's advert may cross, and lbkit step down, before the nft child's exit
-      // reaches this process
-      const healed = Date.now();
+      // events are awaited from before the heal (keepalived's advert may cross, and lbkit step down, before the
+      // nft child's exit reaches this process); durations are measured from when the heal is done
+      const healing = Date.now();
       await cutVrrp(lab, cutSide, false);
+      const healed = Date.now();
       expect(tap.output().length).toBeGreaterThan(seen);
 
       let movedAt: number | undefined;
@@ -162,7 +163,7 @@ describe.skipIf(pre.skip)("vrrp: keepalived 2.2 peers that disagree", () => {
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      const b = await waitEvent(l, "backup", healed, 3000);
+      const b = await waitEvent(l, "backup", healing, 3000);
       expect(b.reason).toBe("higher-priority");
       await waitVip(lab, "l", VIP, false);
       expect(movedAt, `the client's entry for ${VIP} never moved to keepalived's MAC ${K.mac}`).toBeDefined();
