@@ -58,7 +58,8 @@ describe("exec check that hangs (sh with a background grandchild)", () => {
     const pidFile = join(dir, "pids");
     // $$ = the shell (group leader, since the check spawns it detached); $! = the background sleep
     const script = `echo $$ > ${pidFile}; sleep 60 & echo $! >> ${pidFile}; sleep 60`;
-    const hc = new HealthChecker();
+    // the first check runs at a random point within one interval unless the randomness is pinned: run it now
+    const hc = new HealthChecker({ random: () => 0 });
     const downs: ChangeEvent[] = [];
     hc.on("change", (e) => e.to === "down" && downs.push(e));
     hc.add({
