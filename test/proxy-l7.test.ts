@@ -1,4 +1,5 @@
 import http from "node:http";
+import { batchedReads } from "@lbkit/proxy";
 import { describe, expect, it } from "vitest";
 import { connect, deadPort, readAll, until } from "./proxy/helpers.js";
 import { cleanups, l7, origins, raw, request, server } from "./proxy/l7-setup.js";
@@ -363,5 +364,12 @@ describe("L7 HTTP proxy: failures, retries, queues, timeouts", () => {
     expect(logs[3]?.termination).toBe("CD");
     expect(await until(() => o.sockets.size === 0)).toBe(true);
     expect(await until(() => p.connections === 0)).toBe(true);
+  });
+});
+
+describe("L7 HTTP proxy: how it reads", () => {
+  it("batches the reads of its lean connections where the addon is built (as in this checkout)", () => {
+    const want = process.env.LBKIT_PROXY_BATCH !== "0";
+    expect(batchedReads().on).toBe(want);
   });
 });

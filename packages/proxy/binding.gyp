@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "lbkit_proxy_relay",
-      "sources": ["native/relay.c"],
+      "sources": ["native/relay.c", "native/batch.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }

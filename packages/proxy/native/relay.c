@@ -26,6 +26,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "batch.h"
+
 #define SCRATCH (64 * 1024)
 // reads per readiness event while each fills the scratch buffer (libuv's own stream reads stop at 32)
 #define READS_PER_EVENT 8
@@ -415,5 +417,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "stop", fn);
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, NULL, &fn);
   napi_set_named_property(env, exports, "info", fn);
+  batch_register(env, exports, m->loop);
   return exports;
 }

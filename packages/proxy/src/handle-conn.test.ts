@@ -2,6 +2,7 @@ import net from "node:net";
 import { systemTime, tcpWrap, UV_EOF } from "@lbkit/core";
 import { FakeTime } from "@lbkit/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { batch } from "./batch-reads.js";
 import { type Conn, type ConnHandler, IdleTimeout } from "./conn.js";
 import { Deadlines } from "./deadlines.js";
 import { dial } from "./dial.js";
@@ -102,6 +103,9 @@ const env: ConnEnv = {
   clock: new TurnClock(systemTime),
   deadlines: new Deadlines(systemTime, systemTime),
 };
+// the addon is built in this checkout (setup.sh, CI): its absence is a failure
+const batched = batch();
+const benv: ConnEnv = { ...env, batch: batched };
 
 /** A handler that records what the connection reports. */
 class Recorder implements ConnHandler {
@@ -148,10 +152,18 @@ class Recorder implements ConnHandler {
 }
 
 describe("HandleConn", () => {
-  it("has the bindings on this Node.js", () => {
+  it("has the bindings on this Node.js, and the batch addon", () => {
     expect(probe.reason).toMatch(/tcp_wrap/);
     expect(probe.bindings).toBeDefined();
+    expect(batched).toBeDefined();
   });
+});
+
+describe.each([
+  ["libuv's handle", env],
+  ["batched reads (batch-reads.ts)", benv],
+])("HandleConn with %s", (mode, env) => {
+  const isBatched = env.batch !== undefined;
 
   const closers: (() => void)[] = [];
   afterEach(() => {
@@ -172,6 +184,20 @@ describe("HandleConn", () => {
       const c = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => resolve(c));
       closers.push(() => c.destroy());
     });
+  }
+
+  /** A lean connection reading into a Recorder, and its peer (a net.Socket). */
+  async function pair(): Promise<{ rec: Recorder; c: HandleConn; peer: net.Socket }> {
+    const rec = new Recorder();
+    let conn: HandleConn | undefined;
+    const port = await leanServer((c) => {
+      conn = c;
+      c.handler = rec;
+      c.resume();
+    });
+    const peer = await client(port);
+    while (conn === undefined) await new Promise((r) => setTimeout(r, 5));
+    return { rec, c: conn, peer };
   }
 
   it("accepts, reads every byte in order (small and 1 MiB), answers, knows its peer, and half-closes both ways", async () => {
@@ -234,22 +260,14 @@ describe("HandleConn", () => {
     expect(kept.arrays).toBeGreaterThan(2);
     const reused = await run(true);
     expect(reused.got.equals(payload)).toBe(true);
-    expect(reused.arrays).toBeLessThan(kept.arrays); // big reads landed in the same buffer again
+    if (isBatched)
+      expect(reused.arrays).toBeGreaterThan(2); // a batch's reads are always copies
+    else expect(reused.arrays).toBeLessThan(kept.arrays); // big reads landed in the same buffer again
   });
 
   it("answers false when bytes wait, then reports drain once the peer reads them all", async () => {
-    const rec = new Recorder();
-    let conn: HandleConn | undefined;
-    const port = await leanServer((c) => {
-      conn = c;
-      c.handler = rec;
-      c.resume();
-    });
-    const peer = await client(port);
+    const { rec, c, peer } = await pair();
     peer.pause();
-    await new Promise((r) => setImmediate(r));
-    while (conn === undefined) await new Promise((r) => setTimeout(r, 5));
-    const c = conn;
     const chunk = Buffer.alloc(256 * 1024, 0x62);
     let written = 0;
     let ok = true;
@@ -257,7 +275,7 @@ describe("HandleConn", () => {
       ok = c.write(chunk);
       written += chunk.length;
     }
-    expect(ok).toBe(false); // the kernel's buffers are full: bytes wait in libuv
+    expect(ok).toBe(false); // the kernel's buffers are full: bytes wait (in libuv, or in the addon's queue)
     expect(c.pending).toBeGreaterThan(0);
     let got = 0;
     peer.on("data", (d: Buffer) => {
@@ -363,5 +381,80 @@ describe("HandleConn", () => {
     expect(conn?.destroyed).toBe(false); // a timeout only reports; the handler decides
     conn?.destroy();
     await rec.when("close");
+  });
+
+  it(`ends after everything queued and reports a reset peer as a close (${mode})`, async () => {
+    const { rec, c, peer } = await pair();
+    peer.pause();
+    const chunk = Buffer.alloc(256 * 1024, 0x63);
+    let ok = true;
+    for (let i = 0; i < 400 && ok; i++) ok = c.write(chunk);
+    expect(ok).toBe(false);
+    c.end(); // the FIN waits for the queue
+    peer.resetAndDestroy(); // unread bytes: the kernel answers our next send with a reset
+    await rec.when("close");
+    expect(c.destroyed).toBe(true);
+    expect(rec.failures).toEqual([]);
+  });
+
+  it("holds what arrives while paused and hands it over, in order and before EOF, on resume", async () => {
+    const { rec, c, peer } = await pair();
+    peer.write("first");
+    while (rec.bytes.length < 5) await new Promise((r) => setTimeout(r, 5));
+    c.pause();
+    peer.end("second");
+    await new Promise((r) => setTimeout(r, 50)); // not a race: nothing may arrive while paused, however long
+    expect(rec.bytes.toString()).toBe("first");
+    expect(rec.events).toEqual([]);
+    c.resume();
+    await rec.when("end");
+    expect(rec.bytes.toString()).toBe("firstsecond");
+    c.destroy();
+    await rec.when("close");
+  });
+});
+
+describe("HandleConn batched: entries the addon read before a pause (a stand-in handle)", () => {
+  it("are held while paused and handed over in order, EOF last, once it reads again", async () => {
+    const time = new FakeTime();
+    const calls: string[] = [];
+    const native = {
+      bread: (_x: unknown, on: boolean) => {
+        calls.push(on ? "read" : "pause");
+        return 0;
+      },
+      bstop: () => calls.push("stop"),
+    };
+    const fakeBatch = {
+      native,
+      attach: () => ({ ext: {}, slot: 0 }),
+      detach: () => calls.push("detach"),
+    } as unknown as NonNullable<ConnEnv["batch"]>;
+    const fenv = {
+      b: {} as ConnEnv["b"],
+      clock: new TurnClock(time),
+      deadlines: new Deadlines(time, time),
+      batch: fakeBatch,
+    };
+    const h = { fd: 7, setNoDelay: () => 0, useUserBuffer: () => calls.push("userBuffer"), close() {} };
+    const c = new HandleConn(fenv, h as unknown as ConstructorParameters<typeof HandleConn>[1], false);
+    const rec = new Recorder();
+    c.handler = rec;
+    c.resume();
+    c.batched(Buffer.from("a"));
+    c.pause();
+    c.batched(Buffer.from("b")); // read in the same turn, before the addon heard of the pause
+    expect(rec.bytes.toString()).toBe("a");
+    c.resume();
+    expect(rec.bytes.toString()).toBe("a"); // handed over on the next tick, not inside resume()
+    c.batched(Buffer.from("c")); // cannot overtake what is held
+    c.batched(0);
+    expect(rec.events).toEqual([]);
+    await new Promise((r) => process.nextTick(r));
+    expect(rec.bytes.toString()).toBe("abc");
+    expect(rec.events).toEqual(["end"]);
+    expect(calls).toEqual(["read", "pause", "read", "pause"]); // EOF stops reading
+    c.destroy();
+    expect(calls.slice(-1)).toEqual(["detach"]);
   });
 });

@@ -20,6 +20,7 @@ import { Buffer } from "node:buffer";
 import type net from "node:net";
 import type { TcpHandle, TcpReq, TcpWrap } from "@lbkit/core";
 import { UV_EOF } from "@lbkit/core";
+import type { Batch, BatchedConn } from "./batch-reads.js";
 import { CloseHooks } from "./close-hooks.js";
 import { type Conn, type ConnHandler, IdleTimeout, NO_HANDLER, report } from "./conn.js";
 import type { Deadlines } from "./deadlines.js";
@@ -42,12 +43,14 @@ export interface ConnEnv {
   /** Read once per read callback (turn-clock.ts). */
   readonly clock: TurnClock;
   readonly deadlines: Deadlines;
+  /** Reads batched per event-loop turn by the addon (batch-reads.ts); L7 connections only. */
+  readonly batch?: Batch | undefined;
 }
 
 /** A write request the kernel took at once is free again: the next write reuses it. */
 let spare: Req | undefined;
 
-export class HandleConn implements Conn {
+export class HandleConn implements Conn, BatchedConn {
   handler: ConnHandler = NO_HANDLER;
   connected: boolean;
   destroyed = false;
@@ -72,6 +75,13 @@ export class HandleConn implements Conn {
   private lentSide: 0 | 1 = 0;
   /** Whether it read, or wanted to, when lent: a relay that did not start gives that back. */
   private lentReading = false;
+  /** The batch's handle for this connection while the addon polls it (batch-reads.ts), and its slot. */
+  private bx: unknown = undefined;
+  private slot = -1;
+  /** Bytes queued in the addon, as its last answer said. */
+  private bq = 0;
+  /** What a batch brought while the connection was paused (a read, or EOF as 0): handed over on resume. */
+  private held: (Buffer | number)[] | undefined;
 
   constructor(
     readonly env: ConnEnv,
@@ -106,6 +116,15 @@ export class HandleConn implements Conn {
 
   private setUp(): void {
     this.h.setNoDelay(true);
+    const batch = this.env.batch;
+    if (batch !== undefined) {
+      const a = batch.attach(this, this.h.fd);
+      if (typeof a !== "number") {
+        this.bx = a.ext;
+        this.slot = a.slot;
+        return;
+      }
+    }
     this.h.useUserBuffer(this.rbuf);
   }
 
@@ -120,6 +139,7 @@ export class HandleConn implements Conn {
    * did not start; it reads again if it did or wanted to).
    */
   lend(r: Relay | undefined, side: 0 | 1): void {
+    if (this.bx !== undefined) throw new Error("proxy: a batched connection cannot be lent to the relay");
     this.lentSide = side;
     if (r !== undefined) {
       this.lentReading = this.reading || this.wantRead;
@@ -145,6 +165,7 @@ export class HandleConn implements Conn {
   }
   /** No write queued in libuv means none of its bytes wait: the handle's own count (a native getter) is not asked. */
   get pending(): number {
+    if (this.bx !== undefined) return this.bq;
     return this.destroyed || this.queued === 0 ? 0 : this.h.writeQueueSize;
   }
   get remoteAddress(): string | undefined {
@@ -180,6 +201,7 @@ export class HandleConn implements Conn {
   write(d: Buffer): boolean {
     if (this.shut || this.destroyed) return false;
     if (this.lent !== undefined) throw lentError("write");
+    if (this.bx !== undefined) return this.wroteBatched(this.env.batch!.native.bwrite(this.bx, d));
     const req = spare ?? newWrite(this.env.b);
     spare = undefined;
     req.handle = this.h;
@@ -190,6 +212,7 @@ export class HandleConn implements Conn {
   write2(a: Buffer, b: Buffer): boolean {
     if (this.shut || this.destroyed) return false;
     if (this.lent !== undefined) throw lentError("write");
+    if (this.bx !== undefined) return this.wroteBatched(this.env.batch!.native.bwrite(this.bx, a, b));
     const req = spare ?? newWrite(this.env.b);
     spare = undefined;
     req.handle = this.h;
@@ -217,6 +240,73 @@ export class HandleConn implements Conn {
     return false;
   }
 
+  /** A batched write: `q` bytes stay queued in the addon (0: the kernel took all), or a negative errno. */
+  private wroteBatched(q: number): boolean {
+    this.touch();
+    if (q < 0) {
+      process.nextTick(failLater, this);
+      return false;
+    }
+    this.bq = q;
+    if (q < HIGH_WATER) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  /** @internal the addon's write queue emptied. */
+  drained(): void {
+    this.bq = 0;
+    if (this.destroyed) return;
+    this.touch();
+    if (this.needDrain) {
+      this.needDrain = false;
+      report(this, this.handler.connDrain);
+    }
+  }
+
+  /** @internal the addon's queued bytes or FIN could not be sent (or its poll failed). */
+  broken(_errno: number): void {
+    this.destroy();
+  }
+
+  /** @internal the FIN went after the addon's queue. */
+  shutDone(): void {
+    this.bq = 0;
+    this.afterShutdown();
+  }
+
+  /** @internal a batched read (its own copy), EOF (0) or a read error (negative errno). */
+  batched(d: Buffer | number): void {
+    if (this.destroyed) return;
+    if (!this.wantRead || this.held !== undefined) {
+      // paused after the addon read it: the handler hears it on resume
+      if (this.held === undefined) this.held = [d];
+      else this.held.push(d);
+      return;
+    }
+    if (typeof d === "number") {
+      this.read(d === 0 ? UV_EOF : d);
+      return;
+    }
+    this.touch();
+    report(this, this.handler.connData, d);
+  }
+
+  /** Hands over what a batch brought while paused, as long as the connection reads. */
+  private release(): void {
+    const held = this.held;
+    if (held === undefined) return;
+    while (held.length > 0 && this.wantRead && !this.destroyed) {
+      const d = held.shift() as Buffer | number;
+      if (typeof d === "number") this.read(d === 0 ? UV_EOF : d);
+      else {
+        this.touch();
+        report(this, this.handler.connData, d);
+      }
+    }
+    if (held.length === 0) this.held = undefined;
+  }
+
   /** @internal a queued write finished. */
   afterWrite(status: number): void {
     this.queued--;
@@ -236,7 +326,7 @@ export class HandleConn implements Conn {
     if (this.shut || this.destroyed) return;
     if (this.lent !== undefined) throw lentError("end");
     this.shut = true;
-    if (this.readEnded && this.queued === 0) {
+    if (this.readEnded && this.queued === 0 && this.bq === 0) {
       // the peer's FIN is in and the kernel holds every byte written: close() sends the FIN after them (nothing
       // unread, so no reset), which is where the shutdown would end; it would cost a syscall, two epoll changes
       // and a callback (L4 connection churn: one per session). The FIN goes when the last copy of the descriptor
@@ -245,6 +335,12 @@ export class HandleConn implements Conn {
       this.writeEnded = true;
       this.destroy();
       return;
+    }
+    if (this.bx !== undefined) {
+      const r = this.env.batch!.native.bshut(this.bx);
+      if (r === 1) this.afterShutdown();
+      else if (r < 0) this.destroy();
+      return; // 0: a SHUT entry follows the queue
     }
     const req = new this.env.b.ShutdownWrap() as Req;
     req.oncomplete = afterShutdown as Req["oncomplete"];
@@ -272,6 +368,11 @@ export class HandleConn implements Conn {
     if (this.destroyed) return;
     this.destroyed = true;
     this.timeout.clear();
+    if (this.bx !== undefined) {
+      this.env.batch!.detach(this.bx, this.slot); // its poll leaves the descriptor before the handle closes it
+      this.bx = undefined;
+      this.held = undefined;
+    }
     const r = this.lent;
     if (r !== undefined) {
       this.lent = undefined;
@@ -284,7 +385,8 @@ export class HandleConn implements Conn {
     this.wantRead = false;
     if (this.reading && !this.destroyed) {
       this.reading = false;
-      this.h.readStop();
+      if (this.bx !== undefined) this.env.batch!.native.bread(this.bx, false);
+      else this.h.readStop();
     }
   }
 
@@ -292,8 +394,19 @@ export class HandleConn implements Conn {
     this.wantRead = true;
     if (this.reading || this.destroyed || this.readEnded || !this.connected || this.lent !== undefined)
       return;
+    if (this.bx !== undefined) {
+      if (this.held !== undefined) process.nextTick(releaseHeld, this);
+      this.reading = true;
+      if (this.env.batch!.native.bread(this.bx, true) < 0) this.destroy();
+      return;
+    }
     this.reading = true;
     if (this.h.readStart() < 0) this.destroy();
+  }
+
+  /** @internal */
+  releaseHeld(): void {
+    this.release();
   }
 
   idle(ms: number): void {
@@ -305,7 +418,7 @@ export class HandleConn implements Conn {
   private lastQueue = 0;
   /** The inactivity timeout came up: a queued write that made progress counts as activity (as in net.js). */
   private quiet(): void {
-    const q = this.h.writeQueueSize;
+    const q = this.bx !== undefined ? this.env.batch!.native.bqueued(this.bx) : this.h.writeQueueSize;
     const progressed = q > 0 && q !== this.lastQueue;
     this.lastQueue = q;
     if (!progressed) report(this, this.handler.connTimeout);
@@ -382,6 +495,10 @@ function newWrite(b: TcpWrap): Req {
 /** A write or end on a lent connection would hand libuv the descriptor the relay polls: a bug, said loudly. */
 function lentError(what: string): Error {
   return new Error(`proxy: ${what}() on a connection lent to the native relay (stop the relay first)`);
+}
+
+function releaseHeld(c: HandleConn): void {
+  c.releaseHeld();
 }
 
 function failLater(c: HandleConn): void {

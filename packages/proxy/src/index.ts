@@ -2,6 +2,7 @@ export { AdminServer, type AdminServerEvents, type AdminServerOptions } from "./
 export type { AdminAuth } from "./admin/auth.js";
 export { type AdminCommand, parseCommand, type ServerChange } from "./admin/commands.js";
 export type { Backend, Placed, QueueClient, ServerMeta } from "./backend.js";
+export { type BatchedReads, batchedReads } from "./batch-reads.js";
 export { CidrMap } from "./cidr.js";
 export type {
   BackendOptions,

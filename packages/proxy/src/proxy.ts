@@ -10,6 +10,7 @@ import { emitError, showValue as show, systemTime, type Time } from "@lbkit/core
 import type { ChangeEvent } from "@lbkit/healthcheck";
 import { EventEmitter } from "eventemitter3";
 import { Backend } from "./backend.js";
+import { batch } from "./batch-reads.js";
 import {
   type BackendOptions,
   checkReferences,
@@ -132,11 +133,14 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
     // the shells' clock is read once per read callback of a lean connection (turn-clock.ts)
     const clock = new TurnClock(time);
     const deadlines = new Deadlines(clock, time);
+    const env = connEnv(clock, deadlines);
+    const batched = env === undefined ? undefined : batch();
     this.core = {
       clock,
       timers: time,
       deadlines,
-      env: connEnv(clock, deadlines),
+      env,
+      httpEnv: batched === undefined ? env : { ...env!, batch: batched },
       backend: (id) => this.backends.get(id),
       track: (t) => this.tracked.add(t),
       untrack: (t) => this.tracked.delete(t),
@@ -254,7 +258,7 @@ export class ReverseProxy extends EventEmitter<ProxyEvents> {
           // plain frontends accept lean connections (handle-conn.ts) from the moment the server listens; TLS and
           // PROXY headers need a net.Socket. Lean connections are not counted by the server: close() does not wait
           // for them (stop() drains and kills them through `tracked`).
-          const env = this.core.env;
+          const env = fe.cfg.mode === "http" ? this.core.httpEnv : this.core.env;
           if (env !== undefined && !fe.tls && !fe.cfg.acceptProxy)
             server.once("listening", () => leanAccept(server, env, (c) => this.accept(fe, c)));
           await new Promise<void>((resolve, reject) => {

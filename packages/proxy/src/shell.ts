@@ -76,6 +76,8 @@ export interface ProxyCore {
   readonly deadlines: Deadlines;
   /** Lean connections (handle-conn.ts), or undefined when every connection is a net.Socket. */
   readonly env: ConnEnv | undefined;
+  /** The same for L7 (HTTP) connections: their reads are batched when the addon is built (batch-reads.ts). */
+  readonly httpEnv: ConnEnv | undefined;
   backend(id: string): Backend | undefined;
   track(t: Tracked): void;
   untrack(t: Tracked): void;

@@ -124,7 +124,7 @@ export function serverPool(
   id: string,
   server: { address: string; port: number; tls?: tls.ConnectionOptions | undefined },
   keepAlive: { maxIdle: number; idleTimeout: number; maxRequests: number },
-  core: { clock: Clock; timers: Timers; env: ConnEnv | undefined },
+  core: { clock: Clock; timers: Timers; env: ConnEnv | undefined; httpEnv?: ConnEnv | undefined },
 ): UpstreamPool {
   let pool = attachments.get(id) as UpstreamPool | undefined;
   if (!pool) {
@@ -135,7 +135,7 @@ export function serverPool(
       ...(server.tls ? { tls: server.tls } : {}),
       clock: core.clock,
       timers: core.timers,
-      env: core.env,
+      env: "httpEnv" in core ? core.httpEnv : core.env,
     });
     attachments.set(id, pool);
   }
