@@ -70,6 +70,19 @@ const vrrp = new PriorityTracker(hc, [{ id: "web1", weight: -20 }]);
 vrrp.on("change", (s) => console.log(`${at()}  VRRP priority delta ${s.previous.delta} → ${s.delta}`));
 await hc.start();
 
+/** Resolves when `id` goes `to` (or after 5 s, when it did not: the output then shows it). */
+const changed = (id, to) =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, 5000);
+    const on = (e) => {
+      if (e.id !== id || e.to !== to) return;
+      hc.off("change", on);
+      clearTimeout(t);
+      resolve();
+    };
+    hc.on("change", on);
+  });
+
 const picks = (n) => {
   const seen = {};
   for (let i = 0; i < n; i++) {
@@ -83,7 +96,7 @@ await sleep(500);
 console.log(`${at()}  picks: ${picks(100)}`);
 console.log(`${at()}  -- web1 starts answering 500`);
 web1Status = 500;
-await sleep(900);
+await changed("web1", "down"); // three failed checks, 200 ms apart
 console.log(`${at()}  picks: ${picks(100)}`);
 console.log(`${at()}  -- web1 healthy again`);
 web1Status = 200;
