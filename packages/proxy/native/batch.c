@@ -36,14 +36,21 @@
 // reads per readiness event while each fills its chunk (libuv's own stream reads stop at 32)
 #define READS_PER_EVENT 8
 
-enum { K_DATA = 1, K_EOF = 2, K_ERROR = 3, K_DRAINED = 4, K_SHUT = 5 };
+// K_ERROR: sending what was queued (or the poll) failed; K_READ_ERROR: reading did (after the bytes before it)
+enum { K_DATA = 1, K_EOF = 2, K_ERROR = 3, K_DRAINED = 4, K_SHUT = 5, K_READ_ERROR = 6 };
 
 static const napi_type_tag CONN_TAG = {0x6c626b6974626174ULL, 0x2545f4914f6cdd1dULL};
+
+typedef struct conn conn_t;
 
 typedef struct {
   napi_env env;
   uv_loop_t *loop;
   uv_check_t check;
+  conn_t *live;     // connections whose poll is open (a list through conn_t.next/prev)
+  int closing;      // poll and check handles closed whose close callback has not run yet
+  int tearing_down; // the environment ends: the last close callback lets it go on
+  napi_async_cleanup_hook_handle hook;
   napi_ref report;
   napi_ref arena_ref, entries_ref;
   napi_async_context ctx;
@@ -54,9 +61,10 @@ typedef struct {
   int flushing;
 } batch_t;
 
-typedef struct {
+struct conn {
   uv_poll_t poll;
   batch_t *b;
+  conn_t *next, *prev;
   int fd, slot;
   int reading, eof, shut_pending, shut;
   int events;  // the mask uv_poll_start was last given (0: stopped)
@@ -64,7 +72,7 @@ typedef struct {
   int stopped;
   char *q;     // bytes the kernel did not take yet
   size_t qoff, qlen, qcap;
-} conn_t;
+};
 
 static void release(conn_t *c) {
   if (--c->refs > 0) return;
@@ -72,7 +80,30 @@ static void release(conn_t *c) {
   free(c);
 }
 
-static void on_closed(uv_handle_t *h) { release((conn_t *)h->data); }
+static void closed_one(batch_t *b);
+
+static void on_closed(uv_handle_t *h) {
+  conn_t *c = (conn_t *)h->data;
+  batch_t *b = c->b;
+  release(c);
+  closed_one(b);
+}
+
+// stops polling `c` and closes its poll handle (its close callback releases it); idempotent
+static void close_conn(conn_t *c) {
+  if (c->stopped) return;
+  c->stopped = 1;
+  batch_t *b = c->b;
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    b->live = c->next;
+  if (c->next != NULL) c->next->prev = c->prev;
+  c->next = c->prev = NULL;
+  uv_poll_stop(&c->poll);
+  b->closing++;
+  uv_close((uv_handle_t *)&c->poll, on_closed);
+}
 
 static void push(batch_t *b, int slot, int kind, int32_t off, int32_t n) {
   int32_t *e = b->ent + 4 * b->count++;
@@ -146,7 +177,7 @@ static void read_some(conn_t *c) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       c->eof = 1;
-      push(b, c->slot, K_ERROR, 0, -errno);
+      push(b, c->slot, K_READ_ERROR, 0, -errno);
       return;
     }
     if (n == 0) {
@@ -213,11 +244,12 @@ static void poll_event(conn_t *c, int status, int events) {
       arm(c);
       return;
     }
-    if (c->qlen == 0) {
-      if (!entry_room(c)) return;
+    // (entry_room may call JavaScript, which may queue more: then this is not the end of the queue)
+    if (c->qlen == 0 && entry_room(c) && c->qlen == 0) {
       push(b, c->slot, c->shut_pending ? K_SHUT : K_DRAINED, 0, 0);
       c->shut_pending = 0;
     }
+    if (c->stopped) return;
   }
   if (events & UV_READABLE) read_some(c);
   if (c->stopped) return;
@@ -252,13 +284,15 @@ static napi_value Init(napi_env env, napi_callback_info info) {
   size_t len;
   napi_typedarray_type type;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&b) != napi_ok || argc < 3 || b == NULL) return NULL;
-  if (b->report != NULL) return NULL;  // once per thread
-  if (napi_get_arraybuffer_info(env, argv[1], &data, &len) != napi_ok || len < 2 * CHUNK) return NULL;
+  napi_value no;
+  napi_get_boolean(env, false, &no);
+  if (b->report != NULL) return no;  // once per environment: the caller shares the first one
+  if (napi_get_arraybuffer_info(env, argv[1], &data, &len) != napi_ok || len < 2 * CHUNK) return no;
   b->arena = data;
   b->arena_len = len;
   if (napi_get_typedarray_info(env, argv[2], &type, &len, &data, NULL, NULL) != napi_ok || type != napi_int32_array ||
       len < 4 * 16)
-    return NULL;
+    return no;
   b->ent = data;
   b->max = len / 4;
   napi_create_reference(env, argv[1], 1, &b->arena_ref);
@@ -268,18 +302,16 @@ static napi_value Init(napi_env env, napi_callback_info info) {
   napi_async_init(env, argv[0], name, &b->ctx);
   uv_check_start(&b->check, on_check);
   uv_unref((uv_handle_t *)&b->check);
-  return NULL;
+  napi_value yes;
+  napi_get_boolean(env, true, &yes);
+  return yes;
 }
 
 static void finalize_conn(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   conn_t *c = (conn_t *)data;
-  if (!c->stopped) {
-    c->stopped = 1;
-    uv_poll_stop(&c->poll);
-    uv_close((uv_handle_t *)&c->poll, on_closed);
-  }
+  close_conn(c);
   release(c);
 }
 
@@ -306,9 +338,11 @@ static napi_value Start(napi_env env, napi_callback_info info) {
   }
   c->poll.data = c;
   c->refs = 2;
+  c->next = b->live;
+  if (b->live != NULL) b->live->prev = c;
+  b->live = c;
   if (napi_create_external(env, c, finalize_conn, NULL, &out) != napi_ok) {
-    c->stopped = 1;
-    uv_close((uv_handle_t *)&c->poll, on_closed);
+    close_conn(c);
     release(c);
     return int32(env, UV_ENOMEM);
   }
@@ -430,9 +464,7 @@ static napi_value Stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   conn_t *c = conn_arg(env, info, &argc, argv);
   if (c == NULL || c->stopped) return NULL;
-  c->stopped = 1;
-  uv_poll_stop(&c->poll);
-  uv_close((uv_handle_t *)&c->poll, on_closed);
+  close_conn(c);
   // entries of this connection that JavaScript has not seen yet go nowhere: its slot may be reused at once
   batch_t *b = c->b;
   for (size_t i = 0; i < b->count; i++)
@@ -440,20 +472,34 @@ static napi_value Stop(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static void free_batch(uv_handle_t *h) { free(h->data); }
+// The environment ends (a worker thread exits, or the process): JavaScript is not called again, every poll and
+// the check handle close, and Node waits for their close callbacks (this addon's code) before it unloads the
+// addon: the last one removes the hook and frees the batch.
+static void closed_one(batch_t *b) {
+  if (--b->closing > 0 || !b->tearing_down) return;
+  napi_remove_async_cleanup_hook(b->hook);
+  free(b);
+}
 
-// the environment ends (the thread or the process): JavaScript is not called again
-static void cleanup_batch(void *arg) {
+static void on_check_closed(uv_handle_t *h) { closed_one((batch_t *)h->data); }
+
+static void teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   batch_t *b = (batch_t *)arg;
+  b->hook = handle;
   if (b->report != NULL) napi_delete_reference(b->env, b->report);
   if (b->arena_ref != NULL) napi_delete_reference(b->env, b->arena_ref);
   if (b->entries_ref != NULL) napi_delete_reference(b->env, b->entries_ref);
   if (b->ctx != NULL) napi_async_destroy(b->env, b->ctx);
   b->report = NULL;
   b->count = 0;
+  while (b->live != NULL) close_conn(b->live);
   uv_check_stop(&b->check);
-  uv_close((uv_handle_t *)&b->check, free_batch);  // the check handle is part of `b`
+  b->closing++;
+  uv_close((uv_handle_t *)&b->check, on_check_closed);
+  b->tearing_down = 1;
 }
+
+static void free_on_close(uv_handle_t *h) { free(h->data); }
 
 static void add(napi_env env, napi_value exports, const char *name, napi_callback cb, batch_t *b) {
   napi_value fn;
@@ -468,7 +514,10 @@ void batch_register(napi_env env, napi_value exports, uv_loop_t *loop) {
   b->loop = loop;
   uv_check_init(loop, &b->check);
   b->check.data = b;
-  napi_add_env_cleanup_hook(env, cleanup_batch, b);
+  if (napi_add_async_cleanup_hook(env, teardown, b, NULL) != napi_ok) {
+    uv_close((uv_handle_t *)&b->check, free_on_close);  // no batched reads here: JavaScript finds no binit
+    return;
+  }
   add(env, exports, "binit", Init, b);
   add(env, exports, "bstart", Start, b);
   add(env, exports, "bread", Read, b);

@@ -18,7 +18,8 @@ import { Buffer } from "node:buffer";
 import { loadRelay } from "./relay.js";
 
 export interface BatchNative {
-  binit(report: (count: number) => void, arena: ArrayBuffer, entries: Int32Array): void;
+  /** False when this environment's batch was set up already (by another copy of this module: ESM and CJS). */
+  binit(report: (count: number) => void, arena: ArrayBuffer, entries: Int32Array): boolean;
   bstart(fd: number, slot: number): unknown;
   bread(conn: unknown, on: boolean): number;
   bwrite(conn: unknown, a: Buffer, b?: Buffer): number;
@@ -46,6 +47,7 @@ const EOF = 2;
 const ERROR = 3;
 const DRAINED = 4;
 const SHUT = 5;
+const READ_ERROR = 6;
 
 const ARENA = 1 << 20;
 const ENTRIES = 4096;
@@ -58,7 +60,8 @@ export class Batch {
   private readonly free: number[] = [];
 
   constructor(readonly native: BatchNative) {
-    native.binit((count) => this.dispatch(count), this.arena, this.table);
+    if (!native.binit((count) => this.dispatch(count), this.arena, this.table))
+      throw new Error("proxy: the batch addon was set up twice in one environment");
   }
 
   /** Polls `c`'s descriptor (not reading yet): the addon's handle, or a negative errno (nothing changed). */
@@ -80,8 +83,13 @@ export class Batch {
     this.free.push(slot);
   }
 
+  /**
+   * Every entry reaches its connection even when a handler throws (a connection's exceptions go to its
+   * `connFailure`; one from there is thrown after the batch, as an uncaught exception).
+   */
   private dispatch(count: number): void {
     const t = this.table;
+    let failed: { e: unknown } | undefined;
     for (let i = 0; i < count; i++) {
       const k = 4 * i;
       const slot = t[k] as number;
@@ -102,6 +110,9 @@ export class Batch {
           case EOF:
             c.batched(0);
             break;
+          case READ_ERROR:
+            c.batched(t[k + 3] as number);
+            break;
           case ERROR:
             c.broken(t[k + 3] as number);
             break;
@@ -112,10 +123,13 @@ export class Batch {
             c.shutDone();
             break;
         }
+      } catch (e) {
+        failed ??= { e };
       } finally {
         clock.exit();
       }
     }
+    if (failed !== undefined) throw failed.e;
   }
 }
 
@@ -127,6 +141,7 @@ export interface BatchedReads {
 }
 
 let loaded: { batch: Batch | undefined; info: BatchedReads } | undefined;
+const SHARED = Symbol.for("lbkit.proxy.batch");
 
 function load(env: NodeJS.ProcessEnv): { batch: Batch | undefined; info: BatchedReads } {
   const v = env.LBKIT_PROXY_BATCH;
@@ -144,8 +159,11 @@ function load(env: NodeJS.ProcessEnv): { batch: Batch | undefined; info: Batched
       batch: undefined,
       info: { on: false, reason: "the addon predates batched reads: rebuild it (pnpm rebuild @lbkit/proxy)" },
     };
+  // one batch per environment, shared by every copy of this module (the ESM and CJS builds load one addon)
+  const shared = n as BatchNative & { [SHARED]?: Batch };
+  shared[SHARED] ??= new Batch(shared);
   return {
-    batch: new Batch(n as BatchNative),
+    batch: shared[SHARED],
     info: { on: true, reason: "L7 connections read and write through the addon (native/batch.c)" },
   };
 }

@@ -414,14 +414,24 @@ describe.each([
   });
 });
 
-describe("HandleConn batched: entries the addon read before a pause (a stand-in handle)", () => {
-  it("are held while paused and handed over in order, EOF last, once it reads again", async () => {
+describe("HandleConn batched (a stand-in addon and handle)", () => {
+  const standIn = () => {
     const time = new FakeTime();
     const calls: string[] = [];
+    const addon = { queued: 0 };
     const native = {
       bread: (_x: unknown, on: boolean) => {
         calls.push(on ? "read" : "pause");
         return 0;
+      },
+      bwrite: (_x: unknown, d: Buffer) => {
+        addon.queued += d.length;
+        return addon.queued;
+      },
+      bqueued: () => addon.queued,
+      bshut: () => {
+        calls.push("shut");
+        return addon.queued > 0 ? 0 : 1;
       },
       bstop: () => calls.push("stop"),
     };
@@ -440,6 +450,42 @@ describe("HandleConn batched: entries the addon read before a pause (a stand-in 
     const c = new HandleConn(fenv, h as unknown as ConstructorParameters<typeof HandleConn>[1], false);
     const rec = new Recorder();
     c.handler = rec;
+    return { c, rec, calls, addon };
+  };
+
+  it("a DRAINED entry that a write earlier in the same batch made stale reports no drain, and end() waits for the queue", () => {
+    const { c, rec, calls, addon } = standIn();
+    c.resume();
+    expect(c.write(Buffer.alloc(20_000))).toBe(false); // past the high-water mark
+    addon.queued = 0; // the addon sent it all and pushed DRAINED; then, in the same batch, before DRAINED:
+    c.write(Buffer.alloc(5000)); // queued again
+    c.drained();
+    expect(rec.events).toEqual([]); // not drained: 5000 bytes still wait
+    expect(c.pending).toBe(5000);
+    c.batched(0); // the peer's FIN
+    c.end(); // must not close with bytes queued: the FIN goes after them
+    expect(c.destroyed).toBe(false);
+    expect(calls).toContain("shut");
+    addon.queued = 0;
+    c.drained();
+    expect(rec.events).toEqual(["end", "drain"]);
+  });
+
+  it("a read error behind held bytes waits for them", async () => {
+    const { c, rec } = standIn();
+    c.resume();
+    c.pause();
+    c.batched(Buffer.from("kept"));
+    c.batched(-104); // ECONNRESET after the bytes
+    expect(c.destroyed).toBe(false);
+    c.resume();
+    await new Promise((r) => process.nextTick(r));
+    expect(rec.bytes.toString()).toBe("kept");
+    expect(c.destroyed).toBe(true);
+  });
+
+  it("entries the addon read before a pause are held and handed over in order, EOF last, once it reads again", async () => {
+    const { c, rec, calls } = standIn();
     c.resume();
     c.batched(Buffer.from("a"));
     c.pause();

@@ -253,10 +253,11 @@ export class HandleConn implements Conn, BatchedConn {
     return false;
   }
 
-  /** @internal the addon's write queue emptied. */
+  /** @internal the addon's write queue emptied (unless a write earlier in the same batch queued more). */
   drained(): void {
-    this.bq = 0;
     if (this.destroyed) return;
+    this.bq = this.env.batch!.native.bqueued(this.bx);
+    if (this.bq !== 0) return; // another DRAINED follows
     this.touch();
     if (this.needDrain) {
       this.needDrain = false;
@@ -264,7 +265,7 @@ export class HandleConn implements Conn, BatchedConn {
     }
   }
 
-  /** @internal the addon's queued bytes or FIN could not be sent (or its poll failed). */
+  /** @internal the addon's queued bytes or FIN could not be sent (or its poll failed): no held bytes matter. */
   broken(_errno: number): void {
     this.destroy();
   }
@@ -326,7 +327,11 @@ export class HandleConn implements Conn, BatchedConn {
     if (this.shut || this.destroyed) return;
     if (this.lent !== undefined) throw lentError("end");
     this.shut = true;
-    if (this.readEnded && this.queued === 0 && this.bq === 0) {
+    if (
+      this.readEnded &&
+      this.queued === 0 &&
+      (this.bx === undefined || this.env.batch!.native.bqueued(this.bx) === 0)
+    ) {
       // the peer's FIN is in and the kernel holds every byte written: close() sends the FIN after them (nothing
       // unread, so no reset), which is where the shutdown would end; it would cost a syscall, two epoll changes
       // and a callback (L4 connection churn: one per session). The FIN goes when the last copy of the descriptor
