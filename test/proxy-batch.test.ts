@@ -32,4 +32,9 @@ describe("batched reads with several copies of the proxy in one process", () => 
     expect({ code: r.code, signal: r.signal }).toEqual({ code: 0, signal: null });
     expect(JSON.parse(r.out)).toEqual({ on: true, body: "W:/w", code: 0 });
   });
+  it("a worker thread whose L4 session the native relay moves exits with it open without taking the process down", async () => {
+    const r = await run("worker-l4");
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(r.out)).toEqual({ relay: true, echoed: "ping", code: 0 });
+  });
 });

@@ -3,8 +3,11 @@
 //           four concurrent requests got (they share one addon and so one batch)
 //   worker: a worker thread starts an L7 proxy, serves one request through it, and exits; prints the answer and
 //           the worker's exit code (the process must then exit cleanly: the addon's handles close first)
+//   worker-l4: the same with an L4 proxy whose session the native relay moves (LBKIT_PROXY_RELAY=eager), still
+//           open when the thread exits
 import http from "node:http";
 import { createRequire } from "node:module";
+import net from "node:net";
 import { Worker } from "node:worker_threads";
 
 const mode = process.argv[2];
@@ -84,4 +87,33 @@ if (mode === "dual") {
   const code = await new Promise((r) => w.once("exit", r));
   console.log(JSON.stringify({ on: ready.on, body, code }));
   o.close();
+} else if (mode === "worker-l4") {
+  const echo = net.createServer((s) => s.pipe(s));
+  await new Promise((r) => echo.listen(0, "127.0.0.1", r));
+  const inner = `
+    import { parentPort, workerData } from "node:worker_threads";
+    const { ReverseProxy, nativeRelay } = await import(workerData.esm);
+    const p = new ReverseProxy({
+      frontends: [{ id: "fe", mode: "tcp", bind: "127.0.0.1:0", defaultBackend: "be" }],
+      backends: [{ id: "be", mode: "tcp", servers: [{ id: "s", address: "127.0.0.1", port: workerData.port }] }],
+    });
+    await p.start();
+    parentPort.postMessage({ port: p.addresses()[0].port, relay: nativeRelay().eager });
+    await new Promise((r) => parentPort.once("message", r));
+    process.exit(0);
+  `;
+  const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(inner)}`), {
+    workerData: { port: echo.address().port, esm: ESM },
+    env: { ...process.env, LBKIT_PROXY_RELAY: "eager" },
+  });
+  const ready = await new Promise((r) => w.once("message", r));
+  const c = net.connect(ready.port, "127.0.0.1");
+  c.on("error", () => {});
+  c.write("ping");
+  const echoed = await new Promise((r) => c.once("data", (d) => r(d.toString())));
+  w.postMessage("exit"); // the session is still open: its relay polls when the thread ends
+  const code = await new Promise((r) => w.once("exit", r));
+  console.log(JSON.stringify({ relay: ready.relay, echoed, code }));
+  c.destroy();
+  echo.close();
 }

@@ -37,14 +37,18 @@ enum { REPORT_END = 1, REPORT_DONE = 2, REPORT_ERROR = 3 };
 // marks the externals start() returns, so that stop() and info() take nothing else
 static const napi_type_tag RELAY_TAG = {0x6c626b6974726c79ULL, 0x9e3779b97f4a7c15ULL};
 
+typedef struct relay relay_t;
+
 typedef struct {
+  napi_env env;
   char *scratch;
   uv_loop_t *loop;
   napi_ref report;
   napi_async_context ctx;
+  relay_t *live;  // relays still polling (a list through relay_t.next/prev)
+  int closing;    // poll handles closed whose close callback has not run yet
+  napi_async_cleanup_hook_handle hook;  // set while the environment ends
 } module_t;
-
-typedef struct relay relay_t;
 
 typedef struct {
   uv_poll_t poll;
@@ -66,6 +70,7 @@ typedef struct {
 struct relay {
   napi_env env;
   module_t *m;
+  relay_t *next, *prev;
   napi_ref owner;  // strong while polling
   end_t end[2];
   flow_t flow[2];
@@ -81,13 +86,31 @@ static void release(relay_t *r) {
   free(r);
 }
 
-static void on_poll_closed(uv_handle_t *h) { release(((end_t *)h->data)->r); }
+// When the environment ends (a worker thread exits), Node waits for the hook's removal before it unloads this
+// addon: the last poll's close callback (this addon's code) removes it.
+static void on_poll_closed(uv_handle_t *h) {
+  relay_t *r = ((end_t *)h->data)->r;
+  module_t *m = r->m;
+  release(r);
+  if (--m->closing == 0 && m->hook != NULL) {
+    napi_remove_async_cleanup_hook(m->hook);
+    m->hook = NULL;
+  }
+}
 
 static void stop_polling(relay_t *r) {
   if (r->stopped) return;
   r->stopped = 1;
+  module_t *m = r->m;
+  if (r->prev != NULL)
+    r->prev->next = r->next;
+  else if (m->live == r)
+    m->live = r->next;
+  if (r->next != NULL) r->next->prev = r->prev;
+  r->next = r->prev = NULL;
   for (int i = 0; i < 2; i++) {
     uv_poll_stop(&r->end[i].poll);
+    m->closing++;
     uv_close((uv_handle_t *)&r->end[i].poll, on_poll_closed);
   }
 }
@@ -321,6 +344,7 @@ static napi_value Start(napi_env env, napi_callback_info info) {
     int err = uv_poll_init(m->loop, &e->poll, fd[i]);
     if (err != 0) {
       if (i == 1) {
+        m->closing++;
         uv_close((uv_handle_t *)&r->end[0].poll, on_poll_closed);
         r->refs = 1;  // freed by the close callback
         r->stopped = 1;
@@ -332,6 +356,9 @@ static napi_value Start(napi_env env, napi_callback_info info) {
     e->poll.data = e;
   }
   r->refs = 3;
+  r->next = m->live;
+  if (m->live != NULL) m->live->prev = r;
+  m->live = r;
   napi_create_reference(env, argv[0], 1, &r->owner);
   if (napi_create_external(env, r, finalize_relay, NULL, &out) != napi_ok) {
     stop_polling(r);
@@ -389,6 +416,21 @@ static napi_value Info(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// the environment ends: JavaScript hears nothing more, every relay stops polling, and the hook stays until the
+// last close callback ran (the instance data's finalizer frees the module after)
+static void teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  module_t *m = (module_t *)arg;
+  if (m->report != NULL) {
+    napi_delete_reference(m->env, m->report);
+    m->report = NULL;
+  }
+  while (m->live != NULL) stop_polling(m->live);
+  if (m->closing == 0)
+    napi_remove_async_cleanup_hook(handle);
+  else
+    m->hook = handle;
+}
+
 static void finalize_module(napi_env env, void *data, void *hint) {
   (void)hint;
   module_t *m = (module_t *)data;
@@ -408,7 +450,9 @@ NAPI_MODULE_INIT() {
     free(m);
     return NULL;
   }
+  m->env = env;
   napi_set_instance_data(env, m, finalize_module, NULL);
+  napi_add_async_cleanup_hook(env, teardown, m, NULL);
   napi_create_function(env, "init", NAPI_AUTO_LENGTH, Init, NULL, &fn);
   napi_set_named_property(env, exports, "init", fn);
   napi_create_function(env, "start", NAPI_AUTO_LENGTH, Start, NULL, &fn);
