@@ -237,3 +237,49 @@ describe("queue options at construction", () => {
     expect(normaliseBackend(0, { id: "be" }).abortOnClose).toBe(false);
   });
 });
+
+describe("Backend server state: administrative over operational (HAProxy)", () => {
+  it("keeps maint and drain over what the checks say, up ends them, and a server configured down needs its rise checks", async () => {
+    const time = new FakeTime();
+    let ok = true;
+    const check = async () =>
+      ok
+        ? { status: "up" as const, code: "L4OK" as const, reason: "ok" }
+        : { status: "down" as const, code: "L4CON" as const, reason: "refused" };
+    const be = backend(time, {
+      healthCheck: { inter: 100, rise: 2, fall: 1 },
+      servers: [
+        { id: "a", address: "127.0.0.1", port: 1, check: { check }, state: "maint" },
+        { id: "b", address: "127.0.0.1", port: 2, check: { check }, state: "down" },
+        { id: "c", address: "127.0.0.1", port: 3, check: { check } },
+        { id: "d", address: "127.0.0.1", port: 4 },
+      ],
+    });
+    const states = () => ["a", "b", "c", "d"].map((id) => be.pool.get(id)?.state);
+    be.start();
+    expect(states()).toEqual(["maint", "down", "up", "up"]);
+    await time.advance(250); // every server checked twice: b rises
+    expect(states()).toEqual(["maint", "up", "up", "up"]);
+    be.setServer("c", { state: "drain" });
+    be.setServer("d", { state: "maint" });
+    expect(states()).toEqual(["maint", "up", "drain", "maint"]);
+    ok = false;
+    await time.advance(200); // the checks fail: a stays in maintenance, c draining goes down
+    expect(states()).toEqual(["maint", "down", "down", "maint"]);
+    ok = true;
+    await time.advance(250);
+    expect(states()).toEqual(["maint", "up", "drain", "maint"]);
+    be.setServer("a", { state: "up" }); // enable: as its checks say
+    be.setServer("c", { state: "up" });
+    be.setServer("d", { state: "up" }); // unchecked: up
+    expect(states()).toEqual(["up", "up", "up", "up"]);
+    ok = false;
+    be.setServer("a", { state: "drain" });
+    await time.advance(200);
+    be.setServer("a", { state: "up" }); // out of drain into what the checks said meanwhile
+    expect(states()).toEqual(["down", "down", "down", "up"]);
+    be.setServer("d", { state: "down" });
+    expect(be.pool.get("d")?.state).toBe("down");
+    await be.stop();
+  });
+});

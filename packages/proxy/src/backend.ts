@@ -8,7 +8,7 @@
  */
 import type tls from "node:tls";
 import { type Lease, type PickContext, Pool, type Server } from "@lbkit/balancer";
-import type { Clock, RequestOutcome, Timers } from "@lbkit/core";
+import type { Clock, RequestOutcome, ServerState, Timers } from "@lbkit/core";
 import { bindPool, HealthChecker, tcpCheck } from "@lbkit/healthcheck";
 import type { NormalBackend, ServerOptions } from "./config.js";
 import { normaliseServer } from "./config.js";
@@ -56,6 +56,10 @@ export class Backend {
   /** Server queues holding waiters (finish() looks at the queues only when some wait). */
   private readonly waitingOn = new Set<WaitQueue<QueueClient>>();
   private readonly maxQueueOf = new Map<string, number>();
+  /** Servers in maintenance or draining by configuration or command (HAProxy's administrative state). */
+  private readonly adminOf = new Map<string, "drain" | "maint">();
+  /** Each server's operational state: its checks' verdict, or what was set for an unchecked one. */
+  private readonly opOf = new Map<string, ServerState>();
   private readonly byCookie = new Map<string, string>();
   /** The balance algorithm designates one server per request (a hash). */
   private readonly binds: boolean;
@@ -96,9 +100,35 @@ export class Backend {
     for (const s of cfg.servers) this.addServer(s, false);
   }
 
+  /**
+   * A server's state as the pool holds it: HAProxy's administrative state (set by configuration or at run time:
+   * maint, drain) over its operational one (its checks', or what was set for an unchecked server).
+   */
+  private effective(id: string): ServerState {
+    const admin = this.adminOf.get(id);
+    const op = this.opOf.get(id) ?? "up";
+    if (admin === "maint") return "maint";
+    if (admin === "drain") return op === "up" ? "drain" : op;
+    return op;
+  }
+
+  /** The checks' verdict on a server: it applies under the server's administrative state. */
+  private setOperational(id: string, state: ServerState): void {
+    this.opOf.set(id, state);
+    this.pool.setState(id, this.effective(id));
+  }
+
+  /** What bindPool drives: the pool, with check states going through `setOperational`. */
+  private readonly checked = {
+    get: (id: string) => this.pool.get(id),
+    setState: (id: string, state: ServerState) => this.setOperational(id, state),
+    setWeight: (id: string, w: number) => this.pool.setWeight(id, w),
+    setMaxConn: (id: string, n: number) => this.pool.setMaxConn(id, n),
+  };
+
   start(): void {
     if (!this.unbind) {
-      const unbindPool = bindPool(this.checker, this.pool);
+      const unbindPool = bindPool(this.checker, this.checked);
       // after the pool heard it: a server's new state or limits may free or strand waiters
       const onHealth = () => this.serveQueue();
       for (const e of ["change", "weight", "maxConn"] as const) this.checker.on(e, onHealth);
@@ -131,6 +161,9 @@ export class Backend {
       s.ssl === undefined
         ? undefined
         : serverTls(`backend ${this.id} server ${s.id} ssl`, s.ssl, s.address, this.cfg.mode);
+    const initial = s.state ?? "up";
+    if (initial === "maint" || initial === "drain") this.adminOf.set(s.id, initial);
+    this.opOf.set(s.id, initial === "down" ? "down" : "up");
     const server = this.pool.add({
       id: s.id,
       address: s.address,
@@ -138,7 +171,7 @@ export class Backend {
       weight: s.weight ?? 1,
       maxConn: s.maxconn ?? 0,
       backup: s.backup ?? false,
-      state: s.state ?? "up",
+      state: this.effective(s.id),
       ...(s.cookie !== undefined ? { cookie: s.cookie } : {}),
       meta: {
         address: s.address,
@@ -160,12 +193,16 @@ export class Backend {
         this.checker.add({
           ...targetDefaults,
           ...(this.cfg.passive ? { passive: this.cfg.passive } : {}),
+          // a server configured down starts down and comes up after `rise` checks (HAProxy init-state fully-down)
+          ...(initial === "down" ? { initState: "fully-down" as const } : {}),
           ...own,
           id: s.id,
           check,
         });
       } catch (e) {
         this.pool.remove(s.id);
+        this.adminOf.delete(s.id);
+        this.opOf.delete(s.id);
         throw new ProxyConfigError(
           `backend ${this.id} server ${s.id} check`,
           (e as { value?: unknown }).value,
@@ -174,7 +211,7 @@ export class Backend {
       }
       if (this.unbind) {
         const st = this.checker.status(s.id);
-        if (st) this.pool.setState(s.id, st.state);
+        if (st) this.setOperational(s.id, st.state);
       }
     }
     this.maxQueueOf.set(s.id, s.maxqueue ?? 0);
@@ -194,11 +231,27 @@ export class Backend {
     const cookie = this.pool.get(id)?.cookie;
     if (cookie !== undefined && this.byCookie.get(cookie) === id) this.byCookie.delete(cookie);
     this.maxQueueOf.delete(id);
+    this.adminOf.delete(id);
+    this.opOf.delete(id);
     this.pool.remove(id);
     this.checker.remove(id);
     this.dropServerQueue(id);
     this.attachments.get(id)?.close();
     this.attachments.delete(id);
+  }
+
+  /**
+   * `maint` and `drain` are administrative (HAProxy `set server state`): they hold whatever the checks say, and
+   * `up` ends them (the server is then as its checks say, or up when unchecked). `down` is operational (HAProxy
+   * `set server health down`): a checked server's next check result replaces it.
+   */
+  private setAdmin(id: string, state: "up" | "down" | "drain" | "maint"): void {
+    if (state === "maint" || state === "drain") this.adminOf.set(id, state);
+    else {
+      this.adminOf.delete(id);
+      if (state === "down" || !this.checker.status(id)) this.opOf.set(id, state);
+    }
+    this.pool.setState(id, this.effective(id));
   }
 
   /** Change a server's weight, maxconn, maxqueue or state at run time. */
@@ -222,7 +275,7 @@ export class Backend {
         const q = this.srvQueues.get(id);
         if (q) q.maxQueue = change.maxqueue;
       }
-      if (change.state !== undefined) this.pool.setState(id, change.state);
+      if (change.state !== undefined) this.setAdmin(id, change.state);
     } catch (e) {
       throw new ProxyConfigError(`backend ${this.id} server ${id}`, change, (e as Error).message);
     }
