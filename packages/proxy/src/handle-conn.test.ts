@@ -187,7 +187,7 @@ describe.each([
   }
 
   /** A lean connection reading into a Recorder, and its peer (a net.Socket). */
-  async function pair(): Promise<{ rec: Recorder; c: HandleConn; peer: net.Socket }> {
+  async function pair(): Promise<{ rec: Recorder; c: HandleConn; peer: net.Socket; port: number }> {
     const rec = new Recorder();
     let conn: HandleConn | undefined;
     const port = await leanServer((c) => {
@@ -197,22 +197,14 @@ describe.each([
     });
     const peer = await client(port);
     while (conn === undefined) await new Promise((r) => setTimeout(r, 5));
-    return { rec, c: conn, peer };
+    return { rec, c: conn, peer, port };
   }
 
   it("accepts, reads every byte in order (small and 1 MiB), answers, knows its peer, and half-closes both ways", async () => {
-    const rec = new Recorder();
-    let conn: HandleConn | undefined;
-    const port = await leanServer((c) => {
-      conn = c;
-      c.handler = rec;
-      c.resume();
-    });
-    const peer = await client(port);
+    const { rec, c, peer, port } = await pair();
     const payload = Buffer.concat([Buffer.from("hello "), Buffer.alloc(1 << 20, 0x61), Buffer.from(" end")]);
     peer.end(payload);
     await rec.when("end");
-    const c = conn as HandleConn;
     expect(rec.bytes.equals(payload)).toBe(true);
     expect(c.remoteAddress).toBe("127.0.0.1");
     expect(c.remotePort).toBe(peer.localPort);

@@ -285,6 +285,11 @@ export class HandleConn implements Conn, BatchedConn {
       else this.held.push(d);
       return;
     }
+    this.deliver(d);
+  }
+
+  /** Hands one batched read (or EOF / read error) to the handler. */
+  private deliver(d: Buffer | number): void {
     if (typeof d === "number") {
       this.read(d === 0 ? UV_EOF : d);
       return;
@@ -297,14 +302,7 @@ export class HandleConn implements Conn, BatchedConn {
   private release(): void {
     const held = this.held;
     if (held === undefined) return;
-    while (held.length > 0 && this.wantRead && !this.destroyed) {
-      const d = held.shift() as Buffer | number;
-      if (typeof d === "number") this.read(d === 0 ? UV_EOF : d);
-      else {
-        this.touch();
-        report(this, this.handler.connData, d);
-      }
-    }
+    while (held.length > 0 && this.wantRead && !this.destroyed) this.deliver(held.shift() as Buffer | number);
     if (held.length === 0) this.held = undefined;
   }
 
