@@ -178,8 +178,8 @@ const missingTls = (id: string): never => {
  * package's README recommends the same flags. (`--no-incremental-marking` and then
  * `--no-allocation-site-pretenuring` were here for churn until their causes in lbkit were fixed: a connection
  * Set, then connection-long object literals.) `--no-memory-reducer` is not here: it removes the after-idle
- * recompilation the README describes, but in A/B runs its CPU per request in steady state was 0.77–1.25 × of
- * without (median 1.10), a difference this machine's noise does not settle.
+ * recompilation the README describes, but in A/B runs its CPU per request in steady state was 0.77–1.25 ×
+ * that of a process without it (median 1.10), a difference this machine's noise does not settle.
  */
 export const NODE_PEER_FLAGS = ["--min-semi-space-size=16", "--max-semi-space-size=16"];
 

@@ -56,14 +56,14 @@ if (!Number.isInteger(SETTLE) || SETTLE < 0)
     `bench: --settle ${SETTLE} must be a whole number of seconds ≥ 0 (wrk's -d takes whole seconds)`,
   );
 /**
- * Seconds of a further small-body run between the settle run and the measured one (0: none). After an idle spell
- * V8 judges a Node peer's allocation rate low (it averages over at least 5 s of history, the idle spell
- * included) for several scavenges, and at each of them hands one semi-space's pages back to the kernel and faults
- * them in again: 6–10 ms a scavenge instead of 0.8. That is about one scavenge per 13 s of idleness at 16 MiB
+ * Seconds of a further small-body run between the settle run and the measured one (0: none; none without a
+ * settle run either). After an idle spell V8 judges a Node peer's allocation rate low (it averages over at least
+ * 5 s of history, the idle spell included) for several scavenges, and at each of them hands one semi-space's
+ * pages back to the kernel and faults them in again: 6–10 ms a scavenge instead of 0.6–0.8. That is about one scavenge per 13 s of idleness at 16 MiB
  * semi-spaces: after the ~100 s a peer sat idle here, about seven over 2–3 s of load, which a 1 s settle run left
  * inside the measured run (with the steady runs a peer sits idle ~130 s: about ten, over 3–4 s).
  */
-const STEADY = opt("steady", 3);
+const STEADY = opt("steady", QUICK ? 1 : 3);
 if (!Number.isInteger(STEADY) || STEADY < 0)
   throw new Error(
     `bench: --steady ${STEADY} must be a whole number of seconds ≥ 0 (wrk's -d takes whole seconds)`,
@@ -336,7 +336,7 @@ async function main() {
         xs[round] = w.p99Ms;
         afterIdle.set(p.id, xs);
       }
-      if (STEADY > 0) await load(p, addrOf(p), "small", STEADY);
+      if (SETTLE > 0 && STEADY > 0) await load(p, addrOf(p), "small", STEADY);
       for (const c of ["small", "bulk"] as const) samples.push(await measured(p, round, c));
     }
   }
@@ -430,7 +430,7 @@ async function main() {
     `ratio range): ${renderFirstContact(rows, firstContact)}.`,
     "",
     SETTLE > 0
-      ? `Each measured small-body run follows a ${SETTLE} s small-body *settle* run against the same peer${STEADY > 0 ? ` and then a ${STEADY} s *steady* run` : ""}, so the rounds measure a peer under steady load. The settle run starts after the peer sat idle while the others ran (about ${Math.round((active.length - 1) * (2 * SECONDS + SETTLE + STEADY + 1))} s); its p99 is the *after idle* figure (median over rounds, and the median of its same-round ratios): ${renderAfterIdle(rows, afterIdle)}. A Node peer pays for idleness. V8 averages a process's allocation rate over at least 5 s of history, the idle spell included, and while that rate is low it hands one semi-space's pages back to the kernel at every scavenge, to fault them in again: about one such scavenge per 13 s of idleness at 16 MiB semi-spaces, 6–10 ms each instead of 0.8 (lbkit L7 after 90 s idle: six over the first 1.7 s of load, a p99 of 7–8 ms for the first two seconds), which the steady run keeps out of the measured one. Some idle spells also bring V8's memory reducer, whose mark-compacts shrink the heap and after which V8 compiled the hot functions again (lbkit L7: 53 optimisations in the first 1.5 s of load, a p99 of 64 ms for the first second; the proxy README has the flag that stops it).`
+      ? `Each measured small-body run follows a ${SETTLE} s small-body *settle* run against the same peer${STEADY > 0 ? ` and then a ${STEADY} s *steady* run` : ""}, so the rounds measure a peer under steady load. The settle run starts after the peer sat idle while the others ran (about ${Math.round((active.length - 1) * (2 * SECONDS + SETTLE + STEADY + 1))} s); its p99 is the *after idle* figure (median over rounds, and the median of its same-round ratios): ${renderAfterIdle(rows, afterIdle)}. A Node peer pays for idleness. V8 averages a process's allocation rate over at least 5 s of history, the idle spell included, and while that rate is low it hands one semi-space's pages back to the kernel at every scavenge, to fault them in again: about one such scavenge per 13 s of idleness at 16 MiB semi-spaces, 6–10 ms each instead of 0.6–0.8 (lbkit L7 after 90 s idle: six over the first 1.7 s of load, a p99 of 7–8 ms for the first two seconds), which the settle and steady runs are there to absorb. Some idle spells also bring V8's memory reducer, whose mark-compacts shrink the heap and after which V8 compiled the hot functions again (lbkit L7: 53 optimisations in the first 1.5 s of load, a p99 of 64 ms for the first second; the proxy README has the flag that stops it).`
       : "No settle runs (`--settle 0`): each measured small-body run starts right after the peer sat idle.",
     "",
     loadVerdict(load0, load1) +
